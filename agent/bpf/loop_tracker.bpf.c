@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Loop tracker: finds the event-loop threads of traced processes and measures
+ * each busy period (return from a wait syscall until the next entry into one),
+ * splitting it into on-CPU, blocked (per syscall and fd) and run-queue time.
+ *
+ * Hooks are chosen so untraced processes pay one hash lookup: per-syscall
+ * tracepoints for the wait calls only, and sched_switch/sched_wakeup, which
+ * check the `threads` map before doing anything else.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "loop_tracker.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define TASK_RUNNING 0
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* tgid */
+	__type(value, struct lt_target);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tid */
+	__type(value, struct lt_thread);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* A zeroed lt_thread: too large for the BPF stack, so new entries copy it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_thread);
+} zero_thread SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		(*c)++;
+}
+
+static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 tid)
+{
+	struct lt_thread *t = bpf_map_lookup_elem(&threads, &tid);
+	__u32 zero = 0;
+	void *tmpl;
+
+	if (t)
+		return t;
+	tmpl = bpf_map_lookup_elem(&zero_thread, &zero);
+	if (!tmpl)
+		return NULL;
+	/* fails only when full (or raced by ourselves, then the lookup finds it) */
+	bpf_map_update_elem(&threads, &tid, tmpl, BPF_NOEXIST);
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t) {
+		count(LT_CNT_THREADS_FULL);
+		return NULL;
+	}
+	t->pid = tgid;
+	t->tid = tid;
+	return t;
+}
+
+/* Syscalls whose first argument is the fd they wait on. */
+static __always_inline int syscall_takes_fd(__u32 nr)
+{
+	switch (nr) {
+	case 0:   /* read */
+	case 1:   /* write */
+	case 5:   /* fstat */
+	case 16:  /* ioctl */
+	case 17:  /* pread64 */
+	case 18:  /* pwrite64 */
+	case 19:  /* readv */
+	case 20:  /* writev */
+	case 40:  /* sendfile (out_fd) */
+	case 42:  /* connect */
+	case 43:  /* accept */
+	case 44:  /* sendto */
+	case 45:  /* recvfrom */
+	case 46:  /* sendmsg */
+	case 47:  /* recvmsg */
+	case 48:  /* shutdown */
+	case 72:  /* fcntl */
+	case 73:  /* flock */
+	case 74:  /* fsync */
+	case 75:  /* fdatasync */
+	case 77:  /* ftruncate */
+	case 217: /* getdents64 */
+	case 275: /* splice */
+	case 277: /* sync_file_range */
+	case 285: /* fallocate */
+	case 288: /* accept4 */
+	case 295: /* preadv */
+	case 296: /* pwritev */
+	case 299: /* recvmmsg */
+	case 306: /* syncfs */
+	case 307: /* sendmmsg */
+	case 326: /* copy_file_range */
+	case 327: /* preadv2 */
+	case 328: /* pwritev2 */
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Which syscall a task that is being switched out is blocked in. orig_ax
+ * holds the syscall number inside a syscall, but an exception's error code
+ * inside a fault (a blocking page fault has orig_ax 4..7 = stat..poll), so
+ * the instruction before the user ip must be `syscall` (0f 05) too.
+ */
+static __always_inline void blocked_in(struct task_struct *task, __u32 *nr, __s32 *fd)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	unsigned char insn[2] = {};
+	long orig_ax;
+	__u64 ip;
+
+	*nr = LT_NR_NONE;
+	*fd = -1;
+	if (!regs)
+		return;
+	orig_ax = BPF_CORE_READ(regs, orig_ax);
+	ip = BPF_CORE_READ(regs, ip);
+	if (orig_ax < 0 || orig_ax >= 1024 || ip < 2)
+		return;
+	if (bpf_probe_read_user(insn, sizeof(insn), (void *)(ip - 2)))
+		return;
+	if (insn[0] != 0x0f || insn[1] != 0x05)
+		return;
+	*nr = (__u32)orig_ax;
+	if (syscall_takes_fd(*nr))
+		*fd = (__s32)BPF_CORE_READ(regs, di);
+}
+
+static __always_inline void slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u64 ns)
+{
+	struct lt_slot *s = NULL;
+	__u32 i, n = b->nr_slots;
+
+	for (i = 0; i < LT_MAX_SLOTS; i++) {
+		if (i >= n)
+			break;
+		if (b->slots[i].nr == nr && b->slots[i].fd == fd) {
+			s = &b->slots[i];
+			break;
+		}
+	}
+	if (!s) {
+		if (n < LT_MAX_SLOTS - 1) {
+			s = &b->slots[n & (LT_MAX_SLOTS - 1)];
+			s->nr = nr;
+			s->fd = fd;
+			b->nr_slots = n + 1;
+		} else {
+			/* the last slot collects what did not fit */
+			s = &b->slots[LT_MAX_SLOTS - 1];
+			if (n < LT_MAX_SLOTS) {
+				s->nr = LT_NR_OTHER;
+				s->fd = -1;
+				b->nr_slots = LT_MAX_SLOTS;
+			}
+		}
+	}
+	s->count++;
+	s->total_ns += ns;
+	if (ns > s->max_ns)
+		s->max_ns = ns;
+}
+
+static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *task,
+				       __u64 now, __u32 flags)
+{
+	struct lt_stall_rec *rec;
+
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count(LT_CNT_LOST);
+		return;
+	}
+	rec->type = LT_REC_STALL;
+	rec->flags = flags;
+	rec->pid = t->pid;
+	rec->tid = t->tid;
+	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
+	rec->end_ns = now;
+	rec->maj_flt = task->maj_flt - t->cur.maj_flt_start;
+	__builtin_memcpy(&rec->busy, &t->cur, sizeof(rec->busy));
+	bpf_ringbuf_submit(rec, 0);
+}
+
+/* Close the busy period that is running, if any: histogram, counters, stall. */
+static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
+				     struct task_struct *task, __u64 now, __u32 flags)
+{
+	__u64 start = t->cur.start_ns, dur;
+	__u32 b;
+
+	if (!start || now < start)
+		return;
+	dur = now - start;
+	t->iterations++;
+	t->busy_ns += dur;
+	if (dur > t->max_busy_ns)
+		t->max_busy_ns = dur;
+	b = lt_hist_bucket(dur);
+	if (b < LT_HIST_BUCKETS)
+		t->hist[b]++;
+	if (dur >= tg->threshold_ns) {
+		t->stalls++;
+		emit_stall(t, task, now, flags);
+	}
+	t->cur.start_ns = 0;
+}
+
+static __always_inline struct lt_target *traced(__u32 tgid, __u32 tid)
+{
+	struct lt_target *tg = bpf_map_lookup_elem(&targets, &tgid);
+
+	if (!tg || (tg->only_tid && tg->only_tid != tid))
+		return NULL;
+	return tg;
+}
+
+static __always_inline int wait_enter(int uring_wait)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now;
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct lt_target *tg = traced(tgid, tid);
+	struct lt_thread *t;
+
+	if (!tg)
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = thread_get_or_create(tgid, tid);
+	if (!t)
+		return 0;
+	busy_end(t, tg, bpf_get_current_task_btf(), now, 0);
+	if (uring_wait)
+		t->flags |= LT_THR_URING_WAIT;
+	return 0;
+}
+
+static __always_inline int wait_exit(int is_uring)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now;
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	struct lt_target *tg = traced(tgid, tid);
+	struct task_struct *task;
+	struct lt_thread *t;
+
+	if (!tg)
+		return 0;
+	t = thread_get_or_create(tgid, tid);
+	if (!t)
+		return 0;
+	if (is_uring) {
+		if (!(t->flags & LT_THR_URING_WAIT))
+			return 0;
+		t->flags &= ~LT_THR_URING_WAIT;
+	}
+	now = bpf_ktime_get_ns();
+	task = bpf_get_current_task_btf();
+	if (!t->first_seen_ns)
+		t->first_seen_ns = now;
+	__builtin_memset(&t->cur, 0, sizeof(t->cur));
+	t->cur.start_ns = now;
+	t->cur.maj_flt_start = task->maj_flt;
+	return 0;
+}
+
+#define WAIT_SYSCALL(name)                                                 \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                        \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)            \
+	{                                                                  \
+		return wait_enter(0);                                      \
+	}                                                                  \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                         \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)              \
+	{                                                                  \
+		return wait_exit(0);                                       \
+	}
+
+WAIT_SYSCALL(epoll_wait)
+WAIT_SYSCALL(epoll_pwait)
+WAIT_SYSCALL(epoll_pwait2)
+WAIT_SYSCALL(poll)
+WAIT_SYSCALL(ppoll)
+WAIT_SYSCALL(select)
+WAIT_SYSCALL(pselect6)
+
+#define IORING_ENTER_GETEVENTS_FLAG 1u
+
+/* io_uring_enter(fd, to_submit, min_complete, flags, ...) waits only with GETEVENTS. */
+SEC("tracepoint/syscalls/sys_enter_io_uring_enter")
+int enter_io_uring_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 min_complete = (__u32)ctx->args[2];
+	__u32 flags = (__u32)ctx->args[3];
+
+	if (!(flags & IORING_ENTER_GETEVENTS_FLAG) || !min_complete)
+		return 0;
+	return wait_enter(1);
+}
+
+SEC("tracepoint/syscalls/sys_exit_io_uring_enter")
+int exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
+{
+	return wait_exit(1);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	__u32 prev_tid = prev->pid, next_tid = next->pid;
+	__u64 now = 0, blocked, runq, wake;
+	struct lt_thread *t;
+
+	t = bpf_map_lookup_elem(&threads, &prev_tid);
+	if (t && t->cur.start_ns) {
+		now = bpf_ktime_get_ns();
+		t->out_ns = now;
+		t->wake_ns = 0;
+		if (preempt || prev_state == TASK_RUNNING) {
+			t->out_kind = LT_OUT_PREEMPTED;
+			t->cur.nivcsw++;
+		} else {
+			t->out_kind = LT_OUT_BLOCKED;
+			t->cur.nvcsw++;
+			blocked_in(prev, &t->out_nr, &t->out_fd);
+		}
+	}
+
+	t = bpf_map_lookup_elem(&threads, &next_tid);
+	if (!t || !t->out_ns)
+		return 0;
+	if (!now)
+		now = bpf_ktime_get_ns();
+	if (t->cur.start_ns && t->out_ns >= t->cur.start_ns && now >= t->out_ns) {
+		if (t->out_kind == LT_OUT_PREEMPTED) {
+			t->cur.runq_ns += now - t->out_ns;
+		} else {
+			wake = t->wake_ns;
+			if (!wake || wake < t->out_ns || wake > now)
+				wake = now;
+			blocked = wake - t->out_ns;
+			runq = now - wake;
+			t->cur.offcpu_ns += blocked;
+			t->cur.runq_ns += runq;
+			slot_add(&t->cur, t->out_nr, t->out_fd, blocked);
+		}
+	}
+	t->out_ns = 0;
+	t->out_kind = LT_OUT_NONE;
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(sched_wakeup, struct task_struct *p)
+{
+	__u32 tid = p->pid;
+	struct lt_thread *t = bpf_map_lookup_elem(&threads, &tid);
+
+	if (t && t->out_ns && t->out_kind == LT_OUT_BLOCKED && !t->wake_ns)
+		t->wake_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct lt_target *tg, copy;
+	struct lt_fork_rec *rec;
+
+	/* a new thread shares the tgid and is followed already */
+	if (ptgid == ctgid)
+		return 0;
+	tg = bpf_map_lookup_elem(&targets, &ptgid);
+	if (!tg || !(tg->flags & LT_TARGET_FOLLOW_FORKS))
+		return 0;
+	copy = *tg;
+	copy.only_tid = 0;
+	bpf_map_update_elem(&targets, &ctgid, &copy, BPF_ANY);
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count(LT_CNT_LOST);
+		return 0;
+	}
+	rec->type = LT_REC_PROC_FORK;
+	rec->parent_pid = ptgid;
+	rec->child_pid = ctgid;
+	rec->pad = 0;
+	bpf_ringbuf_submit(rec, 0);
+	return 0;
+}
+
+/* A loop thread exits: an unfinished stall is cut short; hand over its totals. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	__u32 tid = p->pid, tgid = p->tgid;
+	struct lt_thread_exit_rec *rec;
+	struct lt_target *tg;
+	struct lt_thread *t;
+	__u64 now;
+
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		return 0;
+	now = bpf_ktime_get_ns();
+	tg = bpf_map_lookup_elem(&targets, &tgid);
+	/* only a thread that finished an iteration has shown it is a loop */
+	if (tg && t->iterations && t->cur.start_ns &&
+	    now - t->cur.start_ns >= tg->threshold_ns)
+		busy_end(t, tg, p, now, LT_STALL_CUT_SHORT);
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (rec) {
+		rec->type = LT_REC_THREAD_EXIT;
+		rec->pad = 0;
+		rec->exit_ns = now;
+		bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), p->comm);
+		/* too large for an inlined memcpy */
+		bpf_probe_read_kernel(&rec->thread, sizeof(rec->thread), t);
+		bpf_ringbuf_submit(rec, 0);
+	} else {
+		count(LT_CNT_LOST);
+	}
+	bpf_map_delete_elem(&threads, &tid);
+	return 0;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The contract between loop_tracker.bpf.c and user space: map values and
+ * ring-buffer records. Fixed-width types only, explicit padding, no pointers,
+ * so both compilers lay the structs out identically (sizes are asserted on
+ * the user side in agent/src/events.c).
+ */
+#ifndef LOOPSTALL_LOOP_TRACKER_H
+#define LOOPSTALL_LOOP_TRACKER_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Distinct (syscall, fd) pairs kept per busy period; the rest go to the last slot. */
+#define LT_MAX_SLOTS 8
+/* Busy-period histogram: log-linear, LT_HIST_SUB sub-buckets per power of two. */
+#define LT_HIST_SUB_BITS 4
+#define LT_HIST_SUB (1u << LT_HIST_SUB_BITS)
+/* Values below 2^LT_HIST_MIN_SHIFT ns (1.024 us) share bucket 0. */
+#define LT_HIST_MIN_SHIFT 10
+/* Up to 2^40 ns (~18 min); larger values land in the last bucket. */
+#define LT_HIST_MAX_SHIFT 40
+/* bucket 0: below the minimum; the last bucket: at or above the maximum */
+#define LT_HIST_BUCKETS ((LT_HIST_MAX_SHIFT - LT_HIST_MIN_SHIFT) * LT_HIST_SUB + 2)
+
+/* Pseudo syscall numbers for off-CPU time outside a syscall. */
+#define LT_NR_NONE 0xffffu  /* blocked outside a syscall (page fault, ...) */
+#define LT_NR_OTHER 0xfffeu /* overflow slot: more distinct calls than slots */
+
+/* targets map value flags */
+#define LT_TARGET_FOLLOW_FORKS 0x1u
+
+/* record types on the ring buffer */
+enum lt_record_type {
+	LT_REC_STALL = 1,	/* a busy period over the threshold ended */
+	LT_REC_THREAD_EXIT = 2, /* a loop thread exited: its final counters */
+	LT_REC_PROC_FORK = 3,	/* a traced process forked a followed child */
+};
+
+/* stall record flags */
+#define LT_STALL_CUT_SHORT 0x1u /* the thread exited before the period ended */
+
+struct lt_target {
+	__u64 threshold_ns; /* a busy period this long is a stall */
+	__u32 flags;	    /* LT_TARGET_* */
+	__u32 only_tid;	    /* 0: every thread of the process */
+};
+
+struct lt_slot {
+	__u32 nr; /* syscall number, LT_NR_NONE or LT_NR_OTHER */
+	__s32 fd; /* first argument of fd-based calls, else -1 */
+	__u32 count;
+	__u32 pad;
+	__u64 total_ns;
+	__u64 max_ns;
+};
+
+/* What one busy period accumulated so far. */
+struct lt_busy {
+	__u64 start_ns; /* return from the wait; 0 while waiting */
+	__u64 offcpu_ns; /* blocked (voluntary switch-out until wakeup) */
+	__u64 runq_ns;	 /* runnable but not running */
+	__u64 maj_flt_start;
+	__u32 nvcsw;
+	__u32 nivcsw;
+	__u32 nr_slots;
+	__u32 pad;
+	struct lt_slot slots[LT_MAX_SLOTS];
+};
+
+/* Per loop-thread state, the value of the `threads` map (key: tid). */
+struct lt_thread {
+	__u32 pid;
+	__u32 tid;
+	__u64 first_seen_ns; /* first return from a wait */
+	__u64 iterations;    /* completed busy periods */
+	__u64 busy_ns;	     /* their total */
+	__u64 max_busy_ns;
+	__u64 stalls;
+	/* the current off-CPU interval */
+	__u64 out_ns;	 /* switch-out time, 0 while on CPU */
+	__u64 wake_ns;	 /* wakeup time of a blocked switch-out, 0 until woken */
+	__u32 out_kind;	 /* LT_OUT_* */
+	__u32 out_nr;	 /* syscall it blocked in */
+	__s32 out_fd;
+	__u32 flags; /* LT_THR_* */
+	struct lt_busy cur;
+	__u32 hist[LT_HIST_BUCKETS];
+};
+
+/* lt_thread flags */
+#define LT_THR_URING_WAIT 0x1u /* inside io_uring_enter(GETEVENTS) */
+
+enum lt_out_kind {
+	LT_OUT_NONE = 0,
+	LT_OUT_BLOCKED = 1,
+	LT_OUT_PREEMPTED = 2,
+};
+
+struct lt_stall_rec {
+	__u32 type; /* LT_REC_STALL */
+	__u32 flags;
+	__u32 pid;
+	__u32 tid;
+	char comm[16];
+	__u64 end_ns;
+	__u64 maj_flt;
+	struct lt_busy busy;
+};
+
+struct lt_thread_exit_rec {
+	__u32 type; /* LT_REC_THREAD_EXIT */
+	__u32 pad;
+	__u64 exit_ns;
+	char comm[16];
+	struct lt_thread thread;
+};
+
+struct lt_fork_rec {
+	__u32 type; /* LT_REC_PROC_FORK */
+	__u32 parent_pid;
+	__u32 child_pid;
+	__u32 pad;
+};
+
+/* Global counters, one per CPU (index into the `counters` array map). */
+enum lt_counter {
+	LT_CNT_LOST = 0,   /* ring-buffer reservations that failed */
+	LT_CNT_THREADS_FULL, /* thread map full: a loop thread went untracked */
+	LT_CNT_MAX,
+};
+
+/*
+ * Histogram bucket of a duration in ns. Shared by the BPF side (which fills
+ * the histogram) and user space (which reads percentiles from it): bucket i
+ * covers [lt_hist_lower(i), lt_hist_lower(i + 1)).
+ */
+static __always_inline __u32 lt_hist_bucket(__u64 v)
+{
+	__u32 msb = 0;
+	__u64 x = v;
+
+	if (v < (1ull << LT_HIST_MIN_SHIFT))
+		return 0;
+	/* branch-free log2, verifier friendly (no loop) */
+	if (x >> 32) { msb += 32; x >>= 32; }
+	if (x >> 16) { msb += 16; x >>= 16; }
+	if (x >> 8) { msb += 8; x >>= 8; }
+	if (x >> 4) { msb += 4; x >>= 4; }
+	if (x >> 2) { msb += 2; x >>= 2; }
+	if (x >> 1) { msb += 1; }
+	if (msb >= LT_HIST_MAX_SHIFT)
+		return LT_HIST_BUCKETS - 1;
+	return 1 + (msb - LT_HIST_MIN_SHIFT) * LT_HIST_SUB +
+	       (__u32)((v >> (msb - LT_HIST_SUB_BITS)) & (LT_HIST_SUB - 1));
+}
+
+static __always_inline __u64 lt_hist_lower(__u32 i)
+{
+	__u32 msb, sub;
+
+	if (i == 0)
+		return 0;
+	if (i >= LT_HIST_BUCKETS - 1)
+		return 1ull << LT_HIST_MAX_SHIFT;
+	msb = LT_HIST_MIN_SHIFT + (i - 1) / LT_HIST_SUB;
+	sub = (i - 1) % LT_HIST_SUB;
+	return (1ull << msb) + ((__u64)sub << (msb - LT_HIST_SUB_BITS));
+}
+
+#endif

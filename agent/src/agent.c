@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Agent lifecycle: open -> load -> attach -> poll -> finish, as libbpf
+ * intends. Stall records arrive on the ring buffer; stalls still in progress
+ * are found by scanning the per-thread map, which is what lets a stall be
+ * reported while the loop is still blocked.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "agent.h"
+#include "clock.h"
+#include "fdtarget.h"
+#include "loop_tracker.skel.h"
+#include "tracefs.h"
+
+/* How often the per-thread map is scanned for stalls in progress. */
+#define SCAN_INTERVAL_NS 2000000ull
+
+struct target {
+	pid_t pid;
+	int pidfd; /* readable once the process has exited; -1 when gone */
+};
+
+/* A stall in progress already announced with stall_begin. */
+struct begun {
+	uint32_t tid;
+	uint64_t start_ns;
+};
+
+struct ls_agent {
+	struct ls_agent_opts opts;
+	struct ls_agent_ops ops;
+	void *ctx;
+	struct loop_tracker *skel;
+	struct ring_buffer *rb;
+	int cb_err; /* first error a callback returned */
+	uint64_t decode_errors;
+	uint64_t last_scan_ns;
+	struct target *targets;
+	size_t n_targets, cap_targets;
+	struct begun *begun;
+	size_t n_begun, cap_begun;
+	struct ls_run_summary summary;
+	bool finished;
+};
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	/* the caller turns failures into one line of its own; -v shows libbpf's */
+	if (!verbose)
+		return 0;
+	(void)level;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void thread_comm(uint32_t pid, uint32_t tid, char comm[16])
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	comm[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, 16, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+static void forget_begun(struct ls_agent *a, uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_begun; i++) {
+		if (a->begun[i].tid == tid) {
+			a->begun[i] = a->begun[--a->n_begun];
+			return;
+		}
+	}
+}
+
+static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
+{
+	unsigned i;
+
+	/* fds are resolved now, while the target most likely still has them open */
+	for (i = 0; i < s->n_syscalls; i++)
+		if (s->syscalls[i].fd >= 0)
+			ls_fd_target(s->pid, s->syscalls[i].fd, s->syscalls[i].target,
+				     sizeof(s->syscalls[i].target));
+	forget_begun(a, s->tid);
+	a->summary.stalls++;
+	return a->ops.stall ? a->ops.stall(a->ctx, s) : 0;
+}
+
+static int add_target_entry(struct ls_agent *a, pid_t pid)
+{
+	struct target *t;
+	int pidfd;
+
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	if (a->n_targets == a->cap_targets) {
+		size_t cap = a->cap_targets ? 2 * a->cap_targets : 4;
+		void *grown = realloc(a->targets, cap * sizeof(*a->targets));
+
+		if (!grown) {
+			close(pidfd);
+			return -ENOMEM;
+		}
+		a->targets = grown;
+		a->cap_targets = cap;
+	}
+	t = &a->targets[a->n_targets++];
+	t->pid = pid;
+	t->pidfd = pidfd;
+	return 0;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct ls_agent *a = ctx;
+	const __u32 *type = data;
+	struct ls_stall s;
+	int err = 0;
+
+	if (size < sizeof(*type)) {
+		a->decode_errors++;
+		return 0;
+	}
+	switch (*type) {
+	case LT_REC_STALL:
+		if (ls_stall_from_record(&s, data, size, a->opts.threshold_ns)) {
+			a->decode_errors++;
+			break;
+		}
+		err = deliver_stall(a, &s);
+		break;
+	case LT_REC_THREAD_EXIT: {
+		const struct lt_thread_exit_rec *rec = data;
+		char comm[16];
+
+		if (size < sizeof(*rec)) {
+			a->decode_errors++;
+			break;
+		}
+		memcpy(comm, rec->comm, sizeof(comm));
+		comm[15] = '\0';
+		forget_begun(a, rec->thread.tid);
+		/* a thread that never finished an iteration was not a loop thread */
+		if (rec->thread.iterations &&
+		    !ls_summary_update(&a->summary, &rec->thread, comm, rec->exit_ns, true))
+			err = -ENOMEM;
+		break;
+	}
+	case LT_REC_PROC_FORK: {
+		const struct lt_fork_rec *rec = data;
+
+		if (size < sizeof(*rec)) {
+			a->decode_errors++;
+			break;
+		}
+		/* the child may be gone already; BPF follows it regardless */
+		add_target_entry(a, (pid_t)rec->child_pid);
+		break;
+	}
+	default:
+		a->decode_errors++;
+		break;
+	}
+	if (err && !a->cb_err)
+		a->cb_err = err;
+	return err < 0 ? err : 0;
+}
+
+int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *ops, void *ctx,
+		  struct ls_agent **out)
+{
+	struct ls_agent *a = calloc(1, sizeof(*a));
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	a->opts = *opts;
+	a->ops = *ops;
+	a->ctx = ctx;
+	a->summary.threshold_ns = opts->threshold_ns;
+	verbose = opts->verbose;
+	libbpf_set_print(libbpf_print);
+
+	err = ls_tracefs_ensure();
+	if (err)
+		goto cleanup;
+	a->skel = loop_tracker__open();
+	if (!a->skel) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = loop_tracker__load(a->skel);
+	if (err)
+		goto cleanup;
+	err = loop_tracker__attach(a->skel);
+	if (err)
+		goto cleanup;
+	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
+	if (!a->rb) {
+		err = -errno;
+		goto cleanup;
+	}
+	*out = a;
+	return 0;
+cleanup:
+	ls_agent__free(a);
+	return err < 0 ? err : -EINVAL;
+}
+
+int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool follow_forks,
+			 const char *name)
+{
+	struct lt_target t = {
+		.threshold_ns = a->opts.threshold_ns,
+		.flags = follow_forks ? LT_TARGET_FOLLOW_FORKS : 0,
+		.only_tid = (uint32_t)only_tid,
+	};
+	__u32 key = (__u32)pid;
+	int err;
+
+	err = add_target_entry(a, pid);
+	if (err)
+		return err;
+	if (!a->summary.pid) {
+		a->summary.pid = (uint32_t)pid;
+		a->summary.start_ns = ls_now_ns();
+		if (name)
+			snprintf(a->summary.comm, sizeof(a->summary.comm), "%s", name);
+		else
+			thread_comm((uint32_t)pid, (uint32_t)pid, a->summary.comm);
+	}
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.targets), &key, &t, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* The in-progress busy period of a thread as a stall ending now. */
+static void stall_in_progress(struct ls_stall *s, const struct lt_thread *t, uint64_t now,
+			      uint64_t threshold_ns)
+{
+	struct lt_busy busy = t->cur;
+	char comm[16];
+
+	/* an off-CPU interval still open counts up to now */
+	if (t->out_ns && t->out_ns >= busy.start_ns && now > t->out_ns) {
+		if (t->out_kind == LT_OUT_PREEMPTED) {
+			busy.runq_ns += now - t->out_ns;
+		} else {
+			uint64_t wake = t->wake_ns && t->wake_ns <= now ? t->wake_ns : now;
+
+			busy.offcpu_ns += wake - t->out_ns;
+			busy.runq_ns += now - wake;
+			if (busy.nr_slots < LT_MAX_SLOTS) {
+				struct lt_slot *slot = &busy.slots[busy.nr_slots++];
+
+				slot->nr = t->out_nr;
+				slot->fd = t->out_fd;
+				slot->count = 1;
+				slot->total_ns = slot->max_ns = wake - t->out_ns;
+			}
+		}
+	}
+	thread_comm(t->pid, t->tid, comm);
+	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
+	s->cut_short = true;
+}
+
+static bool begun_already(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_begun; i++)
+		if (a->begun[i].tid == tid)
+			return a->begun[i].start_ns == start_ns;
+	return false;
+}
+
+static int remember_begun(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_begun; i++) {
+		if (a->begun[i].tid == tid) {
+			a->begun[i].start_ns = start_ns;
+			return 0;
+		}
+	}
+	if (a->n_begun == a->cap_begun) {
+		size_t cap = a->cap_begun ? 2 * a->cap_begun : 8;
+		void *grown = realloc(a->begun, cap * sizeof(*a->begun));
+
+		if (!grown)
+			return -ENOMEM;
+		a->begun = grown;
+		a->cap_begun = cap;
+	}
+	a->begun[a->n_begun].tid = tid;
+	a->begun[a->n_begun].start_ns = start_ns;
+	a->n_begun++;
+	return 0;
+}
+
+/* Announce busy periods that crossed the threshold and are still running. */
+static int scan_in_progress(struct ls_agent *a, uint64_t now)
+{
+	int fd = bpf_map__fd(a->skel->maps.threads);
+	__u32 key, next, *prev = NULL;
+	struct lt_thread t;
+	char comm[16];
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &t))
+			continue;
+		/* only threads that finished an iteration have shown they are loops */
+		if (!t.iterations || !t.cur.start_ns || now < t.cur.start_ns ||
+		    now - t.cur.start_ns < a->opts.threshold_ns ||
+		    begun_already(a, t.tid, t.cur.start_ns))
+			continue;
+		err = remember_begun(a, t.tid, t.cur.start_ns);
+		if (err)
+			return err;
+		thread_comm(t.pid, t.tid, comm);
+		if (a->ops.stall_begin) {
+			err = a->ops.stall_begin(a->ctx, t.pid, t.tid, comm, t.cur.start_ns,
+						 now - t.cur.start_ns, a->opts.threshold_ns);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static void check_targets(struct ls_agent *a)
+{
+	struct pollfd pfd;
+	size_t i;
+
+	for (i = 0; i < a->n_targets; i++) {
+		struct target *t = &a->targets[i];
+
+		if (t->pidfd < 0)
+			continue;
+		pfd.fd = t->pidfd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) > 0) {
+			close(t->pidfd);
+			t->pidfd = -1;
+		}
+	}
+}
+
+int ls_agent__poll(struct ls_agent *a, int timeout_ms)
+{
+	uint64_t now;
+	int err;
+
+	err = ring_buffer__poll(a->rb, timeout_ms);
+	if (a->cb_err)
+		return a->cb_err;
+	if (err < 0 && err != -EINTR)
+		return err;
+	now = ls_now_ns();
+	if (now - a->last_scan_ns >= SCAN_INTERVAL_NS) {
+		a->last_scan_ns = now;
+		err = scan_in_progress(a, now);
+		if (err)
+			return err;
+	}
+	check_targets(a);
+	return 0;
+}
+
+unsigned ls_agent__alive(struct ls_agent *a)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < a->n_targets; i++)
+		n += a->targets[i].pidfd >= 0;
+	return n;
+}
+
+static uint64_t lost_events(struct ls_agent *a)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	__u32 key = LT_CNT_LOST;
+	uint64_t total = a->decode_errors;
+	__u64 *vals;
+
+	if (ncpu <= 0)
+		return total;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return total;
+	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.counters), &key, vals))
+		for (i = 0; i < ncpu; i++)
+			total += vals[i];
+	free(vals);
+	return total;
+}
+
+int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
+{
+	int fd = bpf_map__fd(a->skel->maps.threads);
+	__u32 key, next, *prev = NULL;
+	struct ls_thread_summary *ts;
+	uint64_t now, open_ns;
+	struct lt_thread t;
+	struct ls_stall s;
+	char comm[16];
+	int err;
+
+	if (a->finished)
+		goto done;
+	err = ring_buffer__consume(a->rb);
+	if (a->cb_err)
+		return a->cb_err;
+	if (err < 0)
+		return err;
+	now = ls_now_ns();
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &t) || !t.iterations)
+			continue;
+		open_ns = t.cur.start_ns && now > t.cur.start_ns ? now - t.cur.start_ns : 0;
+		if (open_ns < a->opts.threshold_ns)
+			open_ns = 0;
+		if (open_ns) {
+			stall_in_progress(&s, &t, now, a->opts.threshold_ns);
+			err = deliver_stall(a, &s);
+			if (err)
+				return err;
+			t.stalls++;
+			t.iterations++;
+			t.busy_ns += open_ns;
+		}
+		thread_comm(t.pid, t.tid, comm);
+		ts = ls_summary_update(&a->summary, &t, comm, now, false);
+		if (!ts)
+			return -ENOMEM;
+		/* the stall cut short is a heartbeat gap as long as it lasted so far */
+		if (open_ns)
+			ls_hist_record(&ts->hist, open_ns);
+	}
+	a->summary.end_ns = now;
+	a->summary.lost_events = lost_events(a);
+	a->finished = true;
+done:
+	*sum = &a->summary;
+	return 0;
+}
+
+void ls_agent__free(struct ls_agent *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	ring_buffer__free(a->rb);
+	/* destroying the skeleton detaches every program: nothing stays attached */
+	loop_tracker__destroy(a->skel);
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0)
+			close(a->targets[i].pidfd);
+	free(a->targets);
+	free(a->begun);
+	ls_summary_free(&a->summary);
+	free(a);
+}

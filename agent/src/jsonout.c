@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cjson/cJSON.h>
+#include "jsonout.h"
+
+/* Milliseconds rounded to the microsecond: precise, and short to print. */
+static double ms(uint64_t ns)
+{
+	return round((double)ns / 1e3) / 1e3;
+}
+
+static cJSON *record(const char *type)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "type", type);
+	cJSON_AddNumberToObject(o, "schema_version", LS_SCHEMA_VERSION);
+	return o;
+}
+
+/* Raw text: cJSON keeps numbers as doubles and would print ns timestamps as 1.7e+18. */
+static void add_int(cJSON *o, const char *key, int64_t v)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%lld", (long long)v);
+	cJSON_AddRawToObject(o, key, text);
+}
+
+static char *finish(cJSON *o)
+{
+	char *line = NULL;
+
+	/* cJSON's adders return NULL on allocation failure without telling the object */
+	if (o)
+		line = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return line;
+}
+
+static cJSON *syscall_json(const struct ls_syscall_use *u)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", u->name);
+	add_int(o, "nr", u->nr);
+	add_int(o, "count", u->count);
+	cJSON_AddNumberToObject(o, "total_ms", ms(u->total_ns));
+	cJSON_AddNumberToObject(o, "max_ms", ms(u->max_ns));
+	if (u->fd >= 0)
+		add_int(o, "fd", u->fd);
+	else
+		cJSON_AddNullToObject(o, "fd");
+	if (u->target[0])
+		cJSON_AddStringToObject(o, "target", u->target);
+	else
+		cJSON_AddNullToObject(o, "target");
+	cJSON_AddItemToObject(o, "stack", cJSON_CreateArray());
+	return o;
+}
+
+char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end_unix_ns)
+{
+	cJSON *o = record("stall"), *calls;
+	char advice[512];
+	unsigned i;
+
+	if (!o)
+		return NULL;
+	add_int(o, "pid", s->pid);
+	add_int(o, "tid", s->tid);
+	cJSON_AddStringToObject(o, "comm", s->comm);
+	add_int(o, "start_unix_ns", start_unix_ns);
+	add_int(o, "end_unix_ns", end_unix_ns);
+	cJSON_AddNumberToObject(o, "duration_ms", ms(s->end_ns - s->start_ns));
+	cJSON_AddNumberToObject(o, "threshold_ms", ms(s->threshold_ns));
+	cJSON_AddStringToObject(o, "cause", ls_cause_name(s->cause));
+	cJSON_AddNumberToObject(o, "on_cpu_ms", ms(s->on_cpu_ns));
+	cJSON_AddNumberToObject(o, "off_cpu_ms", ms(s->off_cpu_ns));
+	cJSON_AddNumberToObject(o, "runqueue_ms", ms(s->runq_ns));
+	cJSON_AddNumberToObject(o, "fault_blocked_ms", ms(s->fault_ns));
+	add_int(o, "major_faults", (int64_t)s->major_faults);
+	add_int(o, "voluntary_switches", s->nvcsw);
+	add_int(o, "involuntary_switches", s->nivcsw);
+	cJSON_AddBoolToObject(o, "cut_short", s->cut_short);
+	calls = cJSON_AddArrayToObject(o, "syscalls");
+	for (i = 0; calls && i < s->n_syscalls; i++)
+		cJSON_AddItemToArray(calls, syscall_json(&s->syscalls[i]));
+	cJSON_AddArrayToObject(o, "cpu_stacks");
+	cJSON_AddNullToObject(o, "callback");
+	ls_advice(s, advice, sizeof(advice));
+	cJSON_AddStringToObject(o, "advice", advice);
+	return finish(o);
+}
+
+char *ls_json_stall_begin(uint32_t pid, uint32_t tid, const char *comm, int64_t start_unix_ns,
+			  uint64_t elapsed_ns, uint64_t threshold_ns)
+{
+	cJSON *o = record("stall_begin");
+
+	if (!o)
+		return NULL;
+	add_int(o, "pid", pid);
+	add_int(o, "tid", tid);
+	cJSON_AddStringToObject(o, "comm", comm);
+	add_int(o, "start_unix_ns", start_unix_ns);
+	cJSON_AddNumberToObject(o, "elapsed_ms", ms(elapsed_ns));
+	cJSON_AddNumberToObject(o, "threshold_ms", ms(threshold_ns));
+	return finish(o);
+}
+
+static cJSON *thread_json(const struct ls_thread_summary *t)
+{
+	cJSON *o = cJSON_CreateObject(), *gap;
+
+	if (!o)
+		return NULL;
+	add_int(o, "pid", t->pid);
+	add_int(o, "tid", t->tid);
+	cJSON_AddStringToObject(o, "comm", t->comm);
+	add_int(o, "iterations", (int64_t)t->iterations);
+	cJSON_AddNumberToObject(o, "busy_ms", ms(t->busy_ns));
+	cJSON_AddNumberToObject(o, "busy_ratio", round(ls_thread_busy_ratio(t) * 1e4) / 1e4);
+	add_int(o, "stalls", (int64_t)t->stalls);
+	cJSON_AddNumberToObject(o, "max_busy_ms", ms(t->max_busy_ns));
+	cJSON_AddBoolToObject(o, "exited", t->exited);
+	gap = cJSON_AddObjectToObject(o, "heartbeat_gap_ms");
+	if (gap) {
+		cJSON_AddNumberToObject(gap, "p50", ms(ls_hist_quantile(&t->hist, 0.50)));
+		cJSON_AddNumberToObject(gap, "p90", ms(ls_hist_quantile(&t->hist, 0.90)));
+		cJSON_AddNumberToObject(gap, "p99", ms(ls_hist_quantile(&t->hist, 0.99)));
+		cJSON_AddNumberToObject(gap, "max", ms(t->hist.max_ns));
+	}
+	return o;
+}
+
+char *ls_json_summary(const struct ls_run_summary *sum, int64_t start_unix_ns,
+		      int64_t end_unix_ns)
+{
+	cJSON *o = record("summary"), *threads;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	add_int(o, "pid", sum->pid);
+	cJSON_AddStringToObject(o, "comm", sum->comm);
+	add_int(o, "start_unix_ns", start_unix_ns);
+	add_int(o, "end_unix_ns", end_unix_ns);
+	cJSON_AddNumberToObject(o, "recorded_ms",
+				ms(sum->end_ns > sum->start_ns ? sum->end_ns - sum->start_ns : 0));
+	cJSON_AddNumberToObject(o, "threshold_ms", ms(sum->threshold_ns));
+	add_int(o, "stalls", (int64_t)sum->stalls);
+	add_int(o, "lost_events", (int64_t)sum->lost_events);
+	threads = cJSON_AddArrayToObject(o, "threads");
+	for (i = 0; threads && i < sum->n_threads; i++)
+		cJSON_AddItemToArray(threads, thread_json(&sum->threads[i]));
+	return finish(o);
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stall.h"
+#include "syscalls.h"
+
+_Static_assert(sizeof(struct lt_slot) == 32, "lt_slot layout");
+_Static_assert(sizeof(struct lt_busy) == 48 + LT_MAX_SLOTS * 32, "lt_busy layout");
+_Static_assert(sizeof(struct lt_stall_rec) == 48 + sizeof(struct lt_busy), "lt_stall_rec layout");
+_Static_assert(sizeof(struct lt_target) == 16, "lt_target layout");
+_Static_assert(sizeof(struct lt_fork_rec) == 16, "lt_fork_rec layout");
+
+static const char *const cause_names[LS_CAUSE_COUNT] = {
+	[LS_CAUSE_BLOCKING_SYSCALL] = "blocking_syscall",
+	[LS_CAUSE_CPU] = "cpu",
+	[LS_CAUSE_LOCK_WAIT] = "lock_wait",
+	[LS_CAUSE_PREEMPTED] = "preempted",
+	[LS_CAUSE_PAGE_FAULT] = "page_fault",
+	[LS_CAUSE_MIXED] = "mixed",
+	[LS_CAUSE_UNKNOWN] = "unknown",
+};
+
+const char *ls_cause_name(enum ls_cause cause)
+{
+	if ((unsigned)cause >= LS_CAUSE_COUNT)
+		return "unknown";
+	return cause_names[cause];
+}
+
+static int by_total_desc(const void *a, const void *b)
+{
+	const struct ls_syscall_use *x = a, *y = b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns < y->total_ns ? 1 : -1;
+	return x->nr - y->nr;
+}
+
+void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t pid,
+			uint32_t tid, const char *comm, uint64_t end_ns, uint64_t threshold_ns,
+			uint64_t major_faults)
+{
+	uint64_t dur, off;
+	unsigned i, n;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->tid = tid;
+	memcpy(s->comm, comm, sizeof(s->comm) - 1);
+	s->start_ns = busy->start_ns;
+	s->end_ns = end_ns > busy->start_ns ? end_ns : busy->start_ns;
+	s->threshold_ns = threshold_ns;
+	s->runq_ns = busy->runq_ns;
+	s->off_cpu_ns = busy->offcpu_ns;
+	s->major_faults = major_faults;
+	s->nvcsw = busy->nvcsw;
+	s->nivcsw = busy->nivcsw;
+
+	n = busy->nr_slots < LT_MAX_SLOTS ? busy->nr_slots : LT_MAX_SLOTS;
+	for (i = 0; i < n; i++) {
+		const struct lt_slot *slot = &busy->slots[i];
+		struct ls_syscall_use *u;
+
+		if (!slot->count)
+			continue;
+		if (slot->nr == LT_NR_NONE) {
+			s->fault_ns += slot->total_ns;
+			continue;
+		}
+		u = &s->syscalls[s->n_syscalls++];
+		u->nr = slot->nr == LT_NR_OTHER ? -1 : (int)slot->nr;
+		u->fd = slot->fd;
+		u->name = u->nr < 0 ? "other" : ls_syscall_name((unsigned)u->nr);
+		if (!u->name)
+			u->name = "unknown";
+		u->count = slot->count;
+		u->total_ns = slot->total_ns;
+		u->max_ns = slot->max_ns;
+	}
+	qsort(s->syscalls, s->n_syscalls, sizeof(s->syscalls[0]), by_total_desc);
+
+	/* on-CPU time is what the period did not spend off the CPU */
+	dur = s->end_ns - s->start_ns;
+	off = s->off_cpu_ns + s->runq_ns;
+	if (off > dur) {
+		/* clock skew between CPUs can overshoot by a few ns */
+		s->runq_ns = dur > s->off_cpu_ns ? dur - s->off_cpu_ns : 0;
+		s->off_cpu_ns = s->off_cpu_ns < dur ? s->off_cpu_ns : dur;
+		off = s->off_cpu_ns + s->runq_ns;
+	}
+	s->on_cpu_ns = dur - off;
+	s->cause = ls_classify(s);
+}
+
+int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size,
+			 uint64_t threshold_ns)
+{
+	const struct lt_stall_rec *rec = data;
+	char comm[16];
+
+	if (size < sizeof(*rec) || rec->type != LT_REC_STALL)
+		return -EINVAL;
+	if (rec->busy.nr_slots > LT_MAX_SLOTS || rec->end_ns < rec->busy.start_ns)
+		return -EINVAL;
+	memcpy(comm, rec->comm, sizeof(comm));
+	comm[sizeof(comm) - 1] = '\0';
+	ls_stall_from_busy(s, &rec->busy, rec->pid, rec->tid, comm, rec->end_ns, threshold_ns,
+			   rec->maj_flt);
+	s->cut_short = rec->flags & LT_STALL_CUT_SHORT;
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_STALL_H
+#define LOOPSTALL_STALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "loop_tracker.h"
+
+enum ls_cause {
+	LS_CAUSE_BLOCKING_SYSCALL,
+	LS_CAUSE_CPU,
+	LS_CAUSE_LOCK_WAIT,
+	LS_CAUSE_PREEMPTED,
+	LS_CAUSE_PAGE_FAULT,
+	LS_CAUSE_MIXED,
+	LS_CAUSE_UNKNOWN,
+	LS_CAUSE_COUNT,
+};
+
+#define LS_TARGET_MAX 256
+
+/* One syscall (with the fd it used) a stalled loop thread blocked in. */
+struct ls_syscall_use {
+	int nr; /* -1: calls that did not fit the per-stall table */
+	int fd; /* -1 when the call takes no fd */
+	const char *name;
+	char target[LS_TARGET_MAX]; /* what the fd is; empty when unknown */
+	uint32_t count;
+	uint64_t total_ns;
+	uint64_t max_ns;
+};
+
+/* A stall as user space sees it: one busy period over the threshold. */
+struct ls_stall {
+	uint32_t pid;
+	uint32_t tid;
+	char comm[16];
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
+	uint64_t end_ns;
+	uint64_t threshold_ns;
+	uint64_t on_cpu_ns;
+	uint64_t off_cpu_ns; /* blocked, in and outside syscalls */
+	uint64_t runq_ns;
+	uint64_t fault_ns; /* blocked outside any syscall: page faults, mostly */
+	uint64_t major_faults;
+	uint32_t nvcsw;
+	uint32_t nivcsw;
+	bool cut_short; /* the thread exited, or recording ended, mid-stall */
+	unsigned n_syscalls;
+	struct ls_syscall_use syscalls[LT_MAX_SLOTS];
+	enum ls_cause cause;
+};
+
+const char *ls_cause_name(enum ls_cause cause);
+
+/*
+ * Fill a stall from what BPF accumulated for one busy period ending at end_ns
+ * (a record, or a snapshot of a period still running). Sorts syscalls by
+ * total time, derives on-CPU time and classifies the cause. fd targets are
+ * left empty: resolving them needs /proc (see fdtarget.h).
+ */
+void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t pid,
+			uint32_t tid, const char *comm, uint64_t end_ns, uint64_t threshold_ns,
+			uint64_t major_faults);
+
+/* Decode a ring-buffer stall record; -EINVAL when it is malformed. */
+int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size,
+			 uint64_t threshold_ns);
+
+/* The cause that explains most of the stall (see classify.c for the rules). */
+enum ls_cause ls_classify(const struct ls_stall *s);
+
+/* One or two sentences of advice for this stall, grounded in its numbers. */
+void ls_advice(const struct ls_stall *s, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * `loopstall record`: attach to a process (or start one), write every stall
+ * as a JSON Lines record the moment it is known, and a summary at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "agent.h"
+#include "clock.h"
+#include "cli.h"
+#include "jsonout.h"
+#include "record_args.h"
+#include "writer.h"
+
+/* Poll period: bounds how late a stall_begin can be (well under 10 ms). */
+#define POLL_MS 2
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct recorder {
+	struct ls_writer *out;
+	const char *out_name;
+};
+
+static int write_line(struct recorder *r, char *line)
+{
+	int err;
+
+	if (!line)
+		return -ENOMEM;
+	err = ls_writer__line(r->out, line);
+	free(line);
+	return err;
+}
+
+static int on_stall(void *ctx, const struct ls_stall *s)
+{
+	return write_line(ctx, ls_json_stall(s, ls_mono_to_unix_ns(s->start_ns),
+					     ls_mono_to_unix_ns(s->end_ns)));
+}
+
+static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *comm,
+			  uint64_t start_ns, uint64_t elapsed_ns, uint64_t threshold_ns)
+{
+	return write_line(ctx, ls_json_stall_begin(pid, tid, comm, ls_mono_to_unix_ns(start_ns),
+						   elapsed_ns, threshold_ns));
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: loopstall record (-p PID | -- COMMAND [ARGS...]) [-t TID] [--threshold DUR]\n"
+		"                        [--duration DUR] [-o FILE] [-v]\n"
+		"  -p, --pid PID        attach to a running process\n"
+		"  -t, --tid TID        follow only this thread of PID\n"
+		"      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
+		"      --duration DUR   stop after DUR (default: when the target exits)\n"
+		"  -o, --output FILE    JSON Lines output (default stdout)\n"
+		"  -v, --verbose        show libbpf's messages\n"
+		"DUR: a number with a unit (ns, us, ms, s, m); a bare number is milliseconds.\n");
+}
+
+/* Checks that give a clear message before anything is loaded. */
+static int preflight(const struct record_args *args)
+{
+	char path[64];
+
+	if (geteuid() != 0) {
+		cli_error("must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON)");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		cli_error("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); "
+			  "loopstall needs CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	if (args->pid && kill(args->pid, 0) && errno == ESRCH) {
+		cli_error("pid %d: no such process", args->pid);
+		return -ESRCH;
+	}
+	if (args->tid) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", args->pid, args->tid);
+		if (access(path, F_OK)) {
+			cli_error("pid %d has no thread %d", args->pid, args->tid);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Start the command stopped at a pipe read, so its pid can be traced before
+ * it runs its first instruction of the new program.
+ */
+static pid_t spawn_held(char **command, int *go_fd)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(127); /* the recorder gave up before releasing us */
+		execvp(command[0], command);
+		fprintf(stderr, "loopstall: cannot run '%s': %s\n", command[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*go_fd = fds[1];
+	return pid;
+}
+
+static void end_child(pid_t child, int *status)
+{
+	int i;
+
+	if (waitpid(child, status, WNOHANG) == child)
+		return;
+	/* recording ended first (--duration, a signal): the command was ours to start */
+	kill(child, SIGTERM);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(child, status, WNOHANG) == child)
+			return;
+		usleep(10000);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, status, 0);
+}
+
+static void process_comm(pid_t pid, char comm[16])
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	snprintf(comm, 16, "?");
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, 16, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct ls_agent_ops ops = { .stall = on_stall, .stall_begin = on_stall_begin };
+	struct ls_agent_opts opts = { 0 };
+	struct recorder rec = { 0 };
+	const struct ls_run_summary *sum;
+	struct ls_agent *agent = NULL;
+	struct record_args args;
+	struct sigaction sa;
+	uint64_t start;
+	pid_t pid, child = 0;
+	int go_fd = -1, status = 0, err, ret = 2;
+	char msg[256], name[16];
+
+	if (record_args_parse(argc, argv, &args, msg, sizeof(msg))) {
+		cli_error("record: %s (see 'loopstall record --help')", msg);
+		return 2;
+	}
+	if (args.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (preflight(&args))
+		return 2;
+
+	rec.out_name = args.output ? args.output : "stdout";
+	err = ls_writer__open(args.output, &rec.out);
+	if (err) {
+		cli_error("cannot create %s: %s", rec.out_name, strerror(-err));
+		return 2;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	opts.threshold_ns = args.threshold_ns;
+	opts.verbose = args.verbose;
+	err = ls_agent__new(&opts, &ops, &rec, &agent);
+	if (err) {
+		cli_error("cannot load the BPF programs: %s%s", strerror(-err),
+			  args.verbose ? "" : " (run with -v for libbpf's messages)");
+		goto cleanup;
+	}
+
+	if (args.command) {
+		child = spawn_held(args.command, &go_fd);
+		if (child < 0) {
+			cli_error("cannot start '%s': %s", args.command[0], strerror((int)-child));
+			child = 0;
+			goto cleanup;
+		}
+		pid = child;
+		snprintf(name, sizeof(name), "%s", base_name(args.command[0]));
+	} else {
+		pid = args.pid;
+		process_comm(pid, name);
+	}
+	err = ls_agent__add_target(agent, pid, args.tid, args.command != NULL,
+				   args.command ? name : NULL);
+	if (err) {
+		if (err == -ESRCH)
+			cli_error("pid %d: no such process", pid);
+		else
+			cli_error("cannot trace pid %d: %s", pid, strerror(-err));
+		goto cleanup;
+	}
+	fprintf(stderr, "loopstall: recording pid %d (%s), threshold %.1f ms; Ctrl-C to stop\n",
+		pid, name, (double)args.threshold_ns / 1e6);
+	if (go_fd >= 0) {
+		if (write(go_fd, "g", 1) != 1) {
+			cli_error("cannot start '%s': %s", args.command[0], strerror(errno));
+			goto cleanup;
+		}
+		close(go_fd);
+		go_fd = -1;
+	}
+
+	ret = 1;
+	start = ls_now_ns();
+	while (!stop_signal) {
+		err = ls_agent__poll(agent, POLL_MS);
+		if (err)
+			break;
+		if (!ls_agent__alive(agent))
+			break;
+		if (args.duration_ns && ls_now_ns() - start >= args.duration_ns)
+			break;
+	}
+	if (!err)
+		err = ls_agent__finish(agent, &sum);
+	if (!err)
+		err = write_line(&rec, ls_json_summary(sum, ls_mono_to_unix_ns(sum->start_ns),
+							ls_mono_to_unix_ns(sum->end_ns)));
+	if (err) {
+		cli_error("writing %s: %s", rec.out_name, strerror(-err));
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (go_fd >= 0)
+		close(go_fd); /* a held child sees EOF and exits */
+	ls_agent__free(agent);
+	if (child > 0)
+		end_child(child, &status);
+	err = ls_writer__close(rec.out);
+	if (err && ret == 0) {
+		cli_error("writing %s: %s", rec.out_name, strerror(-err));
+		ret = 1;
+	}
+	return ret;
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "duration.h"
+#include "record_args.h"
+
+static int parse_id(const char *text, pid_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v <= 0 || v > INT_MAX)
+		return -EINVAL;
+	*out = (pid_t)v;
+	return 0;
+}
+
+int record_args_parse(int argc, char **argv, struct record_args *args, char *err, size_t err_len)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tid", required_argument, NULL, 't' },
+		{ "threshold", required_argument, NULL, 'T' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(args, 0, sizeof(*args));
+	args->threshold_ns = LS_DEFAULT_THRESHOLD_NS;
+	/* '+' stops at the first non-option, so the command's own flags stay its own */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:p:t:o:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_id(optarg, &args->pid)) {
+				snprintf(err, err_len, "invalid pid '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 't':
+			if (parse_id(optarg, &args->tid)) {
+				snprintf(err, err_len, "invalid thread id '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'T':
+		case 'd': {
+			uint64_t *dst = c == 'T' ? &args->threshold_ns : &args->duration_ns;
+
+			if (ls_parse_duration(optarg, dst) || *dst == 0) {
+				snprintf(err, err_len,
+					 "invalid duration '%s' for --%s (use e.g. 50ms, 1.5s, 2m)",
+					 optarg, c == 'T' ? "threshold" : "duration");
+				return -EINVAL;
+			}
+			break;
+		}
+		case 'o':
+			args->output = optarg;
+			break;
+		case 'v':
+			args->verbose = true;
+			break;
+		case 'h':
+			args->help = true;
+			return 0;
+		case ':':
+			snprintf(err, err_len, "option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(err, err_len, "unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		/* getopt permutes nothing with '+': a leftover must follow "--" */
+		if (strcmp(argv[optind - 1], "--")) {
+			snprintf(err, err_len, "unexpected argument '%s' (a command goes after --)",
+				 argv[optind]);
+			return -EINVAL;
+		}
+		args->command = &argv[optind];
+	}
+	if (args->pid && args->command) {
+		snprintf(err, err_len, "give either -p PID or -- COMMAND, not both");
+		return -EINVAL;
+	}
+	if (!args->pid && !args->command) {
+		snprintf(err, err_len, "nothing to record: give -p PID or -- COMMAND");
+		return -EINVAL;
+	}
+	if (args->tid && !args->pid) {
+		snprintf(err, err_len, "-t TID needs -p PID");
+		return -EINVAL;
+	}
+	return 0;
+}
