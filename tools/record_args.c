@@ -21,6 +21,17 @@ static int parse_id(const char *text, pid_t *out)
 	return 0;
 }
 
+#define SHORT_OPTS "+:p:t:o:vh"
+
+/*
+ * Whether optopt, after a missing value, names a short option the user
+ * typed: for a long option it holds that option's internal value instead.
+ */
+static bool is_short(int c)
+{
+	return c > 0 && c != ':' && c != '+' && strchr(SHORT_OPTS, c);
+}
+
 int record_args_parse(int argc, char **argv, struct record_args *args, char *err, size_t err_len)
 {
 	static const struct option longopts[] = {
@@ -38,9 +49,9 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 	memset(args, 0, sizeof(*args));
 	args->threshold_ns = LS_DEFAULT_THRESHOLD_NS;
 	/* '+' stops at the first non-option, so the command's own flags stay its own */
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" cluster */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:p:t:o:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORT_OPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_id(optarg, &args->pid)) {
@@ -76,10 +87,17 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 			args->help = true;
 			return 0;
 		case ':':
-			snprintf(err, err_len, "option '%s' needs a value", argv[optind - 1]);
+			if (is_short(optopt))
+				snprintf(err, err_len, "option '-%c' needs a value", optopt);
+			else
+				snprintf(err, err_len, "option '%s' needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			snprintf(err, err_len, "unknown option '%s'", argv[optind - 1]);
+			/* inside a cluster ("-xv") optind has not moved: name the letter */
+			if (optopt)
+				snprintf(err, err_len, "unknown option '-%c'", optopt);
+			else
+				snprintf(err, err_len, "unknown option '%s'", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}

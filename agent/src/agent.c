@@ -49,6 +49,7 @@ struct ls_agent {
 	struct begun *begun;
 	size_t n_begun, cap_begun;
 	struct ls_run_summary summary;
+	int stats_fd; /* keeps bpf_enable_stats on while open */
 	bool finished;
 };
 
@@ -197,12 +198,20 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	a->ops = *ops;
 	a->ctx = ctx;
 	a->summary.threshold_ns = opts->threshold_ns;
+	a->stats_fd = -1;
 	verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 
 	err = ls_tracefs_ensure();
 	if (err)
 		goto cleanup;
+	if (opts->bpf_stats) {
+		a->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (a->stats_fd < 0) {
+			err = -errno;
+			goto cleanup;
+		}
+	}
 	a->skel = loop_tracker__open();
 	if (!a->skel) {
 		err = -errno;
@@ -368,6 +377,8 @@ static void check_targets(struct ls_agent *a)
 		if (poll(&pfd, 1, 0) > 0) {
 			close(t->pidfd);
 			t->pidfd = -1;
+			if (a->ops.target_exit)
+				a->ops.target_exit(a->ctx, t->pid);
 		}
 	}
 }
@@ -403,7 +414,84 @@ unsigned ls_agent__alive(struct ls_agent *a)
 	return n;
 }
 
-static uint64_t lost_events(struct ls_agent *a)
+int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
+{
+	int fd = bpf_map__fd(a->skel->maps.threads);
+	__u32 key = (__u32)pid, next, *prev = NULL, victim;
+	struct lt_thread t;
+	bool found = false;
+	size_t i;
+
+	if (!bpf_map_delete_elem(bpf_map__fd(a->skel->maps.targets), &key))
+		found = true;
+	for (i = 0; i < a->n_targets; i++) {
+		if (a->targets[i].pid != pid)
+			continue;
+		if (a->targets[i].pidfd >= 0)
+			close(a->targets[i].pidfd);
+		a->targets[i] = a->targets[--a->n_targets];
+		found = true;
+		break;
+	}
+	/* deleting while iterating restarts the walk: collect one at a time */
+	for (;;) {
+		bool hit = false;
+
+		prev = NULL;
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			victim = next;
+			prev = &victim;
+			if (!bpf_map_lookup_elem(fd, &victim, &t) && t.pid == (uint32_t)pid) {
+				bpf_map_delete_elem(fd, &victim);
+				forget_begun(a, victim);
+				hit = true;
+				break;
+			}
+		}
+		if (!hit)
+			break;
+	}
+	return found ? 0 : -ENOENT;
+}
+
+int ls_agent__for_each_thread(struct ls_agent *a,
+			      int (*fn)(void *ctx, const struct lt_thread *t), void *ctx)
+{
+	int fd = bpf_map__fd(a->skel->maps.threads), err;
+	__u32 key, next, *prev = NULL;
+	struct lt_thread t;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &t) || !t.iterations)
+			continue;
+		err = fn(ctx, &t);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int ls_agent__bpf_stats(struct ls_agent *a, struct ls_bpf_stats *stats)
+{
+	struct bpf_program *prog;
+
+	memset(stats, 0, sizeof(*stats));
+	bpf_object__for_each_program(prog, a->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			return -errno;
+		stats->run_time_ns += info.run_time_ns;
+		stats->run_count += info.run_cnt;
+	}
+	return 0;
+}
+
+uint64_t ls_agent__lost_events(struct ls_agent *a)
 {
 	int ncpu = libbpf_num_possible_cpus(), i;
 	__u32 key = LT_CNT_LOST;
@@ -467,7 +555,7 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 			ls_hist_record(&ts->hist, open_ns);
 	}
 	a->summary.end_ns = now;
-	a->summary.lost_events = lost_events(a);
+	a->summary.lost_events = ls_agent__lost_events(a);
 	a->finished = true;
 done:
 	*sum = &a->summary;
@@ -489,5 +577,7 @@ void ls_agent__free(struct ls_agent *a)
 	free(a->targets);
 	free(a->begun);
 	ls_summary_free(&a->summary);
+	if (a->stats_fd >= 0)
+		close(a->stats_fd);
 	free(a);
 }

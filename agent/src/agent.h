@@ -18,6 +18,7 @@ struct ls_agent;
 struct ls_agent_opts {
 	uint64_t threshold_ns; /* a busy period this long is a stall */
 	bool verbose;	       /* let libbpf print its own messages */
+	bool bpf_stats;	       /* count BPF run time (bpf_enable_stats) for self-metrics */
 };
 
 struct ls_agent_ops {
@@ -26,6 +27,14 @@ struct ls_agent_ops {
 	/* A stall is in progress: sent once per stall, soon after it crosses the threshold. */
 	int (*stall_begin)(void *ctx, uint32_t pid, uint32_t tid, const char *comm,
 			   uint64_t start_ns, uint64_t elapsed_ns, uint64_t threshold_ns);
+	/* A traced process exited (its threads' last stalls were delivered before). */
+	void (*target_exit)(void *ctx, pid_t pid);
+};
+
+/* BPF's own cost, summed over the agent's programs. */
+struct ls_bpf_stats {
+	uint64_t run_time_ns;
+	uint64_t run_count;
 };
 
 int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *ops, void *ctx,
@@ -36,10 +45,23 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
  */
 int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool follow_forks,
 			 const char *name);
+/* Stop tracing pid and forget its threads. */
+int ls_agent__remove_target(struct ls_agent *a, pid_t pid);
 /* Handle what the kernel sent and look for stalls in progress; waits up to timeout_ms. */
 int ls_agent__poll(struct ls_agent *a, int timeout_ms);
 /* How many traced processes are still running. */
 unsigned ls_agent__alive(struct ls_agent *a);
+/*
+ * Visit every live loop thread's counters as BPF keeps them (cumulative:
+ * iterations, busy time, busy-period histogram; cur.start_ns != 0 while a
+ * busy period runs). Only threads that finished an iteration are visited.
+ */
+int ls_agent__for_each_thread(struct ls_agent *a,
+			      int (*fn)(void *ctx, const struct lt_thread *t), void *ctx);
+/* Ring-buffer records lost so far (reservations that failed, undecodable records). */
+uint64_t ls_agent__lost_events(struct ls_agent *a);
+/* BPF run time so far; zeros unless opts.bpf_stats was set. */
+int ls_agent__bpf_stats(struct ls_agent *a, struct ls_bpf_stats *stats);
 /*
  * End of recording: handle what is left, report stalls still in progress as
  * cut short, and fill the run summary (owned by the agent).

@@ -27,8 +27,10 @@ int ls_parse_duration(const char *text, uint64_t *ns)
 		;
 	errno = 0;
 	value = strtod(text, &end);
-	if (end == text || errno || end != text + i)
+	if (end == text || end != text + i)
 		return -EINVAL;
+	if (errno == ERANGE && value > 1.0)
+		return -ERANGE;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix))
 			continue;

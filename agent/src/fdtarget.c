@@ -63,6 +63,8 @@ int ls_parse_unix_row(const char *row, unsigned long *inode, char *path, size_t 
 	size_t n;
 
 	/* Num RefCount Protocol Flags Type St Inode [Path] */
+	if (!path_len)
+		return -EINVAL;
 	if (sscanf(row, "%*[0-9a-fA-F]: %*x %*x %*x %*x %*x %lu%n", &inode_v, &consumed) != 1 ||
 	    !consumed)
 		return -EINVAL;

@@ -47,7 +47,7 @@ void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
 	s->tid = tid;
-	memcpy(s->comm, comm, sizeof(s->comm) - 1);
+	strncpy(s->comm, comm, sizeof(s->comm) - 1);
 	s->start_ns = busy->start_ns;
 	s->end_ns = end_ns > busy->start_ns ? end_ns : busy->start_ns;
 	s->threshold_ns = threshold_ns;

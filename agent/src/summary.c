@@ -37,7 +37,7 @@ struct ls_thread_summary *ls_summary_update(struct ls_run_summary *sum, const st
 	memset(ts, 0, sizeof(*ts));
 	ts->pid = t->pid;
 	ts->tid = t->tid;
-	memcpy(ts->comm, comm, sizeof(ts->comm) - 1);
+	strncpy(ts->comm, comm, sizeof(ts->comm) - 1);
 	ts->exited = exited;
 	ts->first_seen_ns = t->first_seen_ns;
 	ts->last_ns = now_ns;
