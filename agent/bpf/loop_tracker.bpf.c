@@ -44,6 +44,34 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/*
+ * Stack of the last blocking switch-out of each busy loop thread, kept until
+ * the thread runs again and we know whether the block was long enough to send.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256); /* loop threads with a stack in flight */
+	__type(key, __u32);
+	__type(value, struct lt_stack_rec);
+} pending_stacks SEC(".maps");
+
+/*
+ * Staging for CPU samples and the template of new pending_stacks entries,
+ * one per CPU. A plain array indexed by CPU: per-CPU arrays cap values at
+ * 32 KiB. User space sizes it to the number of possible CPUs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lt_stack_rec);
+} stack_scratch SEC(".maps");
+
+/* Set before load (see agent.c). */
+const volatile __u32 stack_bytes = 16384;	     /* copied per stack, <= LT_STACK_MAX */
+const volatile __u64 stack_min_block_ns = 1000000;   /* shorter blocks get no stack */
+const volatile __u64 sample_after_ns = 10000000;     /* CPU samples only past this */
+
 /* A zeroed lt_thread: too large for the BPF stack, so new entries copy it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -58,6 +86,21 @@ static __always_inline void count(__u32 which)
 
 	if (c)
 		(*c)++;
+}
+
+static __always_inline void announce_thread(__u32 tgid, __u32 tid)
+{
+	struct lt_thread_new_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+
+	if (!rec) {
+		count(LT_CNT_LOST);
+		return;
+	}
+	rec->type = LT_REC_THREAD_NEW;
+	rec->pid = tgid;
+	rec->tid = tid;
+	rec->pad = 0;
+	bpf_ringbuf_submit(rec, 0);
 }
 
 static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 tid)
@@ -80,7 +123,82 @@ static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 
 	}
 	t->pid = tgid;
 	t->tid = tid;
+	/* user space opens the thread's CPU-sampling perf event */
+	announce_thread(tgid, tid);
 	return t;
+}
+
+/* Registers and the top of the user stack of `task`, which must be current. */
+static __always_inline void copy_user_stack(struct lt_stack_rec *r, struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 sp;
+	__u32 i;
+
+	r->size = 0;
+	if (!regs)
+		return;
+	r->regs[0] = BPF_CORE_READ(regs, ax);
+	r->regs[1] = BPF_CORE_READ(regs, dx);
+	r->regs[2] = BPF_CORE_READ(regs, cx);
+	r->regs[3] = BPF_CORE_READ(regs, bx);
+	r->regs[4] = BPF_CORE_READ(regs, si);
+	r->regs[5] = BPF_CORE_READ(regs, di);
+	r->regs[6] = BPF_CORE_READ(regs, bp);
+	r->regs[7] = BPF_CORE_READ(regs, sp);
+	r->regs[8] = BPF_CORE_READ(regs, r8);
+	r->regs[9] = BPF_CORE_READ(regs, r9);
+	r->regs[10] = BPF_CORE_READ(regs, r10);
+	r->regs[11] = BPF_CORE_READ(regs, r11);
+	r->regs[12] = BPF_CORE_READ(regs, r12);
+	r->regs[13] = BPF_CORE_READ(regs, r13);
+	r->regs[14] = BPF_CORE_READ(regs, r14);
+	r->regs[15] = BPF_CORE_READ(regs, r15);
+	r->regs[16] = BPF_CORE_READ(regs, ip);
+	sp = r->regs[7];
+	/*
+	 * One 8 KiB read fails whole when less than that lies above sp (a
+	 * main thread near the top of its stack): copy in chunks until one fails.
+	 */
+	for (i = 0; i < LT_STACK_MAX / LT_STACK_CHUNK; i++) {
+		if (i * LT_STACK_CHUNK >= stack_bytes)
+			break;
+		if (bpf_probe_read_user(&r->data[i * LT_STACK_CHUNK], LT_STACK_CHUNK,
+					(void *)(sp + i * LT_STACK_CHUNK)))
+			break;
+		r->size = (i + 1) * LT_STACK_CHUNK;
+	}
+}
+
+static __always_inline void send_stack(struct lt_stack_rec *r)
+{
+	__u64 size = r->size;
+
+	if (size > LT_STACK_MAX)
+		size = LT_STACK_MAX;
+	if (bpf_ringbuf_output(&events, r, offsetof(struct lt_stack_rec, data) + size, 0))
+		count(LT_CNT_LOST);
+}
+
+static __always_inline struct lt_stack_rec *scratch_stack(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&stack_scratch, &cpu);
+}
+
+static __always_inline struct lt_stack_rec *pending_stack(__u32 tid, bool create)
+{
+	struct lt_stack_rec *r = bpf_map_lookup_elem(&pending_stacks, &tid);
+	void *tmpl;
+
+	if (r || !create)
+		return r;
+	tmpl = scratch_stack();
+	if (!tmpl)
+		return NULL;
+	bpf_map_update_elem(&pending_stacks, &tid, tmpl, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&pending_stacks, &tid);
 }
 
 /* Syscalls whose first argument is the fd they wait on. */
@@ -156,8 +274,11 @@ static __always_inline void blocked_in(struct task_struct *task, __u32 *nr, __s3
 		*fd = (__s32)BPF_CORE_READ(regs, di);
 }
 
-static __always_inline void slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u64 ns)
+/* Account a block to its (syscall, fd) slot; true when it is the slot's longest yet. */
+static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u64 ns)
 {
+	bool longest;
+
 	struct lt_slot *s = NULL;
 	__u32 i, n = b->nr_slots;
 
@@ -187,8 +308,10 @@ static __always_inline void slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u6
 	}
 	s->count++;
 	s->total_ns += ns;
-	if (ns > s->max_ns)
+	longest = ns > s->max_ns;
+	if (longest)
 		s->max_ns = ns;
+	return longest;
 }
 
 static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *task,
@@ -338,7 +461,9 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 {
 	__u32 prev_tid = prev->pid, next_tid = next->pid;
 	__u64 now = 0, blocked, runq, wake;
+	struct lt_stack_rec *stack;
 	struct lt_thread *t;
+	bool longest;
 
 	t = bpf_map_lookup_elem(&threads, &prev_tid);
 	if (t && t->cur.start_ns) {
@@ -352,6 +477,18 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 			t->out_kind = LT_OUT_BLOCKED;
 			t->cur.nvcsw++;
 			blocked_in(prev, &t->out_nr, &t->out_fd);
+			/* only now is prev's memory the current one: copy its stack */
+			stack = pending_stack(prev_tid, true);
+			if (stack) {
+				copy_user_stack(stack, prev);
+				stack->type = LT_REC_STACK;
+				stack->pid = t->pid;
+				stack->tid = prev_tid;
+				stack->nr = t->out_nr;
+				stack->fd = t->out_fd;
+				stack->busy_start_ns = t->cur.start_ns;
+				stack->time_ns = now;
+			}
 		}
 	}
 
@@ -371,11 +508,51 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 			runq = now - wake;
 			t->cur.offcpu_ns += blocked;
 			t->cur.runq_ns += runq;
-			slot_add(&t->cur, t->out_nr, t->out_fd, blocked);
+			longest = slot_add(&t->cur, t->out_nr, t->out_fd, blocked);
+			/* one stack per call site and busy period: its longest block */
+			if (longest && blocked >= stack_min_block_ns) {
+				stack = pending_stack(next_tid, false);
+				if (stack && stack->busy_start_ns == t->cur.start_ns) {
+					stack->blocked_ns = blocked;
+					send_stack(stack);
+				}
+			}
 		}
 	}
 	t->out_ns = 0;
 	t->out_kind = LT_OUT_NONE;
+	return 0;
+}
+
+/* Per-thread task-clock perf event (user space opens one per loop thread). */
+SEC("perf_event")
+int cpu_sample(struct bpf_perf_event_data *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct lt_stack_rec *r;
+	struct lt_thread *t;
+	__u64 now;
+
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t || !t->cur.start_ns)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* short busy periods are the loop working normally: nothing to sample */
+	if (now - t->cur.start_ns < sample_after_ns)
+		return 0;
+	r = scratch_stack();
+	if (!r)
+		return 0;
+	copy_user_stack(r, bpf_get_current_task_btf());
+	r->type = LT_REC_CPU_SAMPLE;
+	r->pid = t->pid;
+	r->tid = tid;
+	r->nr = LT_NR_NONE;
+	r->fd = -1;
+	r->busy_start_ns = t->cur.start_ns;
+	r->blocked_ns = 0;
+	r->time_ns = now;
+	send_stack(r);
 	return 0;
 }
 

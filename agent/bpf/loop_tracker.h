@@ -36,7 +36,19 @@ enum lt_record_type {
 	LT_REC_STALL = 1,	/* a busy period over the threshold ended */
 	LT_REC_THREAD_EXIT = 2, /* a loop thread exited: its final counters */
 	LT_REC_PROC_FORK = 3,	/* a traced process forked a followed child */
+	LT_REC_THREAD_NEW = 4,	/* a loop thread was seen for the first time */
+	LT_REC_STACK = 5,	/* user stack of a long block inside a busy period */
+	LT_REC_CPU_SAMPLE = 6,	/* user stack sampled on CPU in a long busy period */
 };
+
+/*
+ * User stacks are copied raw (registers + the top of the stack) and unwound
+ * in user space with DWARF CFI, as perf --call-graph dwarf does: Debian's
+ * libc has no frame pointers, so in-kernel frame-pointer walks stop at it.
+ */
+#define LT_STACK_MAX 32768  /* largest copy the records can hold */
+#define LT_STACK_CHUNK 512  /* copied chunk by chunk: a read past the stack's end fails whole */
+#define LT_NREGS 17	    /* x86-64 DWARF registers 0..16 (rax..r15, rip) */
 
 /* stall record flags */
 #define LT_STALL_CUT_SHORT 0x1u /* the thread exited before the period ended */
@@ -115,6 +127,28 @@ struct lt_thread_exit_rec {
 	__u64 exit_ns;
 	char comm[16];
 	struct lt_thread thread;
+};
+
+struct lt_thread_new_rec {
+	__u32 type; /* LT_REC_THREAD_NEW */
+	__u32 pid;
+	__u32 tid;
+	__u32 pad;
+};
+
+/* LT_REC_STACK and LT_REC_CPU_SAMPLE; `size` bytes of stack follow `regs`. */
+struct lt_stack_rec {
+	__u32 type;
+	__u32 pid;
+	__u32 tid;
+	__u32 nr;	     /* LT_REC_STACK: syscall blocked in (LT_NR_NONE outside one) */
+	__s32 fd;	     /* LT_REC_STACK: its fd, else -1 */
+	__u32 size;	     /* bytes of stack copied from regs[7] (rsp) upwards */
+	__u64 busy_start_ns; /* the busy period this belongs to */
+	__u64 blocked_ns;    /* LT_REC_STACK: how long this block lasted */
+	__u64 time_ns;
+	__u64 regs[LT_NREGS]; /* DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+	__u8 data[LT_STACK_MAX];
 };
 
 struct lt_fork_rec {

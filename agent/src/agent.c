@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <linux/perf_event.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,7 +20,9 @@
 #include "clock.h"
 #include "fdtarget.h"
 #include "loop_tracker.skel.h"
+#include "stack_collector.h"
 #include "tracefs.h"
+#include "unwind.h"
 
 /* How often the per-thread map is scanned for stalls in progress. */
 #define SCAN_INTERVAL_NS 2000000ull
@@ -27,6 +30,12 @@
 struct target {
 	pid_t pid;
 	int pidfd; /* readable once the process has exited; -1 when gone */
+};
+
+/* The CPU-sampling perf event of one loop thread. */
+struct sampler {
+	uint32_t tid;
+	struct bpf_link *link;
 };
 
 /* A stall in progress already announced with stall_begin. */
@@ -49,6 +58,11 @@ struct ls_agent {
 	struct begun *begun;
 	size_t n_begun, cap_begun;
 	struct ls_run_summary summary;
+	struct ls_unwinder *unwinder;
+	struct ls_collector *collector;
+	struct sampler *samplers;
+	size_t n_samplers, cap_samplers;
+	uint64_t sampler_errors;
 	int stats_fd; /* keeps bpf_enable_stats on while open */
 	bool finished;
 };
@@ -94,6 +108,7 @@ static void forget_begun(struct ls_agent *a, uint32_t tid)
 static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 {
 	unsigned i;
+	int err;
 
 	/* fds are resolved now, while the target most likely still has them open */
 	for (i = 0; i < s->n_syscalls; i++)
@@ -102,7 +117,75 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 				     sizeof(s->syscalls[i].target));
 	forget_begun(a, s->tid);
 	a->summary.stalls++;
-	return a->ops.stall ? a->ops.stall(a->ctx, s) : 0;
+	if (a->collector) {
+		err = ls_collector__attach(a->collector, s);
+		if (err) {
+			ls_stall_free_stacks(s);
+			return err;
+		}
+	}
+	err = a->ops.stall ? a->ops.stall(a->ctx, s) : 0;
+	ls_stall_free_stacks(s);
+	return err;
+}
+
+/*
+ * Sample a loop thread's user stack while it runs: a task-clock event
+ * counts only the thread's own CPU time, so an idle loop costs nothing.
+ */
+static void sampler_open(struct ls_agent *a, uint32_t tid)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_TASK_CLOCK,
+		.sample_period = a->opts.sample_period_ns ? a->opts.sample_period_ns : 1000000,
+	};
+	struct bpf_link *link;
+	int fd;
+
+	if (a->opts.no_stacks)
+		return;
+	if (a->n_samplers == a->cap_samplers) {
+		size_t cap = a->cap_samplers ? 2 * a->cap_samplers : 8;
+		void *grown = realloc(a->samplers, cap * sizeof(*a->samplers));
+
+		if (!grown) {
+			a->sampler_errors++;
+			return;
+		}
+		a->samplers = grown;
+		a->cap_samplers = cap;
+	}
+	fd = syscall(SYS_perf_event_open, &attr, (pid_t)tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		/* the thread may be gone already; its stalls just lack cpu_stacks */
+		a->sampler_errors++;
+		return;
+	}
+	link = bpf_program__attach_perf_event(a->skel->progs.cpu_sample, fd);
+	if (!link) {
+		close(fd);
+		a->sampler_errors++;
+		return;
+	}
+	a->samplers[a->n_samplers].tid = tid;
+	a->samplers[a->n_samplers].link = link;
+	a->n_samplers++;
+}
+
+static void sampler_close(struct ls_agent *a, uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_samplers; i++) {
+		if (a->samplers[i].tid != tid)
+			continue;
+		/* destroying the link closes the perf event fd it owns */
+		bpf_link__destroy(a->samplers[i].link);
+		a->samplers[i] = a->samplers[--a->n_samplers];
+		return;
+	}
 }
 
 static int add_target_entry(struct ls_agent *a, pid_t pid)
@@ -160,6 +243,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 		memcpy(comm, rec->comm, sizeof(comm));
 		comm[15] = '\0';
 		forget_begun(a, rec->thread.tid);
+		sampler_close(a, rec->thread.tid);
+		if (a->collector)
+			ls_collector__drop(a->collector, rec->thread.tid);
 		/* a thread that never finished an iteration was not a loop thread */
 		if (rec->thread.iterations &&
 		    !ls_summary_update(&a->summary, &rec->thread, comm, rec->exit_ns, true))
@@ -177,6 +263,26 @@ static int handle_event(void *ctx, void *data, size_t size)
 		add_target_entry(a, (pid_t)rec->child_pid);
 		break;
 	}
+	case LT_REC_THREAD_NEW: {
+		const struct lt_thread_new_rec *rec = data;
+
+		if (size < sizeof(*rec)) {
+			a->decode_errors++;
+			break;
+		}
+		sampler_open(a, rec->tid);
+		break;
+	}
+	case LT_REC_STACK:
+	case LT_REC_CPU_SAMPLE:
+		if (!a->collector)
+			break;
+		err = ls_collector__add(a->collector, data, size);
+		if (err == -EINVAL) {
+			a->decode_errors++;
+			err = 0;
+		}
+		break;
 	default:
 		a->decode_errors++;
 		break;
@@ -216,6 +322,33 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	if (!a->skel) {
 		err = -errno;
 		goto cleanup;
+	}
+	err = libbpf_num_possible_cpus();
+	if (err < 0)
+		goto cleanup;
+	bpf_map__set_max_entries(a->skel->maps.stack_scratch, (__u32)err);
+	if (opts->stack_bytes) {
+		if (opts->stack_bytes > LT_STACK_MAX) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		a->skel->rodata->stack_bytes = opts->stack_bytes;
+	}
+	if (opts->stack_min_block_ns)
+		a->skel->rodata->stack_min_block_ns = opts->stack_min_block_ns;
+	/* CPU samples start well before a busy period can become a stall */
+	a->skel->rodata->sample_after_ns = opts->threshold_ns / 5;
+	if (opts->no_stacks) {
+		/* no copy at all: blocks never reach the minimum, samplers are not opened */
+		a->skel->rodata->stack_bytes = 0;
+		a->skel->rodata->stack_min_block_ns = UINT64_MAX;
+	} else {
+		a->unwinder = ls_unwinder__new();
+		a->collector = a->unwinder ? ls_collector__new(a->unwinder) : NULL;
+		if (!a->collector) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
 	}
 	err = loop_tracker__load(a->skel);
 	if (err)
@@ -569,8 +702,13 @@ void ls_agent__free(struct ls_agent *a)
 	if (!a)
 		return;
 	ring_buffer__free(a->rb);
+	for (i = 0; i < a->n_samplers; i++)
+		bpf_link__destroy(a->samplers[i].link);
+	free(a->samplers);
 	/* destroying the skeleton detaches every program: nothing stays attached */
 	loop_tracker__destroy(a->skel);
+	ls_collector__free(a->collector);
+	ls_unwinder__free(a->unwinder);
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)
 			close(a->targets[i].pidfd);

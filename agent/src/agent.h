@@ -19,6 +19,10 @@ struct ls_agent_opts {
 	uint64_t threshold_ns; /* a busy period this long is a stall */
 	bool verbose;	       /* let libbpf print its own messages */
 	bool bpf_stats;	       /* count BPF run time (bpf_enable_stats) for self-metrics */
+	bool no_stacks;	       /* skip stack capture and CPU sampling */
+	uint32_t stack_bytes;  /* user stack copied per stack (0: 16 KiB; at most 32 KiB) */
+	uint64_t stack_min_block_ns; /* blocks shorter than this get no stack (0: 1 ms) */
+	uint64_t sample_period_ns;   /* CPU sampling period of loop threads (0: 1 ms) */
 };
 
 struct ls_agent_ops {

@@ -42,6 +42,42 @@ static char *finish(cJSON *o)
 	return line;
 }
 
+static void add_str_or_null(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *stack_json(const struct ls_stack *st)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char addr[24];
+	unsigned i;
+
+	for (i = 0; arr && i < st->n; i++) {
+		const struct ls_frame *f = &st->frames[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o)
+			break;
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
+		cJSON_AddStringToObject(o, "addr", addr);
+		add_str_or_null(o, "symbol", f->symbol);
+		add_str_or_null(o, "module", f->module);
+		add_str_or_null(o, "file", f->file);
+		if (f->line > 0)
+			add_int(o, "line", f->line);
+		else
+			cJSON_AddNullToObject(o, "line");
+		if (f->inlined)
+			cJSON_AddBoolToObject(o, "inlined", true);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 static cJSON *syscall_json(const struct ls_syscall_use *u)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -61,7 +97,7 @@ static cJSON *syscall_json(const struct ls_syscall_use *u)
 		cJSON_AddStringToObject(o, "target", u->target);
 	else
 		cJSON_AddNullToObject(o, "target");
-	cJSON_AddItemToObject(o, "stack", cJSON_CreateArray());
+	cJSON_AddItemToObject(o, "stack", stack_json(&u->stack));
 	return o;
 }
 
@@ -92,7 +128,17 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 	calls = cJSON_AddArrayToObject(o, "syscalls");
 	for (i = 0; calls && i < s->n_syscalls; i++)
 		cJSON_AddItemToArray(calls, syscall_json(&s->syscalls[i]));
-	cJSON_AddArrayToObject(o, "cpu_stacks");
+	calls = cJSON_AddArrayToObject(o, "cpu_stacks");
+	for (i = 0; calls && i < s->n_cpu_stacks; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		if (!c)
+			break;
+		add_int(c, "samples", s->cpu_stacks[i].samples);
+		cJSON_AddItemToObject(c, "stack", stack_json(&s->cpu_stacks[i].stack));
+		cJSON_AddItemToArray(calls, c);
+	}
+	add_int(o, "cpu_samples", s->cpu_samples);
 	cJSON_AddNullToObject(o, "callback");
 	ls_advice(s, advice, sizeof(advice));
 	cJSON_AddStringToObject(o, "advice", advice);

@@ -28,6 +28,22 @@ const char *ls_cause_name(enum ls_cause cause)
 	return cause_names[cause];
 }
 
+void ls_stall_free_stacks(struct ls_stall *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->n_syscalls; i++) {
+		free(s->syscalls[i].stack.frames);
+		s->syscalls[i].stack.frames = NULL;
+		s->syscalls[i].stack.n = 0;
+	}
+	for (i = 0; i < s->n_cpu_stacks; i++)
+		free(s->cpu_stacks[i].stack.frames);
+	free(s->cpu_stacks);
+	s->cpu_stacks = NULL;
+	s->n_cpu_stacks = 0;
+}
+
 static int by_total_desc(const void *a, const void *b)
 {
 	const struct ls_syscall_use *x = a, *y = b;

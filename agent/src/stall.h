@@ -19,6 +19,29 @@ enum ls_cause {
 };
 
 #define LS_TARGET_MAX 256
+#define LS_MAX_FRAMES 128
+
+/* One symbolized frame; strings are interned by the symbolizer (or NULL). */
+struct ls_frame {
+	uint64_t addr;
+	const char *symbol;
+	const char *module;
+	const char *file;
+	int line;     /* 0 when unknown */
+	bool inlined; /* a function inlined into the frame that follows */
+};
+
+/* A user stack, innermost frame first. */
+struct ls_stack {
+	unsigned n;
+	struct ls_frame *frames;
+};
+
+/* CPU samples that shared one stack. */
+struct ls_cpu_stack {
+	unsigned samples;
+	struct ls_stack stack;
+};
 
 /* One syscall (with the fd it used) a stalled loop thread blocked in. */
 struct ls_syscall_use {
@@ -29,6 +52,7 @@ struct ls_syscall_use {
 	uint32_t count;
 	uint64_t total_ns;
 	uint64_t max_ns;
+	struct ls_stack stack; /* where the longest of these calls was made */
 };
 
 /* A stall as user space sees it: one busy period over the threshold. */
@@ -49,10 +73,16 @@ struct ls_stall {
 	bool cut_short; /* the thread exited, or recording ended, mid-stall */
 	unsigned n_syscalls;
 	struct ls_syscall_use syscalls[LT_MAX_SLOTS];
+	/* hottest first; stacks are valid only during the stall callback */
+	struct ls_cpu_stack *cpu_stacks;
+	unsigned n_cpu_stacks;
+	unsigned cpu_samples;
 	enum ls_cause cause;
 };
 
 const char *ls_cause_name(enum ls_cause cause);
+/* Free the stacks attached to a stall (the frames' strings are not owned). */
+void ls_stall_free_stacks(struct ls_stall *s);
 
 /*
  * Fill a stall from what BPF accumulated for one busy period ending at end_ns

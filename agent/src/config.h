@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_CONFIG_H
+#define LOOPSTALL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/*
+ * loopstalld's configuration: `key = value` lines (docs/loopstalld.md lists
+ * the keys). Command-line options are the same settings, applied after the
+ * file, so a reload (SIGHUP) is: defaults, then the file, then the options.
+ * Functions return 0 or -errno and describe a failure in err.
+ */
+
+/* What loopstalld attaches to: one process, or every process matching a pattern. */
+struct ls_target_spec {
+	char *label;   /* the `target` label; NULL: the process's comm */
+	char *pattern; /* match: glob on comm or on the executable's basename */
+	pid_t pid;     /* pid: this process */
+};
+
+struct ls_config {
+	uint64_t threshold_ns;
+	char *metrics_addr; /* "IP:PORT"; NULL: no HTTP endpoint */
+	char *metrics_file; /* also write the exposition here (textfile collector) */
+	uint64_t metrics_file_interval_ns;
+	char *output_dir; /* JSON Lines stall records; NULL: none */
+	uint64_t output_max_bytes; /* rotate stalls.jsonl at this size */
+	unsigned output_keep;	   /* rotated files kept */
+	uint64_t scan_interval_ns; /* how often /proc is searched for matches */
+	bool drop_caps;		   /* give up capabilities once BPF is loaded */
+	bool verbose;
+	struct ls_target_spec *pids;
+	size_t n_pids;
+	struct ls_target_spec *matches;
+	size_t n_matches;
+};
+
+#define LS_CONFIG_DEFAULT_ADDR "127.0.0.1:9464"
+
+/* A configuration with every default set. */
+int ls_config__new(struct ls_config **out);
+void ls_config__free(struct ls_config *c);
+/* Apply one setting (a later value replaces a scalar; pid and match add up). */
+int ls_config__set(struct ls_config *c, const char *key, const char *value, char *err,
+		   size_t err_len);
+/* Apply the lines of a configuration file; where names it in messages. */
+int ls_config__parse(struct ls_config *c, const char *text, const char *where, char *err,
+		     size_t err_len);
+int ls_config__load(struct ls_config *c, const char *path, char *err, size_t err_len);
+/*
+ * The first match spec whose pattern matches comm or exe (the basename of
+ * the process's executable; NULL when unknown), or NULL.
+ */
+const struct ls_target_spec *ls_config__match(const struct ls_config *c, const char *comm,
+					      const char *exe);
+
+/* A byte size: a number with an optional K, M or G suffix (powers of 1024). */
+int ls_parse_size(const char *text, uint64_t *bytes);
+/* "IPv4:PORT" or "[IPv6]:PORT" into a socket address. */
+int ls_parse_listen_addr(const char *text, struct sockaddr_storage *addr, socklen_t *addr_len);
+
+#endif

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stack_collector.h"
+
+/* CPU samples kept per busy period; past this, every other one is merged away. */
+#define MAX_SAMPLES 256
+/* Distinct CPU stacks reported per stall, hottest first. */
+#define MAX_CPU_STACKS 16
+
+struct raw {
+	struct lt_stack_rec *rec; /* copy, header + rec->size bytes */
+	size_t size;
+	unsigned weight; /* samples this one stands for after thinning */
+};
+
+struct thread_stacks {
+	uint32_t tid;
+	uint64_t busy_start_ns;
+	struct raw blocked[LT_MAX_SLOTS];
+	unsigned n_blocked;
+	struct raw samples[MAX_SAMPLES];
+	unsigned n_samples;
+	unsigned stride, skipped; /* keep one sample in `stride` */
+};
+
+struct ls_collector {
+	struct ls_unwinder *unwinder;
+	struct thread_stacks *threads;
+	size_t n, cap;
+};
+
+struct ls_collector *ls_collector__new(struct ls_unwinder *u)
+{
+	struct ls_collector *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->unwinder = u;
+	return c;
+}
+
+static void clear(struct thread_stacks *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n_blocked; i++)
+		free(t->blocked[i].rec);
+	for (i = 0; i < t->n_samples; i++)
+		free(t->samples[i].rec);
+	t->n_blocked = t->n_samples = 0;
+	t->stride = 1;
+	t->skipped = 0;
+}
+
+static struct thread_stacks *find(struct ls_collector *c, uint32_t tid, bool create)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->threads[i].tid == tid)
+			return &c->threads[i];
+	if (!create)
+		return NULL;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 4;
+		void *grown = realloc(c->threads, cap * sizeof(*c->threads));
+
+		if (!grown)
+			return NULL;
+		c->threads = grown;
+		c->cap = cap;
+	}
+	memset(&c->threads[c->n], 0, sizeof(c->threads[0]));
+	c->threads[c->n].tid = tid;
+	c->threads[c->n].stride = 1;
+	return &c->threads[c->n++];
+}
+
+static int copy_raw(struct raw *r, const void *data, size_t size)
+{
+	r->rec = malloc(size);
+	if (!r->rec)
+		return -ENOMEM;
+	memcpy(r->rec, data, size);
+	r->size = size;
+	r->weight = 1;
+	return 0;
+}
+
+/* Halve the kept samples, each survivor standing for its dropped neighbour. */
+static void thin(struct thread_stacks *t)
+{
+	unsigned i, kept = 0;
+
+	for (i = 0; i < t->n_samples; i += 2) {
+		struct raw keep = t->samples[i];
+
+		if (i + 1 < t->n_samples) {
+			keep.weight += t->samples[i + 1].weight;
+			free(t->samples[i + 1].rec);
+		}
+		t->samples[kept++] = keep;
+	}
+	t->n_samples = kept;
+	t->stride *= 2;
+}
+
+int ls_collector__add(struct ls_collector *c, const void *data, size_t size)
+{
+	const struct lt_stack_rec *rec = data;
+	size_t hdr = offsetof(struct lt_stack_rec, data);
+	struct thread_stacks *t;
+	unsigned i;
+
+	if (size < hdr || rec->size > LT_STACK_MAX || size < hdr + rec->size ||
+	    (rec->type != LT_REC_STACK && rec->type != LT_REC_CPU_SAMPLE))
+		return -EINVAL;
+	t = find(c, rec->tid, true);
+	if (!t)
+		return -ENOMEM;
+	/* a new busy period: the previous one ended without becoming a stall */
+	if (t->busy_start_ns != rec->busy_start_ns) {
+		clear(t);
+		t->busy_start_ns = rec->busy_start_ns;
+	}
+	if (rec->type == LT_REC_CPU_SAMPLE) {
+		if (++t->skipped < t->stride) {
+			if (t->n_samples)
+				t->samples[t->n_samples - 1].weight++;
+			return 0;
+		}
+		t->skipped = 0;
+		if (t->n_samples == MAX_SAMPLES)
+			thin(t);
+		if (copy_raw(&t->samples[t->n_samples], data, hdr + rec->size))
+			return -ENOMEM;
+		t->n_samples++;
+		return 0;
+	}
+	/* BPF sends a call site's stack again only when it blocked longer: replace */
+	for (i = 0; i < t->n_blocked; i++) {
+		if (t->blocked[i].rec->nr == rec->nr && t->blocked[i].rec->fd == rec->fd) {
+			free(t->blocked[i].rec);
+			return copy_raw(&t->blocked[i], data, hdr + rec->size);
+		}
+	}
+	if (t->n_blocked == LT_MAX_SLOTS)
+		return 0;
+	if (copy_raw(&t->blocked[t->n_blocked], data, hdr + rec->size))
+		return -ENOMEM;
+	t->n_blocked++;
+	return 0;
+}
+
+static int by_samples_desc(const void *a, const void *b)
+{
+	const struct ls_cpu_stack *x = a, *y = b;
+
+	return x->samples < y->samples ? 1 : x->samples > y->samples ? -1 : 0;
+}
+
+/* Samples in the same functions are one hot path, whatever instruction they hit. */
+static bool same_functions(const struct ls_stack *a, const struct ls_stack *b)
+{
+	unsigned i;
+
+	if (a->n != b->n)
+		return false;
+	/* the symbolizer interns strings: equal names are equal pointers */
+	for (i = 0; i < a->n; i++)
+		if (a->frames[i].symbol != b->frames[i].symbol ||
+		    a->frames[i].module != b->frames[i].module ||
+		    (!a->frames[i].symbol && a->frames[i].addr != b->frames[i].addr))
+			return false;
+	return true;
+}
+
+static int attach_cpu(struct ls_collector *c, struct thread_stacks *t, struct ls_stall *s)
+{
+	struct ls_cpu_stack *groups = calloc(t->n_samples ? t->n_samples : 1, sizeof(*groups));
+	struct ls_pcs *pcs = malloc(sizeof(*pcs));
+	unsigned i, j, n = 0;
+	struct ls_stack st;
+	int err = 0;
+
+	if (!groups || !pcs) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < t->n_samples; i++) {
+		if (ls_unwinder__unwind(c->unwinder, t->samples[i].rec, t->samples[i].size, pcs))
+			continue;
+		err = ls_unwinder__symbolize(c->unwinder, (pid_t)s->pid, pcs, &st);
+		if (err)
+			goto cleanup;
+		s->cpu_samples += t->samples[i].weight;
+		for (j = 0; j < n && !same_functions(&groups[j].stack, &st); j++)
+			;
+		if (j == n)
+			groups[n++].stack = st;
+		else
+			free(st.frames);
+		groups[j].samples += t->samples[i].weight;
+	}
+	qsort(groups, n, sizeof(*groups), by_samples_desc);
+	for (i = MAX_CPU_STACKS; i < n; i++)
+		free(groups[i].stack.frames);
+	s->n_cpu_stacks = n < MAX_CPU_STACKS ? n : MAX_CPU_STACKS;
+	s->cpu_stacks = groups;
+	groups = NULL;
+cleanup:
+	if (groups) {
+		for (i = 0; i < n; i++)
+			free(groups[i].stack.frames);
+		free(groups);
+	}
+	free(pcs);
+	return err;
+}
+
+int ls_collector__attach(struct ls_collector *c, struct ls_stall *s)
+{
+	struct thread_stacks *t = find(c, s->tid, false);
+	struct ls_pcs *pcs;
+	unsigned i, j;
+	int err = 0;
+
+	if (!t || t->busy_start_ns != s->start_ns)
+		return 0;
+	pcs = malloc(sizeof(*pcs));
+	if (!pcs)
+		return -ENOMEM;
+	for (i = 0; i < s->n_syscalls; i++) {
+		struct ls_syscall_use *u = &s->syscalls[i];
+
+		for (j = 0; j < t->n_blocked; j++) {
+			const struct lt_stack_rec *rec = t->blocked[j].rec;
+
+			if ((int)rec->nr != u->nr || rec->fd != u->fd)
+				continue;
+			if (!ls_unwinder__unwind(c->unwinder, rec, t->blocked[j].size, pcs))
+				err = ls_unwinder__symbolize(c->unwinder, (pid_t)s->pid, pcs,
+							     &u->stack);
+			break;
+		}
+		if (err)
+			goto cleanup;
+	}
+	err = attach_cpu(c, t, s);
+cleanup:
+	free(pcs);
+	clear(t);
+	t->busy_start_ns = 0;
+	return err;
+}
+
+void ls_collector__drop(struct ls_collector *c, uint32_t tid)
+{
+	struct thread_stacks *t = find(c, tid, false);
+
+	if (!t)
+		return;
+	clear(t);
+	*t = c->threads[--c->n];
+}
+
+void ls_collector__free(struct ls_collector *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++)
+		clear(&c->threads[i]);
+	free(c->threads);
+	free(c);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_STACK_COLLECTOR_H
+#define LOOPSTALL_STACK_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "stall.h"
+#include "unwind.h"
+
+/*
+ * Holds the raw stacks BPF sent during each loop thread's current busy
+ * period (the longest block per call site, CPU samples) until the period
+ * ends: unwinding and symbolizing are paid only when it became a stall.
+ */
+struct ls_collector;
+
+struct ls_collector *ls_collector__new(struct ls_unwinder *u);
+/* Keep a LT_REC_STACK or LT_REC_CPU_SAMPLE record. -EINVAL when malformed. */
+int ls_collector__add(struct ls_collector *c, const void *data, size_t size);
+/*
+ * Give the stall its stacks (syscalls[].stack, cpu_stacks) from what was
+ * kept for its thread and busy period, then forget them. Free them with
+ * ls_stall_free_stacks(). Returns 0 or -ENOMEM.
+ */
+int ls_collector__attach(struct ls_collector *c, struct ls_stall *s);
+/* The thread exited: drop what is kept for it. */
+void ls_collector__drop(struct ls_collector *c, uint32_t tid);
+void ls_collector__free(struct ls_collector *c);
+
+#endif

@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * DWARF unwinding and symbolization of stacks BPF copied, with libdwfl.
+ *
+ * libdwfl unwinds a live process through ptrace by default; here it gets
+ * our own thread callbacks instead, as perf's libdw unwinder does: the
+ * initial registers come from the record and memory reads are answered from
+ * the copied stack only. The ELF and DWARF files it reads belong to the
+ * traced process: they are opened through /proc/PID/map_files, so a library
+ * deleted or replaced on disk still resolves to the code that is mapped.
+ */
+#include <dwarf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <elfutils/libdwfl.h>
+#include "perfmap.h"
+#include "unwind.h"
+
+#define MAX_PROCS 16
+/* How often a process's mappings are re-read to notice newly loaded libraries. */
+#define MAPS_RECHECK_NS 200000000ull
+#define MAX_INLINE 16
+
+struct proc {
+	pid_t pid;
+	Dwfl *dwfl;
+	uint64_t maps_hash;
+	uint64_t checked_ns;
+	uint64_t used_ns;
+	struct ls_perfmap *perfmap;
+	off_t perfmap_size; /* size when loaded: reload when the JIT appended */
+};
+
+/* Symbolized frames of one code address, cached by (module build-id, offset). */
+struct sym_entry {
+	uint64_t module_key;
+	uint64_t offset;
+	unsigned n;
+	struct ls_frame *frames; /* addr left 0: filled per use */
+};
+
+struct ls_unwinder {
+	struct proc procs[MAX_PROCS];
+	/* the record being unwound, for the thread callbacks */
+	const struct lt_stack_rec *rec;
+	size_t rec_stack;
+	struct ls_pcs *out;
+	uint64_t last_bp;
+	bool last_bp_valid;
+	/* interned strings */
+	char **strs;
+	size_t strs_cap, strs_n;
+	/* symbol cache */
+	struct sym_entry *syms;
+	size_t syms_cap, syms_n;
+};
+
+/* find_elf has no context argument: the process whose modules are loaded. */
+static pid_t current_pid;
+static char *debuginfo_path;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t fnv1a(const void *data, size_t len, uint64_t h)
+{
+	const unsigned char *p = data;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+#define FNV_SEED 14695981039346656037ull
+
+static const char *intern(struct ls_unwinder *u, const char *s)
+{
+	uint64_t h;
+	size_t i;
+
+	if (!s)
+		return NULL;
+	if (u->strs_n * 2 >= u->strs_cap) {
+		size_t cap = u->strs_cap ? 2 * u->strs_cap : 1024, j;
+		char **grown = calloc(cap, sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		for (j = 0; j < u->strs_cap; j++) {
+			char *old = u->strs[j];
+
+			if (!old)
+				continue;
+			h = fnv1a(old, strlen(old), FNV_SEED);
+			for (i = h & (cap - 1); grown[i]; i = (i + 1) & (cap - 1))
+				;
+			grown[i] = old;
+		}
+		free(u->strs);
+		u->strs = grown;
+		u->strs_cap = cap;
+	}
+	h = fnv1a(s, strlen(s), FNV_SEED);
+	for (i = h & (u->strs_cap - 1); u->strs[i]; i = (i + 1) & (u->strs_cap - 1))
+		if (!strcmp(u->strs[i], s))
+			return u->strs[i];
+	u->strs[i] = strdup(s);
+	if (!u->strs[i])
+		return NULL;
+	u->strs_n++;
+	return u->strs[i];
+}
+
+/* An ELF symbol without its version ("clock_nanosleep@GLIBC_2.2.5"). */
+static const char *intern_symbol(struct ls_unwinder *u, const char *sym)
+{
+	char buf[512];
+	size_t len;
+
+	if (!sym)
+		return NULL;
+	len = strcspn(sym, "@");
+	if (!sym[len] || len >= sizeof(buf))
+		return intern(u, sym);
+	memcpy(buf, sym, len);
+	buf[len] = '\0';
+	return intern(u, buf);
+}
+
+/*
+ * Open a module through the mapping itself: /proc/PID/map_files/START-END
+ * is the inode that is mapped, even if the path now names another file.
+ */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	char path[96], line[1024], mapped[64];
+	unsigned long start, end;
+	int fd = -1;
+	FILE *maps;
+
+	if (modname[0] != '/')
+		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)current_pid);
+	maps = fopen(path, "re");
+	if (!maps)
+		return -1;
+	mapped[0] = '\0';
+	while (fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2 || start != base)
+			continue;
+		snprintf(mapped, sizeof(mapped), "%lx-%lx", start, end);
+		break;
+	}
+	fclose(maps);
+	if (mapped[0]) {
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%s", (int)current_pid, mapped);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
+	*elfp = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!*elfp) {
+		close(fd);
+		return -1;
+	}
+	/* the path, for .gnu_debuglink lookups relative to the library's directory */
+	*file_name = strndup(modname, strcspn(modname, " "));
+	return fd;
+}
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct ls_unwinder *u = arg;
+
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = u;
+	return (pid_t)u->rec->tid;
+}
+
+/* Only the copied stack is memory we know: nothing else is read, ever. */
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct ls_unwinder *u = arg;
+	uint64_t sp = u->rec->regs[7];
+
+	(void)dwfl;
+	if (addr < sp || addr - sp > u->rec_stack || u->rec_stack - (addr - sp) < sizeof(*result))
+		return false;
+	memcpy(result, u->rec->data + (addr - sp), sizeof(*result));
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct ls_unwinder *u = thread_arg;
+	Dwarf_Word regs[LT_NREGS];
+
+	memcpy(regs, u->rec->regs, sizeof(regs));
+	return dwfl_thread_state_registers(thread, 0, LT_NREGS, regs);
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+static uint64_t maps_hash(pid_t pid, int *err)
+{
+	char path[64], buf[4096];
+	uint64_t h = FNV_SEED;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*err = -errno;
+		return 0;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		h = fnv1a(buf, (size_t)n, h);
+	close(fd);
+	*err = 0;
+	return h;
+}
+
+static void proc_reset(struct proc *p)
+{
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
+	ls_perfmap__free(p->perfmap);
+	memset(p, 0, sizeof(*p));
+}
+
+static int proc_build(struct ls_unwinder *u, struct proc *p, pid_t pid, uint64_t hash)
+{
+	Dwfl *dwfl = dwfl_begin(&proc_callbacks);
+
+	if (!dwfl)
+		return -ENOMEM;
+	current_pid = pid;
+	dwfl_report_begin(dwfl);
+	if (dwfl_linux_proc_report(dwfl, pid) || dwfl_report_end(dwfl, NULL, NULL)) {
+		dwfl_end(dwfl);
+		return -ESRCH;
+	}
+	if (!dwfl_attach_state(dwfl, NULL, pid, &thread_callbacks, u)) {
+		dwfl_end(dwfl);
+		return -EINVAL;
+	}
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
+	p->dwfl = dwfl;
+	p->pid = pid;
+	p->maps_hash = hash;
+	return 0;
+}
+
+/* The process's Dwfl, rebuilt when its mappings changed since we last looked. */
+static struct proc *proc_get(struct ls_unwinder *u, pid_t pid)
+{
+	struct proc *p = NULL, *lru = &u->procs[0];
+	uint64_t now = now_ns(), hash;
+	unsigned i;
+	int err;
+
+	for (i = 0; i < MAX_PROCS; i++) {
+		if (u->procs[i].dwfl && u->procs[i].pid == pid) {
+			p = &u->procs[i];
+			break;
+		}
+		if (u->procs[i].used_ns < lru->used_ns)
+			lru = &u->procs[i];
+	}
+	if (p && now - p->checked_ns < MAPS_RECHECK_NS) {
+		p->used_ns = now;
+		return p;
+	}
+	hash = maps_hash(pid, &err);
+	if (err)
+		return p; /* gone: what we have may still symbolize its last stacks */
+	if (!p) {
+		p = lru;
+		proc_reset(p);
+	}
+	if (p->maps_hash != hash || !p->dwfl) {
+		if (proc_build(u, p, pid, hash)) {
+			if (!p->dwfl)
+				return NULL;
+		}
+	}
+	p->checked_ns = now;
+	p->used_ns = now;
+	return p;
+}
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct ls_unwinder *u = arg;
+	struct ls_pcs *out = u->out;
+	Dwarf_Word bp;
+	Dwarf_Addr pc;
+	bool act;
+
+	if (!dwfl_frame_pc(state, &pc, &act))
+		return DWARF_CB_ABORT;
+	out->pc[out->n] = pc;
+	out->activation[out->n] = act;
+	out->n++;
+	u->last_bp_valid = dwfl_frame_reg(state, 6, &bp) == 0;
+	if (u->last_bp_valid)
+		u->last_bp = bp;
+	return out->n < LS_MAX_FRAMES ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+void ls_fp_walk(const uint8_t *stack, uint64_t sp, size_t size, uint64_t fp, uint64_t *pcs,
+		bool *activation, unsigned *n, unsigned max)
+{
+	while (*n < max) {
+		uint64_t next, ret;
+
+		if (fp < sp || fp - sp > size || size - (fp - sp) < 16)
+			return;
+		memcpy(&next, stack + (fp - sp), 8);
+		memcpy(&ret, stack + (fp - sp) + 8, 8);
+		if (!ret)
+			return;
+		pcs[*n] = ret;
+		activation[*n] = false;
+		(*n)++;
+		/* frames live at increasing addresses: anything else is not a chain */
+		if (next <= fp)
+			return;
+		fp = next;
+	}
+}
+
+int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, size_t size,
+			struct ls_pcs *out)
+{
+	size_t hdr = offsetof(struct lt_stack_rec, data);
+	struct proc *p;
+
+	out->n = 0;
+	if (size < hdr || rec->size > LT_STACK_MAX || size < hdr + rec->size)
+		return -EINVAL;
+	u->rec = rec;
+	u->rec_stack = rec->size;
+	u->out = out;
+	u->last_bp_valid = false;
+	p = proc_get(u, (pid_t)rec->pid);
+	if (p) {
+		current_pid = p->pid;
+		dwfl_getthread_frames(p->dwfl, (pid_t)rec->tid, frame_cb, u);
+	}
+	if (!out->n) {
+		/* no CFI at all: the frame-pointer chain from the sampled registers */
+		out->pc[0] = rec->regs[16];
+		out->activation[0] = true;
+		out->n = 1;
+		ls_fp_walk(rec->data, rec->regs[7], rec->size, rec->regs[6], out->pc,
+			   out->activation, &out->n, LS_MAX_FRAMES);
+	} else if (p && u->last_bp_valid && out->n < LS_MAX_FRAMES &&
+		   !dwfl_addrmodule(p->dwfl, out->pc[out->n - 1])) {
+		/* CFI ran out in code no module covers (JIT): JITs keep frame pointers */
+		ls_fp_walk(rec->data, rec->regs[7], rec->size, u->last_bp, out->pc,
+			   out->activation, &out->n, LS_MAX_FRAMES);
+	}
+	u->rec = NULL;
+	return 0;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name;
+
+	/* inlined instances name their function through DW_AT_abstract_origin */
+	name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+	return name;
+}
+
+static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inlined)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Files *files;
+	Dwarf_Word idx;
+	size_t nfiles;
+
+	if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &attr), &idx) ||
+	    dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+static struct sym_entry *sym_find(struct ls_unwinder *u, uint64_t key, uint64_t offset)
+{
+	size_t i;
+
+	if (!u->syms_cap)
+		return NULL;
+	for (i = fnv1a(&offset, 8, key) & (u->syms_cap - 1); u->syms[i].frames;
+	     i = (i + 1) & (u->syms_cap - 1))
+		if (u->syms[i].module_key == key && u->syms[i].offset == offset)
+			return &u->syms[i];
+	return NULL;
+}
+
+static int sym_insert(struct ls_unwinder *u, const struct sym_entry *e)
+{
+	size_t i;
+
+	if ((u->syms_n + 1) * 2 >= u->syms_cap) {
+		size_t cap = u->syms_cap ? 2 * u->syms_cap : 4096, j;
+		struct sym_entry *grown = calloc(cap, sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		for (j = 0; j < u->syms_cap; j++) {
+			struct sym_entry *old = &u->syms[j];
+
+			if (!old->frames)
+				continue;
+			for (i = fnv1a(&old->offset, 8, old->module_key) & (cap - 1);
+			     grown[i].frames; i = (i + 1) & (cap - 1))
+				;
+			grown[i] = *old;
+		}
+		free(u->syms);
+		u->syms = grown;
+		u->syms_cap = cap;
+	}
+	for (i = fnv1a(&e->offset, 8, e->module_key) & (u->syms_cap - 1); u->syms[i].frames;
+	     i = (i + 1) & (u->syms_cap - 1))
+		;
+	u->syms[i] = *e;
+	u->syms_n++;
+	return 0;
+}
+
+/* Identity of a module's contents: its build-id, else its path. */
+static uint64_t module_key(Dwfl_Module *mod, const char *name)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+
+	if (len > 0)
+		return fnv1a(bits, (size_t)len, FNV_SEED);
+	return fnv1a(name, strlen(name), FNV_SEED ^ 1);
+}
+
+/* Frames for one code address in a module: inlined functions first. */
+static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, const char *modname, Dwarf_Addr lookup,
+		   struct sym_entry *e)
+{
+	struct ls_frame frames[MAX_INLINE + 1];
+	const char *file = NULL, *elf_sym;
+	Dwarf_Die *cu, *scopes = NULL;
+	Dwarf_Addr bias = 0;
+	GElf_Off off;
+	GElf_Sym sym;
+	Dwfl_Line *line;
+	unsigned n = 0;
+	int lineno = 0, nscopes = 0, i;
+
+	memset(frames, 0, sizeof(frames));
+	elf_sym = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
+	line = dwfl_module_getsrc(mod, lookup);
+	if (line)
+		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+	cu = dwfl_module_addrdie(mod, lookup, &bias);
+	if (cu)
+		nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
+	/*
+	 * scopes run from the innermost: each inlined subroutine is a frame at
+	 * the current file:line, and its call site is the next frame's location.
+	 */
+	for (i = 0; i < nscopes && n < MAX_INLINE; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		Dwarf_Attribute attr;
+		Dwarf_Word call_line;
+
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		frames[n].symbol = intern(u, die_name(&scopes[i]));
+		frames[n].file = intern(u, file);
+		frames[n].line = lineno;
+		frames[n].inlined = tag == DW_TAG_inlined_subroutine;
+		n++;
+		if (tag == DW_TAG_subprogram)
+			break;
+		file = call_file(cu, &scopes[i]);
+		lineno = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr),
+					 &call_line) ? 0 : (int)call_line;
+	}
+	free(scopes);
+	if (!n || frames[n - 1].inlined) {
+		/* no DWARF function here: the ELF symbol names the frame */
+		frames[n].symbol = intern_symbol(u, elf_sym);
+		frames[n].file = intern(u, file);
+		frames[n].line = lineno;
+		n++;
+	} else if (elf_sym) {
+		/* the ELF symbol is what perf and gdb show for the real function */
+		frames[n - 1].symbol = intern_symbol(u, elf_sym);
+	}
+	for (i = 0; i < (int)n; i++)
+		frames[i].module = intern(u, modname);
+	e->frames = malloc(n * sizeof(*e->frames));
+	if (!e->frames)
+		return -ENOMEM;
+	memcpy(e->frames, frames, n * sizeof(*e->frames));
+	e->n = n;
+	return 0;
+}
+
+static const char *jit_symbol(struct proc *p, uint64_t pc)
+{
+	char path[96];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", (int)p->pid, (int)p->pid);
+	/* JITs append as they compile: reload when the file grew */
+	if (!stat(path, &st) && st.st_size != p->perfmap_size) {
+		struct ls_perfmap *m;
+
+		if (!ls_perfmap__load(p->pid, &m)) {
+			ls_perfmap__free(p->perfmap);
+			p->perfmap = m;
+			p->perfmap_size = st.st_size;
+		}
+	}
+	return ls_perfmap__lookup(p->perfmap, pc);
+}
+
+int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
+			   struct ls_stack *stack)
+{
+	struct ls_frame *frames = calloc(LS_MAX_FRAMES, sizeof(*frames));
+	struct proc *p = proc_get(u, pid);
+	unsigned i, j, n = 0;
+
+	if (!frames)
+		return -ENOMEM;
+	if (p)
+		current_pid = p->pid;
+	for (i = 0; i < pcs->n && n < LS_MAX_FRAMES; i++) {
+		uint64_t pc = pcs->pc[i];
+		/* a return address points after the call: look up the call itself */
+		Dwarf_Addr lookup = pcs->activation[i] || !pc ? pc : pc - 1;
+		Dwfl_Module *mod = p ? dwfl_addrmodule(p->dwfl, lookup) : NULL;
+		struct sym_entry *e, fresh = { 0 };
+		const char *modname;
+		Dwarf_Addr low;
+
+		if (!mod) {
+			frames[n].addr = pc;
+			frames[n].symbol = p ? intern(u, jit_symbol(p, lookup)) : NULL;
+			frames[n].module = frames[n].symbol ? intern(u, "[jit]") : NULL;
+			n++;
+			continue;
+		}
+		modname = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
+		fresh.module_key = module_key(mod, modname ? modname : "?");
+		fresh.offset = lookup - low;
+		e = sym_find(u, fresh.module_key, fresh.offset);
+		if (!e) {
+			if (resolve(u, mod, modname, lookup, &fresh) || sym_insert(u, &fresh)) {
+				free(fresh.frames);
+				free(frames);
+				return -ENOMEM;
+			}
+			e = &fresh;
+		}
+		for (j = 0; j < e->n && n < LS_MAX_FRAMES; j++) {
+			frames[n] = e->frames[j];
+			frames[n].addr = pc;
+			n++;
+		}
+	}
+	stack->frames = frames;
+	stack->n = n;
+	return 0;
+}
+
+struct ls_unwinder *ls_unwinder__new(void)
+{
+	static char path[] = "-:.debug:/usr/lib/debug";
+
+	debuginfo_path = path;
+	elf_version(EV_CURRENT);
+	return calloc(1, sizeof(struct ls_unwinder));
+}
+
+void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		if (u->procs[i].dwfl && u->procs[i].pid == pid)
+			proc_reset(&u->procs[i]);
+}
+
+void ls_unwinder__free(struct ls_unwinder *u)
+{
+	size_t i;
+
+	if (!u)
+		return;
+	for (i = 0; i < MAX_PROCS; i++)
+		proc_reset(&u->procs[i]);
+	for (i = 0; i < u->strs_cap; i++)
+		free(u->strs[i]);
+	free(u->strs);
+	for (i = 0; i < u->syms_cap; i++)
+		free(u->syms[i].frames);
+	free(u->syms);
+	free(u);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_UNWIND_H
+#define LOOPSTALL_UNWIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "loop_tracker.h"
+#include "stall.h"
+
+/*
+ * User-space stack unwinding and symbolization with elfutils' libdwfl, from
+ * a stack copied by BPF (registers + the top of the stack), the way
+ * `perf record --call-graph dwarf` does it: DWARF CFI first, frame pointers
+ * where CFI is missing (JIT code). One Dwfl per traced process, rebuilt when
+ * its mappings change (libraries loaded after attach); symbols cached per
+ * module build-id.
+ */
+struct ls_unwinder;
+
+struct ls_unwinder *ls_unwinder__new(void);
+void ls_unwinder__free(struct ls_unwinder *u);
+
+/* Return addresses, innermost first; activation[i] false for return addresses. */
+struct ls_pcs {
+	unsigned n;
+	uint64_t pc[LS_MAX_FRAMES];
+	bool activation[LS_MAX_FRAMES];
+};
+
+/* Unwind one stack record of process pid. Returns 0 (n >= 1) or -errno. */
+int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, size_t size,
+			struct ls_pcs *out);
+/*
+ * Symbolize pcs into frames (inlined functions become frames of their own).
+ * Fills stack->frames (malloc'd) and stack->n. Returns 0 or -ENOMEM.
+ */
+int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
+			   struct ls_stack *stack);
+/* Forget what is cached about process pid (it exited). */
+void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid);
+
+/*
+ * Walk a frame-pointer chain inside a copied stack: from frame pointer fp,
+ * each frame is [saved fp][return address]. Pure, for unit tests. Appends at
+ * most max - *n return addresses to pcs; stops at the first frame outside
+ * [sp, sp + size) or one that does not move up the stack.
+ */
+void ls_fp_walk(const uint8_t *stack, uint64_t sp, size_t size, uint64_t fp, uint64_t *pcs,
+		bool *activation, unsigned *n, unsigned max);
+
+#endif
