@@ -4,9 +4,9 @@
  * each busy period (return from a wait syscall until the next entry into one),
  * splitting it into on-CPU, blocked (per syscall and fd) and run-queue time.
  *
- * Hooks are chosen so untraced processes pay one hash lookup: per-syscall
- * tracepoints for the wait calls only, and sched_switch/sched_wakeup, which
- * check the `threads` map before doing anything else.
+ * Hooks are chosen so untraced processes pay (almost) nothing: per-syscall
+ * tracepoints for the wait calls only, and sched_switch, which checks the
+ * task's local storage (a pointer test) before doing anything else.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -67,6 +67,18 @@ struct {
 	__type(value, struct lt_stack_rec);
 } stack_scratch SEC(".maps");
 
+/*
+ * Marks the tasks that are loop threads, so sched_switch can tell a task it
+ * does not trace with a pointer check instead of two hash lookups: that is
+ * what every context switch on the machine pays.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} tracked_tasks SEC(".maps");
+
 /* Set before load (see agent.c). */
 const volatile __u32 stack_bytes = 16384;	     /* copied per stack, <= LT_STACK_MAX */
 const volatile __u64 stack_min_block_ns = 1000000;   /* shorter blocks get no stack */
@@ -123,6 +135,8 @@ static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 
 	}
 	t->pid = tgid;
 	t->tid = tid;
+	bpf_task_storage_get(&tracked_tasks, bpf_get_current_task_btf(), 0,
+			     BPF_LOCAL_STORAGE_GET_F_CREATE);
 	/* user space opens the thread's CPU-sampling perf event */
 	announce_thread(tgid, tid);
 	return t;
@@ -331,6 +345,12 @@ static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *
 	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
 	rec->end_ns = now;
 	rec->maj_flt = task->maj_flt - t->cur.maj_flt_start;
+	rec->exec_ns = task->se.sum_exec_runtime - t->cur.exec_start;
+	rec->run_delay_ns = 0;
+	if (bpf_core_field_exists(task->sched_info.run_delay)) {
+		rec->run_delay_ns = task->sched_info.run_delay - t->cur.run_delay_start;
+		rec->flags |= LT_STALL_KERNEL_TIMES;
+	}
 	__builtin_memcpy(&rec->busy, &t->cur, sizeof(rec->busy));
 	bpf_ringbuf_submit(rec, 0);
 }
@@ -412,6 +432,9 @@ static __always_inline int wait_exit(int is_uring)
 	__builtin_memset(&t->cur, 0, sizeof(t->cur));
 	t->cur.start_ns = now;
 	t->cur.maj_flt_start = task->maj_flt;
+	t->cur.exec_start = task->se.sum_exec_runtime;
+	if (bpf_core_field_exists(task->sched_info.run_delay))
+		t->cur.run_delay_start = task->sched_info.run_delay;
 	return 0;
 }
 
@@ -460,16 +483,17 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
 	__u32 prev_tid = prev->pid, next_tid = next->pid;
-	__u64 now = 0, blocked, runq, wake;
+	__u64 now = 0, blocked;
 	struct lt_stack_rec *stack;
 	struct lt_thread *t;
 	bool longest;
 
-	t = bpf_map_lookup_elem(&threads, &prev_tid);
+	t = NULL;
+	if (bpf_task_storage_get(&tracked_tasks, prev, 0, 0))
+		t = bpf_map_lookup_elem(&threads, &prev_tid);
 	if (t && t->cur.start_ns) {
 		now = bpf_ktime_get_ns();
 		t->out_ns = now;
-		t->wake_ns = 0;
 		if (preempt || prev_state == TASK_RUNNING) {
 			t->out_kind = LT_OUT_PREEMPTED;
 			t->cur.nivcsw++;
@@ -492,6 +516,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 		}
 	}
 
+	if (!bpf_task_storage_get(&tracked_tasks, next, 0, 0))
+		return 0;
 	t = bpf_map_lookup_elem(&threads, &next_tid);
 	if (!t || !t->out_ns)
 		return 0;
@@ -501,13 +527,9 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 		if (t->out_kind == LT_OUT_PREEMPTED) {
 			t->cur.runq_ns += now - t->out_ns;
 		} else {
-			wake = t->wake_ns;
-			if (!wake || wake < t->out_ns || wake > now)
-				wake = now;
-			blocked = wake - t->out_ns;
-			runq = now - wake;
+			/* with the wait for a CPU after wakeup: run_delay tells that apart */
+			blocked = now - t->out_ns;
 			t->cur.offcpu_ns += blocked;
-			t->cur.runq_ns += runq;
 			longest = slot_add(&t->cur, t->out_nr, t->out_fd, blocked);
 			/* one stack per call site and busy period: its longest block */
 			if (longest && blocked >= stack_min_block_ns) {
@@ -553,17 +575,6 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	r->blocked_ns = 0;
 	r->time_ns = now;
 	send_stack(r);
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup, struct task_struct *p)
-{
-	__u32 tid = p->pid;
-	struct lt_thread *t = bpf_map_lookup_elem(&threads, &tid);
-
-	if (t && t->out_ns && t->out_kind == LT_OUT_BLOCKED && !t->wake_ns)
-		t->wake_ns = bpf_ktime_get_ns();
 	return 0;
 }
 

@@ -51,7 +51,8 @@ enum lt_record_type {
 #define LT_NREGS 17	    /* x86-64 DWARF registers 0..16 (rax..r15, rip) */
 
 /* stall record flags */
-#define LT_STALL_CUT_SHORT 0x1u /* the thread exited before the period ended */
+#define LT_STALL_CUT_SHORT 0x1u	   /* the thread exited before the period ended */
+#define LT_STALL_KERNEL_TIMES 0x2u /* exec_ns and run_delay_ns are valid */
 
 struct lt_target {
 	__u64 threshold_ns; /* a busy period this long is a stall */
@@ -70,10 +71,12 @@ struct lt_slot {
 
 /* What one busy period accumulated so far. */
 struct lt_busy {
-	__u64 start_ns; /* return from the wait; 0 while waiting */
-	__u64 offcpu_ns; /* blocked (voluntary switch-out until wakeup) */
-	__u64 runq_ns;	 /* runnable but not running */
+	__u64 start_ns;	 /* return from the wait; 0 while waiting */
+	__u64 offcpu_ns; /* voluntary switch-out to switch-in (with the wait for a CPU after wakeup) */
+	__u64 runq_ns;	 /* preempted: involuntary switch-out to switch-in */
 	__u64 maj_flt_start;
+	__u64 exec_start;      /* task's se.sum_exec_runtime at start */
+	__u64 run_delay_start; /* task's sched_info.run_delay at start */
 	__u32 nvcsw;
 	__u32 nivcsw;
 	__u32 nr_slots;
@@ -92,7 +95,6 @@ struct lt_thread {
 	__u64 stalls;
 	/* the current off-CPU interval */
 	__u64 out_ns;	 /* switch-out time, 0 while on CPU */
-	__u64 wake_ns;	 /* wakeup time of a blocked switch-out, 0 until woken */
 	__u32 out_kind;	 /* LT_OUT_* */
 	__u32 out_nr;	 /* syscall it blocked in */
 	__s32 out_fd;
@@ -118,6 +120,13 @@ struct lt_stall_rec {
 	char comm[16];
 	__u64 end_ns;
 	__u64 maj_flt;
+	/*
+	 * The kernel's own accounting over the period: CPU time (stale by up
+	 * to a tick) and run-queue wait, exact. They do not depend on seeing
+	 * every switch, so user space checks the switch-by-switch split with them.
+	 */
+	__u64 exec_ns;
+	__u64 run_delay_ns;
 	struct lt_busy busy;
 };
 

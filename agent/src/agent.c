@@ -250,6 +250,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		if (rec->thread.iterations &&
 		    !ls_summary_update(&a->summary, &rec->thread, comm, rec->exit_ns, true))
 			err = -ENOMEM;
+		if (rec->thread.iterations && a->ops.thread_exit)
+			a->ops.thread_exit(a->ctx, &rec->thread, comm);
 		break;
 	}
 	case LT_REC_PROC_FORK: {
@@ -395,11 +397,33 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	return 0;
 }
 
+/* The kernel's CPU time and run-queue wait of a thread so far (/proc schedstat). */
+static int thread_schedstat(uint32_t pid, uint32_t tid, uint64_t *exec_ns, uint64_t *run_delay_ns)
+{
+	unsigned long long exec, delay;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/schedstat", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu %llu", &exec, &delay);
+	fclose(f);
+	if (n != 2)
+		return -EINVAL;
+	*exec_ns = exec;
+	*run_delay_ns = delay;
+	return 0;
+}
+
 /* The in-progress busy period of a thread as a stall ending now. */
 static void stall_in_progress(struct ls_stall *s, const struct lt_thread *t, uint64_t now,
 			      uint64_t threshold_ns)
 {
 	struct lt_busy busy = t->cur;
+	uint64_t exec = 0, delay = 0;
 	char comm[16];
 
 	/* an off-CPU interval still open counts up to now */
@@ -407,22 +431,22 @@ static void stall_in_progress(struct ls_stall *s, const struct lt_thread *t, uin
 		if (t->out_kind == LT_OUT_PREEMPTED) {
 			busy.runq_ns += now - t->out_ns;
 		} else {
-			uint64_t wake = t->wake_ns && t->wake_ns <= now ? t->wake_ns : now;
-
-			busy.offcpu_ns += wake - t->out_ns;
-			busy.runq_ns += now - wake;
+			busy.offcpu_ns += now - t->out_ns;
 			if (busy.nr_slots < LT_MAX_SLOTS) {
 				struct lt_slot *slot = &busy.slots[busy.nr_slots++];
 
 				slot->nr = t->out_nr;
 				slot->fd = t->out_fd;
 				slot->count = 1;
-				slot->total_ns = slot->max_ns = wake - t->out_ns;
+				slot->total_ns = slot->max_ns = now - t->out_ns;
 			}
 		}
 	}
 	thread_comm(t->pid, t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
+	if (!thread_schedstat(t->pid, t->tid, &exec, &delay) && exec >= busy.exec_start &&
+	    delay >= busy.run_delay_start)
+		ls_stall_apply_kernel_times(s, exec - busy.exec_start, delay - busy.run_delay_start);
 	s->cut_short = true;
 }
 
@@ -535,6 +559,11 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 	}
 	check_targets(a);
 	return 0;
+}
+
+void ls_agent__set_threshold(struct ls_agent *a, uint64_t threshold_ns)
+{
+	a->opts.threshold_ns = threshold_ns;
 }
 
 unsigned ls_agent__alive(struct ls_agent *a)

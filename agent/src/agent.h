@@ -33,6 +33,8 @@ struct ls_agent_ops {
 			   uint64_t start_ns, uint64_t elapsed_ns, uint64_t threshold_ns);
 	/* A traced process exited (its threads' last stalls were delivered before). */
 	void (*target_exit)(void *ctx, pid_t pid);
+	/* A loop thread exited: its final counters, after which it is gone from for_each_thread. */
+	void (*thread_exit)(void *ctx, const struct lt_thread *t, const char *comm);
 };
 
 /* BPF's own cost, summed over the agent's programs. */
@@ -51,6 +53,8 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 			 const char *name);
 /* Stop tracing pid and forget its threads. */
 int ls_agent__remove_target(struct ls_agent *a, pid_t pid);
+/* The threshold of targets added from now on (those added before keep theirs). */
+void ls_agent__set_threshold(struct ls_agent *a, uint64_t threshold_ns);
 /* Handle what the kernel sent and look for stalls in progress; waits up to timeout_ms. */
 int ls_agent__poll(struct ls_agent *a, int timeout_ms);
 /* How many traced processes are still running. */

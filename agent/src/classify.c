@@ -16,7 +16,7 @@
 enum ls_cause ls_classify(const struct ls_stall *s)
 {
 	uint64_t dur = s->end_ns - s->start_ns;
-	uint64_t lock = 0, sys = 0, best;
+	uint64_t lock = 0, sys = 0, attributed, best;
 	enum ls_cause cause;
 	unsigned i;
 
@@ -30,6 +30,14 @@ enum ls_cause ls_classify(const struct ls_stall *s)
 		else
 			sys += u->total_ns;
 	}
+
+	/*
+	 * Blocked time no syscall slot explains (a switch we did not see) is
+	 * still blocked time: count it with the syscalls.
+	 */
+	attributed = lock + sys + s->fault_ns;
+	if (s->off_cpu_ns > attributed)
+		sys += s->off_cpu_ns - attributed;
 
 	cause = LS_CAUSE_CPU;
 	best = s->on_cpu_ns;

@@ -6,8 +6,8 @@
 #include "syscalls.h"
 
 _Static_assert(sizeof(struct lt_slot) == 32, "lt_slot layout");
-_Static_assert(sizeof(struct lt_busy) == 48 + LT_MAX_SLOTS * 32, "lt_busy layout");
-_Static_assert(sizeof(struct lt_stall_rec) == 48 + sizeof(struct lt_busy), "lt_stall_rec layout");
+_Static_assert(sizeof(struct lt_busy) == 64 + LT_MAX_SLOTS * 32, "lt_busy layout");
+_Static_assert(sizeof(struct lt_stall_rec) == 64 + sizeof(struct lt_busy), "lt_stall_rec layout");
 _Static_assert(sizeof(struct lt_target) == 16, "lt_target layout");
 _Static_assert(sizeof(struct lt_fork_rec) == 16, "lt_fork_rec layout");
 
@@ -109,6 +109,29 @@ void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t
 	s->cause = ls_classify(s);
 }
 
+/*
+ * The kernel updates a running task's CPU time at ticks and switches: at
+ * HZ=100 it can lag 10 ms at each end of the period.
+ */
+#define EXEC_SLACK_NS (20ull * 1000 * 1000)
+
+void ls_stall_apply_kernel_times(struct ls_stall *s, uint64_t exec_ns, uint64_t run_delay_ns)
+{
+	uint64_t dur = s->end_ns - s->start_ns, runq, on;
+
+	runq = run_delay_ns < dur ? run_delay_ns : dur;
+	on = s->on_cpu_ns;
+	/* switches we saw are exact; more on-CPU time than the kernel counted means one was missed */
+	if (on > exec_ns + EXEC_SLACK_NS + dur / 50)
+		on = exec_ns;
+	if (on > dur - runq)
+		on = dur - runq;
+	s->runq_ns = runq;
+	s->on_cpu_ns = on;
+	s->off_cpu_ns = dur - on - runq;
+	s->cause = ls_classify(s);
+}
+
 int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size,
 			 uint64_t threshold_ns)
 {
@@ -124,5 +147,7 @@ int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size,
 	ls_stall_from_busy(s, &rec->busy, rec->pid, rec->tid, comm, rec->end_ns, threshold_ns,
 			   rec->maj_flt);
 	s->cut_short = rec->flags & LT_STALL_CUT_SHORT;
+	if (rec->flags & LT_STALL_KERNEL_TIMES)
+		ls_stall_apply_kernel_times(s, rec->exec_ns, rec->run_delay_ns);
 	return 0;
 }

@@ -94,6 +94,13 @@ void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t
 			uint32_t tid, const char *comm, uint64_t end_ns, uint64_t threshold_ns,
 			uint64_t major_faults);
 
+/*
+ * Reconcile the switch-by-switch split with the kernel's own accounting of
+ * the period (CPU time, run-queue wait): a switch the tracer did not see
+ * shows up as on-CPU time the kernel did not count. Reclassifies.
+ */
+void ls_stall_apply_kernel_times(struct ls_stall *s, uint64_t exec_ns, uint64_t run_delay_ns);
+
 /* Decode a ring-buffer stall record; -EINVAL when it is malformed. */
 int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size,
 			 uint64_t threshold_ns);
