@@ -48,8 +48,31 @@ static const char *str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "?";
 }
 
+/* The first frames of a stack, one per line: where the time went. */
+static void print_stack(const cJSON *stack, const char *indent)
+{
+	const cJSON *f;
+	int shown = 0;
+
+	cJSON_ArrayForEach(f, stack) {
+		const cJSON *line = cJSON_GetObjectItemCaseSensitive(f, "line");
+		const cJSON *file = cJSON_GetObjectItemCaseSensitive(f, "file");
+
+		if (shown++ == 8) {
+			printf("%s...\n", indent);
+			break;
+		}
+		if (cJSON_IsString(file) && cJSON_IsNumber(line))
+			printf("%s%s  %s:%d\n", indent, str(f, "symbol"), file->valuestring,
+			       line->valueint);
+		else
+			printf("%s%s  (%s)\n", indent, str(f, "symbol"), str(f, "module"));
+	}
+}
+
 static void print_stall(const cJSON *rec, int n)
 {
+	const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(rec, "cpu_stacks");
 	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(rec, "syscalls"), *call;
 	int shown = 0;
 
@@ -64,6 +87,14 @@ static void print_stall(const cJSON *rec, int n)
 		printf("      %s x%.0f  %.1f ms%s%s\n", str(call, "name"), num(call, "count"),
 		       num(call, "total_ms"), cJSON_IsString(target) ? "  on " : "",
 		       cJSON_IsString(target) ? target->valuestring : "");
+		print_stack(cJSON_GetObjectItemCaseSensitive(call, "stack"), "        ");
+	}
+	if (!strcmp(str(rec, "cause"), "cpu") && cJSON_GetArraySize(cpu) > 0) {
+		const cJSON *hot = cJSON_GetArrayItem(cpu, 0);
+
+		printf("      hottest of %.0f CPU samples (%.0f):\n", num(rec, "cpu_samples"),
+		       num(hot, "samples"));
+		print_stack(cJSON_GetObjectItemCaseSensitive(hot, "stack"), "        ");
 	}
 	printf("      advice: %s\n", str(rec, "advice"));
 }
