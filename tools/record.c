@@ -58,6 +58,26 @@ static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *com
 						   elapsed_ns, threshold_ns));
 }
 
+static double avg_us(uint64_t ns, uint64_t n)
+{
+	return n ? (double)ns / (double)n / 1e3 : 0.0;
+}
+
+/* -v: what stacks cost, for people tuning --stack-bytes or judging overhead */
+static void print_stack_costs(struct ls_agent *agent)
+{
+	struct ls_stack_stats st;
+
+	if (ls_agent__stack_stats(agent, &st))
+		return;
+	fprintf(stderr,
+		"loopstall: stacks: %llu copied in BPF (%.1f us each), %llu unwound (%.1f us each), "
+		"%llu symbolized (%.1f us each)\n",
+		(unsigned long long)st.copies, avg_us(st.copy_ns, st.copies),
+		(unsigned long long)st.unwound, avg_us(st.unwind_ns, st.unwound),
+		(unsigned long long)st.symbolized, avg_us(st.symbolize_ns, st.symbolized));
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -102,32 +122,48 @@ static int preflight(const struct record_args *args)
 
 /*
  * Start the command stopped at a pipe read, so its pid can be traced before
- * it runs its first instruction of the new program.
+ * it runs its first instruction of the new program. A second, close-on-exec
+ * pipe carries exec's errno back: EOF on it means the exec succeeded.
  */
-static pid_t spawn_held(char **command, int *go_fd)
+static pid_t spawn_held(char **command, int *go_fd, int *exec_fd)
 {
-	int fds[2];
+	int go[2], ex[2];
 	pid_t pid;
 	char c;
 
-	if (pipe2(fds, O_CLOEXEC))
+	if (pipe2(go, O_CLOEXEC))
 		return -errno;
+	if (pipe2(ex, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return -errno;
+	}
 	pid = fork();
 	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -errno;
+		pid = -errno;
+		close(go[0]);
+		close(go[1]);
+		close(ex[0]);
+		close(ex[1]);
+		return pid;
 	}
 	if (pid == 0) {
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1)
+		int e;
+
+		close(go[1]);
+		close(ex[0]);
+		if (read(go[0], &c, 1) != 1)
 			_exit(127); /* the recorder gave up before releasing us */
 		execvp(command[0], command);
-		fprintf(stderr, "loopstall: cannot run '%s': %s\n", command[0], strerror(errno));
+		e = errno;
+		if (write(ex[1], &e, sizeof(e)) < 0)
+			_exit(127);
 		_exit(127);
 	}
-	close(fds[0]);
-	*go_fd = fds[1];
+	close(go[0]);
+	close(ex[1]);
+	*go_fd = go[1];
+	*exec_fd = ex[0];
 	return pid;
 }
 
@@ -181,7 +217,7 @@ int cmd_record(int argc, char **argv)
 	struct sigaction sa;
 	uint64_t start;
 	pid_t pid, child = 0;
-	int go_fd = -1, status = 0, err, ret = 2;
+	int go_fd = -1, exec_fd = -1, exec_errno = 0, status = 0, err, ret = 2;
 	char msg[256], name[16];
 
 	if (record_args_parse(argc, argv, &args, msg, sizeof(msg))) {
@@ -218,7 +254,7 @@ int cmd_record(int argc, char **argv)
 	}
 
 	if (args.command) {
-		child = spawn_held(args.command, &go_fd);
+		child = spawn_held(args.command, &go_fd, &exec_fd);
 		if (child < 0) {
 			cli_error("cannot start '%s': %s", args.command[0], strerror((int)-child));
 			child = 0;
@@ -239,8 +275,6 @@ int cmd_record(int argc, char **argv)
 			cli_error("cannot trace pid %d: %s", pid, strerror(-err));
 		goto cleanup;
 	}
-	fprintf(stderr, "loopstall: recording pid %d (%s), threshold %.1f ms; Ctrl-C to stop\n",
-		pid, name, (double)args.threshold_ns / 1e6);
 	if (go_fd >= 0) {
 		if (write(go_fd, "g", 1) != 1) {
 			cli_error("cannot start '%s': %s", args.command[0], strerror(errno));
@@ -248,7 +282,14 @@ int cmd_record(int argc, char **argv)
 		}
 		close(go_fd);
 		go_fd = -1;
+		/* blocks until the exec happened (EOF) or failed (its errno) */
+		if (read(exec_fd, &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+			cli_error("cannot run '%s': %s", args.command[0], strerror(exec_errno));
+			goto cleanup;
+		}
 	}
+	fprintf(stderr, "loopstall: recording pid %d (%s), threshold %.1f ms; Ctrl-C to stop\n",
+		pid, name, (double)args.threshold_ns / 1e6);
 
 	ret = 1;
 	start = ls_now_ns();
@@ -270,10 +311,14 @@ int cmd_record(int argc, char **argv)
 		cli_error("writing %s: %s", rec.out_name, strerror(-err));
 		goto cleanup;
 	}
+	if (args.verbose)
+		print_stack_costs(agent);
 	ret = 0;
 cleanup:
 	if (go_fd >= 0)
 		close(go_fd); /* a held child sees EOF and exits */
+	if (exec_fd >= 0)
+		close(exec_fd);
 	ls_agent__free(agent);
 	if (child > 0)
 		end_child(child, &status);

@@ -92,12 +92,17 @@ struct {
 	__type(value, struct lt_thread);
 } zero_thread SEC(".maps");
 
-static __always_inline void count(__u32 which)
+static __always_inline void count_add(__u32 which, __u64 n)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &which);
 
 	if (c)
-		(*c)++;
+		*c += n;
+}
+
+static __always_inline void count(__u32 which)
+{
+	count_add(which, 1);
 }
 
 static __always_inline void announce_thread(__u32 tgid, __u32 tid)
@@ -146,7 +151,7 @@ static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 
 static __always_inline void copy_user_stack(struct lt_stack_rec *r, struct task_struct *task)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	__u64 sp;
+	__u64 sp, t0 = bpf_ktime_get_ns();
 	__u32 i;
 
 	r->size = 0;
@@ -182,6 +187,9 @@ static __always_inline void copy_user_stack(struct lt_stack_rec *r, struct task_
 			break;
 		r->size = (i + 1) * LT_STACK_CHUNK;
 	}
+	/* self-measurement: what a captured stack costs the traced thread */
+	count(LT_CNT_STACK_COPIES);
+	count_add(LT_CNT_STACK_COPY_NS, bpf_ktime_get_ns() - t0);
 }
 
 static __always_inline void send_stack(struct lt_stack_rec *r)

@@ -171,6 +171,8 @@ struct lt_fork_rec {
 enum lt_counter {
 	LT_CNT_LOST = 0,   /* ring-buffer reservations that failed */
 	LT_CNT_THREADS_FULL, /* thread map full: a loop thread went untracked */
+	LT_CNT_STACK_COPIES, /* user stacks copied (blocks and CPU samples) */
+	LT_CNT_STACK_COPY_NS, /* time spent copying them */
 	LT_CNT_MAX,
 };
 

@@ -653,23 +653,43 @@ int ls_agent__bpf_stats(struct ls_agent *a, struct ls_bpf_stats *stats)
 	return 0;
 }
 
-uint64_t ls_agent__lost_events(struct ls_agent *a)
+static uint64_t counter_sum(struct ls_agent *a, __u32 key)
 {
 	int ncpu = libbpf_num_possible_cpus(), i;
-	__u32 key = LT_CNT_LOST;
-	uint64_t total = a->decode_errors;
+	uint64_t total = 0;
 	__u64 *vals;
 
 	if (ncpu <= 0)
-		return total;
+		return 0;
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	if (!vals)
-		return total;
+		return 0;
 	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.counters), &key, vals))
 		for (i = 0; i < ncpu; i++)
 			total += vals[i];
 	free(vals);
 	return total;
+}
+
+int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats)
+{
+	struct ls_unwind_stats us = { 0 };
+
+	memset(stats, 0, sizeof(*stats));
+	stats->copies = counter_sum(a, LT_CNT_STACK_COPIES);
+	stats->copy_ns = counter_sum(a, LT_CNT_STACK_COPY_NS);
+	if (a->unwinder)
+		ls_unwinder__stats(a->unwinder, &us);
+	stats->unwound = us.unwound;
+	stats->unwind_ns = us.unwind_ns;
+	stats->symbolized = us.symbolized;
+	stats->symbolize_ns = us.symbolize_ns;
+	return 0;
+}
+
+uint64_t ls_agent__lost_events(struct ls_agent *a)
+{
+	return a->decode_errors + counter_sum(a, LT_CNT_LOST);
 }
 
 int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)

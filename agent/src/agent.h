@@ -68,6 +68,17 @@ int ls_agent__for_each_thread(struct ls_agent *a,
 			      int (*fn)(void *ctx, const struct lt_thread *t), void *ctx);
 /* Ring-buffer records lost so far (reservations that failed, undecodable records). */
 uint64_t ls_agent__lost_events(struct ls_agent *a);
+/* What stacks cost: copies in BPF, unwinding and symbolizing in user space. */
+struct ls_stack_stats {
+	uint64_t copies;
+	uint64_t copy_ns;
+	uint64_t unwound;
+	uint64_t unwind_ns;
+	uint64_t symbolized;
+	uint64_t symbolize_ns;
+};
+
+int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats);
 /* BPF run time so far; zeros unless opts.bpf_stats was set. */
 int ls_agent__bpf_stats(struct ls_agent *a, struct ls_bpf_stats *stats);
 /*

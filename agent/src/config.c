@@ -214,21 +214,24 @@ static bool valid_label(const char *s, size_t n)
 	return true;
 }
 
-/* "[LABEL=]REST": the label (NULL when absent) and what follows it. */
+/* "[LABEL=]REST": the label (NULL when absent) and what follows it, both trimmed. */
 static int split_label(const char *value, char **label, const char **rest)
 {
-	const char *eq = strchr(value, '=');
+	const char *eq = strchr(value, '='), *end;
 
 	*label = NULL;
 	*rest = value;
 	if (!eq)
 		return 0;
-	if (!valid_label(value, (size_t)(eq - value)))
+	for (end = eq; end > value && isspace((unsigned char)end[-1]); end--)
+		;
+	if (!valid_label(value, (size_t)(end - value)))
 		return -EINVAL;
-	*label = strndup(value, (size_t)(eq - value));
+	*label = strndup(value, (size_t)(end - value));
 	if (!*label)
 		return -ENOMEM;
-	*rest = eq + 1;
+	for (*rest = eq + 1; isspace((unsigned char)**rest); (*rest)++)
+		;
 	return 0;
 }
 

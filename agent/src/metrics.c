@@ -311,10 +311,14 @@ int ls_metrics__observe(struct ls_metric_family *f, const char *const *values, d
 	return 0;
 }
 
-/* Go's strconv.FormatFloat(v, 'g', -1, 64) in spirit: the shortest text that reads back as v. */
+/*
+ * The shortest text that reads back as v, in plain notation unless the
+ * exponent is below -4 or above 20 (JavaScript's rule): "30", "0.0025",
+ * "1e-05". Counters stay integers as long as a double holds them exactly.
+ */
 static void format_value(char *buf, size_t len, double v)
 {
-	int prec;
+	int prec, exp, decimals;
 
 	if (isnan(v)) {
 		snprintf(buf, len, "NaN");
@@ -324,12 +328,21 @@ static void format_value(char *buf, size_t len, double v)
 		snprintf(buf, len, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	for (prec = 1; prec < 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
+	if (v == 0) {
+		snprintf(buf, len, "0");
+		return;
 	}
-	snprintf(buf, len, "%.17g", v);
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, len, "%.*e", prec - 1, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	snprintf(buf, len, "%.*e", prec - 1, v);
+	exp = atoi(strchr(buf, 'e') + 1);
+	if (exp < -4 || exp > 20)
+		return;
+	decimals = prec - 1 - exp;
+	snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, v);
 }
 
 /* HELP text escapes backslash and newline; label values also the double quote. */

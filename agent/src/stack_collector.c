@@ -176,32 +176,57 @@ static bool same_functions(const struct ls_stack *a, const struct ls_stack *b)
 	return true;
 }
 
+static bool same_pcs(const struct ls_pcs *a, const struct ls_pcs *b)
+{
+	return a->n == b->n && !memcmp(a->pc, b->pc, a->n * sizeof(a->pc[0]));
+}
+
+static void free_groups(struct ls_cpu_stack *groups, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		free(groups[i].stack.frames);
+	free(groups);
+}
+
 static int attach_cpu(struct ls_collector *c, struct thread_stacks *t, struct ls_stall *s)
 {
-	struct ls_cpu_stack *groups = calloc(t->n_samples ? t->n_samples : 1, sizeof(*groups));
-	struct ls_pcs *pcs = malloc(sizeof(*pcs));
-	unsigned i, j, n = 0;
+	unsigned n_samples = t->n_samples ? t->n_samples : 1, i, j, n_pcs = 0, n = 0;
+	struct ls_pcs *pcs = calloc(n_samples, sizeof(*pcs));
+	unsigned *weight = calloc(n_samples, sizeof(*weight));
+	struct ls_cpu_stack *groups = calloc(n_samples, sizeof(*groups));
 	struct ls_stack st;
 	int err = 0;
 
-	if (!groups || !pcs) {
+	if (!pcs || !weight || !groups) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	/* identical address lists first: symbolizing is the expensive part */
 	for (i = 0; i < t->n_samples; i++) {
-		if (ls_unwinder__unwind(c->unwinder, t->samples[i].rec, t->samples[i].size, pcs))
+		if (ls_unwinder__unwind(c->unwinder, t->samples[i].rec, t->samples[i].size,
+					&pcs[n_pcs]))
 			continue;
-		err = ls_unwinder__symbolize(c->unwinder, (pid_t)s->pid, pcs, &st);
+		s->cpu_samples += t->samples[i].weight;
+		for (j = 0; j < n_pcs && !same_pcs(&pcs[j], &pcs[n_pcs]); j++)
+			;
+		weight[j] += t->samples[i].weight;
+		if (j == n_pcs)
+			n_pcs++;
+	}
+	/* then one row per chain of functions, whatever instruction each sample hit */
+	for (i = 0; i < n_pcs; i++) {
+		err = ls_unwinder__symbolize(c->unwinder, (pid_t)s->pid, &pcs[i], &st);
 		if (err)
 			goto cleanup;
-		s->cpu_samples += t->samples[i].weight;
 		for (j = 0; j < n && !same_functions(&groups[j].stack, &st); j++)
 			;
 		if (j == n)
 			groups[n++].stack = st;
 		else
 			free(st.frames);
-		groups[j].samples += t->samples[i].weight;
+		groups[j].samples += weight[i];
 	}
 	qsort(groups, n, sizeof(*groups), by_samples_desc);
 	for (i = MAX_CPU_STACKS; i < n; i++)
@@ -210,11 +235,9 @@ static int attach_cpu(struct ls_collector *c, struct thread_stacks *t, struct ls
 	s->cpu_stacks = groups;
 	groups = NULL;
 cleanup:
-	if (groups) {
-		for (i = 0; i < n; i++)
-			free(groups[i].stack.frames);
-		free(groups);
-	}
+	if (groups)
+		free_groups(groups, n);
+	free(weight);
 	free(pcs);
 	return err;
 }

@@ -60,6 +60,7 @@ struct ls_unwinder {
 	/* symbol cache */
 	struct sym_entry *syms;
 	size_t syms_cap, syms_n;
+	struct ls_unwind_stats stats;
 };
 
 /* find_elf has no context argument: the process whose modules are loaded. */
@@ -228,22 +229,27 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
+/*
+ * A hash of the process's file-backed mappings: a new library changes it,
+ * anonymous memory (heap arenas, thread stacks) does not, so malloc does
+ * not make us reload DWARF.
+ */
 static uint64_t maps_hash(pid_t pid, int *err)
 {
-	char path[64], buf[4096];
+	char path[64], line[4096];
 	uint64_t h = FNV_SEED;
-	ssize_t n;
-	int fd;
+	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	f = fopen(path, "re");
+	if (!f) {
 		*err = -errno;
 		return 0;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		h = fnv1a(buf, (size_t)n, h);
-	close(fd);
+	while (fgets(line, sizeof(line), f))
+		if (strchr(line, '/'))
+			h = fnv1a(line, strlen(line), h);
+	fclose(f);
 	*err = 0;
 	return h;
 }
@@ -363,6 +369,7 @@ int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, s
 			struct ls_pcs *out)
 {
 	size_t hdr = offsetof(struct lt_stack_rec, data);
+	uint64_t t0 = now_ns();
 	struct proc *p;
 
 	out->n = 0;
@@ -391,7 +398,14 @@ int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, s
 			   out->activation, &out->n, LS_MAX_FRAMES);
 	}
 	u->rec = NULL;
+	u->stats.unwound++;
+	u->stats.unwind_ns += now_ns() - t0;
 	return 0;
+}
+
+void ls_unwinder__stats(const struct ls_unwinder *u, struct ls_unwind_stats *stats)
+{
+	*stats = u->stats;
 }
 
 static const char *die_name(Dwarf_Die *die)
@@ -499,6 +513,23 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, const char *modname,
 	if (cu)
 		nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
 	/*
+	 * dwarf_getscopes continues from an inlined instance into its abstract
+	 * definition; the concrete nesting (inlined into inlined into the real
+	 * function) comes from the parents of the innermost instance.
+	 */
+	for (i = 0; i < nscopes; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+			Dwarf_Die inner = scopes[i];
+
+			free(scopes);
+			scopes = NULL;
+			nscopes = dwarf_getscopes_die(&inner, &scopes);
+			break;
+		}
+	}
+	/*
 	 * scopes run from the innermost: each inlined subroutine is a frame at
 	 * the current file:line, and its call site is the next frame's location.
 	 */
@@ -564,6 +595,7 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 			   struct ls_stack *stack)
 {
 	struct ls_frame *frames = calloc(LS_MAX_FRAMES, sizeof(*frames));
+	uint64_t t0 = now_ns();
 	struct proc *p = proc_get(u, pid);
 	unsigned i, j, n = 0;
 
@@ -607,6 +639,8 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 	}
 	stack->frames = frames;
 	stack->n = n;
+	u->stats.symbolized++;
+	u->stats.symbolize_ns += now_ns() - t0;
 	return 0;
 }
 

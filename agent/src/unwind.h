@@ -38,6 +38,15 @@ int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, s
  */
 int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
 			   struct ls_stack *stack);
+/* What unwinding and symbolizing cost so far. */
+struct ls_unwind_stats {
+	uint64_t unwound;
+	uint64_t unwind_ns;
+	uint64_t symbolized; /* stacks */
+	uint64_t symbolize_ns;
+};
+
+void ls_unwinder__stats(const struct ls_unwinder *u, struct ls_unwind_stats *stats);
 /* Forget what is cached about process pid (it exited). */
 void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid);
 
