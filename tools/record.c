@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "jsonout.h"
 #include "record_args.h"
+#include "status_line.h"
 #include "writer.h"
 
 /* Poll period: bounds how late a stall_begin can be (well under 10 ms). */
@@ -32,6 +33,7 @@ static void on_signal(int sig)
 struct recorder {
 	struct ls_writer *out;
 	const char *out_name;
+	uint64_t stalls; /* for the status line */
 };
 
 static int write_line(struct recorder *r, char *line)
@@ -47,6 +49,7 @@ static int write_line(struct recorder *r, char *line)
 
 static int on_stall(void *ctx, const struct ls_stall *s)
 {
+	((struct recorder *)ctx)->stalls++;
 	return write_line(ctx, ls_json_stall(s, ls_mono_to_unix_ns(s->start_ns),
 					     ls_mono_to_unix_ns(s->end_ns)));
 }
@@ -82,12 +85,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: loopstall record (-p PID | -- COMMAND [ARGS...]) [-t TID] [--threshold DUR]\n"
-		"                        [--duration DUR] [-o FILE] [-v]\n"
+		"                        [--duration DUR] [-o FILE] [--stack-bytes N] [--no-stacks] [-v]\n"
 		"  -p, --pid PID        attach to a running process\n"
 		"  -t, --tid TID        follow only this thread of PID\n"
 		"      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
 		"      --duration DUR   stop after DUR (default: when the target exits)\n"
 		"  -o, --output FILE    JSON Lines output (default stdout)\n"
+		"      --stack-bytes N  user stack copied per stack: 512..32k (default 16k)\n"
+		"      --no-stacks      no stacks: durations and causes only\n"
 		"  -v, --verbose        show libbpf's messages\n"
 		"DUR: a number with a unit (ns, us, ms, s, m); a bare number is milliseconds.\n");
 }
@@ -213,6 +218,7 @@ int cmd_record(int argc, char **argv)
 	struct recorder rec = { 0 };
 	const struct ls_run_summary *sum;
 	struct ls_agent *agent = NULL;
+	struct status_line *sl;
 	struct record_args args;
 	struct sigaction sa;
 	uint64_t start;
@@ -246,6 +252,8 @@ int cmd_record(int argc, char **argv)
 
 	opts.threshold_ns = args.threshold_ns;
 	opts.verbose = args.verbose;
+	opts.stack_bytes = args.stack_bytes;
+	opts.no_stacks = args.no_stacks;
 	err = ls_agent__new(&opts, &ops, &rec, &agent);
 	if (err) {
 		cli_error("cannot load the BPF programs: %s%s", strerror(-err),
@@ -293,15 +301,18 @@ int cmd_record(int argc, char **argv)
 
 	ret = 1;
 	start = ls_now_ns();
+	sl = status_line__new(stderr, start); /* NULL unless stderr is a terminal */
 	while (!stop_signal) {
 		err = ls_agent__poll(agent, POLL_MS);
 		if (err)
 			break;
+		status_line__update(sl, ls_now_ns(), rec.stalls, ls_agent__lost_events(agent));
 		if (!ls_agent__alive(agent))
 			break;
 		if (args.duration_ns && ls_now_ns() - start >= args.duration_ns)
 			break;
 	}
+	status_line__free(sl);
 	if (!err)
 		err = ls_agent__finish(agent, &sum);
 	if (!err)

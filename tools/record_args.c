@@ -8,6 +8,26 @@
 #include "duration.h"
 #include "record_args.h"
 
+/* "16384", "16k", "16K": a size in bytes, a multiple of the copy chunk. */
+static int parse_stack_bytes(const char *text, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || end == text || text[0] == '-')
+		return -EINVAL;
+	if (*end == 'k' || *end == 'K') {
+		v *= 1024;
+		end++;
+	}
+	if (*end || v < LS_STACK_BYTES_MIN || v > LS_STACK_BYTES_MAX || v % LS_STACK_BYTES_MIN)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int parse_id(const char *text, pid_t *out)
 {
 	char *end;
@@ -40,6 +60,8 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		{ "threshold", required_argument, NULL, 'T' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "stack-bytes", required_argument, NULL, 'S' },
+		{ "no-stacks", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -79,6 +101,17 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		}
 		case 'o':
 			args->output = optarg;
+			break;
+		case 'S':
+			if (parse_stack_bytes(optarg, &args->stack_bytes)) {
+				snprintf(err, err_len,
+					 "invalid --stack-bytes '%s' (a multiple of 512 from 512 to 32k)",
+					 optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'N':
+			args->no_stacks = true;
 			break;
 		case 'v':
 			args->verbose = true;

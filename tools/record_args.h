@@ -8,6 +8,9 @@
 #include <sys/types.h>
 
 #define LS_DEFAULT_THRESHOLD_NS (50ull * 1000 * 1000)
+/* Stack copies are made in 512-byte chunks, up to the record's 32 KiB. */
+#define LS_STACK_BYTES_MIN 512u
+#define LS_STACK_BYTES_MAX 32768u
 
 struct record_args {
 	pid_t pid;	      /* -p; 0 when a command is given */
@@ -15,6 +18,8 @@ struct record_args {
 	uint64_t threshold_ns;
 	uint64_t duration_ns; /* 0: until the target exits or a signal */
 	const char *output;   /* NULL: stdout */
+	uint32_t stack_bytes; /* user stack copied per stack; 0: the agent's default */
+	bool no_stacks;
 	char **command;	      /* after "--"; NULL with -p */
 	bool verbose;
 	bool help;

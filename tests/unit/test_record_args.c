@@ -196,6 +196,29 @@ static void test_repeatable(void **state)
 	assert_false(a.verbose);
 }
 
+static void test_stack_options(void **state)
+{
+	struct record_args a;
+
+	(void)state;
+	PARSE_OK(&a, "-p", "1");
+	assert_int_equal(a.stack_bytes, 0);
+	assert_false(a.no_stacks);
+	PARSE_OK(&a, "-p", "1", "--stack-bytes", "8192");
+	assert_int_equal(a.stack_bytes, 8192);
+	PARSE_OK(&a, "-p", "1", "--stack-bytes=32k", "--no-stacks");
+	assert_int_equal(a.stack_bytes, 32768);
+	assert_true(a.no_stacks);
+	PARSE_OK(&a, "-p", "1", "--stack-bytes", "512");
+	assert_int_equal(a.stack_bytes, 512);
+	/* not a multiple of the copy chunk, out of range, junk */
+	assert_contains(PARSE_ERR("-p", "1", "--stack-bytes", "1000"), "--stack-bytes");
+	assert_contains(PARSE_ERR("-p", "1", "--stack-bytes", "64k"), "'64k'");
+	assert_contains(PARSE_ERR("-p", "1", "--stack-bytes", "0"), "--stack-bytes");
+	assert_contains(PARSE_ERR("-p", "1", "--stack-bytes", "-512"), "--stack-bytes");
+	assert_contains(PARSE_ERR("-p", "1", "--stack-bytes", "8kb"), "--stack-bytes");
+}
+
 static void test_small_err_buffer(void **state)
 {
 	struct record_args a;
@@ -220,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_no_args),
 		cmocka_unit_test(test_repeatable),
 		cmocka_unit_test(test_unknown_in_cluster),
+		cmocka_unit_test(test_stack_options),
 		cmocka_unit_test(test_small_err_buffer),
 	};
 
