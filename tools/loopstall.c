@@ -24,6 +24,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: loopstall COMMAND [ARGS]\n"
 		   "  record   attach to a process (or start one) and write its loop stalls as JSON Lines\n"
+		   "  report   summarize a recording: stalls by cause, top culprits, worst stalls\n"
+		   "  doctor   explain a recording: a verdict and a remedy per culprit\n"
+		   "  top      a live view of a process's loop threads and their stalls\n"
 		   "  demo     run the bundled libev demo service under record and show its stalls\n"
 		   "  version  print the version\n"
 		   "'loopstall COMMAND --help' describes a command.\n");
@@ -37,6 +40,9 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "record", cmd_record },
 		{ "demo", cmd_demo },
+		{ "report", cmd_report },
+		{ "doctor", cmd_doctor },
+		{ "top", cmd_top },
 	};
 	size_t i;
 

@@ -16,6 +16,7 @@ and a skip would hide a broken build: there it fails.
 Every child runs in its own process group and is killed with its group when
 the test ends, pass or fail, so no victim or recorder is left behind.
 """
+import glob
 import json
 import os
 import re
@@ -415,6 +416,179 @@ def one_stall(run, what):
         f"{what}: expected exactly one stall, got {len(run.stalls)}:\n"
         + "\n".join(brief(s) for s in run.stalls))
     return run.stalls[0]
+
+
+def format_stack(stack, indent="    "):
+    """A stack, one frame a line, innermost first, for messages."""
+    lines = []
+    for f in stack:
+        where = f"{f['file']}:{f['line']}" if f.get("file") else f"({f.get('module')})"
+        inlined = " (inlined)" if f.get("inlined") else ""
+        lines.append(f"{indent}{f.get('symbol') or f['addr']}{inlined}  {where}")
+    return "\n".join(lines)
+
+
+def syscall_stack(stall, name):
+    """The stack of the stall's syscall NAME; fails when it has none."""
+    for sc in stall["syscalls"]:
+        if sc["name"] == name:
+            assert sc["stack"], f"{name}: empty stack in stall {brief(stall)}"
+            return sc["stack"]
+    raise AssertionError(f"no {name} in the stall's syscalls: {brief(stall)}")
+
+
+def hottest_cpu_stack(stall):
+    """The stack of the stall's first cpu_stacks entry, after checking the
+    entries are sorted hottest first; fails when there is none."""
+    entries = stall["cpu_stacks"]
+    assert entries, f"no cpu_stacks (cpu_samples={stall.get('cpu_samples')}): {brief(stall)}"
+    samples = [e["samples"] for e in entries]
+    assert samples == sorted(samples, reverse=True), (
+        f"cpu_stacks not sorted hottest first: {samples}")
+    return entries[0]["stack"]
+
+
+def frames_in_order(stack, names, what="stack"):
+    """The frames named NAMES (exact symbols), found in this order going
+    outwards from the innermost frame; fails showing the stack."""
+    found, i = [], 0
+    for name in names:
+        while i < len(stack) and stack[i].get("symbol") != name:
+            i += 1
+        assert i < len(stack), (
+            f"{what}: no frame {name!r} (after {[f['symbol'] for f in found]})"
+            f" in the order {names}:\n{format_stack(stack)}")
+        found.append(stack[i])
+        i += 1
+    return found
+
+
+def python_with_symbols():
+    """A Python 3 interpreter whose libpython carries symbols and DWARF:
+    $LOOPSTALL_PY_SYMBOLS, else the newest pyenv build from 3.11 on (pyenv's
+    `python3` in PATH is a shell shim: this is the real binary; before 3.11
+    time.sleep waits in select(), which looks like the loop's own wait).
+    None when there is none."""
+    override = os.environ.get("LOOPSTALL_PY_SYMBOLS")
+    if override:
+        assert os.access(override, os.X_OK), f"LOOPSTALL_PY_SYMBOLS={override}: not executable"
+        return override
+    found = []
+    for path in glob.glob("/root/.pyenv/versions/*/bin/python3.1[0-9]"):
+        m = re.search(r"python3\.(\d+)$", path)
+        if m and int(m.group(1)) >= 11 and os.access(path, os.X_OK):
+            found.append((int(m.group(1)), path))
+    return max(found)[1] if found else None
+
+
+def require_python_with_symbols():
+    """python_with_symbols(), or skip (fail under CI=true) when there is none."""
+    path = python_with_symbols()
+    if path:
+        return path
+    reason = ("no Python 3.11+ interpreter with symbols: none matches"
+              " /root/.pyenv/versions/*/bin/python3.1[1-9] and LOOPSTALL_PY_SYMBOLS is not set")
+    if IN_CI:
+        raise AssertionError(reason + " (CI=true: install one or set LOOPSTALL_PY_SYMBOLS)")
+    raise Skip(reason)
+
+
+def daemon():
+    return env_path("DAEMON")
+
+
+def dashboards():
+    return env_path("DASHBOARDS")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=5, method="GET"):
+    """(status, body text) of one request; HTTP errors are answers, not exceptions."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def start_daemon(sess, args, name="loopstalld", timeout=30):
+    """Starts `loopstalld ARGS` (on 127.0.0.1 with a port of its choosing unless
+    ARGS set --metrics-addr) and waits until it says it runs. The Proc gets
+    .metrics_url (None without HTTP)."""
+    require_root()
+    argv = [daemon(), *args]
+    if "--metrics-addr" not in args:
+        argv += ["--metrics-addr", "127.0.0.1:0"]
+    p = Proc(argv, name)
+    sess.procs.append(p)
+    got = p.wait_line("stderr", lambda l: l.startswith("loopstalld: running"), timeout)
+    if not got:
+        rc = p.wait(10)
+        check_bpf_refused(p, rc)
+        raise AssertionError(f"loopstalld exited with {rc} before running: {' '.join(argv)}\n"
+                             f"stderr:\n{p.text('stderr')}")
+    p.metrics_url = None
+    m = re.search(r"serving metrics on (http://\S+/metrics)", p.text("stderr"))
+    if m:
+        p.metrics_url = m.group(1)
+    return p
+
+
+_SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+_LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Samples of a text exposition: [(name, {label: value}, float)], in order.
+    Label values are unescaped."""
+    samples = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE_RE.match(line)
+        assert m, f"not a sample line: {line!r}"
+        labels = {}
+        for k, v in _LABEL_RE.findall(m.group(2) or ""):
+            labels[k] = re.sub(r'\\(.)', lambda e: "\n" if e.group(1) == "n" else e.group(1), v)
+        samples.append((m.group(1), labels, float(m.group(3))))
+    return samples
+
+
+def metric(samples, name, **labels):
+    """The value of the one sample of NAME whose labels include LABELS, or None."""
+    found = [v for n, l, v in samples
+             if n == name and all(l.get(k) == str(v2) for k, v2 in labels.items())]
+    assert len(found) <= 1, f"{name}{labels}: {len(found)} samples match"
+    return found[0] if found else None
+
+
+def scrape(proc):
+    """The parsed samples loopstalld serves now."""
+    status, body = http_get(proc.metrics_url)
+    assert status == 200, f"GET {proc.metrics_url}: {status} {body[:200]}"
+    return parse_metrics(body)
+
+
+def wait_for(what, pred, timeout, interval=0.05):
+    """pred()'s first truthy result; fails with WHAT after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not within {timeout} s (last: {last!r})")
 
 
 def main(test):
