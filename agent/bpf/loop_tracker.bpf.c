@@ -396,7 +396,7 @@ static __always_inline struct lt_target *traced(__u32 tgid, __u32 tid)
 	return tg;
 }
 
-static __always_inline int wait_enter(int uring_wait)
+static __always_inline int wait_enter(int cond_wait)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now;
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -410,12 +410,12 @@ static __always_inline int wait_enter(int uring_wait)
 	if (!t)
 		return 0;
 	busy_end(t, tg, bpf_get_current_task_btf(), now, 0);
-	if (uring_wait)
-		t->flags |= LT_THR_URING_WAIT;
+	if (cond_wait)
+		t->flags |= LT_THR_COND_WAIT;
 	return 0;
 }
 
-static __always_inline int wait_exit(int is_uring)
+static __always_inline int wait_exit(int conditional)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now;
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -428,10 +428,10 @@ static __always_inline int wait_exit(int is_uring)
 	t = thread_get_or_create(tgid, tid);
 	if (!t)
 		return 0;
-	if (is_uring) {
-		if (!(t->flags & LT_THR_URING_WAIT))
+	if (conditional) {
+		if (!(t->flags & LT_THR_COND_WAIT))
 			return 0;
-		t->flags &= ~LT_THR_URING_WAIT;
+		t->flags &= ~LT_THR_COND_WAIT;
 	}
 	now = bpf_ktime_get_ns();
 	task = bpf_get_current_task_btf();
@@ -463,8 +463,26 @@ WAIT_SYSCALL(epoll_pwait)
 WAIT_SYSCALL(epoll_pwait2)
 WAIT_SYSCALL(poll)
 WAIT_SYSCALL(ppoll)
-WAIT_SYSCALL(select)
-WAIT_SYSCALL(pselect6)
+/*
+ * select(0, NULL, NULL, NULL, &tv) is the portable sleep (Python <= 3.10's
+ * time.sleep): with no fds it is a blocking call inside the busy period.
+ */
+#define SELECT_SYSCALL(name)                                               \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                        \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)            \
+	{                                                                  \
+		if (!ctx->args[0])                                         \
+			return 0;                                          \
+		return wait_enter(1);                                      \
+	}                                                                  \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                         \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)              \
+	{                                                                  \
+		return wait_exit(1);                                       \
+	}
+
+SELECT_SYSCALL(select)
+SELECT_SYSCALL(pselect6)
 
 #define IORING_ENTER_GETEVENTS_FLAG 1u
 

@@ -104,7 +104,7 @@ struct lt_thread {
 };
 
 /* lt_thread flags */
-#define LT_THR_URING_WAIT 0x1u /* inside io_uring_enter(GETEVENTS) */
+#define LT_THR_COND_WAIT 0x1u /* inside a call that waits only with some arguments */
 
 enum lt_out_kind {
 	LT_OUT_NONE = 0,

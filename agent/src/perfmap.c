@@ -15,8 +15,9 @@
 struct entry {
 	uint64_t start;
 	uint64_t end;
-	uint32_t order; /* line number: a later line replaces code at the same address */
-	uint32_t name;	/* offset into names */
+	uint64_t max_end; /* the largest end of this entry and all before it */
+	uint32_t order;	  /* line number: a later line replaces code at the same address */
+	uint32_t name;	  /* offset into names */
 };
 
 struct ls_perfmap {
@@ -115,8 +116,16 @@ struct ls_perfmap *ls_perfmap__parse(const char *text, size_t len)
 next:
 		p = eol + 1;
 	}
-	if (m->n)
+	if (m->n) {
+		size_t i;
+
 		qsort(m->entries, m->n, sizeof(*m->entries), by_start);
+		m->entries[0].max_end = m->entries[0].end;
+		for (i = 1; i < m->n; i++)
+			m->entries[i].max_end = m->entries[i].end > m->entries[i - 1].max_end ?
+							m->entries[i].end :
+							m->entries[i - 1].max_end;
+	}
 	return m;
 fail:
 	ls_perfmap__free(m);
@@ -140,8 +149,12 @@ const char *ls_perfmap__lookup(const struct ls_perfmap *m, uint64_t addr)
 		else
 			hi = mid;
 	}
-	/* ...or an earlier one still covering it (JIT code is re-emitted over old ranges) */
-	for (i = lo; i > 0 && i + 64 > lo; i--) {
+	/*
+	 * ...and every earlier one that still covers it (JIT code is re-emitted
+	 * over old ranges): the latest line wins. max_end says when no entry
+	 * further back can reach addr.
+	 */
+	for (i = lo; i > 0 && m->entries[i - 1].max_end > addr; i--) {
 		const struct entry *e = &m->entries[i - 1];
 
 		if (addr < e->end && (!best || e->order > best->order))

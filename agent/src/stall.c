@@ -115,6 +115,33 @@ void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t
  */
 #define EXEC_SLACK_NS (20ull * 1000 * 1000)
 
+/*
+ * Per-call blocked time runs from switch-out to switch-in, so it includes
+ * the wait for a CPU after the wakeup, which run_delay already counts as
+ * run-queue time: scale the parts down to the blocked total, so no
+ * millisecond is counted twice.
+ */
+static void scale_blocked(struct ls_stall *s)
+{
+	uint64_t parts = s->fault_ns;
+	double f;
+	unsigned i;
+
+	for (i = 0; i < s->n_syscalls; i++)
+		parts += s->syscalls[i].total_ns;
+	if (parts <= s->off_cpu_ns)
+		return;
+	f = parts ? (double)s->off_cpu_ns / (double)parts : 0.0;
+	s->fault_ns = (uint64_t)((double)s->fault_ns * f);
+	for (i = 0; i < s->n_syscalls; i++) {
+		struct ls_syscall_use *u = &s->syscalls[i];
+
+		u->total_ns = (uint64_t)((double)u->total_ns * f);
+		if (u->max_ns > u->total_ns)
+			u->max_ns = u->total_ns;
+	}
+}
+
 void ls_stall_apply_kernel_times(struct ls_stall *s, uint64_t exec_ns, uint64_t run_delay_ns)
 {
 	uint64_t dur = s->end_ns - s->start_ns, runq, on;
@@ -129,6 +156,7 @@ void ls_stall_apply_kernel_times(struct ls_stall *s, uint64_t exec_ns, uint64_t 
 	s->runq_ns = runq;
 	s->on_cpu_ns = on;
 	s->off_cpu_ns = dur - on - runq;
+	scale_blocked(s);
 	s->cause = ls_classify(s);
 }
 

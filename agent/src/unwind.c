@@ -631,6 +631,21 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 			}
 			e = &fresh;
 		}
+		/*
+		 * V8 remaps its builtins next to its JIT area, so libdwfl's module
+		 * for node spans JIT code too: an address it cannot name may be JIT.
+		 */
+		if (e->n == 1 && !e->frames[0].symbol) {
+			const char *jit = jit_symbol(p, lookup);
+
+			if (jit) {
+				frames[n].addr = pc;
+				frames[n].symbol = intern(u, jit);
+				frames[n].module = intern(u, "[jit]");
+				n++;
+				continue;
+			}
+		}
 		for (j = 0; j < e->n && n < LS_MAX_FRAMES; j++) {
 			frames[n] = e->frames[j];
 			frames[n].addr = pc;
