@@ -150,6 +150,7 @@ static int show(const char *path)
 	free(line);
 	fclose(f);
 	printf("JSON records: %s\n", path);
+	printf("Next: loopstall report %s    (or: loopstall doctor %s)\n", path, path);
 	return 0;
 }
 
