@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* loopstalld's configuration parser (config.c) and its process matching. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "config.h"
+
+static struct ls_config *fresh(void)
+{
+	struct ls_config *c;
+
+	assert_int_equal(ls_config__new(&c), 0);
+	return c;
+}
+
+static void test_defaults(void **state)
+{
+	struct ls_config *c = fresh();
+
+	(void)state;
+	assert_int_equal(c->threshold_ns, 50000000);
+	assert_string_equal(c->metrics_addr, "127.0.0.1:9464");
+	assert_null(c->metrics_file);
+	assert_null(c->output_dir);
+	assert_int_equal(c->output_max_bytes, 16 << 20);
+	assert_int_equal(c->output_keep, 5);
+	assert_int_equal(c->scan_interval_ns, 250000000);
+	assert_int_equal(c->metrics_file_interval_ns, 10000000000ull);
+	assert_true(c->drop_caps);
+	assert_false(c->verbose);
+	assert_int_equal(c->n_pids, 0);
+	assert_int_equal(c->n_matches, 0);
+	ls_config__free(c);
+}
+
+static void test_full_file(void **state)
+{
+	static const char text[] =
+		"# loopstalld.conf\n"
+		"\n"
+		"  threshold = 20ms\r\n"
+		"; ini-style comment\n"
+		"match = redis-server\n"
+		"match=api = node\n"
+		"pid = 1234\n"
+		"pid = web=42\n"
+		"metrics_addr = [::1]:9100\n"
+		"metrics_file = /var/lib/node_exporter/textfile/loopstall.prom\n"
+		"metrics_file_interval = 30s\n"
+		"output = /var/log/loopstall\n"
+		"output_max_size = 8MiB\n"
+		"output_keep = 0\n"
+		"scan_interval = 100ms\n"
+		"drop_capabilities = no\n"
+		"verbose = yes\n"
+		"threshold = 25   \n";
+	struct ls_config *c = fresh();
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(ls_config__parse(c, text, "t.conf", err, sizeof(err)), 0);
+	/* a later scalar wins */
+	assert_int_equal(c->threshold_ns, 25000000);
+	assert_int_equal(c->n_matches, 2);
+	assert_string_equal(c->matches[0].pattern, "redis-server");
+	assert_null(c->matches[0].label);
+	/* the first '=' ends the key, the next one the label */
+	assert_string_equal(c->matches[1].label, "api");
+	assert_string_equal(c->matches[1].pattern, "node");
+	assert_int_equal(c->n_pids, 2);
+	assert_int_equal(c->pids[0].pid, 1234);
+	assert_null(c->pids[0].label);
+	assert_int_equal(c->pids[1].pid, 42);
+	assert_string_equal(c->pids[1].label, "web");
+	assert_string_equal(c->metrics_addr, "[::1]:9100");
+	assert_string_equal(c->metrics_file, "/var/lib/node_exporter/textfile/loopstall.prom");
+	assert_int_equal(c->metrics_file_interval_ns, 30000000000ull);
+	assert_string_equal(c->output_dir, "/var/log/loopstall");
+	assert_int_equal(c->output_max_bytes, 8 << 20);
+	assert_int_equal(c->output_keep, 0);
+	assert_int_equal(c->scan_interval_ns, 100000000);
+	assert_false(c->drop_caps);
+	assert_true(c->verbose);
+	ls_config__free(c);
+}
+
+/* Each bad line is refused with its file name and line number. */
+static void test_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+		{ "threshold 20ms\n", "t.conf:1: expected 'key = value'" },
+		{ "\n# x\ntreshold = 20ms\n", "t.conf:3: unknown key 'treshold'" },
+		{ "threshold = fast\n", "t.conf:1: threshold: 'fast' is not a duration" },
+		{ "threshold = 0\n", "t.conf:1: threshold: '0'" },
+		{ "scan_interval = 1ms\n", "t.conf:1: scan_interval: '1ms'" },
+		{ "pid = abc\n", "t.conf:1: pid: 'abc' is not [NAME=]PID" },
+		{ "pid = 0\n", "t.conf:1: pid: '0'" },
+		{ "pid = 99999999999\n", "t.conf:1: pid: '99999999999'" },
+		{ "pid = =5\n", "t.conf:1: pid: '=5': the name" },
+		{ "match =\n", "t.conf:1: match: '': empty pattern" },
+		{ "match = a=\n", "t.conf:1: match: 'a=': empty pattern" },
+		{ "metrics_addr = localhost:9464\n", "t.conf:1: metrics_addr: 'localhost:9464'" },
+		{ "metrics_addr = 127.0.0.1\n", "t.conf:1: metrics_addr" },
+		{ "metrics_addr = 127.0.0.1:70000\n", "t.conf:1: metrics_addr" },
+		{ "output_max_size = 10\n", "t.conf:1: output_max_size: '10'" },
+		{ "output_max_size = 10T\n", "t.conf:1: output_max_size" },
+		{ "output_keep = -1\n", "t.conf:1: output_keep" },
+		{ "verbose = maybe\n", "t.conf:1: verbose: 'maybe' is not yes or no" },
+		{ "= 3\n", "t.conf:1: unknown key ''" },
+	};
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ls_config *c = fresh();
+
+		err[0] = '\0';
+		if (ls_config__parse(c, cases[i].text, "t.conf", err, sizeof(err)) != -EINVAL)
+			fail_msg("accepted: %s", cases[i].text);
+		if (strncmp(err, cases[i].msg, strlen(cases[i].msg)))
+			fail_msg("'%s': message '%s', expected it to start with '%s'",
+				 cases[i].text, err, cases[i].msg);
+		ls_config__free(c);
+	}
+}
+
+/* The command line reuses ls_config__set: optional paths can be turned off. */
+static void test_set_and_off(void **state)
+{
+	struct ls_config *c = fresh();
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ls_config__set(c, "metrics_addr", "off", err, sizeof(err)), 0);
+	assert_null(c->metrics_addr);
+	assert_int_equal(ls_config__set(c, "metrics_addr", "127.0.0.1:0", err, sizeof(err)), 0);
+	assert_string_equal(c->metrics_addr, "127.0.0.1:0");
+	assert_int_equal(ls_config__set(c, "output", "/tmp/x", err, sizeof(err)), 0);
+	assert_int_equal(ls_config__set(c, "output", "", err, sizeof(err)), 0);
+	assert_null(c->output_dir);
+	assert_int_equal(ls_config__set(c, "match", "py=python3*", err, sizeof(err)), 0);
+	assert_int_equal(ls_config__set(c, "match", "node", err, sizeof(err)), 0);
+	assert_int_equal(c->n_matches, 2);
+	ls_config__free(c);
+}
+
+static void test_match(void **state)
+{
+	struct ls_config *c = fresh();
+	const struct ls_target_spec *m;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ls_config__parse(c,
+					  "match = py=python3*\n"
+					  "match = loopstall-demo-service\n"
+					  "match = redis-server\n",
+					  "t", err, sizeof(err)),
+			 0);
+	m = ls_config__match(c, "python3", "python3.11");
+	assert_non_null(m);
+	assert_string_equal(m->label, "py");
+	/* comm is cut at 15 characters: the executable's name still matches */
+	m = ls_config__match(c, "loopstall-demo-", "loopstall-demo-service");
+	assert_non_null(m);
+	assert_string_equal(m->pattern, "loopstall-demo-service");
+	assert_null(ls_config__match(c, "loopstall-demo-", NULL));
+	/* a renamed thread (comm) still matches by its executable */
+	assert_non_null(ls_config__match(c, "io-thread", "redis-server"));
+	assert_null(ls_config__match(c, "bash", "bash"));
+	assert_null(ls_config__match(c, "redis-server2", NULL));
+	/* glob, not substring */
+	assert_null(ls_config__match(c, "xpython3", "xpython3"));
+	ls_config__free(c);
+}
+
+static void test_size(void **state)
+{
+	uint64_t n;
+
+	(void)state;
+	assert_int_equal(ls_parse_size("4096", &n), 0);
+	assert_int_equal(n, 4096);
+	assert_int_equal(ls_parse_size("16K", &n), 0);
+	assert_int_equal(n, 16384);
+	assert_int_equal(ls_parse_size("16mb", &n), 0);
+	assert_int_equal(n, 16 << 20);
+	assert_int_equal(ls_parse_size("2GiB", &n), 0);
+	assert_int_equal(n, 2ull << 30);
+	assert_int_equal(ls_parse_size("", &n), -EINVAL);
+	assert_int_equal(ls_parse_size("-1", &n), -EINVAL);
+	assert_int_equal(ls_parse_size("1X", &n), -EINVAL);
+	assert_int_equal(ls_parse_size("1KBB", &n), -EINVAL);
+	assert_int_equal(ls_parse_size("99999999999999999999", &n), -ERANGE);
+	assert_int_equal(ls_parse_size("17179869184G", &n), -ERANGE);
+}
+
+static void test_listen_addr(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+
+	(void)state;
+	assert_int_equal(ls_parse_listen_addr("127.0.0.1:9464", &ss, &len), 0);
+	assert_int_equal(in->sin_family, AF_INET);
+	assert_int_equal(ntohs(in->sin_port), 9464);
+	assert_int_equal(ntohl(in->sin_addr.s_addr), 0x7f000001);
+	assert_int_equal(len, sizeof(*in));
+	assert_int_equal(ls_parse_listen_addr("0.0.0.0:0", &ss, &len), 0);
+	assert_int_equal(ls_parse_listen_addr("[::1]:9464", &ss, &len), 0);
+	assert_int_equal(in6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(in6->sin6_port), 9464);
+	assert_int_equal(len, sizeof(*in6));
+	assert_int_equal(ls_parse_listen_addr("::1:9464", &ss, &len), -EINVAL);
+	assert_int_equal(ls_parse_listen_addr(":9464", &ss, &len), -EINVAL);
+	assert_int_equal(ls_parse_listen_addr("127.0.0.1:", &ss, &len), -EINVAL);
+	assert_int_equal(ls_parse_listen_addr("127.0.0.1:x", &ss, &len), -EINVAL);
+	assert_int_equal(ls_parse_listen_addr("[::1:9464", &ss, &len), -EINVAL);
+	assert_int_equal(ls_parse_listen_addr("host:9464", &ss, &len), -EINVAL);
+}
+
+static void test_load_file(void **state)
+{
+	char path[] = "/tmp/loopstall-config-XXXXXX", err[256];
+	static const char text[] = "threshold = 1s\nmatch = x\n";
+	struct ls_config *c = fresh();
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(ls_config__load(c, path, err, sizeof(err)), 0);
+	assert_int_equal(c->threshold_ns, 1000000000ull);
+	assert_int_equal(c->n_matches, 1);
+	unlink(path);
+	assert_int_equal(ls_config__load(c, path, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "No such file"));
+	ls_config__free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),    cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_set_and_off),
+		cmocka_unit_test(test_match),	    cmocka_unit_test(test_size),
+		cmocka_unit_test(test_listen_addr), cmocka_unit_test(test_load_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Finding processes to attach: a walk of /proc. Polling keeps loopstalld free
+ * of the proc connector (which needs CAP_NET_ADMIN, given up after start-up)
+ * and costs one small read per process per scan.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "loopstalld.h"
+
+static void read_comm(const char *proc_root, pid_t pid, char comm[16])
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%d/comm", proc_root, (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, comm, 15);
+	close(fd);
+	if (n <= 0)
+		return;
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+}
+
+void lsd_proc_comm(const char *proc_root, pid_t pid, char comm[16])
+{
+	read_comm(proc_root, pid, comm);
+}
+
+bool lsd_proc_exited(const char *proc_root, pid_t pid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold anything, ')' included */
+	paren = strrchr(buf, ')');
+	return !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
+}
+
+static void read_exe(const char *proc_root, struct lsd_proc *p)
+{
+	char path[64], target[4096];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/exe", proc_root, (int)p->pid);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0) {
+		/* a kernel thread has no executable; EACCES is a process we may not look into */
+		p->kthread = n < 0 && errno == ENOENT;
+		return;
+	}
+	target[n] = '\0';
+	/* a replaced executable reads "/path/name (deleted)": still the same program */
+	if (n > 10 && !strcmp(target + n - 10, " (deleted)"))
+		target[n - 10] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	/* a file name is at most NAME_MAX (255) bytes: it fits */
+	n = (ssize_t)strnlen(base, sizeof(p->exe) - 1);
+	memcpy(p->exe, base, (size_t)n);
+	p->exe[n] = '\0';
+}
+
+int lsd_proc_read(const char *proc_root, pid_t pid, struct lsd_proc *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	read_comm(proc_root, pid, p->comm);
+	if (!p->comm[0])
+		return -ESRCH;
+	read_exe(proc_root, p);
+	p->exe_read = true;
+	return 0;
+}
+
+int lsd_scan(const char *proc_root, pid_t skip_pid,
+	     bool (*need_exe)(void *ctx, const struct lsd_proc *p),
+	     int (*fn)(void *ctx, const struct lsd_proc *p), void *ctx)
+{
+	struct lsd_proc p;
+	struct dirent *de;
+	char *end;
+	long pid;
+	DIR *dir;
+	int err = 0;
+
+	dir = opendir(proc_root);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == skip_pid)
+			continue;
+		p.pid = (pid_t)pid;
+		read_comm(proc_root, p.pid, p.comm);
+		/* gone between readdir and read */
+		if (!p.comm[0])
+			continue;
+		p.exe[0] = '\0';
+		p.exe_read = false;
+		p.kthread = false;
+		if (need_exe && need_exe(ctx, &p)) {
+			read_exe(proc_root, &p);
+			p.exe_read = true;
+		}
+		err = fn(ctx, &p);
+		if (err)
+			break;
+	}
+	closedir(dir);
+	return err;
+}

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The totals behind loopstalld's /metrics. Stalls come one by one from the
+ * agent; loop counters are cumulative per thread in BPF and are read as
+ * snapshots. A thread's last counters are folded into its target's retired
+ * totals when it exits, so a target's series never go down.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "loopstalld.h"
+
+/* Loop stalls: 1 ms .. 30 s. */
+static const double stall_bounds[] = { .001, .0025, .005, .01, .025, .05, .1,
+				       .25,  .5,    1,    2.5, 5,    10,  30 };
+#define N_STALL (sizeof(stall_bounds) / sizeof(stall_bounds[0]))
+/* Heartbeat gaps (every busy period): the stall range plus room below 1 ms for healthy loops. */
+static const double gap_bounds[] = { .00001, .000025, .00005, .0001, .00025, .0005, .001,
+				     .0025,  .005,    .01,    .025,  .05,    .1,    .25,
+				     .5,     1,	      2.5,    5,     10,     30 };
+#define N_GAP (sizeof(gap_bounds) / sizeof(gap_bounds[0]))
+
+/* A thread that vanished without its exit record is kept this long to take it. */
+#define GRAVE_NS 10000000000ull
+#define SYSCALL_NAME_MAX 32
+
+struct syscall_total {
+	char name[SYSCALL_NAME_MAX];
+	double seconds;
+};
+
+struct target_stats {
+	char *label;
+	uint64_t stall_counts[LS_CAUSE_COUNT][N_STALL + 1];
+	double stall_sum[LS_CAUSE_COUNT];
+	struct syscall_total *syscalls;
+	size_t n_syscalls;
+	/* threads gone: their final counters */
+	uint64_t iterations;
+	uint64_t busy_ns;
+	uint64_t hist[LT_HIST_BUCKETS];
+	/* the longest stall still running, as of the last snapshot */
+	uint64_t in_progress_ns;
+};
+
+/* A loop thread as last seen. */
+struct thread_rec {
+	uint32_t tid;
+	uint64_t first_seen_ns; /* tells a reused tid from the thread before */
+	size_t target;
+	bool seen;
+	uint64_t expire_ns; /* graveyard only */
+	uint64_t iterations;
+	uint64_t busy_ns;
+	uint32_t hist[LT_HIST_BUCKETS];
+};
+
+struct lsd_stats {
+	struct target_stats *targets;
+	size_t n_targets;
+	struct thread_rec *live;
+	size_t n_live, cap_live;
+	struct thread_rec *grave;
+	size_t n_grave, cap_grave;
+	uint64_t now_ns;
+};
+
+int lsd_stats__new(struct lsd_stats **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void lsd_stats__free(struct lsd_stats *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n_targets; i++) {
+		free(s->targets[i].label);
+		free(s->targets[i].syscalls);
+	}
+	free(s->targets);
+	free(s->live);
+	free(s->grave);
+	free(s);
+}
+
+/* Index of label's totals, created when new; -ENOMEM. */
+static long target_index(struct lsd_stats *s, const char *label)
+{
+	struct target_stats *grown;
+	size_t i;
+
+	for (i = 0; i < s->n_targets; i++)
+		if (!strcmp(s->targets[i].label, label))
+			return (long)i;
+	grown = realloc(s->targets, (s->n_targets + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	s->targets = grown;
+	memset(&grown[s->n_targets], 0, sizeof(*grown));
+	grown[s->n_targets].label = strdup(label);
+	if (!grown[s->n_targets].label)
+		return -ENOMEM;
+	return (long)s->n_targets++;
+}
+
+int lsd_stats__target(struct lsd_stats *s, const char *label)
+{
+	long i = target_index(s, label);
+
+	return i < 0 ? (int)i : 0;
+}
+
+static int add_syscall(struct target_stats *t, const char *name, double seconds)
+{
+	struct syscall_total *grown;
+	size_t i;
+
+	for (i = 0; i < t->n_syscalls; i++) {
+		if (!strcmp(t->syscalls[i].name, name)) {
+			t->syscalls[i].seconds += seconds;
+			return 0;
+		}
+	}
+	grown = realloc(t->syscalls, (t->n_syscalls + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	t->syscalls = grown;
+	snprintf(grown[t->n_syscalls].name, SYSCALL_NAME_MAX, "%s", name);
+	grown[t->n_syscalls++].seconds = seconds;
+	return 0;
+}
+
+int lsd_stats__stall(struct lsd_stats *s, const char *label, const struct ls_stall *st)
+{
+	unsigned cause = (unsigned)st->cause < LS_CAUSE_COUNT ? (unsigned)st->cause
+							       : LS_CAUSE_UNKNOWN;
+	double dur = (double)(st->end_ns - st->start_ns) / 1e9;
+	struct target_stats *t;
+	long i = target_index(s, label);
+	unsigned k;
+	int err;
+
+	if (i < 0)
+		return (int)i;
+	t = &s->targets[i];
+	t->stall_counts[cause][ls_metrics_bucket(stall_bounds, N_STALL, dur)]++;
+	t->stall_sum[cause] += dur;
+	for (k = 0; k < st->n_syscalls && k < LT_MAX_SLOTS; k++) {
+		const struct ls_syscall_use *u = &st->syscalls[k];
+
+		if (!u->total_ns)
+			continue;
+		err = add_syscall(t, u->name ? u->name : "unknown", (double)u->total_ns / 1e9);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Fold what a thread counted since the values in rec (zero: everything) into its target. */
+static void retire(struct lsd_stats *s, size_t target, const struct thread_rec *before,
+		   const struct lt_thread *final)
+{
+	struct target_stats *t = &s->targets[target];
+	unsigned i;
+
+	if (!final) {
+		/* vanished: its last snapshot is all there is */
+		t->iterations += before->iterations;
+		t->busy_ns += before->busy_ns;
+		for (i = 0; i < LT_HIST_BUCKETS; i++)
+			t->hist[i] += before->hist[i];
+		return;
+	}
+	/* counters only grow, so final >= before; clamp against a torn read anyway */
+	t->iterations += final->iterations > before->iterations ? final->iterations -
+									  before->iterations
+								: 0;
+	t->busy_ns += final->busy_ns > before->busy_ns ? final->busy_ns - before->busy_ns : 0;
+	for (i = 0; i < LT_HIST_BUCKETS; i++)
+		t->hist[i] += final->hist[i] > before->hist[i] ? final->hist[i] - before->hist[i]
+							       : 0;
+}
+
+static struct thread_rec *find(struct thread_rec *recs, size_t n, uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (recs[i].tid == tid)
+			return &recs[i];
+	return NULL;
+}
+
+static int push(struct thread_rec **recs, size_t *n, size_t *cap, const struct thread_rec *rec)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 8;
+		void *grown = realloc(*recs, c * sizeof(**recs));
+
+		if (!grown)
+			return -ENOMEM;
+		*recs = grown;
+		*cap = c;
+	}
+	(*recs)[(*n)++] = *rec;
+	return 0;
+}
+
+/* Move a live thread to the graveyard, its last counters retired. */
+static int bury(struct lsd_stats *s, size_t idx)
+{
+	struct thread_rec rec = s->live[idx];
+	struct thread_rec *old;
+
+	retire(s, rec.target, &rec, NULL);
+	s->live[idx] = s->live[--s->n_live];
+	rec.expire_ns = s->now_ns + GRAVE_NS;
+	old = find(s->grave, s->n_grave, rec.tid);
+	if (old) {
+		*old = rec;
+		return 0;
+	}
+	return push(&s->grave, &s->n_grave, &s->cap_grave, &rec);
+}
+
+void lsd_stats__begin(struct lsd_stats *s, uint64_t now_ns)
+{
+	size_t i;
+
+	s->now_ns = now_ns;
+	for (i = 0; i < s->n_live; i++)
+		s->live[i].seen = false;
+	for (i = 0; i < s->n_targets; i++)
+		s->targets[i].in_progress_ns = 0;
+	for (i = 0; i < s->n_grave;) {
+		if (s->grave[i].expire_ns <= now_ns)
+			s->grave[i] = s->grave[--s->n_grave];
+		else
+			i++;
+	}
+}
+
+static void take_counters(struct thread_rec *rec, const struct lt_thread *t)
+{
+	rec->iterations = t->iterations;
+	rec->busy_ns = t->busy_ns;
+	memcpy(rec->hist, t->hist, sizeof(rec->hist));
+}
+
+int lsd_stats__thread(struct lsd_stats *s, const char *label, const struct lt_thread *t,
+		      uint64_t threshold_ns)
+{
+	struct thread_rec *rec, fresh;
+	long target = target_index(s, label);
+	uint64_t running;
+	int err;
+
+	if (target < 0)
+		return (int)target;
+	rec = find(s->live, s->n_live, t->tid);
+	if (rec && rec->first_seen_ns != t->first_seen_ns) {
+		/* the tid was reused: the thread before it is gone */
+		err = bury(s, (size_t)(rec - s->live));
+		if (err)
+			return err;
+		rec = NULL;
+	}
+	if (!rec) {
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.tid = t->tid;
+		fresh.first_seen_ns = t->first_seen_ns;
+		fresh.target = (size_t)target;
+		err = push(&s->live, &s->n_live, &s->cap_live, &fresh);
+		if (err)
+			return err;
+		rec = &s->live[s->n_live - 1];
+	}
+	take_counters(rec, t);
+	rec->seen = true;
+	running = t->cur.start_ns && s->now_ns > t->cur.start_ns ? s->now_ns - t->cur.start_ns : 0;
+	if (running >= threshold_ns && running > s->targets[target].in_progress_ns)
+		s->targets[target].in_progress_ns = running;
+	return 0;
+}
+
+int lsd_stats__end(struct lsd_stats *s)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < s->n_live;) {
+		if (s->live[i].seen) {
+			i++;
+			continue;
+		}
+		err = bury(s, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int lsd_stats__thread_exit(struct lsd_stats *s, const char *label, const struct lt_thread *t)
+{
+	struct thread_rec *rec, none;
+	long target;
+
+	memset(&none, 0, sizeof(none));
+	/* a live thread's counters are not in the totals yet: all of final goes in */
+	rec = find(s->live, s->n_live, t->tid);
+	if (rec && rec->first_seen_ns == t->first_seen_ns) {
+		retire(s, rec->target, &none, t);
+		*rec = s->live[--s->n_live];
+		return 0;
+	}
+	/* vanished from a snapshot before its exit record came: add only the rest */
+	rec = find(s->grave, s->n_grave, t->tid);
+	if (rec && rec->first_seen_ns == t->first_seen_ns) {
+		retire(s, rec->target, rec, t);
+		/* a second exit record for it must not count again */
+		take_counters(rec, t);
+		return 0;
+	}
+	/* never seen in a snapshot: all it counted is new */
+	target = target_index(s, label);
+	if (target < 0)
+		return (int)target;
+	retire(s, (size_t)target, &none, t);
+	return 0;
+}
+
+/* The family, declared as DESIGN.md names it; NULL after a failure already recorded in err. */
+static struct ls_metric_family *family(struct ls_metrics *m, int *err, const char *name,
+				       const char *help, enum ls_metric_type type,
+				       const char *const *labels, const double *bounds,
+				       size_t n_bounds)
+{
+	struct ls_metric_family *f = NULL;
+	int ret;
+
+	if (*err)
+		return NULL;
+	ret = ls_metrics__family(m, name, help, type, labels, bounds, n_bounds, &f);
+	if (ret)
+		*err = ret;
+	return f;
+}
+
+/* Record the first error and keep going: err says whether the export is whole. */
+static void check(int *err, int ret)
+{
+	if (ret && !*err)
+		*err = ret;
+}
+
+int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
+		      struct ls_metrics *m)
+{
+	static const char *const by_target[] = { "target", NULL };
+	static const char *const by_cause[] = { "target", "cause", NULL };
+	static const char *const by_syscall[] = { "target", "syscall", NULL };
+	struct ls_metric_family *dur, *stalls, *gap, *busy, *iters, *sys, *running, *lost, *targets,
+		*info, *bpf_s, *bpf_n;
+	uint64_t hist[LT_HIST_BUCKETS], gap_counts[N_GAP + 1], stall_n;
+	int err = 0;
+	size_t i, j, c;
+
+	dur = family(m, &err, "loopstall_stall_duration_seconds",
+		     "Duration of loop stalls (busy periods over the threshold), by cause.",
+		     LS_METRIC_HISTOGRAM, by_cause, stall_bounds, N_STALL);
+	stalls = family(m, &err, "loopstall_stalls_total", "Loop stalls seen, by cause.",
+			LS_METRIC_COUNTER, by_cause, NULL, 0);
+	gap = family(m, &err, "loopstall_heartbeat_gap_seconds",
+		     "Busy periods of loop threads: time from a return from the wait to the next "
+		     "wait, from BPF's histogram.",
+		     LS_METRIC_HISTOGRAM, by_target, gap_bounds, N_GAP);
+	busy = family(m, &err, "loopstall_loop_busy_seconds_total",
+		      "Time loop threads spent outside their wait (busy periods).", LS_METRIC_COUNTER,
+		      by_target, NULL, 0);
+	iters = family(m, &err, "loopstall_loop_iterations_total",
+		       "Loop iterations (busy periods) completed.", LS_METRIC_COUNTER, by_target,
+		       NULL, 0);
+	sys = family(m, &err, "loopstall_blocking_syscall_seconds_total",
+		     "Time stalled loop threads spent blocked in each syscall, during stalls.",
+		     LS_METRIC_COUNTER, by_syscall, NULL, 0);
+	running = family(m, &err, "loopstall_stall_in_progress_seconds",
+			 "How long the longest stall still running has lasted; 0 when none is.",
+			 LS_METRIC_GAUGE, by_target, NULL, 0);
+	lost = family(m, &err, "loopstall_lost_events_total",
+		      "Events lost: ring-buffer reservations that failed and undecodable records.",
+		      LS_METRIC_COUNTER, NULL, NULL, 0);
+	targets = family(m, &err, "loopstall_targets", "Processes loopstalld is attached to.",
+			 LS_METRIC_GAUGE, NULL, NULL, 0);
+	bpf_s = family(m, &err, "loopstall_bpf_run_seconds_total",
+		       "CPU time spent in loopstall's BPF programs (bpf_enable_stats).",
+		       LS_METRIC_COUNTER, NULL, NULL, 0);
+	bpf_n = family(m, &err, "loopstall_bpf_runs_total", "Runs of loopstall's BPF programs.",
+		       LS_METRIC_COUNTER, NULL, NULL, 0);
+	info = family(m, &err, "loopstall_build_info", "loopstall's version; always 1.",
+		      LS_METRIC_GAUGE, (const char *const[]){ "version", NULL }, NULL, 0);
+	if (err)
+		return err;
+
+	for (i = 0; i < s->n_targets; i++) {
+		const struct target_stats *t = &s->targets[i];
+		uint64_t iterations = t->iterations, busy_ns = t->busy_ns;
+		const char *label[] = { t->label, NULL, NULL };
+
+		for (c = 0; c < LS_CAUSE_COUNT; c++) {
+			label[1] = ls_cause_name((enum ls_cause)c);
+			check(&err, ls_metrics__add_hist(dur, label, t->stall_counts[c],
+							 t->stall_sum[c]));
+			stall_n = 0;
+			for (j = 0; j <= N_STALL; j++)
+				stall_n += t->stall_counts[c][j];
+			check(&err, ls_metrics__set(stalls, label, (double)stall_n));
+		}
+		memcpy(hist, t->hist, sizeof(hist));
+		for (j = 0; j < s->n_live; j++) {
+			const struct thread_rec *r = &s->live[j];
+
+			if (r->target != i)
+				continue;
+			iterations += r->iterations;
+			busy_ns += r->busy_ns;
+			for (c = 0; c < LT_HIST_BUCKETS; c++)
+				hist[c] += r->hist[c];
+		}
+		ls_metrics_from_bpf_hist(hist, gap_bounds, N_GAP, gap_counts);
+		check(&err, ls_metrics__add_hist(gap, label, gap_counts, (double)busy_ns / 1e9));
+		check(&err, ls_metrics__set(busy, label, (double)busy_ns / 1e9));
+		check(&err, ls_metrics__set(iters, label, (double)iterations));
+		for (j = 0; j < t->n_syscalls; j++) {
+			label[1] = t->syscalls[j].name;
+			check(&err, ls_metrics__set(sys, label, t->syscalls[j].seconds));
+		}
+		label[1] = NULL;
+		check(&err, ls_metrics__set(running, label, (double)t->in_progress_ns / 1e9));
+	}
+	check(&err, ls_metrics__set(lost, NULL, (double)self->lost_events));
+	check(&err, ls_metrics__set(targets, NULL, self->targets));
+	check(&err, ls_metrics__set(bpf_s, NULL, (double)self->bpf_run_ns / 1e9));
+	check(&err, ls_metrics__set(bpf_n, NULL, (double)self->bpf_runs));
+	check(&err, ls_metrics__set(info, (const char *const[]){ self->version }, 1));
+	return err;
+}
