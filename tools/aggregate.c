@@ -424,7 +424,8 @@ static int causes_build(struct aggregate *agg)
 		if (s->duration_ms > c->max_ms)
 			c->max_ms = s->duration_ms;
 	}
-	qsort(agg->causes, agg->n_causes, sizeof(*agg->causes), cause_cmp);
+	if (agg->n_causes) /* qsort's base must not be NULL, even for 0 elements */
+		qsort(agg->causes, agg->n_causes, sizeof(*agg->causes), cause_cmp);
 	return 0;
 }
 
@@ -588,7 +589,8 @@ static int folded_build(struct aggregate *agg)
 		if (err)
 			return err;
 	}
-	qsort(agg->folded, agg->n_folded, sizeof(*agg->folded), folded_cmp);
+	if (agg->n_folded)
+		qsort(agg->folded, agg->n_folded, sizeof(*agg->folded), folded_cmp);
 	return 0;
 }
 
@@ -626,7 +628,7 @@ int aggregate__new(const struct recording *rec, struct aggregate **out)
 		err = buckets_build(agg);
 	if (!err)
 		err = culprits_build(agg);
-	if (!err)
+	if (!err && agg->n_culprits)
 		qsort(agg->culprits, agg->n_culprits, sizeof(*agg->culprits), culprit_cmp);
 	if (!err)
 		err = folded_build(agg);

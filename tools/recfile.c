@@ -110,8 +110,11 @@ static int stack_parse(const cJSON *arr, struct rf_stack *st)
 			continue;
 		st->n++;
 		line = field(f, "line");
-		fr->line = cJSON_IsNumber(line) && line->valuedouble >= 0 ? (long)line->valuedouble
-									 : -1;
+		/* a line number that no long holds (1e300) is as unknown as none */
+		fr->line = cJSON_IsNumber(line) && line->valuedouble >= 0 &&
+				   line->valuedouble < 2147483648.0 ?
+				   (long)line->valuedouble :
+				   -1;
 		err = str(f, "addr", "0x0", &fr->addr);
 		if (!err)
 			err = str(f, "symbol", NULL, &fr->symbol);

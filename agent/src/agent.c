@@ -65,6 +65,7 @@ struct ls_agent {
 	uint64_t sampler_errors;
 	int stats_fd; /* keeps bpf_enable_stats on while open */
 	bool finished;
+	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
 };
 
 static bool verbose;
@@ -115,6 +116,8 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 		if (s->syscalls[i].fd >= 0)
 			ls_fd_target(s->pid, s->syscalls[i].fd, s->syscalls[i].target,
 				     sizeof(s->syscalls[i].target));
+	/* libprobe's callback: read now, before its flight recorder moves on */
+	ls_probe_set__fill_stall(a->probes, s);
 	forget_begun(a, s->tid);
 	a->summary.stalls++;
 	if (a->collector) {
@@ -196,6 +199,7 @@ static int add_target_entry(struct ls_agent *a, pid_t pid)
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return -errno;
+	ls_probe_set__watch(a->probes, pid);
 	if (a->n_targets == a->cap_targets) {
 		size_t cap = a->cap_targets ? 2 * a->cap_targets : 4;
 		void *grown = realloc(a->targets, cap * sizeof(*a->targets));
@@ -247,9 +251,15 @@ static int handle_event(void *ctx, void *data, size_t size)
 		if (a->collector)
 			ls_collector__drop(a->collector, rec->thread.tid);
 		/* a thread that never finished an iteration was not a loop thread */
-		if (rec->thread.iterations &&
-		    !ls_summary_update(&a->summary, &rec->thread, comm, rec->exit_ns, true))
-			err = -ENOMEM;
+		if (rec->thread.iterations) {
+			struct ls_thread_summary *ts =
+				ls_summary_update(&a->summary, &rec->thread, comm, rec->exit_ns, true);
+
+			if (ts)
+				ls_probe_set__fill_thread(a->probes, ts);
+			else
+				err = -ENOMEM;
+		}
 		if (rec->thread.iterations && a->ops.thread_exit)
 			a->ops.thread_exit(a->ctx, &rec->thread, comm);
 		break;
@@ -309,6 +319,11 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	a->stats_fd = -1;
 	verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
+	a->probes = ls_probe_set__new();
+	if (!a->probes) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 
 	err = ls_tracefs_ensure();
 	if (err)
@@ -558,6 +573,7 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 			return err;
 	}
 	check_targets(a);
+	ls_probe_set__poll(a->probes, now);
 	return 0;
 }
 
@@ -732,6 +748,7 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 		ts = ls_summary_update(&a->summary, &t, comm, now, false);
 		if (!ts)
 			return -ENOMEM;
+		ls_probe_set__fill_thread(a->probes, ts);
 		/* the stall cut short is a heartbeat gap as long as it lasted so far */
 		if (open_ns)
 			ls_hist_record(&ts->hist, open_ns);
@@ -764,6 +781,7 @@ void ls_agent__free(struct ls_agent *a)
 	free(a->targets);
 	free(a->begun);
 	ls_summary_free(&a->summary);
+	ls_probe_set__free(a->probes);
 	if (a->stats_fd >= 0)
 		close(a->stats_fd);
 	free(a);

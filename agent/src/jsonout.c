@@ -101,6 +101,68 @@ static cJSON *syscall_json(const struct ls_syscall_use *u)
 	return o;
 }
 
+/* A callback libprobe recorded; started_ms_ago counts back from ref_ns (the stall's end). */
+static cJSON *probe_cb_json(const struct ls_probe_cb *c, uint64_t ref_ns)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *arg = ls_probe_arg_name(c);
+	char addr[24];
+
+	if (!o)
+		return NULL;
+	if (c->symbol[0])
+		cJSON_AddStringToObject(o, "symbol", c->symbol);
+	else
+		cJSON_AddNullToObject(o, "symbol");
+	cJSON_AddStringToObject(o, "watcher", ls_probe_watcher_name(c->watcher));
+	cJSON_AddNumberToObject(o, "started_ms_ago", ms(ref_ns > c->start_ns ? ref_ns - c->start_ns : 0));
+	if (c->end_ns)
+		cJSON_AddNumberToObject(o, "duration_ms", ms(c->end_ns - c->start_ns));
+	else
+		cJSON_AddNullToObject(o, "duration_ms");
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)c->addr);
+	cJSON_AddStringToObject(o, "address", addr);
+	if (c->module[0])
+		cJSON_AddStringToObject(o, "module", c->module);
+	else
+		cJSON_AddNullToObject(o, "module");
+	if (arg)
+		add_int(o, arg, c->arg);
+	if (c->interval_ns)
+		cJSON_AddNumberToObject(o, "interval_ms", ms(c->interval_ns));
+	return o;
+}
+
+static cJSON *callback_json(const struct ls_stall_callback *cb, uint64_t end_ns)
+{
+	cJSON *o, *span, *recent;
+	unsigned i;
+
+	if (!cb->present)
+		return cJSON_CreateNull();
+	o = probe_cb_json(&cb->cb, end_ns);
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "running", !cb->cb.end_ns);
+	if (cb->span[0]) {
+		span = cJSON_AddObjectToObject(o, "span");
+		if (span) {
+			cJSON_AddStringToObject(span, "name", cb->span);
+			cJSON_AddNumberToObject(span, "started_ms_ago",
+						ms(end_ns > cb->span_start_ns ? end_ns - cb->span_start_ns : 0));
+			if (cb->span_end_ns > cb->span_start_ns)
+				cJSON_AddNumberToObject(span, "duration_ms",
+							ms(cb->span_end_ns - cb->span_start_ns));
+			else
+				cJSON_AddNullToObject(span, "duration_ms");
+		}
+	}
+	recent = cJSON_AddArrayToObject(o, "recent");
+	for (i = 0; recent && i < cb->n_recent; i++)
+		cJSON_AddItemToArray(recent, probe_cb_json(&cb->recent[i], end_ns));
+	return o;
+}
+
 char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end_unix_ns)
 {
 	cJSON *o = record("stall"), *calls;
@@ -139,7 +201,7 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 		cJSON_AddItemToArray(calls, c);
 	}
 	add_int(o, "cpu_samples", s->cpu_samples);
-	cJSON_AddNullToObject(o, "callback");
+	cJSON_AddItemToObject(o, "callback", callback_json(&s->callback, s->end_ns));
 	ls_advice(s, advice, sizeof(advice));
 	cJSON_AddStringToObject(o, "advice", advice);
 	return finish(o);
@@ -159,6 +221,34 @@ char *ls_json_stall_begin(uint32_t pid, uint32_t tid, const char *comm, int64_t 
 	cJSON_AddNumberToObject(o, "elapsed_ms", ms(elapsed_ns));
 	cJSON_AddNumberToObject(o, "threshold_ms", ms(threshold_ns));
 	return finish(o);
+}
+
+/* libprobe's count of a loop thread: exact iterations, callbacks, heartbeat lateness. */
+static cJSON *probe_thread_json(const struct ls_probe_thread *p)
+{
+	cJSON *o = cJSON_CreateObject(), *late;
+
+	if (!o)
+		return NULL;
+	add_int(o, "loops", p->loops);
+	add_int(o, "iterations", (int64_t)p->iterations);
+	add_int(o, "callbacks", (int64_t)p->callbacks);
+	add_int(o, "max_callbacks_per_iteration", (int64_t)p->max_callbacks_per_iteration);
+	cJSON_AddNumberToObject(o, "busy_ms", ms(p->busy_ns));
+	cJSON_AddNumberToObject(o, "poll_ms", ms(p->poll_ns));
+	cJSON_AddNumberToObject(o, "callback_ms", ms(p->callback_ns));
+	add_int(o, "stalls", (int64_t)p->stalls);
+	add_int(o, "awaits", (int64_t)p->awaits);
+	cJSON_AddNumberToObject(o, "heartbeat_interval_ms", ms(p->heartbeat_interval_ns));
+	add_int(o, "heartbeat_samples", (int64_t)p->heartbeat_samples);
+	late = cJSON_AddObjectToObject(o, "heartbeat_late_ms");
+	if (late) {
+		cJSON_AddNumberToObject(late, "p50", ms(p->heartbeat_p50_ns));
+		cJSON_AddNumberToObject(late, "p90", ms(p->heartbeat_p90_ns));
+		cJSON_AddNumberToObject(late, "p99", ms(p->heartbeat_p99_ns));
+		cJSON_AddNumberToObject(late, "max", ms(p->heartbeat_max_ns));
+	}
+	return o;
 }
 
 static cJSON *thread_json(const struct ls_thread_summary *t)
@@ -183,6 +273,8 @@ static cJSON *thread_json(const struct ls_thread_summary *t)
 		cJSON_AddNumberToObject(gap, "p99", ms(ls_hist_quantile(&t->hist, 0.99)));
 		cJSON_AddNumberToObject(gap, "max", ms(t->hist.max_ns));
 	}
+	if (t->probe.present)
+		cJSON_AddItemToObject(o, "libprobe", probe_thread_json(&t->probe));
 	return o;
 }
 

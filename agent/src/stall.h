@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loop_tracker.h"
+#include "probe_shm.h"
 
 enum ls_cause {
 	LS_CAUSE_BLOCKING_SYSCALL,
@@ -78,6 +79,8 @@ struct ls_stall {
 	unsigned n_cpu_stacks;
 	unsigned cpu_samples;
 	enum ls_cause cause;
+	/* the callback libprobe saw running, when it is in the process (probe_shm.h) */
+	struct ls_stall_callback callback;
 };
 
 const char *ls_cause_name(enum ls_cause cause);

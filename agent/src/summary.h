@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "hist.h"
 #include "loop_tracker.h"
+#include "probe_shm.h"
 
 /* What one loop thread did over the run. */
 struct ls_thread_summary {
@@ -21,6 +22,7 @@ struct ls_thread_summary {
 	uint64_t max_busy_ns;
 	uint64_t stalls;
 	struct ls_hist hist; /* busy periods: the loop's heartbeat gaps */
+	struct ls_probe_thread probe; /* libprobe's numbers, when it is in the process */
 };
 
 struct ls_run_summary {

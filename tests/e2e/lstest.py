@@ -463,6 +463,33 @@ def frames_in_order(stack, names, what="stack"):
     return found
 
 
+def libprobe():
+    return env_path("LIBPROBE")
+
+
+def preloaded(argv, **env):
+    """argv run through env(1) with libprobe preloaded (and LPROBE_* settings):
+    the pid stays the program's, env execs it."""
+    return ["/usr/bin/env", f"LD_PRELOAD={libprobe()}",
+            *(f"{k}={v}" for k, v in env.items()), *argv]
+
+
+def check_callback(stall, symbol, watcher):
+    """Asserts libprobe named the callback behind the stall; returns it."""
+    cb = stall.get("callback")
+    assert cb, f"stall has no libprobe callback: {brief(stall)}"
+    assert cb["symbol"] == symbol and cb["watcher"] == watcher, (
+        f"stall {brief(stall)}: libprobe names {cb['symbol']!r} ({cb['watcher']} watcher),"
+        f" expected {symbol!r} ({watcher} watcher); callback: {json.dumps(cb)}")
+    # started before the stall ended, and ran for most of it
+    assert cb["started_ms_ago"] <= stall["duration_ms"] + 5, json.dumps(cb)
+    if cb.get("duration_ms") is not None:
+        assert cb["duration_ms"] >= 0.8 * stall["duration_ms"] - 5, (
+            f"callback ran {cb['duration_ms']} ms of a {stall['duration_ms']} ms stall")
+    assert cb.get("recent"), f"no flight-recorder tail: {json.dumps(cb)}"
+    return cb
+
+
 def python_with_symbols():
     """A Python 3 interpreter whose libpython carries symbols and DWARF:
     $LOOPSTALL_PY_SYMBOLS, else the newest pyenv build from 3.11 on (pyenv's

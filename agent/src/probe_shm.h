@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_PROBE_SHM_H
+#define LOOPSTALL_PROBE_SHM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * libprobe's shared-memory region of a traced process, read by the agent
+ * (the layout is libprobe/shm/lprobe_shm.h). The traced program writes it,
+ * so to the agent, which runs as root, it is hostile input: the file must
+ * be a regular file owned by the target's user with mode 0600, is mapped
+ * read-only, its header is copied once and checked, and every index,
+ * offset, length and string read afterwards is checked again against that
+ * copy. A file truncated under the mapping would raise SIGBUS: reads are
+ * guarded and the region is dropped instead. Functions return 0 or -errno.
+ */
+
+#define LS_PROBE_SYMBOL_MAX 128
+#define LS_PROBE_MODULE_MAX 256
+#define LS_PROBE_RECENT 5
+
+/* A callback as libprobe recorded it. */
+struct ls_probe_cb {
+	uint64_t addr;
+	char symbol[LS_PROBE_SYMBOL_MAX]; /* "" when libprobe could not name it */
+	char module[LS_PROBE_MODULE_MAX]; /* "" when unknown */
+	uint32_t watcher;		  /* libprobe's enum lps_watcher */
+	int32_t arg;			  /* fd, signal number or child pid; -1: none */
+	uint64_t interval_ns;		  /* timer repeat, periodic interval; 0: none */
+	uint64_t start_ns;		  /* CLOCK_MONOTONIC */
+	uint64_t end_ns;		  /* 0: still running */
+};
+
+/* What libprobe says about the callback behind a stall. */
+struct ls_stall_callback {
+	bool present;
+	struct ls_probe_cb cb;
+	char span[LS_PROBE_SYMBOL_MAX]; /* task segment (lp_await_end/lp_yield) in it; "" none */
+	uint64_t span_start_ns;
+	uint64_t span_end_ns; /* 0: still running */
+	unsigned n_recent;
+	struct ls_probe_cb recent[LS_PROBE_RECENT]; /* the flight recorder's tail, oldest first */
+};
+
+/* libprobe's own view of a loop thread over its life (all its loops added up). */
+struct ls_probe_thread {
+	bool present;
+	unsigned loops;
+	uint64_t iterations;
+	uint64_t callbacks;
+	uint64_t busy_ns;
+	uint64_t poll_ns;
+	uint64_t callback_ns;
+	uint64_t stalls;
+	uint64_t max_callbacks_per_iteration;
+	uint64_t awaits;
+	uint64_t heartbeat_interval_ns;
+	uint64_t heartbeat_samples;
+	/* heartbeat lateness: quantiles from libprobe's histogram, and the maximum */
+	uint64_t heartbeat_p50_ns;
+	uint64_t heartbeat_p90_ns;
+	uint64_t heartbeat_p99_ns;
+	uint64_t heartbeat_max_ns;
+};
+
+struct ls_probe_shm;
+
+/* What the region must say about the process it belongs to. */
+struct ls_probe_expect {
+	uid_t uid;	     /* owner of the file */
+	uint32_t pid;	     /* the pid as the process sees itself; 0: do not check */
+	uint64_t start_time; /* /proc/PID/stat field 22; 0: do not check */
+};
+
+/* Map process pid's region; -ENOENT when it has none (no libprobe). */
+int ls_probe_shm__open(pid_t pid, struct ls_probe_shm **out);
+/* Map an open region file (the checks of __open, on any fd); fd stays the caller's. */
+int ls_probe_shm__map_fd(int fd, const struct ls_probe_expect *expect, struct ls_probe_shm **out);
+/*
+ * The callback that ran longest on thread tid during [start_ns, end_ns),
+ * with the flight-recorder tail up to end_ns. -ENOENT when libprobe saw none.
+ */
+int ls_probe_shm__callback(struct ls_probe_shm *p, uint32_t tid, uint64_t start_ns, uint64_t end_ns,
+			   struct ls_stall_callback *out);
+/* The callback running on tid at time t. */
+int ls_probe_shm__callback_at(struct ls_probe_shm *p, uint32_t tid, uint64_t t,
+			      struct ls_stall_callback *out);
+int ls_probe_shm__thread(struct ls_probe_shm *p, uint32_t tid, struct ls_probe_thread *out);
+void ls_probe_shm__free(struct ls_probe_shm *p);
+
+/* "io", "timer", ... for a watcher number; "unknown" for anything else. */
+const char *ls_probe_watcher_name(uint32_t watcher);
+/* What cb->arg is for its watcher ("fd", "signum", "child_pid"), or NULL when it means nothing. */
+const char *ls_probe_arg_name(const struct ls_probe_cb *cb);
+/* Quantile q of a libprobe histogram (bucket midpoints, never above max_ns). */
+uint64_t ls_probe_hist_quantile(const uint64_t *counts, unsigned n, double q, uint64_t max_ns);
+
+/* The agent's regions, one per traced process, opened on first need. */
+struct ls_probe_set;
+struct ls_stall;
+struct ls_thread_summary;
+
+struct ls_probe_set *ls_probe_set__new(void);
+/* A process to look for a region in (opened now if it is there, else retried by __poll). */
+void ls_probe_set__watch(struct ls_probe_set *set, pid_t pid);
+/* Retry processes whose region was not there yet (libprobe creates it at the first loop). */
+void ls_probe_set__poll(struct ls_probe_set *set, uint64_t now_ns);
+/* Fill s->callback from the process's region, if it has one. */
+void ls_probe_set__fill_stall(struct ls_probe_set *set, struct ls_stall *s);
+/* Fill ts->probe likewise. */
+void ls_probe_set__fill_thread(struct ls_probe_set *set, struct ls_thread_summary *ts);
+void ls_probe_set__free(struct ls_probe_set *set);
+
+#endif

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * libprobe's hooks on an attached loop and the dispatcher that runs pending
+ * watchers one at a time so each can be timed.
+ *
+ * libev has no public way to walk its pending queues, so in preload mode
+ * libprobe keeps a mirror of them: every watcher libev makes pending passes
+ * through ev_feed_event (preload.c), which records it at libev's own index.
+ * The dispatcher then does what ev_invoke_pending does — highest priority
+ * first, newest first within a priority — taking each watcher off libev's
+ * queue with ev_clear_pending and calling it between two timestamps. What is
+ * left in libev's queues afterwards (the placeholders ev_clear_pending left,
+ * anything the mirror missed) goes to the real ev_invoke_pending, which
+ * leaves them empty, and the mirror with them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ev_api.h"
+#include "loop.h"
+#include "runtime.h"
+
+__thread struct lpi_loop *lpi_tls_loop __attribute__((tls_model("initial-exec")));
+
+void lpi_pend_init(struct lpi_pend *p, void **inline_w)
+{
+	p->w = inline_w;
+	p->cap = LPI_PEND_INLINE;
+}
+
+void lpi_pend_free(struct lpi_pend *p, void **inline_w)
+{
+	if (p->w != inline_w)
+		free(p->w);
+	lpi_pend_init(p, inline_w);
+}
+
+int lpi_pend_grow(struct lpi_pend *p, void **inline_w, uint32_t need)
+{
+	uint32_t cap = p->cap * 2, i;
+	void **w;
+
+	while (cap < need)
+		cap *= 2;
+	if (p->w == inline_w) {
+		w = malloc(cap * sizeof(*w));
+		if (w)
+			memcpy(w, inline_w, LPI_PEND_INLINE * sizeof(*w));
+	} else {
+		w = realloc(p->w, cap * sizeof(*w));
+	}
+	if (!w)
+		return -ENOMEM;
+	for (i = p->cap; i < cap; i++)
+		w[i] = NULL;
+	p->w = w;
+	p->cap = cap;
+	return 0;
+}
+
+LPI_HOT void lpi_pend_add(struct lpi_loop *l, ev_watcher *w)
+{
+	int pri = w->priority - EV_MINPRI;
+	uint32_t idx = (uint32_t)w->pending - 1;
+	struct lpi_pend *p;
+
+	if (w->pending <= 0 || pri < 0 || pri >= LPI_NUMPRI)
+		return;
+	p = &l->pend[pri];
+	if (idx >= p->cap && lpi_pend_grow(p, l->pend_inline[pri], idx + 1)) {
+		/* the real ev_invoke_pending will still run it, untimed */
+		lpi_count(&l->slot->untimed, 1);
+		return;
+	}
+	p->w[idx] = w;
+	if (idx >= p->len)
+		p->len = idx + 1;
+	if (idx >= p->top)
+		p->top = idx + 1;
+}
+
+static ev_watcher *next_pending(struct lpi_loop *l, uint32_t *idx, int *pri)
+{
+	int i;
+
+	for (i = LPI_NUMPRI - 1; i >= 0; i--) {
+		struct lpi_pend *p = &l->pend[i];
+
+		while (p->top) {
+			ev_watcher *w = p->w[--p->top];
+
+			if (w) {
+				p->w[p->top] = NULL;
+				*idx = p->top;
+				*pri = i;
+				return w;
+			}
+		}
+	}
+	return NULL;
+}
+
+LPI_HOT void lpi_run_callback(struct lpi_loop *l, ev_watcher *w,
+			      void (*cb)(struct ev_loop *, ev_watcher *, int), uint32_t watcher,
+			      int revents, uint64_t *now)
+{
+	uint64_t interval, start = *now, idx, end;
+	int32_t arg = lpi_watcher_arg(w, watcher, &interval);
+
+	/* lpi_tls_loop is l already: set once per dispatch, not per callback (one page less) */
+	idx = lpi_cb_begin(l, (const void *)cb, watcher, arg, interval, start);
+	cb(l->ev, w, revents);
+	/* w may be gone now: the callback may have freed it */
+	end = lpi_loop_now(l);
+	lpi_cb_end(l, idx, (const void *)cb, start, end);
+	*now = end;
+}
+
+LPI_HOT void lpi_dispatch(struct lpi_loop *l)
+{
+	struct lpi_loop *outer = lpi_tls_loop;
+	struct ev_loop *loop = l->ev;
+	ev_watcher *w;
+	uint64_t now;
+	uint32_t idx;
+	int pri, revents, i;
+
+	/* the loop whose callbacks run on this thread now (the await API's) */
+	lpi_tls_loop = l;
+	/* programs may call ev_invoke_pending outside ev_run's iterations too */
+	lpi_loop_calib(l);
+	now = lpi_loop_now(l);
+	while ((w = next_pending(l, &idx, &pri))) {
+		void (*cb)(struct ev_loop *, ev_watcher *, int);
+
+		/* still the entry libev queued? (a stop clears both) */
+		if (w->pending != (int)idx + 1 || w->priority - EV_MINPRI != pri)
+			continue;
+		revents = l->clear_pending(loop, w);
+		if (!revents)
+			continue;
+		cb = w->cb;
+		if (__builtin_expect((void *)cb == (void *)lpi_heartbeat_cb ||
+					 (void *)cb == (void *)lpi_src_tramp,
+				     0)) {
+			/* libprobe's own: the heartbeat is not the program's; a trampoline times
+			 * itself */
+			l->chain_ns = now;
+			l->chaining = true;
+			cb(loop, w, revents);
+			l->chaining = false;
+			now = (void *)cb == (void *)lpi_src_tramp ? l->chain_ns : lpi_loop_now(l);
+			continue;
+		}
+		lpi_run_callback(l, w, cb, lpi_watcher_of(revents), revents, &now);
+	}
+	l->chain_ns = now;
+	l->chaining = true;
+	lpi_ev.invoke_pending(loop);
+	l->chaining = false;
+	for (i = 0; i < LPI_NUMPRI; i++)
+		l->pend[i].len = l->pend[i].top = 0;
+	lpi_tls_loop = outer;
+}
+
+LPI_HOT void lpi_invoke_hook(struct ev_loop *loop)
+{
+	struct lpi_loop *l = lpi_loop_find(loop);
+
+	if (!l) {
+		lpi_ev.invoke_pending(loop);
+		return;
+	}
+	if (__builtin_expect(l->gen != __atomic_load_n(&lpi_gen, __ATOMIC_RELAXED), 0))
+		lpi_loop_catch_up(l);
+	/* the program's own hook decides when to run callbacks; it calls ev_invoke_pending */
+	if (l->user_invoke)
+		l->user_invoke(loop);
+	else
+		lpi_dispatch(l);
+}
+
+LPI_HOT void lpi_release_hook(struct ev_loop *loop)
+{
+	struct lpi_loop *l = lpi_loop_find(loop);
+
+	/* libprobe's bookkeeping first, still inside whatever lock the program releases */
+	if (l) {
+		lpi_busy_end(l, lpi_loop_now(l));
+		if (l->user_release)
+			l->user_release(loop);
+	}
+}
+
+LPI_HOT void lpi_acquire_hook(struct ev_loop *loop)
+{
+	struct lpi_loop *l = lpi_loop_find(loop);
+
+	if (l) {
+		if (l->user_acquire)
+			l->user_acquire(loop);
+		if (__builtin_expect(l->tid != lpi_tls_tid, 0))
+			lpi_loop_set_tid(l);
+		lpi_loop_calib(l);
+		lpi_busy_begin(l, lpi_loop_now(l));
+	}
+}
+
+int lpi_run(struct ev_loop *loop, int flags)
+{
+	struct lpi_loop *l = lpi_loop_find(loop);
+	int ret;
+
+	if (!l)
+		return lpi_ev.run(loop, flags);
+	l->run_depth++;
+	ret = lpi_ev.run(loop, flags);
+	/* the loop may have been detached (or destroyed) from inside */
+	l = lpi_loop_find(loop);
+	if (l && !--l->run_depth && l->busy_start)
+		lpi_busy_end(l, lpi_loop_now(l));
+	return ret;
+}
+
+void lpi_key_hand_over(struct lpi_loop *l, uint64_t key)
+{
+	uint32_t tail = __atomic_load_n(&l->new_tail, __ATOMIC_ACQUIRE);
+
+	/* full: not marked seen, so it is handed over again next time */
+	if (l->new_head - tail >= LPI_NEW_KEYS)
+		return;
+	l->new_keys[l->new_head % LPI_NEW_KEYS] = key;
+	__atomic_store_n(&l->new_head, l->new_head + 1, __ATOMIC_RELEASE);
+	l->seen_keys[(key >> 4) & 63] = key;
+}
+
+void lpi_loop_calib_copy(struct lpi_loop *l)
+{
+	struct lpi_calib c;
+
+	lpi_clock_copy(&c);
+	l->calib_seq = c.seq;
+	l->use_tsc = (uint8_t)c.use_tsc;
+	l->tsc_base = c.base_tsc;
+	l->ns_base = c.base_ns;
+	l->tsc_mult = c.mult;
+}
+
+LPI_HOT void lpi_loop_publish(struct lpi_loop *l)
+{
+	struct lps_loop *s = l->slot;
+
+	lpi_store(&s->callbacks, l->n_callbacks);
+	lpi_store(&s->callback_ns, l->cb_ns);
+	lpi_store(&s->callback_max_ns, l->cb_max_ns);
+	__atomic_store_n(&s->ring_head, l->head, __ATOMIC_RELEASE);
+}
+
+LPI_HOT void lpi_busy_begin(struct lpi_loop *l, uint64_t now)
+{
+	struct lps_loop *s = l->slot;
+
+	if (l->poll_start && now > l->poll_start)
+		lpi_count(&s->poll_ns, now - l->poll_start);
+	l->poll_start = 0;
+	l->busy_start = now;
+	l->iter_head = l->head;
+	l->iter_ncb = l->n_callbacks;
+	l->iter_seg_key = 0;
+	l->iter_seg_ns = 0;
+	__atomic_store_n(&s->busy_start_ns, now, __ATOMIC_RELEASE);
+}
+
+/* The longest callback of the busy period, among its entries still in the ring. */
+static const struct lps_event *longest_callback(const struct lpi_loop *l)
+{
+	const struct lps_event *best = NULL;
+	uint64_t i =
+	    l->head - l->iter_head > l->ring_mask + 1 ? l->head - l->ring_mask - 1 : l->iter_head;
+
+	for (; i < l->head; i++) {
+		const struct lps_event *e = &l->ring[i & l->ring_mask];
+
+		if (e->kind == LPS_K_CALLBACK && e->end_ns &&
+		    (!best || e->end_ns - e->start_ns > best->end_ns - best->start_ns))
+			best = e;
+	}
+	return best;
+}
+
+static void record_stall(struct lpi_loop *l, uint64_t now, uint64_t callbacks)
+{
+	struct lps_loop *s = l->slot;
+	uint64_t i = s->stall_head, cb = 0;
+	struct lps_stall *st = &s->stall_ring[i % LPS_STALL_RING];
+	const struct lps_event *e = longest_callback(l);
+
+	lpi_store(&st->seq, 2 * i + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	st->start_ns = l->busy_start;
+	st->end_ns = now;
+	st->callbacks = (uint32_t)callbacks;
+	st->seg_key = l->iter_seg_key;
+	st->cb_key = 0;
+	if (e) {
+
+		cb = e->key;
+		st->cb_key = e->key;
+		st->cb_start_ns = e->start_ns;
+		st->cb_end_ns = e->end_ns;
+		st->cb_interval_ns = e->interval_ns;
+		st->cb_watcher = e->watcher;
+		st->cb_arg = e->arg;
+		if (e->end_ns - e->start_ns > l->cb_max_ns)
+			l->cb_max_ns = e->end_ns - e->start_ns;
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	lpi_store(&st->seq, 2 * i + 2);
+	__atomic_store_n(&s->stall_head, i + 1, __ATOMIC_RELEASE);
+	lpi_count(&s->stalls, 1);
+	LPI_USDT_STALL_END(l->tid, now - l->busy_start, cb);
+}
+
+LPI_HOT void lpi_busy_end(struct lpi_loop *l, uint64_t now)
+{
+	struct lps_loop *s = l->slot;
+	uint64_t dur;
+
+	if (l->busy_start) {
+		uint64_t cbs = l->n_callbacks - l->iter_ncb;
+
+		dur = now > l->busy_start ? now - l->busy_start : 0;
+		lpi_count(&s->iterations, 1);
+		lpi_count(&s->busy_ns, dur);
+		lpi_count(&s->callbacks_per_iteration[lps_cpi_bucket(cbs)], 1);
+		if (cbs > s->max_callbacks_per_iteration)
+			lpi_store(&s->max_callbacks_per_iteration, cbs);
+		if (dur >= __atomic_load_n(&lpi_rt.cfg.threshold_ns, __ATOMIC_RELAXED))
+			record_stall(l, now, cbs);
+		lpi_loop_publish(l);
+		__atomic_store_n(&s->busy_start_ns, 0, __ATOMIC_RELEASE);
+		l->busy_start = 0;
+	}
+	l->poll_start = now;
+}

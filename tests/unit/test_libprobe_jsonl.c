@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* libprobe's own records (libprobe/src/jsonl.c): valid JSON whatever the text, or nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include "jsonl.h"
+#include "lprobe_shm.h"
+
+static void escaping(void **state)
+{
+	char buf[128];
+	struct lpi_json j;
+	size_t n;
+
+	(void)state;
+	lpi_json_init(&j, buf, sizeof(buf));
+	lpi_json_object(&j, NULL);
+	lpi_json_str(&j, "s", "a\"b\\c\n\x01\xc3\xa9");
+	lpi_json_str(&j, "n", NULL);
+	lpi_json_ms(&j, "ms", 1234567);
+	lpi_json_int(&j, "i", -5);
+	lpi_json_close(&j, '}');
+	n = lpi_json_finish(&j);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\\u00c3\\u00a9\",\"n\":null,"
+				 "\"ms\":1.235,\"i\":-5}\n");
+}
+
+static void overflow_gives_nothing(void **state)
+{
+	char buf[16];
+	struct lpi_json j;
+
+	(void)state;
+	lpi_json_init(&j, buf, sizeof(buf));
+	lpi_json_object(&j, NULL);
+	lpi_json_str(&j, "key", "a value longer than the buffer");
+	lpi_json_close(&j, '}');
+	assert_int_equal(lpi_json_finish(&j), 0);
+}
+
+static void stall_record(void **state)
+{
+	struct lpi_cb_report recent[2] = {
+	    {.addr = 0x10,
+	     .symbol = "on_tick",
+	     .watcher = LPS_W_TIMER,
+	     .arg = -1,
+	     .interval_ns = 10000000,
+	     .start_ns = 1000,
+	     .end_ns = 2000},
+	    {.addr = 0x20,
+	     .symbol = NULL,
+	     .watcher = LPS_W_IO,
+	     .arg = 7,
+	     .start_ns = 3000,
+	     .end_ns = 300003000},
+	};
+	struct lpi_stall_report r = {
+	    .pid = 12,
+	    .tid = 13,
+	    .comm = "svc\"x",
+	    .start_unix_ns = 1700000000000000000ll,
+	    .end_unix_ns = 1700000000300000000ll,
+	    .start_ns = 2500,
+	    .end_ns = 300002500,
+	    .threshold_ns = 50000000,
+	    .callbacks = 2,
+	    .has_cb = true,
+	    .cb = recent[1],
+	    .span = "db_query",
+	    .n_recent = 2,
+	    .recent = recent,
+	};
+	char buf[4096];
+	cJSON *o, *cb;
+	size_t n;
+
+	(void)state;
+	n = lpi_json_stall(buf, sizeof(buf), &r);
+	assert_true(n > 0 && buf[n - 1] == '\n');
+	buf[n] = '\0';
+	o = cJSON_Parse(buf);
+	assert_non_null(o);
+	assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "stall");
+	assert_string_equal(cJSON_GetObjectItem(o, "source")->valuestring, "libprobe");
+	assert_string_equal(cJSON_GetObjectItem(o, "cause")->valuestring, "unknown");
+	assert_string_equal(cJSON_GetObjectItem(o, "comm")->valuestring, "svc\"x");
+	/* large integers as integers, not doubles */
+	assert_non_null(strstr(buf, "\"start_unix_ns\":1700000000000000000,"));
+	assert_true(cJSON_GetObjectItem(o, "duration_ms")->valuedouble == 300.0);
+	cb = cJSON_GetObjectItem(o, "callback");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cb, "symbol")));
+	assert_string_equal(cJSON_GetObjectItem(cb, "watcher")->valuestring, "io");
+	assert_int_equal(cJSON_GetObjectItem(cb, "fd")->valueint, 7);
+	assert_true(cJSON_GetObjectItem(cb, "duration_ms")->valuedouble == 300.0);
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(cb, "span"), "name")->valuestring, "db_query");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cb, "recent")), 2);
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cb, "recent"), 0), "symbol")
+		->valuestring,
+	    "on_tick");
+	cJSON_Delete(o);
+	/* without a callback: null */
+	r.has_cb = false;
+	n = lpi_json_stall(buf, sizeof(buf), &r);
+	buf[n] = '\0';
+	o = cJSON_Parse(buf);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "callback")));
+	cJSON_Delete(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(escaping),
+	    cmocka_unit_test(overflow_gives_nothing),
+	    cmocka_unit_test(stall_record),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
