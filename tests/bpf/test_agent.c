@@ -55,12 +55,21 @@ static int on_begin(void *ctx, uint32_t pid, uint32_t tid, const char *comm, uin
 	return 0;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ms of this thread's own CPU time: a loaded machine stretches it, never shrinks it */
 static void spin_ms(unsigned ms)
 {
-	uint64_t end = ls_now_ns() + ms * MS;
+	uint64_t end = thread_cpu_ns() + ms * MS;
 	volatile uint64_t x = 1;
 
-	while (ls_now_ns() < end)
+	while (thread_cpu_ns() < end)
 		x = x * 6364136223846793005ull + 1;
 }
 
@@ -164,8 +173,11 @@ static void test_blocking_and_cpu(void **state)
 
 	s = &r.seen.stalls[1];
 	d = ms_of(s->end_ns - s->start_ns);
-	assert_true(d >= 88 && d < 130);
-	assert_int_equal(s->cause, LS_CAUSE_CPU);
+	assert_true(d >= 88 && d < 400);
+	assert_true(ms_of(s->on_cpu_ns) >= 80);
+	/* on a busy machine the CPU time is spread over more wall time */
+	assert_true(s->cause == LS_CAUSE_CPU ||
+		    (s->cause == LS_CAUSE_PREEMPTED && s->runq_ns > s->on_cpu_ns));
 
 	/* each stall was announced while it lasted */
 	assert_int_equal(r.seen.n_begun, 2);
