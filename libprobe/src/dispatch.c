@@ -105,7 +105,7 @@ LPI_HOT void lpi_run_callback(struct lpi_loop *l, ev_watcher *w,
 			      int revents, uint64_t *now)
 {
 	uint64_t interval, start = *now, idx, end;
-	int32_t arg = lpi_watcher_arg(w, watcher, &interval);
+	int32_t arg = lpi_watcher_arg(w, watcher, &interval, l->ns_per_s);
 
 	/* lpi_tls_loop is l already: set once per dispatch, not per callback (one page less) */
 	idx = lpi_cb_begin(l, (const void *)cb, watcher, arg, interval, start);

@@ -16,14 +16,19 @@
 #include "usdt.h"
 #include "wtable.h"
 
+/*
+ * Internal: hidden in declarations too, so that the hot path compares
+ * against its own functions' addresses directly, not through the GOT
+ * (another page to walk after a callback's syscalls).
+ */
+#pragma GCC visibility push(hidden)
+
 #define LPI_NUMPRI (EV_MAXPRI - EV_MINPRI + 1)
 /* on every event: kept together in .text.hot, one code page for the whole path */
 #define LPI_HOT __attribute__((hot))
 #define LPI_NEW_KEYS 64
 /* a new key that names an await or yield point, not code */
 #define LPI_KEY_NAME (1ull << 63)
-/* ring_head is published at least this often (and every iteration) */
-#define LPI_HEAD_EVERY 16
 
 /*
  * Watchers libev made pending in one priority, stored at libev's own index
@@ -72,6 +77,7 @@ struct lpi_loop {
 	bool chaining;
 	bool destroying;    /* inside ev_loop_destroy: cleanup watchers run now, once */
 	uint32_t run_depth; /* ev_run calls in progress (lpi_run) */
+	double ns_per_s;    /* 1e9, here rather than in .rodata (lpi_watcher_arg) */
 	/* preload mode: mirror of libev's pending queues */
 	struct lpi_pend pend[LPI_NUMPRI];
 	/* callbacks and names met, each handed to the reporter once to be named */
@@ -181,9 +187,12 @@ static inline uint64_t lpi_event_begin(struct lpi_loop *l, uint32_t kind, uint64
 	e->depth = l->depth;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	lpi_store(&e->seq, 4 * i + 2);
-	/* readers find entries past ring_head by their seq, as long as it lags less than the ring
+	/*
+	 * Readers find entries past ring_head by their seq, as long as it lags
+	 * less than the ring: publish it every half ring (and every iteration),
+	 * the slot's page being one more to walk after a callback's syscalls.
 	 */
-	if (!(l->head & (LPI_HEAD_EVERY - 1)))
+	if (!(l->head & (l->ring_mask >> 1)))
 		__atomic_store_n(&l->slot->ring_head, l->head, __ATOMIC_RELEASE);
 	return i;
 }
@@ -271,42 +280,48 @@ void lpi_loop_publish(struct lpi_loop *l);
 /* Watcher type from the events a callback receives (libev sets one type bit). */
 static inline uint32_t lpi_watcher_of(int revents)
 {
-	static const uint8_t by_bit[12] = {
-	    LPS_W_TIMER,   LPS_W_PERIODIC, LPS_W_SIGNAL, LPS_W_CHILD, LPS_W_STAT,    LPS_W_IDLE,
-	    LPS_W_PREPARE, LPS_W_CHECK,	   LPS_W_EMBED,	 LPS_W_FORK,  LPS_W_CLEANUP, LPS_W_ASYNC,
-	};
 	uint32_t t = (uint32_t)revents & 0x000fff00u;
 
+	/* EV_TIMER..EV_ASYNC are bits 8..19, in lps_watcher's order: no table (no .rodata page) */
+	_Static_assert(EV_TIMER == 0x100 && EV_ASYNC == 0x80000 &&
+			   LPS_W_ASYNC - LPS_W_TIMER == 11,
+		       "libev's type bits and enum lps_watcher line up");
 	if (t)
-		return by_bit[__builtin_ctz(t) - 8];
+		return LPS_W_TIMER + (uint32_t)__builtin_ctz(t) - 8;
 	if (revents & (EV_READ | EV_WRITE))
 		return LPS_W_IO;
 	return LPS_W_CUSTOM;
 }
 
-/* What identifies a watcher besides its callback: fd, signal, pid, interval. */
-static inline int32_t lpi_watcher_arg(const void *w, uint32_t watcher, uint64_t *interval_ns)
+/* Seconds (libev's ev_tstamp) to ns; signed: the unsigned conversion loads a constant. */
+static inline uint64_t lpi_tstamp_ns(double t, double ns_per_s)
+{
+	return t > 0 ? (uint64_t)(int64_t)(t * ns_per_s) : 0;
+}
+
+/*
+ * What identifies a watcher besides its callback: fd, signal, pid, interval.
+ * Runs right after the previous callback's syscalls, so it touches no page
+ * of its own: no jump table and no constant in .rodata (ns_per_s is the
+ * loop's copy of 1e9).
+ */
+static inline int32_t lpi_watcher_arg(const void *w, uint32_t watcher, uint64_t *interval_ns,
+				      double ns_per_s)
 {
 	*interval_ns = 0;
-	switch (watcher) {
-	case LPS_W_IO:
+	if (watcher == LPS_W_IO)
 		return ((const ev_io *)w)->fd;
-	case LPS_W_SIGNAL:
+	if (watcher == LPS_W_TIMER)
+		*interval_ns = lpi_tstamp_ns(((const ev_timer *)w)->repeat, ns_per_s);
+	else if (watcher == LPS_W_SIGNAL)
 		return ((const ev_signal *)w)->signum;
-	case LPS_W_CHILD:
+	else if (watcher == LPS_W_CHILD)
 		return ((const ev_child *)w)->rpid;
-	case LPS_W_TIMER:
-		*interval_ns = (uint64_t)(((const ev_timer *)w)->repeat * 1e9);
-		return -1;
-	case LPS_W_PERIODIC:
-		*interval_ns = (uint64_t)(((const ev_periodic *)w)->interval * 1e9);
-		return -1;
-	case LPS_W_STAT:
-		*interval_ns = (uint64_t)(((const ev_stat *)w)->interval * 1e9);
-		return -1;
-	default:
-		return -1;
-	}
+	else if (watcher == LPS_W_PERIODIC)
+		*interval_ns = lpi_tstamp_ns(((const ev_periodic *)w)->interval, ns_per_s);
+	else if (watcher == LPS_W_STAT)
+		*interval_ns = lpi_tstamp_ns(((const ev_stat *)w)->interval, ns_per_s);
+	return -1;
 }
 
 /* Busy period boundaries (libev's release/acquire hooks around the poll). */
@@ -353,5 +368,7 @@ void lpi_heartbeat_apply(struct lpi_loop *l, uint64_t interval_ns);
 void lpi_src_tramp(struct ev_loop *loop, ev_watcher *w, int revents);
 /* Give wrapped watchers their callbacks back (cleanup watchers too, unless keep_cleanup). */
 void lpi_src_unwrap_all(struct lpi_loop *l, bool keep_cleanup);
+
+#pragma GCC visibility pop
 
 #endif

@@ -324,6 +324,7 @@ struct lpi_loop *lpi_attach(struct ev_loop *loop)
 	memset(l, 0, sizeof(*l));
 	l->ev = loop;
 	l->clear_pending = lpi_ev.clear_pending;
+	l->ns_per_s = 1e9;
 	for (i = 0; i < LPI_NUMPRI; i++)
 		lpi_pend_init(&l->pend[i], l->pend_inline[i]);
 	lpi_loop_calib_copy(l);

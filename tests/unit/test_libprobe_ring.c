@@ -99,7 +99,7 @@ static void wrap_around(void **state)
 	(void)state;
 	for (k = 1; k <= 100; k++)
 		run_cb(k, LPS_W_IO, (int)k, 1000 * k, 1000 * k + 10);
-	/* counts reach the slot once per iteration, the head every LPI_HEAD_EVERY entries */
+	/* counts reach the slot once per iteration, the head every half ring */
 	assert_int_equal(l.head, 100);
 	assert_int_equal(l.n_callbacks, 100);
 	assert_int_equal(l.slot->callbacks, 0);
@@ -274,6 +274,32 @@ static void await_spans(void **state)
 	ls_probe_shm__free(p);
 }
 
+/* What a callback's entry says about its watcher, from revents and the watcher itself. */
+static void watcher_type_and_arg(void **state)
+{
+	ev_timer t;
+	ev_io io;
+	uint64_t ival = 1;
+
+	(void)state;
+	assert_int_equal(lpi_watcher_of(EV_READ), LPS_W_IO);
+	assert_int_equal(lpi_watcher_of(EV_WRITE | EV_READ), LPS_W_IO);
+	assert_int_equal(lpi_watcher_of(EV_TIMER), LPS_W_TIMER);
+	assert_int_equal(lpi_watcher_of(EV_SIGNAL), LPS_W_SIGNAL);
+	assert_int_equal(lpi_watcher_of(EV_IDLE), LPS_W_IDLE);
+	assert_int_equal(lpi_watcher_of(EV_ASYNC), LPS_W_ASYNC);
+	assert_int_equal(lpi_watcher_of(EV_CUSTOM), LPS_W_CUSTOM);
+	ev_io_init(&io, NULL, 7, EV_READ);
+	assert_int_equal(lpi_watcher_arg(&io, LPS_W_IO, &ival, 1e9), 7);
+	assert_int_equal(ival, 0);
+	ev_timer_init(&t, NULL, 1., 0.25);
+	assert_int_equal(lpi_watcher_arg(&t, LPS_W_TIMER, &ival, 1e9), -1);
+	assert_int_equal(ival, 250 * MS);
+	ev_timer_init(&t, NULL, 1., 0.);
+	lpi_watcher_arg(&t, LPS_W_TIMER, &ival, 1e9);
+	assert_int_equal(ival, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(symbols),
 	    cmocka_unit_test(stall_log),
 	    cmocka_unit_test(await_spans),
+	    cmocka_unit_test(watcher_type_and_arg),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
