@@ -17,10 +17,11 @@
 
 static char err[256];
 
+/* static: a.command points into argv_ after the block (a compound literal would be gone) */
 #define PARSE_OK(args, ...)                                                                        \
 	do {                                                                                       \
-		char **argv_ = ARGV(__VA_ARGS__);                                                  \
-		int argc_ = ARGC(ARGV(__VA_ARGS__));                                               \
+		static char *argv_[] = { "record", __VA_ARGS__, NULL };                            \
+		int argc_ = ARGC(argv_);                                                           \
 		err[0] = '\0';                                                                     \
 		if (record_args_parse(argc_, argv_, (args), err, sizeof(err)))                     \
 			fail_msg("rejected: %s", err);                                             \

@@ -1,0 +1,284 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Writes the seed corpora of the fuzz harnesses (tests/fuzz/corpus/NAME/).
+
+Run once after changing a harness's input format; the files are committed.
+The unwind seeds in the raw form come from the harness itself:
+    seeds.py --unwind-replay BUILD/tests/fuzz/fuzz_unwind_replay
+"""
+import argparse
+import os
+import struct
+import subprocess
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+FIXTURES = os.path.join(HERE, "..", "fixtures")
+
+
+def write(name, files):
+    d = os.path.join(CORPUS, name)
+    os.makedirs(d, exist_ok=True)
+    for fname, data in files.items():
+        if isinstance(data, str):
+            data = data.encode()
+        with open(os.path.join(d, fname), "wb") as f:
+            f.write(data)
+
+
+def perfmap():
+    write("perfmap", {
+        "node": "7f1c2a000000 40 LazyCompile:~main /app/index.js:1\n"
+                "7f1c2a000040 1c0 Function:~busy /app/index.js:10\n"
+                "7f1c2a000200 80 Builtin:ArgumentsAdaptorTrampoline\n",
+        "prefixed": "0x1000 0x10 a\n0X2000 0X20 b\r\n0x3000 10 c d e\n",
+        "overlap": "1000 100 old\n1000 100 new\n1080 10 inner\n0 ffffffffffffffff all\n",
+        "bad": "\n \nzz 10 x\n1000 0 zero\n1000 10\n1000 10 \nffffffffffffffff 2 wrap\n"
+               "11111111111111111 1 toolong\n1000  10 twospaces\n",
+        "longname": "1000 10 " + "x" * 1500 + "\n2000 10 y",
+        "nonewline": "dead beef last",
+        "binary": b"1000 10 \x00\xff\xfe\n\x00\x00\n2000 10 ok\n",
+    })
+
+
+def procnet():
+    tcp = ("   0: 0100007F:494D 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+           "     0        0 282300 1 000000004ee4c97f 100 0 0 10 0\n")
+    tcp_est = ("   3: 0100007F:1F90 0100007F:A0D2 01 00000000:00000000 00:00000000 00000000"
+               "  1000        0 99 1 0 20 4 30 10 -1\n")
+    tcp6 = ("   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A"
+            " 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0\n")
+    unix = "00000000980ef260: 00000003 00000000 00000000 0001 03  1593 /run/x.sock\n"
+    unix_anon = "00000000246d5128: 00000003 00000000 00000000 0001 03  1594\n"
+    unix_abstract = "00000000246d5128: 00000002 00000000 00010000 0001 01 77 @abstract\x01name\n"
+    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    write("procnet", {
+        # first byte: bits 0-1 parser (0 tcp/udp, 1 v6, 2-3 unix), bits 2-7 output size
+        "tcp": b"\xfc" + tcp.encode(),
+        "tcp_small": b"\x10" + tcp_est.encode(),
+        "tcp6": b"\xfd" + tcp6.encode(),
+        "tcp6_tiny": b"\x01" + tcp6.encode(),
+        "unix": b"\xfe" + unix.encode(),
+        "unix_small": b"\x0a" + unix.encode(),
+        "unix_anon": b"\x82" + unix_anon.encode(),
+        "unix_abstract": b"\x83" + unix_abstract.encode(),
+        "header": b"\xfc" + header.encode(),
+        "v4_as_v6": b"\xfd" + tcp.encode(),
+        "bad_port": b"\xfc" + tcp.replace("494D", "FFFFFF").encode(),
+    })
+
+
+def duration():
+    cases = ["50ms", "1.5s", "2m", "100", "5xs", ".5us", "1e9", "18446744073709551615ns",
+             "99999999999999999999m", "", " 5ms", "inf", "nan", "0x10", "5 ms", "-1ms",
+             "1..5s", "0", "0.0000001ns", "1" * 400 + "s", "5ms\x00junk", "+5ms", "5S"]
+    write("duration", {f"d{i:02d}": c for i, c in enumerate(cases)})
+
+
+def record_args():
+    cases = [
+        ["-p", "1234"],
+        ["-p", "1234", "-t", "1235", "--threshold", "20ms", "--duration", "5m", "-o", "out.jsonl"],
+        ["--", "python3", "app.py", "-p", "5"],
+        ["-o", "x", "--stack-bytes", "16k", "--no-stacks", "-v", "--", "true"],
+        ["--no-such-flag", "-p", "1"],
+        ["--threshold", "5xs", "-p", "1"],
+        ["-p"],
+        ["-p", "1", "--", "true"],
+        ["-t", "5"],
+        ["-hv"],
+        ["-xv"],
+        ["--stack-bytes", "513", "-p", "1"],
+        ["--stack-bytes", "99999999999999999999k", "-p", "1"],
+        ["-p", "99999999999"],
+        ["-p", "1", "stray"],
+        ["--pid=7", "--threshold=1s"],
+        ["--threshold"],
+    ]
+    write("record_args", {f"a{i:02d}": b"\x00".join(a.encode() for a in c)
+                          for i, c in enumerate(cases)})
+
+
+SLOT = struct.Struct("<IiIIQQ")
+BUSY = struct.Struct("<6Q4I")
+REC = struct.Struct("<4I16s4Q")
+
+
+def stall_rec(flags=0, pid=100, tid=101, comm=b"victim", end=2_000_000_000, maj=0,
+              exec_ns=0, delay=0, start=1_000_000_000, off=0, runq=0, nvcsw=0, nivcsw=0,
+              slots=(), nr_slots=None):
+    busy = BUSY.pack(start, off, runq, 0, 0, 0, nvcsw, nivcsw,
+                     len(slots) if nr_slots is None else nr_slots, 0)
+    body = b"".join(SLOT.pack(*s) for s in slots)
+    body += b"\x00" * (8 * SLOT.size - len(body))
+    return REC.pack(1, flags, pid, tid, comm, end, maj, exec_ns, delay) + busy + body
+
+
+def stall():
+    sleep = [(230, -1, 1, 0, 999_000_000, 999_000_000)]
+    many = [(i, i, i + 1, 0, 10_000_000 * (i + 1), 10_000_000) for i in range(7)]
+    many.append((0xFFFE, -1, 40, 0, 5_000_000, 1_000_000))
+    fault = [(0xFFFF, -1, 3, 0, 300_000_000, 200_000_000), (202, -1, 2, 0, 100_000_000, 90_000_000)]
+    write("stall", {
+        "sleep": stall_rec(off=999_000_000, nvcsw=1, slots=sleep),
+        "sleep_kernel": stall_rec(flags=2, off=999_000_000, exec_ns=900_000, delay=100_000,
+                                  nvcsw=1, slots=sleep),
+        "cpu": stall_rec(flags=2, exec_ns=990_000_000, delay=5_000_000, nivcsw=3),
+        "mixed_full": stall_rec(flags=3, off=400_000_000, runq=300_000_000, exec_ns=1,
+                                delay=10 ** 19, slots=many),
+        "fault": stall_rec(flags=2, off=400_000_000, maj=55, slots=fault),
+        "overshoot": stall_rec(off=2 ** 63, runq=2 ** 63, slots=sleep),
+        "comm_full": stall_rec(comm=b"0123456789abcdef", slots=sleep),
+        "bad_slots": stall_rec(nr_slots=9),
+        "end_before_start": stall_rec(end=1, start=2),
+        "short": stall_rec()[:100],
+        "wrong_type": b"\x05" + stall_rec()[1:],
+        "thresholds": stall_rec(flags=2, off=500, slots=sleep) + struct.pack("<Q", 0),
+    })
+
+
+def recfile():
+    files = {}
+    for name in sorted(os.listdir(FIXTURES)):
+        if name.endswith(".jsonl"):
+            with open(os.path.join(FIXTURES, name), "rb") as f:
+                files["fixture_" + name[:-6]] = f.read()
+    stall = ('{"type":"stall","schema_version":1,"pid":1,"tid":1,"comm":"x","start_unix_ns":1,'
+             '"end_unix_ns":2,"duration_ms":%s,"threshold_ms":50,"cause":"%s","on_cpu_ms":1,'
+             '"off_cpu_ms":2,"runqueue_ms":0,"cut_short":%s,"syscalls":%s,"cpu_stacks":%s,'
+             '"callback":%s,"advice":"a"}')
+    frame = '{"addr":"0x1","symbol":%s,"module":%s,"file":%s,"line":%s}'
+    big_stack = "[" + ",".join(frame % ('"f%d"' % i, '"/m"', '"/f.c"', i) for i in range(200)) + "]"
+    summary = ('{"type":"summary","schema_version":1,"pid":1,"comm":"x","start_unix_ns":1,'
+               '"end_unix_ns":2,"recorded_ms":%s,"threshold_ms":50,"stalls":1,"lost_events":%s,'
+               '"threads":[{"pid":1,"tid":1,"comm":"x","iterations":5,"busy_ratio":0.5,'
+               '"stalls":1,"heartbeat_gap_ms":{"p50":1,"p90":2,"p99":3,"max":4}}]}')
+    files.update({
+        "huge_numbers": (stall % ("1e308", "cpu", "false",
+                                  '[{"name":"read","count":1e300,"total_ms":1e308,"max_ms":-1e308,'
+                                  '"target":"x","stack":[' + frame % ('"s"', "null", "null", "1e300") + ']}]',
+                                  '[{"samples":-5,"stack":[]}]', "null")) + "\n"
+                        + summary % ("1e308", "1e300") + "\n",
+        "negative": (stall % ("-5", "blocking_syscall", "true", "[]", "[]",
+                              '{"symbol":null,"watcher":"io","started_ms_ago":-1,"span":{"name":"s"}}'))
+                    + "\n" + summary % ("-1", "-1") + "\n",
+        "deep_stack": (stall % ("100", "cpu", "false", "[]",
+                                '[{"samples":3,"stack":' + big_stack + '}]', "null")) + "\n",
+        "wrong_types": '{"type":"stall","schema_version":1,"duration_ms":5,"cause":"x","syscalls":{},'
+                       '"cpu_stacks":"no","comm":5,"pid":"1","callback":[1]}\n'
+                       '{"type":"summary","schema_version":1,"threads":{"a":1}}\n',
+        "unknown_type": '{"type":"future","schema_version":1}\n{"type":"stall_begin","schema_version":1}\n',
+        "schema2": '{"type":"stall","schema_version":2}\n',
+        "no_type": '{"schema_version":1}\n',
+        "not_object": '[1,2,3]\n',
+        "truncated": (stall % ("100", "cpu", "false", "[]", "[]", "null"))[:150],
+        "nul_inside": b'{"type":"summary","schema_version":1}\x00garbage\n',
+        "nesting": "[" * 2000 + "]" * 2000 + "\n",
+        "two_summaries": (summary % ("10", "0")) + "\n" + (summary % ("20", "3")) + "\n",
+        "blank_lines": "\n\n   \n\t\n",
+        "utf8": (stall % ("60", "cpu", "false", "[]", "[]", "null")).replace('"comm":"x"', '"comm":"\\u00e9\\ud83d\\ude00\\u0000x"') + "\n",
+        "invalid_utf8": b'{"type":"summary","schema_version":1,"comm":"\xff\xfe\x80"}\n',
+    })
+    write("recfile", files)
+
+
+def unwind(replay):
+    d = os.path.join(CORPUS, "unwind")
+    os.makedirs(d, exist_ok=True)
+    live = {
+        # odd first byte: the harness's own stack, u16 size (in 8-byte words), patches
+        "live-4k": b"\x01" + struct.pack("<H", 512),
+        "live-256": b"\x01" + struct.pack("<H", 32),
+        "live-0": b"\x01" + struct.pack("<H", 0),
+        "live-8k-patched": b"\x01" + struct.pack("<H", 1024)
+        + struct.pack("<HQ", 184 + 8, 0x1000) + struct.pack("<HQ", 184 + 64, 0xffffffff00000000)
+        + struct.pack("<HQ", 48 + 7 * 8, 8) + struct.pack("<HQ", 48 + 16 * 8, 1),
+        "live-ip-zero": b"\x01" + struct.pack("<H", 512) + struct.pack("<HQ", 48 + 16 * 8, 0),
+    }
+    for name, data in live.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    # hand-made raw records: hdr = 184 bytes (see loop_tracker.h)
+    hdr = struct.Struct("<6I3Q17Q")
+    regs = [0] * 17
+    regs[7] = 0x7ffd00001000
+    regs[16] = 0xA5A5 << 48 | 1 << 32 | 0x1000  # somewhere in libc
+    regs[6] = 0x5A5A << 48 | 64
+    stack = b"".join(struct.pack("<Q", 0x5A5A << 48 | (i * 16 + 16)) +
+                     struct.pack("<Q", 0xA5A5 << 48 | (i % 4) << 32 | (0x1000 + i * 0x40))
+                     for i in range(64))
+    raws = {
+        "raw-chain": hdr.pack(5, 0, 0, 230, -1 & 0xffffffff, len(stack), 0, 0, 0, *regs) + stack,
+        "raw-size-lies": hdr.pack(5, 0, 0, 0, 0, 32768, 0, 0, 0, *regs) + stack,
+        "raw-size-huge": hdr.pack(5, 0, 0, 0, 0, 0xffffffff, 0, 0, 0, *regs),
+        "raw-nopid": hdr.pack(6, 0, 0, 1, 0, len(stack), 0, 0, 0, *regs) + stack,
+        "raw-loop": hdr.pack(5, 0, 0, 0, 0, 64, 0, 0, 0, *(regs[:6] + [0x5A5A << 48] + regs[7:]))
+        + struct.pack("<8Q", *([0x5A5A << 48, 0xA5A5 << 48 | 0x1234] * 4)),
+        "raw-short": hdr.pack(5, 0, 0, 0, 0, 0, 0, 0, 0, *regs)[:100],
+    }
+    for name, data in raws.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(b"\x00" + data)
+    if replay:
+        # the harness's own live stacks, written back in the raw form
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("live-4k", "live-8k-patched"):
+                out = os.path.join(d, "raw-from-" + name)
+                subprocess.run([replay, os.path.join(d, name)], check=True,
+                               env={**os.environ, "FUZZ_UNWIND_WRITE_SEED": out},
+                               stdout=subprocess.DEVNULL)
+
+
+def config():
+    with open(os.path.join(HERE, "..", "..", "tools", "loopstalld.conf"), "rb") as f:
+        shipped = f.read()
+    write("config", {
+        "shipped": shipped,
+        "pids": "pid = 1\npid = 42 web\nmatch = redis-* cache\nmatch = *\n",
+        "bad": "threshold = 5xs\n",
+        "unknown": "no_such_key = 1\n",
+        "noequals": "threshold\n",
+        "spaces": "  threshold   =   20ms   # comment\n\n# only a comment\n",
+        "addr6": "metrics_addr = [::1]:9464\nmetrics_addr = 0.0.0.0:99999\n",
+        "sizes": "output_max_size = 99999999999999999999G\noutput_keep = -1\n",
+        "globs": "match = [a-\nmatch = ****************************a\nmatch = \\\n",
+        "long": "match = " + "x" * 5000 + "\n",
+        "binary": b"threshold = 1ms\x00\nmatch = \xff\xfe\n",
+    })
+
+
+def probe_shm():
+    # geometry (4 bytes), flags, query window [start, end), then 3 equal XOR parts
+    def seed(geom, flags, start, end, parts=(b"", b"", b"")):
+        n = max(len(p) for p in parts)
+        return bytes(geom) + bytes([flags]) + struct.pack("<QQ", start, end) + b"".join(
+            p.ljust(n, b"\0") for p in parts)
+    loop = struct.pack("<II", 1, 777) + struct.pack("<QQQQ", 1, 0, 50, 1)
+    write("probe_shm", {
+        "empty": seed([0, 4, 4, 4], 0, 0, 1000),
+        "loop": seed([1, 4, 4, 4], 0, 0, 10 ** 9, (b"", loop, b"")),
+        "loop_truncated": seed([3, 6, 6, 10], 2, 100, 200, (b"", loop, b"")),
+        "header_noise": seed([0, 2, 2, 0], 1, 0, 2 ** 64 - 1,
+                             (b"\0" * 8 + b"\xff" * 40, b"", b"")),
+        "syms": seed([0, 1, 1, 1], 0, 5, 6, (b"", loop, b"\x00\x10" + b"\0" * 6 + b"\0" * 4 + b"\x07")),
+    })
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--unwind-replay", help="fuzz_unwind_replay, to write raw unwind seeds")
+    args = ap.parse_args()
+    perfmap()
+    procnet()
+    duration()
+    record_args()
+    stall()
+    recfile()
+    unwind(args.unwind_replay)
+    config()
+    probe_shm()
+
+
+if __name__ == "__main__":
+    main()
