@@ -52,6 +52,19 @@ static bool is_short(int c)
 	return c > 0 && c != ':' && c != '+' && strchr(SHORT_OPTS, c);
 }
 
+/* An argument echoed in an error message: one line, whatever it holds. */
+static const char *printable(const char *arg, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; arg[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)arg[i] < 0x20 || arg[i] == 0x7f ? '?' : arg[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+#define P(arg) printable((arg), shown, sizeof(shown))
+
 int record_args_parse(int argc, char **argv, struct record_args *args, char *err, size_t err_len)
 {
 	static const struct option longopts[] = {
@@ -66,6 +79,7 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char shown[128];
 	int c;
 
 	memset(args, 0, sizeof(*args));
@@ -77,13 +91,13 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		switch (c) {
 		case 'p':
 			if (parse_id(optarg, &args->pid)) {
-				snprintf(err, err_len, "invalid pid '%s'", optarg);
+				snprintf(err, err_len, "invalid pid '%s'", P(optarg));
 				return -EINVAL;
 			}
 			break;
 		case 't':
 			if (parse_id(optarg, &args->tid)) {
-				snprintf(err, err_len, "invalid thread id '%s'", optarg);
+				snprintf(err, err_len, "invalid thread id '%s'", P(optarg));
 				return -EINVAL;
 			}
 			break;
@@ -94,7 +108,7 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 			if (ls_parse_duration(optarg, dst) || *dst == 0) {
 				snprintf(err, err_len,
 					 "invalid duration '%s' for --%s (use e.g. 50ms, 1.5s, 2m)",
-					 optarg, c == 'T' ? "threshold" : "duration");
+					 P(optarg), c == 'T' ? "threshold" : "duration");
 				return -EINVAL;
 			}
 			break;
@@ -106,7 +120,7 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 			if (parse_stack_bytes(optarg, &args->stack_bytes)) {
 				snprintf(err, err_len,
 					 "invalid --stack-bytes '%s' (a multiple of 512 from 512 to 32k)",
-					 optarg);
+					 P(optarg));
 				return -EINVAL;
 			}
 			break;
@@ -123,14 +137,14 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 			if (is_short(optopt))
 				snprintf(err, err_len, "option '-%c' needs a value", optopt);
 			else
-				snprintf(err, err_len, "option '%s' needs a value", argv[optind - 1]);
+				snprintf(err, err_len, "option '%s' needs a value", P(argv[optind - 1]));
 			return -EINVAL;
 		default:
 			/* inside a cluster ("-xv") optind has not moved: name the letter */
 			if (optopt)
 				snprintf(err, err_len, "unknown option '-%c'", optopt);
 			else
-				snprintf(err, err_len, "unknown option '%s'", argv[optind - 1]);
+				snprintf(err, err_len, "unknown option '%s'", P(argv[optind - 1]));
 			return -EINVAL;
 		}
 	}
@@ -138,7 +152,7 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		/* getopt permutes nothing with '+': a leftover must follow "--" */
 		if (strcmp(argv[optind - 1], "--")) {
 			snprintf(err, err_len, "unexpected argument '%s' (a command goes after --)",
-				 argv[optind]);
+				 P(argv[optind]));
 			return -EINVAL;
 		}
 		args->command = &argv[optind];

@@ -665,5 +665,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 		count(LT_CNT_LOST);
 	}
 	bpf_map_delete_elem(&threads, &tid);
+	/* the pending stack goes with the thread, or the map fills with the dead */
+	bpf_map_delete_elem(&pending_stacks, &tid);
 	return 0;
 }

@@ -547,8 +547,12 @@ static void check_targets(struct ls_agent *a)
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		if (poll(&pfd, 1, 0) > 0) {
+			__u32 key = (__u32)t->pid;
+
 			close(t->pidfd);
 			t->pidfd = -1;
+			/* a process that reuses the pid is not ours to trace */
+			bpf_map_delete_elem(bpf_map__fd(a->skel->maps.targets), &key);
 			if (a->ops.target_exit)
 				a->ops.target_exit(a->ctx, t->pid);
 		}
@@ -743,6 +747,8 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 			t.stalls++;
 			t.iterations++;
 			t.busy_ns += open_ns;
+			if (open_ns > t.max_busy_ns)
+				t.max_busy_ns = open_ns;
 		}
 		thread_comm(t.pid, t.tid, comm);
 		ts = ls_summary_update(&a->summary, &t, comm, now, false);

@@ -2,8 +2,71 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 #include "jsonout.h"
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/*
+ * A string into a record. Process names, file paths and symbols come from
+ * the traced process and may be any bytes; JSON text must be UTF-8, so an
+ * invalid byte becomes U+FFFD.
+ */
+static void add_text(cJSON *o, const char *key, const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t len = strlen(v), i = 0, out = 0, n;
+	char *clean;
+
+	while (i < len && (n = utf8_seq(p + i)))
+		i += n;
+	if (i == len) {
+		cJSON_AddStringToObject(o, key, v);
+		return;
+	}
+	clean = malloc(3 * len + 1);
+	if (!clean)
+		return;
+	for (i = 0; i < len;) {
+		n = utf8_seq(p + i);
+		if (n) {
+			memcpy(clean + out, v + i, n);
+			out += n;
+			i += n;
+		} else {
+			memcpy(clean + out, "\xef\xbf\xbd", 3);
+			out += 3;
+			i++;
+		}
+	}
+	clean[out] = '\0';
+	cJSON_AddStringToObject(o, key, clean);
+	free(clean);
+}
 
 /* Milliseconds rounded to the microsecond: precise, and short to print. */
 static double ms(uint64_t ns)
@@ -17,7 +80,7 @@ static cJSON *record(const char *type)
 
 	if (!o)
 		return NULL;
-	cJSON_AddStringToObject(o, "type", type);
+	add_text(o, "type", type);
 	cJSON_AddNumberToObject(o, "schema_version", LS_SCHEMA_VERSION);
 	return o;
 }
@@ -45,7 +108,7 @@ static char *finish(cJSON *o)
 static void add_str_or_null(cJSON *o, const char *key, const char *v)
 {
 	if (v)
-		cJSON_AddStringToObject(o, key, v);
+		add_text(o, key, v);
 	else
 		cJSON_AddNullToObject(o, key);
 }
@@ -63,7 +126,7 @@ static cJSON *stack_json(const struct ls_stack *st)
 		if (!o)
 			break;
 		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
-		cJSON_AddStringToObject(o, "addr", addr);
+		add_text(o, "addr", addr);
 		add_str_or_null(o, "symbol", f->symbol);
 		add_str_or_null(o, "module", f->module);
 		add_str_or_null(o, "file", f->file);
@@ -84,7 +147,7 @@ static cJSON *syscall_json(const struct ls_syscall_use *u)
 
 	if (!o)
 		return NULL;
-	cJSON_AddStringToObject(o, "name", u->name);
+	add_text(o, "name", u->name);
 	add_int(o, "nr", u->nr);
 	add_int(o, "count", u->count);
 	cJSON_AddNumberToObject(o, "total_ms", ms(u->total_ns));
@@ -94,7 +157,7 @@ static cJSON *syscall_json(const struct ls_syscall_use *u)
 	else
 		cJSON_AddNullToObject(o, "fd");
 	if (u->target[0])
-		cJSON_AddStringToObject(o, "target", u->target);
+		add_text(o, "target", u->target);
 	else
 		cJSON_AddNullToObject(o, "target");
 	cJSON_AddItemToObject(o, "stack", stack_json(&u->stack));
@@ -111,19 +174,19 @@ static cJSON *probe_cb_json(const struct ls_probe_cb *c, uint64_t ref_ns)
 	if (!o)
 		return NULL;
 	if (c->symbol[0])
-		cJSON_AddStringToObject(o, "symbol", c->symbol);
+		add_text(o, "symbol", c->symbol);
 	else
 		cJSON_AddNullToObject(o, "symbol");
-	cJSON_AddStringToObject(o, "watcher", ls_probe_watcher_name(c->watcher));
+	add_text(o, "watcher", ls_probe_watcher_name(c->watcher));
 	cJSON_AddNumberToObject(o, "started_ms_ago", ms(ref_ns > c->start_ns ? ref_ns - c->start_ns : 0));
 	if (c->end_ns)
 		cJSON_AddNumberToObject(o, "duration_ms", ms(c->end_ns - c->start_ns));
 	else
 		cJSON_AddNullToObject(o, "duration_ms");
 	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)c->addr);
-	cJSON_AddStringToObject(o, "address", addr);
+	add_text(o, "address", addr);
 	if (c->module[0])
-		cJSON_AddStringToObject(o, "module", c->module);
+		add_text(o, "module", c->module);
 	else
 		cJSON_AddNullToObject(o, "module");
 	if (arg)
@@ -147,7 +210,7 @@ static cJSON *callback_json(const struct ls_stall_callback *cb, uint64_t end_ns)
 	if (cb->span[0]) {
 		span = cJSON_AddObjectToObject(o, "span");
 		if (span) {
-			cJSON_AddStringToObject(span, "name", cb->span);
+			add_text(span, "name", cb->span);
 			cJSON_AddNumberToObject(span, "started_ms_ago",
 						ms(end_ns > cb->span_start_ns ? end_ns - cb->span_start_ns : 0));
 			if (cb->span_end_ns > cb->span_start_ns)
@@ -173,12 +236,12 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 		return NULL;
 	add_int(o, "pid", s->pid);
 	add_int(o, "tid", s->tid);
-	cJSON_AddStringToObject(o, "comm", s->comm);
+	add_text(o, "comm", s->comm);
 	add_int(o, "start_unix_ns", start_unix_ns);
 	add_int(o, "end_unix_ns", end_unix_ns);
 	cJSON_AddNumberToObject(o, "duration_ms", ms(s->end_ns - s->start_ns));
 	cJSON_AddNumberToObject(o, "threshold_ms", ms(s->threshold_ns));
-	cJSON_AddStringToObject(o, "cause", ls_cause_name(s->cause));
+	add_text(o, "cause", ls_cause_name(s->cause));
 	cJSON_AddNumberToObject(o, "on_cpu_ms", ms(s->on_cpu_ns));
 	cJSON_AddNumberToObject(o, "off_cpu_ms", ms(s->off_cpu_ns));
 	cJSON_AddNumberToObject(o, "runqueue_ms", ms(s->runq_ns));
@@ -203,7 +266,7 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 	add_int(o, "cpu_samples", s->cpu_samples);
 	cJSON_AddItemToObject(o, "callback", callback_json(&s->callback, s->end_ns));
 	ls_advice(s, advice, sizeof(advice));
-	cJSON_AddStringToObject(o, "advice", advice);
+	add_text(o, "advice", advice);
 	return finish(o);
 }
 
@@ -216,7 +279,7 @@ char *ls_json_stall_begin(uint32_t pid, uint32_t tid, const char *comm, int64_t 
 		return NULL;
 	add_int(o, "pid", pid);
 	add_int(o, "tid", tid);
-	cJSON_AddStringToObject(o, "comm", comm);
+	add_text(o, "comm", comm);
 	add_int(o, "start_unix_ns", start_unix_ns);
 	cJSON_AddNumberToObject(o, "elapsed_ms", ms(elapsed_ns));
 	cJSON_AddNumberToObject(o, "threshold_ms", ms(threshold_ns));
@@ -259,7 +322,7 @@ static cJSON *thread_json(const struct ls_thread_summary *t)
 		return NULL;
 	add_int(o, "pid", t->pid);
 	add_int(o, "tid", t->tid);
-	cJSON_AddStringToObject(o, "comm", t->comm);
+	add_text(o, "comm", t->comm);
 	add_int(o, "iterations", (int64_t)t->iterations);
 	cJSON_AddNumberToObject(o, "busy_ms", ms(t->busy_ns));
 	cJSON_AddNumberToObject(o, "busy_ratio", round(ls_thread_busy_ratio(t) * 1e4) / 1e4);
@@ -287,7 +350,7 @@ char *ls_json_summary(const struct ls_run_summary *sum, int64_t start_unix_ns,
 	if (!o)
 		return NULL;
 	add_int(o, "pid", sum->pid);
-	cJSON_AddStringToObject(o, "comm", sum->comm);
+	add_text(o, "comm", sum->comm);
 	add_int(o, "start_unix_ns", start_unix_ns);
 	add_int(o, "end_unix_ns", end_unix_ns);
 	cJSON_AddNumberToObject(o, "recorded_ms",

@@ -10,6 +10,7 @@
 
 /* Bounds for what a hostile process can make us allocate. */
 #define PERFMAP_MAX_BYTES (256u << 20)
+#define PERFMAP_MAX_ENTRIES (1u << 20)
 #define PERFMAP_MAX_NAME 1024
 
 struct entry {
@@ -22,8 +23,9 @@ struct entry {
 
 struct ls_perfmap {
 	struct entry *entries;
-	size_t n;
+	size_t n, cap;
 	char *names;
+	size_t names_len, names_cap;
 };
 
 static int by_start(const void *a, const void *b)
@@ -62,74 +64,97 @@ static int parse_hex(const char **p, const char *end, uint64_t *out)
 	return 0;
 }
 
+/* One "START SIZE name" line; 1 when the map is full, -ENOMEM, else 0. */
+static int add_line(struct ls_perfmap *m, const char *p, const char *eol, uint32_t line)
+{
+	uint64_t start, size;
+	const char *name;
+	size_t name_len;
+
+	if (m->n == PERFMAP_MAX_ENTRIES)
+		return 1;
+	if (parse_hex(&p, eol, &start) || p >= eol || *p++ != ' ' || parse_hex(&p, eol, &size) ||
+	    p >= eol || *p++ != ' ' || !size || start + size < start)
+		return 0;
+	name = p;
+	name_len = (size_t)(eol - name);
+	if (name_len && name[name_len - 1] == '\r')
+		name_len--;
+	if (!name_len)
+		return 0;
+	if (name_len > PERFMAP_MAX_NAME)
+		name_len = PERFMAP_MAX_NAME;
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? 2 * m->cap : 256;
+		void *grown = realloc(m->entries, ncap * sizeof(*m->entries));
+
+		if (!grown)
+			return -ENOMEM;
+		m->entries = grown;
+		m->cap = ncap;
+	}
+	if (m->names_len + name_len + 1 > m->names_cap) {
+		size_t ncap = m->names_cap ? 2 * m->names_cap : 4096;
+		void *grown;
+
+		while (ncap < m->names_len + name_len + 1)
+			ncap *= 2;
+		grown = realloc(m->names, ncap);
+		if (!grown)
+			return -ENOMEM;
+		m->names = grown;
+		m->names_cap = ncap;
+	}
+	m->entries[m->n].start = start;
+	m->entries[m->n].end = start + size;
+	m->entries[m->n].order = line;
+	m->entries[m->n].name = (uint32_t)m->names_len;
+	m->n++;
+	memcpy(m->names + m->names_len, name, name_len);
+	m->names_len += name_len;
+	m->names[m->names_len++] = '\0';
+	return 0;
+}
+
+static void index_entries(struct ls_perfmap *m)
+{
+	size_t i;
+
+	if (!m->n)
+		return;
+	qsort(m->entries, m->n, sizeof(*m->entries), by_start);
+	m->entries[0].max_end = m->entries[0].end;
+	for (i = 1; i < m->n; i++)
+		m->entries[i].max_end = m->entries[i].end > m->entries[i - 1].max_end ?
+						m->entries[i].end :
+						m->entries[i - 1].max_end;
+}
+
 struct ls_perfmap *ls_perfmap__parse(const char *text, size_t len)
 {
 	struct ls_perfmap *m = calloc(1, sizeof(*m));
 	const char *p = text, *end = text + len;
-	size_t cap = 0, names_len = 0;
 	uint32_t line = 0;
+	int err;
 
 	if (!m)
 		return NULL;
-	/* names are copied with their NUL: never more than the text itself */
-	m->names = malloc(len + 1);
-	if (!m->names)
-		goto fail;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *name;
-		uint64_t start, size;
-		size_t name_len;
 
 		if (!eol)
 			eol = end;
-		line++;
-		if (parse_hex(&p, eol, &start) || p >= eol || *p++ != ' ' ||
-		    parse_hex(&p, eol, &size) || p >= eol || *p++ != ' ' || !size ||
-		    start + size < start)
-			goto next;
-		name = p;
-		name_len = (size_t)(eol - name);
-		if (name_len && name[name_len - 1] == '\r')
-			name_len--;
-		if (!name_len)
-			goto next;
-		if (name_len > PERFMAP_MAX_NAME)
-			name_len = PERFMAP_MAX_NAME;
-		if (m->n == cap) {
-			size_t ncap = cap ? 2 * cap : 256;
-			void *grown = realloc(m->entries, ncap * sizeof(*m->entries));
-
-			if (!grown)
-				goto fail;
-			m->entries = grown;
-			cap = ncap;
+		err = add_line(m, p, eol, ++line);
+		if (err < 0) {
+			ls_perfmap__free(m);
+			return NULL;
 		}
-		m->entries[m->n].start = start;
-		m->entries[m->n].end = start + size;
-		m->entries[m->n].order = line;
-		m->entries[m->n].name = (uint32_t)names_len;
-		m->n++;
-		memcpy(m->names + names_len, name, name_len);
-		names_len += name_len;
-		m->names[names_len++] = '\0';
-next:
+		if (err)
+			break;
 		p = eol + 1;
 	}
-	if (m->n) {
-		size_t i;
-
-		qsort(m->entries, m->n, sizeof(*m->entries), by_start);
-		m->entries[0].max_end = m->entries[0].end;
-		for (i = 1; i < m->n; i++)
-			m->entries[i].max_end = m->entries[i].end > m->entries[i - 1].max_end ?
-							m->entries[i].end :
-							m->entries[i - 1].max_end;
-	}
+	index_entries(m);
 	return m;
-fail:
-	ls_perfmap__free(m);
-	return NULL;
 }
 
 const char *ls_perfmap__lookup(const struct ls_perfmap *m, uint64_t addr)
@@ -183,8 +208,12 @@ static int owner_uid(pid_t pid, uid_t *uid)
 int ls_perfmap__load(pid_t pid, struct ls_perfmap **out)
 {
 	char path[96], *text = NULL;
+	struct ls_perfmap *m = NULL;
+	size_t cap = 0, read_total = 0;
+	uint32_t line = 0;
 	struct stat st;
-	size_t got = 0;
+	FILE *f = NULL;
+	ssize_t got;
 	int fd, err;
 	uid_t uid = 0;
 
@@ -203,29 +232,39 @@ int ls_perfmap__load(pid_t pid, struct ls_perfmap **out)
 		err = -EPERM;
 		goto cleanup;
 	}
-	if ((uint64_t)st.st_size > PERFMAP_MAX_BYTES) {
-		err = -EFBIG;
+	/* line by line: the file is never held whole, and the index is capped */
+	f = fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
 		goto cleanup;
 	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
+	fd = -1;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+	while ((got = getline(&text, &cap, f)) > 0) {
+		read_total += (size_t)got;
+		if (read_total > PERFMAP_MAX_BYTES)
 			break;
-		got += (size_t)n;
+		err = add_line(m, text, text + got - (text[got - 1] == '\n'), ++line);
+		if (err < 0)
+			goto cleanup;
+		if (err)
+			break;
 	}
-	*out = ls_perfmap__parse(text, got);
-	err = *out ? 0 : -ENOMEM;
+	index_entries(m);
+	*out = m;
+	m = NULL;
+	err = 0;
 cleanup:
 	free(text);
-	close(fd);
+	ls_perfmap__free(m);
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	return err;
 }
 

@@ -254,6 +254,8 @@ int ls_collector__attach(struct ls_collector *c, struct ls_stall *s)
 	pcs = malloc(sizeof(*pcs));
 	if (!pcs)
 		return -ENOMEM;
+	/* one look at the mappings per stall: libraries loaded, or an exec, since the last */
+	ls_unwinder__refresh(c->unwinder, (pid_t)s->pid);
 	for (i = 0; i < s->n_syscalls; i++) {
 		struct ls_syscall_use *u = &s->syscalls[i];
 

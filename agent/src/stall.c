@@ -50,7 +50,7 @@ static int by_total_desc(const void *a, const void *b)
 
 	if (x->total_ns != y->total_ns)
 		return x->total_ns < y->total_ns ? 1 : -1;
-	return x->nr - y->nr;
+	return (x->nr > y->nr) - (x->nr < y->nr);
 }
 
 void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t pid,

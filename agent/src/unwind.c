@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 /* How often a process's mappings are re-read to notice newly loaded libraries. */
 #define MAPS_RECHECK_NS 200000000ull
 #define MAX_INLINE 16
+#define MAX_POISONED 64
 
 struct proc {
 	pid_t pid;
@@ -61,6 +64,9 @@ struct ls_unwinder {
 	struct sym_entry *syms;
 	size_t syms_cap, syms_n;
 	struct ls_unwind_stats stats;
+	/* modules whose DWARF crashed libdw: ELF symbols only from then on */
+	uint64_t poisoned[MAX_POISONED];
+	unsigned n_poisoned;
 };
 
 /* find_elf has no context argument: the process whose modules are loaded. */
@@ -149,8 +155,9 @@ static const char *intern_symbol(struct ls_unwinder *u, const char *sym)
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
-	char path[96], line[1024], mapped[64];
+	char path[96], *line = NULL, mapped[64];
 	unsigned long start, end;
+	size_t cap = 0;
 	int fd = -1;
 	FILE *maps;
 
@@ -161,12 +168,14 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 	if (!maps)
 		return -1;
 	mapped[0] = '\0';
-	while (fgets(line, sizeof(line), maps)) {
+	/* getline: a mapped path can be longer than any fixed buffer */
+	while (getline(&line, &cap, maps) > 0) {
 		if (sscanf(line, "%lx-%lx", &start, &end) != 2 || start != base)
 			continue;
 		snprintf(mapped, sizeof(mapped), "%lx-%lx", start, end);
 		break;
 	}
+	free(line);
 	fclose(maps);
 	if (mapped[0]) {
 		snprintf(path, sizeof(path), "/proc/%d/map_files/%s", (int)current_pid, mapped);
@@ -491,24 +500,54 @@ static uint64_t module_key(Dwfl_Module *mod, const char *name)
 }
 
 /* Frames for one code address in a module: inlined functions first. */
-static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, const char *modname, Dwarf_Addr lookup,
-		   struct sym_entry *e)
+/*
+ * libdw walks DWARF scopes recursively: a hostile library with deeply nested
+ * DIEs in a target's mappings overflows our stack there. Such a fault is
+ * caught on an alternate stack and jumps back; that module's DWARF is not
+ * used again, and its frames are named from ELF symbols.
+ */
+static __thread sigjmp_buf *dwarf_guard;
+
+static void on_dwarf_fault(int sig, siginfo_t *si, void *uc)
 {
-	struct ls_frame frames[MAX_INLINE + 1];
-	const char *file = NULL, *elf_sym;
+	(void)si, (void)uc;
+	if (dwarf_guard)
+		siglongjmp(*dwarf_guard, 1);
+	/* not inside libdw: a real crash, reported as one */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_install(void)
+{
+	static bool installed;
+	struct sigaction sa;
+	stack_t ss;
+
+	if (installed)
+		return;
+	installed = true;
+	ss.ss_sp = malloc(256 * 1024);
+	ss.ss_size = 256 * 1024;
+	ss.ss_flags = 0;
+	if (!ss.ss_sp || sigaltstack(&ss, NULL))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_dwarf_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* The DWARF function chain at lookup (inlined first); returns how many frames. */
+static unsigned dwarf_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+			     const char *file, int lineno, struct ls_frame *frames)
+{
 	Dwarf_Die *cu, *scopes = NULL;
 	Dwarf_Addr bias = 0;
-	GElf_Off off;
-	GElf_Sym sym;
-	Dwfl_Line *line;
+	int nscopes = 0, i;
 	unsigned n = 0;
-	int lineno = 0, nscopes = 0, i;
 
-	memset(frames, 0, sizeof(frames));
-	elf_sym = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
-	line = dwfl_module_getsrc(mod, lookup);
-	if (line)
-		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
 	cu = dwfl_module_addrdie(mod, lookup, &bias);
 	if (cu)
 		nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
@@ -552,6 +591,57 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, const char *modname,
 					 &call_line) ? 0 : (int)call_line;
 	}
 	free(scopes);
+	return n;
+}
+
+static bool module_poisoned(struct ls_unwinder *u, uint64_t key)
+{
+	unsigned i;
+
+	for (i = 0; i < u->n_poisoned; i++)
+		if (u->poisoned[i] == key)
+			return true;
+	return false;
+}
+
+static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+		   struct sym_entry *e)
+{
+	struct ls_frame frames[MAX_INLINE + 1];
+	const char *volatile file = NULL;
+	volatile int lineno = 0;
+	volatile unsigned n = 0;
+	const char *elf_sym;
+	sigjmp_buf jb;
+	GElf_Off off;
+	GElf_Sym sym;
+
+	memset(frames, 0, sizeof(frames));
+	elf_sym = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
+	if (!module_poisoned(u, e->module_key)) {
+		guard_install();
+		if (!sigsetjmp(jb, 1)) {
+			Dwfl_Line *line;
+			const char *f = NULL;
+			int l = 0;
+
+			dwarf_guard = &jb;
+			line = dwfl_module_getsrc(mod, lookup);
+			if (line)
+				f = dwfl_lineinfo(line, NULL, &l, NULL, NULL, NULL);
+			file = f;
+			lineno = l;
+			n = dwarf_frames(u, mod, lookup, f, l, frames);
+		} else {
+			file = NULL;
+			lineno = 0;
+			n = 0;
+			memset(frames, 0, sizeof(frames));
+			if (u->n_poisoned < MAX_POISONED)
+				u->poisoned[u->n_poisoned++] = e->module_key;
+		}
+		dwarf_guard = NULL;
+	}
 	if (!n || frames[n - 1].inlined) {
 		/* no DWARF function here: the ELF symbol names the frame */
 		frames[n].symbol = intern_symbol(u, elf_sym);
@@ -562,8 +652,6 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, const char *modname,
 		/* the ELF symbol is what perf and gdb show for the real function */
 		frames[n - 1].symbol = intern_symbol(u, elf_sym);
 	}
-	for (i = 0; i < (int)n; i++)
-		frames[i].module = intern(u, modname);
 	e->frames = malloc(n * sizeof(*e->frames));
 	if (!e->frames)
 		return -ENOMEM;
@@ -624,7 +712,7 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 		fresh.offset = lookup - low;
 		e = sym_find(u, fresh.module_key, fresh.offset);
 		if (!e) {
-			if (resolve(u, mod, modname, lookup, &fresh) || sym_insert(u, &fresh)) {
+			if (resolve(u, mod, lookup, &fresh) || sym_insert(u, &fresh)) {
 				free(fresh.frames);
 				free(frames);
 				return -ENOMEM;
@@ -646,9 +734,11 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 				continue;
 			}
 		}
+		/* the cache is per build-id: the same library may be mapped from other paths */
 		for (j = 0; j < e->n && n < LS_MAX_FRAMES; j++) {
 			frames[n] = e->frames[j];
 			frames[n].addr = pc;
+			frames[n].module = intern(u, modname);
 			n++;
 		}
 	}
@@ -666,6 +756,15 @@ struct ls_unwinder *ls_unwinder__new(void)
 	debuginfo_path = path;
 	elf_version(EV_CURRENT);
 	return calloc(1, sizeof(struct ls_unwinder));
+}
+
+void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		if (u->procs[i].dwfl && u->procs[i].pid == pid)
+			u->procs[i].checked_ns = 0;
 }
 
 void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid)

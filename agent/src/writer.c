@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "writer.h"
 
@@ -17,6 +18,7 @@ struct ls_writer {
 int ls_writer__open(const char *path, struct ls_writer **out)
 {
 	struct ls_writer *w = calloc(1, sizeof(*w));
+	struct stat st;
 	int fd = -1, err;
 
 	if (!w)
@@ -27,8 +29,35 @@ int ls_writer__open(const char *path, struct ls_writer **out)
 		*out = w;
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/*
+	 * Never follow a symlink, never block on a FIFO, and only ever write a
+	 * regular file of our own: a file someone else created beforehand
+	 * could be read by them, or be a hard link to something that matters.
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
 	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if (st.st_uid != geteuid() || st.st_nlink != 1) {
+			err = -EPERM;
+			goto cleanup;
+		}
+		if (ftruncate(fd, 0) || fchmod(fd, 0640)) {
+			err = -errno;
+			goto cleanup;
+		}
+	} else if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		/* /dev/null and a pipe with a reader (O_NONBLOCK made a lone FIFO fail) are fine */
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
 		err = -errno;
 		goto cleanup;
 	}
