@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 			break;
 		}
 		sampler_open(a, rec->tid);
+		if (a->unwinder)
+			ls_unwinder__prepare(a->unwinder, (pid_t)rec->pid);
 		break;
 	}
 	case LT_REC_STACK:
@@ -433,9 +436,32 @@ static int thread_schedstat(uint32_t pid, uint32_t tid, uint64_t *exec_ns, uint6
 	return 0;
 }
 
+/*
+ * A thread still blocked when recording ends: BPF sends a block's stack when
+ * the block ends, so fetch the one it holds for the open block.
+ */
+static void take_pending_stack(struct ls_agent *a, const struct lt_thread *t, uint64_t now)
+{
+	struct lt_stack_rec *rec;
+	__u32 key = t->tid;
+
+	if (!a->collector)
+		return;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.pending_stacks), &key, rec) &&
+	    rec->busy_start_ns == t->cur.start_ns && rec->type == LT_REC_STACK &&
+	    rec->size <= LT_STACK_MAX) {
+		rec->blocked_ns = now - t->out_ns;
+		ls_collector__add(a->collector, rec, offsetof(struct lt_stack_rec, data) + rec->size);
+	}
+	free(rec);
+}
+
 /* The in-progress busy period of a thread as a stall ending now. */
-static void stall_in_progress(struct ls_stall *s, const struct lt_thread *t, uint64_t now,
-			      uint64_t threshold_ns)
+static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const struct lt_thread *t,
+			      uint64_t now, uint64_t threshold_ns)
 {
 	struct lt_busy busy = t->cur;
 	uint64_t exec = 0, delay = 0;
@@ -459,6 +485,8 @@ static void stall_in_progress(struct ls_stall *s, const struct lt_thread *t, uin
 	}
 	thread_comm(t->pid, t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
+	if (t->out_ns && t->out_kind == LT_OUT_BLOCKED)
+		take_pending_stack(a, t, now);
 	if (!thread_schedstat(t->pid, t->tid, &exec, &delay) && exec >= busy.exec_start &&
 	    delay >= busy.run_delay_start)
 		ls_stall_apply_kernel_times(s, exec - busy.exec_start, delay - busy.run_delay_start);
@@ -740,7 +768,7 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 		if (open_ns < a->opts.threshold_ns)
 			open_ns = 0;
 		if (open_ns) {
-			stall_in_progress(&s, &t, now, a->opts.threshold_ns);
+			stall_in_progress(a, &s, &t, now, a->opts.threshold_ns);
 			err = deliver_stall(a, &s);
 			if (err)
 				return err;

@@ -758,6 +758,30 @@ struct ls_unwinder *ls_unwinder__new(void)
 	return calloc(1, sizeof(struct ls_unwinder));
 }
 
+static int open_module_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+			   void *arg)
+{
+	Dwarf_Addr bias;
+
+	(void)userdata, (void)name, (void)start, (void)arg;
+	dwfl_module_getelf(mod, &bias);
+	return DWARF_CB_OK;
+}
+
+void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid)
+{
+	struct proc *p = proc_get(u, pid);
+
+	/*
+	 * Open every module's ELF file now, while /proc/PID exists: a process
+	 * killed mid-stall is gone by the time its last stall is symbolized.
+	 */
+	if (p) {
+		current_pid = pid;
+		dwfl_getmodules(p->dwfl, open_module_elf, NULL, 0);
+	}
+}
+
 void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid)
 {
 	unsigned i;

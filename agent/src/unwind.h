@@ -47,6 +47,8 @@ struct ls_unwind_stats {
 };
 
 void ls_unwinder__stats(const struct ls_unwinder *u, struct ls_unwind_stats *stats);
+/* Load what symbolizing process pid needs while it is alive (it may be killed mid-stall). */
+void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid);
 /* Check process pid's mappings again on next use (an exec, a dlopen may have changed them). */
 void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid);
 /* Forget what is cached about process pid (it exited). */
