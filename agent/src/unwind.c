@@ -518,8 +518,10 @@ static void on_dwarf_fault(int sig, siginfo_t *si, void *uc)
 	raise(sig);
 }
 
+/* The agent symbolizes on one thread: the one that polls. */
 static void guard_install(void)
 {
+	static char altstack[256 * 1024] __attribute__((aligned(16)));
 	static bool installed;
 	struct sigaction sa;
 	stack_t ss;
@@ -527,10 +529,10 @@ static void guard_install(void)
 	if (installed)
 		return;
 	installed = true;
-	ss.ss_sp = malloc(256 * 1024);
-	ss.ss_size = 256 * 1024;
+	ss.ss_sp = altstack;
+	ss.ss_size = sizeof(altstack);
 	ss.ss_flags = 0;
-	if (!ss.ss_sp || sigaltstack(&ss, NULL))
+	if (sigaltstack(&ss, NULL))
 		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_dwarf_fault;
