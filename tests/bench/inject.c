@@ -52,7 +52,7 @@ static uint64_t read_ns(clockid_t id)
 
 static void block_sleep(unsigned long ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
 		;
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	    {0},
 	};
 	unsigned long count = 20, min_ms = 60, max_ms = 500, gap_ms = 100, i;
-	struct result prev = { 0 };
+	struct result prev = {0};
 	enum kind kind = KIND_BOTH;
 	int opt, have_prev = 0;
 
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 
 	/* One iteration more than stalls: the last one prints the last stall. */
 	for (i = 0; i <= count; i++) {
-		struct result cur = { .seq = i };
+		struct result cur = {.seq = i};
 		uint64_t ret_ns, t0;
 		int spin;
 
@@ -174,8 +174,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		ret_ns = read_ns(CLOCK_MONOTONIC);
-		cur.start_unix_ns = (int64_t)read_ns(CLOCK_REALTIME) -
-				    (int64_t)(read_ns(CLOCK_MONOTONIC) - ret_ns);
+		cur.start_unix_ns =
+		    (int64_t)read_ns(CLOCK_REALTIME) - (int64_t)(read_ns(CLOCK_MONOTONIC) - ret_ns);
 
 		cur.target_ms = count > 1 ? min_ms + (max_ms - min_ms) * i / (count - 1) : min_ms;
 		spin = kind == KIND_SPIN || (kind == KIND_BOTH && i % 2);

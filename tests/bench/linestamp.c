@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 {
 	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const char *stop_at = argc > 2 ? argv[2] : NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	size_t len = 0;
 	int in, fd, done = 0;
 	char *buf;
@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 		for (;;) {
 			n = read(fd, buf + len, LINE_MAX_BYTES - len);
 			if (n < 0) {
-				fprintf(stderr, "linestamp: read %s: %s\n", argv[1], strerror(errno));
+				fprintf(stderr, "linestamp: read %s: %s\n", argv[1],
+					strerror(errno));
 				return 1;
 			}
 			if (n == 0)

@@ -13,6 +13,9 @@ Sections (all by default):
              each tracer's own CPU time and RSS (the agent's cost).
   hooks      one more run each with loopstall and bpftrace attached and
              kernel.bpf_stats_enabled=1: runs and ns per BPF program.
+  wakeups    wakeup_cost.c: a traced loop that blocks on every iteration,
+             with and without the agent; and what a per-thread task-clock
+             sampling event (the agent's CPU sampler) alone costs it.
   bystander  tests/bench/bystander.sh: untraced processes, agent on/off.
   libprobe   libprobe_bench's per-callback cost, if it is built.
   latency    demo service, 120 ms sleeps: from the threshold crossing to
@@ -506,8 +509,8 @@ class Bench:
         path = os.path.join(self.tmp, name)
         if not os.path.exists(path):
             cc = env("CC", "cc")
-            r = subprocess.run([cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-o",
-                                path, os.path.join(HERE, name + ".c")],
+            r = subprocess.run([cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
+                                "-pthread", "-o", path, os.path.join(HERE, name + ".c")],
                                capture_output=True, text=True)
             if r.returncode:
                 die(f"cannot build {name}.c:\n{r.stderr}")
@@ -793,6 +796,51 @@ class Bench:
                  f"{res['throughput_ratio_wall']:.3f} per wall s)",
                  ">= 0.97", verdict_ge(res["throughput_ratio"], 0.97))
 
+    # ------------------------------------------------------------ wakeups
+
+    def section_wakeups(self):
+        """A traced loop that blocks on every iteration, and what the
+        agent's per-thread sampling event alone costs such a loop."""
+        a = self.args
+        sec = "1c. a traced loop that blocks and wakes on every iteration " \
+              "(wakeup_cost.c, poll ping-pong)"
+        helper = self.helper("wakeup_cost")
+        cpu = str(self.bench_cpu)
+        runs = {"off": [], "on": []}
+        for r in range(a.wakeup_rounds):
+            for phase in (("off", "on") if r % 2 == 0 else ("on", "off")):
+                wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
+                cmd = [helper, "--cpu", cpu, "loop", str(a.wakeup_seconds)]
+                if phase == "on":
+                    # traced from its first instruction, so every segment is
+                    cmd = [self.loopstall, "record", "-o", "/dev/null", "--"] + cmd
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+                m = re.search(r"^loop median_round_trip_ns=(\d+)", out.stdout, re.M)
+                if out.returncode or not m:
+                    die(f"wakeup_cost ({phase}) failed ({out.returncode}): "
+                        f"{out.stderr[-500:]}")
+                runs[phase].append(int(m.group(1)))
+                log(f"wakeups: round {r + 1} {phase}: {m.group(1)} ns per round trip")
+        off, on = median(runs["off"]), median(runs["on"])
+        out = subprocess.run([helper, "--cpu", cpu, "perf", str(a.wakeup_segments)],
+                             capture_output=True, text=True, timeout=600)
+        perf = {k: int(v) for k, v in
+                re.findall(r"^perf (\w+) median_round_trip_ns=(\d+)", out.stdout, re.M)}
+        self.results["wakeups"] = {"round_trip_ns": runs, "median_off_ns": off,
+                                   "median_on_ns": on, "ratio": rnd(off / on, 4),
+                                   "perf_event_round_trip_ns": perf}
+        self.row(sec, "loopstall record on the loop",
+                 f"{off:.0f} -> {on:.0f} ns per iteration (+{on - off:.0f} ns), "
+                 f"rate ratio {off / on:.3f}")
+        if "no_event" in perf:
+            base = perf["no_event"]
+            for k, label in (("disabled", "task-clock event opened, disabled"),
+                             ("enabled_1ms_period", "  enabled, 1 ms period (the agent's)"),
+                             ("enabled_100ms_period", "  enabled, 100 ms period")):
+                if k in perf:
+                    self.row(sec, label, f"{base} -> {perf[k]} ns per iteration "
+                             f"(+{perf[k] - base} ns), no agent")
+
     # ------------------------------------------------------------ latency
 
     def record_with_stamps(self, name, command, timeout):
@@ -964,9 +1012,15 @@ class Bench:
                 pairs.append({"redis_ts": ts, "redis_ms": ms, "reported_ms": near["duration_ms"],
                               "cause": near["cause"], **split(near)})
         err = [p["reported_ms"] - p["redis_ms"] for p in pairs]
+        # Redis times the command alone; the stall is the whole iteration
+        # (reading the request, serverCron, writing replies): its blocked
+        # part is the sleep itself
+        err_off = [p["off_cpu_ms"] - p["redis_ms"] for p in pairs
+                   if p.get("off_cpu_ms") is not None]
         res = {"sleeps": a.redis_sleeps, "latency_history": hist, "latency_latest": latest,
                "stalls": len(stalls), "matched": len(pairs),
                "error_vs_redis_ms": summary(err),
+               "blocked_part_vs_redis_ms": summary(err_off),
                "client_rtt_ms": summary([x for _, x in rtts]),
                "reported_ms": summary([r["duration_ms"] for r in stalls]),
                "pairs": pairs}
@@ -977,6 +1031,11 @@ class Bench:
             self.row(sec, label,
                      f"mean {s['mean']:+.3f} ms, max |err| {s['max_abs']:.3f} ms, "
                      f"{len(pairs)} matched (Redis counts whole ms, rounding down)")
+            s = res["blocked_part_vs_redis_ms"]
+            if s["n"]:
+                self.row(sec, "  the stall's blocked part vs LATENCY HISTORY",
+                         f"mean {s['mean']:+.3f} ms, max |err| {s['max_abs']:.3f} ms "
+                         "(Redis times the command alone)")
         else:
             self.row(sec, label, f"nothing matched ({len(stalls)} stalls, "
                      f"{len(hist)} LATENCY samples)", "", "ERROR")
@@ -1029,6 +1088,8 @@ class Bench:
             self.section_hooks(redis)
         if "bystander" in secs:
             self.section_bystander()
+        if "wakeups" in secs:
+            self.section_wakeups()
         if "libprobe" in secs:
             self.section_libprobe()
         if "latency" in secs:
@@ -1113,7 +1174,7 @@ def sha256_prefix(path):
         return None
 
 
-SECTIONS = ("service", "hooks", "bystander", "libprobe", "latency", "accuracy")
+SECTIONS = ("service", "hooks", "wakeups", "bystander", "libprobe", "latency", "accuracy")
 
 
 def parse_args():
@@ -1128,6 +1189,11 @@ def parse_args():
     p.add_argument("--stalls", type=int, default=100, help="demo stalls for latency (100)")
     p.add_argument("--injections", type=int, default=20, help="inject.c stalls (20)")
     p.add_argument("--redis-sleeps", type=int, default=10, help="DEBUG SLEEP 0.2 count (10)")
+    p.add_argument("--wakeup-rounds", type=int, default=3,
+                   help="wakeup_cost loop runs with and without the agent (3)")
+    p.add_argument("--wakeup-seconds", type=float, default=3)
+    p.add_argument("--wakeup-segments", type=int, default=30,
+                   help="100 ms segments per state in wakeup_cost perf (30)")
     p.add_argument("--bystander-rounds", type=int, default=5)
     p.add_argument("--libprobe-rounds", type=int, default=4,
                    help="libprobe_bench --rounds (default 4)")
@@ -1148,8 +1214,9 @@ def parse_args():
     if a.quick:
         a.rounds, a.requests, a.stalls, a.injections, a.redis_sleeps = 1, 20000, 10, 6, 3
         a.bystander_rounds, a.bystander_seconds, a.libprobe_rounds = 1, 1, 1
+        a.wakeup_rounds, a.wakeup_seconds, a.wakeup_segments = 1, 1, 5
     for name in ("rounds", "requests", "clients", "stalls", "injections", "redis_sleeps",
-                 "bystander_rounds", "libprobe_rounds"):
+                 "bystander_rounds", "libprobe_rounds", "wakeup_rounds", "wakeup_segments"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} wants a positive number")
     a.out = env("OUT", "overhead.json")
