@@ -80,9 +80,9 @@ struct {
 } tracked_tasks SEC(".maps");
 
 /* Set before load (see agent.c). */
-const volatile __u32 stack_bytes = 16384;	     /* copied per stack, <= LT_STACK_MAX */
-const volatile __u64 stack_min_block_ns = 1000000;   /* shorter blocks get no stack */
-const volatile __u64 sample_after_ns = 10000000;     /* CPU samples only past this */
+const volatile __u32 stack_bytes = 16384;	   /* copied per stack, <= LT_STACK_MAX */
+const volatile __u64 stack_min_block_ns = 1000000; /* shorter blocks get no stack */
+const volatile __u64 sample_after_ns = 10000000;   /* CPU samples only past this */
 
 /* A zeroed lt_thread: too large for the BPF stack, so new entries copy it. */
 struct {
@@ -227,9 +227,9 @@ static __always_inline struct lt_stack_rec *pending_stack(__u32 tid, bool create
 static __always_inline int syscall_takes_fd(__u32 nr)
 {
 	switch (nr) {
-	case 0:   /* read */
-	case 1:   /* write */
-	case 5:   /* fstat */
+	case 0:	  /* read */
+	case 1:	  /* write */
+	case 5:	  /* fstat */
 	case 16:  /* ioctl */
 	case 17:  /* pread64 */
 	case 18:  /* pwrite64 */
@@ -336,8 +336,8 @@ static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u6
 	return longest;
 }
 
-static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *task,
-				       __u64 now, __u32 flags)
+static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *task, __u64 now,
+				       __u32 flags)
 {
 	struct lt_stall_rec *rec;
 
@@ -446,16 +446,16 @@ static __always_inline int wait_exit(int conditional)
 	return 0;
 }
 
-#define WAIT_SYSCALL(name)                                                 \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                        \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)            \
-	{                                                                  \
-		return wait_enter(0);                                      \
-	}                                                                  \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                         \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)              \
-	{                                                                  \
-		return wait_exit(0);                                       \
+#define WAIT_SYSCALL(name)                                                                         \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
+	{                                                                                          \
+		return wait_enter(0);                                                              \
+	}                                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
+	{                                                                                          \
+		return wait_exit(0);                                                               \
 	}
 
 WAIT_SYSCALL(epoll_wait)
@@ -467,18 +467,18 @@ WAIT_SYSCALL(ppoll)
  * select(0, NULL, NULL, NULL, &tv) is the portable sleep (Python <= 3.10's
  * time.sleep): with no fds it is a blocking call inside the busy period.
  */
-#define SELECT_SYSCALL(name)                                               \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                        \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)            \
-	{                                                                  \
-		if (!ctx->args[0])                                         \
-			return 0;                                          \
-		return wait_enter(1);                                      \
-	}                                                                  \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                         \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)              \
-	{                                                                  \
-		return wait_exit(1);                                       \
+#define SELECT_SYSCALL(name)                                                                       \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
+	{                                                                                          \
+		if (!ctx->args[0])                                                                 \
+			return 0;                                                                  \
+		return wait_enter(1);                                                              \
+	}                                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
+	{                                                                                          \
+		return wait_exit(1);                                                               \
 	}
 
 SELECT_SYSCALL(select)
@@ -505,8 +505,8 @@ int exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
 }
 
 SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
 {
 	__u32 prev_tid = prev->pid, next_tid = next->pid;
 	__u64 now = 0, blocked;
@@ -649,8 +649,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	now = bpf_ktime_get_ns();
 	tg = bpf_map_lookup_elem(&targets, &tgid);
 	/* only a thread that finished an iteration has shown it is a loop */
-	if (tg && t->iterations && t->cur.start_ns &&
-	    now - t->cur.start_ns >= tg->threshold_ns)
+	if (tg && t->iterations && t->cur.start_ns && now - t->cur.start_ns >= tg->threshold_ns)
 		busy_end(t, tg, p, now, LT_STALL_CUT_SHORT);
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (rec) {

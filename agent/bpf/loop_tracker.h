@@ -46,9 +46,9 @@ enum lt_record_type {
  * in user space with DWARF CFI, as perf --call-graph dwarf does: Debian's
  * libc has no frame pointers, so in-kernel frame-pointer walks stop at it.
  */
-#define LT_STACK_MAX 32768  /* largest copy the records can hold */
-#define LT_STACK_CHUNK 512  /* copied chunk by chunk: a read past the stack's end fails whole */
-#define LT_NREGS 17	    /* x86-64 DWARF registers 0..16 (rax..r15, rip) */
+#define LT_STACK_MAX 32768 /* largest copy the records can hold */
+#define LT_STACK_CHUNK 512 /* copied chunk by chunk: a read past the stack's end fails whole */
+#define LT_NREGS 17	   /* x86-64 DWARF registers 0..16 (rax..r15, rip) */
 
 /* stall record flags */
 #define LT_STALL_CUT_SHORT 0x1u	   /* the thread exited before the period ended */
@@ -72,7 +72,8 @@ struct lt_slot {
 /* What one busy period accumulated so far. */
 struct lt_busy {
 	__u64 start_ns;	 /* return from the wait; 0 while waiting */
-	__u64 offcpu_ns; /* voluntary switch-out to switch-in (with the wait for a CPU after wakeup) */
+	__u64 offcpu_ns; /* voluntary switch-out to switch-in (with the wait for a CPU after wakeup)
+			  */
 	__u64 runq_ns;	 /* preempted: involuntary switch-out to switch-in */
 	__u64 maj_flt_start;
 	__u64 exec_start;      /* task's se.sum_exec_runtime at start */
@@ -94,9 +95,9 @@ struct lt_thread {
 	__u64 max_busy_ns;
 	__u64 stalls;
 	/* the current off-CPU interval */
-	__u64 out_ns;	 /* switch-out time, 0 while on CPU */
-	__u32 out_kind;	 /* LT_OUT_* */
-	__u32 out_nr;	 /* syscall it blocked in */
+	__u64 out_ns;	/* switch-out time, 0 while on CPU */
+	__u32 out_kind; /* LT_OUT_* */
+	__u32 out_nr;	/* syscall it blocked in */
 	__s32 out_fd;
 	__u32 flags; /* LT_THR_* */
 	struct lt_busy cur;
@@ -169,9 +170,9 @@ struct lt_fork_rec {
 
 /* Global counters, one per CPU (index into the `counters` array map). */
 enum lt_counter {
-	LT_CNT_LOST = 0,   /* ring-buffer reservations that failed */
-	LT_CNT_THREADS_FULL, /* thread map full: a loop thread went untracked */
-	LT_CNT_STACK_COPIES, /* user stacks copied (blocks and CPU samples) */
+	LT_CNT_LOST = 0,      /* ring-buffer reservations that failed */
+	LT_CNT_THREADS_FULL,  /* thread map full: a loop thread went untracked */
+	LT_CNT_STACK_COPIES,  /* user stacks copied (blocks and CPU samples) */
 	LT_CNT_STACK_COPY_NS, /* time spent copying them */
 	LT_CNT_MAX,
 };
@@ -189,12 +190,29 @@ static __always_inline __u32 lt_hist_bucket(__u64 v)
 	if (v < (1ull << LT_HIST_MIN_SHIFT))
 		return 0;
 	/* branch-free log2, verifier friendly (no loop) */
-	if (x >> 32) { msb += 32; x >>= 32; }
-	if (x >> 16) { msb += 16; x >>= 16; }
-	if (x >> 8) { msb += 8; x >>= 8; }
-	if (x >> 4) { msb += 4; x >>= 4; }
-	if (x >> 2) { msb += 2; x >>= 2; }
-	if (x >> 1) { msb += 1; }
+	if (x >> 32) {
+		msb += 32;
+		x >>= 32;
+	}
+	if (x >> 16) {
+		msb += 16;
+		x >>= 16;
+	}
+	if (x >> 8) {
+		msb += 8;
+		x >>= 8;
+	}
+	if (x >> 4) {
+		msb += 4;
+		x >>= 4;
+	}
+	if (x >> 2) {
+		msb += 2;
+		x >>= 2;
+	}
+	if (x >> 1) {
+		msb += 1;
+	}
 	if (msb >= LT_HIST_MAX_SHIFT)
 		return LT_HIST_BUCKETS - 1;
 	return 1 + (msb - LT_HIST_MIN_SHIFT) * LT_HIST_SUB +

@@ -21,28 +21,32 @@ static void blocking_advice(const struct ls_stall *s, char *buf, size_t len)
 	const char *what = u->target[0] ? u->target : NULL;
 
 	if (u->nr >= 0 && ls_syscall_is_sleep((unsigned)u->nr)) {
-		snprintf(buf, len,
-			 "The loop thread slept %.1f ms in %s. Never sleep on the loop: use a timer "
-			 "(asyncio.sleep, setTimeout, an ev_timer) or move the work to a thread pool "
-			 "(run_in_executor).",
-			 ms(u->total_ns), u->name);
+		snprintf(
+		    buf, len,
+		    "The loop thread slept %.1f ms in %s. Never sleep on the loop: use a timer "
+		    "(asyncio.sleep, setTimeout, an ev_timer) or move the work to a thread pool "
+		    "(run_in_executor).",
+		    ms(u->total_ns), u->name);
 	} else if (what && is_socket(what)) {
-		snprintf(buf, len,
-			 "The loop thread blocked %.1f ms in %s on %s. Make the socket non-blocking "
-			 "and wait for readiness in the loop, or use an async client.",
-			 ms(u->total_ns), u->name, what);
+		snprintf(
+		    buf, len,
+		    "The loop thread blocked %.1f ms in %s on %s. Make the socket non-blocking "
+		    "and wait for readiness in the loop, or use an async client.",
+		    ms(u->total_ns), u->name, what);
 	} else if (what && what[0] == '/') {
-		snprintf(buf, len,
-			 "The loop thread blocked %.1f ms in %s on the file %s. Regular-file I/O "
-			 "always blocks: do it in a thread pool (run_in_executor, uv_fs_*, aiofiles) "
-			 "or with io_uring.",
-			 ms(u->total_ns), u->name, what);
+		snprintf(
+		    buf, len,
+		    "The loop thread blocked %.1f ms in %s on the file %s. Regular-file I/O "
+		    "always blocks: do it in a thread pool (run_in_executor, uv_fs_*, aiofiles) "
+		    "or with io_uring.",
+		    ms(u->total_ns), u->name, what);
 	} else {
-		snprintf(buf, len,
-			 "The loop thread blocked %.1f ms in %s (%u call%s). Move the blocking call "
-			 "off the loop thread (a thread pool, run_in_executor) or use its non-blocking "
-			 "form.",
-			 ms(u->total_ns), u->name, u->count, u->count == 1 ? "" : "s");
+		snprintf(
+		    buf, len,
+		    "The loop thread blocked %.1f ms in %s (%u call%s). Move the blocking call "
+		    "off the loop thread (a thread pool, run_in_executor) or use its non-blocking "
+		    "form.",
+		    ms(u->total_ns), u->name, u->count, u->count == 1 ? "" : "s");
 	}
 }
 
@@ -58,26 +62,29 @@ void ls_advice(const struct ls_stall *s, char *buf, size_t len)
 		}
 		break;
 	case LS_CAUSE_CPU:
-		snprintf(buf, len,
-			 "The loop thread computed for %.1f ms of a %.1f ms stall without yielding. "
-			 "Split the work and yield between chunks (await asyncio.sleep(0), "
-			 "setImmediate, an ev_idle watcher) or offload it to a process pool.",
-			 ms(s->on_cpu_ns), dur);
+		snprintf(
+		    buf, len,
+		    "The loop thread computed for %.1f ms of a %.1f ms stall without yielding. "
+		    "Split the work and yield between chunks (await asyncio.sleep(0), "
+		    "setImmediate, an ev_idle watcher) or offload it to a process pool.",
+		    ms(s->on_cpu_ns), dur);
 		return;
 	case LS_CAUSE_LOCK_WAIT:
-		snprintf(buf, len,
-			 "The loop thread waited %.1f ms for a lock (%s) another thread held. Do not "
-			 "take contended locks on the loop thread: hand the work to the lock holder's "
-			 "side through a queue, or shorten the critical section.",
-			 ms(s->n_syscalls ? s->syscalls[0].total_ns : s->off_cpu_ns),
-			 s->n_syscalls ? s->syscalls[0].name : "futex");
+		snprintf(
+		    buf, len,
+		    "The loop thread waited %.1f ms for a lock (%s) another thread held. Do not "
+		    "take contended locks on the loop thread: hand the work to the lock holder's "
+		    "side through a queue, or shorten the critical section.",
+		    ms(s->n_syscalls ? s->syscalls[0].total_ns : s->off_cpu_ns),
+		    s->n_syscalls ? s->syscalls[0].name : "futex");
 		return;
 	case LS_CAUSE_PREEMPTED:
-		snprintf(buf, len,
-			 "The loop thread was runnable but waited %.1f ms for a CPU (%u involuntary "
-			 "switches). The machine or the cgroup is CPU-starved: check the CPU quota "
-			 "(cpu.max, throttling), CPU hogs on the same cores, and pinning.",
-			 ms(s->runq_ns), s->nivcsw);
+		snprintf(
+		    buf, len,
+		    "The loop thread was runnable but waited %.1f ms for a CPU (%u involuntary "
+		    "switches). The machine or the cgroup is CPU-starved: check the CPU quota "
+		    "(cpu.max, throttling), CPU hogs on the same cores, and pinning.",
+		    ms(s->runq_ns), s->nivcsw);
 		return;
 	case LS_CAUSE_PAGE_FAULT:
 		snprintf(buf, len,

@@ -140,10 +140,10 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 static void sampler_open(struct ls_agent *a, uint32_t tid)
 {
 	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.size = sizeof(attr),
-		.config = PERF_COUNT_SW_TASK_CLOCK,
-		.sample_period = a->opts.sample_period_ns ? a->opts.sample_period_ns : 1000000,
+	    .type = PERF_TYPE_SOFTWARE,
+	    .size = sizeof(attr),
+	    .config = PERF_COUNT_SW_TASK_CLOCK,
+	    .sample_period = a->opts.sample_period_ns ? a->opts.sample_period_ns : 1000000,
 	};
 	struct bpf_link *link;
 	int fd;
@@ -254,7 +254,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		/* a thread that never finished an iteration was not a loop thread */
 		if (rec->thread.iterations) {
 			struct ls_thread_summary *ts =
-				ls_summary_update(&a->summary, &rec->thread, comm, rec->exit_ns, true);
+			    ls_summary_update(&a->summary, &rec->thread, comm, rec->exit_ns, true);
 
 			if (ts)
 				ls_probe_set__fill_thread(a->probes, ts);
@@ -392,9 +392,9 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 			 const char *name)
 {
 	struct lt_target t = {
-		.threshold_ns = a->opts.threshold_ns,
-		.flags = follow_forks ? LT_TARGET_FOLLOW_FORKS : 0,
-		.only_tid = (uint32_t)only_tid,
+	    .threshold_ns = a->opts.threshold_ns,
+	    .flags = follow_forks ? LT_TARGET_FOLLOW_FORKS : 0,
+	    .only_tid = (uint32_t)only_tid,
 	};
 	__u32 key = (__u32)pid;
 	int err;
@@ -454,7 +454,8 @@ static void take_pending_stack(struct ls_agent *a, const struct lt_thread *t, ui
 	    rec->busy_start_ns == t->cur.start_ns && rec->type == LT_REC_STACK &&
 	    rec->size <= LT_STACK_MAX) {
 		rec->blocked_ns = now - t->out_ns;
-		ls_collector__add(a->collector, rec, offsetof(struct lt_stack_rec, data) + rec->size);
+		ls_collector__add(a->collector, rec,
+				  offsetof(struct lt_stack_rec, data) + rec->size);
 	}
 	free(rec);
 }
@@ -489,7 +490,8 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 		take_pending_stack(a, t, now);
 	if (!thread_schedstat(t->pid, t->tid, &exec, &delay) && exec >= busy.exec_start &&
 	    delay >= busy.run_delay_start)
-		ls_stall_apply_kernel_times(s, exec - busy.exec_start, delay - busy.run_delay_start);
+		ls_stall_apply_kernel_times(s, exec - busy.exec_start,
+					    delay - busy.run_delay_start);
 	s->cut_short = true;
 }
 
@@ -664,8 +666,8 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
 	return found ? 0 : -ENOENT;
 }
 
-int ls_agent__for_each_thread(struct ls_agent *a,
-			      int (*fn)(void *ctx, const struct lt_thread *t), void *ctx)
+int ls_agent__for_each_thread(struct ls_agent *a, int (*fn)(void *ctx, const struct lt_thread *t),
+			      void *ctx)
 {
 	int fd = bpf_map__fd(a->skel->maps.threads), err;
 	__u32 key, next, *prev = NULL;
@@ -688,7 +690,8 @@ int ls_agent__bpf_stats(struct ls_agent *a, struct ls_bpf_stats *stats)
 	struct bpf_program *prog;
 
 	memset(stats, 0, sizeof(*stats));
-	bpf_object__for_each_program(prog, a->skel->obj) {
+	bpf_object__for_each_program(prog, a->skel->obj)
+	{
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
 
@@ -721,7 +724,7 @@ static uint64_t counter_sum(struct ls_agent *a, __u32 key)
 
 int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats)
 {
-	struct ls_unwind_stats us = { 0 };
+	struct ls_unwind_stats us = {0};
 
 	memset(stats, 0, sizeof(*stats));
 	stats->copies = counter_sum(a, LT_CNT_STACK_COPIES);

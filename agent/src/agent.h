@@ -16,11 +16,11 @@
 struct ls_agent;
 
 struct ls_agent_opts {
-	uint64_t threshold_ns; /* a busy period this long is a stall */
-	bool verbose;	       /* let libbpf print its own messages */
-	bool bpf_stats;	       /* count BPF run time (bpf_enable_stats) for self-metrics */
-	bool no_stacks;	       /* skip stack capture and CPU sampling */
-	uint32_t stack_bytes;  /* user stack copied per stack (0: 16 KiB; at most 32 KiB) */
+	uint64_t threshold_ns;	     /* a busy period this long is a stall */
+	bool verbose;		     /* let libbpf print its own messages */
+	bool bpf_stats;		     /* count BPF run time (bpf_enable_stats) for self-metrics */
+	bool no_stacks;		     /* skip stack capture and CPU sampling */
+	uint32_t stack_bytes;	     /* user stack copied per stack (0: 16 KiB; at most 32 KiB) */
 	uint64_t stack_min_block_ns; /* blocks shorter than this get no stack (0: 1 ms) */
 	uint64_t sample_period_ns;   /* CPU sampling period of loop threads (0: 1 ms) */
 };
@@ -64,8 +64,8 @@ unsigned ls_agent__alive(struct ls_agent *a);
  * iterations, busy time, busy-period histogram; cur.start_ns != 0 while a
  * busy period runs). Only threads that finished an iteration are visited.
  */
-int ls_agent__for_each_thread(struct ls_agent *a,
-			      int (*fn)(void *ctx, const struct lt_thread *t), void *ctx);
+int ls_agent__for_each_thread(struct ls_agent *a, int (*fn)(void *ctx, const struct lt_thread *t),
+			      void *ctx);
 /* Ring-buffer records lost so far (reservations that failed, undecodable records). */
 uint64_t ls_agent__lost_events(struct ls_agent *a);
 /* What stacks cost: copies in BPF, unwinding and symbolizing in user space. */
