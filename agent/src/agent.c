@@ -347,6 +347,15 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	if (err < 0)
 		goto cleanup;
 	bpf_map__set_max_entries(a->skel->maps.stack_scratch, (__u32)err);
+	if (opts->ring_bytes) {
+		/* the kernel wants a power-of-two multiple of the page size */
+		if (opts->ring_bytes < LS_RING_BYTES_MIN || opts->ring_bytes > LS_RING_BYTES_MAX ||
+		    (opts->ring_bytes & (opts->ring_bytes - 1))) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		bpf_map__set_max_entries(a->skel->maps.events, opts->ring_bytes);
+	}
 	if (opts->stack_bytes) {
 		if (opts->stack_bytes > LT_STACK_MAX) {
 			err = -EINVAL;

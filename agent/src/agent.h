@@ -15,6 +15,10 @@
  */
 struct ls_agent;
 
+#define LS_RING_BYTES_DEFAULT (1u << 20)
+#define LS_RING_BYTES_MIN (1u << 12)
+#define LS_RING_BYTES_MAX (1u << 30)
+
 struct ls_agent_opts {
 	uint64_t threshold_ns;	     /* a busy period this long is a stall */
 	bool verbose;		     /* let libbpf print its own messages */
@@ -23,6 +27,8 @@ struct ls_agent_opts {
 	uint32_t stack_bytes;	     /* user stack copied per stack (0: 16 KiB; at most 32 KiB) */
 	uint64_t stack_min_block_ns; /* blocks shorter than this get no stack (0: 1 ms) */
 	uint64_t sample_period_ns;   /* CPU sampling period of loop threads (0: 1 ms) */
+	uint32_t ring_bytes;	     /* kernel-to-agent ring buffer: a power of two, 4 KiB..1 GiB
+					(0: LS_RING_BYTES_DEFAULT) */
 };
 
 struct ls_agent_ops {
