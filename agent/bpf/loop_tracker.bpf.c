@@ -4,9 +4,14 @@
  * each busy period (return from a wait syscall until the next entry into one),
  * splitting it into on-CPU, blocked (per syscall and fd) and run-queue time.
  *
- * Hooks are chosen so untraced processes pay (almost) nothing: per-syscall
- * tracepoints for the wait calls only, and sched_switch, which checks the
- * task's local storage (a pointer test) before doing anything else.
+ * Hooks are chosen so processes that are not traced pay (almost) nothing:
+ * per-syscall tracepoints for the wait calls only, and no machine-wide
+ * scheduler hook. Context switches of a loop thread come from a software
+ * perf event user space opens on that thread alone (PERF_COUNT_SW_CONTEXT_SWITCHES,
+ * every switch-out): on this kind of machine an empty program on sched_switch
+ * already costs every other process ~190 ns per switch. The event fires only
+ * at switch-out, so the end of an off-CPU interval is read lazily, at the
+ * thread's next event, from the scheduler's own record of its last arrival.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -67,18 +72,6 @@ struct {
 	__type(value, struct lt_stack_rec);
 } stack_scratch SEC(".maps");
 
-/*
- * Marks the tasks that are loop threads, so sched_switch can tell a task it
- * does not trace with a pointer check instead of two hash lookups: that is
- * what every context switch on the machine pays.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u32);
-} tracked_tasks SEC(".maps");
-
 /* Set before load (see agent.c). */
 const volatile __u32 stack_bytes = 16384;	   /* copied per stack, <= LT_STACK_MAX */
 const volatile __u64 stack_min_block_ns = 1000000; /* shorter blocks get no stack */
@@ -105,7 +98,7 @@ static __always_inline void count(__u32 which)
 	count_add(which, 1);
 }
 
-static __always_inline void announce_thread(__u32 tgid, __u32 tid)
+static __always_inline void announce_thread(__u32 type, __u32 tgid, __u32 tid)
 {
 	struct lt_thread_new_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 
@@ -113,7 +106,7 @@ static __always_inline void announce_thread(__u32 tgid, __u32 tid)
 		count(LT_CNT_LOST);
 		return;
 	}
-	rec->type = LT_REC_THREAD_NEW;
+	rec->type = type;
 	rec->pid = tgid;
 	rec->tid = tid;
 	rec->pad = 0;
@@ -140,10 +133,8 @@ static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 
 	}
 	t->pid = tgid;
 	t->tid = tid;
-	bpf_task_storage_get(&tracked_tasks, bpf_get_current_task_btf(), 0,
-			     BPF_LOCAL_STORAGE_GET_F_CREATE);
-	/* user space opens the thread's CPU-sampling perf event */
-	announce_thread(tgid, tid);
+	/* user space opens the thread's context-switch and CPU-sampling perf events */
+	announce_thread(LT_REC_THREAD_NEW, tgid, tid);
 	return t;
 }
 
@@ -336,6 +327,72 @@ static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u6
 	return longest;
 }
 
+/* Delayed dequeue (EEVDF, 6.12+) leaves a blocking task queued, marked. */
+struct sched_entity___delayed {
+	unsigned char sched_delayed;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool se_delayed(struct task_struct *task)
+{
+	struct sched_entity___delayed *se = (void *)&task->se;
+
+	if (!bpf_core_field_exists(se->sched_delayed))
+		return false;
+	return BPF_CORE_READ(se, sched_delayed);
+}
+
+/*
+ * The clock of the run queue the task is leaving (group scheduling links a
+ * task to it; the per-CPU `runqueues` symbol needs KALLSYMS_ALL). 0: unknown.
+ */
+static __always_inline __u64 out_rq_clock(struct task_struct *task)
+{
+	if (!bpf_core_field_exists(task->se.cfs_rq))
+		return 0;
+	return BPF_CORE_READ(task, se.cfs_rq, rq, clock);
+}
+
+/*
+ * Close the off-CPU interval that began at the thread's last switch-out, if
+ * any. Must run in the thread's own context: then it has been switched in
+ * since, at sched_info.last_arrival (run-queue clock, as out_rq).
+ */
+static __always_inline void settle(struct lt_thread *t, struct task_struct *task)
+{
+	__u64 out = t->out_ns, arrival, off;
+	struct lt_stack_rec *stack;
+	__u32 kind = t->out_kind;
+
+	if (!out)
+		return;
+	t->out_ns = 0;
+	t->out_kind = LT_OUT_NONE;
+	if (!t->cur.start_ns || out < t->cur.start_ns)
+		return;
+	if (t->out_rq && bpf_core_field_exists(task->sched_info.last_arrival)) {
+		arrival = task->sched_info.last_arrival;
+		/* two CPUs' run-queue clocks may disagree by a little */
+		off = arrival > t->out_rq ? arrival - t->out_rq : 0;
+	} else {
+		/* no sched_info: counts the CPU time since the switch-in as off-CPU */
+		off = bpf_ktime_get_ns() - out;
+	}
+	if (kind == LT_OUT_PREEMPTED) {
+		t->cur.runq_ns += off;
+		return;
+	}
+	/* with the wait for a CPU after wakeup: run_delay tells that apart */
+	t->cur.offcpu_ns += off;
+	/* one stack per call site and busy period: its longest block */
+	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off) || off < stack_min_block_ns)
+		return;
+	stack = pending_stack(t->tid, false);
+	if (stack && stack->busy_start_ns == t->cur.start_ns) {
+		stack->blocked_ns = off;
+		send_stack(stack);
+	}
+}
+
 static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *task, __u64 now,
 				       __u32 flags)
 {
@@ -401,6 +458,7 @@ static __always_inline int wait_enter(int cond_wait)
 	__u64 id = bpf_get_current_pid_tgid(), now;
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct lt_target *tg = traced(tgid, tid);
+	struct task_struct *task;
 	struct lt_thread *t;
 
 	if (!tg)
@@ -409,7 +467,9 @@ static __always_inline int wait_enter(int cond_wait)
 	t = thread_get_or_create(tgid, tid);
 	if (!t)
 		return 0;
-	busy_end(t, tg, bpf_get_current_task_btf(), now, 0);
+	task = bpf_get_current_task_btf();
+	settle(t, task);
+	busy_end(t, tg, task, now, 0);
 	if (cond_wait)
 		t->flags |= LT_THR_COND_WAIT;
 	return 0;
@@ -504,71 +564,59 @@ int exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
 	return wait_exit(1);
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+/*
+ * At a switch-out inside a busy period: note when and why (preempted, or
+ * blocked in which call, with its stack). Runs in the loop thread's context,
+ * from its own context-switch perf event, before the switch.
+ */
+SEC("perf_event")
+int cpu_switch(struct bpf_perf_event_data *ctx)
 {
-	__u32 prev_tid = prev->pid, next_tid = next->pid;
-	__u64 now = 0, blocked;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_struct *task;
 	struct lt_stack_rec *stack;
 	struct lt_thread *t;
-	bool longest;
+	bool blocked;
 
-	t = NULL;
-	if (bpf_task_storage_get(&tracked_tasks, prev, 0, 0))
-		t = bpf_map_lookup_elem(&threads, &prev_tid);
-	if (t && t->cur.start_ns) {
-		now = bpf_ktime_get_ns();
-		t->out_ns = now;
-		if (preempt || prev_state == TASK_RUNNING) {
-			t->out_kind = LT_OUT_PREEMPTED;
-			t->cur.nivcsw++;
-		} else {
-			t->out_kind = LT_OUT_BLOCKED;
-			t->cur.nvcsw++;
-			blocked_in(prev, &t->out_nr, &t->out_fd);
-			/* only now is prev's memory the current one: copy its stack */
-			stack = pending_stack(prev_tid, true);
-			if (stack) {
-				copy_user_stack(stack, prev);
-				stack->type = LT_REC_STACK;
-				stack->pid = t->pid;
-				stack->tid = prev_tid;
-				stack->nr = t->out_nr;
-				stack->fd = t->out_fd;
-				stack->busy_start_ns = t->cur.start_ns;
-				stack->time_ns = now;
-			}
-		}
-	}
-
-	if (!bpf_task_storage_get(&tracked_tasks, next, 0, 0))
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
 		return 0;
-	t = bpf_map_lookup_elem(&threads, &next_tid);
-	if (!t || !t->out_ns)
+	task = bpf_get_current_task_btf();
+	settle(t, task);
+	if (!t->cur.start_ns)
 		return 0;
-	if (!now)
-		now = bpf_ktime_get_ns();
-	if (t->cur.start_ns && t->out_ns >= t->cur.start_ns && now >= t->out_ns) {
-		if (t->out_kind == LT_OUT_PREEMPTED) {
-			t->cur.runq_ns += now - t->out_ns;
-		} else {
-			/* with the wait for a CPU after wakeup: run_delay tells that apart */
-			blocked = now - t->out_ns;
-			t->cur.offcpu_ns += blocked;
-			longest = slot_add(&t->cur, t->out_nr, t->out_fd, blocked);
-			/* one stack per call site and busy period: its longest block */
-			if (longest && blocked >= stack_min_block_ns) {
-				stack = pending_stack(next_tid, false);
-				if (stack && stack->busy_start_ns == t->cur.start_ns) {
-					stack->blocked_ns = blocked;
-					send_stack(stack);
-				}
-			}
-		}
+	t->out_ns = bpf_ktime_get_ns();
+	/* __schedule just updated it; sched_info.last_arrival is taken with it */
+	t->out_rq = out_rq_clock(task);
+	t->out_exec = task->se.sum_exec_runtime;
+	t->out_pcount = 0;
+	if (bpf_core_field_exists(task->sched_info.pcount))
+		t->out_pcount = task->sched_info.pcount;
+	/*
+	 * __schedule has dequeued a task that blocks (or, with delayed dequeue,
+	 * marked it so); one preempted before it could block stays queued.
+	 */
+	blocked = task->__state != TASK_RUNNING && (!task->on_rq || se_delayed(task));
+	if (!blocked) {
+		t->out_kind = LT_OUT_PREEMPTED;
+		t->cur.nivcsw++;
+		return 0;
 	}
-	t->out_ns = 0;
-	t->out_kind = LT_OUT_NONE;
+	t->out_kind = LT_OUT_BLOCKED;
+	t->cur.nvcsw++;
+	blocked_in(task, &t->out_nr, &t->out_fd);
+	/* only now is the thread's memory the current one: copy its stack */
+	stack = pending_stack(tid, true);
+	if (stack) {
+		copy_user_stack(stack, task);
+		stack->type = LT_REC_STACK;
+		stack->pid = t->pid;
+		stack->tid = tid;
+		stack->nr = t->out_nr;
+		stack->fd = t->out_fd;
+		stack->busy_start_ns = t->cur.start_ns;
+		stack->time_ns = t->out_ns;
+	}
 	return 0;
 }
 
@@ -582,7 +630,10 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	__u64 now;
 
 	t = bpf_map_lookup_elem(&threads, &tid);
-	if (!t || !t->cur.start_ns)
+	if (!t)
+		return 0;
+	settle(t, bpf_get_current_task_btf());
+	if (!t->cur.start_ns)
 		return 0;
 	now = bpf_ktime_get_ns();
 	/* short busy periods are the loop working normally: nothing to sample */
@@ -611,10 +662,13 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	struct lt_target *tg, copy;
 	struct lt_fork_rec *rec;
 
-	/* a new thread shares the tgid and is followed already */
-	if (ptgid == ctgid)
-		return 0;
 	tg = bpf_map_lookup_elem(&targets, &ptgid);
+	/* a new thread shares the tgid: user space follows its context switches */
+	if (ptgid == ctgid) {
+		if (tg && !tg->only_tid)
+			announce_thread(LT_REC_THREAD_CLONE, ctgid, child->pid);
+		return 0;
+	}
 	if (!tg || !(tg->flags & LT_TARGET_FOLLOW_FORKS))
 		return 0;
 	copy = *tg;
@@ -644,9 +698,15 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	__u64 now;
 
 	t = bpf_map_lookup_elem(&threads, &tid);
-	if (!t)
+	if (!t) {
+		/* user space closes the perf events it had opened on it */
+		if (bpf_map_lookup_elem(&targets, &tgid))
+			announce_thread(LT_REC_THREAD_GONE, tgid, tid);
 		return 0;
+	}
 	now = bpf_ktime_get_ns();
+	/* p is current: its last off-CPU interval, if it had one, ended */
+	settle(t, p);
 	tg = bpf_map_lookup_elem(&targets, &tgid);
 	/* only a thread that finished an iteration has shown it is a loop */
 	if (tg && t->iterations && t->cur.start_ns && now - t->cur.start_ns >= tg->threshold_ns)

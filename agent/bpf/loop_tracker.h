@@ -33,12 +33,14 @@
 
 /* record types on the ring buffer */
 enum lt_record_type {
-	LT_REC_STALL = 1,	/* a busy period over the threshold ended */
-	LT_REC_THREAD_EXIT = 2, /* a loop thread exited: its final counters */
-	LT_REC_PROC_FORK = 3,	/* a traced process forked a followed child */
-	LT_REC_THREAD_NEW = 4,	/* a loop thread was seen for the first time */
-	LT_REC_STACK = 5,	/* user stack of a long block inside a busy period */
-	LT_REC_CPU_SAMPLE = 6,	/* user stack sampled on CPU in a long busy period */
+	LT_REC_STALL = 1,	 /* a busy period over the threshold ended */
+	LT_REC_THREAD_EXIT = 2,	 /* a loop thread exited: its final counters */
+	LT_REC_PROC_FORK = 3,	 /* a traced process forked a followed child */
+	LT_REC_THREAD_NEW = 4,	 /* a loop thread was seen for the first time */
+	LT_REC_STACK = 5,	 /* user stack of a long block inside a busy period */
+	LT_REC_CPU_SAMPLE = 6,	 /* user stack sampled on CPU in a long busy period */
+	LT_REC_THREAD_CLONE = 7, /* a traced process created a thread (lt_thread_new_rec) */
+	LT_REC_THREAD_GONE = 8,	 /* a thread of a traced process that was no loop thread exited */
 };
 
 /*
@@ -94,10 +96,16 @@ struct lt_thread {
 	__u64 busy_ns;	     /* their total */
 	__u64 max_busy_ns;
 	__u64 stalls;
-	/* the current off-CPU interval */
-	__u64 out_ns;	/* switch-out time, 0 while on CPU */
-	__u32 out_kind; /* LT_OUT_* */
-	__u32 out_nr;	/* syscall it blocked in */
+	/*
+	 * The last switch-out inside a busy period, until the thread's next
+	 * event settles it (BPF sees switch-outs only; see loop_tracker.bpf.c).
+	 */
+	__u64 out_ns;	  /* switch-out time, 0 when nothing is pending */
+	__u64 out_rq;	  /* the run queue's clock then (sched_info's time base) */
+	__u64 out_exec;	  /* the task's se.sum_exec_runtime then */
+	__u64 out_pcount; /* the task's sched_info.pcount then: it changes once it runs again */
+	__u32 out_kind;	  /* LT_OUT_* */
+	__u32 out_nr;	  /* syscall it blocked in */
 	__s32 out_fd;
 	__u32 flags; /* LT_THR_* */
 	struct lt_busy cur;
@@ -139,8 +147,9 @@ struct lt_thread_exit_rec {
 	struct lt_thread thread;
 };
 
+/* LT_REC_THREAD_NEW, LT_REC_THREAD_CLONE, LT_REC_THREAD_GONE */
 struct lt_thread_new_rec {
-	__u32 type; /* LT_REC_THREAD_NEW */
+	__u32 type;
 	__u32 pid;
 	__u32 tid;
 	__u32 pad;

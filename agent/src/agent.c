@@ -5,6 +5,7 @@
  * are found by scanning the per-thread map, which is what lets a stall be
  * reported while the loop is still blocked.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <linux/perf_event.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,6 +22,7 @@
 #include "fdtarget.h"
 #include "loop_tracker.skel.h"
 #include "stack_collector.h"
+#include "thread_events.h"
 #include "tracefs.h"
 #include "unwind.h"
 
@@ -31,12 +32,6 @@
 struct target {
 	pid_t pid;
 	int pidfd; /* readable once the process has exited; -1 when gone */
-};
-
-/* The CPU-sampling perf event of one loop thread. */
-struct sampler {
-	uint32_t tid;
-	struct bpf_link *link;
 };
 
 /* A stall in progress already announced with stall_begin. */
@@ -61,9 +56,7 @@ struct ls_agent {
 	struct ls_run_summary summary;
 	struct ls_unwinder *unwinder;
 	struct ls_collector *collector;
-	struct sampler *samplers;
-	size_t n_samplers, cap_samplers;
-	uint64_t sampler_errors;
+	struct ls_thread_events *thread_events;
 	int stats_fd; /* keeps bpf_enable_stats on while open */
 	bool finished;
 	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
@@ -133,65 +126,6 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 	return err;
 }
 
-/*
- * Sample a loop thread's user stack while it runs: a task-clock event
- * counts only the thread's own CPU time, so an idle loop costs nothing.
- */
-static void sampler_open(struct ls_agent *a, uint32_t tid)
-{
-	struct perf_event_attr attr = {
-	    .type = PERF_TYPE_SOFTWARE,
-	    .size = sizeof(attr),
-	    .config = PERF_COUNT_SW_TASK_CLOCK,
-	    .sample_period = a->opts.sample_period_ns ? a->opts.sample_period_ns : 1000000,
-	};
-	struct bpf_link *link;
-	int fd;
-
-	if (a->opts.no_stacks)
-		return;
-	if (a->n_samplers == a->cap_samplers) {
-		size_t cap = a->cap_samplers ? 2 * a->cap_samplers : 8;
-		void *grown = realloc(a->samplers, cap * sizeof(*a->samplers));
-
-		if (!grown) {
-			a->sampler_errors++;
-			return;
-		}
-		a->samplers = grown;
-		a->cap_samplers = cap;
-	}
-	fd = syscall(SYS_perf_event_open, &attr, (pid_t)tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0) {
-		/* the thread may be gone already; its stalls just lack cpu_stacks */
-		a->sampler_errors++;
-		return;
-	}
-	link = bpf_program__attach_perf_event(a->skel->progs.cpu_sample, fd);
-	if (!link) {
-		close(fd);
-		a->sampler_errors++;
-		return;
-	}
-	a->samplers[a->n_samplers].tid = tid;
-	a->samplers[a->n_samplers].link = link;
-	a->n_samplers++;
-}
-
-static void sampler_close(struct ls_agent *a, uint32_t tid)
-{
-	size_t i;
-
-	for (i = 0; i < a->n_samplers; i++) {
-		if (a->samplers[i].tid != tid)
-			continue;
-		/* destroying the link closes the perf event fd it owns */
-		bpf_link__destroy(a->samplers[i].link);
-		a->samplers[i] = a->samplers[--a->n_samplers];
-		return;
-	}
-}
-
 static int add_target_entry(struct ls_agent *a, pid_t pid)
 {
 	struct target *t;
@@ -248,7 +182,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		memcpy(comm, rec->comm, sizeof(comm));
 		comm[15] = '\0';
 		forget_begun(a, rec->thread.tid);
-		sampler_close(a, rec->thread.tid);
+		ls_thread_events__close(a->thread_events, rec->thread.tid);
 		if (a->collector)
 			ls_collector__drop(a->collector, rec->thread.tid);
 		/* a thread that never finished an iteration was not a loop thread */
@@ -274,6 +208,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		}
 		/* the child may be gone already; BPF follows it regardless */
 		add_target_entry(a, (pid_t)rec->child_pid);
+		ls_thread_events__watch(a->thread_events, rec->child_pid, rec->child_pid);
 		break;
 	}
 	case LT_REC_THREAD_NEW: {
@@ -283,9 +218,24 @@ static int handle_event(void *ctx, void *data, size_t size)
 			a->decode_errors++;
 			break;
 		}
-		sampler_open(a, rec->tid);
+		ls_thread_events__loop(a->thread_events, rec->pid, rec->tid);
 		if (a->unwinder)
 			ls_unwinder__prepare(a->unwinder, (pid_t)rec->pid);
+		break;
+	}
+	case LT_REC_THREAD_CLONE:
+	case LT_REC_THREAD_GONE: {
+		const struct lt_thread_new_rec *rec = data;
+
+		if (size < sizeof(*rec)) {
+			a->decode_errors++;
+			break;
+		}
+		/* a thread that is gone already fails to open: nothing to follow */
+		if (*type == LT_REC_THREAD_CLONE)
+			ls_thread_events__watch(a->thread_events, rec->pid, rec->tid);
+		else
+			ls_thread_events__close(a->thread_events, rec->tid);
 		break;
 	}
 	case LT_REC_STACK:
@@ -368,7 +318,7 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	/* CPU samples start well before a busy period can become a stall */
 	a->skel->rodata->sample_after_ns = opts->threshold_ns / 5;
 	if (opts->no_stacks) {
-		/* no copy at all: blocks never reach the minimum, samplers are not opened */
+		/* no copy at all: blocks never reach the minimum, no sampling events */
 		a->skel->rodata->stack_bytes = 0;
 		a->skel->rodata->stack_min_block_ns = UINT64_MAX;
 	} else {
@@ -385,6 +335,13 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	err = loop_tracker__attach(a->skel);
 	if (err)
 		goto cleanup;
+	a->thread_events = ls_thread_events__new(a->skel->progs.cpu_switch,
+						 opts->no_stacks ? NULL : a->skel->progs.cpu_sample,
+						 opts->sample_period_ns);
+	if (!a->thread_events) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
 	if (!a->rb) {
 		err = -errno;
@@ -395,6 +352,32 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 cleanup:
 	ls_agent__free(a);
 	return err < 0 ? err : -EINVAL;
+}
+
+/* Follow the context switches of the threads a target has now. */
+static void watch_threads(struct ls_agent *a, pid_t pid, pid_t only_tid)
+{
+	struct dirent *de;
+	char path[64];
+	DIR *dir;
+	long tid;
+	char *end;
+
+	if (only_tid) {
+		ls_thread_events__watch(a->thread_events, (uint32_t)pid, (uint32_t)only_tid);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		tid = strtol(de->d_name, &end, 10);
+		if (*end || tid <= 0)
+			continue;
+		ls_thread_events__watch(a->thread_events, (uint32_t)pid, (uint32_t)tid);
+	}
+	closedir(dir);
 }
 
 int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool follow_forks,
@@ -421,13 +404,21 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	}
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.targets), &key, &t, BPF_ANY))
 		return -errno;
+	/* after the map update: threads created from now on are announced */
+	watch_threads(a, pid, only_tid);
 	return 0;
 }
 
-/* The kernel's CPU time and run-queue wait of a thread so far (/proc schedstat). */
-static int thread_schedstat(uint32_t pid, uint32_t tid, uint64_t *exec_ns, uint64_t *run_delay_ns)
+/* A thread's line of /proc/PID/task/TID/schedstat. */
+struct schedstat {
+	uint64_t exec_ns;      /* CPU time so far (se.sum_exec_runtime) */
+	uint64_t run_delay_ns; /* time spent runnable, waiting for a CPU */
+	uint64_t pcount;       /* times it was switched in */
+};
+
+static int thread_schedstat(uint32_t pid, uint32_t tid, struct schedstat *st)
 {
-	unsigned long long exec, delay;
+	unsigned long long exec, delay, pcount;
 	char path[64];
 	FILE *f;
 	int n;
@@ -436,20 +427,38 @@ static int thread_schedstat(uint32_t pid, uint32_t tid, uint64_t *exec_ns, uint6
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	n = fscanf(f, "%llu %llu", &exec, &delay);
+	n = fscanf(f, "%llu %llu %llu", &exec, &delay, &pcount);
 	fclose(f);
-	if (n != 2)
+	if (n != 3)
 		return -EINVAL;
-	*exec_ns = exec;
-	*run_delay_ns = delay;
+	st->exec_ns = exec;
+	st->run_delay_ns = delay;
+	st->pcount = pcount;
 	return 0;
+}
+
+/*
+ * When the off-CPU interval BPF noted at the thread's last switch-out ended:
+ * `now` while the thread is still off CPU. If it has run since (pcount moved)
+ * BPF has not settled the interval yet, which it does at the thread's next
+ * event; it has been on CPU ever since, for about the CPU time it used.
+ */
+static uint64_t open_interval_end(const struct lt_thread *t, const struct schedstat *st,
+				  bool have_st, uint64_t now)
+{
+	uint64_t ran;
+
+	if (!have_st || st->pcount == t->out_pcount || st->exec_ns < t->out_exec)
+		return now;
+	ran = st->exec_ns - t->out_exec;
+	return now - t->out_ns > ran ? now - ran : t->out_ns;
 }
 
 /*
  * A thread still blocked when recording ends: BPF sends a block's stack when
  * the block ends, so fetch the one it holds for the open block.
  */
-static void take_pending_stack(struct ls_agent *a, const struct lt_thread *t, uint64_t now)
+static void take_pending_stack(struct ls_agent *a, const struct lt_thread *t, uint64_t blocked_ns)
 {
 	struct lt_stack_rec *rec;
 	__u32 key = t->tid;
@@ -462,7 +471,7 @@ static void take_pending_stack(struct ls_agent *a, const struct lt_thread *t, ui
 	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.pending_stacks), &key, rec) &&
 	    rec->busy_start_ns == t->cur.start_ns && rec->type == LT_REC_STACK &&
 	    rec->size <= LT_STACK_MAX) {
-		rec->blocked_ns = now - t->out_ns;
+		rec->blocked_ns = blocked_ns;
 		ls_collector__add(a->collector, rec,
 				  offsetof(struct lt_stack_rec, data) + rec->size);
 	}
@@ -474,33 +483,36 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 			      uint64_t now, uint64_t threshold_ns)
 {
 	struct lt_busy busy = t->cur;
-	uint64_t exec = 0, delay = 0;
+	struct schedstat st = {0};
+	bool have_st;
+	uint64_t off = 0;
 	char comm[16];
 
-	/* an off-CPU interval still open counts up to now */
+	have_st = !thread_schedstat(t->pid, t->tid, &st);
+	/* the off-CPU interval BPF has not settled counts up to its end */
 	if (t->out_ns && t->out_ns >= busy.start_ns && now > t->out_ns) {
+		off = open_interval_end(t, &st, have_st, now) - t->out_ns;
 		if (t->out_kind == LT_OUT_PREEMPTED) {
-			busy.runq_ns += now - t->out_ns;
+			busy.runq_ns += off;
 		} else {
-			busy.offcpu_ns += now - t->out_ns;
+			busy.offcpu_ns += off;
 			if (busy.nr_slots < LT_MAX_SLOTS) {
 				struct lt_slot *slot = &busy.slots[busy.nr_slots++];
 
 				slot->nr = t->out_nr;
 				slot->fd = t->out_fd;
 				slot->count = 1;
-				slot->total_ns = slot->max_ns = now - t->out_ns;
+				slot->total_ns = slot->max_ns = off;
 			}
 		}
 	}
 	thread_comm(t->pid, t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
 	if (t->out_ns && t->out_kind == LT_OUT_BLOCKED)
-		take_pending_stack(a, t, now);
-	if (!thread_schedstat(t->pid, t->tid, &exec, &delay) && exec >= busy.exec_start &&
-	    delay >= busy.run_delay_start)
-		ls_stall_apply_kernel_times(s, exec - busy.exec_start,
-					    delay - busy.run_delay_start);
+		take_pending_stack(a, t, off);
+	if (have_st && st.exec_ns >= busy.exec_start && st.run_delay_ns >= busy.run_delay_start)
+		ls_stall_apply_kernel_times(s, st.exec_ns - busy.exec_start,
+					    st.run_delay_ns - busy.run_delay_start);
 	s->cut_short = true;
 }
 
@@ -539,12 +551,16 @@ static int remember_begun(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
 	return 0;
 }
 
-/* Announce busy periods that crossed the threshold and are still running. */
+/*
+ * Announce busy periods that crossed the threshold and are still running;
+ * sample the stacks of those that run long.
+ */
 static int scan_in_progress(struct ls_agent *a, uint64_t now)
 {
 	int fd = bpf_map__fd(a->skel->maps.threads);
 	__u32 key, next, *prev = NULL;
 	struct lt_thread t;
+	uint64_t busy;
 	char comm[16];
 	int err;
 
@@ -553,9 +569,11 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &t))
 			continue;
+		busy = t.cur.start_ns && now > t.cur.start_ns ? now - t.cur.start_ns : 0;
+		ls_thread_events__sample(a->thread_events, t.tid, t.cur.start_ns,
+					 busy >= a->skel->rodata->sample_after_ns);
 		/* only threads that finished an iteration have shown they are loops */
-		if (!t.iterations || !t.cur.start_ns || now < t.cur.start_ns ||
-		    now - t.cur.start_ns < a->opts.threshold_ns ||
+		if (!t.iterations || busy < a->opts.threshold_ns ||
 		    begun_already(a, t.tid, t.cur.start_ns))
 			continue;
 		err = remember_begun(a, t.tid, t.cur.start_ns);
@@ -592,6 +610,7 @@ static void check_targets(struct ls_agent *a)
 			t->pidfd = -1;
 			/* a process that reuses the pid is not ours to trace */
 			bpf_map_delete_elem(bpf_map__fd(a->skel->maps.targets), &key);
+			ls_thread_events__close_pid(a->thread_events, (uint32_t)t->pid);
 			if (a->ops.target_exit)
 				a->ops.target_exit(a->ctx, t->pid);
 		}
@@ -645,6 +664,7 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
 
 	if (!bpf_map_delete_elem(bpf_map__fd(a->skel->maps.targets), &key))
 		found = true;
+	ls_thread_events__close_pid(a->thread_events, (uint32_t)pid);
 	for (i = 0; i < a->n_targets; i++) {
 		if (a->targets[i].pid != pid)
 			continue;
@@ -814,9 +834,7 @@ void ls_agent__free(struct ls_agent *a)
 	if (!a)
 		return;
 	ring_buffer__free(a->rb);
-	for (i = 0; i < a->n_samplers; i++)
-		bpf_link__destroy(a->samplers[i].link);
-	free(a->samplers);
+	ls_thread_events__free(a->thread_events);
 	/* destroying the skeleton detaches every program: nothing stays attached */
 	loop_tracker__destroy(a->skel);
 	ls_collector__free(a->collector);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_THREAD_EVENTS_H
+#define LOOPSTALL_THREAD_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Perf events on the threads of traced processes, each opened on one thread
+ * alone so nothing else on the machine pays for them:
+ *  - on every thread of a target, its context switches (each switch-out runs
+ *    the BPF program `on_switch`): how a busy period splits into on-CPU,
+ *    blocked and preempted time. Opened as soon as the thread is known, since
+ *    a loop may block on its very first iteration;
+ *  - on loop threads, a task-clock sampling event running `on_sample`, enabled
+ *    only while a busy period has run long: an enabled sampling timer is
+ *    reprogrammed at every switch of its thread, which costs a loop that
+ *    wakes often dearly.
+ */
+struct ls_thread_events;
+struct bpf_program;
+
+/* on_sample NULL: no sampling events (stacks are off). */
+struct ls_thread_events *ls_thread_events__new(struct bpf_program *on_switch,
+					       struct bpf_program *on_sample,
+					       uint64_t sample_period_ns);
+/* Follow the context switches of a thread of a target (no-op if already). */
+int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t tid);
+/* The thread turned out to be a loop thread: also open its sampling event. */
+int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t tid);
+/* Close the events of a thread that exited, or of every thread of a process. */
+void ls_thread_events__close(struct ls_thread_events *te, uint32_t tid);
+void ls_thread_events__close_pid(struct ls_thread_events *te, uint32_t pid);
+/*
+ * Sampling for the busy period that started at busy_start_ns: on while
+ * `want`, off otherwise. A no-op when the state is already right.
+ */
+void ls_thread_events__sample(struct ls_thread_events *te, uint32_t tid, uint64_t busy_start_ns,
+			      bool want);
+/* Threads currently followed. */
+size_t ls_thread_events__count(const struct ls_thread_events *te);
+/* Events that could not be opened, and failed enable/disable calls. */
+uint64_t ls_thread_events__errors(const struct ls_thread_events *te);
+void ls_thread_events__free(struct ls_thread_events *te);
+
+#endif
