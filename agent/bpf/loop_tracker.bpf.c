@@ -32,10 +32,20 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, LT_MAX_THREADS);
 	__type(key, __u32); /* tid */
 	__type(value, struct lt_thread);
 } threads SEC(".maps");
+
+/* Free indexes of `live`; user space fills it at start and returns freed ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, LT_MAX_THREADS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+/* Read by user space through the mapping of .bss (see lt_live). */
+struct lt_live live[LT_MAX_THREADS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -98,7 +108,17 @@ static __always_inline void count(__u32 which)
 	count_add(which, 1);
 }
 
-static __always_inline void announce_thread(__u32 type, __u32 tgid, __u32 tid)
+static __always_inline void live_set(struct lt_thread *t, __u64 start_ns)
+{
+	__u32 slot = t->live_slot;
+
+	if (slot >= LT_MAX_THREADS)
+		return;
+	live[slot].start_ns = start_ns;
+	live[slot].iterations = t->iterations;
+}
+
+static __always_inline void announce_thread(__u32 type, __u32 tgid, __u32 tid, __u32 slot)
 {
 	struct lt_thread_new_rec *rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 
@@ -109,14 +129,14 @@ static __always_inline void announce_thread(__u32 type, __u32 tgid, __u32 tid)
 	rec->type = type;
 	rec->pid = tgid;
 	rec->tid = tid;
-	rec->pad = 0;
+	rec->slot = slot;
 	bpf_ringbuf_submit(rec, 0);
 }
 
 static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 tid)
 {
 	struct lt_thread *t = bpf_map_lookup_elem(&threads, &tid);
-	__u32 zero = 0;
+	__u32 zero = 0, slot;
 	void *tmpl;
 
 	if (t)
@@ -133,8 +153,17 @@ static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 
 	}
 	t->pid = tgid;
 	t->tid = tid;
+	if (bpf_map_pop_elem(&free_slots, &slot) || slot >= LT_MAX_THREADS) {
+		slot = LT_SLOT_NONE;
+	} else {
+		live[slot].start_ns = 0;
+		live[slot].iterations = 0;
+		live[slot].pid = tgid;
+		live[slot].tid = tid;
+	}
+	t->live_slot = slot;
 	/* user space opens the thread's context-switch and CPU-sampling perf events */
-	announce_thread(LT_REC_THREAD_NEW, tgid, tid);
+	announce_thread(LT_REC_THREAD_NEW, tgid, tid, slot);
 	return t;
 }
 
@@ -442,6 +471,7 @@ static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 		emit_stall(t, task, now, flags);
 	}
 	t->cur.start_ns = 0;
+	live_set(t, 0);
 }
 
 static __always_inline struct lt_target *traced(__u32 tgid, __u32 tid)
@@ -499,6 +529,7 @@ static __always_inline int wait_exit(int conditional)
 		t->first_seen_ns = now;
 	__builtin_memset(&t->cur, 0, sizeof(t->cur));
 	t->cur.start_ns = now;
+	live_set(t, now);
 	t->cur.maj_flt_start = task->maj_flt;
 	t->cur.exec_start = task->se.sum_exec_runtime;
 	if (bpf_core_field_exists(task->sched_info.run_delay))
@@ -666,7 +697,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	/* a new thread shares the tgid: user space follows its context switches */
 	if (ptgid == ctgid) {
 		if (tg && !tg->only_tid)
-			announce_thread(LT_REC_THREAD_CLONE, ctgid, child->pid);
+			announce_thread(LT_REC_THREAD_CLONE, ctgid, child->pid, 0);
 		return 0;
 	}
 	if (!tg || !(tg->flags & LT_TARGET_FOLLOW_FORKS))
@@ -691,7 +722,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
-	__u32 tid = p->pid, tgid = p->tgid;
+	__u32 tid = p->pid, tgid = p->tgid, slot;
 	struct lt_thread_exit_rec *rec;
 	struct lt_target *tg;
 	struct lt_thread *t;
@@ -701,7 +732,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	if (!t) {
 		/* user space closes the perf events it had opened on it */
 		if (bpf_map_lookup_elem(&targets, &tgid))
-			announce_thread(LT_REC_THREAD_GONE, tgid, tid);
+			announce_thread(LT_REC_THREAD_GONE, tgid, tid, 0);
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
@@ -723,7 +754,13 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	} else {
 		count(LT_CNT_LOST);
 	}
+	slot = t->live_slot;
 	bpf_map_delete_elem(&threads, &tid);
+	if (slot < LT_MAX_THREADS) {
+		live[slot].tid = 0;
+		live[slot].start_ns = 0;
+		bpf_map_push_elem(&free_slots, &slot, 0);
+	}
 	/* the pending stack goes with the thread, or the map fills with the dead */
 	bpf_map_delete_elem(&pending_stacks, &tid);
 	return 0;

@@ -107,7 +107,9 @@ struct lt_thread {
 	__u32 out_kind;	  /* LT_OUT_* */
 	__u32 out_nr;	  /* syscall it blocked in */
 	__s32 out_fd;
-	__u32 flags; /* LT_THR_* */
+	__u32 flags;	 /* LT_THR_* */
+	__u32 live_slot; /* its entry in `live`, LT_SLOT_NONE if none was free */
+	__u32 pad;
 	struct lt_busy cur;
 	__u32 hist[LT_HIST_BUCKETS];
 };
@@ -152,7 +154,23 @@ struct lt_thread_new_rec {
 	__u32 type;
 	__u32 pid;
 	__u32 tid;
-	__u32 pad;
+	__u32 slot; /* LT_REC_THREAD_NEW: its `live` entry (or LT_SLOT_NONE), else 0 */
+};
+
+/*
+ * What user space needs to see stalls in progress, one entry per loop thread
+ * in a global array it reads through a memory mapping: no syscall per thread
+ * per scan. BPF takes a free index from the `free_slots` queue when it first
+ * sees a loop thread; user space gives it back when the thread is gone.
+ */
+#define LT_MAX_THREADS 4096 /* the size of the `threads` map too */
+#define LT_SLOT_NONE 0xffffffffu
+
+struct lt_live {
+	__u64 start_ns;	  /* the busy period running now (as lt_busy.start_ns), 0: waiting */
+	__u64 iterations; /* as lt_thread.iterations */
+	__u32 pid;
+	__u32 tid; /* 0: the entry is free */
 };
 
 /* LT_REC_STACK and LT_REC_CPU_SAMPLE; `size` bytes of stack follow `regs`. */

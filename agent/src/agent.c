@@ -57,7 +57,8 @@ struct ls_agent {
 	struct ls_unwinder *unwinder;
 	struct ls_collector *collector;
 	struct ls_thread_events *thread_events;
-	int stats_fd; /* keeps bpf_enable_stats on while open */
+	uint64_t live_used[LT_MAX_THREADS / 64]; /* entries of the BPF `live` array in use */
+	int stats_fd;				 /* keeps bpf_enable_stats on while open */
 	bool finished;
 	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
 };
@@ -86,6 +87,27 @@ static void thread_comm(uint32_t pid, uint32_t tid, char comm[16])
 	if (fgets(comm, 16, f))
 		comm[strcspn(comm, "\n")] = '\0';
 	fclose(f);
+}
+
+static void live_mark(struct ls_agent *a, uint32_t slot, bool used)
+{
+	if (slot >= LT_MAX_THREADS)
+		return;
+	if (used)
+		a->live_used[slot / 64] |= 1ull << (slot % 64);
+	else
+		a->live_used[slot / 64] &= ~(1ull << (slot % 64));
+}
+
+/* Hand a loop thread's `live` entry back to BPF (its thread entry is deleted). */
+static void live_release(struct ls_agent *a, uint32_t slot)
+{
+	if (slot >= LT_MAX_THREADS)
+		return;
+	live_mark(a, slot, false);
+	a->skel->bss->live[slot].tid = 0;
+	a->skel->bss->live[slot].start_ns = 0;
+	bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot, BPF_ANY);
 }
 
 static void forget_begun(struct ls_agent *a, uint32_t tid)
@@ -183,6 +205,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		comm[15] = '\0';
 		forget_begun(a, rec->thread.tid);
 		ls_thread_events__close(a->thread_events, rec->thread.tid);
+		/* BPF gave the entry back itself: it may be another thread's by now */
+		live_mark(a, rec->thread.live_slot, false);
 		if (a->collector)
 			ls_collector__drop(a->collector, rec->thread.tid);
 		/* a thread that never finished an iteration was not a loop thread */
@@ -219,6 +243,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 			break;
 		}
 		ls_thread_events__loop(a->thread_events, rec->pid, rec->tid);
+		live_mark(a, rec->slot, true);
 		if (a->unwinder)
 			ls_unwinder__prepare(a->unwinder, (pid_t)rec->pid);
 		break;
@@ -261,6 +286,7 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		  struct ls_agent **out)
 {
 	struct ls_agent *a = calloc(1, sizeof(*a));
+	__u32 slot;
 	int err;
 
 	if (!a)
@@ -335,6 +361,13 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	err = loop_tracker__attach(a->skel);
 	if (err)
 		goto cleanup;
+	for (slot = 0; slot < LT_MAX_THREADS; slot++) {
+		if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot,
+					BPF_ANY)) {
+			err = -errno;
+			goto cleanup;
+		}
+	}
 	a->thread_events = ls_thread_events__new(a->skel->progs.cpu_switch,
 						 opts->no_stacks ? NULL : a->skel->progs.cpu_sample,
 						 opts->sample_period_ns);
@@ -557,34 +590,40 @@ static int remember_begun(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
  */
 static int scan_in_progress(struct ls_agent *a, uint64_t now)
 {
-	int fd = bpf_map__fd(a->skel->maps.threads);
-	__u32 key, next, *prev = NULL;
-	struct lt_thread t;
-	uint64_t busy;
+	const volatile struct lt_live *live = a->skel->bss->live;
+	uint64_t busy, start, iterations, bits;
+	uint32_t slot, pid, tid;
 	char comm[16];
+	size_t w;
 	int err;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &t))
-			continue;
-		busy = t.cur.start_ns && now > t.cur.start_ns ? now - t.cur.start_ns : 0;
-		ls_thread_events__sample(a->thread_events, t.tid, t.cur.start_ns,
-					 busy >= a->skel->rodata->sample_after_ns);
-		/* only threads that finished an iteration have shown they are loops */
-		if (!t.iterations || busy < a->opts.threshold_ns ||
-		    begun_already(a, t.tid, t.cur.start_ns))
-			continue;
-		err = remember_begun(a, t.tid, t.cur.start_ns);
-		if (err)
-			return err;
-		thread_comm(t.pid, t.tid, comm);
-		if (a->ops.stall_begin) {
-			err = a->ops.stall_begin(a->ctx, t.pid, t.tid, comm, t.cur.start_ns,
-						 now - t.cur.start_ns, a->opts.threshold_ns);
+	for (w = 0; w < LT_MAX_THREADS / 64; w++) {
+		for (bits = a->live_used[w]; bits; bits &= bits - 1) {
+			slot = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
+			/* BPF writes these as the thread runs: each read once */
+			tid = live[slot].tid;
+			pid = live[slot].pid;
+			start = live[slot].start_ns;
+			iterations = live[slot].iterations;
+			if (!tid)
+				continue;
+			busy = start && now > start ? now - start : 0;
+			ls_thread_events__sample(a->thread_events, tid, start,
+						 busy >= a->skel->rodata->sample_after_ns);
+			/* only threads that finished an iteration have shown they are loops */
+			if (!iterations || busy < a->opts.threshold_ns ||
+			    begun_already(a, tid, start))
+				continue;
+			err = remember_begun(a, tid, start);
 			if (err)
 				return err;
+			thread_comm(pid, tid, comm);
+			if (a->ops.stall_begin) {
+				err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy,
+							 a->opts.threshold_ns);
+				if (err)
+					return err;
+			}
 		}
 	}
 	return 0;
@@ -684,6 +723,7 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
 			prev = &victim;
 			if (!bpf_map_lookup_elem(fd, &victim, &t) && t.pid == (uint32_t)pid) {
 				bpf_map_delete_elem(fd, &victim);
+				live_release(a, t.live_slot);
 				forget_begun(a, victim);
 				hit = true;
 				break;
