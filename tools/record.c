@@ -20,8 +20,12 @@
 #include "status_line.h"
 #include "writer.h"
 
-/* Poll period: bounds how late a stall_begin can be (well under 10 ms). */
-#define POLL_MS 2
+/*
+ * Longest wait for the kernel's records: the agent wakes up sooner by itself
+ * when a busy period can cross the threshold (stall_begin), and signals cut
+ * the wait short; this bounds how late --duration and the target's exit are seen.
+ */
+#define POLL_MS 100
 
 static volatile sig_atomic_t stop_signal;
 
@@ -50,8 +54,8 @@ static int write_line(struct recorder *r, char *line)
 static int on_stall(void *ctx, const struct ls_stall *s)
 {
 	((struct recorder *)ctx)->stalls++;
-	return write_line(ctx, ls_json_stall(s, ls_mono_to_unix_ns(s->start_ns),
-					     ls_mono_to_unix_ns(s->end_ns)));
+	return write_line(
+	    ctx, ls_json_stall(s, ls_mono_to_unix_ns(s->start_ns), ls_mono_to_unix_ns(s->end_ns)));
 }
 
 static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *comm,
@@ -73,28 +77,31 @@ static void print_stack_costs(struct ls_agent *agent)
 
 	if (ls_agent__stack_stats(agent, &st))
 		return;
-	fprintf(stderr,
-		"loopstall: stacks: %llu copied in BPF (%.1f us each), %llu unwound (%.1f us each), "
-		"%llu symbolized (%.1f us each)\n",
-		(unsigned long long)st.copies, avg_us(st.copy_ns, st.copies),
-		(unsigned long long)st.unwound, avg_us(st.unwind_ns, st.unwound),
-		(unsigned long long)st.symbolized, avg_us(st.symbolize_ns, st.symbolized));
+	fprintf(
+	    stderr,
+	    "loopstall: stacks: %llu copied in BPF (%.1f us each), %llu unwound (%.1f us each), "
+	    "%llu symbolized (%.1f us each)\n",
+	    (unsigned long long)st.copies, avg_us(st.copy_ns, st.copies),
+	    (unsigned long long)st.unwound, avg_us(st.unwind_ns, st.unwound),
+	    (unsigned long long)st.symbolized, avg_us(st.symbolize_ns, st.symbolized));
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: loopstall record (-p PID | -- COMMAND [ARGS...]) [-t TID] [--threshold DUR]\n"
-		"                        [--duration DUR] [-o FILE] [--stack-bytes N] [--no-stacks] [-v]\n"
-		"  -p, --pid PID        attach to a running process\n"
-		"  -t, --tid TID        follow only this thread of PID\n"
-		"      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
-		"      --duration DUR   stop after DUR (default: when the target exits)\n"
-		"  -o, --output FILE    JSON Lines output (default stdout)\n"
-		"      --stack-bytes N  user stack copied per stack: 512..32k (default 16k)\n"
-		"      --no-stacks      no stacks: durations and causes only\n"
-		"  -v, --verbose        show libbpf's messages\n"
-		"DUR: a number with a unit (ns, us, ms, s, m); a bare number is milliseconds.\n");
+	fprintf(
+	    f,
+	    "usage: loopstall record (-p PID | -- COMMAND [ARGS...]) [-t TID] [--threshold DUR]\n"
+	    "                        [--duration DUR] [-o FILE] [--stack-bytes N] [--no-stacks] "
+	    "[-v]\n"
+	    "  -p, --pid PID        attach to a running process\n"
+	    "  -t, --tid TID        follow only this thread of PID\n"
+	    "      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
+	    "      --duration DUR   stop after DUR (default: when the target exits)\n"
+	    "  -o, --output FILE    JSON Lines output (default stdout)\n"
+	    "      --stack-bytes N  user stack copied per stack: 512..32k (default 16k)\n"
+	    "      --no-stacks      no stacks: durations and causes only\n"
+	    "  -v, --verbose        show libbpf's messages\n"
+	    "DUR: a number with a unit (ns, us, ms, s, m); a bare number is milliseconds.\n");
 }
 
 /* Checks that give a clear message before anything is loaded. */
@@ -213,9 +220,9 @@ static const char *base_name(const char *path)
 
 int cmd_record(int argc, char **argv)
 {
-	struct ls_agent_ops ops = { .stall = on_stall, .stall_begin = on_stall_begin };
-	struct ls_agent_opts opts = { 0 };
-	struct recorder rec = { 0 };
+	struct ls_agent_ops ops = {.stall = on_stall, .stall_begin = on_stall_begin};
+	struct ls_agent_opts opts = {0};
+	struct recorder rec = {0};
 	const struct ls_run_summary *sum;
 	struct ls_agent *agent = NULL;
 	struct status_line *sl;
@@ -317,7 +324,7 @@ int cmd_record(int argc, char **argv)
 		err = ls_agent__finish(agent, &sum);
 	if (!err)
 		err = write_line(&rec, ls_json_summary(sum, ls_mono_to_unix_ns(sum->start_ns),
-							ls_mono_to_unix_ns(sum->end_ns)));
+						       ls_mono_to_unix_ns(sum->end_ns)));
 	if (err) {
 		cli_error("writing %s: %s", rec.out_name, strerror(-err));
 		goto cleanup;

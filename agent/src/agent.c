@@ -26,8 +26,12 @@
 #include "tracefs.h"
 #include "unwind.h"
 
-/* How often the per-thread map is scanned for stalls in progress. */
-#define SCAN_INTERVAL_NS 2000000ull
+/*
+ * The scan for stalls in progress runs when something can have crossed a
+ * line (see scan_in_progress), but at least this far apart: a loop that
+ * iterates quickly always has a busy period about to cross one.
+ */
+#define SCAN_MIN_INTERVAL_NS 1000000ull
 
 struct target {
 	pid_t pid;
@@ -48,7 +52,7 @@ struct ls_agent {
 	struct ring_buffer *rb;
 	int cb_err; /* first error a callback returned */
 	uint64_t decode_errors;
-	uint64_t last_scan_ns;
+	uint64_t next_scan_ns; /* when a busy period may next cross a line */
 	struct target *targets;
 	size_t n_targets, cap_targets;
 	struct begun *begun;
@@ -586,12 +590,16 @@ static int remember_begun(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
 
 /*
  * Announce busy periods that crossed the threshold and are still running;
- * sample the stacks of those that run long.
+ * sample the stacks of those that run long. Sets next_scan_ns to the
+ * earliest time a busy period can cross the sampling line or the threshold:
+ * one running now at its crossing, one starting right after this scan
+ * sample_after_ns from now.
  */
 static int scan_in_progress(struct ls_agent *a, uint64_t now)
 {
 	const volatile struct lt_live *live = a->skel->bss->live;
-	uint64_t busy, start, iterations, bits;
+	uint64_t sample_after = a->skel->rodata->sample_after_ns;
+	uint64_t busy, start, iterations, bits, next = now + sample_after;
 	uint32_t slot, pid, tid;
 	char comm[16];
 	size_t w;
@@ -609,7 +617,12 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 				continue;
 			busy = start && now > start ? now - start : 0;
 			ls_thread_events__sample(a->thread_events, tid, start,
-						 busy >= a->skel->rodata->sample_after_ns);
+						 busy >= sample_after);
+			if (start && busy < sample_after && start + sample_after < next)
+				next = start + sample_after;
+			if (start && busy < a->opts.threshold_ns &&
+			    start + a->opts.threshold_ns < next)
+				next = start + a->opts.threshold_ns;
 			/* only threads that finished an iteration have shown they are loops */
 			if (!iterations || busy < a->opts.threshold_ns ||
 			    begun_already(a, tid, start))
@@ -626,6 +639,7 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 			}
 		}
 	}
+	a->next_scan_ns = next > now + SCAN_MIN_INTERVAL_NS ? next : now + SCAN_MIN_INTERVAL_NS;
 	return 0;
 }
 
@@ -661,14 +675,20 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 	uint64_t now;
 	int err;
 
+	now = ls_now_ns();
+	/* wake up for the next scan, rounded up to a whole millisecond */
+	if (timeout_ms > 0 && a->next_scan_ns > now &&
+	    (a->next_scan_ns - now + 999999) / 1000000 < (uint64_t)timeout_ms)
+		timeout_ms = (int)((a->next_scan_ns - now + 999999) / 1000000);
+	else if (timeout_ms > 0 && a->next_scan_ns <= now)
+		timeout_ms = 0;
 	err = ring_buffer__poll(a->rb, timeout_ms);
 	if (a->cb_err)
 		return a->cb_err;
 	if (err < 0 && err != -EINTR)
 		return err;
 	now = ls_now_ns();
-	if (now - a->last_scan_ns >= SCAN_INTERVAL_NS) {
-		a->last_scan_ns = now;
+	if (now >= a->next_scan_ns) {
 		err = scan_in_progress(a, now);
 		if (err)
 			return err;
