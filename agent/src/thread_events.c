@@ -113,7 +113,6 @@ int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t t
 	    .size = sizeof(clock),
 	    .config = PERF_COUNT_SW_TASK_CLOCK,
 	    .sample_period = te->sample_period_ns,
-	    .disabled = 1,
 	};
 	struct thread_ev *e;
 	int err;
@@ -130,6 +129,9 @@ int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t t
 		te->errors++;
 		return -errno;
 	}
+	/* libbpf enables the event it attaches to: off until a busy period runs long */
+	if (ioctl(e->sample_fd, PERF_EVENT_IOC_DISABLE, 0))
+		te->errors++;
 	return 0;
 }
 

@@ -8,8 +8,9 @@
 # agent and with `loopstall record` attached to an idle event loop, in
 # interleaved rounds, and prints the medians and their ratio.
 #
-# usage: bystander.sh [--rounds N] [--seconds S] [--no-agent]
+# usage: bystander.sh [--rounds N] [--seconds S] [--no-agent | --floor]
 # env:   LOOPSTALL      agent CLI (default: <repo>/build/tools/loopstall)
+#        HOOK_FLOOR     for --floor (default: <repo>/build/tests/hook_floor)
 #        BYSTANDER_BIN  prebuilt bystander (default: build bystander.c)
 #        DEMO_SERVICE   idle target "$DEMO_SERVICE --idle-ms 600000"
 #                       (default: a Python asyncio loop waiting forever)
@@ -27,6 +28,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rounds=5
 seconds=3
 no_agent=0
+floor=0
 modes=(syscalls switches)
 units=(ops round_trips)
 # A phase that saw someone else's tracer is measured at most this many times.
@@ -43,11 +45,14 @@ warn() {
 
 usage() {
 	cat <<-EOF
-		usage: $prog [--rounds N] [--seconds S] [--no-agent]
+		usage: $prog [--rounds N] [--seconds S] [--no-agent | --floor]
 		  --rounds N    interleaved off/on rounds (default 5)
 		  --seconds S   length of each bystander run (default 3)
 		  --no-agent    A/A run: the "on" phase without the agent (noise floor)
-		env: LOOPSTALL BYSTANDER_BIN DEMO_SERVICE BYSTANDER_CPU AGENT_TIMEOUT
+		  --floor       the "on" phase with empty programs on the agent's
+		                machine-wide hooks (tests/bench/hook_floor): what the
+		                hooks cost before the agent does any work
+		env: LOOPSTALL HOOK_FLOOR BYSTANDER_BIN DEMO_SERVICE BYSTANDER_CPU AGENT_TIMEOUT
 		     AGENT_SETTLE QUIET_TIMEOUT OUT (see the top of this script)
 	EOF
 }
@@ -59,6 +64,7 @@ while (($#)); do
 	--seconds) seconds=${2-}; shift 2 || { usage >&2; exit 2; } ;;
 	--seconds=*) seconds=${1#*=}; shift ;;
 	--no-agent) no_agent=1; shift ;;
+	--floor) floor=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "$prog: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -69,12 +75,17 @@ done
 ((EUID == 0)) || { echo "$prog: must run as root (the agent loads BPF programs)" >&2; exit 2; }
 
 LOOPSTALL=${LOOPSTALL:-$here/../../build/tools/loopstall}
+HOOK_FLOOR=${HOOK_FLOOR:-$here/../../build/tests/hook_floor}
+((no_agent && floor)) && { echo "$prog: --no-agent and --floor exclude each other" >&2; exit 2; }
 OUT=${OUT:-bystander.json}
 AGENT_TIMEOUT=${AGENT_TIMEOUT:-60}
 AGENT_SETTLE=${AGENT_SETTLE:-1}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-600}
 cpu=${BYSTANDER_CPU:-$(($(nproc) - 1))}
-if ((!no_agent)); then
+if ((floor)); then
+	[[ -x $HOOK_FLOOR ]] || { echo "$prog: no hook_floor at $HOOK_FLOOR (set HOOK_FLOOR)" >&2; exit 2; }
+	LOOPSTALL=$HOOK_FLOOR
+elif ((!no_agent)); then
 	[[ -x $LOOPSTALL ]] || { echo "$prog: no agent at $LOOPSTALL (set LOOPSTALL)" >&2; exit 2; }
 fi
 have_bpftool=1
@@ -228,10 +239,14 @@ start_agent() {
 	local tenths=$((AGENT_TIMEOUT * 10)) rc
 	agent_err=$tmp/agent.$round.err
 	alive "$target_pid" || die "target pid $target_pid is gone"
-	env --default-signal=INT "$LOOPSTALL" record -p "$target_pid" -o /dev/null \
-		>"$tmp/agent.out" 2>"$agent_err" &
+	if ((floor)); then
+		env --default-signal=INT "$HOOK_FLOOR" >"$tmp/agent.out" 2>"$agent_err" &
+	else
+		env --default-signal=INT "$LOOPSTALL" record -p "$target_pid" -o /dev/null \
+			>"$tmp/agent.out" 2>"$agent_err" &
+	fi
 	agent_pid=$!
-	until grep -q recording "$agent_err"; do
+	until grep -q -e recording -e 'hook_floor: attached' "$agent_err"; do
 		if ! alive "$agent_pid"; then
 			wait "$agent_pid" && rc=0 || rc=$?
 			agent_pid=
@@ -431,7 +446,11 @@ for ((round = 1; round <= rounds; round++)); do
 done
 {
 	agent_json=null
-	((no_agent)) || agent_json=$(quote "$LOOPSTALL record -p PID -o /dev/null")
+	if ((floor)); then
+		agent_json=$(quote "$HOOK_FLOOR")
+	elif ((!no_agent)); then
+		agent_json=$(quote "$LOOPSTALL record -p PID -o /dev/null")
+	fi
 	[[ $agent_sha == null ]] || agent_sha=$(quote "$agent_sha")
 	printf '{"rounds":%s,"seconds":%s,"cpu":%s,"kernel":%s,"agent":%s,"agent_sha256_prefix":%s,"target":%s,' \
 		"$rounds" "$seconds" "$(quote "$cpu")" "$(quote "$(uname -r)")" \

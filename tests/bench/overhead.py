@@ -728,24 +728,31 @@ class Bench:
 
     # ---------------------------------------------------------- bystander
 
-    def section_bystander(self):
+    def run_bystander(self, extra):
+        """bystander.sh with `extra` arguments: (exit code, its JSON or None)."""
         a = self.args
         out_json = os.path.join(self.tmp, "bystander.json")
-        e = dict(os.environ, OUT=out_json, LOOPSTALL=self.loopstall)
-        log(f"bystander: tests/bench/bystander.sh --rounds {a.bystander_rounds} "
-            f"--seconds {a.bystander_seconds}")
-        r = subprocess.run([os.path.join(HERE, "bystander.sh"), "--rounds",
-                            str(a.bystander_rounds), "--seconds", str(a.bystander_seconds)],
-                           env=e, stdout=subprocess.PIPE, text=True)
+        e = dict(os.environ, OUT=out_json, LOOPSTALL=self.loopstall,
+                 HOOK_FLOOR=os.path.join(self.build, "tests", "hook_floor"))
+        cmd = [os.path.join(HERE, "bystander.sh"), "--rounds", str(a.bystander_rounds),
+               "--seconds", str(a.bystander_seconds)] + extra
+        log("bystander: " + " ".join(["tests/bench/bystander.sh"] + cmd[1:]))
+        r = subprocess.run(cmd, env=e, stdout=subprocess.PIPE, text=True)
         sys.stderr.write(r.stdout)
+        if r.returncode:
+            return r.returncode, None
+        with open(out_json) as f:
+            return 0, json.load(f)
+
+    def section_bystander(self):
+        a = self.args
         sec = f"2. bystanders (not traced), agent on/off, bystander.sh " \
               f"{a.bystander_rounds} x {a.bystander_seconds}s"
-        if r.returncode:
-            self.results["bystander"] = {"error": f"bystander.sh exited {r.returncode}"}
-            self.row(sec, "bystander.sh", f"failed (exit {r.returncode})", "", "ERROR")
+        rc, res = self.run_bystander([])
+        if rc:
+            self.results["bystander"] = {"error": f"bystander.sh exited {rc}"}
+            self.row(sec, "bystander.sh", f"failed (exit {rc})", "", "ERROR")
             return
-        with open(out_json) as f:
-            res = json.load(f)
         self.results["bystander"] = res
         for mode, m in res["modes"].items():
             w, c = m["wall"]["ratio"], m["cpu"]["ratio"]
@@ -753,6 +760,20 @@ class Bench:
                      f"ratio {w:.3f} per wall second, {c:.3f} per CPU second "
                      f"(+{m['cpu']['delta_ns_per_op']:.0f} ns/{m['unit'].split('_per')[0]})",
                      f">= {TARGET_BYSTANDER_RATIO}", verdict_ge(c, TARGET_BYSTANDER_RATIO))
+        # the same hooks with empty programs: what the kernel's mechanism
+        # costs before the agent does anything (no verdict: not ours to cut)
+        rc, res = self.run_bystander(["--floor"])
+        if rc:
+            self.results["bystander_floor"] = {"error": f"bystander.sh --floor exited {rc}"}
+            self.row(sec, "control: empty programs", f"failed (exit {rc})", "", "ERROR")
+            return
+        self.results["bystander_floor"] = res
+        for mode, m in res["modes"].items():
+            w, c = m["wall"]["ratio"], m["cpu"]["ratio"]
+            self.row(sec, f"control: {mode}, empty programs on the same hooks",
+                     f"ratio {w:.3f} per wall second, {c:.3f} per CPU second "
+                     f"(+{m['cpu']['delta_ns_per_op']:.0f} ns/{m['unit'].split('_per')[0]})",
+                     "", "")
 
     # ----------------------------------------------------------- libprobe
 

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The floor under loopstall's cost to processes it does not trace: empty
+ * programs on exactly the machine-wide hooks the agent attaches
+ * (agent/bpf/loop_tracker.bpf.c), so a bystander run against them measures
+ * what the kernel's hook mechanism costs before the agent does any work.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define EMPTY_SYSCALL(name)                                                                        \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int enter_##name(void *ctx)                                                                \
+	{                                                                                          \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int exit_##name(void *ctx)                                                                 \
+	{                                                                                          \
+		return 0;                                                                          \
+	}
+
+EMPTY_SYSCALL(epoll_wait)
+EMPTY_SYSCALL(epoll_pwait)
+EMPTY_SYSCALL(epoll_pwait2)
+EMPTY_SYSCALL(poll)
+EMPTY_SYSCALL(ppoll)
+EMPTY_SYSCALL(select)
+EMPTY_SYSCALL(pselect6)
+EMPTY_SYSCALL(io_uring_enter)
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	return 0;
+}
