@@ -94,6 +94,9 @@ struct daemon {
 	size_t n_seen, n_seen_next, cap_seen, cap_seen_next;
 	bool exits_pending;
 	bool write_failed;
+	/* what the agent was loaded with: a reload cannot change them */
+	uint32_t ring_bytes;
+	bool bpf_stats;
 	uint64_t next_scan, next_publish, next_file, last_publish;
 	pid_t self;
 };
@@ -362,7 +365,8 @@ static int on_proc(void *ctx, const struct lsd_proc *p)
 		return 0;
 	}
 	spec = ls_config__match(d->cfg, p->comm, p->exe[0] ? p->exe : NULL);
-	if (spec && !p->kthread && !lsd_proc_exited("/proc", p->pid)) {
+	/* never a kernel thread, whatever its name: it has no user space to trace */
+	if (spec && !p->kthread && !lsd_proc_traceable("/proc", p->pid)) {
 		err = attach(d, p->pid, spec->label, p->comm);
 		if (!err)
 			return 0;
@@ -397,6 +401,19 @@ static void scan(struct daemon *d)
 	d->cap_seen_next = cap;
 }
 
+/* A configured pid that is a kernel thread: said, and -EPERM. */
+static int refuse_kthread(pid_t pid)
+{
+	char comm[16];
+
+	if (lsd_proc_traceable("/proc", pid) != -EPERM)
+		return 0;
+	lsd_proc_comm("/proc", pid, comm);
+	say("pid %d is a kernel thread (%s); only user-space processes can be traced", (int)pid,
+	    comm);
+	return -EPERM;
+}
+
 /* Attach to the configured pids not attached yet; at start-up a missing one is fatal. */
 static int attach_pids(struct daemon *d, bool startup)
 {
@@ -408,6 +425,12 @@ static int attach_pids(struct daemon *d, bool startup)
 
 		if (find_att(d, spec->pid))
 			continue;
+		err = refuse_kthread(spec->pid);
+		if (err) {
+			if (startup)
+				return err;
+			continue;
+		}
 		err = attach(d, spec->pid, spec->label, NULL);
 		if (!err)
 			continue;
@@ -435,7 +458,8 @@ static int render(struct daemon *d, char **text, size_t *len)
 	for (i = 0; i < d->n_att; i++)
 		self.targets += !d->att[i].exited;
 	self.lost_events = ls_agent__lost_events(d->agent);
-	if (!ls_agent__bpf_stats(d->agent, &bpf)) {
+	/* off, the kernel may still count for someone else (kernel.bpf_stats_enabled): say 0 */
+	if (d->bpf_stats && !ls_agent__bpf_stats(d->agent, &bpf)) {
 		self.bpf_run_ns = bpf.run_time_ns;
 		self.bpf_runs = bpf.run_count;
 	}
@@ -600,6 +624,11 @@ static bool still_wanted(struct daemon *d, const struct attached *a)
 	return label_fits(ls_config__match(d->cfg, p.comm, p.exe[0] ? p.exe : NULL), a);
 }
 
+static uint32_t ring_size(uint32_t configured)
+{
+	return configured ? configured : LS_RING_BYTES_DEFAULT;
+}
+
 static void reload(struct daemon *d)
 {
 	struct ls_config *c, *old = d->cfg;
@@ -614,6 +643,11 @@ static void reload(struct daemon *d)
 	}
 	if (!same_string(c->metrics_addr, old->metrics_addr))
 		say("metrics_addr changed: that takes a restart; still serving the old address");
+	if (ring_size(c->ring_bytes) != ring_size(d->ring_bytes))
+		say("ring_size changed: that takes a restart; the ring buffer keeps its size");
+	if (c->bpf_stats != d->bpf_stats)
+		say("bpf_stats changed: that takes a restart; BPF run time is still %s",
+		    d->bpf_stats ? "counted" : "not counted");
 	d->cfg = c;
 	if (c->threshold_ns != old->threshold_ns)
 		ls_agent__set_threshold(d->agent, c->threshold_ns);
@@ -641,7 +675,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: " PROG " [--config FILE] [-p [NAME=]PID ...] [--match [NAME=]PATTERN ...]\n"
 		"                  [--metrics-addr IP:PORT] [--output DIR] [--metrics-file PATH]\n"
-		"                  [--threshold DUR] [--keep-capabilities] [-v]\n"
+		"                  [--threshold DUR] [--ring-size SIZE] [--bpf-stats]\n"
+		"                  [--keep-capabilities] [-v]\n"
 		"  -c, --config FILE        read settings from FILE (SIGHUP reads it again)\n"
 		"  -p, --pid [NAME=]PID     attach to this process\n"
 		"  -m, --match [NAME=]PAT   attach to every process whose comm or executable name\n"
@@ -651,6 +686,10 @@ static void usage(FILE *f)
 		"  -o, --output DIR         write stall records to DIR/" STALLS_FILE ", rotated\n"
 		"      --metrics-file PATH  also write the metrics to PATH (node_exporter textfile)\n"
 		"      --threshold DUR      a busy period this long is a stall (default 50ms)\n"
+		"      --ring-size SIZE     kernel-to-agent ring buffer, a power of two from 4K\n"
+		"                           to 1G (K, M, G suffixes; default 1M)\n"
+		"      --bpf-stats          count the BPF programs' run time for the self-metrics\n"
+		"                           (costs every BPF program on the machine; default off)\n"
 		"      --keep-capabilities  do not drop capabilities after start-up\n"
 		"  -v, --verbose            show libbpf's messages\n"
 		"NAME is the `target` label (default: the process's comm). DUR: a number with a\n"
@@ -674,7 +713,15 @@ static int add_setting(struct daemon *d, const char *key, const char *value, con
 /* 0 to run, 1 when done (help, version), -EINVAL on bad usage. */
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
-	enum { OPT_METRICS_ADDR = 256, OPT_METRICS_FILE, OPT_THRESHOLD, OPT_KEEP_CAPS, OPT_VERSION };
+	enum {
+		OPT_METRICS_ADDR = 256,
+		OPT_METRICS_FILE,
+		OPT_THRESHOLD,
+		OPT_RING_SIZE,
+		OPT_BPF_STATS,
+		OPT_KEEP_CAPS,
+		OPT_VERSION
+	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'p' },
@@ -683,6 +730,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+		{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+		{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
 		{ "keep-capabilities", no_argument, NULL, OPT_KEEP_CAPS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -714,6 +763,12 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case OPT_THRESHOLD:
 			err = add_setting(d, "threshold", optarg, "--threshold");
+			break;
+		case OPT_RING_SIZE:
+			err = add_setting(d, "ring_size", optarg, "--ring-size");
+			break;
+		case OPT_BPF_STATS:
+			err = add_setting(d, "bpf_stats", "on", "--bpf-stats");
 			break;
 		case OPT_KEEP_CAPS:
 			err = add_setting(d, "drop_capabilities", "no", "--keep-capabilities");
@@ -822,11 +877,12 @@ int main(int argc, char **argv)
 		.target_exit = on_target_exit,
 		.thread_exit = on_thread_exit,
 	};
-	struct ls_agent_opts opts = { .bpf_stats = true };
+	struct ls_agent_opts opts = { 0 };
 	struct daemon d = { .self = getpid() };
 	struct sigaction sa;
 	char caps[256];
 	uint64_t now;
+	size_t i;
 	int err, ret = 2;
 
 	err = parse_args(&d, argc, argv);
@@ -836,6 +892,10 @@ int main(int argc, char **argv)
 	}
 	if (build_config(&d, &d.cfg) || preflight())
 		goto cleanup;
+	/* refused before anything is loaded */
+	for (i = 0; i < d.cfg->n_pids; i++)
+		if (refuse_kthread(d.cfg->pids[i].pid))
+			goto cleanup;
 	if (!d.cfg->n_pids && !d.cfg->n_matches)
 		say("no targets yet (no -p, no --match): waiting for a configuration (SIGHUP)");
 
@@ -853,6 +913,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	opts.threshold_ns = d.cfg->threshold_ns;
 	opts.verbose = d.cfg->verbose;
+	opts.ring_bytes = d.cfg->ring_bytes;
+	opts.bpf_stats = d.cfg->bpf_stats;
+	d.ring_bytes = d.cfg->ring_bytes;
+	d.bpf_stats = d.cfg->bpf_stats;
 	err = ls_agent__new(&opts, &ops, &d, &d.agent);
 	if (err) {
 		say("cannot load the BPF programs: %s%s", strerror(-err),

@@ -76,7 +76,7 @@ struct lsd_proc {
 	char comm[16];
 	char exe[256]; /* basename of /proc/PID/exe; empty when unread or unreadable */
 	bool exe_read;
-	bool kthread; /* no executable at all */
+	bool kthread; /* no executable at all (a hint: lsd_proc_traceable() decides) */
 };
 
 /*
@@ -91,8 +91,11 @@ int lsd_scan(const char *proc_root, pid_t skip_pid,
 int lsd_proc_read(const char *proc_root, pid_t pid, struct lsd_proc *p);
 /* The comm of pid ("" when gone). */
 void lsd_proc_comm(const char *proc_root, pid_t pid, char comm[16]);
-/* Gone, or a zombie waiting for its parent: nothing to attach to. */
-bool lsd_proc_exited(const char *proc_root, pid_t pid);
+/*
+ * Whether pid can be attached: 0; -ESRCH when it is gone or a zombie waiting
+ * for its parent; -EPERM for a kernel thread (PF_KTHREAD: no user space).
+ */
+int lsd_proc_traceable(const char *proc_root, pid_t pid);
 
 /*
  * Keep only the capabilities loopstalld needs once its BPF programs are

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "loopstalld.h"
+#include "procstat.h"
 
 static void read_comm(const char *proc_root, pid_t pid, char comm[16])
 {
@@ -37,24 +38,13 @@ void lsd_proc_comm(const char *proc_root, pid_t pid, char comm[16])
 	read_comm(proc_root, pid, comm);
 }
 
-bool lsd_proc_exited(const char *proc_root, pid_t pid)
+int lsd_proc_traceable(const char *proc_root, pid_t pid)
 {
-	char path[64], buf[512], *paren;
-	ssize_t n;
-	int fd;
+	struct ls_procstat st;
 
-	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	/* "pid (comm) S ...": comm may hold anything, ')' included */
-	paren = strrchr(buf, ')');
-	return !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
+	if (ls_procstat_read(proc_root, pid, &st) || ls_procstat_dead(&st))
+		return -ESRCH;
+	return ls_procstat_kthread(&st) ? -EPERM : 0;
 }
 
 static void read_exe(const char *proc_root, struct lsd_proc *p)

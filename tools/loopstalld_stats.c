@@ -398,9 +398,11 @@ int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 	targets = family(m, &err, "loopstall_targets", "Processes loopstalld is attached to.",
 			 LS_METRIC_GAUGE, NULL, NULL, 0);
 	bpf_s = family(m, &err, "loopstall_bpf_run_seconds_total",
-		       "CPU time spent in loopstall's BPF programs (bpf_enable_stats).",
+		       "CPU time spent in loopstall's BPF programs (bpf_enable_stats); "
+		       "0 unless bpf_stats is on.",
 		       LS_METRIC_COUNTER, NULL, NULL, 0);
-	bpf_n = family(m, &err, "loopstall_bpf_runs_total", "Runs of loopstall's BPF programs.",
+	bpf_n = family(m, &err, "loopstall_bpf_runs_total",
+		       "Runs of loopstall's BPF programs; 0 unless bpf_stats is on.",
 		       LS_METRIC_COUNTER, NULL, NULL, 0);
 	info = family(m, &err, "loopstall_build_info", "loopstall's version; always 1.",
 		      LS_METRIC_GAUGE, (const char *const[]){ "version", NULL }, NULL, 0);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "config.h"
 #include "duration.h"
 #include "record_args.h"
 
@@ -75,6 +76,7 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		{ "output", required_argument, NULL, 'o' },
 		{ "stack-bytes", required_argument, NULL, 'S' },
 		{ "no-stacks", no_argument, NULL, 'N' },
+		{ "ring-size", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -126,6 +128,15 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 			break;
 		case 'N':
 			args->no_stacks = true;
+			break;
+		case 'R':
+			if (ls_parse_ring_size(optarg, &args->ring_bytes)) {
+				snprintf(err, err_len,
+					 "invalid --ring-size '%s' (a power of two from 4K to 1G, "
+					 "e.g. 256K, 4M)",
+					 P(optarg));
+				return -EINVAL;
+			}
 			break;
 		case 'v':
 			args->verbose = true;

@@ -19,6 +19,7 @@ struct record_args {
 	uint64_t duration_ns; /* 0: until the target exits or a signal */
 	const char *output;   /* NULL: stdout */
 	uint32_t stack_bytes; /* user stack copied per stack; 0: the agent's default */
+	uint32_t ring_bytes;  /* kernel-to-agent ring buffer; 0: the agent's default */
 	bool no_stacks;
 	char **command;	      /* after "--"; NULL with -p */
 	bool verbose;

@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "cli.h"
+#include "procstat.h"
 #include "report_out.h"
 #include "top_args.h"
 #include "top_stats.h"
@@ -64,6 +65,8 @@ static void usage(FILE *f)
 
 static int preflight(const struct top_args *args)
 {
+	struct ls_procstat st;
+
 	if (geteuid() != 0) {
 		cli_error("must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON)");
 		return -EPERM;
@@ -76,6 +79,12 @@ static int preflight(const struct top_args *args)
 	if (kill(args->pid, 0) && errno == ESRCH) {
 		cli_error("pid %d: no such process", args->pid);
 		return -ESRCH;
+	}
+	/* a kernel thread never enters user space: nothing to trace, nothing to unwind */
+	if (args->pid && !ls_procstat_read("/proc", args->pid, &st) && ls_procstat_kthread(&st)) {
+		cli_error("pid %d is a kernel thread (%s); only user-space processes can be traced",
+			  args->pid, st.comm);
+		return -EPERM;
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "agent.h"
 #include "config.h"
 #include "duration.h"
 
@@ -158,6 +159,17 @@ int ls_parse_size(const char *text, uint64_t *bytes)
 	if (n > UINT64_MAX / mult)
 		return -ERANGE;
 	*bytes = n * mult;
+	return 0;
+}
+
+int ls_parse_ring_size(const char *text, uint32_t *bytes)
+{
+	uint64_t n;
+
+	if (ls_parse_size(text, &n) || n < LS_RING_BYTES_MIN || n > LS_RING_BYTES_MAX ||
+	    (n & (n - 1)))
+		return -EINVAL;
+	*bytes = (uint32_t)n;
 	return 0;
 }
 
@@ -340,11 +352,24 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 		c->output_keep = (unsigned)n;
 		return 0;
 	}
-	if (!strcmp(key, "drop_capabilities") || !strcmp(key, "verbose")) {
-		bool *slot = key[0] == 'd' ? &c->drop_caps : &c->verbose;
+	if (!strcmp(key, "ring_size")) {
+		if (ls_parse_ring_size(value, &c->ring_bytes))
+			return fail(err, err_len, -EINVAL,
+				    "%s: '%s' is not a power of two from 4K to 1G (e.g. 256K, 4M)",
+				    key, value);
+		return 0;
+	}
+	if (!strcmp(key, "drop_capabilities") || !strcmp(key, "verbose") ||
+	    !strcmp(key, "bpf_stats")) {
+		bool *slot = &c->verbose;
 
+		if (key[0] == 'd')
+			slot = &c->drop_caps;
+		else if (key[0] == 'b')
+			slot = &c->bpf_stats;
 		if (parse_bool(value, slot))
-			return fail(err, err_len, -EINVAL, "%s: '%s' is not yes or no", key, value);
+			return fail(err, err_len, -EINVAL, "%s: '%s' is not %s", key, value,
+				    slot == &c->bpf_stats ? "on or off" : "yes or no");
 		return 0;
 	}
 	return fail(err, err_len, -EINVAL, "unknown key '%s'", key);

@@ -33,6 +33,8 @@ struct ls_config {
 	uint64_t scan_interval_ns; /* how often /proc is searched for matches */
 	bool drop_caps;		   /* give up capabilities once BPF is loaded */
 	bool verbose;
+	uint32_t ring_bytes; /* the agent's ring buffer; 0: its default (taken at start only) */
+	bool bpf_stats;	     /* count BPF run time: costs every BPF program on the machine */
 	struct ls_target_spec *pids;
 	size_t n_pids;
 	struct ls_target_spec *matches;
@@ -60,6 +62,11 @@ const struct ls_target_spec *ls_config__match(const struct ls_config *c, const c
 
 /* A byte size: a number with an optional K, M or G suffix (powers of 1024). */
 int ls_parse_size(const char *text, uint64_t *bytes);
+/*
+ * A ring-buffer size: ls_parse_size's syntax ("256K", "4M"), a power of two
+ * from LS_RING_BYTES_MIN to LS_RING_BYTES_MAX (agent.h), as the kernel wants.
+ */
+int ls_parse_ring_size(const char *text, uint32_t *bytes);
 /* "IPv4:PORT" or "[IPv6]:PORT" into a socket address. */
 int ls_parse_listen_addr(const char *text, struct sockaddr_storage *addr, socklen_t *addr_len);
 

@@ -10,7 +10,7 @@ starts; attached within 1 s of its start (the metric and the log say so);
 its stalls counted under the configured name `svc`; a second instance
 attached too; each exit takes loopstall_targets down within 1 s; counters
 never go down across the exits and a restart; a process that does not match
-is never attached.
+is never attached. Without bpf_stats the BPF run-time self-metrics stay 0.
 """
 import os
 import re
@@ -111,6 +111,10 @@ def test():
         lstest.wait_for("victim 3's stalls counted on top",
                         lambda: counters(d)["stalls"] > after_exits["stalls"], 10)
         never_down(after_exits, counters(d), "after a restart")
+
+        smp = lstest.scrape(d)
+        assert lstest.metric(smp, "loopstall_bpf_runs_total") == 0, "bpf_stats is off"
+        assert lstest.metric(smp, "loopstall_bpf_run_seconds_total") == 0, "bpf_stats is off"
 
         attached = re.findall(r"attached to pid (\d+)", d.text("stderr"))
         assert str(bystander.pid) not in attached, "attached to a process that does not match"

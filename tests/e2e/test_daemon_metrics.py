@@ -9,6 +9,8 @@ records loopstalld wrote to --output; the --metrics-file copy must pass
 promtool too. Histograms: +Inf equal to _count. Scrapes stay fast while
 the loop stalls (the HTTP thread does not wait on event processing).
 After start-up loopstalld holds only the capabilities it documents.
+--bpf-stats is on: the BPF run-time self-metrics count (they stay 0 without
+it: test_daemon_match.py).
 SIGTERM flushes: exit 0, the records end with the summary.
 """
 import os
@@ -63,7 +65,7 @@ def test():
         victim = s.start([lstest.demo_service(), "--scenarios", "sleep,cpu", "--wait-signal",
                           "--linger-ms", "400"])
         d = lstest.start_daemon(s, ["-p", str(victim.pid), "--output", out_dir,
-                                    "--metrics-file", prom_file])
+                                    "--metrics-file", prom_file, "--bpf-stats"])
         assert d.metrics_url, f"no metrics URL in:\n{d.text('stderr')}"
 
         eff, bnd, nnp = caps(d.pid)

@@ -9,7 +9,9 @@ raises the threshold to 100 ms attaches `two` within a second; its stall
 records carry the new threshold, `one` keeps its 50 ms. A reload without
 `one` detaches it; a broken file is refused and the running configuration
 stays. Records go to a directory rotated at 4 KiB keeping 2 old files:
-never more files, every line of every file a valid record.
+never more files, every line of every file a valid record. The file
+also sets `ring_size` and `bpf_stats = on` (BPF run time counted); a reload
+that changes them says they take a restart, and the run time stays counted.
 """
 import json
 import os
@@ -68,7 +70,10 @@ def test():
         conf = os.path.join(s.dir, "loopstalld.conf")
         base = (f"# test configuration\noutput = {out}\noutput_max_size = 4K\n"
                 f"output_keep = 2\nscan_interval = 100ms\n")
-        write_config(conf, base + f"threshold = 50ms\nmatch = one={os.path.basename(exes['one'])}\n")
+        write_config(conf, base + "ring_size = 256K\nbpf_stats = on\n"
+                     f"threshold = 50ms\nmatch = one={os.path.basename(exes['one'])}\n")
+        # the agent's own settings, taken at start only
+        base += "ring_size = 2M\nbpf_stats = off\n"
 
         d = lstest.start_daemon(s, ["--config", conf])
         v1 = s.start([exes["one"], "--scenarios", "sleep", "--sleep-ms", "80", "--gap-ms", "100",
@@ -95,6 +100,12 @@ def test():
             return lstest.metric(lstest.scrape(d), "loopstall_stalls_total", target="two",
                                  cause="blocking_syscall") or 0
         lstest.wait_for("two's stalls counted", lambda: two_stalls() >= 3, 10)
+        for key in ("ring_size", "bpf_stats"):
+            assert d.wait_line("stderr", lambda l: f"{key} changed: that takes a restart" in l, 2)
+        runs = lstest.metric(lstest.scrape(d), "loopstall_bpf_runs_total")
+        assert runs > 0, "bpf_stats = on at start: the BPF runs are not counted"
+        lstest.wait_for("BPF runs still counted after the reload", lambda: lstest.metric(
+            lstest.scrape(d), "loopstall_bpf_runs_total") > runs, 5)
         # rotation keeps ~1 s of records: look at both processes' now
         thresholds = lstest.wait_for("stalls of one and two in the records",
                                      lambda: stall_thresholds(out, (v1.pid, v2.pid)), 5, 0.2)
@@ -112,7 +123,7 @@ def test():
         write_config(conf, base + "threshold = soon\n")
         n = reload(d, n)
         assert d.wait_line("stderr", lambda l: "reload failed" in l, 2)
-        assert "loopstalld.conf:6: threshold: 'soon'" in d.text("stderr"), d.text("stderr")
+        assert "loopstalld.conf:8: threshold: 'soon'" in d.text("stderr"), d.text("stderr")
         time.sleep(0.5)
         assert d.p.poll() is None and targets(d) == 1, "a bad file changed the running daemon"
         stalls_before = two_stalls()

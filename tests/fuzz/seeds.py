@@ -95,6 +95,9 @@ def record_args():
         ["-p", "1", "stray"],
         ["--pid=7", "--threshold=1s"],
         ["--threshold"],
+        ["-p", "1", "--ring-size", "4M"],
+        ["--ring-size=3M", "-p", "1"],
+        ["--ring-size", "99999999999999999999G", "-p", "1"],
     ]
     write("record_args", {f"a{i:02d}": b"\x00".join(a.encode() for a in c)
                           for i, c in enumerate(cases)})
@@ -245,6 +248,7 @@ def config():
         "globs": "match = [a-\nmatch = ****************************a\nmatch = \\\n",
         "long": "match = " + "x" * 5000 + "\n",
         "binary": b"threshold = 1ms\x00\nmatch = \xff\xfe\n",
+        "agent": "ring_size = 256K\nbpf_stats = on\nring_size = 3M\nbpf_stats = maybe\n",
     })
 
 
@@ -265,6 +269,19 @@ def probe_shm():
     })
 
 
+def procstat():
+    write("procstat", {
+        "kthreadd": "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 19 0\n",
+        "kworker": "45 (kworker/u8:2-events_unbound) I 2 0 0 0 -1 69238880 0 0 0\n",
+        "user": "1234 (redis-server) S 1 1234 1234 0 -1 4194560 211 0 0 0 12 7\n",
+        "fake": "301 (x) S 0 0 0 0 -1 2129984 () R 1 301 301 0 -1 4194560 0\n",
+        "parens": "302 ()) S 1 1 1 0 -1 0\n303 (() Z 1 1 1 0 -1 0\n",
+        "newline": b"304 (a\nb\xff) S 1 304 304 34816 304 4194304\n",
+        "short": "2 (kthreadd) S 0 0 0 0 -1",
+        "huge": "99999999999 (x) S 99999999999 0 0 0 -99999999999 99999999999999999999\n",
+    })
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--unwind-replay", help="fuzz_unwind_replay, to write raw unwind seeds")
@@ -278,6 +295,7 @@ def main():
     unwind(args.unwind_replay)
     config()
     probe_shm()
+    procstat()
 
 
 if __name__ == "__main__":

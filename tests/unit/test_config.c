@@ -37,6 +37,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->metrics_file_interval_ns, 10000000000ull);
 	assert_true(c->drop_caps);
 	assert_false(c->verbose);
+	assert_int_equal(c->ring_bytes, 0);
+	assert_false(c->bpf_stats);
 	assert_int_equal(c->n_pids, 0);
 	assert_int_equal(c->n_matches, 0);
 	ls_config__free(c);
@@ -157,6 +159,82 @@ static void test_set_and_off(void **state)
 	ls_config__free(c);
 }
 
+/* The agent's own settings: ring_size and bpf_stats, in a file and as options. */
+static void test_agent_settings(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} bad[] = {
+	    {"bpf_stats = maybe\n", "t.conf:1: bpf_stats: 'maybe' is not on or off"},
+	    {"bpf_stats =\n", "t.conf:1: bpf_stats: '' is not on or off"},
+	    {"ring_size = 3M\n", "t.conf:1: ring_size: '3M' is not a power of two from 4K to 1G"},
+	    {"ring_size = 2K\n", "t.conf:1: ring_size: '2K'"},
+	    {"ring_size = 2G\n", "t.conf:1: ring_size: '2G'"},
+	    {"ring_size = 0\n", "t.conf:1: ring_size: '0'"},
+	    {"ring_size =\n", "t.conf:1: ring_size: ''"},
+	    {"ring_size = 4MX\n", "t.conf:1: ring_size: '4MX'"},
+	};
+	struct ls_config *c = fresh();
+	char err[256] = "";
+	size_t i;
+
+	(void)state;
+	assert_int_equal(
+	    ls_config__parse(c, "ring_size = 8M\nbpf_stats = on\n", "t.conf", err, sizeof(err)), 0);
+	assert_int_equal(c->ring_bytes, 8 << 20);
+	assert_true(c->bpf_stats);
+	/* loopstalld's --ring-size and --bpf-stats; a refused value changes nothing */
+	assert_int_equal(ls_config__set(c, "ring_size", "256K", err, sizeof(err)), 0);
+	assert_int_equal(c->ring_bytes, 256 << 10);
+	assert_int_equal(ls_config__set(c, "bpf_stats", "off", err, sizeof(err)), 0);
+	assert_false(c->bpf_stats);
+	assert_int_equal(ls_config__set(c, "ring_size", "5K", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "ring_size: '5K' is not a power of two from 4K to 1G (e.g. 256K, 4M)");
+	assert_int_equal(c->ring_bytes, 256 << 10);
+	ls_config__free(c);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = fresh();
+		err[0] = '\0';
+		if (ls_config__parse(c, bad[i].text, "t.conf", err, sizeof(err)) != -EINVAL)
+			fail_msg("accepted: %s", bad[i].text);
+		if (strncmp(err, bad[i].msg, strlen(bad[i].msg)))
+			fail_msg("'%s': message '%s', expected it to start with '%s'", bad[i].text,
+				 err, bad[i].msg);
+		ls_config__free(c);
+	}
+}
+
+static void test_ring_size(void **state)
+{
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(ls_parse_ring_size("4K", &n), 0);
+	assert_int_equal(n, 4096);
+	assert_int_equal(ls_parse_ring_size("4096", &n), 0);
+	assert_int_equal(n, 4096);
+	assert_int_equal(ls_parse_ring_size("1m", &n), 0);
+	assert_int_equal(n, 1 << 20);
+	assert_int_equal(ls_parse_ring_size("512MiB", &n), 0);
+	assert_int_equal(n, 512 << 20);
+	assert_int_equal(ls_parse_ring_size("1G", &n), 0);
+	assert_int_equal(n, 1u << 30);
+	n = 7;
+	assert_int_equal(ls_parse_ring_size("2K", &n), -EINVAL);
+	assert_int_equal(ls_parse_ring_size("2G", &n), -EINVAL);
+	assert_int_equal(ls_parse_ring_size("4294967296", &n), -EINVAL);
+	assert_int_equal(ls_parse_ring_size("6K", &n), -EINVAL);
+	assert_int_equal(ls_parse_ring_size("1000000", &n), -EINVAL);
+	assert_int_equal(ls_parse_ring_size("0", &n), -EINVAL);
+	assert_int_equal(ls_parse_ring_size("", &n), -EINVAL);
+	assert_int_equal(ls_parse_ring_size("-4K", &n), -EINVAL);
+	assert_int_equal(ls_parse_ring_size("17179869184G", &n), -EINVAL);
+	assert_int_equal(n, 7); /* untouched on error */
+}
+
 static void test_match(void **state)
 {
 	struct ls_config *c = fresh();
@@ -261,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),    cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_set_and_off),
 		cmocka_unit_test(test_match),	    cmocka_unit_test(test_size),
+		cmocka_unit_test(test_ring_size),   cmocka_unit_test(test_agent_settings),
 		cmocka_unit_test(test_listen_addr), cmocka_unit_test(test_load_file),
 	};
 

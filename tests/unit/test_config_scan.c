@@ -33,10 +33,10 @@ static void put(const char *rel, const char *text)
 	fclose(f);
 }
 
-/* A process directory: comm, stat state, and exe (NULL: a kernel thread). */
+/* A process directory: comm, stat state, and exe (NULL: a kernel thread, PF_KTHREAD). */
 static void proc(int pid, const char *comm, char state, const char *exe)
 {
-	char rel[128], text[128];
+	char rel[128], text[160];
 
 	snprintf(rel, sizeof(rel), "%s/%d", root, pid);
 	assert_int_equal(mkdir(rel, 0755), 0);
@@ -45,7 +45,8 @@ static void proc(int pid, const char *comm, char state, const char *exe)
 	put(rel, text);
 	snprintf(rel, sizeof(rel), "%d/stat", pid);
 	/* comm in stat is in parentheses and may hold ") " itself */
-	snprintf(text, sizeof(text), "%d (%s) %c 1 1 1 0 -1 4194560\n", pid, comm, state);
+	snprintf(text, sizeof(text), "%d (%s) %c %d 1 1 0 -1 %s\n", pid, comm, state, exe ? 1 : 0,
+		 exe ? "4194560" : "2129984");
 	put(rel, text);
 	if (exe) {
 		snprintf(rel, sizeof(rel), "%s/%d/exe", root, pid);
@@ -63,6 +64,8 @@ static int setup(void **state)
 		return -1;
 	proc(1, "systemd", 'S', "/usr/lib/systemd/systemd");
 	proc(2, "kthreadd", 'S', NULL);
+	/* a kernel thread whose name looks like a program a rule matches */
+	proc(3, "redis-server", 'I', NULL);
 	proc(120, "redis-server", 'S', "/usr/bin/redis-server");
 	proc(121, "loopstall-demo-", 'S', "/opt/x/loopstall-demo-service");
 	proc(122, "python3", 'Z', "/usr/bin/python3.11");
@@ -124,8 +127,8 @@ static void test_scan(void **state)
 
 	(void)state;
 	assert_int_equal(lsd_scan(root, 500, need_exe, collect, &s), 0);
-	/* 1 2 120 121 122 123; not 500 (skipped: loopstalld itself), 777 (gone), files */
-	assert_int_equal(s.n, 6);
+	/* 1 2 3 120 121 122 123; not 500 (skipped: loopstalld itself), 777 (gone), files */
+	assert_int_equal(s.n, 7);
 	assert_null(by_pid(&s, 500));
 	assert_null(by_pid(&s, 777));
 	p = by_pid(&s, 121);
@@ -144,7 +147,7 @@ static void test_scan(void **state)
 	/* not asked for: the exe is not read */
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(lsd_scan(root, 0, need_exe, collect, &s), 0);
-	assert_int_equal(s.n, 7);
+	assert_int_equal(s.n, 8);
 	assert_false(by_pid(&s, 120)->exe_read);
 	assert_string_equal(by_pid(&s, 120)->exe, "");
 	assert_int_equal(lsd_scan("/nonexistent-proc", 0, NULL, collect, &s), -ENOENT);
@@ -156,11 +159,13 @@ static void test_exited_and_comm(void **state)
 	char comm[16];
 
 	(void)state;
-	assert_false(lsd_proc_exited(root, 120));
-	assert_false(lsd_proc_exited(root, 123));
-	assert_true(lsd_proc_exited(root, 122)); /* zombie */
-	assert_true(lsd_proc_exited(root, 777)); /* gone */
-	assert_true(lsd_proc_exited(root, 9999));
+	assert_int_equal(lsd_proc_traceable(root, 120), 0);
+	assert_int_equal(lsd_proc_traceable(root, 123), 0);
+	assert_int_equal(lsd_proc_traceable(root, 122), -ESRCH); /* zombie */
+	assert_int_equal(lsd_proc_traceable(root, 777), -ESRCH); /* gone */
+	assert_int_equal(lsd_proc_traceable(root, 9999), -ESRCH);
+	assert_int_equal(lsd_proc_traceable(root, 2), -EPERM); /* kernel threads */
+	assert_int_equal(lsd_proc_traceable(root, 3), -EPERM);
 	assert_int_equal(lsd_proc_read(root, 121, &p), 0);
 	assert_string_equal(p.comm, "loopstall-demo-");
 	assert_string_equal(p.exe, "loopstall-demo-service");
@@ -194,7 +199,7 @@ static void test_match_scan(void **state)
 		const struct lsd_proc *p = &s.procs[i];
 
 		m = ls_config__match(c, p->comm, p->exe[0] ? p->exe : NULL);
-		if (!m || p->kthread || lsd_proc_exited(root, p->pid))
+		if (!m || lsd_proc_traceable(root, p->pid))
 			continue;
 		attached++;
 		if (p->pid == 120)
@@ -202,7 +207,7 @@ static void test_match_scan(void **state)
 		else
 			assert_int_equal(p->pid, 121);
 	}
-	/* redis and the demo; not the zombie python, not the kernel thread */
+	/* redis and the demo; not the zombie, not the kernel threads (one named redis-server) */
 	assert_int_equal(attached, 2);
 	ls_config__free(c);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "agent.h"
 #include "record_args.h"
 
 #define MS 1000000ull
@@ -220,6 +221,48 @@ static void test_stack_options(void **state)
 	assert_contains(PARSE_ERR("-p", "1", "--stack-bytes", "8kb"), "--stack-bytes");
 }
 
+static void test_ring_size(void **state)
+{
+	struct record_args a;
+
+	(void)state;
+	PARSE_OK(&a, "-p", "1");
+	assert_int_equal(a.ring_bytes, 0); /* the agent's default */
+	PARSE_OK(&a, "-p", "1", "--ring-size", "256K");
+	assert_int_equal(a.ring_bytes, 256 << 10);
+	PARSE_OK(&a, "-p", "1", "--ring-size=4M");
+	assert_int_equal(a.ring_bytes, 4 << 20);
+	PARSE_OK(&a, "--ring-size", "4k", "--", "sleep", "1");
+	assert_int_equal(a.ring_bytes, LS_RING_BYTES_MIN);
+	PARSE_OK(&a, "-p", "1", "--ring-size", "1G");
+	assert_int_equal(a.ring_bytes, LS_RING_BYTES_MAX);
+	PARSE_OK(&a, "-p", "1", "--ring-size", "65536");
+	assert_int_equal(a.ring_bytes, 65536);
+	PARSE_OK(&a, "-p", "1", "--ring-size", "2MiB");
+	assert_int_equal(a.ring_bytes, 2 << 20);
+	/* the last one wins */
+	PARSE_OK(&a, "-p", "1", "--ring-size", "8M", "--ring-size", "16K");
+	assert_int_equal(a.ring_bytes, 16 << 10);
+
+	/* not a power of two, out of range, not a size */
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "3M"), "invalid --ring-size '3M'");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "3M"), "power of two");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "12K"), "'12K'");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "2K"), "from 4K to 1G");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "2048"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "2G"), "'2G'");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "4G"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "0"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "-4M"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "4T"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "4 M"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "M"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", ""), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "18446744073709551616"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size", "17179869184G"), "--ring-size");
+	assert_contains(PARSE_ERR("-p", "1", "--ring-size"), "'--ring-size' needs a value");
+}
+
 static void test_small_err_buffer(void **state)
 {
 	struct record_args a;
@@ -245,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_repeatable),
 		cmocka_unit_test(test_unknown_in_cluster),
 		cmocka_unit_test(test_stack_options),
+		cmocka_unit_test(test_ring_size),
 		cmocka_unit_test(test_small_err_buffer),
 	};
 

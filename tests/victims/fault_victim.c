@@ -15,11 +15,21 @@
  *                            while the loop thread blocks MS ms; prints
  *                            `storm done`, waits for another SIGUSR2, then
  *                            a new loop thread polls and blocks 200 ms
- *   storm THREADS S US       THREADS loop threads run S seconds of
+ *   storm THREADS S US [RATE]
+ *                            THREADS loop threads run S seconds of
  *                            iterations that each sleep US us (a stall
  *                            each when US is over the threshold); prints
  *                            `storm iterations N`, then the main loop blocks
- *                            300 ms (`blocking T`)
+ *                            300 ms (`blocking T`). With RATE, iterations
+ *                            start on a fixed schedule, RATE a second in
+ *                            all: each thread waits in ppoll() until its
+ *                            next start (none when late, to catch up), so
+ *                            wake-up latency does not lower the rate
+ *   life MS AT BLOCK         a short life, started at once (no SIGUSR2):
+ *                            10 ms waits for MS ms in all, with one block
+ *                            of BLOCK ms in nanosleep AT ms after the start
+ *                            (`blocking T`); for loopstalld following
+ *                            processes that come and go (load.py churn)
  *   loops N S                N loop threads with 10 ms waits for S seconds;
  *                            each blocks 100 ms once a second
  *   names                    a thread name and a blocking fd whose paths
@@ -207,15 +217,35 @@ static int mode_threads(int argc, char **argv)
 struct storm {
 	double until;
 	long us;
+	double period; /* seconds between iteration starts; 0: back to back */
 	long iterations;
 };
+
+/* The loop's wait: until `at` (CLOCK_MONOTONIC seconds), or not at all when past. */
+static void wait_until(double at)
+{
+	double left = at - mono_s();
+	struct timespec ts = {0, 0};
+
+	if (left > 0) {
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+	}
+	ppoll(NULL, 0, &ts, NULL);
+}
 
 static void *storm_thread(void *arg)
 {
 	struct storm *s = arg;
+	double next = mono_s();
 
 	while (mono_s() < s->until) {
-		poll(NULL, 0, 0);
+		if (s->period > 0) {
+			wait_until(next);
+			next += s->period;
+		} else {
+			poll(NULL, 0, 0);
+		}
 		sleep_us(s->us);
 		s->iterations++;
 	}
@@ -228,6 +258,7 @@ static int mode_storm(int argc, char **argv)
 	long nthreads = argc > 0 ? atol(argv[0]) : 1, i, total = 0;
 	double secs = argc > 1 ? atof(argv[1]) : 5;
 	long us = argc > 2 ? atol(argv[2]) : 1100;
+	double rate = argc > 3 ? atof(argv[3]) : 0;
 	struct storm *s;
 	pthread_t *t;
 
@@ -240,6 +271,7 @@ static int mode_storm(int argc, char **argv)
 	for (i = 0; i < nthreads; i++) {
 		s[i].until = mono_s() + secs;
 		s[i].us = us;
+		s[i].period = rate > 0 ? (double)nthreads / rate : 0;
 		if (pthread_create(&t[i], NULL, storm_thread, &s[i]))
 			return 1;
 	}
@@ -253,6 +285,22 @@ static int mode_storm(int argc, char **argv)
 	loop_for(20);
 	block_loop(300);
 	loop_for(10);
+	say("done");
+	return 0;
+}
+
+static int mode_life(int argc, char **argv)
+{
+	double t0 = mono_s();
+	double life = (argc > 0 ? atof(argv[0]) : 1000) / 1e3;
+	double at = (argc > 1 ? atof(argv[1]) : 500) / 1e3;
+	long block = argc > 2 ? atol(argv[2]) : 100;
+
+	while (mono_s() - t0 < at)
+		poll(NULL, 0, 10);
+	block_loop(block);
+	while (mono_s() - t0 < life)
+		poll(NULL, 0, 10);
 	say("done");
 	return 0;
 }
@@ -386,8 +434,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_usr2};
 
 	if (argc < 2) {
-		fprintf(stderr,
-			"usage: fault_victim block|exec|threads|storm|loops|names|jit ARGS...\n");
+		fprintf(stderr, "usage: fault_victim MODE ARGS...\n"
+				"MODE: block|exec|threads|storm|life|loops|names|jit\n");
 		return 2;
 	}
 	sigaction(SIGUSR2, &sa, NULL);
@@ -400,6 +448,8 @@ int main(int argc, char **argv)
 		return mode_threads(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "storm"))
 		return mode_storm(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "life"))
+		return mode_life(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "loops"))
 		return mode_loops(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "names"))
