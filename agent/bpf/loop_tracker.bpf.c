@@ -483,29 +483,55 @@ static __always_inline struct lt_target *traced(__u32 tgid, __u32 tid)
 	return tg;
 }
 
-static __always_inline int wait_enter(int cond_wait)
-{
-	__u64 id = bpf_get_current_pid_tgid(), now;
-	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct lt_target *tg = traced(tgid, tid);
-	struct task_struct *task;
-	struct lt_thread *t;
+/* x86-64 numbers of the calls a loop waits in */
+#define NR_POLL 7
+#define NR_SELECT 23
+#define NR_EPOLL_WAIT 232
+#define NR_PSELECT6 270
+#define NR_PPOLL 271
+#define NR_EPOLL_PWAIT 281
+#define NR_IO_URING_ENTER 426
+#define NR_EPOLL_PWAIT2 441
+#define IORING_ENTER_GETEVENTS_FLAG 1u
 
-	if (!tg)
-		return 0;
-	now = bpf_ktime_get_ns();
-	t = thread_get_or_create(tgid, tid);
-	if (!t)
-		return 0;
-	task = bpf_get_current_task_btf();
-	settle(t, task);
-	busy_end(t, tg, task, now, 0);
-	if (cond_wait)
-		t->flags |= LT_THR_COND_WAIT;
-	return 0;
+/*
+ * Is syscall `nr`, with the arguments still in the task's saved registers,
+ * the loop waiting for events? select(0, NULL, NULL, NULL, &tv) is the
+ * portable sleep (Python <= 3.10's time.sleep): with no fds it is a blocking
+ * call inside the busy period; io_uring_enter waits only with GETEVENTS.
+ */
+static __always_inline bool is_loop_wait(__u32 nr, struct task_struct *task)
+{
+	struct pt_regs *regs;
+
+	switch (nr) {
+	case NR_EPOLL_WAIT:
+	case NR_EPOLL_PWAIT:
+	case NR_EPOLL_PWAIT2:
+	case NR_POLL:
+	case NR_PPOLL:
+		return true;
+	case NR_SELECT:
+	case NR_PSELECT6:
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		return regs && BPF_CORE_READ(regs, di) != 0;
+	case NR_IO_URING_ENTER:
+		/* io_uring_enter(fd, to_submit, min_complete, flags, ...) */
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		return regs && (BPF_CORE_READ(regs, r10) & IORING_ENTER_GETEVENTS_FLAG) &&
+		       (__u32)BPF_CORE_READ(regs, dx);
+	}
+	return false;
 }
 
-static __always_inline int wait_exit(int conditional)
+/*
+ * A wait returned: the busy period before it ends (unless the wait blocked,
+ * which ended it at the switch-out, see cpu_switch) and the next begins.
+ * There is no hook on entering a wait: processes that are not traced pay
+ * for one tracepoint per wait instead of two. A wait that returns at once
+ * took microseconds, so ending the period at its return is as good.
+ */
+static __always_inline int wait_exit(__u32 nr)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now;
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -515,21 +541,33 @@ static __always_inline int wait_exit(int conditional)
 
 	if (!tg)
 		return 0;
+	task = bpf_get_current_task_btf();
+	if (!is_loop_wait(nr, task))
+		return 0;
 	t = thread_get_or_create(tgid, tid);
 	if (!t)
 		return 0;
-	if (conditional) {
-		if (!(t->flags & LT_THR_COND_WAIT))
-			return 0;
-		t->flags &= ~LT_THR_COND_WAIT;
-	}
 	now = bpf_ktime_get_ns();
-	task = bpf_get_current_task_btf();
+	settle(t, task);
+	if (t->cur.start_ns) {
+		/*
+		 * No switch-out ended the period, but the thread did block:
+		 * before its context-switch event was open (a thread just
+		 * created), the block may have been in the wait itself.
+		 */
+		if (!(t->flags & LT_THR_SWITCHES) && task->nvcsw != t->nvcsw_start) {
+			t->cur.start_ns = 0;
+			live_set(t, 0);
+		} else {
+			busy_end(t, tg, task, now, 0);
+		}
+	}
 	if (!t->first_seen_ns)
 		t->first_seen_ns = now;
 	__builtin_memset(&t->cur, 0, sizeof(t->cur));
 	t->cur.start_ns = now;
 	live_set(t, now);
+	t->nvcsw_start = task->nvcsw;
 	t->cur.maj_flt_start = task->maj_flt;
 	t->cur.exec_start = task->se.sum_exec_runtime;
 	if (bpf_core_field_exists(task->sched_info.run_delay))
@@ -537,63 +575,21 @@ static __always_inline int wait_exit(int conditional)
 	return 0;
 }
 
-#define WAIT_SYSCALL(name)                                                                         \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
-	{                                                                                          \
-		return wait_enter(0);                                                              \
-	}                                                                                          \
+#define WAIT_SYSCALL(name, nr)                                                                     \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
 	{                                                                                          \
-		return wait_exit(0);                                                               \
+		return wait_exit(nr);                                                              \
 	}
 
-WAIT_SYSCALL(epoll_wait)
-WAIT_SYSCALL(epoll_pwait)
-WAIT_SYSCALL(epoll_pwait2)
-WAIT_SYSCALL(poll)
-WAIT_SYSCALL(ppoll)
-/*
- * select(0, NULL, NULL, NULL, &tv) is the portable sleep (Python <= 3.10's
- * time.sleep): with no fds it is a blocking call inside the busy period.
- */
-#define SELECT_SYSCALL(name)                                                                       \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
-	{                                                                                          \
-		if (!ctx->args[0])                                                                 \
-			return 0;                                                                  \
-		return wait_enter(1);                                                              \
-	}                                                                                          \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
-	{                                                                                          \
-		return wait_exit(1);                                                               \
-	}
-
-SELECT_SYSCALL(select)
-SELECT_SYSCALL(pselect6)
-
-#define IORING_ENTER_GETEVENTS_FLAG 1u
-
-/* io_uring_enter(fd, to_submit, min_complete, flags, ...) waits only with GETEVENTS. */
-SEC("tracepoint/syscalls/sys_enter_io_uring_enter")
-int enter_io_uring_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	__u32 min_complete = (__u32)ctx->args[2];
-	__u32 flags = (__u32)ctx->args[3];
-
-	if (!(flags & IORING_ENTER_GETEVENTS_FLAG) || !min_complete)
-		return 0;
-	return wait_enter(1);
-}
-
-SEC("tracepoint/syscalls/sys_exit_io_uring_enter")
-int exit_io_uring_enter(struct trace_event_raw_sys_exit *ctx)
-{
-	return wait_exit(1);
-}
+WAIT_SYSCALL(epoll_wait, NR_EPOLL_WAIT)
+WAIT_SYSCALL(epoll_pwait, NR_EPOLL_PWAIT)
+WAIT_SYSCALL(epoll_pwait2, NR_EPOLL_PWAIT2)
+WAIT_SYSCALL(poll, NR_POLL)
+WAIT_SYSCALL(ppoll, NR_PPOLL)
+WAIT_SYSCALL(select, NR_SELECT)
+WAIT_SYSCALL(pselect6, NR_PSELECT6)
+WAIT_SYSCALL(io_uring_enter, NR_IO_URING_ENTER)
 
 /*
  * At a switch-out inside a busy period: note when and why (preempted, or
@@ -606,12 +602,15 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_struct *task;
 	struct lt_stack_rec *stack;
+	struct lt_target *tg;
 	struct lt_thread *t;
 	bool blocked;
 
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t)
 		return 0;
+	/* its switches are seen: wait_exit can trust that a block it did not see was none */
+	t->flags |= LT_THR_SWITCHES;
 	task = bpf_get_current_task_btf();
 	settle(t, task);
 	if (!t->cur.start_ns)
@@ -633,9 +632,21 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 		t->cur.nivcsw++;
 		return 0;
 	}
+	blocked_in(task, &t->out_nr, &t->out_fd);
+	/* blocking in the loop's wait ends the busy period */
+	if (t->out_nr != LT_NR_NONE && is_loop_wait(t->out_nr, task)) {
+		tg = traced(t->pid, tid);
+		if (tg) {
+			busy_end(t, tg, task, t->out_ns, 0);
+		} else {
+			t->cur.start_ns = 0;
+			live_set(t, 0);
+		}
+		t->out_ns = 0;
+		return 0;
+	}
 	t->out_kind = LT_OUT_BLOCKED;
 	t->cur.nvcsw++;
-	blocked_in(task, &t->out_nr, &t->out_fd);
 	/* only now is the thread's memory the current one: copy its stack */
 	stack = pending_stack(tid, true);
 	if (stack) {

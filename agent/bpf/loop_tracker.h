@@ -110,12 +110,13 @@ struct lt_thread {
 	__u32 flags;	 /* LT_THR_* */
 	__u32 live_slot; /* its entry in `live`, LT_SLOT_NONE if none was free */
 	__u32 pad;
+	__u64 nvcsw_start; /* the task's voluntary switches when the busy period began */
 	struct lt_busy cur;
 	__u32 hist[LT_HIST_BUCKETS];
 };
 
 /* lt_thread flags */
-#define LT_THR_COND_WAIT 0x1u /* inside a call that waits only with some arguments */
+#define LT_THR_SWITCHES 0x2u /* its context-switch event has fired: its blocks are seen */
 
 enum lt_out_kind {
 	LT_OUT_NONE = 0,

@@ -12,11 +12,6 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define EMPTY_SYSCALL(name)                                                                        \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
-	int enter_##name(void *ctx)                                                                \
-	{                                                                                          \
-		return 0;                                                                          \
-	}                                                                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(void *ctx)                                                                 \
 	{                                                                                          \
