@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "fdtarget.h"
+#include "finisher.h"
 #include "loop_tracker.skel.h"
 #include "stack_collector.h"
 #include "thread_events.h"
@@ -61,6 +63,8 @@ struct ls_agent {
 	struct ls_unwinder *unwinder;
 	struct ls_collector *collector;
 	struct ls_thread_events *thread_events;
+	struct ls_finisher *finisher;		 /* resolves stalls' stacks on its own thread */
+	int epfd;				 /* the ring buffer and the finisher */
 	uint64_t live_used[LT_MAX_THREADS / 64]; /* entries of the BPF `live` array in use */
 	int stats_fd;				 /* keeps bpf_enable_stats on while open */
 	bool finished;
@@ -126,10 +130,18 @@ static void forget_begun(struct ls_agent *a, uint32_t tid)
 	}
 }
 
+/* Hand a stall whose stacks are resolved to the caller. */
+static int hand_over(struct ls_agent *a, struct ls_stall *s)
+{
+	int err = a->ops.stall ? a->ops.stall(a->ctx, s) : 0;
+
+	ls_stall_free_stacks(s);
+	return err;
+}
+
 static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 {
 	unsigned i;
-	int err;
 
 	/* fds are resolved now, while the target most likely still has them open */
 	for (i = 0; i < s->n_syscalls; i++)
@@ -140,15 +152,28 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 	ls_probe_set__fill_stall(a->probes, s);
 	forget_begun(a, s->tid);
 	a->summary.stalls++;
-	if (a->collector) {
-		err = ls_collector__attach(a->collector, s);
-		if (err) {
-			ls_stall_free_stacks(s);
-			return err;
-		}
+	/* stacks are resolved on the finisher's thread; the stall comes back in order */
+	if (a->finisher)
+		return ls_finisher__submit(a->finisher, s, ls_collector__take(a->collector, s));
+	return hand_over(a, s);
+}
+
+/* Stalls the finisher is done with, in order; with `wait`, all of them. */
+static int deliver_finished(struct ls_agent *a, bool wait)
+{
+	struct ls_stall s;
+	int err = 0, e;
+
+	if (!a->finisher)
+		return 0;
+	while (ls_finisher__next(a->finisher, &s, wait)) {
+		e = hand_over(a, &s);
+		ls_finisher__release(a->finisher);
+		if (e && !err)
+			err = e;
+		if (err && !wait)
+			break;
 	}
-	err = a->ops.stall ? a->ops.stall(a->ctx, s) : 0;
-	ls_stall_free_stacks(s);
 	return err;
 }
 
@@ -248,8 +273,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		}
 		ls_thread_events__loop(a->thread_events, rec->pid, rec->tid);
 		live_mark(a, rec->slot, true);
-		if (a->unwinder)
-			ls_unwinder__prepare(a->unwinder, (pid_t)rec->pid);
+		if (a->finisher)
+			ls_finisher__prepare(a->finisher, (pid_t)rec->pid);
 		break;
 	}
 	case LT_REC_THREAD_CLONE:
@@ -286,6 +311,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return err < 0 ? err : 0;
 }
 
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *ops, void *ctx,
 		  struct ls_agent **out)
 {
@@ -300,6 +332,7 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	a->ctx = ctx;
 	a->summary.threshold_ns = opts->threshold_ns;
 	a->stats_fd = -1;
+	a->epfd = -1;
 	verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 	a->probes = ls_probe_set__new();
@@ -354,7 +387,8 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	} else {
 		a->unwinder = ls_unwinder__new();
 		a->collector = a->unwinder ? ls_collector__new(a->unwinder) : NULL;
-		if (!a->collector) {
+		a->finisher = a->collector ? ls_finisher__new(a->unwinder) : NULL;
+		if (!a->finisher) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
@@ -381,6 +415,12 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	}
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), handle_event, a, NULL);
 	if (!a->rb) {
+		err = -errno;
+		goto cleanup;
+	}
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->epfd < 0 || epoll_add(a->epfd, ring_buffer__epoll_fd(a->rb)) ||
+	    (a->finisher && epoll_add(a->epfd, ls_finisher__fd(a->finisher)))) {
 		err = -errno;
 		goto cleanup;
 	}
@@ -682,11 +722,22 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 		timeout_ms = (int)((a->next_scan_ns - now + 999999) / 1000000);
 	else if (timeout_ms > 0 && a->next_scan_ns <= now)
 		timeout_ms = 0;
-	err = ring_buffer__poll(a->rb, timeout_ms);
+	{
+		struct epoll_event evs[2];
+
+		if (epoll_wait(a->epfd, evs, 2, timeout_ms) < 0 && errno != EINTR)
+			return -errno;
+	}
+	err = ring_buffer__consume(a->rb);
 	if (a->cb_err)
 		return a->cb_err;
 	if (err < 0 && err != -EINTR)
 		return err;
+	err = deliver_finished(a, false);
+	if (err) {
+		a->cb_err = err;
+		return err;
+	}
 	now = ls_now_ns();
 	if (now >= a->next_scan_ns) {
 		err = scan_in_progress(a, now);
@@ -818,8 +869,8 @@ int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats)
 	memset(stats, 0, sizeof(*stats));
 	stats->copies = counter_sum(a, LT_CNT_STACK_COPIES);
 	stats->copy_ns = counter_sum(a, LT_CNT_STACK_COPY_NS);
-	if (a->unwinder)
-		ls_unwinder__stats(a->unwinder, &us);
+	if (a->finisher)
+		ls_finisher__stats(a->finisher, &us);
 	stats->unwound = us.unwound;
 	stats->unwind_ns = us.unwind_ns;
 	stats->symbolized = us.symbolized;
@@ -879,6 +930,10 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 		if (open_ns)
 			ls_hist_record(&ts->hist, open_ns);
 	}
+	/* every stall handed over before the summary */
+	err = deliver_finished(a, true);
+	if (err)
+		return err;
 	a->summary.end_ns = now;
 	a->summary.lost_events = ls_agent__lost_events(a);
 	a->finished = true;
@@ -893,6 +948,10 @@ void ls_agent__free(struct ls_agent *a)
 
 	if (!a)
 		return;
+	/* first: its thread uses the unwinder and the stalls' stacks */
+	ls_finisher__free(a->finisher);
+	if (a->epfd >= 0)
+		close(a->epfd);
 	ring_buffer__free(a->rb);
 	ls_thread_events__free(a->thread_events);
 	/* destroying the skeleton detaches every program: nothing stays attached */

@@ -25,6 +25,11 @@ struct thread_stacks {
 	unsigned stride, skipped; /* keep one sample in `stride` */
 };
 
+/* A stall's raw stacks, out of the collector, on their way to be resolved. */
+struct ls_taken {
+	struct thread_stacks stacks;
+};
+
 struct ls_collector {
 	struct ls_unwinder *unwinder;
 	struct thread_stacks *threads;
@@ -190,7 +195,7 @@ static void free_groups(struct ls_cpu_stack *groups, unsigned n)
 	free(groups);
 }
 
-static int attach_cpu(struct ls_collector *c, struct thread_stacks *t, struct ls_stall *s)
+static int attach_cpu(struct ls_unwinder *u, struct thread_stacks *t, struct ls_stall *s)
 {
 	unsigned n_samples = t->n_samples ? t->n_samples : 1, i, j, n_pcs = 0, n = 0;
 	struct ls_pcs *pcs = calloc(n_samples, sizeof(*pcs));
@@ -205,8 +210,7 @@ static int attach_cpu(struct ls_collector *c, struct thread_stacks *t, struct ls
 	}
 	/* identical address lists first: symbolizing is the expensive part */
 	for (i = 0; i < t->n_samples; i++) {
-		if (ls_unwinder__unwind(c->unwinder, t->samples[i].rec, t->samples[i].size,
-					&pcs[n_pcs]))
+		if (ls_unwinder__unwind(u, t->samples[i].rec, t->samples[i].size, &pcs[n_pcs]))
 			continue;
 		s->cpu_samples += t->samples[i].weight;
 		for (j = 0; j < n_pcs && !same_pcs(&pcs[j], &pcs[n_pcs]); j++)
@@ -217,7 +221,7 @@ static int attach_cpu(struct ls_collector *c, struct thread_stacks *t, struct ls
 	}
 	/* then one row per chain of functions, whatever instruction each sample hit */
 	for (i = 0; i < n_pcs; i++) {
-		err = ls_unwinder__symbolize(c->unwinder, (pid_t)s->pid, &pcs[i], &st);
+		err = ls_unwinder__symbolize(u, (pid_t)s->pid, &pcs[i], &st);
 		if (err)
 			goto cleanup;
 		for (j = 0; j < n && !same_functions(&groups[j].stack, &st); j++)
@@ -242,42 +246,73 @@ cleanup:
 	return err;
 }
 
-int ls_collector__attach(struct ls_collector *c, struct ls_stall *s)
+struct ls_taken *ls_collector__take(struct ls_collector *c, const struct ls_stall *s)
 {
 	struct thread_stacks *t = find(c, s->tid, false);
+	struct ls_taken *taken;
+
+	if (!t || t->busy_start_ns != s->start_ns)
+		return NULL;
+	taken = malloc(sizeof(*taken));
+	if (taken) {
+		/* the raw records move: the collector keeps an empty entry */
+		taken->stacks = *t;
+		t->n_blocked = t->n_samples = 0;
+	}
+	clear(t);
+	t->busy_start_ns = 0;
+	return taken;
+}
+
+void ls_taken__free(struct ls_taken *taken)
+{
+	if (!taken)
+		return;
+	clear(&taken->stacks);
+	free(taken);
+}
+
+int ls_collector__resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s)
+{
+	struct thread_stacks *t = &taken->stacks;
 	struct ls_pcs *pcs;
 	unsigned i, j;
 	int err = 0;
 
-	if (!t || t->busy_start_ns != s->start_ns)
-		return 0;
 	pcs = malloc(sizeof(*pcs));
-	if (!pcs)
+	if (!pcs) {
+		ls_taken__free(taken);
 		return -ENOMEM;
+	}
 	/* one look at the mappings per stall: libraries loaded, or an exec, since the last */
-	ls_unwinder__refresh(c->unwinder, (pid_t)s->pid);
+	ls_unwinder__refresh(u, (pid_t)s->pid);
 	for (i = 0; i < s->n_syscalls; i++) {
-		struct ls_syscall_use *u = &s->syscalls[i];
+		struct ls_syscall_use *use = &s->syscalls[i];
 
 		for (j = 0; j < t->n_blocked; j++) {
 			const struct lt_stack_rec *rec = t->blocked[j].rec;
 
-			if ((int)rec->nr != u->nr || rec->fd != u->fd)
+			if ((int)rec->nr != use->nr || rec->fd != use->fd)
 				continue;
-			if (!ls_unwinder__unwind(c->unwinder, rec, t->blocked[j].size, pcs))
-				err = ls_unwinder__symbolize(c->unwinder, (pid_t)s->pid, pcs,
-							     &u->stack);
+			if (!ls_unwinder__unwind(u, rec, t->blocked[j].size, pcs))
+				err = ls_unwinder__symbolize(u, (pid_t)s->pid, pcs, &use->stack);
 			break;
 		}
 		if (err)
 			goto cleanup;
 	}
-	err = attach_cpu(c, t, s);
+	err = attach_cpu(u, t, s);
 cleanup:
 	free(pcs);
-	clear(t);
-	t->busy_start_ns = 0;
+	ls_taken__free(taken);
 	return err;
+}
+
+int ls_collector__attach(struct ls_collector *c, struct ls_stall *s)
+{
+	struct ls_taken *taken = ls_collector__take(c, s);
+
+	return taken ? ls_collector__resolve(c->unwinder, taken, s) : 0;
 }
 
 void ls_collector__drop(struct ls_collector *c, uint32_t tid)

@@ -23,6 +23,16 @@ int ls_collector__add(struct ls_collector *c, const void *data, size_t size);
  * ls_stall_free_stacks(). Returns 0 or -ENOMEM.
  */
 int ls_collector__attach(struct ls_collector *c, struct ls_stall *s);
+/*
+ * ls_collector__attach in two steps, so the slow one can run on another
+ * thread: take what was kept for the stall's thread and busy period out of
+ * the collector (NULL: nothing, or no memory), then unwind and symbolize it
+ * into the stall with the unwinder alone, which frees it.
+ */
+struct ls_taken;
+struct ls_taken *ls_collector__take(struct ls_collector *c, const struct ls_stall *s);
+int ls_collector__resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s);
+void ls_taken__free(struct ls_taken *taken);
 /* The thread exited: drop what is kept for it. */
 void ls_collector__drop(struct ls_collector *c, uint32_t tid);
 void ls_collector__free(struct ls_collector *c);

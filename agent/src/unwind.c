@@ -10,6 +10,7 @@
  * deleted or replaced on disk still resolves to the code that is mapped.
  */
 #include <dwarf.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -155,7 +156,7 @@ static const char *intern_symbol(struct ls_unwinder *u, const char *sym)
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
-	char path[96], *line = NULL, mapped[64];
+	char path[96], *line = NULL, mapped[64], magic[SELFMAG];
 	unsigned long start, end;
 	size_t cap = 0;
 	int fd = -1;
@@ -183,6 +184,15 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 	}
 	if (fd < 0)
 		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
+	/*
+	 * A data file the target maps is no module: say so before libdwfl
+	 * reads all of it looking for a compressed ELF file inside (which
+	 * would also pull the target's file into the page cache).
+	 */
+	if (pread(fd, magic, sizeof(magic), 0) != sizeof(magic) || memcmp(magic, ELFMAG, SELFMAG)) {
+		close(fd);
+		return -1;
+	}
 	*elfp = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!*elfp) {
 		close(fd);
@@ -194,9 +204,9 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 }
 
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.debuginfo_path = &debuginfo_path,
+    .find_elf = find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .debuginfo_path = &debuginfo_path,
 };
 
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
@@ -233,9 +243,9 @@ static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {
-	.next_thread = next_thread,
-	.memory_read = memory_read,
-	.set_initial_registers = set_initial_registers,
+    .next_thread = next_thread,
+    .memory_read = memory_read,
+    .set_initial_registers = set_initial_registers,
 };
 
 /*
@@ -403,8 +413,8 @@ int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, s
 	} else if (p && u->last_bp_valid && out->n < LS_MAX_FRAMES &&
 		   !dwfl_addrmodule(p->dwfl, out->pc[out->n - 1])) {
 		/* CFI ran out in code no module covers (JIT): JITs keep frame pointers */
-		ls_fp_walk(rec->data, rec->regs[7], rec->size, u->last_bp, out->pc,
-			   out->activation, &out->n, LS_MAX_FRAMES);
+		ls_fp_walk(rec->data, rec->regs[7], rec->size, u->last_bp, out->pc, out->activation,
+			   &out->n, LS_MAX_FRAMES);
 	}
 	u->rec = NULL;
 	u->stats.unwound++;
@@ -589,8 +599,9 @@ static unsigned dwarf_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr
 		if (tag == DW_TAG_subprogram)
 			break;
 		file = call_file(cu, &scopes[i]);
-		lineno = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr),
-					 &call_line) ? 0 : (int)call_line;
+		lineno = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &call_line)
+			     ? 0
+			     : (int)call_line;
 	}
 	free(scopes);
 	return n;
@@ -606,8 +617,7 @@ static bool module_poisoned(struct ls_unwinder *u, uint64_t key)
 	return false;
 }
 
-static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
-		   struct sym_entry *e)
+static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, struct sym_entry *e)
 {
 	struct ls_frame frames[MAX_INLINE + 1];
 	const char *volatile file = NULL;
@@ -698,7 +708,7 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 		/* a return address points after the call: look up the call itself */
 		Dwarf_Addr lookup = pcs->activation[i] || !pc ? pc : pc - 1;
 		Dwfl_Module *mod = p ? dwfl_addrmodule(p->dwfl, lookup) : NULL;
-		struct sym_entry *e, fresh = { 0 };
+		struct sym_entry *e, fresh = {0};
 		const char *modname;
 		Dwarf_Addr low;
 

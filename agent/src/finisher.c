@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "finisher.h"
+
+enum job_kind { JOB_STALL, JOB_PREPARE };
+
+struct job {
+	struct job *next;
+	enum job_kind kind;
+	bool done;
+	pid_t pid;		/* JOB_PREPARE */
+	struct ls_taken *taken; /* JOB_STALL, may be NULL */
+	struct ls_stall stall;
+};
+
+struct ls_finisher {
+	struct ls_unwinder *unwinder; /* the worker's alone */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* a job was queued, or stop */
+	pthread_cond_t idle; /* a job was done */
+	/* every job in submission order; the worker resolves the first not done */
+	struct job *head, **tail;
+	size_t pending; /* jobs not done yet */
+	/*
+	 * A done stall's frames point into the unwinder's caches: the worker
+	 * leaves the unwinder alone until the stall was used (ls_finisher__release).
+	 */
+	bool held;
+	bool stop;
+	int efd;
+	struct ls_unwind_stats stats;
+};
+
+static struct job *first_pending(struct ls_finisher *f)
+{
+	struct job *j;
+
+	for (j = f->head; j; j = j->next)
+		if (!j->done)
+			return j;
+	return NULL;
+}
+
+static void *worker(void *arg)
+{
+	struct ls_finisher *f = arg;
+	uint64_t one = 1;
+	struct job *j;
+
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		while (!f->stop && (f->held || !(j = first_pending(f))))
+			pthread_cond_wait(&f->work, &f->lock);
+		if (f->stop)
+			break;
+		/* the job stays queued (and owned by the list) while it is resolved unlocked */
+		pthread_mutex_unlock(&f->lock);
+		if (j->kind == JOB_PREPARE) {
+			ls_unwinder__prepare(f->unwinder, j->pid);
+		} else if (j->taken) {
+			/* a stall without its stacks is still worth delivering */
+			ls_collector__resolve(f->unwinder, j->taken, &j->stall);
+			j->taken = NULL;
+		}
+		pthread_mutex_lock(&f->lock);
+		j->done = true;
+		f->pending--;
+		if (j->kind == JOB_STALL)
+			f->held = true;
+		ls_unwinder__stats(f->unwinder, &f->stats);
+		pthread_cond_broadcast(&f->idle);
+		if (j->kind == JOB_STALL && write(f->efd, &one, sizeof(one)) < 0) {
+			/* the counter cannot overflow here; nothing to do */
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+struct ls_finisher *ls_finisher__new(struct ls_unwinder *u)
+{
+	struct ls_finisher *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->unwinder = u;
+	f->tail = &f->head;
+	f->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (f->efd < 0)
+		goto fail;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->work, NULL);
+	pthread_cond_init(&f->idle, NULL);
+	if (pthread_create(&f->thread, NULL, worker, f)) {
+		close(f->efd);
+		goto fail;
+	}
+	return f;
+fail:
+	free(f);
+	return NULL;
+}
+
+static int submit(struct ls_finisher *f, struct job *j)
+{
+	pthread_mutex_lock(&f->lock);
+	*f->tail = j;
+	f->tail = &j->next;
+	f->pending++;
+	pthread_cond_signal(&f->work);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+int ls_finisher__submit(struct ls_finisher *f, const struct ls_stall *s, struct ls_taken *taken)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		ls_taken__free(taken);
+		return -ENOMEM;
+	}
+	j->kind = JOB_STALL;
+	j->stall = *s;
+	j->taken = taken;
+	return submit(f, j);
+}
+
+int ls_finisher__prepare(struct ls_finisher *f, pid_t pid)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	j->kind = JOB_PREPARE;
+	j->pid = pid;
+	return submit(f, j);
+}
+
+int ls_finisher__fd(const struct ls_finisher *f)
+{
+	return f->efd;
+}
+
+bool ls_finisher__next(struct ls_finisher *f, struct ls_stall *out, bool wait)
+{
+	uint64_t n;
+	struct job *j;
+	bool got = false;
+
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		/* done preparations at the head are done with */
+		while ((j = f->head) && j->done) {
+			f->head = j->next;
+			if (!f->head)
+				f->tail = &f->head;
+			if (j->kind == JOB_STALL) {
+				*out = j->stall;
+				got = true;
+			}
+			free(j);
+			if (got)
+				break;
+		}
+		if (got || !wait || !f->pending)
+			break;
+		pthread_cond_wait(&f->idle, &f->lock);
+	}
+	if (!got && read(f->efd, &n, sizeof(n)) < 0) {
+		/* nothing was signalled: EAGAIN */
+	}
+	pthread_mutex_unlock(&f->lock);
+	return got;
+}
+
+void ls_finisher__release(struct ls_finisher *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->held = false;
+	pthread_cond_signal(&f->work);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void ls_finisher__stats(struct ls_finisher *f, struct ls_unwind_stats *stats)
+{
+	pthread_mutex_lock(&f->lock);
+	*stats = f->stats;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void ls_finisher__free(struct ls_finisher *f)
+{
+	struct job *j;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->stop = true;
+	pthread_cond_signal(&f->work);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->thread, NULL);
+	while ((j = f->head)) {
+		f->head = j->next;
+		ls_taken__free(j->taken);
+		if (j->kind == JOB_STALL && j->done)
+			ls_stall_free_stacks(&j->stall);
+		free(j);
+	}
+	close(f->efd);
+	pthread_cond_destroy(&f->work);
+	pthread_cond_destroy(&f->idle);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}

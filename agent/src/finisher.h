@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_FINISHER_H
+#define LOOPSTALL_FINISHER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "stack_collector.h"
+#include "stall.h"
+#include "unwind.h"
+
+/*
+ * Unwinds and symbolizes stalls' stacks on a thread of its own, in the order
+ * they were handed in. Symbolizing can take a while (the first stack that
+ * needs a module's DWARF makes libdw read and decompress it: ~100 ms for
+ * libc's); done on the thread that reads the ring buffer, it would hold up
+ * the scan that reports stalls in progress. It owns the unwinder: nothing
+ * else may use it while the finisher lives.
+ */
+struct ls_finisher;
+
+struct ls_finisher *ls_finisher__new(struct ls_unwinder *u);
+/* Resolve `taken` (may be NULL: nothing to resolve) into a copy of *s. */
+int ls_finisher__submit(struct ls_finisher *f, const struct ls_stall *s, struct ls_taken *taken);
+/* Open a new loop thread's modules while its /proc entry exists (ls_unwinder__prepare). */
+int ls_finisher__prepare(struct ls_finisher *f, pid_t pid);
+/* Readable (an eventfd) when a stall is done. */
+int ls_finisher__fd(const struct ls_finisher *f);
+/*
+ * The next done stall, in submission order: true and *out filled, or false;
+ * with `wait`, blocks until one is done or nothing is left to do. Its frames
+ * point into the unwinder's caches: call ls_finisher__release once it has
+ * been used (and before the next call), and the worker goes on.
+ */
+bool ls_finisher__next(struct ls_finisher *f, struct ls_stall *out, bool wait);
+void ls_finisher__release(struct ls_finisher *f);
+/* The unwinder's counters, as of the last job done. */
+void ls_finisher__stats(struct ls_finisher *f, struct ls_unwind_stats *stats);
+/* Stops the thread; stalls not yet taken with __next are dropped. */
+void ls_finisher__free(struct ls_finisher *f);
+
+#endif
