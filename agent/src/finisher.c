@@ -81,6 +81,7 @@ static void *worker(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&f->lock);
+	ls_unwinder__thread_done();
 	return NULL;
 }
 

@@ -528,22 +528,28 @@ static void on_dwarf_fault(int sig, siginfo_t *si, void *uc)
 	raise(sig);
 }
 
-/* The agent symbolizes on one thread: the one that polls. */
+/*
+ * One thread at a time symbolizes (the agent's finisher), so one alternate
+ * stack serves; the thread's own (a sanitizer's, say) is put back by
+ * ls_unwinder__thread_done before the thread ends.
+ */
+static __thread bool guard_installed;
+static __thread stack_t guard_saved;
+
 static void guard_install(void)
 {
 	static char altstack[256 * 1024] __attribute__((aligned(16)));
-	static bool installed;
 	struct sigaction sa;
 	stack_t ss;
 
-	if (installed)
+	if (guard_installed)
 		return;
-	installed = true;
 	ss.ss_sp = altstack;
 	ss.ss_size = sizeof(altstack);
 	ss.ss_flags = 0;
-	if (sigaltstack(&ss, NULL))
+	if (sigaltstack(&ss, &guard_saved))
 		return;
+	guard_installed = true;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_dwarf_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
@@ -778,6 +784,18 @@ static int open_module_elf(Dwfl_Module *mod, void **userdata, const char *name, 
 	(void)userdata, (void)name, (void)start, (void)arg;
 	dwfl_module_getelf(mod, &bias);
 	return DWARF_CB_OK;
+}
+
+void ls_unwinder__thread_done(void)
+{
+	if (!guard_installed)
+		return;
+	if (guard_saved.ss_flags & SS_DISABLE) {
+		guard_saved.ss_sp = NULL;
+		guard_saved.ss_size = 0;
+	}
+	sigaltstack(&guard_saved, NULL);
+	guard_installed = false;
 }
 
 void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid)

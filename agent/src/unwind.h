@@ -46,6 +46,8 @@ struct ls_unwind_stats {
 	uint64_t symbolize_ns;
 };
 
+/* The calling thread symbolizes no more: its own signal stack goes back. */
+void ls_unwinder__thread_done(void);
 void ls_unwinder__stats(const struct ls_unwinder *u, struct ls_unwind_stats *stats);
 /* Load what symbolizing process pid needs while it is alive (it may be killed mid-stall). */
 void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid);
