@@ -449,6 +449,13 @@ static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *
 	bpf_ringbuf_submit(rec, 0);
 }
 
+/* Forget the busy period running, as if the thread were waiting. */
+static __always_inline void busy_drop(struct lt_thread *t)
+{
+	t->cur.start_ns = 0;
+	live_set(t, 0);
+}
+
 /* Close the busy period that is running, if any: histogram, counters, stall. */
 static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 				     struct task_struct *task, __u64 now, __u32 flags)
@@ -470,8 +477,7 @@ static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 		t->stalls++;
 		emit_stall(t, task, now, flags);
 	}
-	t->cur.start_ns = 0;
-	live_set(t, 0);
+	busy_drop(t);
 }
 
 static __always_inline struct lt_target *traced(__u32 tgid, __u32 tid)
@@ -555,12 +561,10 @@ static __always_inline int wait_exit(__u32 nr)
 		 * before its context-switch event was open (a thread just
 		 * created), the block may have been in the wait itself.
 		 */
-		if (!(t->flags & LT_THR_SWITCHES) && task->nvcsw != t->nvcsw_start) {
-			t->cur.start_ns = 0;
-			live_set(t, 0);
-		} else {
+		if (!(t->flags & LT_THR_SWITCHES) && task->nvcsw != t->nvcsw_start)
+			busy_drop(t);
+		else
 			busy_end(t, tg, task, now, 0);
-		}
 	}
 	if (!t->first_seen_ns)
 		t->first_seen_ns = now;
@@ -599,12 +603,14 @@ WAIT_SYSCALL(io_uring_enter, NR_IO_URING_ENTER)
 SEC("perf_event")
 int cpu_switch(struct bpf_perf_event_data *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), nr = LT_NR_NONE;
 	struct task_struct *task;
 	struct lt_stack_rec *stack;
 	struct lt_target *tg;
 	struct lt_thread *t;
+	__s32 fd = -1;
 	bool blocked;
+	__u64 now;
 
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t)
@@ -615,37 +621,39 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 	settle(t, task);
 	if (!t->cur.start_ns)
 		return 0;
-	t->out_ns = bpf_ktime_get_ns();
+	now = bpf_ktime_get_ns();
+	/*
+	 * __schedule has dequeued a task that blocks (or, with delayed dequeue,
+	 * marked it so); one preempted before it could block stays queued.
+	 */
+	blocked = task->__state != TASK_RUNNING && (!task->on_rq || se_delayed(task));
+	if (blocked) {
+		blocked_in(task, &nr, &fd);
+		/* blocking in the loop's wait ends the busy period: nothing to settle later */
+		if (nr != LT_NR_NONE && is_loop_wait(nr, task)) {
+			tg = traced(t->pid, tid);
+			if (tg)
+				busy_end(t, tg, task, now, 0);
+			else
+				busy_drop(t);
+			return 0;
+		}
+	}
+	t->out_ns = now;
 	/* __schedule just updated it; sched_info.last_arrival is taken with it */
 	t->out_rq = out_rq_clock(task);
 	t->out_exec = task->se.sum_exec_runtime;
 	t->out_pcount = 0;
 	if (bpf_core_field_exists(task->sched_info.pcount))
 		t->out_pcount = task->sched_info.pcount;
-	/*
-	 * __schedule has dequeued a task that blocks (or, with delayed dequeue,
-	 * marked it so); one preempted before it could block stays queued.
-	 */
-	blocked = task->__state != TASK_RUNNING && (!task->on_rq || se_delayed(task));
 	if (!blocked) {
 		t->out_kind = LT_OUT_PREEMPTED;
 		t->cur.nivcsw++;
 		return 0;
 	}
-	blocked_in(task, &t->out_nr, &t->out_fd);
-	/* blocking in the loop's wait ends the busy period */
-	if (t->out_nr != LT_NR_NONE && is_loop_wait(t->out_nr, task)) {
-		tg = traced(t->pid, tid);
-		if (tg) {
-			busy_end(t, tg, task, t->out_ns, 0);
-		} else {
-			t->cur.start_ns = 0;
-			live_set(t, 0);
-		}
-		t->out_ns = 0;
-		return 0;
-	}
 	t->out_kind = LT_OUT_BLOCKED;
+	t->out_nr = nr;
+	t->out_fd = fd;
 	t->cur.nvcsw++;
 	/* only now is the thread's memory the current one: copy its stack */
 	stack = pending_stack(tid, true);
@@ -654,10 +662,10 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 		stack->type = LT_REC_STACK;
 		stack->pid = t->pid;
 		stack->tid = tid;
-		stack->nr = t->out_nr;
-		stack->fd = t->out_fd;
+		stack->nr = nr;
+		stack->fd = fd;
 		stack->busy_start_ns = t->cur.start_ns;
-		stack->time_ns = t->out_ns;
+		stack->time_ns = now;
 	}
 	return 0;
 }

@@ -754,12 +754,7 @@ class Bench:
             self.row(sec, "bystander.sh", f"failed (exit {rc})", "", "ERROR")
             return
         self.results["bystander"] = res
-        for mode, m in res["modes"].items():
-            w, c = m["wall"]["ratio"], m["cpu"]["ratio"]
-            self.row(sec, mode,
-                     f"ratio {w:.3f} per wall second, {c:.3f} per CPU second "
-                     f"(+{m['cpu']['delta_ns_per_op']:.0f} ns/{m['unit'].split('_per')[0]})",
-                     f">= {TARGET_BYSTANDER_RATIO}", verdict_ge(c, TARGET_BYSTANDER_RATIO))
+        self.bystander_rows(sec, res, "", True)
         # the same hooks with empty programs: what the kernel's mechanism
         # costs before the agent does anything (no verdict: not ours to cut)
         rc, res = self.run_bystander(["--floor"])
@@ -768,12 +763,17 @@ class Bench:
             self.row(sec, "control: empty programs", f"failed (exit {rc})", "", "ERROR")
             return
         self.results["bystander_floor"] = res
+        self.bystander_rows(sec, res, "control: {}, empty programs on the same hooks", False)
+
+    def bystander_rows(self, sec, res, label, judged):
+        """One row per bystander mode; `label` formats the mode ("" = the mode)."""
         for mode, m in res["modes"].items():
             w, c = m["wall"]["ratio"], m["cpu"]["ratio"]
-            self.row(sec, f"control: {mode}, empty programs on the same hooks",
+            self.row(sec, label.format(mode) if label else mode,
                      f"ratio {w:.3f} per wall second, {c:.3f} per CPU second "
                      f"(+{m['cpu']['delta_ns_per_op']:.0f} ns/{m['unit'].split('_per')[0]})",
-                     "", "")
+                     f">= {TARGET_BYSTANDER_RATIO}" if judged else "",
+                     verdict_ge(c, TARGET_BYSTANDER_RATIO) if judged else "")
 
     # ----------------------------------------------------------- libprobe
 
