@@ -90,8 +90,8 @@ static int set_string(char **slot, const char *value)
 
 static int parse_bool(const char *v, bool *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
 	size_t i;
 
 	for (i = 0; i < 4; i++) {
@@ -261,7 +261,7 @@ static int add_spec(struct ls_target_spec **specs, size_t *n, const struct ls_ta
 static int set_target(struct ls_config *c, const char *key, const char *value, char *err,
 		      size_t len)
 {
-	struct ls_target_spec spec = { 0 };
+	struct ls_target_spec spec = {0};
 	unsigned long long pid;
 	const char *rest;
 	int ret;
@@ -270,8 +270,10 @@ static int set_target(struct ls_config *c, const char *key, const char *value, c
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
-		return fail(err, len, ret, "%s: '%s': the name before '=' must be 1 to 64 "
-				  "printable characters", key, value);
+		return fail(err, len, ret,
+			    "%s: '%s': the name before '=' must be 1 to 64 "
+			    "printable characters",
+			    key, value);
 	if (!strcmp(key, "pid")) {
 		if (parse_uint(rest, INT_MAX, &pid) || !pid) {
 			ret = fail(err, len, -EINVAL, "%s: '%s' is not [NAME=]PID", key, value);
@@ -301,8 +303,10 @@ static int set_duration(uint64_t *slot, const char *key, const char *value, uint
 	uint64_t ns;
 
 	if (ls_parse_duration(value, &ns) || ns < min || ns > max)
-		return fail(err, len, -EINVAL, "%s: '%s' is not a duration in range "
-			    "(a number with ns, us, ms, s or m)", key, value);
+		return fail(err, len, -EINVAL,
+			    "%s: '%s' is not a duration in range "
+			    "(a number with ns, us, ms, s or m)",
+			    key, value);
 	*slot = ns;
 	return 0;
 }
@@ -320,8 +324,8 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 		return set_duration(&c->threshold_ns, key, value, 1000, 3600000000000ull, err,
 				    err_len);
 	if (!strcmp(key, "scan_interval"))
-		return set_duration(&c->scan_interval_ns, key, value, 10000000ull,
-				    60000000000ull, err, err_len);
+		return set_duration(&c->scan_interval_ns, key, value, 10000000ull, 60000000000ull,
+				    err, err_len);
 	if (!strcmp(key, "metrics_file_interval"))
 		return set_duration(&c->metrics_file_interval_ns, key, value, 100000000ull,
 				    3600000000000ull, err, err_len);
@@ -341,14 +345,14 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 		/* a file must have room for at least a few records */
 		if (ls_parse_size(value, &c->output_max_bytes) || c->output_max_bytes < 1024)
 			return fail(err, err_len, -EINVAL,
-				    "%s: '%s' is not a size of at least 1K (K, M or G suffix)",
-				    key, value);
+				    "%s: '%s' is not a size of at least 1K (K, M or G suffix)", key,
+				    value);
 		return 0;
 	}
 	if (!strcmp(key, "output_keep")) {
 		if (parse_uint(value, 1000, &n))
-			return fail(err, err_len, -EINVAL, "%s: '%s' is not a number from 0 to 1000",
-				    key, value);
+			return fail(err, err_len, -EINVAL,
+				    "%s: '%s' is not a number from 0 to 1000", key, value);
 		c->output_keep = (unsigned)n;
 		return 0;
 	}

@@ -27,7 +27,7 @@ struct ls_config {
 	char *metrics_addr; /* "IP:PORT"; NULL: no HTTP endpoint */
 	char *metrics_file; /* also write the exposition here (textfile collector) */
 	uint64_t metrics_file_interval_ns;
-	char *output_dir; /* JSON Lines stall records; NULL: none */
+	char *output_dir;	   /* JSON Lines stall records; NULL: none */
 	uint64_t output_max_bytes; /* rotate stalls.jsonl at this size */
 	unsigned output_keep;	   /* rotated files kept */
 	uint64_t scan_interval_ns; /* how often /proc is searched for matches */

@@ -12,7 +12,7 @@ int ls_parse_duration(const char *text, uint64_t *ns)
 		const char *suffix;
 		double scale;
 	} units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "", 1e6 },
+	    {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"", 1e6},
 	};
 	double value, scaled;
 	char *end;

@@ -40,15 +40,15 @@ static int format_addr(const char *hex, bool v6, char *out, size_t len)
 	return 0;
 }
 
-int ls_parse_inet_row(const char *row, bool v6, unsigned long *inode, char *local,
-		      size_t local_len, char *remote, size_t remote_len)
+int ls_parse_inet_row(const char *row, bool v6, unsigned long *inode, char *local, size_t local_len,
+		      char *remote, size_t remote_len)
 {
 	char lhex[64], rhex[64];
 	unsigned slot, state, uid;
 
 	/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-	if (sscanf(row, " %u: %63s %63s %x %*s %*s %*s %u %*u %lu", &slot, lhex, rhex, &state,
-		   &uid, inode) != 6)
+	if (sscanf(row, " %u: %63s %63s %x %*s %*s %*s %u %*u %lu", &slot, lhex, rhex, &state, &uid,
+		   inode) != 6)
 		return -EINVAL;
 	if (format_addr(lhex, v6, local, local_len) || format_addr(rhex, v6, remote, remote_len))
 		return -EINVAL;
@@ -80,8 +80,8 @@ int ls_parse_unix_row(const char *row, unsigned long *inode, char *path, size_t 
 	return 0;
 }
 
-static bool find_inet(pid_t pid, const char *file, const char *proto, bool v6,
-		      unsigned long inode, char *buf, size_t len)
+static bool find_inet(pid_t pid, const char *file, const char *proto, bool v6, unsigned long inode,
+		      char *buf, size_t len)
 {
 	char path[64], row[512], local[80], remote[80];
 	unsigned long row_inode;
@@ -135,8 +135,10 @@ static void describe_socket(pid_t pid, unsigned long inode, char *buf, size_t le
 		const char *file, *proto;
 		bool v6;
 	} tables[] = {
-		{ "tcp", "TCP", false }, { "tcp6", "TCP", true },
-		{ "udp", "UDP", false }, { "udp6", "UDP", true },
+	    {"tcp", "TCP", false},
+	    {"tcp6", "TCP", true},
+	    {"udp", "UDP", false},
+	    {"udp6", "UDP", true},
 	};
 	size_t i;
 

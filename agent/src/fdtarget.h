@@ -18,8 +18,8 @@ int ls_fd_target(pid_t pid, int fd, char *buf, size_t len);
  * formatted "a.b.c.d:port" / "[v6]:port". Returns 0, or -EINVAL (header or
  * malformed row). Pure, for unit tests.
  */
-int ls_parse_inet_row(const char *row, bool v6, unsigned long *inode, char *local,
-		      size_t local_len, char *remote, size_t remote_len);
+int ls_parse_inet_row(const char *row, bool v6, unsigned long *inode, char *local, size_t local_len,
+		      char *remote, size_t remote_len);
 
 /* One row of /proc/net/unix: inode and path (empty when unnamed). */
 int ls_parse_unix_row(const char *row, unsigned long *inode, char *path, size_t path_len);
