@@ -15,6 +15,10 @@
  *	two threads pass a token through two pipes, each hop a blocking read;
  *	prints "switches round_trips_per_sec=N"
  *
+ * --counter FD: FD is shared memory (a memfd of 8 bytes or more) where
+ * the count of iterations so far is kept, for a driver that reads the rate
+ * while the bystander runs (bystander_toggle.c).
+ *
  * --cpu N pins every thread to CPU N, so that in "switches" each hop is a
  * direct switch from one thread to the other rather than to the idle task
  * of another CPU. --cputime adds the rate per second of the process's own CPU
@@ -24,6 +28,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -31,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -42,6 +48,8 @@
 
 static int verbose;
 static int cputime;
+/* --counter: the iterations so far, where a driver can read them */
+static uint64_t *counter;
 
 static void die(const char *what)
 {
@@ -145,6 +153,8 @@ static void run_syscalls(double seconds)
 		if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts))
 			die("clock_gettime");
 		iterations++;
+		if (counter)
+			__atomic_store_n(counter, iterations, __ATOMIC_RELAXED);
 		/* The syscall above is the loop's own clock: no extra read needed. */
 		if (ts_ns(&ts) >= deadline)
 			break;
@@ -208,6 +218,8 @@ static void run_switches(double seconds)
 		if (read(back[0], &c, 1) != 1)
 			die("ping read");
 		round_trips++;
+		if (counter)
+			__atomic_store_n(counter, round_trips, __ATOMIC_RELAXED);
 		if (round_trips % SWITCH_CLOCK_EVERY == 0 && now_ns() >= deadline)
 			break;
 	}
@@ -227,7 +239,8 @@ static void run_switches(double seconds)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bystander [--cpu N] [--cputime] [-v] syscalls|switches SECONDS\n");
+	fprintf(f, "usage: bystander [--cpu N] [--cputime] [--counter FD] [-v] syscalls|switches "
+		   "SECONDS\n");
 }
 
 int main(int argc, char **argv)
@@ -235,6 +248,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"cpu", required_argument, NULL, 'c'},
 	    {"cputime", no_argument, NULL, 't'},
+	    {"counter", required_argument, NULL, 'n'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -242,7 +256,7 @@ int main(int argc, char **argv)
 	const char *mode;
 	double seconds;
 	char *end;
-	long cpu;
+	long cpu, fd;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:tvh", opts, NULL)) != -1) {
@@ -258,6 +272,18 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			cputime = 1;
+			break;
+		case 'n':
+			errno = 0;
+			fd = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || fd < 0 || fd > INT_MAX) {
+				fprintf(stderr, "bystander: bad counter fd '%s'\n", optarg);
+				return 2;
+			}
+			counter = mmap(NULL, sizeof(*counter), PROT_READ | PROT_WRITE, MAP_SHARED,
+				       (int)fd, 0);
+			if (counter == MAP_FAILED)
+				die("mmap of the counter");
 			break;
 		case 'v':
 			verbose = 1;

@@ -16,7 +16,10 @@ Sections (all by default):
   wakeups    wakeup_cost.c: a traced loop that blocks on every iteration,
              with and without the agent; and what a per-thread task-clock
              sampling event (the agent's CPU sampler) alone costs it.
-  bystander  tests/bench/bystander.sh: untraced processes, agent on/off.
+  bystander  untraced processes, agent on/off: bystander_toggle (the agent
+             library loaded and freed every second, 20 rounds; an A/A run;
+             empty programs on the same hooks), then tests/bench/bystander.sh
+             (`loopstall record` started and stopped, phases of seconds).
   libprobe   libprobe_bench's per-callback cost, if it is built.
   latency    demo service, 120 ms sleeps: from the threshold crossing to
              the stall_begin line being in the output file (p50/p99).
@@ -744,9 +747,53 @@ class Bench:
         with open(out_json) as f:
             return 0, json.load(f)
 
+    def run_toggle(self, mode, extra):
+        """bystander_toggle [extra] MODE: (error or None, its JSON or None)."""
+        a = self.args
+        binary = os.path.join(self.build, "tests", "bystander_toggle")
+        if not os.access(binary, os.X_OK):
+            return f"not built ({binary})", None
+        out_json = os.path.join(self.tmp, "toggle.json")
+        cmd = [binary, "--rounds", str(a.toggle_rounds), "--json", out_json] + extra + [mode]
+        log("bystander: " + " ".join(["bystander_toggle"] + cmd[1:]))
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=3600)
+        sys.stderr.write(r.stdout)
+        if r.returncode:
+            return f"exited {r.returncode}: {r.stderr.strip()[-200:]}", None
+        with open(out_json) as f:
+            return None, json.load(f)
+
     def section_bystander(self):
         a = self.args
-        sec = f"2. bystanders (not traced), agent on/off, bystander.sh " \
+        # Primary: the agent library loaded and freed every second around one
+        # long-running bystander, many rounds, with its own A/A.
+        sec = f"2. bystanders (not traced): agent loaded/freed every 1 s, " \
+              f"bystander_toggle {a.toggle_rounds} rounds"
+        toggle = {}
+        for mode in ("syscalls", "switches"):
+            for extra, suffix, label in (
+                    ([], "", mode),
+                    (["--aa"], "_aa", f"{mode}, A/A (no agent in either phase)"),
+                    (["--floor"], "_floor",
+                     f"control: {mode}, empty programs on the same hooks")):
+                err, res = self.run_toggle(mode, extra)
+                judged = not extra
+                if err:
+                    toggle[mode + suffix] = {"error": err}
+                    self.row(sec, label, err, "", "ERROR")
+                    continue
+                toggle[mode + suffix] = res
+                self.row(sec, label,
+                         f"ratio {res['ratio_cpu']:.3f} per CPU second (rounds "
+                         f"{res['ratio_cpu_min']:.3f}..{res['ratio_cpu_max']:.3f}), "
+                         f"{res['ratio_wall']:.3f} per wall second",
+                         f">= {TARGET_BYSTANDER_RATIO}" if judged else "",
+                         verdict_ge(res["ratio_cpu"], TARGET_BYSTANDER_RATIO) if judged else "")
+        self.results["bystander_toggle"] = toggle
+        # Secondary: `loopstall record` itself started and stopped around
+        # bystander runs of seconds (fewer, farther apart: noisier).
+        sec = f"2b. bystanders, `loopstall record` started/stopped, bystander.sh " \
               f"{a.bystander_rounds} x {a.bystander_seconds}s"
         rc, res = self.run_bystander([])
         if rc:
@@ -754,16 +801,7 @@ class Bench:
             self.row(sec, "bystander.sh", f"failed (exit {rc})", "", "ERROR")
             return
         self.results["bystander"] = res
-        self.bystander_rows(sec, res, "", True)
-        # the same hooks with empty programs: what the kernel's mechanism
-        # costs before the agent does anything (no verdict: not ours to cut)
-        rc, res = self.run_bystander(["--floor"])
-        if rc:
-            self.results["bystander_floor"] = {"error": f"bystander.sh --floor exited {rc}"}
-            self.row(sec, "control: empty programs", f"failed (exit {rc})", "", "ERROR")
-            return
-        self.results["bystander_floor"] = res
-        self.bystander_rows(sec, res, "control: {}, empty programs on the same hooks", False)
+        self.bystander_rows(sec, res, "", False)
 
     def bystander_rows(self, sec, res, label, judged):
         """One row per bystander mode; `label` formats the mode ("" = the mode)."""
@@ -1215,7 +1253,9 @@ def parse_args():
     p.add_argument("--wakeup-seconds", type=float, default=3)
     p.add_argument("--wakeup-segments", type=int, default=30,
                    help="100 ms segments per state in wakeup_cost perf (30)")
-    p.add_argument("--bystander-rounds", type=int, default=9)
+    p.add_argument("--bystander-rounds", type=int, default=5)
+    p.add_argument("--toggle-rounds", type=int, default=20,
+                   help="bystander_toggle --rounds (default 20)")
     p.add_argument("--libprobe-rounds", type=int, default=8,
                    help="libprobe_bench --rounds (default 8)")
     p.add_argument("--bystander-seconds", type=float, default=3)
@@ -1235,9 +1275,11 @@ def parse_args():
     if a.quick:
         a.rounds, a.requests, a.stalls, a.injections, a.redis_sleeps = 1, 20000, 10, 6, 3
         a.bystander_rounds, a.bystander_seconds, a.libprobe_rounds = 1, 1, 1
+        a.toggle_rounds = 2
         a.wakeup_rounds, a.wakeup_seconds, a.wakeup_segments = 1, 1, 5
     for name in ("rounds", "requests", "clients", "stalls", "injections", "redis_sleeps",
-                 "bystander_rounds", "libprobe_rounds", "wakeup_rounds", "wakeup_segments"):
+                 "bystander_rounds", "toggle_rounds", "libprobe_rounds", "wakeup_rounds",
+                 "wakeup_segments"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} wants a positive number")
     a.out = env("OUT", "overhead.json")
