@@ -246,12 +246,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"cpu", required_argument, NULL, 'c'},
-	    {"cputime", no_argument, NULL, 't'},
-	    {"counter", required_argument, NULL, 'n'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"cpu", required_argument, NULL, 'c'},     {"cputime", no_argument, NULL, 't'},
+	    {"counter", required_argument, NULL, 'n'}, {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},	       {0},
 	};
 	const char *mode;
 	double seconds;

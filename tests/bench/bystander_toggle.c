@@ -43,6 +43,7 @@
 
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "agent.h"
@@ -179,6 +180,66 @@ static int wait_ms(struct ls_agent *agent, int ms)
 	return stop ? -EINTR : 0;
 }
 
+/*
+ * BPF programs on tracing hooks now loaded on the machine. In an "off" phase
+ * there must be none: someone else's tracer (another loopstall, a test of
+ * the agent) would run in both phases and hide the cost.
+ */
+static int tracing_progs(void)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			switch (info.type) {
+			case BPF_PROG_TYPE_KPROBE:
+			case BPF_PROG_TYPE_TRACEPOINT:
+			case BPF_PROG_TYPE_PERF_EVENT:
+			case BPF_PROG_TYPE_RAW_TRACEPOINT:
+			case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
+			case BPF_PROG_TYPE_TRACING:
+				n++;
+				break;
+			default:
+				break;
+			}
+		}
+		close(fd);
+	}
+	return n;
+}
+
+/* Waits (up to 10 minutes) until nobody else's tracer is loaded. */
+static int wait_quiet(void)
+{
+	int n, waited = 0, i;
+
+	/* our own programs of the phase before may take a moment to be freed */
+	for (i = 0; i < 20 && tracing_progs() > 0; i++)
+		poll(NULL, 0, 50);
+	while (!stop && (n = tracing_progs()) > 0) {
+		if (waited == 0)
+			fprintf(stderr,
+				"bystander_toggle: waiting for %d BPF tracing programs "
+				"of someone else to go away\n",
+				n);
+		if (waited++ >= 600) {
+			fprintf(stderr, "bystander_toggle: still %d after 10 minutes\n", n);
+			return -EBUSY;
+		}
+		poll(NULL, 0, 1000);
+	}
+	return stop ? -EINTR : 0;
+}
+
 /* The agent's hooks with empty programs, for one phase. */
 struct floor {
 	struct hook_floor *skel;
@@ -269,9 +330,14 @@ static int run_phase(enum what what, pid_t target, int settle_ms, int phase_ms,
 		err = take(&b, count, cpu_clock);
 	if (err)
 		goto cleanup;
+	/* someone else's tracer came and went within the phase: measure it again */
+	if (what == NOTHING && tracing_progs()) {
+		err = -EAGAIN;
+		goto cleanup;
+	}
 	if (b.cpu_ns <= a.cpu_ns || b.count <= a.count) {
 		fprintf(stderr, "bystander_toggle: the bystander did not run during a phase\n");
-		err = -EAGAIN;
+		err = -EIO;
 		goto cleanup;
 	}
 	out->per_cpu_s = (double)(b.count - a.count) * 1e9 / (double)(b.cpu_ns - a.cpu_ns);
@@ -322,7 +388,8 @@ int main(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--aa") || !strcmp(argv[i], "--floor")) {
 			if (on_phase != AGENT) {
-				fprintf(stderr, "bystander_toggle: --aa and --floor exclude each other\n");
+				fprintf(stderr,
+					"bystander_toggle: --aa and --floor exclude each other\n");
 				return 2;
 			}
 			on_phase = argv[i][2] == 'a' ? NOTHING : FLOOR;
@@ -353,7 +420,8 @@ int main(int argc, char **argv)
 	if (!mode || (strcmp(mode, "syscalls") && strcmp(mode, "switches")))
 		return usage();
 	if (geteuid()) {
-		fprintf(stderr, "bystander_toggle: must run as root (the agent loads BPF programs)\n");
+		fprintf(stderr,
+			"bystander_toggle: must run as root (the agent loads BPF programs)\n");
 		return 2;
 	}
 
@@ -393,8 +461,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	printf("bystander %s on CPU %d, %d rounds of %d ms per phase (+%d ms settling)%s\n",
-	       mode, cpu, rounds, phase_ms, settle_ms,
+	printf("bystander %s on CPU %d, %d rounds of %d ms per phase (+%d ms settling)%s\n", mode,
+	       cpu, rounds, phase_ms, settle_ms,
 	       on_phase == NOTHING ? ", A/A: no agent in either"
 	       : on_phase == FLOOR ? ", \"on\": empty programs on the agent's hooks"
 				   : "");
@@ -402,12 +470,22 @@ int main(int argc, char **argv)
 	for (i = 0; i < rounds; i++) {
 		struct phase off, on;
 		bool on_first = i % 2;
+		int attempt = 0;
 
-		err = run_phase(on_first ? on_phase : NOTHING, target, settle_ms, phase_ms, count, cpu_clock,
-				on_first ? &on : &off);
-		if (!err)
-			err = run_phase(on_first ? NOTHING : on_phase, target, settle_ms, phase_ms, count,
-					cpu_clock, on_first ? &off : &on);
+		do {
+			err = wait_quiet();
+			if (!err)
+				err = run_phase(on_first ? on_phase : NOTHING, target, settle_ms,
+						phase_ms, count, cpu_clock, on_first ? &on : &off);
+			if (!err)
+				err = run_phase(on_first ? NOTHING : on_phase, target, settle_ms,
+						phase_ms, count, cpu_clock, on_first ? &off : &on);
+		} while (err == -EAGAIN && ++attempt < 3);
+		if (err == -EAGAIN)
+			fprintf(stderr,
+				"bystander_toggle: round %d: someone else's tracer in "
+				"three attempts\n",
+				i);
 		if (err)
 			goto cleanup;
 		cpu_ratio[i] = on.per_cpu_s / off.per_cpu_s;
@@ -424,22 +502,27 @@ int main(int argc, char **argv)
 			lo = fmin(lo, cpu_ratio[i]);
 			hi = fmax(hi, cpu_ratio[i]);
 		}
-		printf("\n%s: ratio %.3f per CPU second (rounds %.3f..%.3f), %.3f per wall second   "
-		       "(target >= 0.98)\n",
-		       mode, c, lo, hi, w);
+		printf(
+		    "\n%s: ratio %.3f per CPU second (rounds %.3f..%.3f), %.3f per wall second   "
+		    "(target >= 0.98)\n",
+		    mode, c, lo, hi, w);
 		if (json) {
 			f = fopen(json, "w");
 			if (!f) {
-				fprintf(stderr, "bystander_toggle: %s: %s\n", json, strerror(errno));
+				fprintf(stderr, "bystander_toggle: %s: %s\n", json,
+					strerror(errno));
 				goto cleanup;
 			}
-			fprintf(f,
-				"{\"mode\":\"%s\",\"cpu\":%d,\"rounds\":%d,\"phase_ms\":%d,"
-				"\"settle_ms\":%d,\"on\":\"%s\",\"ratio_cpu\":%.4f,\"ratio_wall\":%.4f,"
-				"\"ratio_cpu_min\":%.4f,\"ratio_cpu_max\":%.4f,\"round_ratios\":[",
-				mode, cpu, rounds, phase_ms, settle_ms,
-				on_phase == NOTHING ? "nothing" : on_phase == FLOOR ? "floor" : "agent", c, w,
-				lo, hi);
+			fprintf(
+			    f,
+			    "{\"mode\":\"%s\",\"cpu\":%d,\"rounds\":%d,\"phase_ms\":%d,"
+			    "\"settle_ms\":%d,\"on\":\"%s\",\"ratio_cpu\":%.4f,\"ratio_wall\":%.4f,"
+			    "\"ratio_cpu_min\":%.4f,\"ratio_cpu_max\":%.4f,\"round_ratios\":[",
+			    mode, cpu, rounds, phase_ms, settle_ms,
+			    on_phase == NOTHING ? "nothing"
+			    : on_phase == FLOOR ? "floor"
+						: "agent",
+			    c, w, lo, hi);
 			for (i = 0; i < rounds; i++)
 				fprintf(f, "%s%.4f", i ? "," : "", cpu_ratio[i]);
 			fprintf(f, "]}\n");

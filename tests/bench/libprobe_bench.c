@@ -563,15 +563,16 @@ int main(int argc, char **argv)
 				fprintf(stderr, "libprobe_bench: %s: %s\n", json, strerror(errno));
 				return 1;
 			}
-			fprintf(f,
-				"{\"rounds\":%d,\"seconds\":%g,\"cpu\":%d,\"callback_ns_without\":%.2f,"
-				"\"callback_ns_with\":%.2f,\"added_ns_median\":%.2f,"
-				"\"added_ns_p99\":%.2f,\"throughput_ratio\":%.4f,"
-				"\"throughput_ratio_min\":%.4f,\"throughput_ratio_max\":%.4f,"
-				"\"throughput_ratio_wall\":%.4f,\"method\":\"side by side\","
-				"\"aa\":%s,\"idle_thread\":%s,\"round_ratios\":[",
-				rounds, seconds, cpu, base, with, med, p99, cpu_r, lo, hi, wall_r,
-				aa ? "true" : "false", idle_thread_opt ? "true" : "false");
+			fprintf(
+			    f,
+			    "{\"rounds\":%d,\"seconds\":%g,\"cpu\":%d,\"callback_ns_without\":%.2f,"
+			    "\"callback_ns_with\":%.2f,\"added_ns_median\":%.2f,"
+			    "\"added_ns_p99\":%.2f,\"throughput_ratio\":%.4f,"
+			    "\"throughput_ratio_min\":%.4f,\"throughput_ratio_max\":%.4f,"
+			    "\"throughput_ratio_wall\":%.4f,\"method\":\"side by side\","
+			    "\"aa\":%s,\"idle_thread\":%s,\"round_ratios\":[",
+			    rounds, seconds, cpu, base, with, med, p99, cpu_r, lo, hi, wall_r,
+			    aa ? "true" : "false", idle_thread_opt ? "true" : "false");
 			for (i = 0; i < rounds; i++)
 				fprintf(f, "%s%.4f", i ? "," : "", by_round[i]);
 			fprintf(f, "]}\n");
