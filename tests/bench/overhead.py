@@ -11,6 +11,9 @@ Sections (all by default):
              loopstall record, loopstalld, strace -f, perf trace, bpftrace
              attached; interleaved rounds, medians, ratio to nothing. Also
              each tracer's own CPU time and RSS (the agent's cost).
+  paired     two redis-servers on one CPU, two redis-benchmark clients at
+             once; each tool attached to one server (alternating by round):
+             the traced server's rate over the other's, same moment.
   hooks      one more run each with loopstall and bpftrace attached and
              kernel.bpf_stats_enabled=1: runs and ns per BPF program.
   wakeups    wakeup_cost.c: a traced loop that blocks on every iteration,
@@ -343,9 +346,9 @@ def rnd(x, n=3):
 # ------------------------------------------------------------------ redis
 
 class Redis:
-    def __init__(self, children, tmp, cpu):
+    def __init__(self, children, tmp, cpu, name="redis"):
         self.port = free_port()
-        self.log = os.path.join(tmp, "redis.log")
+        self.log = os.path.join(tmp, f"{name}.log")
         self.proc = children.start(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--enable-debug-command", "yes",
@@ -390,6 +393,39 @@ def _resp(f):
     raise OSError(f"redis: unexpected reply {line!r}")
 
 
+def redis_benchmark_rates(stdout):
+    """SET and GET rates from redis-benchmark --csv, and their harmonic mean."""
+    rates = {}
+    for line in stdout.splitlines():
+        cols = [c.strip('"') for c in line.split(",")]
+        if len(cols) >= 2 and cols[0] in ("SET", "GET"):
+            rates[cols[0].lower()] = float(cols[1])
+    if set(rates) != {"set", "get"}:
+        return None
+    # both tests ran the same number of requests: the combined rate is their harmonic mean
+    rates["rps"] = 2 / (1 / rates["set"] + 1 / rates["get"])
+    return rates
+
+
+def redis_benchmark_pair(servers, cpu, requests, clients):
+    """redis-benchmark against each of `servers` at the same time, both
+    clients on `cpu`: one rates dict per server."""
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-n", str(requests), "-c", str(clients),
+            "-P", "1", "-t", "set,get", "--csv"]
+    procs = [subprocess.Popen(argv + ["-p", str(s.port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+             for s in servers]
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=3600)
+        rates = redis_benchmark_rates(stdout)
+        if p.returncode or rates is None:
+            die(f"redis-benchmark failed ({p.returncode}): {stdout[-500:]} {stderr[-500:]}")
+        out.append(rates)
+    return out
+
+
 def redis_benchmark(redis, cpu, requests, clients):
     """One redis-benchmark run: SET and GET rates and the combined rate."""
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(redis.port), "-n",
@@ -400,15 +436,9 @@ def redis_benchmark(redis, cpu, requests, clients):
                        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - t0
-    rates = {}
-    for line in r.stdout.splitlines():
-        cols = [c.strip('"') for c in line.split(",")]
-        if len(cols) >= 2 and cols[0] in ("SET", "GET"):
-            rates[cols[0].lower()] = float(cols[1])
-    if r.returncode or set(rates) != {"set", "get"}:
+    rates = redis_benchmark_rates(r.stdout)
+    if r.returncode or rates is None:
         die(f"redis-benchmark failed ({r.returncode}): {r.stdout[-500:]} {r.stderr[-500:]}")
-    # both tests ran `requests` requests: the combined rate is their harmonic mean
-    rates["rps"] = 2 / (1 / rates["set"] + 1 / rates["get"])
     # the client is a bystander on the same machine: its CPU per request
     # tells whether it or redis limits the rate
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
@@ -681,6 +711,68 @@ class Bench:
                      f"RSS {c['max_tracer_rss_kb'] / 1024:.1f} MiB "
                      f"(peak {c['max_tracer_hwm_kb'] / 1024:.1f} MiB), "
                      f"{c['runs'][0]['tracer_bpf_progs']} BPF programs")
+
+    # -------------------------------------------------------------- paired
+
+    def section_paired(self, redis):
+        """Two redis-servers on one CPU, two clients at once on another; the
+        tool attached to one server, which one alternating by round. Both
+        run in the same state of the machine, seconds apart: the ratio of
+        the two rates needs no A/A across time, only the servers' own."""
+        a = self.args
+        other = Redis(self.children, self.tmp, self.redis_cpu, "redis-b")
+        servers = (redis, other)
+        tracers = [t for t in self.tracers() if t.available and not t.probe and t.key != "none"]
+        sec = f"1d. traced service side by side: two redis-servers on CPU {self.redis_cpu}, " \
+              f"two clients at once, {a.paired_requests} req each x {a.paired_rounds} rounds"
+        log(f"paired: {a.paired_rounds} rounds per tool, {a.paired_requests} requests per client")
+        out = {"requests": a.paired_requests, "rounds": a.paired_rounds, "configs": {}}
+        for t in tracers:
+            rounds = []
+            for r in range(a.paired_rounds):
+                traced, plain = servers[r % 2], servers[1 - r % 2]
+                for attempt in range(1, ATTEMPTS_MAX + 1):
+                    wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
+                    att = Attached(self, t, traced.pid, f"p{r}a{attempt}") if t.argv else None
+                    ours = att.prog_ids if att else set()
+                    c0 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
+                    with ForeignWatch(ours) as watch:
+                        rt, rp = redis_benchmark_pair((traced, plain), self.bench_cpu,
+                                                      a.paired_requests, a.clients)
+                    c1 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
+                    if att:
+                        if att.proc.poll() is not None:
+                            die(f"{t.label} died during the run:\n{read_text(att.log)[-2000:]}")
+                        att.stop()
+                    if watch.most == 0:
+                        break
+                    log(f"paired {t.key} round {r + 1}: foreign BPF tracing programs; "
+                        + ("measuring again" if attempt < ATTEMPTS_MAX else "kept"))
+                cpu_t = (c1[0] - c0[0]) / (2 * a.paired_requests)
+                cpu_p = (c1[1] - c0[1]) / (2 * a.paired_requests)
+                m = {"traced_port": traced.port, "traced_rps": rnd(rt["rps"], 1),
+                     "plain_rps": rnd(rp["rps"], 1), "ratio": rnd(rt["rps"] / rp["rps"], 4),
+                     "cpu_ratio": rnd(cpu_p / cpu_t, 4) if cpu_t else None,
+                     "foreign_tracers": watch.most}
+                log(f"paired {t.key:10s} round {r + 1}: {m['traced_rps']:.0f} vs "
+                    f"{m['plain_rps']:.0f} req/s, ratio {m['ratio']}, redis CPU/req "
+                    f"{m['cpu_ratio']}")
+                rounds.append(m)
+            ratios = [m["ratio"] for m in rounds]
+            cpus = [m["cpu_ratio"] for m in rounds if m["cpu_ratio"]]
+            c = {"label": t.label, "ratio": rnd(median(ratios), 4), "rounds": rounds,
+                 "cpu_ratio": rnd(median(cpus), 4) if cpus else None}
+            out["configs"][t.key] = c
+            label = "nothing attached (A/A)" if t.key == "none_aa" else t.label
+            target = verdict = ""
+            if t.key in ("loopstall", "loopstalld"):
+                target = f">= {TARGET_SERVICE_RATIO}"
+                verdict = verdict_ge(c["ratio"], TARGET_SERVICE_RATIO)
+            self.row(sec, label,
+                     f"ratio {c['ratio']:.3f} (rounds {min(ratios):.3f}..{max(ratios):.3f}, "
+                     f"redis CPU/req {c['cpu_ratio']:.3f})", target, verdict)
+        self.results["paired"] = out
+        self.children.stop(other.proc, signal.SIGTERM)
 
     # -------------------------------------------------------------- hooks
 
@@ -1139,10 +1231,12 @@ class Bench:
         t0 = time.monotonic()
         secs = a.sections
         redis = None
-        if {"service", "hooks", "accuracy"} & secs:
+        if {"service", "paired", "hooks", "accuracy"} & secs:
             redis = Redis(self.children, self.tmp, self.redis_cpu)
         if "service" in secs:
             self.section_service(redis)
+        if "paired" in secs:
+            self.section_paired(redis)
         if "hooks" in secs:
             self.section_hooks(redis)
         if "bystander" in secs:
@@ -1233,7 +1327,7 @@ def sha256_prefix(path):
         return None
 
 
-SECTIONS = ("service", "hooks", "wakeups", "bystander", "libprobe", "latency", "accuracy")
+SECTIONS = ("service", "paired", "hooks", "wakeups", "bystander", "libprobe", "latency", "accuracy")
 
 
 def parse_args():
@@ -1254,6 +1348,10 @@ def parse_args():
     p.add_argument("--wakeup-segments", type=int, default=30,
                    help="100 ms segments per state in wakeup_cost perf (30)")
     p.add_argument("--bystander-rounds", type=int, default=5)
+    p.add_argument("--paired-rounds", type=int, default=4,
+                   help="rounds per tool in the side-by-side Redis section (4)")
+    p.add_argument("--paired-requests", type=int, default=100000,
+                   help="redis-benchmark -n per client there (100000)")
     p.add_argument("--toggle-rounds", type=int, default=20,
                    help="bystander_toggle --rounds (default 20)")
     p.add_argument("--libprobe-rounds", type=int, default=8,
@@ -1275,10 +1373,11 @@ def parse_args():
     if a.quick:
         a.rounds, a.requests, a.stalls, a.injections, a.redis_sleeps = 1, 20000, 10, 6, 3
         a.bystander_rounds, a.bystander_seconds, a.libprobe_rounds = 1, 1, 1
-        a.toggle_rounds = 2
+        a.toggle_rounds, a.paired_rounds, a.paired_requests = 2, 2, 10000
         a.wakeup_rounds, a.wakeup_seconds, a.wakeup_segments = 1, 1, 5
     for name in ("rounds", "requests", "clients", "stalls", "injections", "redis_sleeps",
-                 "bystander_rounds", "toggle_rounds", "libprobe_rounds", "wakeup_rounds",
+                 "bystander_rounds", "toggle_rounds", "paired_rounds", "paired_requests",
+                 "libprobe_rounds", "wakeup_rounds",
                  "wakeup_segments"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} wants a positive number")
