@@ -41,14 +41,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/perf_event.h>
-#include <sys/syscall.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "agent.h"
-#include "hook_floor.skel.h"
-#include "tracefs.h"
+#include "hook_floor.h"
 
 #ifndef BYSTANDER_PATH
 #define BYSTANDER_PATH "bystander"
@@ -240,52 +236,6 @@ static int wait_quiet(void)
 	return stop ? -EINTR : 0;
 }
 
-/* The agent's hooks with empty programs, for one phase. */
-struct floor {
-	struct hook_floor *skel;
-	struct bpf_link *switches;
-};
-
-static int floor_load(struct floor *fl, pid_t target)
-{
-	struct perf_event_attr attr = {
-	    .type = PERF_TYPE_SOFTWARE,
-	    .size = sizeof(attr),
-	    .config = PERF_COUNT_SW_CONTEXT_SWITCHES,
-	    .sample_period = 1,
-	};
-	int fd, err;
-
-	err = ls_tracefs_ensure();
-	if (err)
-		return err;
-	fl->skel = hook_floor__open_and_load();
-	if (!fl->skel)
-		return -errno;
-	err = hook_floor__attach(fl->skel);
-	if (err)
-		return err;
-	fd = syscall(SYS_perf_event_open, &attr, target, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* the link owns fd from here */
-	fl->switches = bpf_program__attach_perf_event(fl->skel->progs.cpu_switch, fd);
-	if (!fl->switches) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return 0;
-}
-
-static void floor_free(struct floor *fl)
-{
-	bpf_link__destroy(fl->switches);
-	hook_floor__destroy(fl->skel);
-	fl->switches = NULL;
-	fl->skel = NULL;
-}
-
 enum what { NOTHING, AGENT, FLOOR };
 
 static int run_phase(enum what what, pid_t target, int settle_ms, int phase_ms,
@@ -295,12 +245,12 @@ static int run_phase(enum what what, pid_t target, int settle_ms, int phase_ms,
 	struct ls_agent_ops ops = {.stall = nothing_stall};
 	struct ls_agent *agent = NULL;
 	const struct ls_run_summary *sum;
-	struct floor fl = {0};
+	struct hook_floor_set *floor = NULL;
 	struct sample a, b;
 	int err;
 
 	if (what == FLOOR) {
-		err = floor_load(&fl, target);
+		err = hook_floor_set__new(target, &floor);
 		if (err) {
 			fprintf(stderr, "bystander_toggle: cannot load the empty programs: %s\n",
 				strerror(-err));
@@ -346,7 +296,7 @@ static int run_phase(enum what what, pid_t target, int settle_ms, int phase_ms,
 		err = ls_agent__finish(agent, &sum);
 cleanup:
 	ls_agent__free(agent);
-	floor_free(&fl);
+	hook_floor_set__free(floor);
 	return err;
 }
 

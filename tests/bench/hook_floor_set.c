@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "hook_floor.h"
+#include "hook_floor.skel.h"
+#include "tracefs.h"
+
+struct hook_floor_set {
+	struct hook_floor *skel;
+	struct bpf_link *switches; /* owns the perf event fd */
+};
+
+int hook_floor_set__new(pid_t tid, struct hook_floor_set **out)
+{
+	struct perf_event_attr attr = {
+	    .type = PERF_TYPE_SOFTWARE,
+	    .size = sizeof(attr),
+	    .config = PERF_COUNT_SW_CONTEXT_SWITCHES,
+	    .sample_period = 1,
+	};
+	struct hook_floor_set *fs;
+	int fd, err;
+
+	err = ls_tracefs_ensure();
+	if (err)
+		return err;
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->skel = hook_floor__open_and_load();
+	if (!fs->skel) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = hook_floor__attach(fs->skel);
+	if (err)
+		goto cleanup;
+	fd = syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	fs->switches = bpf_program__attach_perf_event(fs->skel->progs.cpu_switch, fd);
+	if (!fs->switches) {
+		err = -errno;
+		close(fd);
+		goto cleanup;
+	}
+	*out = fs;
+	return 0;
+cleanup:
+	hook_floor_set__free(fs);
+	return err;
+}
+
+void hook_floor_set__free(struct hook_floor_set *fs)
+{
+	if (!fs)
+		return;
+	bpf_link__destroy(fs->switches);
+	hook_floor__destroy(fs->skel);
+	free(fs);
+}
