@@ -386,7 +386,7 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		a->skel->rodata->stack_min_block_ns = UINT64_MAX;
 	} else {
 		a->unwinder = ls_unwinder__new();
-		a->collector = a->unwinder ? ls_collector__new(a->unwinder) : NULL;
+		a->collector = a->unwinder ? ls_collector__new() : NULL;
 		a->finisher = a->collector ? ls_finisher__new(a->unwinder) : NULL;
 		if (!a->finisher) {
 			err = -ENOMEM;

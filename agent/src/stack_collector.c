@@ -31,18 +31,13 @@ struct ls_taken {
 };
 
 struct ls_collector {
-	struct ls_unwinder *unwinder;
 	struct thread_stacks *threads;
 	size_t n, cap;
 };
 
-struct ls_collector *ls_collector__new(struct ls_unwinder *u)
+struct ls_collector *ls_collector__new(void)
 {
-	struct ls_collector *c = calloc(1, sizeof(*c));
-
-	if (c)
-		c->unwinder = u;
-	return c;
+	return calloc(1, sizeof(struct ls_collector));
 }
 
 static void clear(struct thread_stacks *t)
@@ -306,13 +301,6 @@ cleanup:
 	free(pcs);
 	ls_taken__free(taken);
 	return err;
-}
-
-int ls_collector__attach(struct ls_collector *c, struct ls_stall *s)
-{
-	struct ls_taken *taken = ls_collector__take(c, s);
-
-	return taken ? ls_collector__resolve(c->unwinder, taken, s) : 0;
 }
 
 void ls_collector__drop(struct ls_collector *c, uint32_t tid)

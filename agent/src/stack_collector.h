@@ -14,20 +14,16 @@
  */
 struct ls_collector;
 
-struct ls_collector *ls_collector__new(struct ls_unwinder *u);
+struct ls_collector *ls_collector__new(void);
 /* Keep a LT_REC_STACK or LT_REC_CPU_SAMPLE record. -EINVAL when malformed. */
 int ls_collector__add(struct ls_collector *c, const void *data, size_t size);
 /*
- * Give the stall its stacks (syscalls[].stack, cpu_stacks) from what was
- * kept for its thread and busy period, then forget them. Free them with
- * ls_stall_free_stacks(). Returns 0 or -ENOMEM.
- */
-int ls_collector__attach(struct ls_collector *c, struct ls_stall *s);
-/*
- * ls_collector__attach in two steps, so the slow one can run on another
- * thread: take what was kept for the stall's thread and busy period out of
- * the collector (NULL: nothing, or no memory), then unwind and symbolize it
- * into the stall with the unwinder alone, which frees it.
+ * Give a stall its stacks (syscalls[].stack, cpu_stacks) in two steps, so
+ * the slow one runs on the finisher's thread: take what was kept for the
+ * stall's thread and busy period out of the collector (NULL: nothing, or no
+ * memory), then unwind and symbolize it into the stall with the unwinder
+ * alone, which frees it. The stall's stacks are freed with
+ * ls_stall_free_stacks(); resolve returns 0 or -ENOMEM.
  */
 struct ls_taken;
 struct ls_taken *ls_collector__take(struct ls_collector *c, const struct ls_stall *s);
