@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,12 +312,24 @@ static int set_duration(uint64_t *slot, const char *key, const char *value, uint
 	return 0;
 }
 
+/* The yes/no keys, and how their values are spelled in messages. */
+static const struct {
+	const char *key;
+	size_t offset;
+	const char *words;
+} bools[] = {
+    {"drop_capabilities", offsetof(struct ls_config, drop_caps), "yes or no"},
+    {"verbose", offsetof(struct ls_config, verbose), "yes or no"},
+    {"bpf_stats", offsetof(struct ls_config, bpf_stats), "on or off"},
+};
+
 int ls_config__set(struct ls_config *c, const char *key, const char *value, char *err,
 		   size_t err_len)
 {
 	unsigned long long n;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
+	size_t i;
 
 	if (!strcmp(key, "pid") || !strcmp(key, "match"))
 		return set_target(c, key, value, err, err_len);
@@ -363,17 +376,14 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 				    key, value);
 		return 0;
 	}
-	if (!strcmp(key, "drop_capabilities") || !strcmp(key, "verbose") ||
-	    !strcmp(key, "bpf_stats")) {
-		bool *slot = &c->verbose;
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		bool *slot = (bool *)((char *)c + bools[i].offset);
 
-		if (key[0] == 'd')
-			slot = &c->drop_caps;
-		else if (key[0] == 'b')
-			slot = &c->bpf_stats;
+		if (strcmp(key, bools[i].key))
+			continue;
 		if (parse_bool(value, slot))
 			return fail(err, err_len, -EINVAL, "%s: '%s' is not %s", key, value,
-				    slot == &c->bpf_stats ? "on or off" : "yes or no");
+				    bools[i].words);
 		return 0;
 	}
 	return fail(err, err_len, -EINVAL, "unknown key '%s'", key);
