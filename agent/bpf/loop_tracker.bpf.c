@@ -316,6 +316,19 @@ static __always_inline void blocked_in(struct task_struct *task, __u32 *nr, __s3
 		*fd = (__s32)BPF_CORE_READ(regs, di);
 }
 
+/*
+ * Slots past nr_slots hold an earlier busy period's numbers (wait_exit does
+ * not clear them, every iteration): a slot is zeroed when it is taken.
+ */
+static __always_inline void slot_claim(struct lt_slot *s, __u32 nr, __s32 fd)
+{
+	s->nr = nr;
+	s->fd = fd;
+	s->count = 0;
+	s->total_ns = 0;
+	s->max_ns = 0;
+}
+
 /* Account a block to its (syscall, fd) slot; true when it is the slot's longest yet. */
 static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u64 ns)
 {
@@ -335,15 +348,13 @@ static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u6
 	if (!s) {
 		if (n < LT_MAX_SLOTS - 1) {
 			s = &b->slots[n & (LT_MAX_SLOTS - 1)];
-			s->nr = nr;
-			s->fd = fd;
+			slot_claim(s, nr, fd);
 			b->nr_slots = n + 1;
 		} else {
 			/* the last slot collects what did not fit */
 			s = &b->slots[LT_MAX_SLOTS - 1];
 			if (n < LT_MAX_SLOTS) {
-				s->nr = LT_NR_OTHER;
-				s->fd = -1;
+				slot_claim(s, LT_NR_OTHER, -1);
 				b->nr_slots = LT_MAX_SLOTS;
 			}
 		}
@@ -568,7 +579,8 @@ static __always_inline int wait_exit(__u32 nr)
 	}
 	if (!t->first_seen_ns)
 		t->first_seen_ns = now;
-	__builtin_memset(&t->cur, 0, sizeof(t->cur));
+	/* the counters only: slots are zeroed as they are taken (slot_claim) */
+	__builtin_memset(&t->cur, 0, offsetof(struct lt_busy, slots));
 	t->cur.start_ns = now;
 	live_set(t, now);
 	t->nvcsw_start = task->nvcsw;

@@ -84,6 +84,7 @@ struct lt_busy {
 	__u32 nivcsw;
 	__u32 nr_slots;
 	__u32 pad;
+	/* only the first nr_slots are this period's: the rest are stale */
 	struct lt_slot slots[LT_MAX_SLOTS];
 };
 
