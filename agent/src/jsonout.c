@@ -178,7 +178,8 @@ static cJSON *probe_cb_json(const struct ls_probe_cb *c, uint64_t ref_ns)
 	else
 		cJSON_AddNullToObject(o, "symbol");
 	add_text(o, "watcher", ls_probe_watcher_name(c->watcher));
-	cJSON_AddNumberToObject(o, "started_ms_ago", ms(ref_ns > c->start_ns ? ref_ns - c->start_ns : 0));
+	cJSON_AddNumberToObject(o, "started_ms_ago",
+				ms(ref_ns > c->start_ns ? ref_ns - c->start_ns : 0));
 	if (c->end_ns)
 		cJSON_AddNumberToObject(o, "duration_ms", ms(c->end_ns - c->start_ns));
 	else
@@ -211,8 +212,9 @@ static cJSON *callback_json(const struct ls_stall_callback *cb, uint64_t end_ns)
 		span = cJSON_AddObjectToObject(o, "span");
 		if (span) {
 			add_text(span, "name", cb->span);
-			cJSON_AddNumberToObject(span, "started_ms_ago",
-						ms(end_ns > cb->span_start_ns ? end_ns - cb->span_start_ns : 0));
+			cJSON_AddNumberToObject(
+			    span, "started_ms_ago",
+			    ms(end_ns > cb->span_start_ns ? end_ns - cb->span_start_ns : 0));
 			if (cb->span_end_ns > cb->span_start_ns)
 				cJSON_AddNumberToObject(span, "duration_ms",
 							ms(cb->span_end_ns - cb->span_start_ns));
@@ -341,8 +343,7 @@ static cJSON *thread_json(const struct ls_thread_summary *t)
 	return o;
 }
 
-char *ls_json_summary(const struct ls_run_summary *sum, int64_t start_unix_ns,
-		      int64_t end_unix_ns)
+char *ls_json_summary(const struct ls_run_summary *sum, int64_t start_unix_ns, int64_t end_unix_ns)
 {
 	cJSON *o = record("summary"), *threads;
 	size_t i;

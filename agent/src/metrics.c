@@ -403,9 +403,9 @@ static void put_histogram(FILE *out, const struct ls_metric_family *f, const str
 int ls_metrics__render(const struct ls_metrics *m, char **text, size_t *len)
 {
 	static const char *const type_names[] = {
-		[LS_METRIC_COUNTER] = "counter",
-		[LS_METRIC_GAUGE] = "gauge",
-		[LS_METRIC_HISTOGRAM] = "histogram",
+	    [LS_METRIC_COUNTER] = "counter",
+	    [LS_METRIC_GAUGE] = "gauge",
+	    [LS_METRIC_HISTOGRAM] = "histogram",
 	};
 	char *buf = NULL;
 	size_t size = 0, i, k;
@@ -464,8 +464,8 @@ void ls_metrics_from_bpf_hist(const uint64_t *bpf_counts, const double *bounds, 
 	memset(out, 0, (n_bounds + 1) * sizeof(*out));
 	for (i = 0; i < LT_HIST_BUCKETS; i++) {
 		/* the largest value bucket i can hold, in ns */
-		double top = i == LT_HIST_BUCKETS - 1 ? INFINITY
-						      : (double)(lt_hist_lower(i + 1) - 1);
+		double top =
+		    i == LT_HIST_BUCKETS - 1 ? INFINITY : (double)(lt_hist_lower(i + 1) - 1);
 
 		/* buckets are visited in increasing order: b only moves up */
 		while (b < n_bounds && top > round(bounds[b] * 1e9))

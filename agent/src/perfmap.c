@@ -125,9 +125,9 @@ static void index_entries(struct ls_perfmap *m)
 	qsort(m->entries, m->n, sizeof(*m->entries), by_start);
 	m->entries[0].max_end = m->entries[0].end;
 	for (i = 1; i < m->n; i++)
-		m->entries[i].max_end = m->entries[i].end > m->entries[i - 1].max_end ?
-						m->entries[i].end :
-						m->entries[i - 1].max_end;
+		m->entries[i].max_end = m->entries[i].end > m->entries[i - 1].max_end
+					    ? m->entries[i].end
+					    : m->entries[i - 1].max_end;
 }
 
 struct ls_perfmap *ls_perfmap__parse(const char *text, size_t len)

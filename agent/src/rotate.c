@@ -24,8 +24,8 @@ static int open_current(struct ls_rotate *r)
 {
 	struct stat st;
 
-	r->fd = openat(r->dir_fd, r->name,
-		       O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	r->fd = openat(r->dir_fd, r->name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		       0640);
 	if (r->fd < 0)
 		return -errno;
 	if (fstat(r->fd, &st))
