@@ -2,8 +2,16 @@
 #ifndef LOOPSTALL_CLI_H
 #define LOOPSTALL_CLI_H
 
+#include <sys/types.h>
+
 /* One line on stderr, prefixed "loopstall: ". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * What `record` and `top` check before loading anything, each failure one
+ * line on stderr: root, BTF, and that pid (0: none yet) is a live process
+ * with a user space. 0 or -errno.
+ */
+int cli_preflight(pid_t pid);
 
 int cmd_record(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

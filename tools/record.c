@@ -16,7 +16,6 @@
 #include "clock.h"
 #include "cli.h"
 #include "jsonout.h"
-#include "procstat.h"
 #include "record_args.h"
 #include "status_line.h"
 #include "writer.h"
@@ -89,49 +88,33 @@ static void print_stack_costs(struct ls_agent *agent)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: loopstall record (-p PID | -- COMMAND [ARGS...]) [-t TID] [--threshold DUR]\n"
-		"                        [--duration DUR] [-o FILE] [--stack-bytes N] [--no-stacks]\n"
-		"                        [--ring-size SIZE] [-v]\n"
-		"  -p, --pid PID        attach to a running process\n"
-		"  -t, --tid TID        follow only this thread of PID\n"
-		"      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
-		"      --duration DUR   stop after DUR (default: when the target exits)\n"
-		"  -o, --output FILE    JSON Lines output (default stdout)\n"
-		"      --stack-bytes N  user stack copied per stack: 512..32k (default 16k)\n"
-		"      --no-stacks      no stacks: durations and causes only\n"
-		"      --ring-size SIZE kernel-to-agent ring buffer: a power of two from 4K to 1G\n"
-		"                       (K, M, G suffixes; default 1M); a larger one loses fewer\n"
-		"                       events in a stall storm (lost_events in the summary)\n"
-		"  -v, --verbose        show libbpf's messages\n"
-		"DUR: a number with a unit (ns, us, ms, s, m); a bare number is milliseconds.\n");
+	fprintf(
+	    f,
+	    "usage: loopstall record (-p PID | -- COMMAND [ARGS...]) [-t TID] [--threshold DUR]\n"
+	    "                        [--duration DUR] [-o FILE] [--stack-bytes N] [--no-stacks]\n"
+	    "                        [--ring-size SIZE] [-v]\n"
+	    "  -p, --pid PID        attach to a running process\n"
+	    "  -t, --tid TID        follow only this thread of PID\n"
+	    "      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
+	    "      --duration DUR   stop after DUR (default: when the target exits)\n"
+	    "  -o, --output FILE    JSON Lines output (default stdout)\n"
+	    "      --stack-bytes N  user stack copied per stack: 512..32k (default 16k)\n"
+	    "      --no-stacks      no stacks: durations and causes only\n"
+	    "      --ring-size SIZE kernel-to-agent ring buffer: a power of two from 4K to 1G\n"
+	    "                       (K, M, G suffixes; default 1M); a larger one loses fewer\n"
+	    "                       events in a stall storm (lost_events in the summary)\n"
+	    "  -v, --verbose        show libbpf's messages\n"
+	    "DUR: a number with a unit (ns, us, ms, s, m); a bare number is milliseconds.\n");
 }
 
 /* Checks that give a clear message before anything is loaded. */
 static int preflight(const struct record_args *args)
 {
-	struct ls_procstat st;
 	char path[64];
+	int err = cli_preflight(args->pid);
 
-	if (geteuid() != 0) {
-		cli_error("must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON)");
-		return -EPERM;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		cli_error("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); "
-			  "loopstall needs CONFIG_DEBUG_INFO_BTF=y");
-		return -ENOTSUP;
-	}
-	if (args->pid && kill(args->pid, 0) && errno == ESRCH) {
-		cli_error("pid %d: no such process", args->pid);
-		return -ESRCH;
-	}
-	/* a kernel thread never enters user space: nothing to trace, nothing to unwind */
-	if (args->pid && !ls_procstat_read("/proc", args->pid, &st) && ls_procstat_kthread(&st)) {
-		cli_error("pid %d is a kernel thread (%s); only user-space processes can be traced",
-			  args->pid, st.comm);
-		return -EPERM;
-	}
+	if (err)
+		return err;
 	if (args->tid) {
 		snprintf(path, sizeof(path), "/proc/%d/task/%d", args->pid, args->tid);
 		if (access(path, F_OK)) {

@@ -18,7 +18,6 @@
 #include "agent.h"
 #include "clock.h"
 #include "cli.h"
-#include "procstat.h"
 #include "report_out.h"
 #include "top_args.h"
 #include "top_stats.h"
@@ -61,32 +60,6 @@ static void usage(FILE *f)
 		"  -p, --pid PID        the process to watch\n"
 		"      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
 		"  -v, --verbose        show libbpf's messages\n");
-}
-
-static int preflight(const struct top_args *args)
-{
-	struct ls_procstat st;
-
-	if (geteuid() != 0) {
-		cli_error("must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON)");
-		return -EPERM;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		cli_error("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); "
-			  "loopstall needs CONFIG_DEBUG_INFO_BTF=y");
-		return -ENOTSUP;
-	}
-	if (kill(args->pid, 0) && errno == ESRCH) {
-		cli_error("pid %d: no such process", args->pid);
-		return -ESRCH;
-	}
-	/* a kernel thread never enters user space: nothing to trace, nothing to unwind */
-	if (args->pid && !ls_procstat_read("/proc", args->pid, &st) && ls_procstat_kthread(&st)) {
-		cli_error("pid %d is a kernel thread (%s); only user-space processes can be traced",
-			  args->pid, st.comm);
-		return -EPERM;
-	}
-	return 0;
 }
 
 static void read_comm(pid_t pid, pid_t tid, char comm[16])
@@ -160,11 +133,13 @@ static void draw_screen(struct top *tp, uint64_t now)
 	out_init(o, stdout, 0, OUT_COLOR_AUTO);
 	fputs("\033[H\033[2J", stdout);
 	out_line(o, OUT_BOLD "loopstall top" OUT_RESET ": pid %d (%s), stall threshold %g ms, %s",
-		 tp->pid, tp->name, (double)tp->threshold_ns / 1e6, secs(now - tp->start_ns, a, sizeof(a)));
+		 tp->pid, tp->name, (double)tp->threshold_ns / 1e6,
+		 secs(now - tp->start_ns, a, sizeof(a)));
 	out_line(o, OUT_DIM "q or Ctrl-C quits" OUT_RESET);
 	out_blank(o);
 	if (!n) {
-		out_line(o, "waiting for a loop thread (a thread that waits in epoll_wait, poll or select)");
+		out_line(o, "waiting for a loop thread (a thread that waits in epoll_wait, poll or "
+			    "select)");
 	} else {
 		out_line(o, OUT_BOLD "  %-8s %-16s %9s %7s %10s %7s  %s" OUT_RESET, "TID", "COMM",
 			 "ITER/S", "BUSY", "HB P99", "STALLS", "NOW");
@@ -174,14 +149,14 @@ static void draw_screen(struct top *tp, uint64_t now)
 		uint64_t stalled = top_stats__in_progress(tp->stats, t, now);
 
 		if (!t->rated) {
-			out_line(o, "  %-8u %-16s %9s %7s %10s %7llu  watching", t->tid, t->comm, "-",
-				 "-", "-", (unsigned long long)t->stalls);
+			out_line(o, "  %-8u %-16s %9s %7s %10s %7llu  watching", t->tid, t->comm,
+				 "-", "-", "-", (unsigned long long)t->stalls);
 			continue;
 		}
-		out_line(o, "  %-8u %-16s %9.1f %6.1f%% %10s %7llu  %s%s%s" OUT_RESET, t->tid, t->comm,
-			 t->iter_per_s, 100.0 * t->busy_ratio,
-			 out_ms((double)t->p99_ns / 1e6, b, sizeof(b)), (unsigned long long)t->stalls,
-			 stalled ? OUT_RED OUT_BOLD : OUT_GREEN,
+		out_line(o, "  %-8u %-16s %9.1f %6.1f%% %10s %7llu  %s%s%s" OUT_RESET, t->tid,
+			 t->comm, t->iter_per_s, 100.0 * t->busy_ratio,
+			 out_ms((double)t->p99_ns / 1e6, b, sizeof(b)),
+			 (unsigned long long)t->stalls, stalled ? OUT_RED OUT_BOLD : OUT_GREEN,
 			 stalled ? "STALL IN PROGRESS " : "running",
 			 stalled ? secs(stalled, a, sizeof(a)) : "");
 	}
@@ -213,8 +188,8 @@ static void print_lines(struct top *tp, uint64_t now)
 		if (!s)
 			continue;
 		printf("%s  stall %s %s on tid %u%s%s%s\n", secs(now - tp->start_ns, a, sizeof(a)),
-		       out_ms(s->duration_ms, b, sizeof(b)), s->cause, s->tid, s->what[0] ? ": " : "",
-		       s->what, s->cut_short ? " (cut short)" : "");
+		       out_ms(s->duration_ms, b, sizeof(b)), s->cause, s->tid,
+		       s->what[0] ? ": " : "", s->what, s->cut_short ? " (cut short)" : "");
 	}
 	for (i = 0; i < n; i++) {
 		const struct top_thread *t = top_stats__thread_at(tp->stats, i);
@@ -222,8 +197,8 @@ static void print_lines(struct top *tp, uint64_t now)
 		char c[32];
 
 		if (!t->rated) {
-			printf("%s  tid %u (%s): watching\n", secs(now - tp->start_ns, a, sizeof(a)),
-			       t->tid, t->comm);
+			printf("%s  tid %u (%s): watching\n",
+			       secs(now - tp->start_ns, a, sizeof(a)), t->tid, t->comm);
 			continue;
 		}
 		printf("%s  tid %u (%s): %.1f iterations/s, busy %.1f %%, heartbeat p99 %s, "
@@ -241,7 +216,7 @@ static void print_lines(struct top *tp, uint64_t now)
 /* 'q' on a terminal's stdin; anything else is ignored. */
 static bool quit_key(bool keys)
 {
-	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
 	char c;
 
 	if (!keys || poll(&p, 1, 0) <= 0 || read(STDIN_FILENO, &c, 1) != 1)
@@ -285,10 +260,10 @@ static int watch(struct top *tp, bool keys)
 
 int cmd_top(int argc, char **argv)
 {
-	struct ls_agent_ops ops = { .stall = on_stall, .stall_begin = on_stall_begin };
-	struct ls_agent_opts opts = { 0 };
+	struct ls_agent_ops ops = {.stall = on_stall, .stall_begin = on_stall_begin};
+	struct ls_agent_opts opts = {0};
 	struct termios saved, raw;
-	struct top tp = { 0 };
+	struct top tp = {0};
 	struct top_args args;
 	struct sigaction sa;
 	bool keys = false, screen = false;
@@ -303,7 +278,7 @@ int cmd_top(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (preflight(&args))
+	if (cli_preflight(args.pid))
 		return 2;
 	tp.pid = args.pid;
 	tp.threshold_ns = args.threshold_ns;
