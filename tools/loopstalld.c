@@ -651,6 +651,7 @@ static void reload(struct daemon *d)
 	d->cfg = c;
 	if (c->threshold_ns != old->threshold_ns)
 		ls_agent__set_threshold(d->agent, c->threshold_ns);
+	ls_agent__set_all_waits(d->agent, c->all_waits);
 	open_output(d);
 	/* counters of processes about to be detached go to the totals first */
 	err = snapshot(d);
@@ -915,6 +916,7 @@ int main(int argc, char **argv)
 	opts.verbose = d.cfg->verbose;
 	opts.ring_bytes = d.cfg->ring_bytes;
 	opts.bpf_stats = d.cfg->bpf_stats;
+	opts.all_waits = d.cfg->all_waits;
 	d.ring_bytes = d.cfg->ring_bytes;
 	d.bpf_stats = d.cfg->bpf_stats;
 	err = ls_agent__new(&opts, &ops, &d, &d.agent);

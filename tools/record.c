@@ -18,6 +18,7 @@
 #include "jsonout.h"
 #include "record_args.h"
 #include "status_line.h"
+#include "waitplan.h"
 #include "writer.h"
 
 /*
@@ -92,7 +93,7 @@ static void usage(FILE *f)
 	    f,
 	    "usage: loopstall record (-p PID | -- COMMAND [ARGS...]) [-t TID] [--threshold DUR]\n"
 	    "                        [--duration DUR] [-o FILE] [--stack-bytes N] [--no-stacks]\n"
-	    "                        [--ring-size SIZE] [-v]\n"
+	    "                        [--ring-size SIZE] [--all-waits] [-v]\n"
 	    "  -p, --pid PID        attach to a running process\n"
 	    "  -t, --tid TID        follow only this thread of PID\n"
 	    "      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
@@ -103,8 +104,23 @@ static void usage(FILE *f)
 	    "      --ring-size SIZE kernel-to-agent ring buffer: a power of two from 4K to 1G\n"
 	    "                       (K, M, G suffixes; default 1M); a larger one loses fewer\n"
 	    "                       events in a stall storm (lost_events in the summary)\n"
-	    "  -v, --verbose        show libbpf's messages\n"
+	    "      --all-waits      hook every wait call (epoll_wait, poll, select, ...) for the\n"
+	    "                       whole run, not only those the target's loops wait in\n"
+	    "  -v, --verbose        show libbpf's messages and the wait calls hooked\n"
 	    "DUR: a number with a unit (ns, us, ms, s, m); a bare number is milliseconds.\n");
+}
+
+/* -v: which wait calls are hooked, each time that changes (waitplan.h). */
+static void show_hooked_waits(struct ls_agent *agent, uint32_t *shown)
+{
+	uint32_t now = ls_agent__hooked_waits(agent);
+	char names[128];
+
+	if (now == *shown)
+		return;
+	*shown = now;
+	fprintf(stderr, "loopstall: wait calls hooked: %s\n",
+		now ? ls_wait_names(now, names, sizeof(names)) : "none");
 }
 
 /* Checks that give a clear message before anything is loaded. */
@@ -222,6 +238,7 @@ int cmd_record(int argc, char **argv)
 	struct record_args args;
 	struct sigaction sa;
 	uint64_t start;
+	uint32_t hooked = 0;
 	pid_t pid, child = 0;
 	int go_fd = -1, exec_fd = -1, exec_errno = 0, status = 0, err, ret = 2;
 	char msg[256], name[16];
@@ -254,6 +271,7 @@ int cmd_record(int argc, char **argv)
 	opts.verbose = args.verbose;
 	opts.stack_bytes = args.stack_bytes;
 	opts.no_stacks = args.no_stacks;
+	opts.all_waits = args.all_waits;
 	opts.ring_bytes = args.ring_bytes;
 	err = ls_agent__new(&opts, &ops, &rec, &agent);
 	if (err) {
@@ -307,6 +325,8 @@ int cmd_record(int argc, char **argv)
 		err = ls_agent__poll(agent, POLL_MS);
 		if (err)
 			break;
+		if (args.verbose)
+			show_hooked_waits(agent, &hooked);
 		status_line__update(sl, ls_now_ns(), rec.stalls, ls_agent__lost_events(agent));
 		if (!ls_agent__alive(agent))
 			break;

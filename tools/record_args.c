@@ -76,6 +76,7 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		{ "output", required_argument, NULL, 'o' },
 		{ "stack-bytes", required_argument, NULL, 'S' },
 		{ "no-stacks", no_argument, NULL, 'N' },
+		{ "all-waits", no_argument, NULL, 'W' },
 		{ "ring-size", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -128,6 +129,9 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 			break;
 		case 'N':
 			args->no_stacks = true;
+			break;
+		case 'W':
+			args->all_waits = true;
 			break;
 		case 'R':
 			if (ls_parse_ring_size(optarg, &args->ring_bytes)) {

@@ -21,6 +21,7 @@ struct record_args {
 	uint32_t stack_bytes; /* user stack copied per stack; 0: the agent's default */
 	uint32_t ring_bytes;  /* kernel-to-agent ring buffer; 0: the agent's default */
 	bool no_stacks;
+	bool all_waits; /* hook every wait call, not only those the target's loops use */
 	char **command;	      /* after "--"; NULL with -p */
 	bool verbose;
 	bool help;

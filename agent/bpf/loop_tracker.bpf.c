@@ -87,6 +87,9 @@ const volatile __u32 stack_bytes = 16384;	   /* copied per stack, <= LT_STACK_MA
 const volatile __u64 stack_min_block_ns = 1000000; /* shorter blocks get no stack */
 const volatile __u64 sample_after_ns = 10000000;   /* CPU samples only past this */
 
+/* Wait calls traced loops returned from (1 << enum lt_wait); user space reads and resets it. */
+__u32 waits_seen;
+
 /* A zeroed lt_thread: too large for the BPF stack, so new entries copy it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -548,7 +551,7 @@ static __always_inline bool is_loop_wait(__u32 nr, struct task_struct *task)
  * for one tracepoint per wait instead of two. A wait that returns at once
  * took microseconds, so ending the period at its return is as good.
  */
-static __always_inline int wait_exit(__u32 nr)
+static __always_inline int wait_exit(__u32 nr, __u32 bit)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now;
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -561,6 +564,12 @@ static __always_inline int wait_exit(__u32 nr)
 	task = bpf_get_current_task_btf();
 	if (!is_loop_wait(nr, task))
 		return 0;
+	/*
+	 * Read first: the common case writes nothing shared. Not atomic (that
+	 * takes BPF v3): a bit lost to a race is set again at the next return.
+	 */
+	if (!(waits_seen & bit))
+		waits_seen |= bit;
 	t = thread_get_or_create(tgid, tid);
 	if (!t)
 		return 0;
@@ -591,21 +600,67 @@ static __always_inline int wait_exit(__u32 nr)
 	return 0;
 }
 
-#define WAIT_SYSCALL(name, nr)                                                                     \
+/* user space attaches these itself, only those some loop waits in (waitcalls.c) */
+#define WAIT_SYSCALL(name, nr, wait)                                                               \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
 	{                                                                                          \
-		return wait_exit(nr);                                                              \
+		return wait_exit(nr, 1u << wait);                                                  \
 	}
 
-WAIT_SYSCALL(epoll_wait, NR_EPOLL_WAIT)
-WAIT_SYSCALL(epoll_pwait, NR_EPOLL_PWAIT)
-WAIT_SYSCALL(epoll_pwait2, NR_EPOLL_PWAIT2)
-WAIT_SYSCALL(poll, NR_POLL)
-WAIT_SYSCALL(ppoll, NR_PPOLL)
-WAIT_SYSCALL(select, NR_SELECT)
-WAIT_SYSCALL(pselect6, NR_PSELECT6)
-WAIT_SYSCALL(io_uring_enter, NR_IO_URING_ENTER)
+WAIT_SYSCALL(epoll_wait, NR_EPOLL_WAIT, LT_WAIT_EPOLL_WAIT)
+WAIT_SYSCALL(epoll_pwait, NR_EPOLL_PWAIT, LT_WAIT_EPOLL_PWAIT)
+WAIT_SYSCALL(epoll_pwait2, NR_EPOLL_PWAIT2, LT_WAIT_EPOLL_PWAIT2)
+WAIT_SYSCALL(poll, NR_POLL, LT_WAIT_POLL)
+WAIT_SYSCALL(ppoll, NR_PPOLL, LT_WAIT_PPOLL)
+WAIT_SYSCALL(select, NR_SELECT, LT_WAIT_SELECT)
+WAIT_SYSCALL(pselect6, NR_PSELECT6, LT_WAIT_PSELECT6)
+WAIT_SYSCALL(io_uring_enter, NR_IO_URING_ENTER, LT_WAIT_IO_URING_ENTER)
+
+static __always_inline __u32 wait_bit(long nr)
+{
+	switch (nr) {
+	case NR_EPOLL_WAIT:
+		return 1u << LT_WAIT_EPOLL_WAIT;
+	case NR_EPOLL_PWAIT:
+		return 1u << LT_WAIT_EPOLL_PWAIT;
+	case NR_EPOLL_PWAIT2:
+		return 1u << LT_WAIT_EPOLL_PWAIT2;
+	case NR_POLL:
+		return 1u << LT_WAIT_POLL;
+	case NR_PPOLL:
+		return 1u << LT_WAIT_PPOLL;
+	case NR_SELECT:
+		return 1u << LT_WAIT_SELECT;
+	case NR_PSELECT6:
+		return 1u << LT_WAIT_PSELECT6;
+	case NR_IO_URING_ENTER:
+		return 1u << LT_WAIT_IO_URING_ENTER;
+	}
+	return 0;
+}
+
+/*
+ * A thread of a target that is no loop thread yet blocks: if in a loop's
+ * wait call, user space hooks that call (it may hook only some, see
+ * waits_seen), and the thread's next return from it makes it a loop thread.
+ */
+static __always_inline void note_wait_block(struct task_struct *task)
+{
+	struct pt_regs *regs;
+	__u32 bit;
+	long nr;
+
+	if (task->__state == TASK_RUNNING || (task->on_rq && !se_delayed(task)))
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	bit = wait_bit(nr);
+	if (bit && !(waits_seen & bit) && is_loop_wait(nr, task))
+		waits_seen |= bit;
+}
 
 /*
  * At a switch-out inside a busy period: note when and why (preempted, or
@@ -625,8 +680,10 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 	__u64 now;
 
 	t = bpf_map_lookup_elem(&threads, &tid);
-	if (!t)
+	if (!t) {
+		note_wait_block(bpf_get_current_task_btf());
 		return 0;
+	}
 	/* its switches are seen: wait_exit can trust that a block it did not see was none */
 	t->flags |= LT_THR_SWITCHES;
 	task = bpf_get_current_task_btf();

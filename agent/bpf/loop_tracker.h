@@ -28,6 +28,25 @@
 #define LT_NR_NONE 0xffffu  /* blocked outside a syscall (page fault, ...) */
 #define LT_NR_OTHER 0xfffeu /* overflow slot: more distinct calls than slots */
 
+/*
+ * The wait calls a loop can wait in, one exit tracepoint each. Bit 1 << i of
+ * `waits_seen` (in .bss) is set once a traced loop was seen returning from
+ * wait call i: user space keeps hooked only the calls some loop uses (see
+ * waitcalls.h), so other processes' calls run no program.
+ */
+enum lt_wait {
+	LT_WAIT_EPOLL_WAIT,
+	LT_WAIT_EPOLL_PWAIT,
+	LT_WAIT_EPOLL_PWAIT2,
+	LT_WAIT_POLL,
+	LT_WAIT_PPOLL,
+	LT_WAIT_SELECT,
+	LT_WAIT_PSELECT6,
+	LT_WAIT_IO_URING_ENTER,
+	LT_WAIT_COUNT,
+};
+#define LT_WAIT_ALL ((1u << LT_WAIT_COUNT) - 1)
+
 /* targets map value flags */
 #define LT_TARGET_FOLLOW_FORKS 0x1u
 

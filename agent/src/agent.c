@@ -27,6 +27,7 @@
 #include "thread_events.h"
 #include "tracefs.h"
 #include "unwind.h"
+#include "waitcalls.h"
 
 /*
  * The scan for stalls in progress runs when something can have crossed a
@@ -69,6 +70,7 @@ struct ls_agent {
 	int stats_fd;				 /* keeps bpf_enable_stats on while open */
 	bool finished;
 	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
+	struct ls_waitcalls *waits;  /* the wait calls hooked (waitcalls.h) */
 };
 
 static bool verbose;
@@ -393,9 +395,32 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 			goto cleanup;
 		}
 	}
-	err = loop_tracker__load(a->skel);
-	if (err)
-		goto cleanup;
+	{
+		struct bpf_program *const waits[LT_WAIT_COUNT] = {
+		    [LT_WAIT_EPOLL_WAIT] = a->skel->progs.exit_epoll_wait,
+		    [LT_WAIT_EPOLL_PWAIT] = a->skel->progs.exit_epoll_pwait,
+		    [LT_WAIT_EPOLL_PWAIT2] = a->skel->progs.exit_epoll_pwait2,
+		    [LT_WAIT_POLL] = a->skel->progs.exit_poll,
+		    [LT_WAIT_PPOLL] = a->skel->progs.exit_ppoll,
+		    [LT_WAIT_SELECT] = a->skel->progs.exit_select,
+		    [LT_WAIT_PSELECT6] = a->skel->progs.exit_pselect6,
+		    [LT_WAIT_IO_URING_ENTER] = a->skel->progs.exit_io_uring_enter,
+		};
+		int i;
+
+		/* the wait calls are hooked by waitcalls.c, only those some loop uses */
+		for (i = 0; i < LT_WAIT_COUNT; i++)
+			bpf_program__set_autoattach(waits[i], false);
+		err = loop_tracker__load(a->skel);
+		if (err)
+			goto cleanup;
+		a->waits = ls_waitcalls__new(waits, &a->skel->bss->waits_seen, opts->all_waits);
+		if (!a->waits) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	/* the wait calls are hooked once there is a target (ls_agent__add_target) */
 	err = loop_tracker__attach(a->skel);
 	if (err)
 		goto cleanup;
@@ -466,6 +491,7 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	    .only_tid = (uint32_t)only_tid,
 	};
 	__u32 key = (__u32)pid;
+	uint64_t now;
 	int err;
 
 	err = add_target_entry(a, pid);
@@ -483,7 +509,29 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 		return -errno;
 	/* after the map update: threads created from now on are announced */
 	watch_threads(a, pid, only_tid);
-	return 0;
+	/*
+	 * Threads blocked in a wait now are read from /proc; from now on, BPF
+	 * notes the calls target threads block in or return from (waits_seen).
+	 * Only a thread running now can wait in a call neither will show soon.
+	 */
+	now = ls_now_ns();
+	if (ls_waitcalls__scan(a->waits, pid))
+		ls_waitcalls__learn(a->waits, now);
+	return ls_waitcalls__apply(a->waits, now, false);
+}
+
+/* A target went: the calls to hook are those of the targets that remain. */
+static void relearn_waits(struct ls_agent *a)
+{
+	uint64_t now = ls_now_ns();
+	size_t i;
+
+	ls_waitcalls__forget(a->waits, now);
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0)
+			ls_waitcalls__scan(a->waits, a->targets[i].pid);
+	/* a failure to hook is tried again at the next poll */
+	ls_waitcalls__apply(a->waits, now, !ls_agent__alive(a));
 }
 
 /* A thread's line of /proc/PID/task/TID/schedstat. */
@@ -686,6 +734,7 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 static void check_targets(struct ls_agent *a)
 {
 	struct pollfd pfd;
+	bool gone = false;
 	size_t i;
 
 	for (i = 0; i < a->n_targets; i++) {
@@ -706,8 +755,11 @@ static void check_targets(struct ls_agent *a)
 			ls_thread_events__close_pid(a->thread_events, (uint32_t)t->pid);
 			if (a->ops.target_exit)
 				a->ops.target_exit(a->ctx, t->pid);
+			gone = true;
 		}
 	}
+	if (gone)
+		relearn_waits(a);
 }
 
 int ls_agent__poll(struct ls_agent *a, int timeout_ms)
@@ -745,8 +797,19 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 			return err;
 	}
 	check_targets(a);
+	ls_waitcalls__apply(a->waits, now, !ls_agent__alive(a));
 	ls_probe_set__poll(a->probes, now);
 	return 0;
+}
+
+void ls_agent__set_all_waits(struct ls_agent *a, bool all)
+{
+	ls_waitcalls__set_all(a->waits, all);
+}
+
+uint32_t ls_agent__hooked_waits(struct ls_agent *a)
+{
+	return ls_waitcalls__hooked(a->waits);
 }
 
 void ls_agent__set_threshold(struct ls_agent *a, uint64_t threshold_ns)
@@ -784,6 +847,8 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
 		found = true;
 		break;
 	}
+	if (found)
+		relearn_waits(a);
 	/* deleting while iterating restarts the walk: collect one at a time */
 	for (;;) {
 		bool hit = false;
@@ -954,6 +1019,7 @@ void ls_agent__free(struct ls_agent *a)
 		close(a->epfd);
 	ring_buffer__free(a->rb);
 	ls_thread_events__free(a->thread_events);
+	ls_waitcalls__free(a->waits);
 	/* destroying the skeleton detaches every program: nothing stays attached */
 	loop_tracker__destroy(a->skel);
 	ls_collector__free(a->collector);

@@ -24,6 +24,7 @@ struct ls_agent_opts {
 	bool verbose;		     /* let libbpf print its own messages */
 	bool bpf_stats;		     /* count BPF run time (bpf_enable_stats) for self-metrics */
 	bool no_stacks;		     /* skip stack capture and CPU sampling */
+	bool all_waits;		     /* hook every wait call, not only those the targets' loops use */
 	uint32_t stack_bytes;	     /* user stack copied per stack (0: 16 KiB; at most 32 KiB) */
 	uint64_t stack_min_block_ns; /* blocks shorter than this get no stack (0: 1 ms) */
 	uint64_t sample_period_ns;   /* CPU sampling period of loop threads (0: 1 ms) */
@@ -63,6 +64,10 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid);
 void ls_agent__set_threshold(struct ls_agent *a, uint64_t threshold_ns);
 /* Handle what the kernel sent and look for stalls in progress; waits up to timeout_ms. */
 int ls_agent__poll(struct ls_agent *a, int timeout_ms);
+/* Hook every wait call (true), or only those the targets' loops use; from the next poll. */
+void ls_agent__set_all_waits(struct ls_agent *a, bool all);
+/* The wait calls hooked now: 1 << enum lt_wait (see waitplan.h). */
+uint32_t ls_agent__hooked_waits(struct ls_agent *a);
 /* How many traced processes are still running. */
 unsigned ls_agent__alive(struct ls_agent *a);
 /*

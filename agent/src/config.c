@@ -321,6 +321,7 @@ static const struct {
     {"drop_capabilities", offsetof(struct ls_config, drop_caps), "yes or no"},
     {"verbose", offsetof(struct ls_config, verbose), "yes or no"},
     {"bpf_stats", offsetof(struct ls_config, bpf_stats), "on or off"},
+    {"all_waits", offsetof(struct ls_config, all_waits), "yes or no"},
 };
 
 int ls_config__set(struct ls_config *c, const char *key, const char *value, char *err,

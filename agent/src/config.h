@@ -35,6 +35,7 @@ struct ls_config {
 	bool verbose;
 	uint32_t ring_bytes; /* the agent's ring buffer; 0: its default (taken at start only) */
 	bool bpf_stats;	     /* count BPF run time: costs every BPF program on the machine */
+	bool all_waits;	     /* hook every wait call, not only those the targets' loops use */
 	struct ls_target_spec *pids;
 	size_t n_pids;
 	struct ls_target_spec *matches;

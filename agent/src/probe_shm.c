@@ -729,7 +729,12 @@ static struct ls_probe_shm *get(struct ls_probe_set *set, pid_t pid, uint64_t no
 		e->shm = NULL;
 		e->next_try_ns = 0;
 	}
-	if (!e->shm && now >= e->next_try_ns && ls_probe_shm__open(pid, &e->shm))
+	/*
+	 * A stall (recheck) tries again at once: a child that forked a moment
+	 * ago makes its region on its first iterations, and may stall before
+	 * the retry is due.
+	 */
+	if (!e->shm && (recheck || now >= e->next_try_ns) && ls_probe_shm__open(pid, &e->shm))
 		e->next_try_ns = now + RETRY_NS;
 	return e->shm;
 }

@@ -189,6 +189,12 @@ static void test_agent_settings(void **state)
 	assert_int_equal(c->ring_bytes, 256 << 10);
 	assert_int_equal(ls_config__set(c, "bpf_stats", "off", err, sizeof(err)), 0);
 	assert_false(c->bpf_stats);
+	assert_false(c->all_waits);
+	assert_int_equal(ls_config__set(c, "all_waits", "yes", err, sizeof(err)), 0);
+	assert_true(c->all_waits);
+	assert_int_equal(ls_config__set(c, "all_waits", "maybe", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "all_waits: 'maybe' is not yes or no");
+	assert_true(c->all_waits);
 	assert_int_equal(ls_config__set(c, "ring_size", "5K", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err,
 			    "ring_size: '5K' is not a power of two from 4K to 1G (e.g. 256K, 4M)");

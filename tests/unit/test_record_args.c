@@ -211,6 +211,9 @@ static void test_stack_options(void **state)
 	PARSE_OK(&a, "-p", "1", "--stack-bytes=32k", "--no-stacks");
 	assert_int_equal(a.stack_bytes, 32768);
 	assert_true(a.no_stacks);
+	assert_false(a.all_waits);
+	PARSE_OK(&a, "-p", "1", "--all-waits");
+	assert_true(a.all_waits);
 	PARSE_OK(&a, "-p", "1", "--stack-bytes", "512");
 	assert_int_equal(a.stack_bytes, 512);
 	/* not a multiple of the copy chunk, out of range, junk */

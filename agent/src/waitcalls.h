@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_WAITCALLS_H
+#define LOOPSTALL_WAITCALLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "waitplan.h"
+
+/*
+ * The wait calls' exit tracepoints, hooked only while some target loop
+ * waits in them (the policy is waitplan.h's). The agent tells it where its
+ * targets' threads are (scan), when the targets changed (forget, learn) and
+ * applies the plan (apply) as it polls.
+ */
+struct ls_waitcalls;
+struct bpf_program;
+
+/* progs[i]: the program of wait call i (enum lt_wait); seen: BPF's waits_seen. */
+struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *const progs[LT_WAIT_COUNT],
+				       volatile uint32_t *seen, bool all);
+/*
+ * Read where the threads of pid are now: calls they wait in are kept hooked.
+ * Returns true when some thread's call could not be read (it was running).
+ */
+bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid);
+/*
+ * A target went: what was seen may be its calls alone. What is hooked stays
+ * so for a learning window while the remaining loops show theirs (scan the
+ * remaining targets after this).
+ */
+void ls_waitcalls__forget(struct ls_waitcalls *w, uint64_t now_ns);
+/* Hook every call for a while (a thread whose call is unknown may use any). */
+void ls_waitcalls__learn(struct ls_waitcalls *w, uint64_t now_ns);
+/*
+ * Hook and unhook to match the plan; with no target (idle), unhook every
+ * call. 0 or the first attach error (-errno).
+ */
+int ls_waitcalls__apply(struct ls_waitcalls *w, uint64_t now_ns, bool idle);
+/* Every call hooked (true) or only those in use, from the next apply. */
+void ls_waitcalls__set_all(struct ls_waitcalls *w, bool all);
+/* The calls hooked now (1 << enum lt_wait). */
+uint32_t ls_waitcalls__hooked(const struct ls_waitcalls *w);
+/* No unhooking is under way (a detach waits for RCU, on a thread of its own). */
+bool ls_waitcalls__settled(struct ls_waitcalls *w);
+void ls_waitcalls__free(struct ls_waitcalls *w);
+
+#endif
