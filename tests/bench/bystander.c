@@ -6,10 +6,14 @@
  * lookup. bystander.sh runs it with and without the agent attached to some
  * other process and compares the rates.
  *
- *   bystander [--cpu N] [--cputime] [-v] syscalls SECONDS
+ *   bystander [--cpu N] [--cputime] [--wait poll|epoll] [-v] syscalls SECONDS
  *	write+poll+read of 64 bytes through a pipe, getppid(), and
  *	clock_gettime() as a real syscall, in a tight loop;
- *	prints "syscalls ops_per_sec=N" (loop iterations per second)
+ *	prints "syscalls ops_per_sec=N" (loop iterations per second).
+ *	--wait epoll waits in epoll_wait instead of poll: the agent hooks
+ *	only the wait calls its target's loops use, epoll_wait for most, so
+ *	a bystander in poll shows a call the agent does not hook, one in
+ *	epoll_wait a call it does
  *
  *   bystander [--cpu N] [--cputime] [-v] switches SECONDS
  *	two threads pass a token through two pipes, each hop a blocking read;
@@ -36,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -48,6 +53,7 @@
 
 static int verbose;
 static int cputime;
+static int use_epoll; /* --wait epoll */
 /* --counter: the iterations so far, where a driver can read them */
 static uint64_t *counter;
 
@@ -125,15 +131,21 @@ static void run_syscalls(double seconds)
 {
 	char buf[MSG_SIZE] = {0};
 	struct timespec ts;
+	struct epoll_event ev = {.events = EPOLLIN};
 	struct pollfd pfd;
 	struct rusage ru;
 	uint64_t start, cpu_start, deadline, iterations = 0;
-	int fds[2];
+	int fds[2], ep = -1;
 
 	if (pipe(fds))
 		die("pipe");
 	pfd.fd = fds[0];
 	pfd.events = POLLIN;
+	if (use_epoll) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fds[0], &ev))
+			die("epoll");
+	}
 	if (getrusage(RUSAGE_SELF, &ru))
 		die("getrusage");
 
@@ -143,9 +155,9 @@ static void run_syscalls(double seconds)
 	for (;;) {
 		if (write(fds[1], buf, sizeof(buf)) != sizeof(buf))
 			die("write");
-		/* poll is one of the hooked wait calls: its tracepoints fire here. */
-		if (poll(&pfd, 1, 0) != 1)
-			die("poll");
+		/* one of the wait calls the agent may hook */
+		if (use_epoll ? epoll_wait(ep, &ev, 1, 0) != 1 : poll(&pfd, 1, 0) != 1)
+			die(use_epoll ? "epoll_wait" : "poll");
 		if (read(fds[0], buf, sizeof(buf)) != sizeof(buf))
 			die("read");
 		getppid();
@@ -164,6 +176,8 @@ static void run_syscalls(double seconds)
 	report_switches(&ru, iterations);
 	close(fds[0]);
 	close(fds[1]);
+	if (ep >= 0)
+		close(ep);
 }
 
 struct ponger {
@@ -239,8 +253,8 @@ static void run_switches(double seconds)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bystander [--cpu N] [--cputime] [--counter FD] [-v] syscalls|switches "
-		   "SECONDS\n");
+	fprintf(f, "usage: bystander [--cpu N] [--cputime] [--counter FD] [--wait poll|epoll] [-v] "
+		   "syscalls|switches SECONDS\n");
 }
 
 int main(int argc, char **argv)
@@ -248,7 +262,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"cpu", required_argument, NULL, 'c'},     {"cputime", no_argument, NULL, 't'},
 	    {"counter", required_argument, NULL, 'n'}, {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},	       {0},
+	    {"help", no_argument, NULL, 'h'},	       {"wait", required_argument, NULL, 'w'},
+	    {0},
 	};
 	const char *mode;
 	double seconds;
@@ -284,6 +299,14 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'w':
+			if (strcmp(optarg, "poll") && strcmp(optarg, "epoll")) {
+				fprintf(stderr, "bystander: --wait takes poll or epoll, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			use_epoll = !strcmp(optarg, "epoll");
 			break;
 		case 'h':
 			usage(stdout);

@@ -10,7 +10,7 @@
  * runs the whole time and keeps its iteration count in shared memory. The
  * driver loads the agent (the same library `loopstall record` runs, default
  * options) and attaches it to an idle event loop of its own, a child in
- * poll(), for one phase, then frees it for the next, N rounds, the order
+ * epoll_wait() as most loops are (the agent hooks that call alone), for one phase, then frees it for the next, N rounds, the order
  * alternating (on/off, off/on). Each phase is measured after --settle-ms:
  * the bystander's iterations per second of its own CPU time (another
  * process's use of the CPU does not dilute it) and per wall second. The
@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -45,6 +46,7 @@
 
 #include "agent.h"
 #include "hook_floor.h"
+#include "loop_tracker.h"
 
 #ifndef BYSTANDER_PATH
 #define BYSTANDER_PATH "bystander"
@@ -113,15 +115,20 @@ static int pin(pid_t pid, int cpu)
 static pid_t start_idle_loop(void)
 {
 	pid_t pid = fork();
+	struct epoll_event ev;
+	int ep;
 
 	if (pid)
 		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		_exit(1);
 	for (;;)
-		poll(NULL, 0, 1000);
+		epoll_wait(ep, &ev, 1, 1000);
 }
 
-static pid_t start_bystander(const char *mode, int cpu, int counter_fd)
+static pid_t start_bystander(const char *mode, const char *wait, int cpu, int counter_fd)
 {
 	char cpu_s[16], fd_s[16];
 	pid_t pid = fork();
@@ -132,8 +139,8 @@ static pid_t start_bystander(const char *mode, int cpu, int counter_fd)
 	snprintf(cpu_s, sizeof(cpu_s), "%d", cpu);
 	snprintf(fd_s, sizeof(fd_s), "%d", counter_fd);
 	/* runs until killed (a day is its longest run) */
-	execl(BYSTANDER_PATH, BYSTANDER_PATH, "--cpu", cpu_s, "--counter", fd_s, mode, "86399",
-	      (char *)NULL);
+	execl(BYSTANDER_PATH, BYSTANDER_PATH, "--cpu", cpu_s, "--counter", fd_s, "--wait", wait,
+	      mode, "86399", (char *)NULL);
 	_exit(127);
 }
 
@@ -250,7 +257,8 @@ static int run_phase(enum what what, pid_t target, int settle_ms, int phase_ms,
 	int err;
 
 	if (what == FLOOR) {
-		err = hook_floor_set__new(target, &floor);
+		/* the agent hooks epoll_wait alone for that loop (waitplan.h) */
+		err = hook_floor_set__new(target, 1u << LT_WAIT_EPOLL_WAIT, &floor);
 		if (err) {
 			fprintf(stderr, "bystander_toggle: cannot load the empty programs: %s\n",
 				strerror(-err));
@@ -303,7 +311,8 @@ cleanup:
 static int usage(void)
 {
 	fprintf(stderr, "usage: bystander_toggle [--rounds N] [--phase-ms MS] [--settle-ms MS] "
-			"[--cpu N] [--json FILE] [--aa | --floor] syscalls|switches\n");
+			"[--cpu N] [--json FILE] [--wait poll|epoll] [--aa | --floor] "
+			"syscalls|switches\n");
 	return 2;
 }
 
@@ -325,7 +334,7 @@ int main(int argc, char **argv)
 	int rounds = 20, phase_ms = 1000, settle_ms = 200, i, err, counter_fd = -1, ret = 1;
 	int cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	double cpu_ratio[MAX_ROUNDS], wall_ratio[MAX_ROUNDS];
-	const char *mode = NULL, *json = NULL;
+	const char *mode = NULL, *json = NULL, *wait = "poll";
 	pid_t target = 0, bystander = 0;
 	volatile uint64_t *count = MAP_FAILED;
 	struct sigaction sa;
@@ -351,6 +360,10 @@ int main(int argc, char **argv)
 			return usage();
 		} else if (!strcmp(argv[i], "--json")) {
 			json = argv[++i];
+		} else if (!strcmp(argv[i], "--wait")) {
+			wait = argv[++i];
+			if (strcmp(wait, "poll") && strcmp(wait, "epoll"))
+				return usage();
 		} else if (!strcmp(argv[i], "--rounds")) {
 			if (parse_int(argv[++i], 1, MAX_ROUNDS, &rounds))
 				return usage();
@@ -393,7 +406,7 @@ int main(int argc, char **argv)
 	if (cpu > 0)
 		pin(0, 0);
 	target = start_idle_loop();
-	bystander = start_bystander(mode, cpu, counter_fd);
+	bystander = start_bystander(mode, wait, cpu, counter_fd);
 	if (target < 0 || bystander < 0) {
 		fprintf(stderr, "bystander_toggle: fork: %s\n", strerror(errno));
 		goto cleanup;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "hook_floor.h"
+#include "loop_tracker.h"
 
 static volatile sig_atomic_t stop;
 
@@ -30,7 +31,7 @@ int main(void)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	err = hook_floor_set__new(0, &fs);
+	err = hook_floor_set__new(0, LT_WAIT_ALL, &fs);
 	if (err) {
 		fprintf(stderr, "hook_floor: cannot attach the empty programs: %s\n",
 			strerror(-err));

@@ -8,12 +8,17 @@
 #ifndef LOOPSTALL_BENCH_HOOK_FLOOR_H
 #define LOOPSTALL_BENCH_HOOK_FLOOR_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct hook_floor_set;
 
-/* Attach everything, the switch event on thread `tid` (0: the caller). 0 or -errno. */
-int hook_floor_set__new(pid_t tid, struct hook_floor_set **out);
+/*
+ * Attach the wait calls in `waits` (1 << enum lt_wait, as the agent hooks
+ * those its target's loops use; LT_WAIT_ALL for all), fork and exit, and the
+ * switch event on thread `tid` (0: the caller). 0 or -errno.
+ */
+int hook_floor_set__new(pid_t tid, uint32_t waits, struct hook_floor_set **out);
 void hook_floor_set__free(struct hook_floor_set *fs);
 
 #endif

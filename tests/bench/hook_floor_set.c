@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "hook_floor.h"
 #include "hook_floor.skel.h"
+#include "loop_tracker.h"
 #include "tracefs.h"
 
 struct hook_floor_set {
@@ -14,7 +15,7 @@ struct hook_floor_set {
 	struct bpf_link *switches; /* owns the perf event fd */
 };
 
-int hook_floor_set__new(pid_t tid, struct hook_floor_set **out)
+int hook_floor_set__new(pid_t tid, uint32_t waits, struct hook_floor_set **out)
 {
 	struct perf_event_attr attr = {
 	    .type = PERF_TYPE_SOFTWARE,
@@ -31,11 +32,30 @@ int hook_floor_set__new(pid_t tid, struct hook_floor_set **out)
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	fs->skel = hook_floor__open_and_load();
+	fs->skel = hook_floor__open();
 	if (!fs->skel) {
 		err = -errno;
 		goto cleanup;
 	}
+	{
+		struct bpf_program *const progs[LT_WAIT_COUNT] = {
+		    [LT_WAIT_EPOLL_WAIT] = fs->skel->progs.exit_epoll_wait,
+		    [LT_WAIT_EPOLL_PWAIT] = fs->skel->progs.exit_epoll_pwait,
+		    [LT_WAIT_EPOLL_PWAIT2] = fs->skel->progs.exit_epoll_pwait2,
+		    [LT_WAIT_POLL] = fs->skel->progs.exit_poll,
+		    [LT_WAIT_PPOLL] = fs->skel->progs.exit_ppoll,
+		    [LT_WAIT_SELECT] = fs->skel->progs.exit_select,
+		    [LT_WAIT_PSELECT6] = fs->skel->progs.exit_pselect6,
+		    [LT_WAIT_IO_URING_ENTER] = fs->skel->progs.exit_io_uring_enter,
+		};
+		int i;
+
+		for (i = 0; i < LT_WAIT_COUNT; i++)
+			bpf_program__set_autoattach(progs[i], waits & (1u << i));
+	}
+	err = hook_floor__load(fs->skel);
+	if (err)
+		goto cleanup;
 	err = hook_floor__attach(fs->skel);
 	if (err)
 		goto cleanup;

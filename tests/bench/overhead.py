@@ -863,19 +863,28 @@ class Bench:
         sec = f"2. bystanders (not traced): agent loaded/freed every 1 s, " \
               f"bystander_toggle {a.toggle_rounds} rounds"
         toggle = {}
-        for mode in ("syscalls", "switches"):
+        # The traced loop waits in epoll_wait, and the agent hooks that call
+        # alone: a bystander in poll makes no hooked call, one in epoll_wait
+        # runs the agent's program (which returns after a lookup) once per
+        # iteration of its five syscalls.
+        for key, mode, base, name in (
+                ("syscalls", "syscalls", ["--wait", "poll"],
+                 "syscalls (waits in poll, not hooked)"),
+                ("syscalls_same", "syscalls", ["--wait", "epoll"],
+                 "syscalls (waits in epoll_wait, hooked)"),
+                ("switches", "switches", [], "switches")):
             for extra, suffix, label in (
-                    ([], "", mode),
-                    (["--aa"], "_aa", f"{mode}, A/A (no agent in either phase)"),
+                    ([], "", name),
+                    (["--aa"], "_aa", f"{name}, A/A (no agent in either phase)"),
                     (["--floor"], "_floor",
-                     f"control: {mode}, empty programs on the same hooks")):
-                err, res = self.run_toggle(mode, extra)
+                     f"control: {name}, empty programs on the same hooks")):
+                err, res = self.run_toggle(mode, base + extra)
                 judged = not extra
                 if err:
-                    toggle[mode + suffix] = {"error": err}
+                    toggle[key + suffix] = {"error": err}
                     self.row(sec, label, err, "", "ERROR")
                     continue
-                toggle[mode + suffix] = res
+                toggle[key + suffix] = res
                 self.row(sec, label,
                          f"ratio {res['ratio_cpu']:.3f} per CPU second (rounds "
                          f"{res['ratio_cpu_min']:.3f}..{res['ratio_cpu_max']:.3f}), "
