@@ -115,13 +115,15 @@ struct lpi_loop {
 
 /*
  * Globals read on every event, in one cache line: the loop table's epoch
- * (bumped on attach and detach: lookups cached per thread compare it) and
- * the configuration generation (bumped on changes and fork; loops catch up
- * on their own thread).
+ * (bumped on attach and detach: lookups cached per thread compare it), the
+ * configuration generation (bumped on changes and fork; loops catch up on
+ * their own thread), and when the clock is due for a refit, which an
+ * iteration's start checks.
  */
 struct lpi_hot {
 	uint32_t loops_epoch;
 	uint32_t gen;
+	uint64_t calib_due_ns; /* lpi_clock_tick's answer; 0: at the next iteration */
 } __attribute__((aligned(64)));
 extern struct lpi_hot lpi_hot;
 #define lpi_gen (lpi_hot.gen)
@@ -267,11 +269,29 @@ static inline uint64_t lpi_loop_now(const struct lpi_loop *l)
 
 void lpi_loop_calib_copy(struct lpi_loop *l);
 
-/* Take a newer calibration, if the reporter published one (once per iteration). */
+/* Take a newer calibration, if one was published (once per iteration). */
 static inline void lpi_loop_calib(struct lpi_loop *l)
 {
 	if (__builtin_expect(l->calib_seq != __atomic_load_n(&lpi_calib.seq, __ATOMIC_ACQUIRE), 0))
 		lpi_loop_calib_copy(l);
+}
+
+uint64_t lpi_loop_housekeep(struct lpi_loop *l, uint64_t now);
+
+/*
+ * The time at the start of an iteration (or a dispatch). The loop thread
+ * also keeps the clock fitted: one compare on lpi_hot's line, the slow path
+ * rarely (at 20, 80 and 320 ms, then once a second).
+ */
+static inline uint64_t lpi_loop_start(struct lpi_loop *l)
+{
+	uint64_t now;
+
+	lpi_loop_calib(l);
+	now = lpi_loop_now(l);
+	if (__builtin_expect(now >= __atomic_load_n(&lpi_hot.calib_due_ns, __ATOMIC_RELAXED), 0))
+		now = lpi_loop_housekeep(l, now);
+	return now;
 }
 
 /* Publish what callbacks counted privately (once per iteration). */

@@ -2,7 +2,6 @@
 /*
  * The reporter: libprobe's one background thread. Loop threads never do
  * I/O or resolve symbols; every few milliseconds this thread
- *   - refits the TSC clock,
  *   - names the callbacks and await points the loops handed over (each
  *     loop hands a key over the first time it meets it: lpi_key_note) into
  *     the region's symbol table (dladdr, ELF symbols), so the agent and the
@@ -57,8 +56,6 @@ static struct {
 	int out_fd;
 	uint32_t out_gen;
 	int64_t unix_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
-	uint64_t next_calib;
-	uint64_t calib_step;
 	struct slot_seen seen[LPS_MAX_LOOPS];
 	void *region_base; /* the region seen[] is about */
 } rep = {
@@ -337,15 +334,9 @@ static uint64_t tick(void)
 	uint64_t now = lpi_mono_ns(), next = TICK_NS, busy;
 	uint32_t i;
 
-	if (now >= rep.next_calib) {
-		lpi_clock_calibrate();
-		rep.unix_offset = unix_offset();
-		/* refit soon after start, then once a second */
-		rep.calib_step = rep.calib_step ? rep.calib_step * 4 : 20000000ull;
-		if (rep.calib_step > 1000000000ull)
-			rep.calib_step = 1000000000ull;
-		rep.next_calib = now + rep.calib_step;
-	}
+	/* loops refit the clock as they iterate: this is for loops that wait long in their poll */
+	__atomic_store_n(&lpi_hot.calib_due_ns, lpi_clock_tick(now), __ATOMIC_RELAXED);
+	rep.unix_offset = unix_offset();
 	reopen_output();
 	pthread_mutex_lock(&lpi_rt.lock);
 	r = lpi_rt.region;

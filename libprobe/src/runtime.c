@@ -490,6 +490,7 @@ static void atfork_child(void)
 	uint32_t i;
 
 	lpi_tls_tid = 0;
+	lpi_clock_forget();
 	lpi_reporter_forget();
 	if (lpi_rt.started) {
 		struct lpi_region_geom g = {
