@@ -220,23 +220,17 @@ int lpi_run(struct ev_loop *loop, int flags)
 	return ret;
 }
 
-void lpi_key_hand_over(struct lpi_loop *l, uint64_t key)
-{
-	uint32_t tail = __atomic_load_n(&l->new_tail, __ATOMIC_ACQUIRE);
-
-	/* full: not marked seen, so it is handed over again next time */
-	if (l->new_head - tail >= LPI_NEW_KEYS)
-		return;
-	l->new_keys[l->new_head % LPI_NEW_KEYS] = key;
-	__atomic_store_n(&l->new_head, l->new_head + 1, __ATOMIC_RELEASE);
-	l->seen_keys[(key >> 4) & 63] = key;
-}
-
 uint64_t lpi_loop_housekeep(struct lpi_loop *l, uint64_t now)
 {
-	__atomic_store_n(&lpi_hot.calib_due_ns, lpi_clock_tick(now), __ATOMIC_RELAXED);
-	lpi_loop_calib(l);
-	return lpi_loop_now(l);
+	if (now >= __atomic_load_n(&lpi_hot.calib_due_ns, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&lpi_hot.calib_due_ns, lpi_clock_tick(now), __ATOMIC_RELAXED);
+		lpi_loop_calib(l);
+		now = lpi_loop_now(l);
+	}
+	/* a tracer attached to stall_begin, which only the reporter fires */
+	if (LPI_USDT_STALL_BEGIN_ENABLED() && !__atomic_load_n(&lpi_hot.reporter, __ATOMIC_RELAXED))
+		lpi_reporter_ensure();
+	return now;
 }
 
 void lpi_loop_calib_copy(struct lpi_loop *l)
