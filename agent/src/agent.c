@@ -154,8 +154,8 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 	a->summary.stalls++;
 	/* stacks are resolved on the finisher's thread; the stall comes back in order */
 	if (a->finisher)
-		return ls_finisher__submit(a->finisher, s,
-					   a->collector ? ls_collector__take(a->collector, s) : NULL);
+		return ls_finisher__submit(
+		    a->finisher, s, a->collector ? ls_collector__take(a->collector, s) : NULL);
 	return hand_over(a, s);
 }
 

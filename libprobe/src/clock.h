@@ -81,7 +81,7 @@ void lpi_clock_init(void);
 /* Refit and publish. Returns true when the TSC is in use. */
 bool lpi_clock_calibrate(void);
 
-/* When the clock is refitted: from its first use, then 20, 80 and 320 ms later, then every second. */
+/* When the clock is refitted: at first use, then after 20, 80 and 320 ms, then every second. */
 struct lpi_clock_sched {
 	uint64_t next_ns; /* 0: at once */
 	uint64_t step_ns; /* 0: no refit yet */

@@ -344,7 +344,7 @@ static void truncated_under_the_mapping(void **state)
 static void names_from_memory(void **state)
 {
 	static const char name[] = "fetch_profile";
-	static const char bad[] = "a\x01" "b\x7f\xc3";
+	static const char bad[] = "a\001b\177\303";
 	char buf[LS_PROBE_SYMBOL_MAX], small[5];
 	int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
 
