@@ -156,7 +156,8 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 	a->summary.stalls++;
 	/* stacks are resolved on the finisher's thread; the stall comes back in order */
 	if (a->finisher)
-		return ls_finisher__submit(a->finisher, s, ls_collector__take(a->collector, s));
+		return ls_finisher__submit(
+		    a->finisher, s, a->collector ? ls_collector__take(a->collector, s) : NULL);
 	return hand_over(a, s);
 }
 
@@ -387,13 +388,18 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		a->skel->rodata->stack_bytes = 0;
 		a->skel->rodata->stack_min_block_ns = UINT64_MAX;
 	} else {
-		a->unwinder = ls_unwinder__new();
-		a->collector = a->unwinder ? ls_collector__new() : NULL;
-		a->finisher = a->collector ? ls_finisher__new(a->unwinder) : NULL;
-		if (!a->finisher) {
+		a->collector = ls_collector__new();
+		if (!a->collector) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
+	}
+	/* without stacks too: it names the callbacks libprobe's region leaves unnamed */
+	a->unwinder = ls_unwinder__new();
+	a->finisher = a->unwinder ? ls_finisher__new(a->unwinder) : NULL;
+	if (!a->finisher) {
+		err = -ENOMEM;
+		goto cleanup;
 	}
 	{
 		struct bpf_program *const waits[LT_WAIT_COUNT] = {

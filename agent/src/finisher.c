@@ -48,6 +48,26 @@ static struct job *first_pending(struct ls_finisher *f)
 	return NULL;
 }
 
+static void name_callback(struct ls_unwinder *u, pid_t pid, struct ls_probe_cb *cb)
+{
+	if (cb->addr && !cb->symbol[0])
+		ls_unwinder__name(u, pid, cb->addr, cb->symbol, sizeof(cb->symbol), cb->module,
+				  sizeof(cb->module));
+}
+
+/* libprobe's region names a callback only while its reporter thread runs: name the rest. */
+static void name_callbacks(struct ls_unwinder *u, struct ls_stall *s)
+{
+	struct ls_stall_callback *c = &s->callback;
+	unsigned i;
+
+	if (!c->present)
+		return;
+	name_callback(u, (pid_t)s->pid, &c->cb);
+	for (i = 0; i < c->n_recent && i < LS_PROBE_RECENT; i++)
+		name_callback(u, (pid_t)s->pid, &c->recent[i]);
+}
+
 static void *worker(void *arg)
 {
 	struct ls_finisher *f = arg;
@@ -64,10 +84,12 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&f->lock);
 		if (j->kind == JOB_PREPARE) {
 			ls_unwinder__prepare(f->unwinder, j->pid);
-		} else if (j->taken) {
+		} else {
 			/* a stall without its stacks is still worth delivering */
-			ls_collector__resolve(f->unwinder, j->taken, &j->stall);
+			if (j->taken)
+				ls_collector__resolve(f->unwinder, j->taken, &j->stall);
 			j->taken = NULL;
+			name_callbacks(f->unwinder, &j->stall);
 		}
 		pthread_mutex_lock(&f->lock);
 		j->done = true;

@@ -33,6 +33,7 @@ struct ls_probe_shm {
 	bool broken;	       /* a read faulted: the file shrank under the mapping */
 	dev_t dev;
 	ino_t ino;
+	int memfd; /* the target's /proc/PID/mem, for names the region lacks; -1: none */
 };
 
 /*
@@ -199,6 +200,7 @@ int ls_probe_shm__map_fd(int fd, const struct ls_probe_expect *expect, struct ls
 	}
 	p->base = base;
 	p->size = (size_t)st.st_size;
+	p->memfd = -1;
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
 	err = guarded(p, copy_header, &ctx);
@@ -299,6 +301,14 @@ int ls_probe_shm__open(pid_t pid, struct ls_probe_shm **out)
 		return fd;
 	err = ls_probe_shm__map_fd(fd, &ex, out);
 	close(fd);
+	/*
+	 * Await names are pointers into the target: read them from its memory.
+	 * The open file stays bound to this process, whatever reuses its pid.
+	 */
+	if (!err) {
+		snprintf(root, sizeof(root), "/proc/%d/mem", (int)pid);
+		(*out)->memfd = open(root, O_RDONLY | O_CLOEXEC);
+	}
 	return err;
 }
 
@@ -308,6 +318,8 @@ void ls_probe_shm__free(struct ls_probe_shm *p)
 		return;
 	if (p->base)
 		munmap((void *)p->base, p->size);
+	if (p->memfd >= 0)
+		close(p->memfd);
 	free(p);
 }
 
@@ -349,20 +361,44 @@ static bool read_event(const struct ls_probe_shm *p, const struct lps_loop *s, u
 }
 
 /* Printable ASCII only: the text goes into JSON and terminals. */
+static void printable(char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7f)
+			buf[i] = '?';
+	buf[n] = '\0';
+}
+
+size_t ls_probe_read_name(int memfd, uint64_t addr, char *buf, size_t size)
+{
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (memfd < 0 || !addr || size < 2)
+		return 0;
+	/* a string near the end of a mapping: /proc/PID/mem reads what there is */
+	n = pread(memfd, buf, size - 1, (off_t)addr);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	n = (ssize_t)strlen(buf);
+	printable(buf, (size_t)n);
+	return (size_t)n;
+}
+
 static void copy_text(const struct ls_probe_shm *p, uint32_t off, uint16_t len, char *buf,
 		      size_t size)
 {
-	const unsigned char *src;
-	size_t i, n;
+	size_t n;
 
 	buf[0] = '\0';
 	if (!len || len > LPS_MAX_SYM_LEN || !within(off, len, p->hdr.strtab_size))
 		return;
-	src = p->base + p->hdr.strtab_off + off;
 	n = len < size - 1 ? len : size - 1;
-	for (i = 0; i < n; i++)
-		buf[i] = src[i] >= 0x20 && src[i] < 0x7f ? (char)src[i] : '?';
-	buf[n] = '\0';
+	memcpy(buf, p->base + p->hdr.strtab_off + off, n);
+	printable(buf, n);
 }
 
 static void lookup_sym(const struct ls_probe_shm *p, uint64_t key, char *name, size_t nlen,
@@ -390,6 +426,14 @@ static void lookup_sym(const struct ls_probe_shm *p, uint64_t key, char *name, s
 			copy_text(p, e.module_off, e.module_len, module, mlen);
 		return;
 	}
+}
+
+/* An await or yield point's name: the region's, else read from the target. */
+static void lookup_name(const struct ls_probe_shm *p, uint64_t key, char *name, size_t len)
+{
+	lookup_sym(p, key, name, len, NULL, 0);
+	if (!name[0])
+		ls_probe_read_name(p->memfd, key, name, len);
 }
 
 static void fill_cb(const struct ls_probe_shm *p, const struct lps_event *e, struct ls_probe_cb *cb)
@@ -456,7 +500,7 @@ static bool from_stall_ring(const struct ls_probe_shm *p, const struct lps_loop 
 		ev.start_ns = st.cb_start_ns;
 		ev.end_ns = st.cb_end_ns;
 		fill_cb(p, &ev, &c->out->cb);
-		lookup_sym(p, st.seg_key, c->out->span, sizeof(c->out->span), NULL, 0);
+		lookup_name(p, st.seg_key, c->out->span, sizeof(c->out->span));
 		found = true;
 	}
 	return found;
@@ -515,7 +559,7 @@ static int find_callback(struct ls_probe_shm *p, void *ctx)
 				: 0;
 			if (ov > seg_ov) {
 				seg_ov = ov;
-				lookup_sym(p, e.key, out->span, sizeof(out->span), NULL, 0);
+				lookup_name(p, e.key, out->span, sizeof(out->span));
 				out->span_start_ns = e.start_ns;
 				out->span_end_ns = e.end_ns;
 			}

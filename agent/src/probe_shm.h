@@ -24,7 +24,8 @@
 /* A callback as libprobe recorded it. */
 struct ls_probe_cb {
 	uint64_t addr;
-	char symbol[LS_PROBE_SYMBOL_MAX]; /* "" when libprobe could not name it */
+	/* "" when the region has no name for it: the finisher names addr then */
+	char symbol[LS_PROBE_SYMBOL_MAX];
 	char module[LS_PROBE_MODULE_MAX]; /* "" when unknown */
 	uint32_t watcher;		  /* libprobe's enum lps_watcher */
 	int32_t arg;			  /* fd, signal number or child pid; -1: none */
@@ -94,6 +95,13 @@ void ls_probe_shm__free(struct ls_probe_shm *p);
 const char *ls_probe_watcher_name(uint32_t watcher);
 /* What cb->arg is for its watcher ("fd", "signum", "child_pid"), or NULL when it means nothing. */
 const char *ls_probe_arg_name(const struct ls_probe_cb *cb);
+/*
+ * Read the NUL-terminated string at addr from a target's /proc/PID/mem
+ * (memfd; -1: none) into buf, made printable; returns its length, 0 when
+ * nothing could be read. libprobe's await and yield names are pointers into
+ * the program, named in the region only while its reporter thread runs.
+ */
+size_t ls_probe_read_name(int memfd, uint64_t addr, char *buf, size_t size);
 /* Quantile q of a libprobe histogram (bucket midpoints, never above max_ns). */
 uint64_t ls_probe_hist_quantile(const uint64_t *counts, unsigned n, double q, uint64_t max_ns);
 

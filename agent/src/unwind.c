@@ -767,6 +767,29 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 	return 0;
 }
 
+int ls_unwinder__name(struct ls_unwinder *u, pid_t pid, uint64_t addr, char *symbol,
+		      size_t symbol_len, char *module, size_t module_len)
+{
+	/* a function's first instruction: looked up as it is, not as a return address */
+	struct ls_pcs pcs = {.n = 1, .pc = {addr}, .activation = {true}};
+	struct ls_stack st = {0};
+	const struct ls_frame *f;
+	int err;
+
+	symbol[0] = module[0] = '\0';
+	err = ls_unwinder__symbolize(u, pid, &pcs, &st);
+	if (err)
+		return err;
+	/* inlined frames come first: the last one is the function itself */
+	f = st.n ? &st.frames[st.n - 1] : NULL;
+	if (f && f->symbol) {
+		snprintf(symbol, symbol_len, "%s", f->symbol);
+		snprintf(module, module_len, "%s", f->module ? f->module : "");
+	}
+	free(st.frames);
+	return symbol[0] ? 0 : -ENOENT;
+}
+
 struct ls_unwinder *ls_unwinder__new(void)
 {
 	static char path[] = "-:.debug:/usr/lib/debug";

@@ -38,6 +38,13 @@ int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, s
  */
 int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
 			   struct ls_stack *stack);
+/*
+ * Name the function that starts at addr in process pid (a callback libprobe
+ * recorded): its symbol and module into the buffers. Returns 0, -ENOENT when
+ * nothing names it, or -ENOMEM.
+ */
+int ls_unwinder__name(struct ls_unwinder *u, pid_t pid, uint64_t addr, char *symbol,
+		      size_t symbol_len, char *module, size_t module_len);
 /* What unwinding and symbolizing cost so far. */
 struct ls_unwind_stats {
 	uint64_t unwound;

@@ -10,7 +10,11 @@
  *
  * A loop slot is a struct lps_loop followed by its flight recorder ring of
  * ring_len struct lps_event. Only the loop's own thread writes its slot; only
- * libprobe's reporter thread writes the symbol and string tables.
+ * libprobe's reporter thread writes the symbol and string tables. That
+ * thread runs only when the process needs it (LPROBE_OUTPUT, a tracer on
+ * stall_begin), so the tables may stay empty: a reader names a key it does
+ * not find itself (a callback's address in the process, an await name's
+ * address of a NUL-terminated string there).
  *
  * Consistency without locks: a ring entry or stall entry carries a sequence
  * number that is odd while the writer changes it (a seqlock per entry), so a

@@ -59,14 +59,20 @@ int lp_set_threshold_ms(unsigned int ms)
 
 int lp_set_output(const char *path)
 {
+	bool started;
+
 	if (path && strlen(path) >= sizeof(lpi_rt.cfg.output))
 		return -ENAMETOOLONG;
 	lpi_init();
 	pthread_mutex_lock(&lpi_rt.lock);
 	strcpy(lpi_rt.cfg.output, path ? path : "");
 	lpi_rt.cfg.output_gen++;
+	started = lpi_rt.started;
 	pthread_mutex_unlock(&lpi_rt.lock);
 	changed();
+	/* the reporter writes the records; a loop attached later starts it itself */
+	if (started)
+		lpi_reporter_maybe();
 	return 0;
 }
 

@@ -26,7 +26,6 @@ void lpi_segment_close(struct lpi_loop *l, uint64_t now)
 
 static void segment_open(struct lpi_loop *l, const char *name, uint64_t now)
 {
-	lpi_key_note(l, (uintptr_t)name | LPI_KEY_NAME);
 	l->seg_key = (uintptr_t)name;
 	l->seg_start = now;
 	l->seg_idx = lpi_event_begin(l, LPS_K_SEGMENT, l->seg_key, LPS_W_UNKNOWN, -1, 0, now) + 1;

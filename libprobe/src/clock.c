@@ -7,6 +7,8 @@
 struct lpi_calib lpi_calib;
 
 static struct lpi_clock_fit fit;
+static struct lpi_clock_sched sched;
+static bool refitting;
 
 /* Two samples closer than this give too coarse a slope. */
 #define MIN_SPAN_NS 10000000ull
@@ -119,4 +121,37 @@ bool lpi_clock_calibrate(void)
 	/* rebase on the newest sample so the error never accumulates */
 	publish(&now, mult, true);
 	return true;
+}
+
+bool lpi_clock_sched_due(struct lpi_clock_sched *s, uint64_t now)
+{
+	if (now < s->next_ns)
+		return false;
+	/* soon after start (the first fit needs 10 ms of span), then less and less often */
+	s->step_ns = s->step_ns ? s->step_ns * 4 : LPI_CLOCK_FIRST_STEP_NS;
+	if (s->step_ns > LPI_CLOCK_MAX_STEP_NS)
+		s->step_ns = LPI_CLOCK_MAX_STEP_NS;
+	s->next_ns = now + s->step_ns;
+	return true;
+}
+
+uint64_t lpi_clock_tick(uint64_t now)
+{
+	uint64_t next;
+
+	if (!fit.tsc_ok)
+		return UINT64_MAX;
+	/* another thread refits now: ask again a little later */
+	if (__atomic_exchange_n(&refitting, true, __ATOMIC_ACQUIRE))
+		return now + 1000000ull;
+	if (lpi_clock_sched_due(&sched, now))
+		lpi_clock_calibrate();
+	next = sched.next_ns;
+	__atomic_store_n(&refitting, false, __ATOMIC_RELEASE);
+	return next;
+}
+
+void lpi_clock_forget(void)
+{
+	refitting = false;
 }

@@ -3,8 +3,9 @@
  * CLOCK_MONOTONIC nanoseconds, cheaply. clock_gettime costs about 28 ns on
  * a VM and a callback needs one reading, so with an invariant TSC libprobe
  * reads the TSC (about 12 ns) and converts it with a line fitted against
- * CLOCK_MONOTONIC by the reporter thread. Until the first fit, and on CPUs
- * without an invariant TSC, it calls clock_gettime.
+ * CLOCK_MONOTONIC. The loop threads refit it at the start of an iteration
+ * when it is due (lpi_clock_tick): no thread of its own. Until the first
+ * fit, and on CPUs without an invariant TSC, it calls clock_gettime.
  */
 #ifndef LPROBE_CLOCK_H
 #define LPROBE_CLOCK_H
@@ -77,8 +78,27 @@ struct lpi_clock_fit {
 void lpi_clock_copy(struct lpi_calib *out);
 /* Decide whether the TSC can be used (cpuid, LPROBE_CLOCK) and take the first sample. */
 void lpi_clock_init(void);
-/* Refit and publish; run by the reporter thread. Returns true when the TSC is in use. */
+/* Refit and publish. Returns true when the TSC is in use. */
 bool lpi_clock_calibrate(void);
+
+/* When the clock is refitted: at first use, then after 20, 80 and 320 ms, then every second. */
+struct lpi_clock_sched {
+	uint64_t next_ns; /* 0: at once */
+	uint64_t step_ns; /* 0: no refit yet */
+};
+
+#define LPI_CLOCK_FIRST_STEP_NS 20000000ull
+#define LPI_CLOCK_MAX_STEP_NS 1000000000ull
+
+/* Pure: whether a refit is due at now; when it is, the schedule moves on to the next one. */
+bool lpi_clock_sched_due(struct lpi_clock_sched *s, uint64_t now);
+/*
+ * Refit when the process-wide schedule says so (one thread at a time; any
+ * thread may ask). Returns when to ask again: UINT64_MAX without a TSC.
+ */
+uint64_t lpi_clock_tick(uint64_t now);
+/* In a forked child: a refit the parent had under way is no one's. */
+void lpi_clock_forget(void);
 /*
  * Pure: the multiplier for ns per TSC tick between two samples, or 0 when
  * they are too close or give a frequency no CPU has (below 100 MHz or above

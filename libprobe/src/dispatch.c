@@ -128,8 +128,7 @@ LPI_HOT void lpi_dispatch(struct lpi_loop *l)
 	/* the loop whose callbacks run on this thread now (the await API's) */
 	lpi_tls_loop = l;
 	/* programs may call ev_invoke_pending outside ev_run's iterations too */
-	lpi_loop_calib(l);
-	now = lpi_loop_now(l);
+	now = lpi_loop_start(l);
 	while ((w = next_pending(l, &idx, &pri))) {
 		void (*cb)(struct ev_loop *, ev_watcher *, int);
 
@@ -201,8 +200,7 @@ LPI_HOT void lpi_acquire_hook(struct ev_loop *loop)
 			l->user_acquire(loop);
 		if (__builtin_expect(l->tid != lpi_tls_tid, 0))
 			lpi_loop_set_tid(l);
-		lpi_loop_calib(l);
-		lpi_busy_begin(l, lpi_loop_now(l));
+		lpi_busy_begin(l, lpi_loop_start(l));
 	}
 }
 
@@ -222,16 +220,17 @@ int lpi_run(struct ev_loop *loop, int flags)
 	return ret;
 }
 
-void lpi_key_hand_over(struct lpi_loop *l, uint64_t key)
+uint64_t lpi_loop_housekeep(struct lpi_loop *l, uint64_t now)
 {
-	uint32_t tail = __atomic_load_n(&l->new_tail, __ATOMIC_ACQUIRE);
-
-	/* full: not marked seen, so it is handed over again next time */
-	if (l->new_head - tail >= LPI_NEW_KEYS)
-		return;
-	l->new_keys[l->new_head % LPI_NEW_KEYS] = key;
-	__atomic_store_n(&l->new_head, l->new_head + 1, __ATOMIC_RELEASE);
-	l->seen_keys[(key >> 4) & 63] = key;
+	if (now >= __atomic_load_n(&lpi_hot.calib_due_ns, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&lpi_hot.calib_due_ns, lpi_clock_tick(now), __ATOMIC_RELAXED);
+		lpi_loop_calib(l);
+		now = lpi_loop_now(l);
+	}
+	/* a tracer attached to stall_begin, which only the reporter fires */
+	if (LPI_USDT_STALL_BEGIN_ENABLED() && !__atomic_load_n(&lpi_hot.reporter, __ATOMIC_RELAXED))
+		lpi_reporter_ensure();
+	return now;
 }
 
 void lpi_loop_calib_copy(struct lpi_loop *l)

@@ -26,9 +26,6 @@
 #define LPI_NUMPRI (EV_MAXPRI - EV_MINPRI + 1)
 /* on every event: kept together in .text.hot, one code page for the whole path */
 #define LPI_HOT __attribute__((hot))
-#define LPI_NEW_KEYS 64
-/* a new key that names an await or yield point, not code */
-#define LPI_KEY_NAME (1ull << 63)
 
 /*
  * Watchers libev made pending in one priority, stored at libev's own index
@@ -80,8 +77,6 @@ struct lpi_loop {
 	double ns_per_s;    /* 1e9, here rather than in .rodata (lpi_watcher_arg) */
 	/* preload mode: mirror of libev's pending queues */
 	struct lpi_pend pend[LPI_NUMPRI];
-	/* callbacks and names met, each handed to the reporter once to be named */
-	uint64_t seen_keys[64];
 	void *pend_inline[LPI_NUMPRI][LPI_PEND_INLINE];
 
 	/* once per iteration or less */
@@ -107,21 +102,20 @@ struct lpi_loop {
 	uint64_t hb_due;	 /* when the next tick is due */
 	/* source mode: watchers whose callback libprobe wrapped */
 	struct lpi_wtable wt;
-	/* the hand-over: written here, drained by the reporter thread (reporter.c) */
-	uint64_t new_keys[LPI_NEW_KEYS] __attribute__((aligned(64)));
-	uint32_t new_head;
-	uint32_t new_tail __attribute__((aligned(64)));
 };
 
 /*
  * Globals read on every event, in one cache line: the loop table's epoch
- * (bumped on attach and detach: lookups cached per thread compare it) and
- * the configuration generation (bumped on changes and fork; loops catch up
- * on their own thread).
+ * (bumped on attach and detach: lookups cached per thread compare it), the
+ * configuration generation (bumped on changes and fork; loops catch up on
+ * their own thread), and what an iteration's start checks: when the clock
+ * is due for a refit, whether the reporter thread runs.
  */
 struct lpi_hot {
 	uint32_t loops_epoch;
 	uint32_t gen;
+	uint64_t calib_due_ns; /* lpi_clock_tick's answer; 0: at the next iteration */
+	uint32_t reporter;     /* the reporter thread was started (reporter.c) */
 } __attribute__((aligned(64)));
 extern struct lpi_hot lpi_hot;
 #define lpi_gen (lpi_hot.gen)
@@ -197,15 +191,6 @@ static inline uint64_t lpi_event_begin(struct lpi_loop *l, uint32_t kind, uint64
 	return i;
 }
 
-void lpi_key_hand_over(struct lpi_loop *l, uint64_t key);
-
-/* Make sure the reporter gets to name key: one compare when it has met it before. */
-static inline void lpi_key_note(struct lpi_loop *l, uint64_t key)
-{
-	if (__builtin_expect(l->seen_keys[(key >> 4) & 63] != key, 0))
-		lpi_key_hand_over(l, key);
-}
-
 /* End entry i, unless newer entries have overwritten it meanwhile. */
 static inline void lpi_event_end(struct lpi_loop *l, uint64_t i, uint64_t now)
 {
@@ -235,7 +220,6 @@ static inline uint64_t lpi_cb_begin(struct lpi_loop *l, const void *cb, uint32_t
 	uint64_t i =
 	    lpi_event_begin(l, LPS_K_CALLBACK, (uintptr_t)cb, watcher, arg, interval_ns, now);
 
-	lpi_key_note(l, (uintptr_t)cb);
 	LPI_USDT_CALLBACK_BEGIN(l->ev, cb, watcher, arg);
 	l->depth++;
 	return i;
@@ -267,11 +251,33 @@ static inline uint64_t lpi_loop_now(const struct lpi_loop *l)
 
 void lpi_loop_calib_copy(struct lpi_loop *l);
 
-/* Take a newer calibration, if the reporter published one (once per iteration). */
+/* Take a newer calibration, if one was published (once per iteration). */
 static inline void lpi_loop_calib(struct lpi_loop *l)
 {
 	if (__builtin_expect(l->calib_seq != __atomic_load_n(&lpi_calib.seq, __ATOMIC_ACQUIRE), 0))
 		lpi_loop_calib_copy(l);
+}
+
+uint64_t lpi_loop_housekeep(struct lpi_loop *l, uint64_t now);
+
+/*
+ * The time at the start of an iteration (or a dispatch). The loop thread
+ * also keeps the clock fitted and starts the reporter when a tracer listens
+ * to stall_begin: two compares on lpi_hot's line, the slow path rarely (at
+ * 20, 80 and 320 ms, then once a second).
+ */
+static inline uint64_t lpi_loop_start(struct lpi_loop *l)
+{
+	uint64_t now;
+
+	lpi_loop_calib(l);
+	now = lpi_loop_now(l);
+	if (__builtin_expect(now >= __atomic_load_n(&lpi_hot.calib_due_ns, __ATOMIC_RELAXED) ||
+				 (LPI_USDT_STALL_BEGIN_ENABLED() &&
+				  !__atomic_load_n(&lpi_hot.reporter, __ATOMIC_RELAXED)),
+			     0))
+		now = lpi_loop_housekeep(l, now);
+	return now;
 }
 
 /* Publish what callbacks counted privately (once per iteration). */

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The reporter: libprobe's one background thread. Loop threads never do
- * I/O or resolve symbols; every few milliseconds this thread
- *   - refits the TSC clock,
- *   - names the callbacks and await points the loops handed over (each
- *     loop hands a key over the first time it meets it: lpi_key_note) into
- *     the region's symbol table (dladdr, ELF symbols), so the agent and the
- *     records can show them; it never reads the rings the loops are
- *     writing, but for the entry running in a stall that builds up,
+ * The reporter: libprobe's one background thread, started only when
+ * something needs it (lpi_reporter_maybe): stall records to write
+ * (LPROBE_OUTPUT, lp_set_output) or a tracer attached to the stall_begin
+ * probe. A second thread costs the whole program: glibc's read, write and
+ * other cancellation points take a slower path in a multi-threaded process.
+ * Loop threads never do I/O or resolve symbols; every few milliseconds this
+ * thread
  *   - notices busy periods that are over the threshold while they last
  *     (USDT stall_begin, and a stall_begin record),
- *   - writes a stall record for each stall the loops logged, when
- *     LPROBE_OUTPUT is set.
+ *   - writes a stall record for each stall the loops logged, naming its
+ *     callbacks (dladdr, ELF symbols) into the region's symbol table as it
+ *     goes, and the entry running in a stall that builds up; it never reads
+ *     the rings the loops are writing otherwise. Without it the agent names
+ *     callbacks itself, from the addresses in the region.
  * It waits on a condition variable, not in poll or epoll, so the agent
  * never takes it for a loop thread.
  */
@@ -57,8 +59,6 @@ static struct {
 	int out_fd;
 	uint32_t out_gen;
 	int64_t unix_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
-	uint64_t next_calib;
-	uint64_t calib_step;
 	struct slot_seen seen[LPS_MAX_LOOPS];
 	void *region_base; /* the region seen[] is about */
 } rep = {
@@ -159,34 +159,6 @@ static void name_running(struct lpi_region *r, struct lps_loop *s)
 
 	if (head && read_event(ring, mask, head - 1, &e))
 		publish(r, e.key, e.kind != LPS_K_CALLBACK);
-}
-
-/* Name what the loops handed over since the last tick. */
-static void name_new_keys(struct lpi_region *r)
-{
-	static uint64_t keys[(LPI_MAX_ATTACHED + 1) * LPI_NEW_KEYS];
-	size_t n = 0, k;
-	uint32_t i;
-
-	/* copy under the lock (a loop is freed only after it leaves the table); name outside it */
-	pthread_mutex_lock(&lpi_rt.lock);
-	for (i = 0; i < lpi_rt.n_orphan_keys; i++)
-		keys[n++] = lpi_rt.orphan_keys[i];
-	lpi_rt.n_orphan_keys = 0;
-	for (i = 0; i < lpi_rt.n_slots; i++) {
-		struct lpi_loop *l = lpi_rt.loops[i];
-		uint32_t head, tail;
-
-		if (!l)
-			continue;
-		head = __atomic_load_n(&l->new_head, __ATOMIC_ACQUIRE);
-		for (tail = l->new_tail; tail != head; tail++)
-			keys[n++] = l->new_keys[tail % LPI_NEW_KEYS];
-		__atomic_store_n(&l->new_tail, tail, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&lpi_rt.lock);
-	for (k = 0; k < n; k++)
-		publish(r, keys[k] & ~LPI_KEY_NAME, keys[k] & LPI_KEY_NAME);
 }
 
 static void fill_cb(struct lpi_region *r, struct lpi_cb_report *c, char *sym, char *mod, size_t len)
@@ -337,22 +309,15 @@ static uint64_t tick(void)
 	uint64_t now = lpi_mono_ns(), next = TICK_NS, busy;
 	uint32_t i;
 
-	if (now >= rep.next_calib) {
-		lpi_clock_calibrate();
-		rep.unix_offset = unix_offset();
-		/* refit soon after start, then once a second */
-		rep.calib_step = rep.calib_step ? rep.calib_step * 4 : 20000000ull;
-		if (rep.calib_step > 1000000000ull)
-			rep.calib_step = 1000000000ull;
-		rep.next_calib = now + rep.calib_step;
-	}
+	/* loops refit the clock as they iterate: this is for loops that wait long in their poll */
+	__atomic_store_n(&lpi_hot.calib_due_ns, lpi_clock_tick(now), __ATOMIC_RELAXED);
+	rep.unix_offset = unix_offset();
 	reopen_output();
 	pthread_mutex_lock(&lpi_rt.lock);
 	r = lpi_rt.region;
 	pthread_mutex_unlock(&lpi_rt.lock);
 	if (!r.base)
 		return TICK_NS;
-	name_new_keys(&r);
 	if (r.base != rep.region_base) {
 		rep.region_base = r.base;
 		memset(rep.seen, 0, sizeof(rep.seen));
@@ -430,7 +395,16 @@ void lpi_reporter_ensure(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rep.running = !pthread_create(&rep.thread, NULL, reporter_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* set even if it failed: loops must not try again at every iteration */
+	__atomic_store_n(&lpi_hot.reporter, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&rep.mu);
+}
+
+void lpi_reporter_maybe(void)
+{
+	if (__atomic_load_n(&lpi_rt.cfg.output[0], __ATOMIC_RELAXED) ||
+	    LPI_USDT_STALL_BEGIN_ENABLED())
+		lpi_reporter_ensure();
 }
 
 void lpi_reporter_forget(void)
@@ -438,6 +412,7 @@ void lpi_reporter_forget(void)
 	/* fork: the thread is gone, and the mutex may have been held by it */
 	pthread_mutex_init(&rep.mu, NULL);
 	rep.running = false;
+	__atomic_store_n(&lpi_hot.reporter, 0, __ATOMIC_RELAXED);
 	rep.flush_req = rep.flush_done = 0;
 	memset(rep.seen, 0, sizeof(rep.seen));
 	rep.region_base = NULL;

@@ -17,7 +17,12 @@
 struct lpi_runtime lpi_rt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
-struct lpi_hot lpi_hot = {.loops_epoch = 1, .gen = 1};
+/* in .probes with the USDT semaphores (usdt.h): one page for an iteration's start */
+struct lpi_hot lpi_hot __attribute__((section(".probes"))) = {.loops_epoch = 1, .gen = 1};
+volatile uint16_t lprobe_callback_begin_semaphore __attribute__((section(".probes")));
+volatile uint16_t lprobe_callback_end_semaphore __attribute__((section(".probes")));
+volatile uint16_t lprobe_stall_begin_semaphore __attribute__((section(".probes")));
+volatile uint16_t lprobe_stall_end_semaphore __attribute__((section(".probes")));
 ev_loop_callback lpi_self_invoke_pending;
 __thread struct lpi_loop_cache lpi_tls_cache __attribute__((tls_model("initial-exec")));
 __thread uint32_t lpi_tls_tid __attribute__((tls_model("initial-exec")));
@@ -104,8 +109,8 @@ void lpi_loop_catch_up(struct lpi_loop *l)
 	lpi_loop_calib(l);
 	if (__atomic_load_n(&lpi_rt.publish, __ATOMIC_ACQUIRE))
 		publish_region();
-	/* after a fork the reporter thread has to be started again, from here */
-	lpi_reporter_ensure();
+	/* after a fork the reporter thread has to be started again (if wanted), from here */
+	lpi_reporter_maybe();
 	hb = __atomic_load_n(&lpi_rt.cfg.heartbeat_ns, __ATOMIC_RELAXED);
 	if (hb != l->hb_interval_ns)
 		lpi_heartbeat_apply(l, hb);
@@ -262,8 +267,6 @@ static int bind_slot(struct lpi_loop *l, uint64_t now)
 	_Static_assert(offsetof(struct lpi_loop, calib_seq) == 64, "hot line of struct lpi_loop");
 	l->head = 0;
 	l->n_callbacks = l->cb_ns = l->cb_max_ns = 0;
-	/* a new region has an empty symbol table: hand every key over again */
-	memset(l->seen_keys, 0, sizeof(l->seen_keys));
 	l->slot->tid = l->tid;
 	l->slot->heartbeat_interval_ns = l->hb_interval_ns;
 	return 0;
@@ -356,7 +359,7 @@ cleanup:
 		free(l);
 	}
 	if (attached)
-		lpi_reporter_ensure();
+		lpi_reporter_maybe();
 	else
 		errno = -err;
 	return attached;
@@ -396,16 +399,7 @@ static struct lpi_loop *unpublish(struct ev_loop *loop, bool destroying)
 
 static void release_loop(struct lpi_loop *l)
 {
-	uint32_t tail;
 	int i;
-
-	/* a loop destroyed at once (its cleanup callbacks) is still to be named */
-	pthread_mutex_lock(&lpi_rt.lock);
-	for (tail = l->new_tail; tail != l->new_head; tail++)
-		if (lpi_rt.n_orphan_keys < LPI_NEW_KEYS)
-			lpi_rt.orphan_keys[lpi_rt.n_orphan_keys++] =
-			    l->new_keys[tail % LPI_NEW_KEYS];
-	pthread_mutex_unlock(&lpi_rt.lock);
 
 	__atomic_store_n(&l->slot->busy_start_ns, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&l->slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
@@ -481,7 +475,8 @@ static void atfork_parent(void)
  * the parent's numbers. Give every loop a slot in a private region of its
  * own at once, before any callback of the child runs; the first loop
  * iteration publishes it as the child's file and starts the reporter thread
- * again (lpi_loop_catch_up). Only the forking thread exists here.
+ * again if it is wanted (lpi_loop_catch_up). Only the forking thread exists
+ * here.
  */
 static void atfork_child(void)
 {
@@ -490,6 +485,7 @@ static void atfork_child(void)
 	uint32_t i;
 
 	lpi_tls_tid = 0;
+	lpi_clock_forget();
 	lpi_reporter_forget();
 	if (lpi_rt.started) {
 		struct lpi_region_geom g = {

@@ -49,9 +49,6 @@ struct lpi_runtime {
 	uint32_t n_slots; /* high-water mark of evs[] */
 	struct lpi_remembered remembered[64];
 	uint32_t n_remembered;
-	/* keys of loops gone before the reporter named them (reporter.c drains it) */
-	uint64_t orphan_keys[LPI_NEW_KEYS];
-	uint32_t n_orphan_keys;
 };
 
 extern struct lpi_runtime lpi_rt;
@@ -98,6 +95,8 @@ void lpi_set_release(struct ev_loop *loop, void (*release)(struct ev_loop *),
 
 /* reporter.c: the background thread */
 void lpi_reporter_ensure(void);
+/* Start it if something needs it: stall records (LPROBE_OUTPUT), a tracer on stall_begin. */
+void lpi_reporter_maybe(void);
 void lpi_reporter_forget(void); /* in a forked child: the thread is gone */
 void lpi_reporter_stop(void);	/* process exit: write what is left */
 int lpi_reporter_flush(void);

@@ -340,6 +340,31 @@ static void truncated_under_the_mapping(void **state)
 	free(im.p);
 }
 
+/* Await names the region lacks are read from the target's memory, made printable. */
+static void names_from_memory(void **state)
+{
+	static const char name[] = "fetch_profile";
+	static const char bad[] = "a\001b\177\303";
+	char buf[LS_PROBE_SYMBOL_MAX], small[5];
+	int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ls_probe_read_name(fd, (uintptr_t)name, buf, sizeof(buf)), 13);
+	assert_string_equal(buf, "fetch_profile");
+	assert_int_equal(ls_probe_read_name(fd, (uintptr_t)bad, buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "a?b??");
+	/* cut to the buffer */
+	assert_int_equal(ls_probe_read_name(fd, (uintptr_t)name, small, sizeof(small)), 4);
+	assert_string_equal(small, "fetc");
+	/* nothing mapped there, no address, no file */
+	assert_int_equal(ls_probe_read_name(fd, 8, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(ls_probe_read_name(fd, 0, buf, sizeof(buf)), 0);
+	assert_int_equal(ls_probe_read_name(-1, (uintptr_t)name, buf, sizeof(buf)), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +375,7 @@ int main(void)
 	    cmocka_unit_test(stale_region),
 	    cmocka_unit_test(forged_entries),
 	    cmocka_unit_test(truncated_under_the_mapping),
+	    cmocka_unit_test(names_from_memory),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

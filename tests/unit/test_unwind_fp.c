@@ -4,12 +4,14 @@
  * (JIT code): ls_fp_walk() on a synthetic copy of a stack. It reads only
  * the copy, so a chain pointing anywhere else must stop the walk.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "unwind.h"
 
@@ -182,6 +184,33 @@ static void test_max_respected(void **state)
 	assert_int_equal(w.pcs[2], 0x402020);
 }
 
+/* A callback libprobe recorded, named by its address (the agent does it when the region cannot). */
+__attribute__((noinline)) void ls_test_named_callback(void)
+{
+	__asm__ volatile("");
+}
+
+static void test_name_callback(void **state)
+{
+	struct ls_unwinder *u = ls_unwinder__new();
+	char sym[128], mod[256];
+	size_t n;
+
+	(void)state;
+	assert_non_null(u);
+	assert_int_equal(ls_unwinder__name(u, getpid(), (uintptr_t)ls_test_named_callback, sym,
+					   sizeof(sym), mod, sizeof(mod)),
+			 0);
+	assert_string_equal(sym, "ls_test_named_callback");
+	n = strlen(mod);
+	assert_true(n >= 14 && !strcmp(mod + n - 14, "test_unwind_fp"));
+	/* nothing mapped at page 0 */
+	assert_int_equal(ls_unwinder__name(u, getpid(), 16, sym, sizeof(sym), mod, sizeof(mod)),
+			 -ENOENT);
+	assert_string_equal(sym, "");
+	ls_unwinder__free(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +221,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_out_of_range_stops, setup),
 	    cmocka_unit_test_setup(test_zero_return_stops, setup),
 	    cmocka_unit_test_setup(test_max_respected, setup),
+	    cmocka_unit_test(test_name_callback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
