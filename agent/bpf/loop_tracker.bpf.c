@@ -641,25 +641,29 @@ static __always_inline __u32 wait_bit(long nr)
 }
 
 /*
- * A thread of a target that is no loop thread yet blocks: if in a loop's
- * wait call, user space hooks that call (it may hook only some, see
- * waits_seen), and the thread's next return from it makes it a loop thread.
+ * A thread of a target blocks in a loop's wait call: user space hooks that
+ * call if it does not yet (it hooks only those in use, see waits_seen), so
+ * the thread's next return from it starts a busy period.
  */
+static __always_inline void see_wait(long nr, struct task_struct *task)
+{
+	__u32 bit = wait_bit(nr);
+
+	if (bit && !(waits_seen & bit) && is_loop_wait(nr, task))
+		waits_seen |= bit;
+}
+
+/* The same for a thread that is no loop thread yet (it has no entry). */
 static __always_inline void note_wait_block(struct task_struct *task)
 {
 	struct pt_regs *regs;
-	__u32 bit;
-	long nr;
 
 	if (task->__state == TASK_RUNNING || (task->on_rq && !se_delayed(task)))
 		return;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return;
-	nr = BPF_CORE_READ(regs, orig_ax);
-	bit = wait_bit(nr);
-	if (bit && !(waits_seen & bit) && is_loop_wait(nr, task))
-		waits_seen |= bit;
+	see_wait(BPF_CORE_READ(regs, orig_ax), task);
 }
 
 /*
@@ -700,6 +704,8 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 		blocked_in(task, &nr, &fd);
 		/* blocking in the loop's wait ends the busy period: nothing to settle later */
 		if (nr != LT_NR_NONE && is_loop_wait(nr, task)) {
+			/* a loop that moved to a call not hooked yet */
+			see_wait(nr, task);
 			tg = traced(t->pid, tid);
 			if (tg)
 				busy_end(t, tg, task, now, 0);

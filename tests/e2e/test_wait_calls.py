@@ -7,7 +7,8 @@ one as soon as a loop of the target waits in it.
 An asyncio loop waits in epoll_wait: once attached, epoll_wait alone is
 hooked. Then a thread starts a loop that waits in poll and stalls five
 times for 0.3 s: poll is hooked, and the five stalls are reported on that
-thread. When the target is gone, nothing stays hooked. With --all-waits,
+thread; the same when that thread was a loop in epoll_wait before it moved
+to poll. When the target is gone, nothing stays hooked. With --all-waits,
 every call stays hooked while there is a target."""
 import signal
 
@@ -21,10 +22,10 @@ def hooked_lines(rec):
             if line.startswith("loopstall: wait calls hooked: ")]
 
 
-def test_follows_new_wait_call():
+def test_follows_new_wait_call(extra=()):
     with lstest.Session() as s:
         lstest.require_root()
-        target = s.start(lstest.victim("py_poll_thread.py") + ["--wait-signal"])
+        target = s.start(lstest.victim("py_poll_thread.py") + ["--wait-signal", *extra])
         rec = s.record(["-p", str(target.pid)], ["-v", "--threshold", "150ms"])
         rec.wait_line("stderr", lambda l: l == "loopstall: wait calls hooked: epoll_wait", 15)
         target.signal(signal.SIGUSR2)
@@ -63,6 +64,7 @@ def test_all_waits():
 
 def test():
     test_follows_new_wait_call()
+    test_follows_new_wait_call(["--epoll-first"])
     test_all_waits()
 
 

@@ -6,7 +6,9 @@ The asyncio loop waits in epoll_wait, so loopstall hooks that call alone. The
 scenario starts a thread whose loop waits in poll(2) (select.poll, 20 ms
 timeouts) and, --stalls times, blocks it in time.sleep(--seconds) after ten
 iterations: loopstall must notice the new wait call, hook it, and report each
-of those stalls on the new thread.
+of those stalls on the new thread. With --epoll-first the thread first
+loops in epoll_wait for ten iterations (a loop thread the agent knows) and
+then moves to poll.
 """
 import asyncio
 import select
@@ -17,6 +19,10 @@ import victim_common as vc
 
 
 def poll_loop(args):
+    if args.epoll_first:
+        ep = select.epoll()
+        for _ in range(10):
+            ep.poll(0.02)
     p = select.poll()
     for _ in range(args.stalls):
         for _ in range(10):
@@ -36,6 +42,7 @@ def main():
     p = vc.parser(__doc__)
     p.add_argument("--stalls", type=int, default=5)
     p.add_argument("--seconds", type=float, default=0.3)
+    p.add_argument("--epoll-first", action="store_true")
     vc.run(p.parse_args(), "poll_thread", second_loop)
 
 
