@@ -402,16 +402,7 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		goto cleanup;
 	}
 	{
-		struct bpf_program *const waits[LT_WAIT_COUNT] = {
-		    [LT_WAIT_EPOLL_WAIT] = a->skel->progs.exit_epoll_wait,
-		    [LT_WAIT_EPOLL_PWAIT] = a->skel->progs.exit_epoll_pwait,
-		    [LT_WAIT_EPOLL_PWAIT2] = a->skel->progs.exit_epoll_pwait2,
-		    [LT_WAIT_POLL] = a->skel->progs.exit_poll,
-		    [LT_WAIT_PPOLL] = a->skel->progs.exit_ppoll,
-		    [LT_WAIT_SELECT] = a->skel->progs.exit_select,
-		    [LT_WAIT_PSELECT6] = a->skel->progs.exit_pselect6,
-		    [LT_WAIT_IO_URING_ENTER] = a->skel->progs.exit_io_uring_enter,
-		};
+		struct bpf_program *const waits[LT_WAIT_COUNT] = LS_WAIT_PROGRAMS(a->skel);
 		int i;
 
 		/* the wait calls are hooked by waitcalls.c, only those some loop uses */

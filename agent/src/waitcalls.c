@@ -196,16 +196,6 @@ uint32_t ls_waitcalls__hooked(const struct ls_waitcalls *w)
 	return mask;
 }
 
-bool ls_waitcalls__settled(struct ls_waitcalls *w)
-{
-	bool settled;
-
-	pthread_mutex_lock(&w->mu);
-	settled = !w->dying_mask;
-	pthread_mutex_unlock(&w->mu);
-	return settled;
-}
-
 void ls_waitcalls__free(struct ls_waitcalls *w)
 {
 	int i;

@@ -16,6 +16,22 @@
 struct ls_waitcalls;
 struct bpf_program;
 
+/*
+ * The wait calls' programs of a skeleton, in enum lt_wait order: the
+ * agent's, and the benchmarks' empty ones on the same hooks (same names).
+ */
+#define LS_WAIT_PROGRAMS(skel)                                                                     \
+	{                                                                                          \
+		[LT_WAIT_EPOLL_WAIT] = (skel)->progs.exit_epoll_wait,                              \
+		[LT_WAIT_EPOLL_PWAIT] = (skel)->progs.exit_epoll_pwait,                            \
+		[LT_WAIT_EPOLL_PWAIT2] = (skel)->progs.exit_epoll_pwait2,                          \
+		[LT_WAIT_POLL] = (skel)->progs.exit_poll,                                          \
+		[LT_WAIT_PPOLL] = (skel)->progs.exit_ppoll,                                        \
+		[LT_WAIT_SELECT] = (skel)->progs.exit_select,                                      \
+		[LT_WAIT_PSELECT6] = (skel)->progs.exit_pselect6,                                  \
+		[LT_WAIT_IO_URING_ENTER] = (skel)->progs.exit_io_uring_enter,                      \
+	}
+
 /* progs[i]: the program of wait call i (enum lt_wait); seen: BPF's waits_seen. */
 struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *const progs[LT_WAIT_COUNT],
 				       volatile uint32_t *seen, bool all);
@@ -41,8 +57,6 @@ int ls_waitcalls__apply(struct ls_waitcalls *w, uint64_t now_ns, bool idle);
 void ls_waitcalls__set_all(struct ls_waitcalls *w, bool all);
 /* The calls hooked now (1 << enum lt_wait). */
 uint32_t ls_waitcalls__hooked(const struct ls_waitcalls *w);
-/* No unhooking is under way (a detach waits for RCU, on a thread of its own). */
-bool ls_waitcalls__settled(struct ls_waitcalls *w);
 void ls_waitcalls__free(struct ls_waitcalls *w);
 
 #endif

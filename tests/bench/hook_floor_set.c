@@ -8,6 +8,7 @@
 #include "hook_floor.h"
 #include "hook_floor.skel.h"
 #include "loop_tracker.h"
+#include "waitcalls.h"
 #include "tracefs.h"
 
 struct hook_floor_set {
@@ -38,16 +39,7 @@ int hook_floor_set__new(pid_t tid, uint32_t waits, struct hook_floor_set **out)
 		goto cleanup;
 	}
 	{
-		struct bpf_program *const progs[LT_WAIT_COUNT] = {
-		    [LT_WAIT_EPOLL_WAIT] = fs->skel->progs.exit_epoll_wait,
-		    [LT_WAIT_EPOLL_PWAIT] = fs->skel->progs.exit_epoll_pwait,
-		    [LT_WAIT_EPOLL_PWAIT2] = fs->skel->progs.exit_epoll_pwait2,
-		    [LT_WAIT_POLL] = fs->skel->progs.exit_poll,
-		    [LT_WAIT_PPOLL] = fs->skel->progs.exit_ppoll,
-		    [LT_WAIT_SELECT] = fs->skel->progs.exit_select,
-		    [LT_WAIT_PSELECT6] = fs->skel->progs.exit_pselect6,
-		    [LT_WAIT_IO_URING_ENTER] = fs->skel->progs.exit_io_uring_enter,
-		};
+		struct bpf_program *const progs[LT_WAIT_COUNT] = LS_WAIT_PROGRAMS(fs->skel);
 		int i;
 
 		for (i = 0; i < LT_WAIT_COUNT; i++)
