@@ -544,6 +544,70 @@ static __always_inline bool is_loop_wait(__u32 nr, struct task_struct *task)
 	return false;
 }
 
+static __always_inline __u32 wait_bit(long nr)
+{
+	switch (nr) {
+	case NR_EPOLL_WAIT:
+		return 1u << LT_WAIT_EPOLL_WAIT;
+	case NR_EPOLL_PWAIT:
+		return 1u << LT_WAIT_EPOLL_PWAIT;
+	case NR_EPOLL_PWAIT2:
+		return 1u << LT_WAIT_EPOLL_PWAIT2;
+	case NR_POLL:
+		return 1u << LT_WAIT_POLL;
+	case NR_PPOLL:
+		return 1u << LT_WAIT_PPOLL;
+	case NR_SELECT:
+		return 1u << LT_WAIT_SELECT;
+	case NR_PSELECT6:
+		return 1u << LT_WAIT_PSELECT6;
+	case NR_IO_URING_ENTER:
+		return 1u << LT_WAIT_IO_URING_ENTER;
+	}
+	return 0;
+}
+
+/*
+ * A thread of a target waits in loop wait call nr (returned from it, or
+ * blocks in it): user space hooks only the calls in waits_seen. Read first:
+ * the common case writes nothing shared. Not atomic (that takes BPF v3): a
+ * bit lost to a race is set again the next time.
+ */
+static __always_inline void see_wait(long nr)
+{
+	__u32 bit = wait_bit(nr);
+
+	if (!(waits_seen & bit))
+		waits_seen |= bit;
+}
+
+/* __schedule has dequeued a task that blocks (or, with delayed dequeue, marked it so). */
+static __always_inline bool blocks(struct task_struct *task)
+{
+	return task->__state != TASK_RUNNING && (!task->on_rq || se_delayed(task));
+}
+
+/*
+ * A thread of a target that is no loop thread yet blocks: if in a loop's
+ * wait call, that call gets hooked, and the thread's next return from it
+ * makes it a loop thread. The syscall number alone (blocked_in also reads
+ * the caller's code): this runs at every block of every such thread.
+ */
+static __always_inline void note_wait_block(struct task_struct *task)
+{
+	struct pt_regs *regs;
+	long nr;
+
+	if (!blocks(task))
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (wait_bit(nr) && is_loop_wait(nr, task))
+		see_wait(nr);
+}
+
 /*
  * A wait returned: the busy period before it ends (unless the wait blocked,
  * which ended it at the switch-out, see cpu_switch) and the next begins.
@@ -551,7 +615,7 @@ static __always_inline bool is_loop_wait(__u32 nr, struct task_struct *task)
  * for one tracepoint per wait instead of two. A wait that returns at once
  * took microseconds, so ending the period at its return is as good.
  */
-static __always_inline int wait_exit(__u32 nr, __u32 bit)
+static __always_inline int wait_exit(__u32 nr)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now;
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -564,12 +628,7 @@ static __always_inline int wait_exit(__u32 nr, __u32 bit)
 	task = bpf_get_current_task_btf();
 	if (!is_loop_wait(nr, task))
 		return 0;
-	/*
-	 * Read first: the common case writes nothing shared. Not atomic (that
-	 * takes BPF v3): a bit lost to a race is set again at the next return.
-	 */
-	if (!(waits_seen & bit))
-		waits_seen |= bit;
+	see_wait(nr);
 	t = thread_get_or_create(tgid, tid);
 	if (!t)
 		return 0;
@@ -601,70 +660,21 @@ static __always_inline int wait_exit(__u32 nr, __u32 bit)
 }
 
 /* user space attaches these itself, only those some loop waits in (waitcalls.c) */
-#define WAIT_SYSCALL(name, nr, wait)                                                               \
+#define WAIT_SYSCALL(name, nr)                                                                     \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
 	{                                                                                          \
-		return wait_exit(nr, 1u << wait);                                                  \
+		return wait_exit(nr);                                                              \
 	}
 
-WAIT_SYSCALL(epoll_wait, NR_EPOLL_WAIT, LT_WAIT_EPOLL_WAIT)
-WAIT_SYSCALL(epoll_pwait, NR_EPOLL_PWAIT, LT_WAIT_EPOLL_PWAIT)
-WAIT_SYSCALL(epoll_pwait2, NR_EPOLL_PWAIT2, LT_WAIT_EPOLL_PWAIT2)
-WAIT_SYSCALL(poll, NR_POLL, LT_WAIT_POLL)
-WAIT_SYSCALL(ppoll, NR_PPOLL, LT_WAIT_PPOLL)
-WAIT_SYSCALL(select, NR_SELECT, LT_WAIT_SELECT)
-WAIT_SYSCALL(pselect6, NR_PSELECT6, LT_WAIT_PSELECT6)
-WAIT_SYSCALL(io_uring_enter, NR_IO_URING_ENTER, LT_WAIT_IO_URING_ENTER)
-
-static __always_inline __u32 wait_bit(long nr)
-{
-	switch (nr) {
-	case NR_EPOLL_WAIT:
-		return 1u << LT_WAIT_EPOLL_WAIT;
-	case NR_EPOLL_PWAIT:
-		return 1u << LT_WAIT_EPOLL_PWAIT;
-	case NR_EPOLL_PWAIT2:
-		return 1u << LT_WAIT_EPOLL_PWAIT2;
-	case NR_POLL:
-		return 1u << LT_WAIT_POLL;
-	case NR_PPOLL:
-		return 1u << LT_WAIT_PPOLL;
-	case NR_SELECT:
-		return 1u << LT_WAIT_SELECT;
-	case NR_PSELECT6:
-		return 1u << LT_WAIT_PSELECT6;
-	case NR_IO_URING_ENTER:
-		return 1u << LT_WAIT_IO_URING_ENTER;
-	}
-	return 0;
-}
-
-/*
- * A thread of a target blocks in a loop's wait call: user space hooks that
- * call if it does not yet (it hooks only those in use, see waits_seen), so
- * the thread's next return from it starts a busy period.
- */
-static __always_inline void see_wait(long nr, struct task_struct *task)
-{
-	__u32 bit = wait_bit(nr);
-
-	if (bit && !(waits_seen & bit) && is_loop_wait(nr, task))
-		waits_seen |= bit;
-}
-
-/* The same for a thread that is no loop thread yet (it has no entry). */
-static __always_inline void note_wait_block(struct task_struct *task)
-{
-	struct pt_regs *regs;
-
-	if (task->__state == TASK_RUNNING || (task->on_rq && !se_delayed(task)))
-		return;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (!regs)
-		return;
-	see_wait(BPF_CORE_READ(regs, orig_ax), task);
-}
+WAIT_SYSCALL(epoll_wait, NR_EPOLL_WAIT)
+WAIT_SYSCALL(epoll_pwait, NR_EPOLL_PWAIT)
+WAIT_SYSCALL(epoll_pwait2, NR_EPOLL_PWAIT2)
+WAIT_SYSCALL(poll, NR_POLL)
+WAIT_SYSCALL(ppoll, NR_PPOLL)
+WAIT_SYSCALL(select, NR_SELECT)
+WAIT_SYSCALL(pselect6, NR_PSELECT6)
+WAIT_SYSCALL(io_uring_enter, NR_IO_URING_ENTER)
 
 /*
  * At a switch-out inside a busy period: note when and why (preempted, or
@@ -695,17 +705,14 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 	if (!t->cur.start_ns)
 		return 0;
 	now = bpf_ktime_get_ns();
-	/*
-	 * __schedule has dequeued a task that blocks (or, with delayed dequeue,
-	 * marked it so); one preempted before it could block stays queued.
-	 */
-	blocked = task->__state != TASK_RUNNING && (!task->on_rq || se_delayed(task));
+	/* one preempted before it could block stays queued */
+	blocked = blocks(task);
 	if (blocked) {
 		blocked_in(task, &nr, &fd);
 		/* blocking in the loop's wait ends the busy period: nothing to settle later */
 		if (nr != LT_NR_NONE && is_loop_wait(nr, task)) {
 			/* a loop that moved to a call not hooked yet */
-			see_wait(nr, task);
+			see_wait(nr);
 			tg = traced(t->pid, tid);
 			if (tg)
 				busy_end(t, tg, task, now, 0);

@@ -453,30 +453,42 @@ cleanup:
 	return err < 0 ? err : -EINVAL;
 }
 
-/* Follow the context switches of the threads a target has now. */
-static void watch_threads(struct ls_agent *a, pid_t pid, pid_t only_tid)
+/*
+ * One thread of a target as it is now: followed (its context switches), if
+ * `watch`, and looked at for the wait call it is blocked in (waitcalls.h).
+ * True when that call could not be read (the thread was running).
+ */
+static bool visit_thread(struct ls_agent *a, pid_t pid, uint32_t tid, bool watch)
 {
+	if (watch)
+		ls_thread_events__watch(a->thread_events, (uint32_t)pid, tid);
+	return ls_waitcalls__scan(a->waits, pid, tid);
+}
+
+/* visit_thread for each thread the target has now (only_tid: that one). */
+static bool visit_threads(struct ls_agent *a, pid_t pid, pid_t only_tid, bool watch)
+{
+	bool unknown = false;
 	struct dirent *de;
 	char path[64];
 	DIR *dir;
 	long tid;
 	char *end;
 
-	if (only_tid) {
-		ls_thread_events__watch(a->thread_events, (uint32_t)pid, (uint32_t)only_tid);
-		return;
-	}
+	if (only_tid)
+		return visit_thread(a, pid, (uint32_t)only_tid, watch);
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	dir = opendir(path);
 	if (!dir)
-		return;
+		return false;
 	while ((de = readdir(dir))) {
 		tid = strtol(de->d_name, &end, 10);
 		if (*end || tid <= 0)
 			continue;
-		ls_thread_events__watch(a->thread_events, (uint32_t)pid, (uint32_t)tid);
+		unknown |= visit_thread(a, pid, (uint32_t)tid, watch);
 	}
 	closedir(dir);
+	return unknown;
 }
 
 int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool follow_forks,
@@ -488,6 +500,7 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	    .only_tid = (uint32_t)only_tid,
 	};
 	__u32 key = (__u32)pid;
+	bool unknown;
 	uint64_t now;
 	int err;
 
@@ -504,31 +517,28 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	}
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.targets), &key, &t, BPF_ANY))
 		return -errno;
-	/* after the map update: threads created from now on are announced */
-	watch_threads(a, pid, only_tid);
 	/*
+	 * After the map update: threads created from now on are announced.
 	 * Threads blocked in a wait now are read from /proc; from now on, BPF
 	 * notes the calls target threads block in or return from (waits_seen).
 	 * Only a thread running now can wait in a call neither will show soon.
 	 */
+	unknown = visit_threads(a, pid, only_tid, true);
 	now = ls_now_ns();
-	if (ls_waitcalls__scan(a->waits, pid))
+	if (unknown)
 		ls_waitcalls__learn(a->waits, now);
 	return ls_waitcalls__apply(a->waits, now, false);
 }
 
-/* A target went: the calls to hook are those of the targets that remain. */
+/* A target went: hook the calls of those that remain (the next poll applies it). */
 static void relearn_waits(struct ls_agent *a)
 {
-	uint64_t now = ls_now_ns();
 	size_t i;
 
-	ls_waitcalls__forget(a->waits, now);
+	ls_waitcalls__forget(a->waits, ls_now_ns());
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)
-			ls_waitcalls__scan(a->waits, a->targets[i].pid);
-	/* a failure to hook is tried again at the next poll */
-	ls_waitcalls__apply(a->waits, now, !ls_agent__alive(a));
+			visit_threads(a, a->targets[i].pid, 0, false);
 }
 
 /* A thread's line of /proc/PID/task/TID/schedstat. */

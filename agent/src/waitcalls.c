@@ -5,7 +5,6 @@
  * links the plan drops; a call being unhooked is not hooked again before
  * that is done, so its program never runs twice for one return.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -74,52 +73,31 @@ struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *const progs[LT_WAIT_C
 	return w;
 }
 
-static enum ls_thread_state thread_state(pid_t pid, const char *tid, int *wait)
+bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid, uint32_t tid)
 {
-	char path[320], line[256];
+	char path[64], line[256];
 	ssize_t n;
-	int fd;
+	int fd, wait;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%s/syscall", pid, tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/syscall", pid, tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return LS_THREAD_BLOCKED; /* gone: nothing to learn from it */
+		return false; /* gone: nothing to learn from it */
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (n <= 0)
-		return LS_THREAD_RUNNING;
+		return true;
 	line[n] = '\0';
-	return ls_wait_parse_proc(line, wait);
-}
-
-bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid)
-{
-	bool unknown = false;
-	struct dirent *de;
-	char path[64];
-	DIR *dir;
-	int wait;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	dir = opendir(path);
-	if (!dir)
+	switch (ls_wait_parse_proc(line, &wait)) {
+	case LS_THREAD_WAITING:
+		w->plan.seen |= 1u << wait;
 		return false;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		switch (thread_state(pid, de->d_name, &wait)) {
-		case LS_THREAD_WAITING:
-			w->plan.seen |= 1u << wait;
-			break;
-		case LS_THREAD_RUNNING:
-			unknown = true;
-			break;
-		case LS_THREAD_BLOCKED:
-			break;
-		}
+	case LS_THREAD_BLOCKED:
+		return false;
+	case LS_THREAD_RUNNING:
+		break;
 	}
-	closedir(dir);
-	return unknown;
+	return true;
 }
 
 void ls_waitcalls__forget(struct ls_waitcalls *w, uint64_t now_ns)

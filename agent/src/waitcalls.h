@@ -36,10 +36,10 @@ struct bpf_program;
 struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *const progs[LT_WAIT_COUNT],
 				       volatile uint32_t *seen, bool all);
 /*
- * Read where the threads of pid are now: calls they wait in are kept hooked.
- * Returns true when some thread's call could not be read (it was running).
+ * Read where thread tid of pid is now: a call it waits in is kept hooked.
+ * Returns true when its call could not be read (it was running).
  */
-bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid);
+bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid, uint32_t tid);
 /*
  * A target went: what was seen may be its calls alone. What is hooked stays
  * so for a learning window while the remaining loops show theirs (scan the
