@@ -20,12 +20,12 @@ struct ls_agent;
 #define LS_RING_BYTES_MAX (1u << 30)
 
 struct ls_agent_opts {
-	uint64_t threshold_ns;	     /* a busy period this long is a stall */
-	bool verbose;		     /* let libbpf print its own messages */
-	bool bpf_stats;		     /* count BPF run time (bpf_enable_stats) for self-metrics */
-	bool no_stacks;		     /* skip stack capture and CPU sampling */
-	bool all_waits;		     /* hook every wait call, not only those the targets' loops use */
-	uint32_t stack_bytes;	     /* user stack copied per stack (0: 16 KiB; at most 32 KiB) */
+	uint64_t threshold_ns; /* a busy period this long is a stall */
+	bool verbose;	       /* let libbpf print its own messages */
+	bool bpf_stats;	       /* count BPF run time (bpf_enable_stats) for self-metrics */
+	bool no_stacks;	       /* skip stack capture and CPU sampling */
+	bool all_waits;	       /* hook every wait call, not only those the targets' loops use */
+	uint32_t stack_bytes;  /* user stack copied per stack (0: 16 KiB; at most 32 KiB) */
 	uint64_t stack_min_block_ns; /* blocks shorter than this get no stack (0: 1 ms) */
 	uint64_t sample_period_ns;   /* CPU sampling period of loop threads (0: 1 ms) */
 	uint32_t ring_bytes;	     /* kernel-to-agent ring buffer: a power of two, 4 KiB..1 GiB

@@ -12,13 +12,13 @@ _Static_assert(sizeof(struct lt_target) == 16, "lt_target layout");
 _Static_assert(sizeof(struct lt_fork_rec) == 16, "lt_fork_rec layout");
 
 static const char *const cause_names[LS_CAUSE_COUNT] = {
-	[LS_CAUSE_BLOCKING_SYSCALL] = "blocking_syscall",
-	[LS_CAUSE_CPU] = "cpu",
-	[LS_CAUSE_LOCK_WAIT] = "lock_wait",
-	[LS_CAUSE_PREEMPTED] = "preempted",
-	[LS_CAUSE_PAGE_FAULT] = "page_fault",
-	[LS_CAUSE_MIXED] = "mixed",
-	[LS_CAUSE_UNKNOWN] = "unknown",
+    [LS_CAUSE_BLOCKING_SYSCALL] = "blocking_syscall",
+    [LS_CAUSE_CPU] = "cpu",
+    [LS_CAUSE_LOCK_WAIT] = "lock_wait",
+    [LS_CAUSE_PREEMPTED] = "preempted",
+    [LS_CAUSE_PAGE_FAULT] = "page_fault",
+    [LS_CAUSE_MIXED] = "mixed",
+    [LS_CAUSE_UNKNOWN] = "unknown",
 };
 
 const char *ls_cause_name(enum ls_cause cause)
@@ -53,8 +53,8 @@ static int by_total_desc(const void *a, const void *b)
 	return (x->nr > y->nr) - (x->nr < y->nr);
 }
 
-void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t pid,
-			uint32_t tid, const char *comm, uint64_t end_ns, uint64_t threshold_ns,
+void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t pid, uint32_t tid,
+			const char *comm, uint64_t end_ns, uint64_t threshold_ns,
 			uint64_t major_faults)
 {
 	uint64_t dur, off;
@@ -148,7 +148,8 @@ void ls_stall_apply_kernel_times(struct ls_stall *s, uint64_t exec_ns, uint64_t 
 
 	runq = run_delay_ns < dur ? run_delay_ns : dur;
 	on = s->on_cpu_ns;
-	/* switches we saw are exact; more on-CPU time than the kernel counted means one was missed */
+	/* switches we saw are exact; more on-CPU time than the kernel counted means one was missed
+	 */
 	if (on > exec_ns + EXEC_SLACK_NS + dur / 50)
 		on = exec_ns;
 	if (on > dur - runq)
@@ -160,8 +161,7 @@ void ls_stall_apply_kernel_times(struct ls_stall *s, uint64_t exec_ns, uint64_t 
 	s->cause = ls_classify(s);
 }
 
-int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size,
-			 uint64_t threshold_ns)
+int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size, uint64_t threshold_ns)
 {
 	const struct lt_stall_rec *rec = data;
 	char comm[16];

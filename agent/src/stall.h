@@ -93,8 +93,8 @@ void ls_stall_free_stacks(struct ls_stall *s);
  * total time, derives on-CPU time and classifies the cause. fd targets are
  * left empty: resolving them needs /proc (see fdtarget.h).
  */
-void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t pid,
-			uint32_t tid, const char *comm, uint64_t end_ns, uint64_t threshold_ns,
+void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t pid, uint32_t tid,
+			const char *comm, uint64_t end_ns, uint64_t threshold_ns,
 			uint64_t major_faults);
 
 /*
@@ -105,8 +105,7 @@ void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t
 void ls_stall_apply_kernel_times(struct ls_stall *s, uint64_t exec_ns, uint64_t run_delay_ns);
 
 /* Decode a ring-buffer stall record; -EINVAL when it is malformed. */
-int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size,
-			 uint64_t threshold_ns);
+int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size, uint64_t threshold_ns);
 
 /* The cause that explains most of the stall (see classify.c for the rules). */
 enum ls_cause ls_classify(const struct ls_stall *s);

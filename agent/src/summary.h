@@ -21,7 +21,7 @@ struct ls_thread_summary {
 	uint64_t busy_ns;
 	uint64_t max_busy_ns;
 	uint64_t stalls;
-	struct ls_hist hist; /* busy periods: the loop's heartbeat gaps */
+	struct ls_hist hist;	      /* busy periods: the loop's heartbeat gaps */
 	struct ls_probe_thread probe; /* libprobe's numbers, when it is in the process */
 };
 
@@ -43,8 +43,8 @@ struct ls_run_summary {
  * an earlier snapshot of the same live thread said. Returns the thread's
  * entry, or NULL without memory.
  */
-struct ls_thread_summary *ls_summary_update(struct ls_run_summary *sum, const struct lt_thread *t, const char *comm,
-		      uint64_t now_ns, bool exited);
+struct ls_thread_summary *ls_summary_update(struct ls_run_summary *sum, const struct lt_thread *t,
+					    const char *comm, uint64_t now_ns, bool exited);
 void ls_summary_free(struct ls_run_summary *sum);
 double ls_thread_busy_ratio(const struct ls_thread_summary *t);
 

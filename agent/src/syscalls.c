@@ -24,15 +24,15 @@ static bool name_in(unsigned nr, const char *const *names)
 bool ls_syscall_is_lock_wait(unsigned nr)
 {
 	/* by name, so the list holds on every architecture's numbering */
-	static const char *const locks[] = { "futex", "futex_waitv", "flock", "semop",
-					     "semtimedop", "msgrcv", NULL };
+	static const char *const locks[] = {"futex",	  "futex_waitv", "flock", "semop",
+					    "semtimedop", "msgrcv",	 NULL};
 
 	return name_in(nr, locks);
 }
 
 bool ls_syscall_is_sleep(unsigned nr)
 {
-	static const char *const sleeps[] = { "nanosleep", "clock_nanosleep", "pause", NULL };
+	static const char *const sleeps[] = {"nanosleep", "clock_nanosleep", "pause", NULL};
 
 	return name_in(nr, sleeps);
 }
