@@ -87,6 +87,9 @@ const volatile __u32 stack_bytes = 16384;	   /* copied per stack, <= LT_STACK_MA
 const volatile __u64 stack_min_block_ns = 1000000; /* shorter blocks get no stack */
 const volatile __u64 sample_after_ns = 10000000;   /* CPU samples only past this */
 
+/* See LT_TGID_FILTER. User space sets a target's byte before adding it to `targets`. */
+__u8 tgid_filter[LT_TGID_FILTER];
+
 /* Wait calls traced loops returned from (1 << enum lt_wait); user space reads and resets it. */
 __u32 waits_seen;
 
@@ -619,10 +622,14 @@ static __always_inline int wait_exit(__u32 nr)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now;
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct lt_target *tg = traced(tgid, tid);
 	struct task_struct *task;
+	struct lt_target *tg;
 	struct lt_thread *t;
 
+	/* every process on the machine comes here: most leave after one byte */
+	if (!tgid_filter[tgid & LT_TGID_FILTER_MASK])
+		return 0;
+	tg = traced(tgid, tid);
 	if (!tg)
 		return 0;
 	task = bpf_get_current_task_btf();
@@ -805,6 +812,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 		return 0;
 	copy = *tg;
 	copy.only_tid = 0;
+	tgid_filter[ctgid & LT_TGID_FILTER_MASK] = 1;
 	bpf_map_update_elem(&targets, &ctgid, &copy, BPF_ANY);
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {

@@ -50,6 +50,16 @@ enum lt_wait {
 /* targets map value flags */
 #define LT_TARGET_FOLLOW_FORKS 0x1u
 
+/*
+ * .bss tgid_filter[tgid & LT_TGID_FILTER_MASK] is non-zero for every
+ * target's tgid (and for whatever else lands on the same byte). Every wait
+ * call on the machine checks it before looking up `targets`: a byte load
+ * instead of a hash lookup for the processes that are not traced. Bytes,
+ * not bits: setting one is a plain store, no update can be lost.
+ */
+#define LT_TGID_FILTER 4096
+#define LT_TGID_FILTER_MASK (LT_TGID_FILTER - 1)
+
 /* record types on the ring buffer */
 enum lt_record_type {
 	LT_REC_STALL = 1,	 /* a busy period over the threshold ended */

@@ -180,6 +180,30 @@ static int deliver_finished(struct ls_agent *a, bool wait)
 	return err;
 }
 
+/*
+ * The wait calls' programs let only processes whose tgid_filter byte is
+ * set look any further (LT_TGID_FILTER). Set before the pid goes into
+ * `targets`; cleared once no target left shares the byte. A child that BPF
+ * followed across fork and user space has not heard of yet may share it
+ * too: its fork record sets the byte again (add_target_entry).
+ */
+static void filter_set(struct ls_agent *a, pid_t pid)
+{
+	a->skel->bss->tgid_filter[(uint32_t)pid & LT_TGID_FILTER_MASK] = 1;
+}
+
+static void filter_clear(struct ls_agent *a, pid_t pid)
+{
+	uint32_t byte = (uint32_t)pid & LT_TGID_FILTER_MASK;
+	size_t i;
+
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0 &&
+		    ((uint32_t)a->targets[i].pid & LT_TGID_FILTER_MASK) == byte)
+			return;
+	a->skel->bss->tgid_filter[byte] = 0;
+}
+
 static int add_target_entry(struct ls_agent *a, pid_t pid)
 {
 	struct target *t;
@@ -203,6 +227,7 @@ static int add_target_entry(struct ls_agent *a, pid_t pid)
 	t = &a->targets[a->n_targets++];
 	t->pid = pid;
 	t->pidfd = pidfd;
+	filter_set(a, pid);
 	return 0;
 }
 
@@ -759,6 +784,7 @@ static void check_targets(struct ls_agent *a)
 			t->pidfd = -1;
 			/* a process that reuses the pid is not ours to trace */
 			bpf_map_delete_elem(bpf_map__fd(a->skel->maps.targets), &key);
+			filter_clear(a, t->pid);
 			ls_thread_events__close_pid(a->thread_events, (uint32_t)t->pid);
 			if (a->ops.target_exit)
 				a->ops.target_exit(a->ctx, t->pid);
@@ -854,8 +880,10 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
 		found = true;
 		break;
 	}
-	if (found)
+	if (found) {
+		filter_clear(a, pid);
 		relearn_waits(a);
+	}
 	/* deleting while iterating restarts the walk: collect one at a time */
 	for (;;) {
 		bool hit = false;

@@ -115,8 +115,8 @@ struct run {
 static void run_victim(struct run *r, victim_fn fn, uint64_t threshold_ns, bool follow_forks,
 		       unsigned stop_after_ms)
 {
-	struct ls_agent_ops ops = { .stall = on_stall, .stall_begin = on_begin };
-	struct ls_agent_opts opts = { .threshold_ns = threshold_ns };
+	struct ls_agent_ops ops = {.stall = on_stall, .stall_begin = on_begin};
+	struct ls_agent_opts opts = {.threshold_ns = threshold_ns};
 	uint64_t start;
 	int go, status;
 
@@ -267,6 +267,57 @@ static void test_follow_forks(void **state)
 	ls_agent__free(r.agent);
 }
 
+/*
+ * Two targets on one byte of the wait programs' tgid filter (pids 4096
+ * apart): when one is removed, the other must still be traced.
+ */
+static void test_shared_filter_byte(void **state)
+{
+	struct ls_agent_ops ops = {.stall = on_stall, .stall_begin = on_begin};
+	struct ls_agent_opts opts = {.threshold_ns = 50 * MS};
+	const struct ls_run_summary *sum;
+	struct ls_agent *agent;
+	struct seen seen = {0};
+	int go_a, go_b = -1, i;
+	pid_t a, b = -1;
+
+	(void)state;
+	/* a is never let go: it stays blocked on its pipe */
+	a = spawn(victim_sleep_then_cpu, &go_a);
+	/* pids are handed out in turn: fork until one lands on a's byte */
+	for (i = 0; i < 2 * 65536 && b < 0; i++) {
+		int go;
+		pid_t p = spawn(victim_sleep_then_cpu, &go);
+
+		if (((uint32_t)p & 4095) == ((uint32_t)a & 4095)) {
+			b = p;
+			go_b = go;
+		} else {
+			close(go); /* read() sees EOF: it exits at once */
+			waitpid(p, NULL, 0);
+		}
+	}
+	assert_true(b > 0);
+	assert_int_equal(ls_agent__new(&opts, &ops, &seen, &agent), 0);
+	assert_int_equal(ls_agent__add_target(agent, a, 0, false, "a"), 0);
+	assert_int_equal(ls_agent__add_target(agent, b, 0, false, "b"), 0);
+	assert_int_equal(ls_agent__remove_target(agent, a), 0);
+	assert_int_equal(write(go_b, "g", 1), 1);
+	close(go_b);
+	while (ls_agent__alive(agent))
+		assert_int_equal(ls_agent__poll(agent, 2), 0);
+	assert_int_equal(ls_agent__finish(agent, &sum), 0);
+	waitpid(b, NULL, 0);
+	close(go_a);
+	waitpid(a, NULL, 0);
+	/* b's sleep and spin, as in test_blocking_and_cpu */
+	assert_int_equal(seen.n_stalls, 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(seen.stalls[i].pid, (uint32_t)b);
+	assert_int_equal(seen.stalls[0].cause, LS_CAUSE_BLOCKING_SYSCALL);
+	ls_agent__free(agent);
+}
+
 static void victim_blocks_forever(void)
 {
 	loop_iterations(10);
@@ -293,11 +344,11 @@ static void test_finish_cuts_short(void **state)
 
 static void test_killed_mid_stall(void **state)
 {
-	struct ls_agent_ops ops = { .stall = on_stall, .stall_begin = on_begin };
-	struct ls_agent_opts opts = { .threshold_ns = 50 * MS };
+	struct ls_agent_ops ops = {.stall = on_stall, .stall_begin = on_begin};
+	struct ls_agent_opts opts = {.threshold_ns = 50 * MS};
 	const struct ls_run_summary *sum;
 	struct ls_agent *agent;
-	struct seen seen = { 0 };
+	struct seen seen = {0};
 	uint64_t start;
 	int go;
 	pid_t pid;
@@ -346,8 +397,8 @@ static unsigned count_bpf_fds(void)
 
 static void test_nothing_left_attached(void **state)
 {
-	struct ls_agent_ops ops = { 0 };
-	struct ls_agent_opts opts = { .threshold_ns = 50 * MS };
+	struct ls_agent_ops ops = {0};
+	struct ls_agent_opts opts = {.threshold_ns = 50 * MS};
 	struct ls_agent *agent;
 	unsigned before = count_bpf_fds();
 
@@ -363,18 +414,16 @@ static void test_nothing_left_attached(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blocking_and_cpu),
-		cmocka_unit_test(test_lock_wait),
-		cmocka_unit_test(test_follow_forks),
-		cmocka_unit_test(test_finish_cuts_short),
-		cmocka_unit_test(test_killed_mid_stall),
-		cmocka_unit_test(test_nothing_left_attached),
+	    cmocka_unit_test(test_blocking_and_cpu),	  cmocka_unit_test(test_lock_wait),
+	    cmocka_unit_test(test_follow_forks),	  cmocka_unit_test(test_shared_filter_byte),
+	    cmocka_unit_test(test_finish_cuts_short),	  cmocka_unit_test(test_killed_mid_stall),
+	    cmocka_unit_test(test_nothing_left_attached),
 	};
 	const char *ci = getenv("CI");
 
 	bool in_ci = ci && !strcmp(ci, "true");
-	struct ls_agent_opts opts = { .threshold_ns = 50 * MS };
-	struct ls_agent_ops ops = { 0 };
+	struct ls_agent_opts opts = {.threshold_ns = 50 * MS};
+	struct ls_agent_ops ops = {0};
 	struct ls_agent *probe;
 	int err;
 
