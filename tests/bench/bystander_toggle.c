@@ -10,8 +10,9 @@
  * runs the whole time and keeps its iteration count in shared memory. The
  * driver loads the agent (the same library `loopstall record` runs, default
  * options) and attaches it to an idle event loop of its own, a child in
- * epoll_wait() as most loops are (the agent hooks that call alone), for one phase, then frees it for the next, N rounds, the order
- * alternating (on/off, off/on). Each phase is measured after --settle-ms:
+ * epoll_wait() as most loops are (the agent hooks that call alone), for
+ * one phase, then frees it for the next, N rounds, the order alternating
+ * (on/off, off/on). Each phase is measured after --settle-ms:
  * the bystander's iterations per second of its own CPU time (another
  * process's use of the CPU does not dilute it) and per wall second. The
  * ratio of each round is on/off; the median of the rounds is printed.
