@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include "agent.h"
 #include "clock.h"
+#include "loop_tracker.h"
 
 #define MS 1000000ull
 #define MAX_SEEN 16
@@ -289,7 +290,7 @@ static void test_shared_filter_byte(void **state)
 		int go;
 		pid_t p = spawn(victim_sleep_then_cpu, &go);
 
-		if (((uint32_t)p & 4095) == ((uint32_t)a & 4095)) {
+		if (((uint32_t)p & LT_TGID_FILTER_MASK) == ((uint32_t)a & LT_TGID_FILTER_MASK)) {
 			b = p;
 			go_b = go;
 		} else {
