@@ -3,21 +3,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include "syscalls.h"
 #include "waitplan.h"
 
-/* x86-64 numbers, as the BPF side checks them */
-static const struct {
-	long nr;
-	const char *name;
-} waits[LT_WAIT_COUNT] = {
-    [LT_WAIT_EPOLL_WAIT] = {232, "epoll_wait"},
-    [LT_WAIT_EPOLL_PWAIT] = {281, "epoll_pwait"},
-    [LT_WAIT_EPOLL_PWAIT2] = {441, "epoll_pwait2"},
-    [LT_WAIT_POLL] = {7, "poll"},
-    [LT_WAIT_PPOLL] = {271, "ppoll"},
-    [LT_WAIT_SELECT] = {23, "select"},
-    [LT_WAIT_PSELECT6] = {270, "pselect6"},
-    [LT_WAIT_IO_URING_ENTER] = {426, "io_uring_enter"},
+/* by enum lt_wait; the BPF side has the same numbers (it cannot include libc's) */
+static const long waits[LT_WAIT_COUNT] = {
+    [LT_WAIT_EPOLL_WAIT] = SYS_epoll_wait,
+    [LT_WAIT_EPOLL_PWAIT] = SYS_epoll_pwait,
+    [LT_WAIT_EPOLL_PWAIT2] = SYS_epoll_pwait2,
+    [LT_WAIT_POLL] = SYS_poll,
+    [LT_WAIT_PPOLL] = SYS_ppoll,
+    [LT_WAIT_SELECT] = SYS_select,
+    [LT_WAIT_PSELECT6] = SYS_pselect6,
+    [LT_WAIT_IO_URING_ENTER] = SYS_io_uring_enter,
 };
 
 #define IORING_ENTER_GETEVENTS 1u
@@ -27,7 +26,7 @@ int ls_wait_index(long nr)
 	int i;
 
 	for (i = 0; i < LT_WAIT_COUNT; i++)
-		if (waits[i].nr == nr)
+		if (waits[i] == nr)
 			return i;
 	return -1;
 }
@@ -108,7 +107,8 @@ const char *ls_wait_names(uint32_t mask, char *buf, size_t size)
 	for (i = 0; i < LT_WAIT_COUNT; i++) {
 		if (!(mask & (1u << i)))
 			continue;
-		n = snprintf(buf + len, size - len, "%s%s", len ? "," : "", waits[i].name);
+		n = snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+			     ls_syscall_name((unsigned)waits[i]));
 		if (n < 0 || (size_t)n >= size - len) {
 			buf[len] = '\0'; /* whole names only */
 			break;

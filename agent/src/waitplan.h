@@ -10,8 +10,9 @@
  * Which wait calls to hook: the pure half of waitcalls.c.
  *
  * Each hooked wait call costs every process on the machine that makes it
- * (the exit tracepoint runs the agent's program, which returns after a
- * lookup: ~200 ns a call on a VM). A loop waits in one call, so the agent
+ * (the exit tracepoint runs the agent's program, which returns after one
+ * byte for a process not traced; the kernel's part is ~200 ns a call on a
+ * VM). A loop waits in one call, so the agent
  * hooks only the calls its targets' loops are seen in: in /proc (a thread
  * blocked in a wait now) and by BPF (a thread of a target blocking in a
  * wait call, or a loop returning from a hooked one). Until something is
