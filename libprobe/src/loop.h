@@ -289,8 +289,7 @@ static inline uint32_t lpi_watcher_of(int revents)
 	uint32_t t = (uint32_t)revents & 0x000fff00u;
 
 	/* EV_TIMER..EV_ASYNC are bits 8..19, in lps_watcher's order: no table (no .rodata page) */
-	_Static_assert(EV_TIMER == 0x100 && EV_ASYNC == 0x80000 &&
-			   LPS_W_ASYNC - LPS_W_TIMER == 11,
+	_Static_assert(EV_TIMER == 0x100 && EV_ASYNC == 0x80000 && LPS_W_ASYNC - LPS_W_TIMER == 11,
 		       "libev's type bits and enum lps_watcher line up");
 	if (t)
 		return LPS_W_TIMER + (uint32_t)__builtin_ctz(t) - 8;

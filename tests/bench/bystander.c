@@ -260,9 +260,12 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"cpu", required_argument, NULL, 'c'},     {"cputime", no_argument, NULL, 't'},
-	    {"counter", required_argument, NULL, 'n'}, {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},	       {"wait", required_argument, NULL, 'w'},
+	    {"cpu", required_argument, NULL, 'c'},
+	    {"cputime", no_argument, NULL, 't'},
+	    {"counter", required_argument, NULL, 'n'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"wait", required_argument, NULL, 'w'},
 	    {0},
 	};
 	const char *mode;

@@ -209,8 +209,8 @@ static void test_mixed_and_unknown(void **state)
 static void test_small_buffer(void **state)
 {
 	static const enum ls_cause causes[] = {
-		LS_CAUSE_BLOCKING_SYSCALL, LS_CAUSE_CPU,   LS_CAUSE_LOCK_WAIT, LS_CAUSE_PREEMPTED,
-		LS_CAUSE_PAGE_FAULT,	   LS_CAUSE_MIXED, LS_CAUSE_UNKNOWN,
+	    LS_CAUSE_BLOCKING_SYSCALL, LS_CAUSE_CPU,   LS_CAUSE_LOCK_WAIT, LS_CAUSE_PREEMPTED,
+	    LS_CAUSE_PAGE_FAULT,       LS_CAUSE_MIXED, LS_CAUSE_UNKNOWN,
 	};
 	char buf[64];
 	struct ls_stall s;
@@ -237,16 +237,16 @@ static void test_small_buffer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sleep),
-		cmocka_unit_test(test_socket),
-		cmocka_unit_test(test_file),
-		cmocka_unit_test(test_other_blocking),
-		cmocka_unit_test(test_cpu),
-		cmocka_unit_test(test_lock),
-		cmocka_unit_test(test_preempted),
-		cmocka_unit_test(test_page_fault),
-		cmocka_unit_test(test_mixed_and_unknown),
-		cmocka_unit_test(test_small_buffer),
+	    cmocka_unit_test(test_sleep),
+	    cmocka_unit_test(test_socket),
+	    cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_other_blocking),
+	    cmocka_unit_test(test_cpu),
+	    cmocka_unit_test(test_lock),
+	    cmocka_unit_test(test_preempted),
+	    cmocka_unit_test(test_page_fault),
+	    cmocka_unit_test(test_mixed_and_unknown),
+	    cmocka_unit_test(test_small_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,15 +23,16 @@ static char *blocked(const char *comm, double ms, const char *sys, const char *t
 {
 	char *line;
 
-	assert_true(asprintf(&line,
-			     "{\"type\":\"stall\",\"schema_version\":1,\"pid\":1,\"tid\":1,"
-			     "\"comm\":\"%s\",\"start_unix_ns\":1000000000,\"end_unix_ns\":2000000000,"
-			     "\"duration_ms\":%g,\"threshold_ms\":50,\"cause\":\"blocking_syscall\","
-			     "\"on_cpu_ms\":0,\"off_cpu_ms\":%g,\"runqueue_ms\":0,"
-			     "\"syscalls\":[{\"name\":\"%s\",\"count\":1,\"total_ms\":%g,"
-			     "\"max_ms\":%g,\"target\":%s,\"stack\":[%s]}],\"cpu_stacks\":[],"
-			     "\"callback\":null,\"advice\":\"\"}",
-			     comm, ms, ms, sys, ms, ms, target, stack) > 0);
+	assert_true(
+	    asprintf(&line,
+		     "{\"type\":\"stall\",\"schema_version\":1,\"pid\":1,\"tid\":1,"
+		     "\"comm\":\"%s\",\"start_unix_ns\":1000000000,\"end_unix_ns\":2000000000,"
+		     "\"duration_ms\":%g,\"threshold_ms\":50,\"cause\":\"blocking_syscall\","
+		     "\"on_cpu_ms\":0,\"off_cpu_ms\":%g,\"runqueue_ms\":0,"
+		     "\"syscalls\":[{\"name\":\"%s\",\"count\":1,\"total_ms\":%g,"
+		     "\"max_ms\":%g,\"target\":%s,\"stack\":[%s]}],\"cpu_stacks\":[],"
+		     "\"callback\":null,\"advice\":\"\"}",
+		     comm, ms, ms, sys, ms, ms, target, stack) > 0);
 	return line;
 }
 
@@ -41,13 +42,14 @@ static char *computing(const char *comm, double ms, const char *stack_a, unsigne
 {
 	char *line;
 
-	assert_true(asprintf(&line,
-			     "{\"type\":\"stall\",\"schema_version\":1,\"pid\":1,\"tid\":1,"
-			     "\"comm\":\"%s\",\"duration_ms\":%g,\"threshold_ms\":50,\"cause\":\"cpu\","
-			     "\"on_cpu_ms\":%g,\"off_cpu_ms\":0,\"runqueue_ms\":0,\"syscalls\":[],"
-			     "\"cpu_stacks\":[{\"samples\":%u,\"stack\":[%s]},"
-			     "{\"samples\":%u,\"stack\":[%s]}],\"callback\":null}",
-			     comm, ms, ms, samples_a, stack_a, samples_b, stack_b) > 0);
+	assert_true(
+	    asprintf(&line,
+		     "{\"type\":\"stall\",\"schema_version\":1,\"pid\":1,\"tid\":1,"
+		     "\"comm\":\"%s\",\"duration_ms\":%g,\"threshold_ms\":50,\"cause\":\"cpu\","
+		     "\"on_cpu_ms\":%g,\"off_cpu_ms\":0,\"runqueue_ms\":0,\"syscalls\":[],"
+		     "\"cpu_stacks\":[{\"samples\":%u,\"stack\":[%s]},"
+		     "{\"samples\":%u,\"stack\":[%s]}],\"callback\":null}",
+		     comm, ms, ms, samples_a, stack_a, samples_b, stack_b) > 0);
 	return line;
 }
 
@@ -59,9 +61,8 @@ static struct recording *build(char **lines, size_t n)
 
 	assert_non_null(rec);
 	for (i = 0; i < n; i++) {
-		assert_int_equal(recording__add_line(rec, lines[i], strlen(lines[i]), (unsigned)i + 1,
-						     &err),
-				 0);
+		assert_int_equal(
+		    recording__add_line(rec, lines[i], strlen(lines[i]), (unsigned)i + 1, &err), 0);
 		free(lines[i]);
 	}
 	return rec;
@@ -71,11 +72,11 @@ static struct recording *build(char **lines, size_t n)
 static void test_culprits_without_stacks(void **state)
 {
 	char *lines[] = {
-		blocked("app", 100, "clock_nanosleep", "null", ""),
-		blocked("app", 300, "clock_nanosleep", "null", ""),
-		blocked("app", 80, "recvfrom", "\"socket:TCP 10.0.0.1:41234->10.0.0.2:6379\"", ""),
-		blocked("app", 90, "recvfrom", "\"socket:TCP 10.0.0.1:45678->10.0.0.2:6379\"", ""),
-		blocked("app", 70, "read", "\"/var/data\"", ""),
+	    blocked("app", 100, "clock_nanosleep", "null", ""),
+	    blocked("app", 300, "clock_nanosleep", "null", ""),
+	    blocked("app", 80, "recvfrom", "\"socket:TCP 10.0.0.1:41234->10.0.0.2:6379\"", ""),
+	    blocked("app", 90, "recvfrom", "\"socket:TCP 10.0.0.1:45678->10.0.0.2:6379\"", ""),
+	    blocked("app", 70, "read", "\"/var/data\"", ""),
 	};
 	struct recording *rec = build(lines, 5);
 	struct aggregate *agg;
@@ -106,14 +107,14 @@ static void test_culprits_without_stacks(void **state)
 /* With stacks, the innermost frames' symbols decide, whatever the syscall's target. */
 static void test_culprits_by_stack(void **state)
 {
-	const char *site_a = FRAME("\"clock_nanosleep\"", LIBC) "," FRAME("\"usleep\"", LIBC) ","
-		FRAME("\"read_config\"", APP) "," FRAME("\"main\"", APP);
-	const char *site_b = FRAME("\"clock_nanosleep\"", LIBC) "," FRAME("\"usleep\"", LIBC) ","
-		FRAME("\"write_backup\"", APP) "," FRAME("\"main\"", APP);
+	const char *site_a = FRAME("\"clock_nanosleep\"", LIBC) "," FRAME(
+	    "\"usleep\"", LIBC) "," FRAME("\"read_config\"", APP) "," FRAME("\"main\"", APP);
+	const char *site_b = FRAME("\"clock_nanosleep\"", LIBC) "," FRAME(
+	    "\"usleep\"", LIBC) "," FRAME("\"write_backup\"", APP) "," FRAME("\"main\"", APP);
 	char *lines[] = {
-		blocked("app", 100, "clock_nanosleep", "null", site_a),
-		blocked("app", 120, "clock_nanosleep", "null", site_b),
-		blocked("app", 110, "clock_nanosleep", "null", site_a),
+	    blocked("app", 100, "clock_nanosleep", "null", site_a),
+	    blocked("app", 120, "clock_nanosleep", "null", site_b),
+	    blocked("app", 110, "clock_nanosleep", "null", site_a),
 	};
 	struct recording *rec = build(lines, 3);
 	struct aggregate *agg;
@@ -135,10 +136,10 @@ static void test_culprits_by_stack(void **state)
 static void test_durations_histogram(void **state)
 {
 	char *lines[] = {
-		blocked("app", 60, "nanosleep", "null", ""),
-		blocked("app", 99.9, "nanosleep", "null", ""),
-		blocked("app", 250, "nanosleep", "null", ""),
-		blocked("app", 1200, "nanosleep", "null", ""),
+	    blocked("app", 60, "nanosleep", "null", ""),
+	    blocked("app", 99.9, "nanosleep", "null", ""),
+	    blocked("app", 250, "nanosleep", "null", ""),
+	    blocked("app", 1200, "nanosleep", "null", ""),
 	};
 	struct recording *rec = build(lines, 4);
 	struct aggregate *agg;
@@ -176,12 +177,12 @@ static const struct agg_folded *folded(const struct aggregate *agg, const char *
 static void test_folded(void **state)
 {
 	const char *a = FRAME("\"is_prime\"", APP) "," FRAME("\"main\"", APP);
-	const char *b = FRAME("\"a;b\"", APP) "," FRAME("null", "/usr/lib/libfoo.so.1") ","
-		FRAME("null", "") "," FRAME("\"main\"", APP);
+	const char *b = FRAME("\"a;b\"", APP) "," FRAME("null", "/usr/lib/libfoo.so.1") "," FRAME(
+	    "null", "") "," FRAME("\"main\"", APP);
 	char *lines[] = {
-		computing("app", 200, a, 3, b, 1),
-		blocked("app", 300, "clock_nanosleep", "null", ""),
-		blocked("app", 100, "clock_nanosleep", "null", ""),
+	    computing("app", 200, a, 3, b, 1),
+	    blocked("app", 300, "clock_nanosleep", "null", ""),
+	    blocked("app", 100, "clock_nanosleep", "null", ""),
 	};
 	struct recording *rec = build(lines, 3);
 	struct aggregate *agg;
@@ -209,17 +210,18 @@ static void test_folded(void **state)
 
 static void test_language(void **state)
 {
-	const char *py = FRAME("\"clock_nanosleep\"", LIBC) "," FRAME("null", "/usr/bin/python3.11") ","
-		FRAME("\"_PyEval_EvalFrameDefault\"", "/usr/bin/python3.11") ","
-		FRAME("\"main\"", "/usr/bin/python3.11");
-	const char *js = FRAME("\"uv__hrtime\"", "/usr/bin/node") ","
-		FRAME("\"Builtins_JSEntry\"", "/usr/bin/node");
+	const char *py =
+	    FRAME("\"clock_nanosleep\"", LIBC) "," FRAME("null", "/usr/bin/python3.11") "," FRAME(
+		"\"_PyEval_EvalFrameDefault\"",
+		"/usr/bin/python3.11") "," FRAME("\"main\"", "/usr/bin/python3.11");
+	const char *js = FRAME("\"uv__hrtime\"", "/usr/bin/node") "," FRAME("\"Builtins_JSEntry\"",
+									    "/usr/bin/node");
 	char *lines[] = {
-		blocked("gunicorn", 100, "clock_nanosleep", "null", py),
-		blocked("app", 90, "clock_nanosleep", "null", js),
-		blocked("python3", 80, "nanosleep", "null", ""),
-		blocked("node", 70, "nanosleep", "null", ""),
-		blocked("redis-server", 60, "nanosleep", "null", ""),
+	    blocked("gunicorn", 100, "clock_nanosleep", "null", py),
+	    blocked("app", 90, "clock_nanosleep", "null", js),
+	    blocked("python3", 80, "nanosleep", "null", ""),
+	    blocked("node", 70, "nanosleep", "null", ""),
+	    blocked("redis-server", 60, "nanosleep", "null", ""),
 	};
 	struct recording *rec = build(lines, 5);
 	struct aggregate *agg;
@@ -260,12 +262,12 @@ static void test_empty(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_culprits_without_stacks),
-		cmocka_unit_test(test_culprits_by_stack),
-		cmocka_unit_test(test_durations_histogram),
-		cmocka_unit_test(test_folded),
-		cmocka_unit_test(test_language),
-		cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_culprits_without_stacks),
+	    cmocka_unit_test(test_culprits_by_stack),
+	    cmocka_unit_test(test_durations_histogram),
+	    cmocka_unit_test(test_folded),
+	    cmocka_unit_test(test_language),
+	    cmocka_unit_test(test_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

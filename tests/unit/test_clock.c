@@ -52,8 +52,8 @@ static void test_unix_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_now_is_monotonic),
-		cmocka_unit_test(test_unix_time),
+	    cmocka_unit_test(test_now_is_monotonic),
+	    cmocka_unit_test(test_unix_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
