@@ -152,7 +152,8 @@ static int on_stall(void *ctx, const struct ls_stall *s)
 	/* a reload changes the threshold of new targets only: report the one that applied */
 	if (a)
 		st.threshold_ns = a->threshold_ns;
-	err = lsd_stats__stall(d->stats, a ? a->label : s->comm, &st);
+	/* the process's exit after its loop returned is written, not counted as a stall */
+	err = st.loop_gone ? 0 : lsd_stats__stall(d->stats, a ? a->label : s->comm, &st);
 	if (err)
 		say("counting a stall: %s", strerror(-err));
 	if (d->out)

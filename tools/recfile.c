@@ -341,10 +341,19 @@ static int summary_add(struct recording *rec, const cJSON *o)
 static int stall_add(struct recording *rec, const cJSON *o, unsigned lineno,
 		     struct rf_error *err)
 {
+	const cJSON *phase = cJSON_GetObjectItemCaseSensitive(o, "phase");
+	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(o, "duration_ms");
 	struct rf_stall *grown;
 	size_t cap;
 	int ret;
 
+	/* the process's exit after its loop returned: no callback's doing, so no stall of the report's */
+	if (cJSON_IsString(phase) && !strcmp(phase->valuestring, "exit")) {
+		rec->n_exit_periods++;
+		if (cJSON_IsNumber(dur) && dur->valuedouble > 0)
+			rec->exit_periods_ms += dur->valuedouble;
+		return 0;
+	}
 	if (rec->n_stalls == rec->cap_stalls) {
 		cap = rec->cap_stalls ? 2 * rec->cap_stalls : 16;
 		grown = realloc(rec->stalls, cap * sizeof(*grown));

@@ -110,6 +110,9 @@ struct recording {
 	size_t cap_stalls;
 	struct rf_stall *stalls;
 	size_t n_stall_begins;
+	/* busy periods marked "phase":"exit": the process's exit, kept out of `stalls` */
+	size_t n_exit_periods;
+	double exit_periods_ms;
 	/*
 	 * The summary; several (files appended to one another) are merged:
 	 * times and counts add up, threads are listed one after the other.

@@ -59,6 +59,13 @@ static void header(const struct aggregate *agg, struct out *o)
 			 agg->cut_short);
 		out_wrap(o, "cut short  ", 11, line);
 	}
+	if (rec->n_exit_periods) {
+		snprintf(line, sizeof(line),
+			 "%zu busy period(s), %s, after the loop had returned: the process's "
+			 "exit, not counted as stalls",
+			 rec->n_exit_periods, out_ms(rec->exit_periods_ms, total, sizeof(total)));
+		out_wrap(o, "exit       ", 11, line);
+	}
 }
 
 static void threads(const struct aggregate *agg, struct out *o)

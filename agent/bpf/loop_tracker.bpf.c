@@ -114,14 +114,27 @@ static __always_inline void count(__u32 which)
 	count_add(which, 1);
 }
 
+/* A new busy period (start_ns), or none (0), in the thread's `live` entry. */
 static __always_inline void live_set(struct lt_thread *t, __u64 start_ns)
 {
 	__u32 slot = t->live_slot;
 
+	t->flags &= ~LT_THR_LOOP_GONE;
 	if (slot >= LT_MAX_THREADS)
 		return;
 	live[slot].start_ns = start_ns;
 	live[slot].iterations = t->iterations;
+	live[slot].loop_gone = 0;
+}
+
+/* The running busy period outlived the loop: user space announces no stall for it. */
+static __always_inline void loop_gone_mark(struct lt_thread *t)
+{
+	__u32 slot = t->live_slot;
+
+	t->flags |= LT_THR_LOOP_GONE;
+	if (slot < LT_MAX_THREADS)
+		live[slot].loop_gone = 1;
 }
 
 static __always_inline void announce_thread(__u32 type, __u32 tgid, __u32 tid, __u32 slot)
@@ -483,6 +496,18 @@ static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 	if (!start || now < start)
 		return;
 	dur = now - start;
+	if (t->flags & LT_THR_LOOP_GONE)
+		flags |= LT_STALL_LOOP_GONE;
+	/*
+	 * What ran after the loop was closed is no iteration of it: not in the
+	 * counters; at exit it is sent, marked, so that readers can tell.
+	 */
+	if (flags & LT_STALL_LOOP_GONE) {
+		if ((flags & LT_STALL_CUT_SHORT) && dur >= tg->threshold_ns)
+			emit_stall(t, task, now, flags);
+		busy_drop(t);
+		return;
+	}
 	t->iterations++;
 	t->busy_ns += dur;
 	if (dur > t->max_busy_ns)
@@ -546,6 +571,168 @@ static __always_inline bool is_loop_wait(__u32 nr, struct task_struct *task)
 	}
 	return false;
 }
+
+/* Wait calls whose first argument is the fd of the kernel object the loop is (epoll, io_uring). */
+static __always_inline bool wait_takes_loop_fd(__u32 nr)
+{
+	return nr == NR_EPOLL_WAIT || nr == NR_EPOLL_PWAIT || nr == NR_EPOLL_PWAIT2 ||
+	       nr == NR_IO_URING_ENTER;
+}
+
+/* The struct file behind fd `fd` of `task`, as an address to compare; 0 when closed. */
+static __always_inline __u64 fd_file(struct task_struct *task, __s32 fd)
+{
+	struct fdtable *fdt;
+	struct file **files;
+	struct file *f = NULL;
+
+	if (fd < 0)
+		return 0;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	files = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &files[fd]))
+		return 0;
+	return (__u64)f;
+}
+
+/* The loop's epoll (or io_uring) fd was closed, or now names another file: the loop is gone. */
+static __always_inline bool site_gone(const struct lt_site *s, struct task_struct *task)
+{
+	return s->file && fd_file(task, s->fd) != s->file;
+}
+
+/* The buffer a poll-type wait reads its fds from: a loop passes the same one every iteration. */
+static __always_inline __u64 wait_buffer(__u32 nr, struct pt_regs *regs)
+{
+	if (nr == NR_POLL || nr == NR_PPOLL)
+		return BPF_CORE_READ(regs, di);
+	return 0;
+}
+
+static __always_inline void site_learn(struct lt_site *s, __u32 nr, struct pt_regs *regs,
+				       struct task_struct *task)
+{
+	s->sp = BPF_CORE_READ(regs, sp);
+	s->ip = BPF_CORE_READ(regs, ip);
+	s->nr = nr;
+	s->seen = 0;
+	s->other = 0;
+	s->buf = wait_buffer(nr, regs);
+	s->fd = -1;
+	s->file = 0;
+	if (wait_takes_loop_fd(nr)) {
+		s->fd = (__s32)BPF_CORE_READ(regs, di);
+		s->file = fd_file(task, s->fd);
+	}
+}
+
+/* The site seen again: refresh where it is called from (the frame may move, see below). */
+static __always_inline __u32 site_again(struct lt_site *s, __u32 nr, struct pt_regs *regs,
+					__u64 sp, __u64 ip, bool returned)
+{
+	s->sp = sp;
+	s->ip = ip;
+	s->nr = nr;
+	s->buf = wait_buffer(nr, regs);
+	s->other = 0;
+	if (returned && s->seen < 0xffff)
+		s->seen++;
+	return LT_SITE_LOOP;
+}
+
+/*
+ * Is wait call `nr` (the task's saved user registers say from where) the
+ * loop's own wait, or a wait inside one of its callbacks?
+ *
+ * The first wait a thread is seen in is learnt. Then, for a loop that waits
+ * on an epoll (or io_uring) fd, the loop is that kernel object: a wait on
+ * the same struct file is the loop's, whatever the stack says (CPython's
+ * specializing interpreter moves the call 112 bytes up after warm-up); a
+ * wait on another one is a nested loop's. For poll/select loops the site is
+ * the frame: the same user sp and ip, or the same ip and fd buffer.
+ *
+ * A site learnt from one wait only (at attach the thread may sit in a
+ * callback's poll) gives way to a shallower wait at once. A confirmed one is
+ * replaced when its epoll fd is gone (the loop was closed: asyncio.run()
+ * ended, another loop runs now), or when one other shallower wait returns
+ * LT_SITE_RELEARN times in a row (fd-less loops: deeper ones too) with no
+ * return from the site between: a callback's frames can sit above the
+ * loop's poll wrapper, so one shallower wait proves nothing.
+ */
+static __always_inline __u32 site_classify(struct lt_site *s, __u32 nr, struct task_struct *task,
+					   bool returned, bool long_busy)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 sp, ip, file = 0;
+	__s32 fd = -1;
+
+	if (!regs)
+		return LT_SITE_LOOP;
+	if (!s->sp) {
+		site_learn(s, nr, regs, task);
+		return LT_SITE_LOOP;
+	}
+	sp = BPF_CORE_READ(regs, sp);
+	ip = BPF_CORE_READ(regs, ip);
+	if (wait_takes_loop_fd(nr))
+		fd = (__s32)BPF_CORE_READ(regs, di);
+	if (s->file) {
+		/* the common case costs no fd-table walk; a stall's end checks the loop is still there */
+		if (fd == s->fd && sp == s->sp && ip == s->ip && !long_busy)
+			return site_again(s, nr, regs, sp, ip, returned);
+		if (fd >= 0)
+			file = fd_file(task, fd);
+		if (file && file == s->file)
+			return site_again(s, nr, regs, sp, ip, returned);
+	} else if (ip == s->ip && (sp == s->sp || (s->buf && wait_buffer(nr, regs) == s->buf))) {
+		return site_again(s, nr, regs, sp, ip, returned);
+	}
+	if (site_gone(s, task)) {
+		site_learn(s, nr, regs, task);
+		return LT_SITE_MOVED;
+	}
+	if (sp > s->sp && s->seen < 2) {
+		site_learn(s, nr, regs, task);
+		return LT_SITE_NEW;
+	}
+	/* a nested loop on its own epoll fd while the loop's is open: nested, however often */
+	if (!returned || (s->file && sp < s->sp))
+		return LT_SITE_NESTED;
+	if (s->other && s->other_sp == sp && s->other_ip == ip) {
+		s->other++;
+	} else {
+		s->other_sp = sp;
+		s->other_ip = ip;
+		s->other = 1;
+	}
+	if (s->other < LT_SITE_RELEARN)
+		return LT_SITE_NESTED;
+	site_learn(s, nr, regs, task);
+	return LT_SITE_NEW;
+}
+
+/*
+ * The busy period running when the thread exits outlived its loop: the
+ * loop's epoll fd is closed, or the thread exits from a frame shallower
+ * than the loop's wait (main returned after the loop did). A callback that
+ * calls exit() does so from deeper than the loop's wait.
+ */
+static __always_inline bool loop_gone_at_exit(struct lt_thread *t, struct task_struct *task)
+{
+	struct pt_regs *regs;
+
+	if (t->flags & LT_THR_LOOP_GONE)
+		return true;
+	if (!t->site.sp)
+		return false;
+	if (site_gone(&t->site, task))
+		return true;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	return regs && BPF_CORE_READ(regs, sp) > t->site.sp;
+}
+
 
 static __always_inline __u32 wait_bit(long nr)
 {
@@ -625,6 +812,7 @@ static __always_inline int wait_exit(__u32 nr)
 	struct task_struct *task;
 	struct lt_target *tg;
 	struct lt_thread *t;
+	__u32 verdict;
 
 	/* every process on the machine comes here: most leave after one byte */
 	if (!tgid_filter[tgid & LT_TGID_FILTER_MASK])
@@ -635,13 +823,21 @@ static __always_inline int wait_exit(__u32 nr)
 	task = bpf_get_current_task_btf();
 	if (!is_loop_wait(nr, task))
 		return 0;
-	see_wait(nr);
 	t = thread_get_or_create(tgid, tid);
 	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
 	settle(t, task);
-	if (t->cur.start_ns) {
+	verdict = site_classify(&t->site, nr, task, true,
+				t->cur.start_ns && now - t->cur.start_ns >= tg->threshold_ns);
+	/* a wait inside a callback: the busy period goes on */
+	if (verdict == LT_SITE_NESTED)
+		return 0;
+	see_wait(nr);
+	if (verdict == LT_SITE_MOVED) {
+		/* the old loop was closed: what ran since was no iteration of it */
+		busy_drop(t);
+	} else if (t->cur.start_ns) {
 		/*
 		 * No switch-out ended the period, but the thread did block:
 		 * before its context-switch event was open (a thread just
@@ -696,6 +892,7 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 	struct lt_stack_rec *stack;
 	struct lt_target *tg;
 	struct lt_thread *t;
+	__u32 verdict;
 	__s32 fd = -1;
 	bool blocked;
 	__u64 now;
@@ -718,14 +915,18 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 		blocked_in(task, &nr, &fd);
 		/* blocking in the loop's wait ends the busy period: nothing to settle later */
 		if (nr != LT_NR_NONE && is_loop_wait(nr, task)) {
-			/* a loop that moved to a call not hooked yet */
-			see_wait(nr);
 			tg = traced(t->pid, tid);
-			if (tg)
-				busy_end(t, tg, task, now, 0);
-			else
-				busy_drop(t);
-			return 0;
+			verdict = site_classify(&t->site, nr, task, false,
+						tg && now - t->cur.start_ns >= tg->threshold_ns);
+			if (verdict != LT_SITE_NESTED) {
+				/* a loop that moved to a call not hooked yet */
+				see_wait(nr);
+				if (tg && verdict != LT_SITE_MOVED)
+					busy_end(t, tg, task, now, 0);
+				else
+					busy_drop(t);
+				return 0;
+			}
 		}
 	}
 	t->out_ns = now;
@@ -778,6 +979,9 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	/* short busy periods are the loop working normally: nothing to sample */
 	if (now - t->cur.start_ns < sample_after_ns)
 		return 0;
+	/* a long period whose loop was closed (the program goes on, or exits) */
+	if (!(t->flags & LT_THR_LOOP_GONE) && site_gone(&t->site, bpf_get_current_task_btf()))
+		loop_gone_mark(t);
 	r = scratch_stack();
 	if (!r)
 		return 0;
@@ -850,7 +1054,8 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	tg = bpf_map_lookup_elem(&targets, &tgid);
 	/* only a thread that finished an iteration has shown it is a loop */
 	if (tg && t->iterations && t->cur.start_ns && now - t->cur.start_ns >= tg->threshold_ns)
-		busy_end(t, tg, p, now, LT_STALL_CUT_SHORT);
+		busy_end(t, tg, p, now,
+			 LT_STALL_CUT_SHORT | (loop_gone_at_exit(t, p) ? LT_STALL_LOOP_GONE : 0));
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (rec) {
 		rec->type = LT_REC_THREAD_EXIT;

@@ -84,6 +84,12 @@ enum lt_record_type {
 /* stall record flags */
 #define LT_STALL_CUT_SHORT 0x1u	   /* the thread exited before the period ended */
 #define LT_STALL_KERNEL_TIMES 0x2u /* exec_ns and run_delay_ns are valid */
+/*
+ * The loop's own wait was gone when the period ended (its epoll fd closed,
+ * or the thread exited from a frame outside the loop): the process's exit
+ * after its loop returned, not a loop stall.
+ */
+#define LT_STALL_LOOP_GONE 0x4u
 
 struct lt_target {
 	__u64 threshold_ns; /* a busy period this long is a stall */
@@ -117,6 +123,34 @@ struct lt_busy {
 	struct lt_slot slots[LT_MAX_SLOTS];
 };
 
+/*
+ * The loop's own wait, learnt per thread: a loop waits from the same frame
+ * every iteration (same user sp and ip at the syscall), a wait inside a
+ * callback (poll under a socket timeout, a nested loop's epoll_wait) from
+ * deeper in the stack. Any wait that is not the site is a blocking call of
+ * the busy period. See loop_tracker.bpf.c, site_*().
+ */
+struct lt_site {
+	__u64 sp;   /* user stack pointer at the syscall; 0: nothing learnt yet */
+	__u64 ip;   /* user instruction pointer after the syscall instruction */
+	__u64 file; /* kernel address of its epoll/io_uring fd's struct file, 0: none */
+	__u64 buf;  /* poll/ppoll: the pollfd array it passes, else 0 */
+	__s32 fd;   /* that fd, -1: none (poll, select) */
+	__u32 nr;   /* the syscall */
+	__u32 seen; /* returns from the site since it was learnt (saturates) */
+	__u32 other; /* consecutive returns from one other wait (other_sp, other_ip) */
+	__u64 other_sp;
+	__u64 other_ip;
+};
+
+/* How a wait call relates to the thread's learnt site (site_classify). */
+enum lt_site_verdict {
+	LT_SITE_LOOP = 0,   /* the loop's own wait: the busy period ends */
+	LT_SITE_NESTED = 1, /* a wait inside the busy period: a blocking call */
+	LT_SITE_NEW = 2,    /* the loop's wait moved here (relearnt): the busy period ends */
+	LT_SITE_MOVED = 3,  /* the old site is gone (its fd closed): the period is dropped */
+};
+
 /* Per loop-thread state, the value of the `threads` map (key: tid). */
 struct lt_thread {
 	__u32 pid;
@@ -141,12 +175,16 @@ struct lt_thread {
 	__u32 live_slot; /* its entry in `live`, LT_SLOT_NONE if none was free */
 	__u32 pad;
 	__u64 nvcsw_start; /* the task's voluntary switches when the busy period began */
+	struct lt_site site; /* where the loop itself waits */
 	struct lt_busy cur;
 	__u32 hist[LT_HIST_BUCKETS];
 };
 
 /* lt_thread flags */
-#define LT_THR_SWITCHES 0x2u /* its context-switch event has fired: its blocks are seen */
+#define LT_THR_SWITCHES 0x2u  /* its context-switch event has fired: its blocks are seen */
+#define LT_THR_LOOP_GONE 0x4u /* the running busy period outlived the loop's wait (site_gone) */
+/* A confirmed site gives way to another wait that returns this many times in a row. */
+#define LT_SITE_RELEARN 16
 
 enum lt_out_kind {
 	LT_OUT_NONE = 0,
@@ -201,7 +239,9 @@ struct lt_live {
 	__u64 start_ns;	  /* the busy period running now (as lt_busy.start_ns), 0: waiting */
 	__u64 iterations; /* as lt_thread.iterations */
 	__u32 pid;
-	__u32 tid; /* 0: the entry is free */
+	__u32 tid;	 /* 0: the entry is free */
+	__u32 loop_gone; /* the loop's own wait is gone: the period is no loop stall */
+	__u32 pad;
 };
 
 /* LT_REC_STACK and LT_REC_CPU_SAMPLE; `size` bytes of stack follow `regs`. */

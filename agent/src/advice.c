@@ -54,6 +54,14 @@ void ls_advice(const struct ls_stall *s, char *buf, size_t len)
 {
 	double dur = ms(s->end_ns - s->start_ns);
 
+	if (s->loop_gone) {
+		snprintf(buf, len,
+			 "The loop had already returned: these %.1f ms are the process's exit "
+			 "(freeing memory, finalizers, atexit handlers), not a stall of the loop. "
+			 "If exit must be fast, end with os._exit() or skip the final cleanup.",
+			 dur);
+		return;
+	}
 	switch (s->cause) {
 	case LS_CAUSE_BLOCKING_SYSCALL:
 		if (s->n_syscalls) {

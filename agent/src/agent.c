@@ -744,7 +744,7 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 			    start + a->opts.threshold_ns < next)
 				next = start + a->opts.threshold_ns;
 			/* only threads that finished an iteration have shown they are loops */
-			if (!iterations || busy < a->opts.threshold_ns ||
+			if (!iterations || busy < a->opts.threshold_ns || live[slot].loop_gone ||
 			    begun_already(a, tid, start))
 				continue;
 			err = remember_begun(a, tid, start);

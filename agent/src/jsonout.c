@@ -252,6 +252,8 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 	add_int(o, "voluntary_switches", s->nvcsw);
 	add_int(o, "involuntary_switches", s->nivcsw);
 	cJSON_AddBoolToObject(o, "cut_short", s->cut_short);
+	if (s->loop_gone)
+		add_text(o, "phase", "exit");
 	calls = cJSON_AddArrayToObject(o, "syscalls");
 	for (i = 0; calls && i < s->n_syscalls; i++)
 		cJSON_AddItemToArray(calls, syscall_json(&s->syscalls[i]));

@@ -175,6 +175,7 @@ int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size, uint
 	ls_stall_from_busy(s, &rec->busy, rec->pid, rec->tid, comm, rec->end_ns, threshold_ns,
 			   rec->maj_flt);
 	s->cut_short = rec->flags & LT_STALL_CUT_SHORT;
+	s->loop_gone = rec->flags & LT_STALL_LOOP_GONE;
 	if (rec->flags & LT_STALL_KERNEL_TIMES)
 		ls_stall_apply_kernel_times(s, rec->exec_ns, rec->run_delay_ns);
 	return 0;

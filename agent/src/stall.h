@@ -72,6 +72,12 @@ struct ls_stall {
 	uint32_t nvcsw;
 	uint32_t nivcsw;
 	bool cut_short; /* the thread exited, or recording ended, mid-stall */
+	/*
+	 * The period outlived the loop's own wait (its epoll fd closed, or the
+	 * thread exited from outside the loop): the process's exit after its
+	 * loop returned, written with "phase":"exit" and never blamed on code.
+	 */
+	bool loop_gone;
 	unsigned n_syscalls;
 	struct ls_syscall_use syscalls[LT_MAX_SLOTS];
 	/* hottest first; stacks are valid only during the stall callback */
