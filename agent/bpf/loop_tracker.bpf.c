@@ -348,8 +348,12 @@ static __always_inline void slot_claim(struct lt_slot *s, __u32 nr, __s32 fd)
 	s->max_ns = 0;
 }
 
-/* Account a block to its (syscall, fd) slot; true when it is the slot's longest yet. */
-static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u64 ns)
+/*
+ * Account a block to its (syscall, fd) slot; true when it is the slot's
+ * longest yet. `newcall`: the block is a call's first (a call such as fsync
+ * can block several times), so `count` counts calls, not blocks.
+ */
+static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u64 ns, bool newcall)
 {
 	bool longest;
 
@@ -378,12 +382,49 @@ static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u6
 			}
 		}
 	}
-	s->count++;
+	if (newcall || !s->count)
+		s->count++;
 	s->total_ns += ns;
 	longest = ns > s->max_ns;
 	if (longest)
 		s->max_ns = ns;
 	return longest;
+}
+
+/*
+ * What tells one syscall from the next made from the same place: there is
+ * no hook on syscall entry (it would cost every process on the machine), so
+ * a block is the same call as the thread's previous block when the call,
+ * its saved user registers (arguments, stack, callee-saved state) and the
+ * task's count of completed read and write calls are all unchanged: a call
+ * that blocks again on its way (fsync, a large write) leaves them as they
+ * were, a new call almost always changes one (a buffer, a length, a
+ * caller's loop variable, a read that completed between).
+ */
+static __always_inline __u64 call_witness(struct task_struct *task, __u32 nr, __s32 fd)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 w = ((__u64)nr << 32) ^ (__u32)fd;
+
+	if (!regs)
+		return w;
+	w = w * 31 + BPF_CORE_READ(regs, di);
+	w = w * 31 + BPF_CORE_READ(regs, si);
+	w = w * 31 + BPF_CORE_READ(regs, dx);
+	w = w * 31 + BPF_CORE_READ(regs, r10);
+	w = w * 31 + BPF_CORE_READ(regs, r8);
+	w = w * 31 + BPF_CORE_READ(regs, r9);
+	w = w * 31 + BPF_CORE_READ(regs, sp);
+	w = w * 31 + BPF_CORE_READ(regs, ip);
+	w = w * 31 + BPF_CORE_READ(regs, bx);
+	w = w * 31 + BPF_CORE_READ(regs, bp);
+	w = w * 31 + BPF_CORE_READ(regs, r12);
+	w = w * 31 + BPF_CORE_READ(regs, r13);
+	w = w * 31 + BPF_CORE_READ(regs, r14);
+	w = w * 31 + BPF_CORE_READ(regs, r15);
+	if (bpf_core_field_exists(task->ioac))
+		w = w * 31 + BPF_CORE_READ(task, ioac.syscr) * 7 + BPF_CORE_READ(task, ioac.syscw);
+	return w;
 }
 
 /* Delayed dequeue (EEVDF, 6.12+) leaves a blocking task queued, marked. */
@@ -443,7 +484,8 @@ static __always_inline void settle(struct lt_thread *t, struct task_struct *task
 	/* with the wait for a CPU after wakeup: run_delay tells that apart */
 	t->cur.offcpu_ns += off;
 	/* one stack per call site and busy period: its longest block */
-	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off) || off < stack_min_block_ns)
+	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off, t->out_newcall) ||
+	    off < stack_min_block_ns)
 		return;
 	stack = pending_stack(t->tid, false);
 	if (stack && stack->busy_start_ns == t->cur.start_ns) {
@@ -944,6 +986,14 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 	t->out_kind = LT_OUT_BLOCKED;
 	t->out_nr = nr;
 	t->out_fd = fd;
+	t->out_newcall = 1;
+	if (nr != LT_NR_NONE) {
+		__u64 w = call_witness(task, nr, fd);
+
+		t->out_newcall = w != t->call_witness || t->call_busy != t->cur.start_ns;
+		t->call_witness = w;
+		t->call_busy = t->cur.start_ns;
+	}
 	t->cur.nvcsw++;
 	/* only now is the thread's memory the current one: copy its stack */
 	stack = pending_stack(tid, true);

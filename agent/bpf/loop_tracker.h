@@ -173,8 +173,10 @@ struct lt_thread {
 	__s32 out_fd;
 	__u32 flags;	 /* LT_THR_* */
 	__u32 live_slot; /* its entry in `live`, LT_SLOT_NONE if none was free */
-	__u32 pad;
+	__u32 out_newcall; /* the pending block is a call's first (see call_witness) */
 	__u64 nvcsw_start; /* the task's voluntary switches when the busy period began */
+	__u64 call_witness; /* of the last block in a syscall (see call_witness) */
+	__u64 call_busy;    /* the busy period that block was in */
 	struct lt_site site; /* where the loop itself waits */
 	struct lt_busy cur;
 	__u32 hist[LT_HIST_BUCKETS];
