@@ -649,15 +649,15 @@ static __always_inline bool site_gone(const struct lt_site *s, struct task_struc
 static __always_inline __u64 wait_buffer(__u32 nr, struct pt_regs *regs)
 {
 	if (nr == NR_POLL || nr == NR_PPOLL)
-		return BPF_CORE_READ(regs, di);
+		return regs->di;
 	return 0;
 }
 
 static __always_inline void site_learn(struct lt_site *s, __u32 nr, struct pt_regs *regs,
 				       struct task_struct *task)
 {
-	s->sp = BPF_CORE_READ(regs, sp);
-	s->ip = BPF_CORE_READ(regs, ip);
+	s->sp = regs->sp;
+	s->ip = regs->ip;
 	s->nr = nr;
 	s->seen = 0;
 	s->other = 0;
@@ -665,7 +665,7 @@ static __always_inline void site_learn(struct lt_site *s, __u32 nr, struct pt_re
 	s->fd = -1;
 	s->file = 0;
 	if (wait_takes_loop_fd(nr)) {
-		s->fd = (__s32)BPF_CORE_READ(regs, di);
+		s->fd = (__s32)regs->di;
 		s->file = fd_file(task, s->fd);
 	}
 }
@@ -716,10 +716,10 @@ static __always_inline __u32 site_classify(struct lt_site *s, __u32 nr, struct t
 		site_learn(s, nr, regs, task);
 		return LT_SITE_LOOP;
 	}
-	sp = BPF_CORE_READ(regs, sp);
-	ip = BPF_CORE_READ(regs, ip);
+	sp = regs->sp;
+	ip = regs->ip;
 	if (wait_takes_loop_fd(nr))
-		fd = (__s32)BPF_CORE_READ(regs, di);
+		fd = (__s32)regs->di;
 	if (s->file) {
 		/* the common case costs no fd-table walk; a stall's end checks the loop is still there */
 		if (fd == s->fd && sp == s->sp && ip == s->ip && !long_busy)
