@@ -650,8 +650,18 @@ static __always_inline __u64 wait_buffer(__u32 nr, struct pt_regs *regs)
 {
 	if (nr == NR_POLL || nr == NR_PPOLL)
 		return regs->di;
+	if (nr == NR_SELECT || nr == NR_PSELECT6)
+		return regs->si; /* readfds */
 	return 0;
 }
+
+/*
+ * How far the sp of one fd-less wait may move and still be the same call
+ * site: libc's wrappers take another path, with another syscall
+ * instruction and a deeper frame, once the process has a second thread
+ * (the cancellable path: 40 bytes deeper for poll here).
+ */
+#define SITE_SP_SLACK 128
 
 static __always_inline void site_learn(struct lt_site *s, __u32 nr, struct pt_regs *regs,
 				       struct task_struct *task)
@@ -659,6 +669,7 @@ static __always_inline void site_learn(struct lt_site *s, __u32 nr, struct pt_re
 	s->sp = regs->sp;
 	s->ip = regs->ip;
 	s->nr = nr;
+	s->mm = (__u64)task->mm;
 	s->seen = 0;
 	s->other = 0;
 	s->buf = wait_buffer(nr, regs);
@@ -693,7 +704,8 @@ static __always_inline __u32 site_again(struct lt_site *s, __u32 nr, struct pt_r
  * the same struct file is the loop's, whatever the stack says (CPython's
  * specializing interpreter moves the call 112 bytes up after warm-up); a
  * wait on another one is a nested loop's. For poll/select loops the site is
- * the frame: the same user sp and ip, or the same ip and fd buffer.
+ * the frame: the same user sp and ip; the same fd buffer; with no buffer
+ * (a poll of timers only), the same call within SITE_SP_SLACK bytes.
  *
  * A site learnt from one wait only (at attach the thread may sit in a
  * callback's poll) gives way to a shallower wait at once. A confirmed one is
@@ -716,6 +728,11 @@ static __always_inline __u32 site_classify(struct lt_site *s, __u32 nr, struct t
 		site_learn(s, nr, regs, task);
 		return LT_SITE_LOOP;
 	}
+	/* the thread exec'd another program: what ran across the exec was no iteration */
+	if (s->mm != (__u64)task->mm) {
+		site_learn(s, nr, regs, task);
+		return LT_SITE_MOVED;
+	}
 	sp = regs->sp;
 	ip = regs->ip;
 	if (wait_takes_loop_fd(nr))
@@ -728,8 +745,18 @@ static __always_inline __u32 site_classify(struct lt_site *s, __u32 nr, struct t
 			file = fd_file(task, fd);
 		if (file && file == s->file)
 			return site_again(s, nr, regs, sp, ip, returned);
-	} else if (ip == s->ip && (sp == s->sp || (s->buf && wait_buffer(nr, regs) == s->buf))) {
-		return site_again(s, nr, regs, sp, ip, returned);
+	} else if (nr == s->nr || (ip == s->ip && sp == s->sp)) {
+		__u64 buf = wait_buffer(nr, regs);
+
+		if (ip == s->ip && sp == s->sp)
+			return site_again(s, nr, regs, sp, ip, returned);
+		/* a loop passes the same fd buffer every time; a callback its own */
+		if (s->buf && buf) {
+			if (buf == s->buf)
+				return site_again(s, nr, regs, sp, ip, returned);
+		} else if (sp + SITE_SP_SLACK >= s->sp && sp <= s->sp + SITE_SP_SLACK) {
+			return site_again(s, nr, regs, sp, ip, returned);
+		}
 	}
 	if (site_gone(s, task)) {
 		site_learn(s, nr, regs, task);

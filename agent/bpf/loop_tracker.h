@@ -135,6 +135,7 @@ struct lt_site {
 	__u64 ip;   /* user instruction pointer after the syscall instruction */
 	__u64 file; /* kernel address of its epoll/io_uring fd's struct file, 0: none */
 	__u64 buf;  /* poll/ppoll: the pollfd array it passes, else 0 */
+	__u64 mm;   /* the address space it was learnt in: an exec starts over */
 	__s32 fd;   /* that fd, -1: none (poll, select) */
 	__u32 nr;   /* the syscall */
 	__u32 seen; /* returns from the site since it was learnt (saturates) */

@@ -104,17 +104,29 @@ static void sleep_us(long us)
 		;
 }
 
+/*
+ * The loop's wait: a loop waits from one place, and loopstall learns that
+ * place (the user stack and instruction pointers at the call) as the loop's
+ * own wait; a wait made from elsewhere is a blocking call inside a busy
+ * period. So every loop iteration below waits here.
+ */
+__attribute__((noinline)) static void loop_wait(int ms)
+{
+	poll(NULL, 0, ms);
+	__asm__ volatile("" ::: "memory");
+}
+
 /* Idle loop iterations until SIGUSR2 number `until` arrived. */
 static void loop_until(int until)
 {
 	while (go < until)
-		poll(NULL, 0, 10);
+		loop_wait(10);
 }
 
 static void loop_for(unsigned n)
 {
 	while (n--)
-		poll(NULL, 0, 10);
+		loop_wait(10);
 }
 
 static void block_loop(long ms)
@@ -201,14 +213,14 @@ static int mode_threads(int argc, char **argv)
 	block_loop(ms);
 	/* keep iterating while the helper churns through its threads */
 	while (created < n)
-		poll(NULL, 0, 10);
+		loop_wait(10);
 	pthread_join(c, NULL);
 	say("storm done %d threads in %.3f s", (int)created, mono_s() - t0);
 	loop_until(2);
 	if (pthread_create(&late, NULL, late_loop, NULL))
 		return 1;
 	while (pthread_tryjoin_np(late, NULL))
-		poll(NULL, 0, 10);
+		loop_wait(10);
 	loop_for(10);
 	say("done");
 	return 0;
@@ -244,12 +256,16 @@ static void *storm_thread(void *arg)
 			wait_until(next);
 			next += s->period;
 		} else {
-			poll(NULL, 0, 0);
+			loop_wait(0);
 		}
 		sleep_us(s->us);
 		s->iterations++;
 	}
-	poll(NULL, 0, 0);
+	/* the last wait ends the last busy period: from the loop's own place */
+	if (s->period > 0)
+		wait_until(0);
+	else
+		loop_wait(0);
 	return NULL;
 }
 
@@ -278,7 +294,7 @@ static int mode_storm(int argc, char **argv)
 	/* the main thread stays an idle loop meanwhile */
 	for (i = 0; i < nthreads; i++) {
 		while (pthread_tryjoin_np(t[i], NULL))
-			poll(NULL, 0, 10);
+			loop_wait(10);
 		total += s[i].iterations;
 	}
 	say("storm iterations %ld", total);
@@ -297,10 +313,10 @@ static int mode_life(int argc, char **argv)
 	long block = argc > 2 ? atol(argv[2]) : 100;
 
 	while (mono_s() - t0 < at)
-		poll(NULL, 0, 10);
+		loop_wait(10);
 	block_loop(block);
 	while (mono_s() - t0 < life)
-		poll(NULL, 0, 10);
+		loop_wait(10);
 	say("done");
 	return 0;
 }
@@ -315,7 +331,7 @@ static void *loop_thread(void *arg)
 	double next = mono_s() + 1;
 
 	while (mono_s() < a->until) {
-		poll(NULL, 0, 10);
+		loop_wait(10);
 		if (mono_s() >= next) {
 			sleep_us(100000);
 			next += 1;
@@ -339,7 +355,7 @@ static int mode_loops(int argc, char **argv)
 			return 1;
 	for (i = 0; i < n; i++)
 		while (pthread_tryjoin_np(t[i], NULL))
-			poll(NULL, 0, 10);
+			loop_wait(10);
 	say("done");
 	return 0;
 }

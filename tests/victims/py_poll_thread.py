@@ -7,8 +7,8 @@ scenario starts a thread whose loop waits in poll(2) (select.poll, 20 ms
 timeouts) and, --stalls times, blocks it in time.sleep(--seconds) after ten
 iterations: loopstall must notice the new wait call, hook it, and report each
 of those stalls on the new thread. With --epoll-first the thread first
-loops in epoll_wait for ten iterations (a loop thread the agent knows) and
-then moves to poll.
+loops in epoll_wait for ten iterations (a loop thread the agent knows),
+closes that epoll fd (its loop is over) and then moves to poll.
 """
 import asyncio
 import select
@@ -23,6 +23,8 @@ def poll_loop(args):
         ep = select.epoll()
         for _ in range(10):
             ep.poll(0.02)
+        # that loop is over: a loop that ends closes its epoll fd
+        ep.close()
     p = select.poll()
     for _ in range(args.stalls):
         for _ in range(10):
