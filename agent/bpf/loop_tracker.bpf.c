@@ -249,6 +249,9 @@ static __always_inline struct lt_stack_rec *pending_stack(__u32 tid, bool create
 	return bpf_map_lookup_elem(&pending_stacks, &tid);
 }
 
+/* what a blocking call waits on: target_capture() at switch-out, target_send() at settle */
+#include "target_capture.bpf.h"
+
 /* Syscalls whose first argument is the fd they wait on. */
 static __always_inline int syscall_takes_fd(__u32 nr)
 {
@@ -430,7 +433,10 @@ static __always_inline void settle(struct lt_thread *t, struct task_struct *task
 	/* with the wait for a CPU after wakeup: run_delay tells that apart */
 	t->cur.offcpu_ns += off;
 	/* one stack per call site and busy period: its longest block */
-	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off) || off < stack_min_block_ns)
+	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off))
+		return;
+	target_send(t, off);
+	if (off < stack_min_block_ns)
 		return;
 	stack = pending_stack(t->tid, false);
 	if (stack && stack->busy_start_ns == t->cur.start_ns) {
@@ -756,6 +762,7 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 		stack->busy_start_ns = t->cur.start_ns;
 		stack->time_ns = now;
 	}
+	target_capture(t, task, nr, fd);
 	return 0;
 }
 
@@ -872,5 +879,6 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	}
 	/* the pending stack goes with the thread, or the map fills with the dead */
 	bpf_map_delete_elem(&pending_stacks, &tid);
+	bpf_map_delete_elem(&pending_targets, &tid);
 	return 0;
 }
