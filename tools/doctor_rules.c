@@ -68,7 +68,21 @@ static enum dr_kind syscall_kind(const struct rf_syscall *u)
 		return DR_LOCK;
 	if (name_in(u->name, children))
 		return DR_CHILD;
+	/* what the agent saw while the call blocked: a FIFO at a path is no file */
+	if (u->target_kind) {
+		if (!strcmp(u->target_kind, "fifo") || !strcmp(u->target_kind, "pipe"))
+			return DR_PIPE;
+		if (!strcmp(u->target_kind, "socket"))
+			return starts(u->target, "dns:") || (u->target && dns_target(u->target))
+				   ? DR_DNS
+				   : DR_SOCKET;
+		if (!strcmp(u->target_kind, "file") || !strcmp(u->target_kind, "dir"))
+			return DR_FILE;
+		return DR_SYSCALL;
+	}
 	if (u->target) {
+		if (starts(u->target, "dns:"))
+			return DR_DNS;
 		if (starts(u->target, "socket:"))
 			return dns_target(u->target) ? DR_DNS : DR_SOCKET;
 		if (!strcmp(u->target, "pipe") || starts(u->target, "pipe:"))
@@ -191,7 +205,7 @@ static const char *title(enum dr_kind kind, const struct agg_culprit *c, char *b
 	case DR_FILE:
 		return "Regular-file I/O on the loop thread";
 	case DR_PIPE:
-		return "Blocking pipe I/O on the loop thread";
+		return "Blocking pipe or FIFO I/O on the loop thread: it waits for another process";
 	case DR_CHILD:
 		return "Waiting for a child process on the loop thread";
 	case DR_SYSCALL:
