@@ -311,6 +311,9 @@ static __always_inline __s32 cap_pollfds(struct lt_capture *c, struct pt_regs *r
 
 	c->flags |= LT_CAP_FDS;
 	c->nfds = n > 0xffffffffull ? 0xffffffffu : (__u32)n;
+	/* the entry is reused: fds not found now must not read as an earlier call's */
+	for (i = 0; i < LT_CAP_FDS_MAX; i++)
+		c->fds[i] = -1;
 	for (i = 0; i < LT_CAP_FDS_MAX; i++) {
 		if (i >= n || bpf_probe_read_user(&pfd, sizeof(pfd), (void *)(base + i * sizeof(pfd))))
 			break;
@@ -372,6 +375,8 @@ __noinline int cap_fdset(struct lt_capture *c, __u64 nfds, __u64 set)
 	if (!c)
 		return -1;
 	c->flags |= LT_CAP_FDS;
+	for (i = 0; i < LT_CAP_FDS_MAX; i++)
+		c->fds[i] = -1;
 	words = nfds >= CAP_FDSET_WORDS * 64 ? CAP_FDSET_WORDS : (__u32)((nfds + 63) / 64);
 	for (i = 0; set && i < CAP_FDSET_WORDS; i++) {
 		if (i >= words || bpf_probe_read_user(&word, sizeof(word), (void *)(set + i * 8)))

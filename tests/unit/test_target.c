@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/magic.h>
@@ -226,6 +230,88 @@ static void test_poll_fds(void **state)
 	assert_string_equal(buf, "socket:TCP 127.0.0.1:40001->127.0.0.1:6379");
 }
 
+/* The kernel's dev_t of a stat() st_dev, as BPF reads it from the superblock. */
+static uint32_t kernel_dev(dev_t dev)
+{
+	return (uint32_t)(major(dev) << 20 | minor(dev));
+}
+
+/* ls_target_resolve on this very process: its /proc entries are real. */
+static void test_resolve_live_or_captured(void **state)
+{
+	char dir[] = "/tmp/loopstall-target-XXXXXX", path[128], buf[512], cwd[4096];
+	struct lt_capture c;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/data.bin", dir);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+
+	/* what BPF saw: the same inode as the live fd, which is preferred */
+	memset(&c, 0, sizeof(c));
+	c.flags = LT_CAP_FILE | LT_CAP_DENTRIES;
+	c.mode = st.st_mode;
+	c.ino = st.st_ino;
+	c.dev = kernel_dev(st.st_dev);
+	memcpy(c.path, "stale\0", 6);
+	c.path_len = 6;
+	assert_int_equal(ls_target_resolve(getpid(), fd, &c, buf, sizeof(buf)), LS_TK_FILE);
+	assert_string_equal(buf, path);
+
+	/* the fd now is another file (closed, number reused): the capture wins */
+	c.ino = st.st_ino + 1;
+	assert_int_equal(ls_target_resolve(getpid(), fd, &c, buf, sizeof(buf)), LS_TK_FILE);
+	assert_string_equal(buf, "/stale");
+	/* the fd closed: the capture too */
+	close(fd);
+	c.ino = st.st_ino;
+	assert_int_equal(ls_target_resolve(getpid(), fd, &c, buf, sizeof(buf)), LS_TK_FILE);
+	assert_string_equal(buf, "/stale");
+
+	/* a relative path argument starts at the working directory; a FIFO reads as one */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(mkfifo("in.fifo", 0600), 0);
+	memset(&c, 0, sizeof(c));
+	c.flags = LT_CAP_PATH_ARG;
+	c.dirfd = LT_CAP_AT_FDCWD;
+	memcpy(c.path, "in.fifo", 8);
+	c.path_len = 8;
+	assert_int_equal(ls_target_resolve(getpid(), -1, &c, buf, sizeof(buf)), LS_TK_FIFO);
+	snprintf(path, sizeof(path), "%s/in.fifo", dir);
+	assert_string_equal(buf, path);
+	assert_int_equal(chdir(cwd), 0);
+	/* ... or at the *at call's dirfd */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	c.dirfd = fd;
+	assert_int_equal(ls_target_resolve(getpid(), -1, &c, buf, sizeof(buf)), LS_TK_FIFO);
+	assert_string_equal(buf, path);
+	close(fd);
+	/* gone by the time the stall ends: named, kind unknown */
+	unlink(path);
+	c.dirfd = LT_CAP_AT_FDCWD;
+	memcpy(c.path, path, strlen(path) + 1);
+	c.path_len = (uint16_t)(strlen(path) + 1);
+	assert_int_equal(ls_target_resolve(getpid(), -1, &c, buf, sizeof(buf)), LS_TK_NONE);
+	assert_string_equal(buf, path);
+	snprintf(path, sizeof(path), "%s/data.bin", dir);
+	unlink(path);
+	rmdir(dir);
+
+	/* a poll whose fds were all negative names nothing */
+	memset(&c, 0, sizeof(c));
+	c.flags = LT_CAP_FDS;
+	c.nfds = 1;
+	c.fds[0] = c.fds[1] = c.fds[2] = c.fds[3] = -1;
+	assert_int_equal(ls_target_resolve(getpid(), -1, &c, buf, sizeof(buf)), LS_TK_NONE);
+	assert_string_equal(buf, "");
+}
+
 static void advise(struct ls_stall *s, const char *name, const char *target,
 		   enum ls_target_kind kind, char *buf, size_t len)
 {
@@ -280,6 +366,7 @@ int main(void)
 	    cmocka_unit_test(test_kind_from_mode),  cmocka_unit_test(test_sockaddr_text),
 	    cmocka_unit_test(test_dns),		    cmocka_unit_test(test_dentries),
 	    cmocka_unit_test(test_path_arg_and_anon), cmocka_unit_test(test_poll_fds),
+	    cmocka_unit_test(test_resolve_live_or_captured),
 	    cmocka_unit_test(test_advice_by_kind),
 	};
 
