@@ -205,11 +205,11 @@ static __always_inline void cap_dentries(struct lt_capture *c, struct file *file
 					 struct task_struct *task)
 {
 	struct dentry_walk w = {
-		.c = c,
-		.d = BPF_CORE_READ(file, f_path.dentry),
-		.vm = BPF_CORE_READ(file, f_path.mnt),
-		.root_d = BPF_CORE_READ(task, fs, root.dentry),
-		.root_m = BPF_CORE_READ(task, fs, root.mnt),
+	    .c = c,
+	    .d = BPF_CORE_READ(file, f_path.dentry),
+	    .vm = BPF_CORE_READ(file, f_path.mnt),
+	    .root_d = BPF_CORE_READ(task, fs, root.dentry),
+	    .root_m = BPF_CORE_READ(task, fs, root.mnt),
 	};
 
 	c->flags |= LT_CAP_DENTRIES | LT_CAP_CUT;
@@ -315,7 +315,8 @@ static __always_inline __s32 cap_pollfds(struct lt_capture *c, struct pt_regs *r
 	for (i = 0; i < LT_CAP_FDS_MAX; i++)
 		c->fds[i] = -1;
 	for (i = 0; i < LT_CAP_FDS_MAX; i++) {
-		if (i >= n || bpf_probe_read_user(&pfd, sizeof(pfd), (void *)(base + i * sizeof(pfd))))
+		if (i >= n ||
+		    bpf_probe_read_user(&pfd, sizeof(pfd), (void *)(base + i * sizeof(pfd))))
 			break;
 		/* a negative fd is a pollfd poll skips */
 		if (pfd.fd < 0)
@@ -386,7 +387,8 @@ __noinline int cap_fdset(struct lt_capture *c, __u64 nfds, __u64 set)
 			word &= (1ull << (nfds % 64)) - 1;
 		total += popcount(word);
 		for (j = 0; j < LT_CAP_FDS_MAX && word && k < LT_CAP_FDS_MAX; j++) {
-			c->fds[k++ & (LT_CAP_FDS_MAX - 1)] = (__s32)(i * 64 + bit_index(word & -word));
+			c->fds[k++ & (LT_CAP_FDS_MAX - 1)] =
+			    (__s32)(i * 64 + bit_index(word & -word));
 			word &= word - 1;
 		}
 	}
@@ -455,9 +457,9 @@ static __always_inline void target_capture(struct lt_thread *t, struct task_stru
 			break;
 		if (at == 2)
 			c->dirfd = (__s32)BPF_CORE_READ(regs, di);
-		n = bpf_probe_read_user_str(c->path, LT_CAP_PATH,
-					    (void *)(at == 2 ? BPF_CORE_READ(regs, si)
-							     : BPF_CORE_READ(regs, di)));
+		n = bpf_probe_read_user_str(
+		    c->path, LT_CAP_PATH,
+		    (void *)(at == 2 ? BPF_CORE_READ(regs, si) : BPF_CORE_READ(regs, di)));
 		if (n > 0) {
 			c->flags |= LT_CAP_PATH_ARG;
 			/* a path that filled the buffer was cut */
@@ -482,7 +484,8 @@ static __always_inline void target_capture(struct lt_thread *t, struct task_stru
 		if (nr == CAP_NR_CONNECT)
 			cap_sockaddr(c, regs);
 	} else if (c->magic == CAP_ANON_INODE_FS_MAGIC) {
-		/* eventfd, timerfd, signalfd, epoll, io_uring share one inode: the dentry names it */
+		/* eventfd, timerfd, signalfd, epoll, io_uring share one inode: the dentry names it
+		 */
 		n = bpf_probe_read_kernel_str(c->path, 32,
 					      BPF_CORE_READ(file, f_path.dentry, d_name.name));
 		if (n > 0) {

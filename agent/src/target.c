@@ -16,10 +16,10 @@
 #include "target.h"
 
 static const char *const kind_names[LS_TK_COUNT] = {
-    [LS_TK_NONE] = NULL,	  [LS_TK_FILE] = "file",	 [LS_TK_FIFO] = "fifo",
-    [LS_TK_PIPE] = "pipe",	  [LS_TK_SOCKET] = "socket",	 [LS_TK_DEVICE] = "device",
+    [LS_TK_NONE] = NULL,	 [LS_TK_FILE] = "file",	      [LS_TK_FIFO] = "fifo",
+    [LS_TK_PIPE] = "pipe",	 [LS_TK_SOCKET] = "socket",   [LS_TK_DEVICE] = "device",
     [LS_TK_EVENTFD] = "eventfd", [LS_TK_TIMERFD] = "timerfd", [LS_TK_SIGNALFD] = "signalfd",
-    [LS_TK_EPOLL] = "epoll",	  [LS_TK_DIR] = "dir",		 [LS_TK_OTHER] = "other",
+    [LS_TK_EPOLL] = "epoll",	 [LS_TK_DIR] = "dir",	      [LS_TK_OTHER] = "other",
 };
 
 const char *ls_target_kind_name(enum ls_target_kind kind)
@@ -48,8 +48,8 @@ static enum ls_target_kind anon_kind(const char *name)
 		const char *name;
 		enum ls_target_kind kind;
 	} names[] = {
-	    {"eventfd", LS_TK_EVENTFD},	  {"timerfd", LS_TK_TIMERFD}, {"signalfd", LS_TK_SIGNALFD},
-	    {"eventpoll", LS_TK_EPOLL},	  {"epoll", LS_TK_EPOLL},
+	    {"eventfd", LS_TK_EVENTFD}, {"timerfd", LS_TK_TIMERFD}, {"signalfd", LS_TK_SIGNALFD},
+	    {"eventpoll", LS_TK_EPOLL}, {"epoll", LS_TK_EPOLL},
 	};
 	size_t i, n;
 
@@ -250,7 +250,8 @@ enum ls_target_kind ls_target_from_capture(const struct lt_capture *c, char *buf
 	case LS_TK_EPOLL:
 	case LS_TK_OTHER:
 		if (c->flags & LT_CAP_ANON)
-			snprintf(buf, len, "anon_inode:%.*s", (int)strcspn(text + (text[0] == '['), "]"),
+			snprintf(buf, len, "anon_inode:%.*s",
+				 (int)strcspn(text + (text[0] == '['), "]"),
 				 text + (text[0] == '['));
 		break;
 	default:

@@ -363,9 +363,12 @@ static void test_advice_by_kind(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kind_from_mode),  cmocka_unit_test(test_sockaddr_text),
-	    cmocka_unit_test(test_dns),		    cmocka_unit_test(test_dentries),
-	    cmocka_unit_test(test_path_arg_and_anon), cmocka_unit_test(test_poll_fds),
+	    cmocka_unit_test(test_kind_from_mode),
+	    cmocka_unit_test(test_sockaddr_text),
+	    cmocka_unit_test(test_dns),
+	    cmocka_unit_test(test_dentries),
+	    cmocka_unit_test(test_path_arg_and_anon),
+	    cmocka_unit_test(test_poll_fds),
 	    cmocka_unit_test(test_resolve_live_or_captured),
 	    cmocka_unit_test(test_advice_by_kind),
 	};
