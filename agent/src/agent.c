@@ -64,7 +64,7 @@ struct ls_agent {
 	struct ls_run_summary summary;
 	struct ls_unwinder *unwinder;
 	struct ls_collector *collector;
-	struct ls_target_store *target_store; /* what blocked calls waited on (target_capture.bpf.h) */
+	struct ls_target_store *target_store; /* what blocked calls waited on */
 	struct ls_thread_events *thread_events;
 	struct ls_finisher *finisher;		 /* resolves stalls' stacks on its own thread */
 	int epfd;				 /* the ring buffer and the finisher */
@@ -153,10 +153,11 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 
 		if (u->nr < 0)
 			continue;
-		u->target_kind = ls_target_resolve(
-		    s->pid, u->fd,
-		    ls_target_store__find(a->target_store, s->tid, s->start_ns, (uint32_t)u->nr, u->fd),
-		    u->target, sizeof(u->target));
+		u->target_kind =
+		    ls_target_resolve(s->pid, u->fd,
+				      ls_target_store__find(a->target_store, s->tid, s->start_ns,
+							    (uint32_t)u->nr, u->fd),
+				      u->target, sizeof(u->target));
 	}
 	/* libprobe's callback: read now, before its flight recorder moves on */
 	ls_probe_set__fill_stall(a->probes, s);
