@@ -98,6 +98,27 @@ static enum dr_kind syscall_kind(const struct rf_syscall *u)
 	return DR_SYSCALL;
 }
 
+/* "the FIFO " before a target whose kind its text does not show; "" otherwise */
+static const char *target_noun(const struct rf_syscall *u)
+{
+	static const struct {
+		const char *kind, *noun;
+	} nouns[] = {
+	    {"fifo", "the FIFO "},
+	    {"file", "the file "},
+	    {"dir", "the directory "},
+	    {"device", "the device "},
+	};
+	size_t i;
+
+	if (!u->target_kind || !u->target || u->target[0] != '/')
+		return "";
+	for (i = 0; i < sizeof(nouns) / sizeof(nouns[0]); i++)
+		if (!strcmp(u->target_kind, nouns[i].kind))
+			return nouns[i].noun;
+	return "";
+}
+
 /* The biggest share of the stalls' time, for causes that do not name one. */
 static enum dr_kind largest_part(const struct agg_culprit *c)
 {
@@ -446,7 +467,7 @@ static void detail(struct text *t, enum dr_kind kind, bool mixed, const struct a
 		add(t, "Blocked in %s for %s of the %s", u->name, out_ms(c->syscall_ms, a, sizeof(a)),
 		    out_ms(c->total_ms, b, sizeof(b)));
 		if (u->target)
-			add(t, ", on %s", u->target);
+			add(t, ", on %s%s", target_noun(u), u->target);
 		if (kind == DR_LOCK)
 			add(t, ": a lock (mutex, condition variable, semaphore) that another thread "
 			       "held. The recording does not name that thread; `%s %u` during a stall "

@@ -117,7 +117,7 @@ static void test_io_kinds(void **state)
 	/* the kind the agent took while the call blocked wins over the look of the path */
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "read",
 			"\"/tmp/in.fifo\",\"target_kind\":\"fifo\"", NULL),
-	       DR_PIPE, "connect_read_pipe", NULL);
+	       DR_PIPE, "connect_read_pipe", "on the FIFO /tmp/in.fifo");
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "openat",
 			"\"/tmp/in.fifo\",\"target_kind\":\"fifo\"", NULL),
 	       DR_PIPE, "connect_read_pipe", NULL);
