@@ -224,8 +224,9 @@ enum ls_target_kind ls_target_from_capture(const struct lt_capture *c, char *buf
 	memcpy(text, c->path, plen);
 	text[plen] = '\0';
 	if (c->flags & LT_CAP_PATH_ARG) {
+		/* a path longer than the buffer was cut: say so at its end */
 		if (text[0])
-			snprintf(buf, len, "%s", text);
+			snprintf(buf, len, "%s%s", text, c->flags & LT_CAP_CUT ? "..." : "");
 		return LS_TK_NONE;
 	}
 	if (!(c->flags & LT_CAP_FILE))

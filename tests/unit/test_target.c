@@ -196,6 +196,9 @@ static void test_path_arg_and_anon(void **state)
 	/* relative stays relative here: ls_target_resolve joins it to the cwd */
 	assert_int_equal(ls_target_from_capture(&c, buf, sizeof(buf)), LS_TK_NONE);
 	assert_string_equal(buf, "spool/fifo");
+	c.flags |= LT_CAP_CUT;
+	ls_target_from_capture(&c, buf, sizeof(buf));
+	assert_string_equal(buf, "spool/fifo...");
 
 	memset(&c, 0, sizeof(c));
 	c.flags = LT_CAP_FILE | LT_CAP_ANON;
