@@ -25,12 +25,16 @@ def blocked_ms(run):
     raise AssertionError(f"the victim printed no blocked_ms:\n{run.target.text('stdout')}")
 
 
-def scenario_stall(s, scenario, *extra):
+def scenario_stall(s, scenario, *extra, opts=()):
     run = lstest.record_pid(
-        s, lstest.victim("py_targets.py") + ["--wait-signal", "--scenario", scenario, *extra])
+        s, lstest.victim("py_targets.py") + ["--wait-signal", "--scenario", scenario, *extra],
+        opts)
     stalls = run.stalls_in(run.scenario_window(scenario))
-    assert len(stalls) == 1, f"{scenario}: {len(stalls)} stalls:\n{run.describe()}"
-    st = stalls[0]
+    assert stalls, f"{scenario}: no stall:\n{run.describe()}"
+    # a lower threshold may catch a heartbeat delayed on a loaded machine too: the scenario's
+    # stall is the long one
+    st = max(stalls, key=lambda x: x["duration_ms"])
+    assert len(stalls) == 1 or opts, f"{scenario}: {len(stalls)} stalls:\n{run.describe()}"
     assert st["tid"] == run.target.pid, f"stall on thread {st['tid']}, not the loop thread"
     return run, st
 
@@ -51,7 +55,9 @@ def test_tcp(s):
 
 def test_file(s):
     path = os.path.join(s.dir, "fifty.bin")
-    run, st = scenario_stall(s, "file", "--path", path, "--mb", "50")
+    # 50 MB into the page cache and out takes 40 ms on a quiet VM: under the default 50 ms
+    run, st = scenario_stall(s, "file", "--path", path, "--mb", "50",
+                             opts=["--threshold", "15ms"])
     # the page-cache copy runs on the CPU: on a loaded machine part of it waits for one
     assert st["cause"] in ("blocking_syscall", "cpu", "mixed", "preempted"), lstest.brief(st)
     lstest.assert_close(st["duration_ms"], blocked_ms(run), 0.10, "file stall duration_ms")
