@@ -43,7 +43,7 @@ function(bpf_object name source header)
             -Wall -Werror
             -I${BPF_GEN_DIR} -I${src_dir} -I/usr/include/${BPF_MULTIARCH}
             -c ${source} -o ${obj}
-    DEPENDS ${source} ${header}
+    DEPENDS ${source} ${header} ${ARGN}
     COMMENT "BPF ${name}.bpf.c"
     VERBATIM)
   add_custom_command(

@@ -68,7 +68,21 @@ static enum dr_kind syscall_kind(const struct rf_syscall *u)
 		return DR_LOCK;
 	if (name_in(u->name, children))
 		return DR_CHILD;
+	/* what the agent saw while the call blocked: a FIFO at a path is no file */
+	if (u->target_kind) {
+		if (!strcmp(u->target_kind, "fifo") || !strcmp(u->target_kind, "pipe"))
+			return DR_PIPE;
+		if (!strcmp(u->target_kind, "socket"))
+			return starts(u->target, "dns:") || (u->target && dns_target(u->target))
+				   ? DR_DNS
+				   : DR_SOCKET;
+		if (!strcmp(u->target_kind, "file") || !strcmp(u->target_kind, "dir"))
+			return DR_FILE;
+		return DR_SYSCALL;
+	}
 	if (u->target) {
+		if (starts(u->target, "dns:"))
+			return DR_DNS;
 		if (starts(u->target, "socket:"))
 			return dns_target(u->target) ? DR_DNS : DR_SOCKET;
 		if (!strcmp(u->target, "pipe") || starts(u->target, "pipe:"))
@@ -82,6 +96,27 @@ static enum dr_kind syscall_kind(const struct rf_syscall *u)
 	if (name_in(u->name, socket_calls))
 		return DR_SOCKET;
 	return DR_SYSCALL;
+}
+
+/* "the FIFO " before a target whose kind its text does not show; "" otherwise */
+static const char *target_noun(const struct rf_syscall *u)
+{
+	static const struct {
+		const char *kind, *noun;
+	} nouns[] = {
+	    {"fifo", "the FIFO "},
+	    {"file", "the file "},
+	    {"dir", "the directory "},
+	    {"device", "the device "},
+	};
+	size_t i;
+
+	if (!u->target_kind || !u->target || u->target[0] != '/')
+		return "";
+	for (i = 0; i < sizeof(nouns) / sizeof(nouns[0]); i++)
+		if (!strcmp(u->target_kind, nouns[i].kind))
+			return nouns[i].noun;
+	return "";
 }
 
 /* The biggest share of the stalls' time, for causes that do not name one. */
@@ -191,7 +226,7 @@ static const char *title(enum dr_kind kind, const struct agg_culprit *c, char *b
 	case DR_FILE:
 		return "Regular-file I/O on the loop thread";
 	case DR_PIPE:
-		return "Blocking pipe I/O on the loop thread";
+		return "Blocking pipe or FIFO I/O on the loop thread: it waits for another process";
 	case DR_CHILD:
 		return "Waiting for a child process on the loop thread";
 	case DR_SYSCALL:
@@ -432,7 +467,7 @@ static void detail(struct text *t, enum dr_kind kind, bool mixed, const struct a
 		add(t, "Blocked in %s for %s of the %s", u->name, out_ms(c->syscall_ms, a, sizeof(a)),
 		    out_ms(c->total_ms, b, sizeof(b)));
 		if (u->target)
-			add(t, ", on %s", u->target);
+			add(t, ", on %s%s", target_noun(u), u->target);
 		if (kind == DR_LOCK)
 			add(t, ": a lock (mutex, condition variable, semaphore) that another thread "
 			       "held. The recording does not name that thread; `%s %u` during a stall "

@@ -138,6 +138,7 @@ static void stall_free(struct rf_stall *s)
 	for (i = 0; i < s->n_syscalls; i++) {
 		free(s->syscalls[i].name);
 		free(s->syscalls[i].target);
+		free(s->syscalls[i].target_kind);
 		stack_free(&s->syscalls[i].stack);
 	}
 	free(s->syscalls);
@@ -176,6 +177,8 @@ static int syscalls_parse(const cJSON *arr, struct rf_stall *s)
 		err = str(c, "name", "?", &u->name);
 		if (!err)
 			err = str(c, "target", NULL, &u->target);
+		if (!err)
+			err = str(c, "target_kind", NULL, &u->target_kind);
 		if (!err)
 			err = stack_parse(field(c, "stack"), &u->stack);
 		if (err)

@@ -34,6 +34,7 @@ struct rf_syscall {
 	double total_ms;
 	double max_ms;
 	char *target; /* NULL when the call had no fd, or it was not resolved */
+	char *target_kind; /* "file", "fifo", "socket"...; NULL when not said */
 	struct rf_stack stack;
 };
 

@@ -262,6 +262,9 @@ static __always_inline struct lt_stack_rec *pending_stack(__u32 tid, bool create
 	return bpf_map_lookup_elem(&pending_stacks, &tid);
 }
 
+/* what a blocking call waits on: target_capture() at switch-out, target_send() at settle */
+#include "target_capture.bpf.h"
+
 /* Syscalls whose first argument is the fd they wait on. */
 static __always_inline int syscall_takes_fd(__u32 nr)
 {
@@ -484,8 +487,10 @@ static __always_inline void settle(struct lt_thread *t, struct task_struct *task
 	/* with the wait for a CPU after wakeup: run_delay tells that apart */
 	t->cur.offcpu_ns += off;
 	/* one stack per call site and busy period: its longest block */
-	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off, t->out_newcall) ||
-	    off < stack_min_block_ns)
+	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off, t->out_newcall))
+		return;
+	target_send(t, off);
+	if (off < stack_min_block_ns)
 		return;
 	stack = pending_stack(t->tid, false);
 	if (stack && stack->busy_start_ns == t->cur.start_ns) {
@@ -621,28 +626,10 @@ static __always_inline bool wait_takes_loop_fd(__u32 nr)
 	       nr == NR_IO_URING_ENTER;
 }
 
-/* The struct file behind fd `fd` of `task`, as an address to compare; 0 when closed. */
-static __always_inline __u64 fd_file(struct task_struct *task, __s32 fd)
-{
-	struct fdtable *fdt;
-	struct file **files;
-	struct file *f = NULL;
-
-	if (fd < 0)
-		return 0;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	files = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &files[fd]))
-		return 0;
-	return (__u64)f;
-}
-
 /* The loop's epoll (or io_uring) fd was closed, or now names another file: the loop is gone. */
 static __always_inline bool site_gone(const struct lt_site *s, struct task_struct *task)
 {
-	return s->file && fd_file(task, s->fd) != s->file;
+	return s->file && (__u64)fd_file(task, s->fd) != s->file;
 }
 
 /* The buffer a poll-type wait reads its fds from: a loop passes the same one every iteration. */
@@ -677,7 +664,7 @@ static __always_inline void site_learn(struct lt_site *s, __u32 nr, struct pt_re
 	s->file = 0;
 	if (wait_takes_loop_fd(nr)) {
 		s->fd = (__s32)regs->di;
-		s->file = fd_file(task, s->fd);
+		s->file = (__u64)fd_file(task, s->fd);
 	}
 }
 
@@ -742,7 +729,7 @@ static __always_inline __u32 site_classify(struct lt_site *s, __u32 nr, struct t
 		if (fd == s->fd && sp == s->sp && ip == s->ip && !long_busy)
 			return site_again(s, nr, regs, sp, ip, returned);
 		if (fd >= 0)
-			file = fd_file(task, fd);
+			file = (__u64)fd_file(task, fd);
 		if (file && file == s->file)
 			return site_again(s, nr, regs, sp, ip, returned);
 	} else if (nr == s->nr || (ip == s->ip && sp == s->sp)) {
@@ -1034,6 +1021,7 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 		stack->busy_start_ns = t->cur.start_ns;
 		stack->time_ns = now;
 	}
+	target_capture(t, task, nr, fd);
 	return 0;
 }
 
@@ -1154,5 +1142,6 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	}
 	/* the pending stack goes with the thread, or the map fills with the dead */
 	bpf_map_delete_elem(&pending_stacks, &tid);
+	bpf_map_delete_elem(&pending_targets, &tid);
 	return 0;
 }

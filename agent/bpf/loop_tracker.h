@@ -70,6 +70,7 @@ enum lt_record_type {
 	LT_REC_CPU_SAMPLE = 6,	 /* user stack sampled on CPU in a long busy period */
 	LT_REC_THREAD_CLONE = 7, /* a traced process created a thread (lt_thread_new_rec) */
 	LT_REC_THREAD_GONE = 8,	 /* a thread of a traced process that was no loop thread exited */
+	LT_REC_TARGET = 9,	 /* what a long block inside a busy period waited on (lt_target_rec) */
 };
 
 /*
@@ -267,6 +268,60 @@ struct lt_fork_rec {
 	__u32 parent_pid;
 	__u32 child_pid;
 	__u32 pad;
+};
+
+/*
+ * What a blocking call waited on, read at its switch-out while the thread's
+ * fd table and memory are current (target_capture.bpf.h): a later close()
+ * in the same callback does not lose it. `flags` says which parts are valid.
+ */
+#define LT_CAP_FILE 0x1u      /* mode, ino, dev, magic: the fd's file */
+#define LT_CAP_INET 0x2u      /* family, sock_type, protocol, ports, addresses */
+#define LT_CAP_UNIX 0x4u      /* path: the unix socket's address (its own, else its peer's) */
+#define LT_CAP_DENTRIES 0x8u  /* path: the file's dentry names, leaf first, each NUL-ended */
+#define LT_CAP_PATH_ARG 0x10u /* path: the call's path argument from user memory; dirfd */
+#define LT_CAP_ANON 0x20u     /* path: an anonymous inode's name ("[eventfd]") */
+#define LT_CAP_CUT 0x40u      /* path is incomplete (too deep, too long, unreadable) */
+#define LT_CAP_SOCKADDR 0x80u /* the peer address came from connect's sockaddr argument */
+#define LT_CAP_FDS 0x100u     /* fds: the first fds a poll/select waited on; nfds */
+
+#define LT_CAP_PATH 512	   /* path buffer; names are read 256 bytes at most at offsets < 256 */
+#define LT_CAP_NAME 256	   /* one dentry name (NAME_MAX + NUL) */
+#define LT_CAP_DEPTH 24	   /* dentries walked towards the root, mount points included */
+#define LT_CAP_FDS_MAX 4   /* poll/select fds kept */
+#define LT_CAP_AT_FDCWD -100 /* dirfd meaning "the working directory" */
+
+struct lt_capture {
+	__u32 flags;	 /* LT_CAP_* */
+	__u32 mode;	 /* the inode's i_mode */
+	__u64 ino;
+	__u32 dev;	 /* the superblock's kernel dev_t: major << 20 | minor */
+	__u32 magic;	 /* the superblock's s_magic: tells pipefs and anon inodes apart */
+	__u16 family;	 /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 sock_type; /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 protocol;	 /* IPPROTO_TCP, IPPROTO_UDP, ... */
+	__u16 lport;	 /* host byte order; 0: none */
+	__u16 rport;
+	__u16 path_len;	 /* bytes of path used */
+	__u8 laddr[16];	 /* network byte order; AF_INET in the first 4 bytes */
+	__u8 raddr[16];
+	__s32 dirfd;	 /* LT_CAP_PATH_ARG: the *at call's dirfd, else LT_CAP_AT_FDCWD */
+	__u32 nfds;	 /* LT_CAP_FDS: how many fds the call waited on in all */
+	__s32 fds[LT_CAP_FDS_MAX];
+	char path[LT_CAP_PATH];
+};
+
+/* LT_REC_TARGET: sent with the block, under the same rule as its stack (the slot's longest). */
+struct lt_target_rec {
+	__u32 type;
+	__u32 pid;
+	__u32 tid;
+	__u32 nr; /* the (syscall, fd) slot, as lt_slot */
+	__s32 fd;
+	__u32 pad;
+	__u64 busy_start_ns;
+	__u64 blocked_ns;
+	struct lt_capture cap;
 };
 
 /* Global counters, one per CPU (index into the `counters` array map). */

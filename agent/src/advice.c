@@ -10,15 +10,27 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
-static bool is_socket(const char *target)
+/* The target's kind; records without one (older agents, tests) by the target's text. */
+static enum ls_target_kind target_kind(const struct ls_syscall_use *u)
 {
-	return !strncmp(target, "socket:", 7);
+	if (u->target_kind != LS_TK_NONE)
+		return u->target_kind;
+	if (!strncmp(u->target, "socket:", 7) || !strncmp(u->target, "dns:", 4))
+		return LS_TK_SOCKET;
+	if (!strcmp(u->target, "pipe"))
+		return LS_TK_PIPE;
+	if (!strncmp(u->target, "anon_inode:", 11))
+		return ls_target_kind_of(0, 0x09041934 /* ANON_INODE_FS_MAGIC */, u->target);
+	if (u->target[0] == '/')
+		return LS_TK_FILE;
+	return LS_TK_NONE;
 }
 
 static void blocking_advice(const struct ls_stall *s, char *buf, size_t len)
 {
 	const struct ls_syscall_use *u = &s->syscalls[0];
 	const char *what = u->target[0] ? u->target : NULL;
+	const char *calls = u->count == 1 ? "" : "s";
 
 	if (u->nr >= 0 && ls_syscall_is_sleep((unsigned)u->nr)) {
 		snprintf(
@@ -27,27 +39,73 @@ static void blocking_advice(const struct ls_stall *s, char *buf, size_t len)
 		    "(asyncio.sleep, setTimeout, an ev_timer) or move the work to a thread pool "
 		    "(run_in_executor).",
 		    ms(u->total_ns), u->name);
-	} else if (what && is_socket(what)) {
+		return;
+	}
+	switch (what ? target_kind(u) : LS_TK_NONE) {
+	case LS_TK_SOCKET:
+		if (!strncmp(what, "dns:", 4)) {
+			snprintf(buf, len,
+				 "The loop thread waited %.1f ms in %s for a DNS answer (%s): a "
+				 "name lookup (getaddrinfo) ran on the loop. Resolve names "
+				 "asynchronously (loop.getaddrinfo, c-ares, uv_getaddrinfo) or "
+				 "cache them.",
+				 ms(u->total_ns), u->name, what);
+			return;
+		}
 		snprintf(
 		    buf, len,
-		    "The loop thread blocked %.1f ms in %s on %s. Make the socket non-blocking "
-		    "and wait for readiness in the loop, or use an async client.",
+		    "The loop thread blocked %.1f ms in %s on %s: network I/O. Make the socket "
+		    "non-blocking and wait for readiness in the loop, or use an async client.",
 		    ms(u->total_ns), u->name, what);
-	} else if (what && what[0] == '/') {
+		return;
+	case LS_TK_FIFO:
+	case LS_TK_PIPE:
+		snprintf(buf, len,
+			 "The loop thread blocked %.1f ms in %s on %s%s (%u call%s): it waited "
+			 "for the process at the other end, not for the disk. Read and write it "
+			 "from the loop, non-blocking with a watcher (loop.connect_read_pipe, "
+			 "ev_io, uv_pipe_t), or in a thread.",
+			 ms(u->total_ns), u->name,
+			 target_kind(u) == LS_TK_FIFO ? "the FIFO "
+			 : strcmp(what, "pipe")	      ? "the pipe "
+						      : "a ",
+			 what, u->count, calls);
+		return;
+	case LS_TK_FILE:
+	case LS_TK_DIR:
 		snprintf(
 		    buf, len,
-		    "The loop thread blocked %.1f ms in %s on the file %s. Regular-file I/O "
+		    "The loop thread blocked %.1f ms in %s on the %s %s. Regular-file I/O "
 		    "always blocks: do it in a thread pool (run_in_executor, uv_fs_*, aiofiles) "
 		    "or with io_uring.",
-		    ms(u->total_ns), u->name, what);
-	} else {
-		snprintf(
-		    buf, len,
-		    "The loop thread blocked %.1f ms in %s (%u call%s). Move the blocking call "
-		    "off the loop thread (a thread pool, run_in_executor) or use its non-blocking "
-		    "form.",
-		    ms(u->total_ns), u->name, u->count, u->count == 1 ? "" : "s");
+		    ms(u->total_ns), u->name, target_kind(u) == LS_TK_DIR ? "directory" : "file",
+		    what);
+		return;
+	case LS_TK_DEVICE:
+		snprintf(buf, len,
+			 "The loop thread blocked %.1f ms in %s on the device %s (%u call%s): it "
+			 "waited for the device's driver. Open it non-blocking and watch it from "
+			 "the loop, or do the I/O in a thread.",
+			 ms(u->total_ns), u->name, what, u->count, calls);
+		return;
+	case LS_TK_EVENTFD:
+	case LS_TK_TIMERFD:
+	case LS_TK_SIGNALFD:
+	case LS_TK_EPOLL:
+		snprintf(buf, len,
+			 "The loop thread blocked %.1f ms in %s on %s (%u call%s): it waited for "
+			 "an event another thread, a timer or a signal delivers. Register the fd "
+			 "with the loop instead of waiting on it in a callback.",
+			 ms(u->total_ns), u->name, what, u->count, calls);
+		return;
+	default:
+		break;
 	}
+	snprintf(buf, len,
+		 "The loop thread blocked %.1f ms in %s%s%s (%u call%s). Move the blocking call "
+		 "off the loop thread (a thread pool, run_in_executor) or use its non-blocking "
+		 "form.",
+		 ms(u->total_ns), u->name, what ? " on " : "", what ? what : "", u->count, calls);
 }
 
 void ls_advice(const struct ls_stall *s, char *buf, size_t len)

@@ -24,6 +24,7 @@
 #include "finisher.h"
 #include "loop_tracker.skel.h"
 #include "stack_collector.h"
+#include "target_store.h"
 #include "thread_events.h"
 #include "tracefs.h"
 #include "unwind.h"
@@ -63,6 +64,7 @@ struct ls_agent {
 	struct ls_run_summary summary;
 	struct ls_unwinder *unwinder;
 	struct ls_collector *collector;
+	struct ls_target_store *target_store; /* what blocked calls waited on */
 	struct ls_thread_events *thread_events;
 	struct ls_finisher *finisher;		 /* resolves stalls' stacks on its own thread */
 	int epfd;				 /* the ring buffer and the finisher */
@@ -145,11 +147,18 @@ static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 {
 	unsigned i;
 
-	/* fds are resolved now, while the target most likely still has them open */
-	for (i = 0; i < s->n_syscalls; i++)
-		if (s->syscalls[i].fd >= 0)
-			ls_fd_target(s->pid, s->syscalls[i].fd, s->syscalls[i].target,
-				     sizeof(s->syscalls[i].target));
+	/* from what BPF saw while each call blocked; live fds are checked against it */
+	for (i = 0; i < s->n_syscalls; i++) {
+		struct ls_syscall_use *u = &s->syscalls[i];
+
+		if (u->nr < 0)
+			continue;
+		u->target_kind =
+		    ls_target_resolve(s->pid, u->fd,
+				      ls_target_store__find(a->target_store, s->tid, s->start_ns,
+							    (uint32_t)u->nr, u->fd),
+				      u->target, sizeof(u->target));
+	}
 	/* libprobe's callback: read now, before its flight recorder moves on */
 	ls_probe_set__fill_stall(a->probes, s);
 	forget_begun(a, s->tid);
@@ -266,6 +275,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		live_mark(a, rec->thread.live_slot, false);
 		if (a->collector)
 			ls_collector__drop(a->collector, rec->thread.tid);
+		ls_target_store__drop(a->target_store, rec->thread.tid);
 		/* a thread that never finished an iteration was not a loop thread */
 		if (rec->thread.iterations) {
 			struct ls_thread_summary *ts =
@@ -320,6 +330,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 			ls_thread_events__close(a->thread_events, rec->tid);
 		break;
 	}
+	case LT_REC_TARGET:
+		err = ls_target_store__add(a->target_store, data, size);
+		if (err == -EINVAL) {
+			a->decode_errors++;
+			err = 0;
+		}
+		break;
 	case LT_REC_STACK:
 	case LT_REC_CPU_SAMPLE:
 		if (!a->collector)
@@ -404,8 +421,16 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		}
 		a->skel->rodata->stack_bytes = opts->stack_bytes;
 	}
-	if (opts->stack_min_block_ns)
+	if (opts->stack_min_block_ns) {
 		a->skel->rodata->stack_min_block_ns = opts->stack_min_block_ns;
+		a->skel->rodata->target_min_block_ns = opts->stack_min_block_ns;
+	}
+	/* targets are taken with --no-stacks too: they cost no unwinding */
+	a->target_store = ls_target_store__new();
+	if (!a->target_store) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	/* CPU samples start well before a busy period can become a stall */
 	a->skel->rodata->sample_after_ns = opts->threshold_ns / 5;
 	if (opts->no_stacks) {
@@ -635,6 +660,17 @@ static void take_pending_stack(struct ls_agent *a, const struct lt_thread *t, ui
 	free(rec);
 }
 
+/* As take_pending_stack: what the open block waits on. */
+static void take_pending_target(struct ls_agent *a, const struct lt_thread *t)
+{
+	struct lt_target_rec rec;
+	__u32 key = t->tid;
+
+	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.pending_targets), &key, &rec) &&
+	    rec.busy_start_ns == t->cur.start_ns && rec.nr == t->out_nr && rec.fd == t->out_fd)
+		ls_target_store__add(a->target_store, &rec, sizeof(rec));
+}
+
 /* The in-progress busy period of a thread as a stall ending now. */
 static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const struct lt_thread *t,
 			      uint64_t now, uint64_t threshold_ns)
@@ -665,8 +701,10 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 	}
 	thread_comm(t->pid, t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
-	if (t->out_ns && t->out_kind == LT_OUT_BLOCKED)
+	if (t->out_ns && t->out_kind == LT_OUT_BLOCKED) {
 		take_pending_stack(a, t, off);
+		take_pending_target(a, t);
+	}
 	if (have_st && st.exec_ns >= busy.exec_start && st.run_delay_ns >= busy.run_delay_start)
 		ls_stall_apply_kernel_times(s, st.exec_ns - busy.exec_start,
 					    st.run_delay_ns - busy.run_delay_start);
@@ -1058,6 +1096,7 @@ void ls_agent__free(struct ls_agent *a)
 	/* destroying the skeleton detaches every program: nothing stays attached */
 	loop_tracker__destroy(a->skel);
 	ls_collector__free(a->collector);
+	ls_target_store__free(a->target_store);
 	ls_unwinder__free(a->unwinder);
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)

@@ -9,8 +9,14 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "fdtarget.h"
+
+/* linux/magic.h's ANON_INODE_FS_MAGIC, without pulling in its other names */
+#define ANON_INODE_FS_MAGIC_VALUE 0x09041934
+/* a target as text: the longest path a capture holds, with room for "..." */
+#define LS_TARGET_TEXT (LT_CAP_PATH + 16)
 
 static int format_addr(const char *hex, bool v6, char *out, size_t len)
 {
@@ -175,4 +181,116 @@ int ls_fd_target(pid_t pid, int fd, char *buf, size_t len)
 	} else
 		snprintf(buf, len, "%s", link);
 	return 0;
+}
+
+/* The kind of a live fd, from stat() through its /proc link and the link's text. */
+static enum ls_target_kind live_kind(mode_t mode, const char *link)
+{
+	if (!strncmp(link, "anon_inode:", 11))
+		return ls_target_kind_of(0, ANON_INODE_FS_MAGIC_VALUE, link);
+	if (S_ISFIFO(mode))
+		return !strncmp(link, "pipe:", 5) ? LS_TK_PIPE : LS_TK_FIFO;
+	return ls_target_kind_of(mode, 0, NULL);
+}
+
+/* The fd as it is now, when it still is the file the capture saw (any file without one). */
+static enum ls_target_kind live_target(pid_t pid, int fd, const struct lt_capture *cap,
+				       enum ls_target_kind cap_kind, char *buf, size_t len)
+{
+	char path[64], link[256];
+	enum ls_target_kind kind;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || stat(path, &st))
+		return LS_TK_NONE;
+	link[n] = '\0';
+	kind = live_kind(st.st_mode, link);
+	/* closed and the number reused, or another file dup2'ed over it */
+	if (cap && (st.st_ino != cap->ino || st.st_dev != ls_target_user_dev(cap->dev) ||
+		    kind != cap_kind))
+		return LS_TK_NONE;
+	if (ls_fd_target(pid, fd, buf, len))
+		return LS_TK_NONE;
+	ls_target_dns(buf, len);
+	return kind;
+}
+
+/* A path argument as an absolute path: relative ones start at the dirfd or the cwd. */
+static void absolute_path(pid_t pid, const struct lt_capture *cap, const char *rel, char *buf,
+			  size_t len)
+{
+	char link[64], base[4096];
+	ssize_t n;
+
+	if (rel[0] == '/') {
+		snprintf(buf, len, "%s", rel);
+		return;
+	}
+	if (cap->dirfd == LT_CAP_AT_FDCWD)
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
+	else
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, cap->dirfd);
+	n = readlink(link, base, sizeof(base) - 1);
+	if (n <= 0 || base[0] != '/') {
+		/* the process is gone: the relative name is all there is */
+		snprintf(buf, len, "%s", rel);
+		return;
+	}
+	base[n] = '\0';
+	snprintf(buf, len, "%s%s%s", base, base[n - 1] == '/' ? "" : "/", rel);
+}
+
+/* A path's kind as the process sees it (through its root), without opening it. */
+static enum ls_target_kind path_kind(pid_t pid, const char *abs)
+{
+	char path[4200];
+	struct stat st;
+
+	if (abs[0] != '/')
+		return LS_TK_NONE;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, abs);
+	if (stat(path, &st))
+		return LS_TK_NONE;
+	/* no path names a pipe(): an S_IFIFO reached by name is a FIFO */
+	return S_ISFIFO(st.st_mode) ? LS_TK_FIFO : ls_target_kind_of(st.st_mode, 0, NULL);
+}
+
+enum ls_target_kind ls_target_resolve(pid_t pid, int fd, const struct lt_capture *cap, char *buf,
+				      size_t len)
+{
+	char captured[LS_TARGET_TEXT];
+	enum ls_target_kind kind, cap_kind;
+
+	if (!len)
+		return LS_TK_NONE;
+	buf[0] = '\0';
+	if (!cap) {
+		if (fd < 0)
+			return LS_TK_NONE;
+		return live_target(pid, fd, NULL, LS_TK_NONE, buf, len);
+	}
+	cap_kind = ls_target_from_capture(cap, captured, sizeof(captured));
+	if (cap->flags & LT_CAP_PATH_ARG) {
+		if (!captured[0])
+			return LS_TK_NONE;
+		absolute_path(pid, cap, captured, buf, len);
+		return path_kind(pid, buf);
+	}
+	/* a poll or select: the capture describes the first fd waited on */
+	if (cap->flags & LT_CAP_FDS)
+		fd = cap->fds[0];
+	if (!(cap->flags & LT_CAP_FILE))
+		return fd >= 0 && !(cap->flags & LT_CAP_FDS)
+			   ? live_target(pid, fd, NULL, LS_TK_NONE, buf, len)
+			   : LS_TK_NONE;
+	if (fd >= 0) {
+		kind = live_target(pid, fd, cap, cap_kind, buf, len);
+		if (kind != LS_TK_NONE)
+			return kind;
+	}
+	snprintf(buf, len, "%s", captured);
+	return cap_kind;
 }

@@ -160,6 +160,10 @@ static cJSON *syscall_json(const struct ls_syscall_use *u)
 		add_text(o, "target", u->target);
 	else
 		cJSON_AddNullToObject(o, "target");
+	if (ls_target_kind_name(u->target_kind))
+		add_text(o, "target_kind", ls_target_kind_name(u->target_kind));
+	else
+		cJSON_AddNullToObject(o, "target_kind");
 	cJSON_AddItemToObject(o, "stack", stack_json(&u->stack));
 	return o;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "loop_tracker.h"
 #include "probe_shm.h"
+#include "target.h"
 
 enum ls_cause {
 	LS_CAUSE_BLOCKING_SYSCALL,
@@ -50,6 +51,7 @@ struct ls_syscall_use {
 	int fd; /* -1 when the call takes no fd */
 	const char *name;
 	char target[LS_TARGET_MAX]; /* what the fd is; empty when unknown */
+	enum ls_target_kind target_kind; /* what kind of thing target is */
 	uint32_t count;
 	uint64_t total_ns;
 	uint64_t max_ns;

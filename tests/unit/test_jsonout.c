@@ -100,6 +100,7 @@ static void sample_stall(struct ls_stall *s)
 			   50 * MS, 2);
 	snprintf(s->syscalls[1].target, sizeof(s->syscalls[1].target),
 		 "socket:TCP 127.0.0.1:8080->127.0.0.1:41234");
+	s->syscalls[1].target_kind = LS_TK_SOCKET;
 }
 
 static void test_stall(void **state)
@@ -144,6 +145,7 @@ static void test_stall(void **state)
 	has_number(c, "total_ms", 250.0);
 	has_number(c, "max_ms", 250.0);
 	has_null(c, "target");
+	has_null(c, "target_kind");
 	has_null(c, "fd");
 	assert_true(cJSON_IsArray(field(c, "stack")));
 	c = cJSON_GetArrayItem(calls, 1);
@@ -154,6 +156,7 @@ static void test_stall(void **state)
 	has_number(c, "max_ms", 30.0);
 	has_number(c, "fd", 5);
 	has_string(c, "target", "socket:TCP 127.0.0.1:8080->127.0.0.1:41234");
+	has_string(c, "target_kind", "socket");
 	assert_true(cJSON_IsArray(field(c, "stack")));
 	assert_non_null(strstr(line, "\"count\":2,"));
 

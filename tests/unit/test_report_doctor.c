@@ -114,6 +114,19 @@ static void test_io_kinds(void **state)
 	       "uv_pipe_t", NULL);
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "wait4", "null", NULL),
 	       DR_CHILD, "create_subprocess_exec", NULL);
+	/* the kind the agent took while the call blocked wins over the look of the path */
+	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "read",
+			"\"/tmp/in.fifo\",\"target_kind\":\"fifo\"", NULL),
+	       DR_PIPE, "connect_read_pipe", "on the FIFO /tmp/in.fifo");
+	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "openat",
+			"\"/tmp/in.fifo\",\"target_kind\":\"fifo\"", NULL),
+	       DR_PIPE, "connect_read_pipe", NULL);
+	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "recvfrom",
+			"\"dns:udp 127.0.0.53:53\",\"target_kind\":\"socket\"", NULL),
+	       DR_DNS, "loop.getaddrinfo", NULL);
+	expect(diagnose("svc", "blocking_syscall", 1, 250, 0, 0, "read",
+			"\"/dev/ttyS0\",\"target_kind\":\"device\"", NULL),
+	       DR_SYSCALL, "worker thread", NULL);
 	expect(diagnose("svc", "blocking_syscall", 1, 250, 0, 0, "ioctl", "\"anon_inode:foo\"", NULL),
 	       DR_SYSCALL, "worker thread", NULL);
 }
