@@ -20,7 +20,7 @@ def record(backend, scenario, repeat=2):
                                      "--repeat", str(repeat)], name=f"libev_nested {backend}")
 
 
-def check_nested(run, what, call):
+def check_nested(run, what, call, kind):
     assert len(run.stalls) == 2, f"{what}: expected 2 stalls, got:\n" + "\n".join(
         lstest.brief(s) for s in run.stalls)
     for st in run.stalls:
@@ -29,18 +29,21 @@ def check_nested(run, what, call):
         top = st["syscalls"][0]
         assert top["name"] == call, f"{what}: top syscall {top['name']}, expected {call}"
         assert top["count"] == 1, f"{what}: {call} counted {top['count']} calls, made 1"
+        assert top.get("target_kind") == kind, (
+            f"{what}: target {top.get('target')!r} of kind {top.get('target_kind')!r}, expected {kind}")
         lstest.assert_close(top["total_ms"], 300, 0.10, f"{what}: {call} total_ms")
 
 
 def test():
-    check_nested(record("epoll", "poll"), "epoll loop, callback polls", "poll")
-    check_nested(record("epoll", "nested"), "epoll loop, nested ev_run", "epoll_wait")
+    check_nested(record("epoll", "poll"), "epoll loop, callback polls", "poll", "pipe")
+    # the nested loop's own epoll fd: not the outer loop's
+    check_nested(record("epoll", "nested"), "epoll loop, nested ev_run", "epoll_wait", "epoll")
     for backend in ("poll", "select"):
         run = record(backend, "idle", repeat=1)
         assert not run.stalls, f"{backend} loop, idle: expected no stall:\n" + "\n".join(
             lstest.brief(s) for s in run.stalls)
         assert run.thread(run.target.pid)["iterations"] > 20, f"{backend}: {run.summary}"
-        check_nested(record(backend, "poll"), f"{backend} loop, callback polls", "poll")
+        check_nested(record(backend, "poll"), f"{backend} loop, callback polls", "poll", "pipe")
 
 
 if __name__ == "__main__":

@@ -8,13 +8,16 @@ the nested wait, not the end of a busy period. Controls: an idle loop and a
 run_in_executor offload give no stall.
 
 Fails when the agent ends a busy period at any poll/epoll/select (the wait
-call decided by its number alone): then no stall is reported at all."""
+call decided by its number alone): then no stall is reported at all; when a
+block of one call is counted as several calls; and when the target is looked
+up after the callback closed the socket (null instead of the TCP peer)."""
 import lstest
 
+# scenario, the nested wait, the kind of what it waited on
 NESTED = [
-    ("sock_timeout", {"poll", "ppoll"}),
-    ("subprocess", {"poll", "ppoll"}),
-    ("select_pipe", {"select", "pselect6"}),
+    ("sock_timeout", {"poll", "ppoll"}, "socket"),
+    ("subprocess", {"poll", "ppoll"}, "pipe"),
+    ("select_pipe", {"select", "pselect6"}, "pipe"),
 ]
 
 
@@ -25,7 +28,7 @@ def run_scenario(name):
 
 
 def test():
-    for name, calls in NESTED:
+    for name, calls, kind in NESTED:
         run = run_scenario(name)
         st = lstest.one_stall(run, name)
         assert st["tid"] == run.target.pid, f"{name}: stall on thread {st['tid']}"
@@ -34,6 +37,14 @@ def test():
         top = st["syscalls"][0]
         assert top["name"] in calls, f"{name}: top syscall {top['name']}, expected one of {calls}"
         assert top["count"] == 1, f"{name}: {top['name']} counted {top['count']} calls, made 1"
+        assert top.get("target_kind") == kind, f"{name}: target {top.get('target')!r}, kind {top.get('target_kind')!r}, expected {kind}"
+        if name == "sock_timeout":
+            # the victim closed the socket right after: the target was taken while it blocked
+            peer = run.target.wait_line("stdout", lambda l: l.startswith("peer "), 1)
+            assert peer, "the victim printed no peer"
+            want = peer[1].split()[1]
+            assert top["target"].startswith("socket:TCP ") and top["target"].endswith("->" + want), (
+                f"{name}: target {top['target']!r}, expected the TCP peer {want}")
         assert run.stalls_in(run.scenario_window(name)), f"{name}: the stall is not in the scenario"
         # the loop went on iterating after the nested wait: its own wait is still known
         assert run.thread(run.target.pid)["iterations"] > 20, f"{name}: {run.summary}"
