@@ -650,41 +650,47 @@ static __always_inline __u64 wait_buffer(__u32 nr, struct pt_regs *regs)
  */
 #define SITE_SP_SLACK 128
 
-static __always_inline void site_learn(struct lt_site *s, __u32 nr, struct pt_regs *regs,
-				       struct task_struct *task)
+/* A wait call as site_decide() sees it: read from the task by site_classify(). */
+struct site_wait {
+	__u64 sp, ip, buf;
+	__u64 file;	 /* the struct file of its epoll/io_uring fd, 0: none */
+	__u64 site_file; /* what the site's fd names now, 0: closed (or no fd) */
+	__u64 mm;
+	__s32 fd;
+	__u32 nr;
+	__u32 returned;
+	__u32 pad;
+};
+
+static __always_inline void site_learn(struct lt_site *s, const struct site_wait *w)
 {
-	s->sp = regs->sp;
-	s->ip = regs->ip;
-	s->nr = nr;
-	s->mm = (__u64)task->mm;
+	s->sp = w->sp;
+	s->ip = w->ip;
+	s->nr = w->nr;
+	s->buf = w->buf;
+	s->mm = w->mm;
+	s->fd = w->fd;
+	s->file = w->file;
 	s->seen = 0;
 	s->other = 0;
-	s->buf = wait_buffer(nr, regs);
-	s->fd = -1;
-	s->file = 0;
-	if (wait_takes_loop_fd(nr)) {
-		s->fd = (__s32)regs->di;
-		s->file = (__u64)fd_file(task, s->fd);
-	}
 }
 
 /* The site seen again: refresh where it is called from (the frame may move, see below). */
-static __always_inline __u32 site_again(struct lt_site *s, __u32 nr, struct pt_regs *regs,
-					__u64 sp, __u64 ip, bool returned)
+static __always_inline __u32 site_again(struct lt_site *s, const struct site_wait *w)
 {
-	s->sp = sp;
-	s->ip = ip;
-	s->nr = nr;
-	s->buf = wait_buffer(nr, regs);
+	s->sp = w->sp;
+	s->ip = w->ip;
+	s->nr = w->nr;
+	s->buf = w->buf;
 	s->other = 0;
-	if (returned && s->seen < 0xffff)
+	if (w->returned && s->seen < 0xffff)
 		s->seen++;
 	return LT_SITE_LOOP;
 }
 
 /*
- * Is wait call `nr` (the task's saved user registers say from where) the
- * loop's own wait, or a wait inside one of its callbacks?
+ * Is this wait call the loop's own wait, or a wait inside one of its
+ * callbacks?
  *
  * The first wait a thread is seen in is learnt. Then, for a loop that waits
  * on an epoll (or io_uring) fd, the loop is that kernel object: a wait on
@@ -697,76 +703,100 @@ static __always_inline __u32 site_again(struct lt_site *s, __u32 nr, struct pt_r
  * A site learnt from one wait only (at attach the thread may sit in a
  * callback's poll) gives way to a shallower wait at once. A confirmed one is
  * replaced when its epoll fd is gone (the loop was closed: asyncio.run()
- * ended, another loop runs now), or when one other shallower wait returns
- * LT_SITE_RELEARN times in a row (fd-less loops: deeper ones too) with no
- * return from the site between: a callback's frames can sit above the
- * loop's poll wrapper, so one shallower wait proves nothing.
+ * ended, another loop runs now) or the thread exec'd, or when one other
+ * wait returns LT_SITE_RELEARN times in a row with no return from the site
+ * between (for epoll loops a shallower one only: a nested loop runs deeper):
+ * a callback's frames can sit above the loop's poll wrapper, so one
+ * shallower wait proves nothing.
+ *
+ * A global function: verified once, on its own, rather than along every
+ * path of each of the nine programs that call it (100 ms of verifier time
+ * at each start when inlined).
+ */
+__noinline int site_decide(struct lt_site *s, const struct site_wait *w)
+{
+	if (!s || !w)
+		return LT_SITE_LOOP;
+	if (!s->sp) {
+		site_learn(s, w);
+		return LT_SITE_LOOP;
+	}
+	/* the thread exec'd another program: what ran across the exec was no iteration */
+	if (s->mm != w->mm) {
+		site_learn(s, w);
+		return LT_SITE_MOVED;
+	}
+	if (s->file) {
+		if (w->file == s->file)
+			return site_again(s, w);
+		/* the loop was closed (the same frame may run a new one, asyncio.run() again) */
+		if (w->site_file != s->file) {
+			site_learn(s, w);
+			return LT_SITE_MOVED;
+		}
+	} else if (w->ip == s->ip && w->sp == s->sp) {
+		return site_again(s, w);
+	} else if (w->nr == s->nr) {
+		/* a loop passes the same fd buffer every time; a callback its own */
+		if (s->buf && w->buf) {
+			if (w->buf == s->buf)
+				return site_again(s, w);
+		} else if (w->sp + SITE_SP_SLACK >= s->sp && w->sp <= s->sp + SITE_SP_SLACK) {
+			return site_again(s, w);
+		}
+	}
+	if (w->sp > s->sp && s->seen < 2) {
+		site_learn(s, w);
+		return LT_SITE_NEW;
+	}
+	/* a nested loop on its own epoll fd while the loop's is open: nested, however often */
+	if (!w->returned || (s->file && w->sp < s->sp))
+		return LT_SITE_NESTED;
+	if (s->other && s->other_sp == w->sp && s->other_ip == w->ip) {
+		s->other++;
+	} else {
+		s->other_sp = w->sp;
+		s->other_ip = w->ip;
+		s->other = 1;
+	}
+	if (s->other < LT_SITE_RELEARN)
+		return LT_SITE_NESTED;
+	site_learn(s, w);
+	return LT_SITE_NEW;
+}
+
+/*
+ * site_decide() for wait call `nr` of `task` (its saved user registers say
+ * from where). The loop's own wait seen again from the same place, the
+ * common case, is decided here and walks no fd table; a stall's end
+ * (long_busy) checks that an epoll loop is still there.
  */
 static __always_inline __u32 site_classify(struct lt_site *s, __u32 nr, struct task_struct *task,
 					   bool returned, bool long_busy)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	__u64 sp, ip, file = 0;
-	__s32 fd = -1;
+	struct site_wait w = {};
 
 	if (!regs)
 		return LT_SITE_LOOP;
-	if (!s->sp) {
-		site_learn(s, nr, regs, task);
+	w.sp = regs->sp;
+	w.ip = regs->ip;
+	w.fd = wait_takes_loop_fd(nr) ? (__s32)regs->di : -1;
+	w.mm = (__u64)task->mm;
+	w.nr = nr;
+	w.returned = returned;
+	if (s->sp && w.sp == s->sp && w.ip == s->ip && w.fd == s->fd && w.mm == s->mm &&
+	    (!long_busy || !s->file)) {
+		s->other = 0;
+		if (returned && s->seen < 0xffff)
+			s->seen++;
 		return LT_SITE_LOOP;
 	}
-	/* the thread exec'd another program: what ran across the exec was no iteration */
-	if (s->mm != (__u64)task->mm) {
-		site_learn(s, nr, regs, task);
-		return LT_SITE_MOVED;
-	}
-	sp = regs->sp;
-	ip = regs->ip;
-	if (wait_takes_loop_fd(nr))
-		fd = (__s32)regs->di;
-	if (s->file) {
-		/* the common case costs no fd-table walk; a stall's end checks the loop is still there */
-		if (fd == s->fd && sp == s->sp && ip == s->ip && !long_busy)
-			return site_again(s, nr, regs, sp, ip, returned);
-		if (fd >= 0)
-			file = (__u64)fd_file(task, fd);
-		if (file && file == s->file)
-			return site_again(s, nr, regs, sp, ip, returned);
-	} else if (nr == s->nr || (ip == s->ip && sp == s->sp)) {
-		__u64 buf = wait_buffer(nr, regs);
-
-		if (ip == s->ip && sp == s->sp)
-			return site_again(s, nr, regs, sp, ip, returned);
-		/* a loop passes the same fd buffer every time; a callback its own */
-		if (s->buf && buf) {
-			if (buf == s->buf)
-				return site_again(s, nr, regs, sp, ip, returned);
-		} else if (sp + SITE_SP_SLACK >= s->sp && sp <= s->sp + SITE_SP_SLACK) {
-			return site_again(s, nr, regs, sp, ip, returned);
-		}
-	}
-	if (site_gone(s, task)) {
-		site_learn(s, nr, regs, task);
-		return LT_SITE_MOVED;
-	}
-	if (sp > s->sp && s->seen < 2) {
-		site_learn(s, nr, regs, task);
-		return LT_SITE_NEW;
-	}
-	/* a nested loop on its own epoll fd while the loop's is open: nested, however often */
-	if (!returned || (s->file && sp < s->sp))
-		return LT_SITE_NESTED;
-	if (s->other && s->other_sp == sp && s->other_ip == ip) {
-		s->other++;
-	} else {
-		s->other_sp = sp;
-		s->other_ip = ip;
-		s->other = 1;
-	}
-	if (s->other < LT_SITE_RELEARN)
-		return LT_SITE_NESTED;
-	site_learn(s, nr, regs, task);
-	return LT_SITE_NEW;
+	w.buf = wait_buffer(nr, regs);
+	w.file = (__u64)fd_file(task, w.fd);
+	if (s->file)
+		w.site_file = (__u64)fd_file(task, s->fd);
+	return site_decide(s, &w);
 }
 
 /*
