@@ -142,8 +142,26 @@ static int rfc3339(const char *text, int64_t *out)
 static int unix_time(const char *text, int64_t *out)
 {
 	const char *p = text;
+	uint64_t whole = 0;
 	double v;
 
+	/* whole numbers exactly: a record's start_unix_ns pasted back must match it */
+	if (strspn(text, "0123456789") == strlen(text) && strlen(text) <= 19) {
+		for (; *p; p++)
+			whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole >= 100000000000000000ull)
+			;
+		else if (whole >= 100000000000000ull)
+			whole *= 1000;
+		else if (whole >= 100000000000ull)
+			whole *= 1000000;
+		else
+			whole *= 1000000000;
+		if (whole > (uint64_t)MAX_UNIX_NS)
+			return -EINVAL;
+		*out = (int64_t)whole;
+		return 0;
+	}
 	if (number(&p, &v) || *p)
 		return -EINVAL;
 	/* by its size: seconds until the year 5138, then ms, us, ns */
