@@ -422,10 +422,11 @@ static bool keep(const struct recording *rec, const char *type, const cJSON *o)
 			return false;
 	}
 	if (stall) {
+		/* times are read to the microsecond (unix_ns): bounds compare alike */
 		int64_t start = unix_ns(o, "start_unix_ns");
 
-		return (!f->since_unix_ns || start >= f->since_unix_ns) &&
-		       (!f->until_unix_ns || start < f->until_unix_ns);
+		return (!f->since_unix_ns || start >= f->since_unix_ns / 1000 * 1000) &&
+		       (!f->until_unix_ns || start < f->until_unix_ns / 1000 * 1000);
 	}
 	/* a summary without its times cannot be placed: kept */
 	if (!unix_ns(o, "start_unix_ns") || !unix_ns(o, "end_unix_ns"))
