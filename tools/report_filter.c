@@ -9,8 +9,9 @@
 #include "report_filter.h"
 
 #define NS_PER_S 1000000000.0
-/* year 9999: beyond it int64 nanoseconds overflow (2262) anyway */
+/* int64 nanoseconds end in April 2262 */
 #define MAX_UNIX_NS 9.2e18
+#define MAX_UNIX_S 9200000000ll
 
 /* A non-negative decimal number at *p ("12", "1.5"); advances *p. */
 static int number(const char **p, double *out)
@@ -133,7 +134,7 @@ static int rfc3339(const char *text, int64_t *out)
 	if (t == (time_t)-1 || tm.tm_mday != day)
 		return -EINVAL;
 	t -= sign * (oh * 3600 + om * 60);
-	if (t < 0)
+	if (t < 0 || t > MAX_UNIX_S)
 		return -EINVAL;
 	*out = (int64_t)t * 1000000000 + (int64_t)llround(frac * NS_PER_S);
 	return 0;
@@ -149,16 +150,14 @@ static int unix_time(const char *text, int64_t *out)
 	if (strspn(text, "0123456789") == strlen(text) && strlen(text) <= 19) {
 		for (; *p; p++)
 			whole = whole * 10 + (uint64_t)(*p - '0');
-		if (whole >= 100000000000000000ull)
-			;
-		else if (whole >= 100000000000000ull)
-			whole *= 1000;
-		else if (whole >= 100000000000ull)
-			whole *= 1000000;
-		else
-			whole *= 1000000000;
-		if (whole > (uint64_t)MAX_UNIX_NS)
+		uint64_t scale = whole >= 100000000000000000ull ? 1
+				 : whole >= 100000000000000ull	 ? 1000
+				 : whole >= 100000000000ull	 ? 1000000
+								 : 1000000000;
+
+		if (whole > (uint64_t)MAX_UNIX_NS / scale)
 			return -EINVAL;
+		whole *= scale;
 		*out = (int64_t)whole;
 		return 0;
 	}

@@ -80,6 +80,7 @@ static void test_rfc3339(void **state)
 	refused("2026-12-07T18:20:00Zjunk");
 	refused("2026-12-07T18:20:00+1:00");
 	refused("1969-12-31T23:59:59Z");
+	refused("3026-12-07T12:50:00-05:30"); /* past int64 nanoseconds (2262) */
 	refused("2026-12-07");
 }
 
@@ -92,6 +93,8 @@ static void test_unix_times(void **state)
 	assert_int_equal(when("1796667600000001"), NOW + 1000);		 /* us */
 	assert_int_equal(when("1795697982651557123"), 1795697982651557123ll); /* ns, exact */
 	refused("17966676001234567890");
+	refused("99999999999");	 /* seconds past 2262: would wrap */
+	refused("99999999999999"); /* ms, the same */
 	refused("1796667600x");
 	refused("0x10");
 	refused("1.2.3");
