@@ -66,7 +66,7 @@ int report_load(const struct report_args *args, const struct rf_filter *filter,
  * Every process of a recording, by pid, unless a filter already chose one:
  * how many there are (at most max; 0 or 1: one section).
  */
-size_t report_sections(const struct recording *rec, const struct rf_filter *filter,
-		       uint32_t *pids, size_t max);
+size_t report_sections(const struct recording *rec, const struct rf_filter *filter, uint32_t *pids,
+		       size_t max);
 
 #endif

@@ -42,8 +42,8 @@ static int duration_ago(const char *text, int64_t now, int64_t *out)
 		const char *unit;
 		double ns;
 	} units[] = {
-		{ "ns", 1 },	   { "us", 1e3 },	 { "ms", 1e6 },	   { "s", 1e9 },
-		{ "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 },
+	    {"ns", 1},	 {"us", 1e3},	{"ms", 1e6},	{"s", 1e9},
+	    {"m", 60e9}, {"h", 3600e9}, {"d", 86400e9},
 	};
 	const char *p = text;
 	double v, ns;
@@ -90,16 +90,15 @@ static bool expect(const char **p, const char *set)
 
 static int rfc3339(const char *text, int64_t *out)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	const char *p = text;
 	int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0;
 	double frac = 0;
 	struct tm tm;
 	time_t t;
 
-	if (digits(&p, 4, 1970, 9999, &year) || !expect(&p, "-") ||
-	    digits(&p, 2, 1, 12, &mon) || !expect(&p, "-") ||
-	    digits(&p, 2, 1, mdays[mon - 1], &day) || !expect(&p, "Tt ") ||
+	if (digits(&p, 4, 1970, 9999, &year) || !expect(&p, "-") || digits(&p, 2, 1, 12, &mon) ||
+	    !expect(&p, "-") || digits(&p, 2, 1, mdays[mon - 1], &day) || !expect(&p, "Tt ") ||
 	    digits(&p, 2, 0, 23, &hour) || !expect(&p, ":") || digits(&p, 2, 0, 59, &min) ||
 	    !expect(&p, ":") || digits(&p, 2, 0, 60, &sec))
 		return -EINVAL;
@@ -151,9 +150,9 @@ static int unix_time(const char *text, int64_t *out)
 		for (; *p; p++)
 			whole = whole * 10 + (uint64_t)(*p - '0');
 		uint64_t scale = whole >= 100000000000000000ull ? 1
-				 : whole >= 100000000000000ull	 ? 1000
-				 : whole >= 100000000000ull	 ? 1000000
-								 : 1000000000;
+				 : whole >= 100000000000000ull	? 1000
+				 : whole >= 100000000000ull	? 1000000
+								: 1000000000;
 
 		if (whole > (uint64_t)MAX_UNIX_NS / scale)
 			return -EINVAL;

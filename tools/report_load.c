@@ -122,8 +122,8 @@ fail:
 	return ret;
 }
 
-size_t report_sections(const struct recording *rec, const struct rf_filter *filter,
-		       uint32_t *pids, size_t max)
+size_t report_sections(const struct recording *rec, const struct rf_filter *filter, uint32_t *pids,
+		       size_t max)
 {
 	return filter->pid ? 1 : recording__pids(rec, pids, max);
 }

@@ -33,7 +33,7 @@ struct top_thread {
 	 * stalls: these two columns do.
 	 */
 	uint64_t max_ns;
-	uint64_t window_stalls; /* stalls over the same window */
+	uint64_t window_stalls;	 /* stalls over the same window */
 	uint64_t busy_start_ns;	 /* the busy period running now; 0 while waiting */
 	uint64_t stall_start_ns; /* a stall_begin not yet ended; 0: none */
 };

@@ -730,7 +730,8 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 
 		if (!mod) {
 			frames[n].addr = pc;
-			frames[n].symbol = p ? intern(u, jit_symbol(p, lookup, &map_checked)) : NULL;
+			frames[n].symbol =
+			    p ? intern(u, jit_symbol(p, lookup, &map_checked)) : NULL;
 			frames[n].module = frames[n].symbol ? intern(u, "[jit]") : NULL;
 			if (frames[n].symbol)
 				frames[n].kind = LS_FRAME_JS;

@@ -11,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t sizes[] = { 1, 3, 4, 5, 16, 256, 1024 };
+	static const size_t sizes[] = {1, 3, 4, 5, 16, 256, 1024};
 	char *sym = malloc(size + 1), out[1024 + 16];
 	size_t i;
 

@@ -89,11 +89,11 @@ static void test_unix_times(void **state)
 	(void)state;
 	assert_int_equal(when("1796667600"), NOW);
 	assert_int_equal(when("1796667600.5"), NOW + S / 2);
-	assert_int_equal(when("1796667600250"), NOW + S / 4);		 /* ms */
-	assert_int_equal(when("1796667600000001"), NOW + 1000);		 /* us */
+	assert_int_equal(when("1796667600250"), NOW + S / 4);		      /* ms */
+	assert_int_equal(when("1796667600000001"), NOW + 1000);		      /* us */
 	assert_int_equal(when("1795697982651557123"), 1795697982651557123ll); /* ns, exact */
 	refused("17966676001234567890");
-	refused("99999999999");	 /* seconds past 2262: would wrap */
+	refused("99999999999");	   /* seconds past 2262: would wrap */
 	refused("99999999999999"); /* ms, the same */
 	refused("1796667600x");
 	refused("0x10");
@@ -102,15 +102,15 @@ static void test_unix_times(void **state)
 
 static void test_args(void **state)
 {
-	char *ok[] = { "report", "--since", "5m", "--until", "1m", "--pid", "42",
-		       "--target", "api", "a.jsonl", "a.jsonl.1", NULL };
-	char *short_pid[] = { "doctor", "-p", "9", "x", NULL };
-	char *bad_pid[] = { "report", "--pid", "0", "x", NULL };
-	char *word_pid[] = { "report", "--pid", "nginx", "x", NULL };
-	char *empty_target[] = { "report", "--target", "", "x", NULL };
-	char *backwards[] = { "report", "--since", "1m", "--until", "5m", "x", NULL };
-	char *bad_since[] = { "report", "--since", "yesterday", "x", NULL };
-	char *stdin_and_file[] = { "report", "x", "-", NULL };
+	char *ok[] = {"report", "--since",  "5m",  "--until", "1m",	   "--pid",
+		      "42",	"--target", "api", "a.jsonl", "a.jsonl.1", NULL};
+	char *short_pid[] = {"doctor", "-p", "9", "x", NULL};
+	char *bad_pid[] = {"report", "--pid", "0", "x", NULL};
+	char *word_pid[] = {"report", "--pid", "nginx", "x", NULL};
+	char *empty_target[] = {"report", "--target", "", "x", NULL};
+	char *backwards[] = {"report", "--since", "1m", "--until", "5m", "x", NULL};
+	char *bad_since[] = {"report", "--since", "yesterday", "x", NULL};
+	char *stdin_and_file[] = {"report", "x", "-", NULL};
 	struct report_args a;
 	struct rf_filter f;
 	char err[256];
@@ -236,7 +236,7 @@ static void test_one_history(void **state)
 
 static void test_filter_pid_and_target(void **state)
 {
-	struct rf_filter f = { .pid = 20 };
+	struct rf_filter f = {.pid = 20};
 	struct recording *rec = history(&f);
 
 	(void)state;
@@ -250,14 +250,14 @@ static void test_filter_pid_and_target(void **state)
 	recording__free(rec);
 
 	/* a target is loopstalld's name when the record has one, else the comm */
-	f = (struct rf_filter){ .target = "api" };
+	f = (struct rf_filter){.target = "api"};
 	rec = history(&f);
 	assert_int_equal(rec->n_stalls, 2);
 	assert_int_equal(rec->stalls[0].pid, 10);
 	/* pid 10's summary has no target field: its comm is python3, not api */
 	assert_int_equal(rec->n_summaries, 0);
 	recording__free(rec);
-	f = (struct rf_filter){ .target = "node" };
+	f = (struct rf_filter){.target = "node"};
 	rec = history(&f);
 	assert_int_equal(rec->n_stalls, 2);
 	assert_int_equal(rec->n_summaries, 1);
@@ -267,7 +267,7 @@ static void test_filter_pid_and_target(void **state)
 
 static void test_filter_window(void **state)
 {
-	struct rf_filter f = { .since_unix_ns = 150 * S, .until_unix_ns = 300 * S };
+	struct rf_filter f = {.since_unix_ns = 150 * S, .until_unix_ns = 300 * S};
 	struct recording *rec = history(&f);
 
 	(void)state;
@@ -283,7 +283,7 @@ static void test_filter_window(void **state)
 	recording__free(rec);
 
 	/* after everything: no stall, no summary, and the records were there */
-	f = (struct rf_filter){ .since_unix_ns = 500 * S };
+	f = (struct rf_filter){.since_unix_ns = 500 * S};
 	rec = history(&f);
 	assert_int_equal(rec->n_stalls, 0);
 	assert_int_equal(rec->n_summaries, 0);
@@ -295,13 +295,10 @@ static void test_filter_window(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_durations_ago),
-		cmocka_unit_test(test_rfc3339),
-		cmocka_unit_test(test_unix_times),
-		cmocka_unit_test(test_args),
-		cmocka_unit_test(test_one_history),
-		cmocka_unit_test(test_filter_pid_and_target),
-		cmocka_unit_test(test_filter_window),
+	    cmocka_unit_test(test_durations_ago), cmocka_unit_test(test_rfc3339),
+	    cmocka_unit_test(test_unix_times),	  cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_one_history),	  cmocka_unit_test(test_filter_pid_and_target),
+	    cmocka_unit_test(test_filter_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
