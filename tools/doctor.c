@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* `loopstall doctor FILE`: a verdict and a remedy per culprit, or a clean bill of health. */
 #include <stdio.h>
+#include <time.h>
 #include "cli.h"
 #include "doctor_rules.h"
 #include "report.h"
@@ -9,10 +10,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: loopstall doctor FILE [--top N] [--width N] [--color auto|always|never]\n"
+		"usage: loopstall doctor FILE... [--top N] [--since WHEN] [--until WHEN]\n"
+		"                        [--pid PID] [--target NAME] [--width N]\n"
+		"                        [--color auto|always|never]\n"
 		"Explains a recording from 'loopstall record' (FILE '-' reads stdin): for each\n"
 		"culprit (stalls with the same cause at the same call site), what went wrong,\n"
 		"the evidence, and what to do about it in the language the process runs.\n"
+		"Several FILEs (a rotated set: stalls.jsonl*) read as one history, a section\n"
+		"per process. --since/--until WHEN: a duration ago (5m, 2h), an RFC 3339 time\n"
+		"or a unix time; --pid PID, --target NAME: one process or target only.\n"
 		"  -n, --top N        culprits to diagnose (default %d)\n"
 		"      --width N      columns (default: the terminal's, $COLUMNS or 100)\n"
 		"      --color WHEN   auto (default: on a terminal, unless NO_COLOR is set)\n",
@@ -59,8 +65,12 @@ int cmd_doctor(int argc, char **argv)
 	struct report_args args;
 	struct recording *rec = NULL;
 	struct aggregate *agg = NULL;
+	struct rf_filter filter, one;
+	struct timespec now;
+	uint32_t pids[1024];
 	struct out o;
 	char msg[256];
+	size_t n, i;
 	int ret;
 
 	if (report_args_parse(argc, argv, true, &args, msg, sizeof(msg))) {
@@ -71,16 +81,37 @@ int cmd_doctor(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	ret = report_load(args.file, &rec, &agg);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (report_args_filter(&args, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &filter, msg,
+			       sizeof(msg))) {
+		cli_error("doctor: %s", msg);
+		return 2;
+	}
+	ret = report_load(&args, &filter, &rec, &agg);
 	if (ret)
 		return ret;
 	out_init(&o, stdout, args.width, args.color);
-	diagnose(agg, args.top, &o);
+	n = report_sections(rec, &filter, pids, sizeof(pids) / sizeof(pids[0]));
+	if (n <= 1)
+		diagnose(agg, args.top, &o);
 	aggregate__free(agg);
 	recording__free(rec);
-	if (fflush(stdout)) {
+	/* a verdict per process: one process's culprits are not another's */
+	for (i = 0; n > 1 && i < n && !ret; i++) {
+		one = filter;
+		one.pid = pids[i];
+		ret = report_load(&args, &one, &rec, &agg);
+		if (ret)
+			break;
+		if (i)
+			out_blank(&o);
+		diagnose(agg, args.top, &o);
+		aggregate__free(agg);
+		recording__free(rec);
+	}
+	if (fflush(stdout) && !ret) {
 		cli_error("doctor: cannot write the output");
 		return 1;
 	}
-	return 0;
+	return ret;
 }

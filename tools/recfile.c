@@ -295,6 +295,23 @@ static int thread_parse(const cJSON *o, struct rf_thread *t)
 	return str(o, "comm", "?", &t->comm);
 }
 
+bool rf_filter__active(const struct rf_filter *f)
+{
+	return f->since_unix_ns || f->until_unix_ns || f->pid || f->target;
+}
+
+/* The part of [start, end) inside the filter's window, in ms; -1 when none of it is. */
+static double in_window_ms(const struct rf_filter *f, int64_t start, int64_t end)
+{
+	int64_t lo = start, hi = end;
+
+	if (f->since_unix_ns && lo < f->since_unix_ns)
+		lo = f->since_unix_ns;
+	if (f->until_unix_ns && hi > f->until_unix_ns)
+		hi = f->until_unix_ns;
+	return hi >= lo ? (double)(hi - lo) / 1e6 : -1.0;
+}
+
 /* Folds one summary record into rec->summary. */
 static int summary_add(struct recording *rec, const cJSON *o)
 {
@@ -303,7 +320,19 @@ static int summary_add(struct recording *rec, const cJSON *o)
 	int n = cJSON_GetArraySize(threads), err;
 	struct rf_thread *grown;
 	int64_t start = unix_ns(o, "start_unix_ns"), end = unix_ns(o, "end_unix_ns");
+	double recorded_ms = num(o, "recorded_ms");
 
+	/* a time window: the recording's part of it (the gap percentiles stay whole) */
+	if ((rec->filter.since_unix_ns || rec->filter.until_unix_ns) && start && end) {
+		double in = in_window_ms(&rec->filter, start, end);
+
+		if (in < recorded_ms)
+			recorded_ms = in;
+		if (rec->filter.since_unix_ns && start < rec->filter.since_unix_ns)
+			start = rec->filter.since_unix_ns;
+		if (rec->filter.until_unix_ns && end > rec->filter.until_unix_ns)
+			end = rec->filter.until_unix_ns;
+	}
 	if (rec->n_summaries++ == 0) {
 		sum->pid = (uint32_t)count(o, "pid");
 		sum->threshold_ms = num(o, "threshold_ms");
@@ -318,7 +347,7 @@ static int summary_add(struct recording *rec, const cJSON *o)
 		if (end > sum->end_unix_ns)
 			sum->end_unix_ns = end;
 	}
-	sum->recorded_ms += num(o, "recorded_ms");
+	sum->recorded_ms += recorded_ms;
 	sum->stalls += count(o, "stalls");
 	sum->lost_events += count(o, "lost_events");
 	if (!cJSON_IsArray(threads) || n <= 0)
@@ -381,6 +410,42 @@ static bool blank(const char *s, size_t len)
 	return true;
 }
 
+/*
+ * Whether a record passes rec's filter. A stall is in the window when it
+ * began in it; a summary when its recording overlaps it (the pid and the
+ * target as for stalls). Records of other types pass.
+ */
+static bool keep(const struct recording *rec, const char *type, const cJSON *o)
+{
+	const struct rf_filter *f = &rec->filter;
+	bool stall = !strcmp(type, "stall"), summary = !strcmp(type, "summary");
+
+	if (!rf_filter__active(f) || (!stall && !summary))
+		return true;
+	if (f->pid && count(o, "pid") != f->pid)
+		return false;
+	if (f->target) {
+		const cJSON *t = field(o, "target"), *c = field(o, "comm");
+		const char *name = cJSON_IsString(t)   ? t->valuestring
+				   : cJSON_IsString(c) ? c->valuestring
+						       : "";
+
+		if (strcmp(name, f->target))
+			return false;
+	}
+	if (stall) {
+		/* times are read to the microsecond (unix_ns): bounds compare alike */
+		int64_t start = unix_ns(o, "start_unix_ns");
+
+		return (!f->since_unix_ns || start >= f->since_unix_ns / 1000 * 1000) &&
+		       (!f->until_unix_ns || start < f->until_unix_ns / 1000 * 1000);
+	}
+	/* a summary without its times cannot be placed: kept */
+	if (!unix_ns(o, "start_unix_ns") || !unix_ns(o, "end_unix_ns"))
+		return true;
+	return in_window_ms(f, unix_ns(o, "start_unix_ns"), unix_ns(o, "end_unix_ns")) >= 0;
+}
+
 static int record_add(struct recording *rec, const cJSON *o, unsigned lineno,
 		      struct rf_error *err)
 {
@@ -404,6 +469,10 @@ static int record_add(struct recording *rec, const cJSON *o, unsigned lineno,
 		return -EINVAL;
 	}
 	rec->records++;
+	if (!keep(rec, type->valuestring, o)) {
+		rec->filtered_out++;
+		return 0;
+	}
 	if (!strcmp(type->valuestring, "stall"))
 		return stall_add(rec, o, lineno, err);
 	if (!strcmp(type->valuestring, "summary"))
@@ -443,22 +512,18 @@ int recording__add_line(struct recording *rec, const char *line, size_t len, uns
 	return ret;
 }
 
-int recording__read(FILE *f, struct recording **out, struct rf_error *err)
+int recording__read_more(struct recording *rec, FILE *f, struct rf_error *err)
 {
-	struct recording *rec = recording__new();
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	unsigned lineno = 0;
 	int ret = 0;
 
-	*out = NULL;
 	if (err) {
 		err->line = 0;
 		err->msg[0] = '\0';
 	}
-	if (!rec)
-		return -ENOMEM;
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		ret = recording__add_line(rec, line, (size_t)n, lineno, err);
@@ -469,10 +534,28 @@ int recording__read(FILE *f, struct recording **out, struct rf_error *err)
 		if (ret)
 			goto cleanup;
 	}
-	if (ferror(f)) {
+	if (ferror(f))
 		ret = errno ? -errno : -EIO;
-		goto cleanup;
+cleanup:
+	free(line);
+	return ret;
+}
+
+int recording__read(FILE *f, struct recording **out, struct rf_error *err)
+{
+	struct recording *rec = recording__new();
+	int ret;
+
+	*out = NULL;
+	if (err) {
+		err->line = 0;
+		err->msg[0] = '\0';
 	}
+	if (!rec)
+		return -ENOMEM;
+	ret = recording__read_more(rec, f, err);
+	if (ret)
+		goto cleanup;
 	if (!rec->records) {
 		fail(err, 0, "no loopstall records in it");
 		ret = -EINVAL;
@@ -481,9 +564,57 @@ int recording__read(FILE *f, struct recording **out, struct rf_error *err)
 	*out = rec;
 	rec = NULL;
 cleanup:
-	free(line);
 	recording__free(rec);
 	return ret;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct rf_stall *x = a, *y = b;
+
+	if (x->start_unix_ns != y->start_unix_ns)
+		return x->start_unix_ns < y->start_unix_ns ? -1 : 1;
+	/* qsort is not stable: the order read breaks ties */
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void recording__sort_stalls(struct recording *rec)
+{
+	size_t i;
+
+	for (i = 0; i < rec->n_stalls; i++)
+		rec->stalls[i].order = i;
+	if (rec->n_stalls > 1)
+		qsort(rec->stalls, rec->n_stalls, sizeof(*rec->stalls), by_start);
+}
+
+static size_t add_pid(uint32_t *pids, size_t n, size_t max, uint32_t pid)
+{
+	size_t i, j;
+
+	if (!pid)
+		return n;
+	for (i = 0; i < n && pids[i] < pid; i++)
+		;
+	if ((i < n && pids[i] == pid) || n == max)
+		return n;
+	for (j = n; j > i; j--)
+		pids[j] = pids[j - 1];
+	pids[i] = pid;
+	return n + 1;
+}
+
+size_t recording__pids(const struct recording *rec, uint32_t *pids, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rec->n_stalls; i++)
+		n = add_pid(pids, n, max, rec->stalls[i].pid);
+	for (i = 0; i < rec->summary.n_threads; i++)
+		n = add_pid(pids, n, max, rec->summary.threads[i].pid);
+	if (rec->n_summaries)
+		n = add_pid(pids, n, max, rec->summary.pid);
+	return n;
 }
 
 void recording__free(struct recording *rec)

@@ -53,6 +53,7 @@ struct rf_callback {
 
 struct rf_stall {
 	unsigned line; /* where the record was in the file */
+	size_t order;  /* its place among the stalls read, for a stable sort */
 	uint32_t pid;
 	uint32_t tid;
 	char *comm;
@@ -106,6 +107,17 @@ struct rf_summary {
 	struct rf_thread *threads;
 };
 
+/*
+ * Which records a reader keeps (report --since/--until/--pid/--target).
+ * Zero fields match everything.
+ */
+struct rf_filter {
+	int64_t since_unix_ns; /* stalls that began at or after */
+	int64_t until_unix_ns; /* ... and before */
+	uint32_t pid;
+	const char *target; /* the record's "target" (loopstalld's name), else its comm */
+};
+
 struct recording {
 	size_t n_stalls; /* in file order */
 	size_t cap_stalls;
@@ -122,6 +134,13 @@ struct recording {
 	struct rf_summary summary;
 	unsigned records;	/* lines that held a record */
 	unsigned unknown_types; /* records skipped for their type */
+	/*
+	 * With a filter, records that do not match are counted here and
+	 * skipped; summaries are kept whole for the processes that match, but
+	 * their recorded time is cut to the window.
+	 */
+	struct rf_filter filter;
+	unsigned filtered_out;
 };
 
 /*
@@ -147,6 +166,18 @@ int recording__add_line(struct recording *rec, const char *line, size_t len, uns
  * another -errno from reading.
  */
 int recording__read(FILE *f, struct recording **out, struct rf_error *err);
+/*
+ * Add a file's lines to rec, line numbers from 1 again (rotated files,
+ * several recordings read as one history). Returns 0, -EINVAL (err filled;
+ * an empty file is no error here), -ENOMEM or another -errno from reading.
+ */
+int recording__read_more(struct recording *rec, FILE *f, struct rf_error *err);
+/* Stalls in order of their start (stable): several files read as one history. */
+void recording__sort_stalls(struct recording *rec);
+/* The distinct pids of its stalls and loop threads, ascending; returns how many (<= max). */
+size_t recording__pids(const struct recording *rec, uint32_t *pids, size_t max);
+/* A filter field is set: the reader keeps only some records. */
+bool rf_filter__active(const struct rf_filter *f);
 void recording__free(struct recording *rec);
 
 /* The time the recording covers: the summary's, else the span of its stalls. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* `loopstall report FILE`: what a recording says, for a person or a script. */
 #include <stdio.h>
+#include <time.h>
 #include "cli.h"
 #include "report.h"
 #include "report_args.h"
@@ -8,11 +9,21 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: loopstall report FILE [--format text|json|folded|markdown] [--top N]\n"
+		"usage: loopstall report FILE... [--format text|json|folded|markdown] [--top N]\n"
+		"                        [--since WHEN] [--until WHEN] [--pid PID] [--target NAME]\n"
 		"                        [--width N] [--color auto|always|never]\n"
 		"Summarizes a recording from 'loopstall record' (FILE '-' reads stdin):\n"
 		"time recorded, loop threads and their heartbeat gaps, stalls by cause and\n"
 		"duration, the top culprits by call site and the worst stalls with their stacks.\n"
+		"Several FILEs (a rotated set: stalls.jsonl*) read as one history; a history of\n"
+		"several processes gets a section per process (json: an array of reports).\n"
+		"      --since WHEN   stalls that began at or after WHEN: a duration ago (5m,\n"
+		"                     2h, 1d), an RFC 3339 time (2026-12-07T18:20:00Z) or a\n"
+		"                     unix time (s, or ms/us/ns by size)\n"
+		"      --until WHEN   ... and before WHEN; the time recorded is cut to the window\n"
+		"                     (heartbeat percentiles stay the whole recording's)\n"
+		"  -p, --pid PID      that process only\n"
+		"      --target NAME  records whose target (loopstalld) or comm is NAME\n"
 		"  -f, --format FMT   text (default), json (the aggregate as one object),\n"
 		"                     folded (for flamegraph.pl), markdown (for tickets)\n"
 		"  -n, --top N        culprits and worst stalls to show (default %d)\n"
@@ -25,13 +36,64 @@ static void usage(FILE *f)
 		REPORT_DEFAULT_TOP);
 }
 
+static int render(const struct report_args *args, const struct aggregate *agg)
+{
+	struct out o;
+
+	switch (args->format) {
+	case REPORT_JSON:
+		return report_json(agg, args->top, stdout) ? 1 : 0;
+	case REPORT_FOLDED:
+		report_folded(agg, stdout);
+		return 0;
+	case REPORT_MARKDOWN:
+		report_markdown(agg, args->top, stdout);
+		return 0;
+	default:
+		out_init(&o, stdout, args->width, args->color);
+		report_text(agg, args->top, &o);
+		return 0;
+	}
+}
+
+/* One report per process, in pid order: a text, markdown or json array of sections. */
+static int render_sections(const struct report_args *args, const struct rf_filter *filter,
+			   const uint32_t *pids, size_t n)
+{
+	struct rf_filter one = *filter;
+	struct recording *rec;
+	struct aggregate *agg;
+	size_t i;
+	int ret = 0;
+
+	if (args->format == REPORT_JSON)
+		fputs("[\n", stdout);
+	for (i = 0; i < n && !ret; i++) {
+		one.pid = pids[i];
+		ret = report_load(args, &one, &rec, &agg);
+		if (ret)
+			break;
+		if (i)
+			fputs(args->format == REPORT_JSON ? ",\n" : "\n", stdout);
+		ret = render(args, agg);
+		aggregate__free(agg);
+		recording__free(rec);
+	}
+	if (args->format == REPORT_JSON && !ret)
+		fputs("]\n", stdout);
+	return ret;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_args args;
 	struct recording *rec = NULL;
 	struct aggregate *agg = NULL;
-	struct out o;
+	struct rf_filter filter;
+	struct timespec now;
+	uint32_t pids[1024];
 	char msg[256];
+	size_t n;
 	int ret;
 
 	if (report_args_parse(argc, argv, false, &args, msg, sizeof(msg))) {
@@ -42,24 +104,21 @@ int cmd_report(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	ret = report_load(args.file, &rec, &agg);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (report_args_filter(&args, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &filter, msg,
+			       sizeof(msg))) {
+		cli_error("report: %s", msg);
+		return 2;
+	}
+	ret = report_load(&args, &filter, &rec, &agg);
 	if (ret)
 		return ret;
-	switch (args.format) {
-	case REPORT_JSON:
-		ret = report_json(agg, args.top, stdout) ? 1 : 0;
-		break;
-	case REPORT_FOLDED:
-		report_folded(agg, stdout);
-		break;
-	case REPORT_MARKDOWN:
-		report_markdown(agg, args.top, stdout);
-		break;
-	default:
-		out_init(&o, stdout, args.width, args.color);
-		report_text(agg, args.top, &o);
-		break;
-	}
+	/* folded stacks start with the comm: one flame graph holds every process */
+	n = report_sections(rec, &filter, pids, sizeof(pids) / sizeof(pids[0]));
+	if (n > 1 && args.format != REPORT_FOLDED)
+		ret = render_sections(&args, &filter, pids, n);
+	else
+		ret = render(&args, agg);
 	aggregate__free(agg);
 	recording__free(rec);
 	if (fflush(stdout) && !ret) {

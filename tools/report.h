@@ -53,9 +53,20 @@ void report_parts(const struct rf_stall *s, struct report_parts *p);
 double report_max_p99(const struct aggregate *agg);
 
 /*
- * Read and aggregate FILE ("-": stdin) for command `cmd`; on failure print
- * one line ("loopstall: FILE:LINE: malformed JSON") and return the exit code.
+ * Read args' FILEs ("-": stdin) as one history, keeping the records filter
+ * selects, and aggregate them. Several files: stalls in order of their
+ * start. On failure print one line ("loopstall: FILE:LINE: malformed
+ * JSON") and return the exit code (2: bad input; 1: nothing matches the
+ * filter, or no memory).
  */
-int report_load(const char *path, struct recording **rec, struct aggregate **agg);
+struct report_args;
+int report_load(const struct report_args *args, const struct rf_filter *filter,
+		struct recording **rec, struct aggregate **agg);
+/*
+ * Every process of a recording, by pid, unless a filter already chose one:
+ * how many there are (at most max; 0 or 1: one section).
+ */
+size_t report_sections(const struct recording *rec, const struct rf_filter *filter, uint32_t *pids,
+		       size_t max);
 
 #endif

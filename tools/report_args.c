@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "report_args.h"
+#include "report_filter.h"
 
 static int parse_int(const char *text, int lo, int hi, int *out)
 {
@@ -51,17 +53,43 @@ int report_args_parse(int argc, char **argv, bool doctor, struct report_args *ar
 		{ "width", required_argument, NULL, 'w' },
 		{ "color", required_argument, NULL, 'c' },
 		{ "colour", required_argument, NULL, 'c' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "target", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, color;
+	struct rf_filter filter;
+	struct timespec now;
+	int c, color, pid, i;
 
 	memset(args, 0, sizeof(*args));
 	args->top = doctor ? DOCTOR_DEFAULT_TOP : REPORT_DEFAULT_TOP;
 	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed cluster */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:n:p:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'S':
+			args->since = optarg;
+			break;
+		case 'U':
+			args->until = optarg;
+			break;
+		case 'p':
+			if (parse_int(optarg, 1, 1 << 22, &pid)) {
+				snprintf(err, err_len, "invalid --pid '%s' (a process id)", optarg);
+				return -EINVAL;
+			}
+			args->pid = (uint32_t)pid;
+			break;
+		case 'T':
+			if (!*optarg) {
+				snprintf(err, err_len, "empty --target (a target's name, or its comm)");
+				return -EINVAL;
+			}
+			args->target = optarg;
+			break;
 		case 'f':
 			if (doctor) {
 				snprintf(err, err_len, "unknown option '%s'", argv[optind - 1]);
@@ -113,11 +141,45 @@ int report_args_parse(int argc, char **argv, bool doctor, struct report_args *ar
 		snprintf(err, err_len, "no FILE given (a JSON Lines file from 'loopstall record')");
 		return -EINVAL;
 	}
-	if (optind + 1 < argc) {
-		snprintf(err, err_len, "unexpected argument '%s' (one FILE at a time)",
-			 argv[optind + 1]);
+	for (i = optind; i < argc && argc - optind > 1; i++)
+		if (!strcmp(argv[i], "-")) {
+			snprintf(err, err_len, "'-' (stdin) cannot be read with other files");
+			return -EINVAL;
+		}
+	args->file = argv[optind];
+	args->files = &argv[optind];
+	args->n_files = (size_t)(argc - optind);
+	/* a time that does not parse is bad input now, not once the files are read */
+	clock_gettime(CLOCK_REALTIME, &now);
+	return report_args_filter(args, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &filter,
+				  err, err_len);
+}
+
+int report_args_filter(const struct report_args *args, int64_t now_unix_ns,
+		       struct rf_filter *filter, char *err, size_t err_len)
+{
+	memset(filter, 0, sizeof(*filter));
+	filter->pid = args->pid;
+	filter->target = args->target;
+	if (args->since && report_parse_when(args->since, now_unix_ns, &filter->since_unix_ns)) {
+		snprintf(err, err_len,
+			 "invalid --since '%s' (a duration ago like 5m or 2h, an RFC 3339 time, "
+			 "or a unix time)",
+			 args->since);
 		return -EINVAL;
 	}
-	args->file = argv[optind];
+	if (args->until && report_parse_when(args->until, now_unix_ns, &filter->until_unix_ns)) {
+		snprintf(err, err_len,
+			 "invalid --until '%s' (a duration ago like 5m or 2h, an RFC 3339 time, "
+			 "or a unix time)",
+			 args->until);
+		return -EINVAL;
+	}
+	if (filter->since_unix_ns && filter->until_unix_ns &&
+	    filter->since_unix_ns >= filter->until_unix_ns) {
+		snprintf(err, err_len, "--since '%s' is not before --until '%s'", args->since,
+			 args->until);
+		return -EINVAL;
+	}
 	return 0;
 }

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include "recfile.h"
 #include "report_out.h"
 
 enum report_format {
@@ -17,7 +19,13 @@ enum report_format {
 #define DOCTOR_DEFAULT_TOP 10
 
 struct report_args {
-	const char *file; /* "-": stdin */
+	const char *file; /* the first of files; "-": stdin (then the only one) */
+	char **files;	  /* read as one history: rotated sets, several recordings */
+	size_t n_files;
+	const char *since; /* as given: see report_filter.h */
+	const char *until;
+	uint32_t pid;	    /* 0: every process */
+	const char *target; /* NULL: every target */
 	enum report_format format;
 	int top;
 	int width; /* 0: the terminal's, $COLUMNS or 100 */
@@ -32,5 +40,12 @@ struct report_args {
  */
 int report_args_parse(int argc, char **argv, bool doctor, struct report_args *args, char *err,
 		      size_t err_len);
+/*
+ * The records the arguments select, --since and --until taken against
+ * now_unix_ns. -EINVAL with one line in err when a time does not parse or
+ * the window is empty.
+ */
+int report_args_filter(const struct report_args *args, int64_t now_unix_ns,
+		       struct rf_filter *filter, char *err, size_t err_len);
 
 #endif

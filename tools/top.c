@@ -54,7 +54,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: loopstall top -p PID [--threshold DUR] [-v]\n"
 		"A live view of PID's loop threads: iterations per second, busy share, heartbeat\n"
-		"p99 (last 10 s), a stall while it lasts and the last stalls. On a terminal the\n"
+		"gap p99 and max and the stalls over the last 10 s (STALLS; TOTAL: since top\n"
+		"began), a stall while it lasts and the last stalls. On a terminal the\n"
 		"screen is redrawn about once a second ('q' or Ctrl-C quits); otherwise one line\n"
 		"per loop thread per second. Ends when PID exits.\n"
 		"  -p, --pid PID        the process to watch\n"
@@ -128,7 +129,7 @@ static void draw_screen(struct top *tp, uint64_t now)
 {
 	struct out *o = &tp->out;
 	size_t i, n = top_stats__n_threads(tp->stats);
-	char a[32], b[32];
+	char a[32], b[32], m[32];
 
 	out_init(o, stdout, 0, OUT_COLOR_AUTO);
 	fputs("\033[H\033[2J", stdout);
@@ -141,22 +142,24 @@ static void draw_screen(struct top *tp, uint64_t now)
 		out_line(o, "waiting for a loop thread (a thread that waits in epoll_wait, poll or "
 			    "select)");
 	} else {
-		out_line(o, OUT_BOLD "  %-8s %-16s %9s %7s %10s %7s  %s" OUT_RESET, "TID", "COMM",
-			 "ITER/S", "BUSY", "HB P99", "STALLS", "NOW");
+		out_line(o, OUT_BOLD "  %-8s %-16s %9s %7s %10s %10s %6s %7s  %s" OUT_RESET, "TID",
+			 "COMM", "ITER/S", "BUSY", "HB P99", "HB MAX", "STALLS", "TOTAL", "NOW");
 	}
 	for (i = 0; i < n; i++) {
 		const struct top_thread *t = top_stats__thread_at(tp->stats, i);
 		uint64_t stalled = top_stats__in_progress(tp->stats, t, now);
 
 		if (!t->rated) {
-			out_line(o, "  %-8u %-16s %9s %7s %10s %7llu  watching", t->tid, t->comm,
-				 "-", "-", "-", (unsigned long long)t->stalls);
+			out_line(o, "  %-8u %-16s %9s %7s %10s %10s %6s %7llu  watching", t->tid,
+				 t->comm, "-", "-", "-", "-", "-", (unsigned long long)t->stalls);
 			continue;
 		}
-		out_line(o, "  %-8u %-16s %9.1f %6.1f%% %10s %7llu  %s%s%s" OUT_RESET, t->tid,
-			 t->comm, t->iter_per_s, 100.0 * t->busy_ratio,
+		out_line(o, "  %-8u %-16s %9.1f %6.1f%% %10s %10s %6llu %7llu  %s%s%s" OUT_RESET,
+			 t->tid, t->comm, t->iter_per_s, 100.0 * t->busy_ratio,
 			 out_ms((double)t->p99_ns / 1e6, b, sizeof(b)),
-			 (unsigned long long)t->stalls, stalled ? OUT_RED OUT_BOLD : OUT_GREEN,
+			 out_ms((double)t->max_ns / 1e6, m, sizeof(m)),
+			 (unsigned long long)t->window_stalls, (unsigned long long)t->stalls,
+			 stalled ? OUT_RED OUT_BOLD : OUT_GREEN,
 			 stalled ? "STALL IN PROGRESS " : "running",
 			 stalled ? secs(stalled, a, sizeof(a)) : "");
 	}
@@ -178,7 +181,7 @@ static void draw_screen(struct top *tp, uint64_t now)
 static void print_lines(struct top *tp, uint64_t now)
 {
 	size_t i, n = top_stats__n_threads(tp->stats);
-	char a[32], b[32];
+	char a[32], b[32], m[32];
 
 	/* stalls that ended since the last line, oldest first */
 	for (; tp->printed_stalls < tp->stalls_seen; tp->printed_stalls++) {
@@ -202,9 +205,11 @@ static void print_lines(struct top *tp, uint64_t now)
 			continue;
 		}
 		printf("%s  tid %u (%s): %.1f iterations/s, busy %.1f %%, heartbeat p99 %s, "
-		       "stalls %llu%s%s\n",
+		       "max %s, stalls %llu in %d s, %llu in all%s%s\n",
 		       secs(now - tp->start_ns, a, sizeof(a)), t->tid, t->comm, t->iter_per_s,
 		       100.0 * t->busy_ratio, out_ms((double)t->p99_ns / 1e6, b, sizeof(b)),
+		       out_ms((double)t->max_ns / 1e6, m, sizeof(m)),
+		       (unsigned long long)t->window_stalls, TOP_WINDOW,
 		       (unsigned long long)t->stalls, stalled ? "; STALL IN PROGRESS " : "",
 		       stalled ? secs(stalled, c, sizeof(c)) : "");
 	}

@@ -12,6 +12,9 @@
 #include "hist.h"
 #include "top_stats.h"
 
+/* Per thread: more stalls than this in one window leave the max to the histogram. */
+#define TOP_RECENT_STALLS 32
+
 struct thread_state {
 	struct top_thread view;
 	bool seen;
@@ -20,6 +23,12 @@ struct thread_state {
 	uint32_t hist[LT_HIST_BUCKETS];	       /* cumulative, at the last sample */
 	uint32_t window[TOP_WINDOW][LT_HIST_BUCKETS]; /* per-sample differences, a ring */
 	uint64_t window_max[TOP_WINDOW];
+	uint64_t window_stalls[TOP_WINDOW]; /* stall counter differences, the same ring */
+	uint64_t stalls;		    /* the counter at the last sample */
+	/* the thread's last stalls, exact durations, for the window's max */
+	uint64_t recent_end[TOP_RECENT_STALLS];
+	uint64_t recent_ns[TOP_RECENT_STALLS];
+	unsigned next_recent;
 	unsigned next;
 };
 
@@ -115,6 +124,33 @@ static uint64_t window_p99(const struct thread_state *st)
 	return ls_hist_quantile(&h, 0.99);
 }
 
+/*
+ * Gaps under the threshold are known to their histogram bucket; a stall
+ * to its record. A slot whose stall record has not come yet shows the
+ * threshold until it does.
+ */
+static void window_max_and_stalls(const struct top_stats *ts, struct thread_state *st)
+{
+	uint64_t window_ns = (uint64_t)TOP_WINDOW * 1000000000ull, max = 0, n = 0;
+	unsigned w, i;
+
+	for (w = 0; w < TOP_WINDOW; w++) {
+		uint64_t m = st->window_max[w];
+
+		n += st->window_stalls[w];
+		if (ts->threshold_ns && m > ts->threshold_ns)
+			m = ts->threshold_ns;
+		if (m > max)
+			max = m;
+	}
+	for (i = 0; i < TOP_RECENT_STALLS; i++)
+		if (st->recent_end[i] && st->recent_end[i] + window_ns >= ts->now_ns &&
+		    st->recent_ns[i] > max)
+			max = st->recent_ns[i];
+	st->view.max_ns = max;
+	st->view.window_stalls = n;
+}
+
 int top_stats__thread(struct top_stats *ts, const struct lt_thread *t, const char *comm)
 {
 	struct thread_state *st = find(ts, t->tid);
@@ -151,10 +187,13 @@ int top_stats__thread(struct top_stats *ts, const struct lt_thread *t, const cha
 	}
 	/* the highest bucket's upper edge: the midpoint quantiles never reach it */
 	st->window_max[w] = max;
+	st->window_stalls[w] = fresh || t->stalls < st->stalls ? 0 : t->stalls - st->stalls;
+	st->stalls = t->stalls;
 	memcpy(st->hist, t->hist, sizeof(st->hist));
 	st->iterations = t->iterations;
 	st->busy_ns = busy;
 	st->view.p99_ns = window_p99(st);
+	window_max_and_stalls(ts, st);
 	return 0;
 }
 
@@ -211,6 +250,14 @@ void top_stats__stall(struct top_stats *ts, const struct ls_stall *s)
 		st->view.stall_start_ns = 0;
 	if (st && st->view.busy_start_ns && st->view.busy_start_ns <= s->end_ns)
 		st->view.busy_start_ns = 0;
+	if (st && s->end_ns > s->start_ns) {
+		unsigned r = st->next_recent++ % TOP_RECENT_STALLS;
+
+		st->recent_end[r] = s->end_ns;
+		st->recent_ns[r] = s->end_ns - s->start_ns;
+		if (st->recent_ns[r] > st->view.max_ns)
+			st->view.max_ns = st->recent_ns[r];
+	}
 	if (ts->n_stalls < TOP_LAST_STALLS)
 		ts->n_stalls++;
 	memset(out, 0, sizeof(*out));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include "demangle.h"
 #include "finisher.h"
 
 enum job_kind { JOB_STALL, JOB_PREPARE };
@@ -50,9 +51,14 @@ static struct job *first_pending(struct ls_finisher *f)
 
 static void name_callback(struct ls_unwinder *u, pid_t pid, struct ls_probe_cb *cb)
 {
+	char readable[sizeof(cb->symbol)];
+
 	if (cb->addr && !cb->symbol[0])
 		ls_unwinder__name(u, pid, cb->addr, cb->symbol, sizeof(cb->symbol), cb->module,
 				  sizeof(cb->module));
+	/* libprobe names callbacks from inside the process: C++ ones come mangled */
+	else if (ls_demangle(cb->symbol, readable, sizeof(readable)))
+		memcpy(cb->symbol, readable, sizeof(readable));
 }
 
 /* libprobe's region names a callback only while its reporter thread runs: name the rest. */

@@ -136,6 +136,10 @@ static cJSON *stack_json(const struct ls_stack *st)
 			cJSON_AddNullToObject(o, "line");
 		if (f->inlined)
 			cJSON_AddBoolToObject(o, "inlined", true);
+		add_text(o, "kind",
+			 f->kind == LS_FRAME_JS	      ? "js"
+			 : f->kind == LS_FRAME_PYTHON ? "python"
+						      : "native");
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;

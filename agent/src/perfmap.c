@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 #include "perfmap.h"
 
 /* Bounds for what a hostile process can make us allocate. */
@@ -193,6 +197,58 @@ size_t ls_perfmap__count(const struct ls_perfmap *m)
 	return m ? m->n : 0;
 }
 
+/* The last of the blank-separated decimal numbers in [p, eol). */
+static int last_number(const char *p, const char *eol, pid_t *out)
+{
+	long v = -1;
+
+	while (p < eol) {
+		long n = 0;
+		int digits = 0;
+
+		while (p < eol && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == eol)
+			break;
+		for (; p < eol && *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 10)
+				n = n * 10 + (*p - '0');
+		if (!digits || digits > 10 || n > INT_MAX || (p < eol && *p != ' ' && *p != '\t'))
+			return -EINVAL;
+		v = n;
+	}
+	if (v < 1)
+		return -EINVAL;
+	*out = (pid_t)v;
+	return 0;
+}
+
+int ls_perfmap__nspid(const char *status, size_t len, pid_t *out)
+{
+	const char *p = status, *end = status + len;
+	pid_t pid = 0, ns = 0;
+	bool have_pid = false, have_ns = false;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (!eol)
+			eol = end;
+		if (eol - p > 6 && !memcmp(p, "NSpid:", 6))
+			have_ns = !last_number(p + 6, eol, &ns);
+		else if (eol - p > 4 && !memcmp(p, "Pid:", 4))
+			have_pid = !last_number(p + 4, eol, &pid);
+		p = eol + 1;
+	}
+	if (have_ns)
+		*out = ns;
+	else if (have_pid)
+		*out = pid;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int owner_uid(pid_t pid, uid_t *uid)
 {
 	char path[64];
@@ -205,12 +261,77 @@ static int owner_uid(pid_t pid, uid_t *uid)
 	return 0;
 }
 
+static int read_nspid(pid_t pid, pid_t *nspid)
+{
+	char path[64], buf[8192];
+	ssize_t got;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = read(fd, buf, sizeof(buf));
+	err = got < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	return ls_perfmap__nspid(buf, (size_t)got, nspid);
+}
+
+/*
+ * tmp/perf-NSPID.map inside the target's root. openat2's RESOLVE_IN_ROOT
+ * keeps an absolute symlink planted in the target's tree (/tmp -> /etc)
+ * inside that tree instead of our own; kernels before 5.6 lack it and get
+ * the plain path, whose last component is still never followed.
+ */
+static int open_map(pid_t pid)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char path[96], name[48];
+	pid_t nspid;
+	int root, fd, err;
+
+	err = read_nspid(pid, &nspid);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	snprintf(name, sizeof(name), "tmp/perf-%d.map", (int)nspid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, root, name, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		fd = openat(root, name, (int)how.flags);
+	err = fd < 0 ? -errno : fd;
+	close(root);
+	return err;
+}
+
+int ls_perfmap__size(pid_t pid, off_t *size)
+{
+	struct stat st;
+	int fd = open_map(pid), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st))
+		err = -errno;
+	else
+		*size = st.st_size;
+	close(fd);
+	return err;
+}
+
 int ls_perfmap__load(pid_t pid, struct ls_perfmap **out)
 {
-	char path[96], *text = NULL;
 	struct ls_perfmap *m = NULL;
 	size_t cap = 0, read_total = 0;
 	uint32_t line = 0;
+	char *text = NULL;
 	struct stat st;
 	FILE *f = NULL;
 	ssize_t got;
@@ -220,10 +341,9 @@ int ls_perfmap__load(pid_t pid, struct ls_perfmap **out)
 	err = owner_uid(pid, &uid);
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", (int)pid, (int)pid);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = open_map(pid);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st)) {
 		err = -errno;
 		goto cleanup;

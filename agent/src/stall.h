@@ -23,6 +23,13 @@ enum ls_cause {
 #define LS_TARGET_MAX 256
 #define LS_MAX_FRAMES 128
 
+/* What runs a frame: machine code from a file, an interpreter, a JIT. */
+enum ls_frame_kind {
+	LS_FRAME_NATIVE,
+	LS_FRAME_PYTHON,
+	LS_FRAME_JS, /* named from the JIT's perf map */
+};
+
 /* One symbolized frame; strings are interned by the symbolizer (or NULL). */
 struct ls_frame {
 	uint64_t addr;
@@ -31,6 +38,7 @@ struct ls_frame {
 	const char *file;
 	int line;     /* 0 when unknown */
 	bool inlined; /* a function inlined into the frame that follows */
+	enum ls_frame_kind kind;
 };
 
 /* A user stack, innermost frame first. */

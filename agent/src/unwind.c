@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
+#include "demangle.h"
 #include "perfmap.h"
 #include "unwind.h"
 
@@ -133,20 +134,28 @@ static const char *intern(struct ls_unwinder *u, const char *s)
 	return u->strs[i];
 }
 
-/* An ELF symbol without its version ("clock_nanosleep@GLIBC_2.2.5"). */
+/*
+ * A symbol as people read it: without its version
+ * ("clock_nanosleep@GLIBC_2.2.5"), C++ demangled (every output shows
+ * "v8::base::Time::Now()", never "_ZN2v84base4Time3NowEv"). Done once per
+ * code address: frames are cached.
+ */
 static const char *intern_symbol(struct ls_unwinder *u, const char *sym)
 {
-	char buf[512];
+	char buf[LS_DEMANGLE_MAX_IN + 1], readable[1024];
 	size_t len;
 
 	if (!sym)
 		return NULL;
 	len = strcspn(sym, "@");
-	if (!sym[len] || len >= sizeof(buf))
-		return intern(u, sym);
-	memcpy(buf, sym, len);
-	buf[len] = '\0';
-	return intern(u, buf);
+	if (sym[len] && len < sizeof(buf)) {
+		memcpy(buf, sym, len);
+		buf[len] = '\0';
+		sym = buf;
+	}
+	if (ls_demangle(sym, readable, sizeof(readable)))
+		return intern(u, readable);
+	return intern(u, sym);
 }
 
 /*
@@ -597,7 +606,7 @@ static unsigned dwarf_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr
 
 		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
 			continue;
-		frames[n].symbol = intern(u, die_name(&scopes[i]));
+		frames[n].symbol = intern_symbol(u, die_name(&scopes[i]));
 		frames[n].file = intern(u, file);
 		frames[n].line = lineno;
 		frames[n].inlined = tag == DW_TAG_inlined_subroutine;
@@ -678,22 +687,22 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 	return 0;
 }
 
-static const char *jit_symbol(struct proc *p, uint64_t pc)
+/* *checked: the map was looked at during this stack already. */
+static const char *jit_symbol(struct proc *p, uint64_t pc, bool *checked)
 {
-	char path[96];
-	struct stat st;
+	off_t size;
 
-	snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", (int)p->pid, (int)p->pid);
 	/* JITs append as they compile: reload when the file grew */
-	if (!stat(path, &st) && st.st_size != p->perfmap_size) {
+	if (!*checked && !ls_perfmap__size(p->pid, &size) && size != p->perfmap_size) {
 		struct ls_perfmap *m;
 
 		if (!ls_perfmap__load(p->pid, &m)) {
 			ls_perfmap__free(p->perfmap);
 			p->perfmap = m;
-			p->perfmap_size = st.st_size;
+			p->perfmap_size = size;
 		}
 	}
+	*checked = true;
 	return ls_perfmap__lookup(p->perfmap, pc);
 }
 
@@ -704,6 +713,7 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 	uint64_t t0 = now_ns();
 	struct proc *p = proc_get(u, pid);
 	unsigned i, j, n = 0;
+	bool map_checked = false;
 
 	if (!frames)
 		return -ENOMEM;
@@ -720,8 +730,11 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 
 		if (!mod) {
 			frames[n].addr = pc;
-			frames[n].symbol = p ? intern(u, jit_symbol(p, lookup)) : NULL;
+			frames[n].symbol =
+			    p ? intern(u, jit_symbol(p, lookup, &map_checked)) : NULL;
 			frames[n].module = frames[n].symbol ? intern(u, "[jit]") : NULL;
+			if (frames[n].symbol)
+				frames[n].kind = LS_FRAME_JS;
 			n++;
 			continue;
 		}
@@ -742,12 +755,13 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 		 * for node spans JIT code too: an address it cannot name may be JIT.
 		 */
 		if (e->n == 1 && !e->frames[0].symbol) {
-			const char *jit = jit_symbol(p, lookup);
+			const char *jit = jit_symbol(p, lookup, &map_checked);
 
 			if (jit) {
 				frames[n].addr = pc;
 				frames[n].symbol = intern(u, jit);
 				frames[n].module = intern(u, "[jit]");
+				frames[n].kind = LS_FRAME_JS;
 				n++;
 				continue;
 			}

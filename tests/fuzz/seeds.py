@@ -282,11 +282,42 @@ def procstat():
     })
 
 
+def demangle():
+    write("demangle", {
+        "v8": "_ZN2v84base4Time3NowEv",
+        "node": "_ZN4node2fsL12ReadFileUtf8ERKN2v820FunctionCallbackInfoINS1_5ValueEEE",
+        "clone": "_ZN2v88internal4Heap7CollectEv.cold",
+        "template": "_ZN2v88internal12_GLOBAL__N_119HandleApiCallHelperILb0EEENS0_11MaybeHandle"
+                    "INS0_6ObjectEEEPNS0_7IsolateENS0_6HandleINS0_10HeapObjectEEE",
+        "c": "clock_nanosleep",
+        "jit": "JS:~readFifoSync /srv/app.js:34:22",
+        "deep": "_Z1f" + "P" * 3000 + "i",
+        "subst": "_Z1fIJ" + "PS_" * 300,
+        "long": "_Z1000" + "a" * 1000 + "v",
+        "bare": "_Z",
+    })
+
+
+def report_when():
+    write("report_when", {
+        "ago": "5m", "hours": "1.5h", "days": "2d", "ns": "7ns",
+        "rfc": "2026-12-07T18:20:00Z", "frac": "2026-12-07T18:20:00.000000001Z",
+        "offset": "2026-12-07T12:50:00-05:30", "leap": "2024-02-29T00:00:00Z",
+        "bad_day": "2026-02-30T00:00:00Z", "unix": "1796667600",
+        "unix_ns": "1795697982651557123", "unix_frac": "1796667600.5",
+        "status": "Name:\tnode\nPid:\t4242\nNSpid:\t4242\t17\t1\n",
+        "status_old": "Name:\tx\nPid:\t99\nPPid:\t3\n",
+        "status_bad": "NSpid:\t99999999999999999999\nPid:\t-1\n",
+    })
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--unwind-replay", help="fuzz_unwind_replay, to write raw unwind seeds")
     args = ap.parse_args()
     perfmap()
+    demangle()
+    report_when()
     procnet()
     duration()
     record_args()

@@ -3,6 +3,7 @@
  * /tmp/perf-PID.map parsing (perfmap.c): "START SIZE name" lines in hex,
  * as JITs write them, from a file the traced process controls.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "perfmap.h"
 
@@ -234,6 +236,81 @@ static void test_length_bounded(void **state)
 	free(copy);
 }
 
+static pid_t nspid(const char *status, int want_err)
+{
+	pid_t pid = -7;
+
+	assert_int_equal(ls_perfmap__nspid(status, strlen(status), &pid), want_err);
+	return pid;
+}
+
+/* The innermost pid is the last of NSpid's; before 4.1 only Pid: exists. */
+static void test_nspid(void **state)
+{
+	(void)state;
+	assert_int_equal(nspid("Name:\tnode\nTgid:\t4242\nPid:\t4242\nPPid:\t1\n"
+			       "TracerPid:\t0\nNSpid:\t4242\t17\t1\nNStgid:\t4242\t17\t1\n",
+			       0),
+			 1);
+	assert_int_equal(nspid("Pid:\t4242\nNSpid:\t4242\n", 0), 4242);
+	assert_int_equal(nspid("Name:\tx\nPid:\t99\nPPid:\t3\n", 0), 99);
+	/* no newline after the last line */
+	assert_int_equal(nspid("Pid:\t5\nNSpid:\t5\t2", 0), 2);
+	/* the NSpid: line wins wherever it is */
+	assert_int_equal(nspid("NSpid:\t8 3\nPid:\t8\n", 0), 3);
+}
+
+/* Hostile or broken text (a comm cannot reach these lines, but be sure). */
+static void test_nspid_bad(void **state)
+{
+	char big[64];
+
+	(void)state;
+	nspid("", -EINVAL);
+	nspid("Name:\tNSpid: 3\n", -EINVAL);
+	nspid("NSpid:\n", -EINVAL);
+	nspid("NSpid:\t12x\n", -EINVAL);
+	nspid("NSpid:\t-1\n", -EINVAL);
+	nspid("NSpid:\t0\n", -EINVAL);
+	nspid("NSpid:\t99999999999999999999\n", -EINVAL);
+	snprintf(big, sizeof(big), "NSpid:\t%lld\n", 1ll << 31);
+	nspid(big, -EINVAL);
+	/* a broken NSpid: falls back to Pid: */
+	assert_int_equal(nspid("Pid:\t7\nNSpid:\tx\n", 0), 7);
+	/* the parser reads exactly len bytes */
+	{
+		pid_t pid = 0;
+
+		assert_int_equal(ls_perfmap__nspid("Pid:\t71", 6, &pid), 0);
+		assert_int_equal(pid, 7);
+	}
+}
+
+/* Our own map, found through /proc/self's NSpid and root; a symlink is refused. */
+static void test_load_own(void **state)
+{
+	char path[64];
+	struct ls_perfmap *m = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("7f0000001000 40 JS:~readFifoSync /srv/app.js:3:22\n", f);
+	fclose(f);
+	assert_int_equal(ls_perfmap__load(getpid(), &m), 0);
+	assert_symbol(m, 0x7f0000001010, "JS:~readFifoSync /srv/app.js:3:22");
+	ls_perfmap__free(m);
+	m = NULL;
+	unlink(path);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_int_equal(ls_perfmap__load(getpid(), &m), -ELOOP);
+	assert_null(m);
+	unlink(path);
+	assert_int_equal(ls_perfmap__load(getpid(), &m), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +323,9 @@ int main(void)
 	    cmocka_unit_test(test_enormous_name),
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_length_bounded),
+	    cmocka_unit_test(test_nspid),
+	    cmocka_unit_test(test_nspid_bad),
+	    cmocka_unit_test(test_load_own),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

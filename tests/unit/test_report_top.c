@@ -110,6 +110,71 @@ static void test_last_stalls_ring(void **state)
 	top_stats__free(ts);
 }
 
+/*
+ * Four stalls of 71..250 ms among ~1,800 short iterations in 10 s: the p99
+ * stays at the short periods, the max and the window's stall count say
+ * what happened; ten samples later both have left the window.
+ */
+static void test_max_and_stalls_beside_p99(void **state)
+{
+	static const uint64_t stalls_ms[] = { 71, 250, 90, 120 };
+	struct top_stats *ts = top_stats__new(50 * MS);
+	const struct top_thread *t;
+	struct lt_thread lt;
+	uint64_t iters = 0, n_stalls = 0;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(ts);
+	for (i = 0; i < TOP_WINDOW; i++) {
+		iters += 180;
+		thread_at(&lt, iters, iters * 100000, (uint32_t)iters, 0);
+		for (unsigned k = 0; k < n_stalls; k++)
+			lt.hist[lt_hist_bucket(stalls_ms[k] * MS)]++;
+		if (i >= 2 && i < 6) {
+			uint64_t ms = stalls_ms[i - 2];
+			struct ls_stall s = { .pid = 10, .tid = 11, .comm = "svc",
+					      .start_ns = (i + 1) * S - ms * MS,
+					      .end_ns = (i + 1) * S,
+					      .cause = LS_CAUSE_CPU };
+
+			n_stalls++;
+			lt.hist[lt_hist_bucket(ms * MS)]++;
+			lt.stalls = n_stalls;
+			top_stats__begin(ts, (i + 1) * S);
+			assert_int_equal(top_stats__thread(ts, &lt, "svc"), 0);
+			top_stats__end(ts);
+			/* its record comes after the sample that counted it */
+			top_stats__stall(ts, &s);
+			continue;
+		}
+		lt.stalls = n_stalls;
+		top_stats__begin(ts, (i + 1) * S);
+		assert_int_equal(top_stats__thread(ts, &lt, "svc"), 0);
+		top_stats__end(ts);
+	}
+	t = top_stats__thread_at(ts, 0);
+	assert_true(t->p99_ns < 1 * MS);
+	assert_int_equal(t->max_ns, 250 * MS);
+	assert_int_equal(t->window_stalls, 4);
+	assert_int_equal(t->stalls, 4);
+
+	/* ten quiet seconds later: the window holds none of them */
+	for (i = TOP_WINDOW; i < 2 * TOP_WINDOW + 1; i++) {
+		iters += 180;
+		lt.iterations = iters;
+		lt.hist[lt_hist_bucket(100000)] += 180;
+		top_stats__begin(ts, (i + 1) * S);
+		assert_int_equal(top_stats__thread(ts, &lt, "svc"), 0);
+		top_stats__end(ts);
+	}
+	t = top_stats__thread_at(ts, 0);
+	assert_int_equal(t->window_stalls, 0);
+	assert_true(t->max_ns < 1 * MS);
+	assert_int_equal(t->stalls, 4);
+	top_stats__free(ts);
+}
+
 static void test_top_args(void **state)
 {
 	char *ok[] = { "top", "-p", "123", "--threshold", "100ms", NULL };
@@ -155,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rates_and_stall),
 		cmocka_unit_test(test_last_stalls_ring),
+		cmocka_unit_test(test_max_and_stalls_beside_p99),
 		cmocka_unit_test(test_top_args),
 		cmocka_unit_test(test_status_line),
 	};
