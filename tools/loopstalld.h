@@ -52,7 +52,7 @@ int lsd_stats__thread(struct lsd_stats *s, const char *label, const struct lt_th
 int lsd_stats__end(struct lsd_stats *s);
 /* A loop thread's final counters (the agent's thread_exit). */
 int lsd_stats__thread_exit(struct lsd_stats *s, const char *label, const struct lt_thread *t);
-/* Every loopstall_* family of DESIGN.md, and the self-metrics, into m. */
+/* Every loopstall_* family (docs/architecture.md, Outputs), self-metrics too, into m. */
 int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 		      struct ls_metrics *m);
 

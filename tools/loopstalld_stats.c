@@ -335,7 +335,7 @@ int lsd_stats__thread_exit(struct lsd_stats *s, const char *label, const struct 
 	return 0;
 }
 
-/* The family, declared as DESIGN.md names it; NULL after a failure already recorded in err. */
+/* The family, as docs/architecture.md names it; NULL after a failure already recorded in err. */
 static struct ls_metric_family *family(struct ls_metrics *m, int *err, const char *name,
 				       const char *help, enum ls_metric_type type,
 				       const char *const *labels, const double *bounds,

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 /*
- * A JSON Lines recording (schema_version 1, see DESIGN.md) read back into
+ * A JSON Lines recording (schema_version 1, see docs/records.md) read back into
  * memory: its stall records and its summary, typed. Records of unknown type
  * and fields this version does not know are skipped, so files written by a
  * newer loopstall still read. Strings are never NULL unless said so.

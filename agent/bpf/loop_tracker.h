@@ -3,7 +3,7 @@
  * The contract between loop_tracker.bpf.c and user space: map values and
  * ring-buffer records. Fixed-width types only, explicit padding, no pointers,
  * so both compilers lay the structs out identically (sizes are asserted on
- * the user side in agent/src/events.c).
+ * the user side in agent/src/stall.c).
  */
 #ifndef LOOPSTALL_LOOP_TRACKER_H
 #define LOOPSTALL_LOOP_TRACKER_H

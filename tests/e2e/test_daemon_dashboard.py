@@ -20,7 +20,7 @@ import yaml
 import lstest
 
 DS = {"type": "prometheus", "uid": "${datasource}"}
-# families loopstalld exports (DESIGN.md, plus its self-metrics)
+# families loopstalld exports (docs/architecture.md, Outputs: Metrics)
 FAMILIES = {
     "loopstall_stall_duration_seconds": "histogram",
     "loopstall_stalls_total": "counter",

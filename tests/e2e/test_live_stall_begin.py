@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """A stall still in progress is on disk as `stall_begin` while the loop is
-blocked (DESIGN.md: within 10 ms after it crosses the threshold).
+blocked (docs/records.md: within 10 ms after it crosses the threshold).
 
 The victim blocks its loop for 1 s; this test polls the output file every
 millisecond and notes when the stall_begin record appears. The latency is

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Bad command-line input ends with one clear line on stderr and exit 2,
-with nothing left attached (DESIGN.md, CLI contract):
+with nothing left attached (docs/architecture.md, Outputs: CLI):
 
   unknown flag, bad durations, a bad --ring-size, no such PID, no such
   thread, a kernel thread's PID (record, top and loopstalld -p), a command

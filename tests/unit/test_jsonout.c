@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * JSON Lines records (jsonout.c), parsed back with cJSON and checked field by
- * field against the schema_version 1 contract in DESIGN.md.
+ * field against the schema_version 1 contract in docs/records.md.
  */
 #include <math.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* record_args_parse(): the `loopstall record` command line (DESIGN.md, CLI). */
+/* record_args_parse(): the `loopstall record` command line (docs/architecture.md, Outputs: CLI). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
