@@ -436,6 +436,13 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		err = loop_tracker__load(a->skel);
 		if (err)
 			goto cleanup;
+		/* Python frames ride along with stacks; the variable is for benchmarks */
+		if (a->collector && !getenv("LOOPSTALL_NO_PYTHON_FRAMES")) {
+			err = ls_unwinder__set_python(a->unwinder,
+						      bpf_map__fd(a->skel->maps.py_procs));
+			if (err)
+				goto cleanup;
+		}
 		a->waits = ls_waitcalls__new(waits, &a->skel->bss->waits_seen, opts->all_waits);
 		if (!a->waits) {
 			err = -ENOMEM;

@@ -136,6 +136,7 @@ static cJSON *stack_json(const struct ls_stack *st)
 			cJSON_AddNullToObject(o, "line");
 		if (f->inlined)
 			cJSON_AddBoolToObject(o, "inlined", true);
+		add_text(o, "kind", ls_frame_kind_name((enum ls_frame_kind)f->kind));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;

@@ -28,6 +28,19 @@ const char *ls_cause_name(enum ls_cause cause)
 	return cause_names[cause];
 }
 
+const char *ls_frame_kind_name(enum ls_frame_kind kind)
+{
+	switch (kind) {
+	case LS_FRAME_PYTHON:
+		return "python";
+	case LS_FRAME_JS:
+		return "js";
+	case LS_FRAME_NATIVE:
+		break;
+	}
+	return "native";
+}
+
 void ls_stall_free_stacks(struct ls_stall *s)
 {
 	unsigned i;

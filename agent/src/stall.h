@@ -22,6 +22,13 @@ enum ls_cause {
 #define LS_TARGET_MAX 256
 #define LS_MAX_FRAMES 128
 
+/* What runs in a frame: the JSON's "kind". */
+enum ls_frame_kind {
+	LS_FRAME_NATIVE = 0,
+	LS_FRAME_PYTHON, /* symbol: qualified name, file: the .py, addr: the code object */
+	LS_FRAME_JS,
+};
+
 /* One symbolized frame; strings are interned by the symbolizer (or NULL). */
 struct ls_frame {
 	uint64_t addr;
@@ -30,7 +37,10 @@ struct ls_frame {
 	const char *file;
 	int line;     /* 0 when unknown */
 	bool inlined; /* a function inlined into the frame that follows */
+	uint8_t kind; /* enum ls_frame_kind */
 };
+
+const char *ls_frame_kind_name(enum ls_frame_kind kind);
 
 /* A user stack, innermost frame first. */
 struct ls_stack {

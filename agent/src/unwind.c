@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
 #include "perfmap.h"
+#include "pyframes.h"
 #include "unwind.h"
 
 #define MAX_PROCS 16
@@ -65,6 +66,7 @@ struct ls_unwinder {
 	struct sym_entry *syms;
 	size_t syms_cap, syms_n;
 	struct ls_unwind_stats stats;
+	struct ls_pyframes *py; /* NULL until ls_unwinder__set_python */
 	/* modules whose DWARF crashed libdw: ELF symbols only from then on */
 	uint64_t poisoned[MAX_POISONED];
 	unsigned n_poisoned;
@@ -833,6 +835,27 @@ void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid)
 		current_pid = pid;
 		dwfl_getmodules(p->dwfl, open_module_elf, NULL, 0);
 	}
+	/* a process that runs no CPython is no error */
+	if (u->py)
+		ls_pyframes__attach(u->py, pid);
+}
+
+int ls_unwinder__set_python(struct ls_unwinder *u, int py_procs_fd)
+{
+	ls_pyframes__free(u->py);
+	u->py = ls_pyframes__new(py_procs_fd);
+	return u->py ? 0 : -ENOMEM;
+}
+
+static const char *intern_cb(void *ctx, const char *s)
+{
+	return intern(ctx, s);
+}
+
+int ls_unwinder__python(struct ls_unwinder *u, pid_t pid, const struct lt_py_stack *ps,
+			struct ls_stack *stack)
+{
+	return ls_pyframes__merge(u->py, pid, ps, stack, intern_cb, u);
 }
 
 void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid)
@@ -851,6 +874,7 @@ void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid)
 	for (i = 0; i < MAX_PROCS; i++)
 		if (u->procs[i].dwfl && u->procs[i].pid == pid)
 			proc_reset(&u->procs[i]);
+	ls_pyframes__forget(u->py, pid);
 }
 
 void ls_unwinder__free(struct ls_unwinder *u)
@@ -861,6 +885,7 @@ void ls_unwinder__free(struct ls_unwinder *u)
 		return;
 	for (i = 0; i < MAX_PROCS; i++)
 		proc_reset(&u->procs[i]);
+	ls_pyframes__free(u->py);
 	for (i = 0; i < u->strs_cap; i++)
 		free(u->strs[i]);
 	free(u->strs);
