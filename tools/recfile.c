@@ -104,7 +104,7 @@ static int stack_parse(const cJSON *arr, struct rf_stack *st)
 		return -ENOMEM;
 	cJSON_ArrayForEach(f, arr) {
 		struct rf_frame *fr = &st->frames[st->n];
-		const cJSON *line;
+		const cJSON *line, *kind;
 
 		if (!cJSON_IsObject(f))
 			continue;
@@ -115,6 +115,11 @@ static int stack_parse(const cJSON *arr, struct rf_stack *st)
 				   line->valuedouble < 2147483648.0 ?
 				   (long)line->valuedouble :
 				   -1;
+		kind = field(f, "kind");
+		fr->kind = !cJSON_IsString(kind)		   ? RF_KIND_NATIVE :
+			   !strcmp(kind->valuestring, "python") ? RF_KIND_PYTHON :
+			   !strcmp(kind->valuestring, "js")	   ? RF_KIND_JS :
+								     RF_KIND_NATIVE;
 		err = str(f, "addr", "0x0", &fr->addr);
 		if (!err)
 			err = str(f, "symbol", NULL, &fr->symbol);

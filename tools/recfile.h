@@ -14,12 +14,20 @@
  * newer loopstall still read. Strings are never NULL unless said so.
  */
 
+/* A frame's "kind": what runs in it (records without one are native). */
+enum rf_kind {
+	RF_KIND_NATIVE = 0,
+	RF_KIND_PYTHON, /* symbol: the qualified function name, file: the .py */
+	RF_KIND_JS,
+};
+
 struct rf_frame {
 	char *addr;
 	char *symbol; /* NULL when unknown (also file, module) */
 	char *module;
 	char *file;
 	long line; /* -1 when unknown */
+	enum rf_kind kind;
 };
 
 /* Innermost frame first. */
