@@ -46,6 +46,9 @@ static cJSON *frame_json(const struct rf_frame *fr)
 		add_int(o, "line", fr->line);
 	else
 		cJSON_AddNullToObject(o, "line");
+	cJSON_AddStringToObject(o, "kind", fr->kind == RF_KIND_PYTHON ? "python" :
+					   fr->kind == RF_KIND_JS     ? "js" :
+									"native");
 	return o;
 }
 

@@ -549,6 +549,8 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	}
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.targets), &key, &t, BPF_ANY))
 		return -errno;
+	/* before its first stall; a program that loads CPython later is found at its first loop */
+	ls_unwinder__attach_python(a->unwinder, pid);
 	/*
 	 * After the map update: threads created from now on are announced.
 	 * Threads blocked in a wait now are read from /proc; from now on, BPF

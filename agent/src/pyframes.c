@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,12 @@ struct code_entry {
 	bool bad; /* not a code object: no name, no line */
 };
 
+/*
+ * The agent attaches from its event thread, the finisher attaches and
+ * merges from its own: one lock over the tables.
+ */
 struct ls_pyframes {
+	pthread_mutex_t lock;
 	int map_fd;
 	struct pyproc procs[MAX_PROCS];
 	struct code_entry *codes;
@@ -76,6 +82,7 @@ struct ls_pyframes *ls_pyframes__new(int py_procs_fd)
 		return NULL;
 	}
 	py->map_fd = py_procs_fd;
+	pthread_mutex_init(&py->lock, NULL);
 	return py;
 }
 
@@ -94,6 +101,7 @@ void ls_pyframes__free(struct ls_pyframes *py)
 	for (i = 0; i < CODE_CACHE; i++)
 		code_clear(&py->codes[i]);
 	free(py->codes);
+	pthread_mutex_destroy(&py->lock);
 	free(py);
 }
 
@@ -105,16 +113,6 @@ static struct pyproc *proc_find(struct ls_pyframes *py, pid_t pid)
 		if (py->procs[i].pid == pid)
 			return &py->procs[i];
 	return NULL;
-}
-
-int ls_pyframes__version(const struct ls_pyframes *py, pid_t pid)
-{
-	unsigned i;
-
-	for (i = 0; py && i < MAX_PROCS; i++)
-		if (py->procs[i].pid == pid)
-			return py->procs[i].layout.minor;
-	return 0;
 }
 
 static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -260,6 +258,8 @@ static int configure(struct pyproc *p, const char *path, uint64_t bias,
 	return 0;
 }
 
+static void forget_locked(struct ls_pyframes *py, pid_t pid);
+
 static struct pyproc *proc_slot(struct ls_pyframes *py)
 {
 	struct pyproc *lru = &py->procs[0];
@@ -271,11 +271,11 @@ static struct pyproc *proc_slot(struct ls_pyframes *py)
 		if (py->procs[i].used_ns < lru->used_ns)
 			lru = &py->procs[i];
 	}
-	ls_pyframes__forget(py, lru->pid);
+	forget_locked(py, lru->pid);
 	return lru;
 }
 
-int ls_pyframes__attach(struct ls_pyframes *py, pid_t pid)
+static int attach_locked(struct ls_pyframes *py, pid_t pid)
 {
 	unsigned long start, end, off, base = 0;
 	char maps[64], *line = NULL, *path;
@@ -286,8 +286,6 @@ int ls_pyframes__attach(struct ls_pyframes *py, pid_t pid)
 	int err = -ENOENT;
 	FILE *f;
 
-	if (!py)
-		return -EINVAL;
 	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
 	f = fopen(maps, "re");
 	if (!f)
@@ -323,7 +321,7 @@ int ls_pyframes__attach(struct ls_pyframes *py, pid_t pid)
 	if (err)
 		return err > 0 ? 0 : err;
 	/* another program under the same pid (exec, or a pid reused) */
-	ls_pyframes__forget(py, pid);
+	forget_locked(py, pid);
 	walk = fresh.layout.walk;
 	walk.runtime = fresh.runtime;
 	if (py->map_fd >= 0) {
@@ -338,12 +336,24 @@ int ls_pyframes__attach(struct ls_pyframes *py, pid_t pid)
 	return 0;
 }
 
-void ls_pyframes__forget(struct ls_pyframes *py, pid_t pid)
+int ls_pyframes__attach(struct ls_pyframes *py, pid_t pid)
+{
+	int err;
+
+	if (!py)
+		return -EINVAL;
+	pthread_mutex_lock(&py->lock);
+	err = attach_locked(py, pid);
+	pthread_mutex_unlock(&py->lock);
+	return err;
+}
+
+static void forget_locked(struct ls_pyframes *py, pid_t pid)
 {
 	struct pyproc *p;
 	size_t i;
 
-	if (!py || !pid)
+	if (!pid)
 		return;
 	p = proc_find(py, pid);
 	if (!p)
@@ -357,6 +367,15 @@ void ls_pyframes__forget(struct ls_pyframes *py, pid_t pid)
 	for (i = 0; i < CODE_CACHE; i++)
 		if (py->codes[i].pid == pid)
 			code_clear(&py->codes[i]);
+}
+
+void ls_pyframes__forget(struct ls_pyframes *py, pid_t pid)
+{
+	if (!py)
+		return;
+	pthread_mutex_lock(&py->lock);
+	forget_locked(py, pid);
+	pthread_mutex_unlock(&py->lock);
 }
 
 static size_t code_slot(pid_t pid, uint64_t addr)
@@ -455,9 +474,12 @@ int ls_pyframes__merge(struct ls_pyframes *py, pid_t pid, const struct lt_py_sta
 
 	if (!py || ps->status == LT_PY_NONE || ps->status == LT_PY_NO_THREAD || !ps->n)
 		return 0;
+	pthread_mutex_lock(&py->lock);
 	p = proc_find(py, pid);
-	if (!p)
+	if (!p) {
+		pthread_mutex_unlock(&py->lock);
 		return 0;
+	}
 	p->used_ns = now;
 	n_py = ps->n < LT_PY_MAX_FRAMES ? ps->n : LT_PY_MAX_FRAMES;
 	memset(frames, 0, sizeof(frames));
@@ -477,6 +499,7 @@ int ls_pyframes__merge(struct ls_pyframes *py, pid_t pid, const struct lt_py_sta
 				  e->id.firstlineno, pf->lasti);
 		frames[i].line = line > 0 ? line : 0;
 	}
+	pthread_mutex_unlock(&py->lock);
 	merged = ls_pyframes_interleave(stack->frames, stack->n, frames, entry, n_py, &n);
 	if (!merged)
 		return -ENOMEM;

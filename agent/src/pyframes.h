@@ -32,8 +32,6 @@ void ls_pyframes__free(struct ls_pyframes *py);
 int ls_pyframes__attach(struct ls_pyframes *py, pid_t pid);
 /* The process exited (or exec'd): forget it here and in BPF. */
 void ls_pyframes__forget(struct ls_pyframes *py, pid_t pid);
-/* The minor version attach found in pid (3.minor), 0 when none. */
-int ls_pyframes__version(const struct ls_pyframes *py, pid_t pid);
 /*
  * Put the Python frames of ps into stack (symbolized native frames,
  * innermost first; frames is replaced by a larger array). 0 or -ENOMEM.

@@ -835,9 +835,7 @@ void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid)
 		current_pid = pid;
 		dwfl_getmodules(p->dwfl, open_module_elf, NULL, 0);
 	}
-	/* a process that runs no CPython is no error */
-	if (u->py)
-		ls_pyframes__attach(u->py, pid);
+	ls_unwinder__attach_python(u, pid);
 }
 
 int ls_unwinder__set_python(struct ls_unwinder *u, int py_procs_fd)
@@ -845,6 +843,13 @@ int ls_unwinder__set_python(struct ls_unwinder *u, int py_procs_fd)
 	ls_pyframes__free(u->py);
 	u->py = ls_pyframes__new(py_procs_fd);
 	return u->py ? 0 : -ENOMEM;
+}
+
+void ls_unwinder__attach_python(struct ls_unwinder *u, pid_t pid)
+{
+	/* a process that runs no CPython is no error */
+	if (u && u->py)
+		ls_pyframes__attach(u->py, pid);
 }
 
 static const char *intern_cb(void *ctx, const char *s)

@@ -66,6 +66,8 @@ void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid);
  * the Python frames a record carries into its symbolized stack.
  */
 int ls_unwinder__set_python(struct ls_unwinder *u, int py_procs_fd);
+/* Find process pid's CPython now (any thread may call it, as ls_unwinder__prepare does). */
+void ls_unwinder__attach_python(struct ls_unwinder *u, pid_t pid);
 int ls_unwinder__python(struct ls_unwinder *u, pid_t pid, const struct lt_py_stack *ps,
 			struct ls_stack *stack);
 /* Forget what is cached about process pid (it exited). */
