@@ -4,7 +4,8 @@
 
 Scenario `sleep`: handler() awaits fetch_user(), which blocks the loop in
 time.sleep(--seconds). Scenario `cpu`: handler_cpu() runs crunch(), a pure
-Python loop, for --seconds without awaiting. The lines the tests look for
+Python loop, for --seconds without awaiting. Scenario `naps`: 2 ms sleeps
+for --seconds without awaiting (one stall of many blocks). The lines the tests look for
 carry a `# mark:` comment; the tests find them by it, so edits stay safe.
 """
 import time
@@ -36,12 +37,20 @@ async def handler_cpu(args):
     return crunch(args.seconds)  # mark: crunch-call
 
 
+async def handler_naps(args):
+    # many short blocks in one busy period: each one's stack is read (benchmarks)
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        time.sleep(0.002)
+
+
 def main():
     p = vc.parser(__doc__)
-    p.add_argument("--scenario", choices=("sleep", "cpu"), default="sleep")
+    p.add_argument("--scenario", choices=("sleep", "cpu", "naps"), default="sleep")
     p.add_argument("--seconds", type=float, default=0.3)
     args = p.parse_args()
-    vc.run(args, args.scenario, handler if args.scenario == "sleep" else handler_cpu)
+    scenarios = {"sleep": handler, "cpu": handler_cpu, "naps": handler_naps}
+    vc.run(args, args.scenario, scenarios[args.scenario])
 
 
 if __name__ == "__main__":
