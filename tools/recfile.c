@@ -140,6 +140,8 @@ static void stall_free(struct rf_stall *s)
 	free(s->comm);
 	free(s->cause);
 	free(s->advice);
+	free(s->task_coroutine);
+	free(s->task_file);
 	for (i = 0; i < s->n_syscalls; i++) {
 		free(s->syscalls[i].name);
 		free(s->syscalls[i].target);
@@ -187,6 +189,22 @@ static int syscalls_parse(const cJSON *arr, struct rf_stall *s)
 			return err;
 	}
 	return 0;
+}
+
+static int task_parse(const cJSON *o, struct rf_stall *s)
+{
+	const cJSON *line = field(o, "line");
+	int err;
+
+	s->task_line = -1;
+	if (!cJSON_IsObject(o))
+		return 0;
+	err = str(o, "coroutine", NULL, &s->task_coroutine);
+	if (!err)
+		err = str(o, "file", NULL, &s->task_file);
+	if (cJSON_IsNumber(line) && line->valuedouble >= 1 && line->valuedouble < 2147483648.0)
+		s->task_line = (long)line->valuedouble;
+	return err;
 }
 
 static int cpu_stacks_parse(const cJSON *arr, struct rf_stall *s)
@@ -274,6 +292,8 @@ static int stall_parse(const cJSON *o, unsigned lineno, struct rf_stall *s, stru
 		ret = cpu_stacks_parse(field(o, "cpu_stacks"), s);
 	if (!ret)
 		ret = callback_parse(field(o, "callback"), s);
+	if (!ret)
+		ret = task_parse(field(o, "task"), s);
 	if (ret)
 		stall_free(s);
 	return ret;

@@ -81,6 +81,10 @@ struct rf_stall {
 	size_t n_cpu_stacks;
 	struct rf_cpu_stack *cpu_stacks;
 	struct rf_callback *callback; /* NULL without libprobe */
+	/* the asyncio task's coroutine (NULL when not named) and where it is */
+	char *task_coroutine;
+	char *task_file;
+	long task_line; /* -1 when unknown */
 	char *source;		      /* who wrote it: NULL (the agent) or "libprobe" */
 	char *advice;
 };

@@ -328,6 +328,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		if (err == -EINVAL) {
 			a->decode_errors++;
 			err = 0;
+		} else if (!err) {
+			ls_unwinder__python_warm(a->unwinder, data);
 		}
 		break;
 	default:

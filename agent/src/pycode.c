@@ -20,7 +20,7 @@ static const struct ls_py_layout layouts[] = {
 			  .tstate_frame = 24, .cframe_current = NO, .frame_back = 24,
 			  .frame_code = 32, .frame_instr = 96, .frame_entry = NO,
 			  .frame_owner = NO, .code_adaptive = 0, .frame_read = 104 },
-		.co_filename = 104, .co_name = 112, .co_qualname = NO, .co_firstlineno = 40,
+		.co_filename = 104, .co_name = 112, .co_qualname = NO, .co_firstlineno = 40, .co_flags = 36,
 		.co_linetable = 120, .unicode_state = 32, .unicode_ascii_size = 48,
 		.unicode_compact_size = 72,
 	},
@@ -31,7 +31,7 @@ static const struct ls_py_layout layouts[] = {
 			  .tstate_frame = 56, .cframe_current = 8, .frame_back = 48,
 			  .frame_code = 32, .frame_instr = 56, .frame_entry = 68,
 			  .frame_owner = NO, .code_adaptive = 184, .frame_read = 80 },
-		.co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 72,
+		.co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 72, .co_flags = 48,
 		.co_linetable = 136, .unicode_state = 32, .unicode_ascii_size = 48,
 		.unicode_compact_size = 72,
 	},
@@ -42,7 +42,7 @@ static const struct ls_py_layout layouts[] = {
 			  .tstate_frame = 56, .cframe_current = 0, .frame_back = 8,
 			  .frame_code = 0, .frame_instr = 56, .frame_entry = NO,
 			  .frame_owner = 70, .code_adaptive = 192, .frame_read = 80 },
-		.co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
+		.co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68, .co_flags = 48,
 		.co_linetable = 136, .unicode_state = 32, .unicode_ascii_size = 40,
 		.unicode_compact_size = 56,
 	},
@@ -53,7 +53,7 @@ static const struct ls_py_layout layouts[] = {
 			  .tstate_frame = 72, .cframe_current = NO, .frame_back = 8,
 			  .frame_code = 0, .frame_instr = 56, .frame_entry = NO,
 			  .frame_owner = 70, .code_adaptive = 200, .frame_read = 80 },
-		.co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68,
+		.co_filename = 112, .co_name = 120, .co_qualname = 128, .co_firstlineno = 68, .co_flags = 48,
 		.co_linetable = 136, .unicode_state = 32, .unicode_ascii_size = 40,
 		.unicode_compact_size = 56,
 	},
@@ -159,6 +159,8 @@ int ls_py_code_id(const struct ls_py_layout *l, ls_py_read_fn read, void *ctx, u
 	id->linetable = get64(head + l->co_linetable);
 	memcpy(&first, head + l->co_firstlineno, sizeof(first));
 	id->firstlineno = first;
+	memcpy(&first, head + l->co_flags, sizeof(first));
+	id->flags = first;
 	return 0;
 }
 

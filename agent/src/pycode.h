@@ -28,6 +28,7 @@ struct ls_py_layout {
 	uint16_t co_name;
 	uint16_t co_qualname; /* LS_PY_NO_FIELD before 3.11: co_name names the frame */
 	uint16_t co_firstlineno;
+	uint16_t co_flags;
 	uint16_t co_linetable;
 	/* str: PyASCIIObject, then PyCompactUnicodeObject when not ASCII */
 	uint16_t unicode_state;
@@ -62,7 +63,12 @@ struct ls_py_code_id {
 	uint64_t name;
 	uint64_t linetable;
 	int32_t firstlineno;
+	int32_t flags; /* co_flags: LS_PY_CO_COROUTINE... */
 };
+
+/* co_flags of a function whose call makes a coroutine (async def, @types.coroutine) */
+#define LS_PY_CO_COROUTINE 0x80
+#define LS_PY_CO_ITERABLE_COROUTINE 0x100
 
 struct ls_py_code {
 	struct ls_py_code_id id;

@@ -15,6 +15,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,8 @@ struct code_entry {
 	uint64_t addr;
 	uint64_t checked_ns;
 	struct ls_py_code_id id;
-	const char *name; /* interned */
-	const char *file;
+	char *name; /* NULL when unknown */
+	char *file;
 	uint8_t *linetable;
 	size_t linetable_len;
 	bool bad; /* not a code object: no name, no line */
@@ -88,6 +89,8 @@ struct ls_pyframes *ls_pyframes__new(int py_procs_fd)
 
 static void code_clear(struct code_entry *e)
 {
+	free(e->name);
+	free(e->file);
 	free(e->linetable);
 	memset(e, 0, sizeof(*e));
 }
@@ -385,9 +388,13 @@ static size_t code_slot(pid_t pid, uint64_t addr)
 	return (size_t)(h >> 32) & (CODE_CACHE - 1);
 }
 
-/* The cached reading of the code object at addr, read (again) when needed. */
+/*
+ * The cached reading of the code object at addr, read (again) when needed.
+ * A process that has exited keeps what was read while it ran: its memory
+ * cannot have been reused since.
+ */
 static struct code_entry *code_get(struct ls_pyframes *py, struct pyproc *p, uint64_t addr,
-				   uint64_t now, ls_pyframes_intern_fn intern, void *ictx)
+				   uint64_t now)
 {
 	struct code_entry *e = &py->codes[code_slot(p->pid, addr)];
 	struct ls_py_code_id id;
@@ -398,9 +405,12 @@ static struct code_entry *code_get(struct ls_pyframes *py, struct pyproc *p, uin
 		if (now - e->checked_ns < RECHECK_NS)
 			return e;
 		/* the same object still? (freed and reallocated memory reads otherwise) */
-		if (!ls_py_code_id(&p->layout, read_mem, &pid, addr, p->code_type, &id) &&
-		    !memcmp(&id, &e->id, sizeof(id)) && !e->bad) {
-			e->checked_ns = now;
+		if (!ls_py_code_id(&p->layout, read_mem, &pid, addr, p->code_type, &id)) {
+			if (!memcmp(&id, &e->id, sizeof(id)) && !e->bad) {
+				e->checked_ns = now;
+				return e;
+			}
+		} else if (kill(pid, 0) && errno == ESRCH) {
 			return e;
 		}
 	}
@@ -413,8 +423,9 @@ static struct code_entry *code_get(struct ls_pyframes *py, struct pyproc *p, uin
 		return e;
 	}
 	e->id = code.id;
-	e->name = code.name[0] ? intern(ictx, code.name) : NULL;
-	e->file = code.file[0] ? intern(ictx, code.file) : NULL;
+	/* a failed copy leaves the name unknown, as an unreadable one */
+	e->name = code.name[0] ? strdup(code.name) : NULL;
+	e->file = code.file[0] ? strdup(code.file) : NULL;
 	e->linetable = code.linetable;
 	e->linetable_len = code.linetable_len;
 	return e;
@@ -427,6 +438,54 @@ static bool runs_eval(const struct ls_frame *f)
 	/* a compiler's split-off part (".cold") is the same function */
 	return f->kind == LS_FRAME_NATIVE && f->symbol &&
 	       !strncmp(f->symbol, eval, sizeof(eval) - 1);
+}
+
+static bool named(const struct ls_frame *f, const char *symbol, const char *file_end)
+{
+	size_t n, m;
+
+	if (f->kind != LS_FRAME_PYTHON || !f->symbol || !f->file || strcmp(f->symbol, symbol))
+		return false;
+	n = strlen(f->file);
+	m = strlen(file_end);
+	return n >= m && !strcmp(f->file + n - m, file_end);
+}
+
+const struct ls_frame *ls_pyframes__task(struct ls_pyframes *py, pid_t pid,
+					 const struct ls_stack *st)
+{
+	const struct ls_frame *found = NULL;
+	unsigned h, i;
+
+	if (!py)
+		return NULL;
+	/* the event loop runs every ready callback, a Task's step too, from Handle._run */
+	for (h = 0; h < st->n; h++)
+		if (named(&st->frames[h], "Handle._run", "asyncio/events.py") ||
+		    named(&st->frames[h], "_run", "asyncio/events.py")) /* 3.10: no qualname */
+			break;
+	if (h == st->n)
+		return NULL;
+	pthread_mutex_lock(&py->lock);
+	for (i = h; i-- > 0;) {
+		const struct ls_frame *f = &st->frames[i];
+		const struct code_entry *e;
+
+		if (f->kind != LS_FRAME_PYTHON)
+			continue; /* the C Task's step: task_step, task_wakeup, send */
+		/* the pure-Python Task's own step frames */
+		if (f->symbol && f->file && strstr(f->file, "asyncio/tasks.py") &&
+		    (!strncmp(f->symbol, "Task.__", 7) || !strncmp(f->symbol, "__", 2)))
+			continue;
+		e = &py->codes[code_slot(pid, f->addr)];
+		/* a coroutine's frame is the Task's; anything else, a plain callback */
+		if (e->pid == pid && e->addr == f->addr && !e->bad &&
+		    (e->id.flags & (LS_PY_CO_COROUTINE | LS_PY_CO_ITERABLE_COROUTINE)))
+			found = f;
+		break;
+	}
+	pthread_mutex_unlock(&py->lock);
+	return found;
 }
 
 struct ls_frame *ls_pyframes_interleave(const struct ls_frame *native, unsigned n_native,
@@ -463,6 +522,21 @@ struct ls_frame *ls_pyframes_interleave(const struct ls_frame *native, unsigned 
 	return out;
 }
 
+void ls_pyframes__warm(struct ls_pyframes *py, pid_t pid, const struct lt_py_stack *ps)
+{
+	unsigned i, n = ps->n < LT_PY_MAX_FRAMES ? ps->n : LT_PY_MAX_FRAMES;
+	uint64_t now = now_ns();
+	struct pyproc *p;
+
+	if (!py || ps->status == LT_PY_NONE || ps->status == LT_PY_NO_THREAD)
+		return;
+	pthread_mutex_lock(&py->lock);
+	p = proc_find(py, pid);
+	for (i = 0; p && i < n; i++)
+		code_get(py, p, ps->frames[i].code, now);
+	pthread_mutex_unlock(&py->lock);
+}
+
 int ls_pyframes__merge(struct ls_pyframes *py, pid_t pid, const struct lt_py_stack *ps,
 		       struct ls_stack *stack, ls_pyframes_intern_fn intern, void *intern_ctx)
 {
@@ -485,7 +559,7 @@ int ls_pyframes__merge(struct ls_pyframes *py, pid_t pid, const struct lt_py_sta
 	memset(frames, 0, sizeof(frames));
 	for (i = 0; i < n_py; i++) {
 		const struct lt_py_frame *pf = &ps->frames[i];
-		struct code_entry *e = code_get(py, p, pf->code, now, intern, intern_ctx);
+		struct code_entry *e = code_get(py, p, pf->code, now);
 		int line;
 
 		frames[i].addr = pf->code;
@@ -493,8 +567,8 @@ int ls_pyframes__merge(struct ls_pyframes *py, pid_t pid, const struct lt_py_sta
 		entry[i] = pf->flags & LT_PY_ENTRY;
 		if (e->bad)
 			continue;
-		frames[i].symbol = e->name;
-		frames[i].file = e->file;
+		frames[i].symbol = e->name ? intern(intern_ctx, e->name) : NULL;
+		frames[i].file = e->file ? intern(intern_ctx, e->file) : NULL;
 		line = ls_py_line(p->layout.minor, e->linetable, e->linetable_len,
 				  e->id.firstlineno, pf->lasti);
 		frames[i].line = line > 0 ? line : 0;

@@ -33,11 +33,24 @@ int ls_pyframes__attach(struct ls_pyframes *py, pid_t pid);
 /* The process exited (or exec'd): forget it here and in BPF. */
 void ls_pyframes__forget(struct ls_pyframes *py, pid_t pid);
 /*
+ * Read the code objects ps names now, while the process runs: a stall's
+ * stacks are resolved after it ended, and the process may be gone by then.
+ */
+void ls_pyframes__warm(struct ls_pyframes *py, pid_t pid, const struct lt_py_stack *ps);
+/*
  * Put the Python frames of ps into stack (symbolized native frames,
  * innermost first; frames is replaced by a larger array). 0 or -ENOMEM.
  */
 int ls_pyframes__merge(struct ls_pyframes *py, pid_t pid, const struct lt_py_stack *ps,
 		       struct ls_stack *stack, ls_pyframes_intern_fn intern, void *intern_ctx);
+
+/*
+ * The asyncio task a stack (merged, of process pid) runs: the coroutine
+ * frame a Task steps, just inside asyncio's Handle._run. NULL when the stack
+ * runs none (or a plain callback).
+ */
+const struct ls_frame *ls_pyframes__task(struct ls_pyframes *py, pid_t pid,
+					 const struct ls_stack *st);
 
 /*
  * The interleaving alone, pure (for tests): `py` holds the Python frames

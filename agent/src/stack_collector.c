@@ -288,6 +288,29 @@ void ls_taken__free(struct ls_taken *taken)
 	free(taken);
 }
 
+/* The asyncio task, from the stack that explains the stall (else the other). */
+static void name_task(struct ls_unwinder *u, struct ls_stall *s)
+{
+	const struct ls_stack *cpu = s->n_cpu_stacks ? &s->cpu_stacks[0].stack : NULL;
+	const struct ls_stack *sys = s->n_syscalls ? &s->syscalls[0].stack : NULL;
+	const struct ls_stack *order[2] = { sys, cpu };
+	const struct ls_frame *f = NULL;
+	unsigned i;
+
+	if (s->cause == LS_CAUSE_CPU) {
+		order[0] = cpu;
+		order[1] = sys;
+	}
+	for (i = 0; i < 2 && !f; i++)
+		if (order[i])
+			f = ls_unwinder__python_task(u, (pid_t)s->pid, order[i]);
+	if (!f)
+		return;
+	s->task.coroutine = f->symbol;
+	s->task.file = f->file;
+	s->task.line = f->line;
+}
+
 int ls_collector__resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s)
 {
 	struct thread_stacks *t = &taken->stacks;
@@ -320,6 +343,8 @@ int ls_collector__resolve(struct ls_unwinder *u, struct ls_taken *taken, struct 
 			goto cleanup;
 	}
 	err = attach_cpu(u, t, s);
+	if (!err)
+		name_task(u, s);
 cleanup:
 	free(pcs);
 	ls_taken__free(taken);

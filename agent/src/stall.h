@@ -91,6 +91,15 @@ struct ls_stall {
 	enum ls_cause cause;
 	/* the callback libprobe saw running, when it is in the process (probe_shm.h) */
 	struct ls_stall_callback callback;
+	/*
+	 * The asyncio task the loop ran, from its Python frames: its coroutine
+	 * and where it is (pyframes.h). coroutine NULL: none seen. Interned.
+	 */
+	struct {
+		const char *coroutine;
+		const char *file;
+		int line;
+	} task;
 };
 
 const char *ls_cause_name(enum ls_cause cause);

@@ -863,6 +863,18 @@ int ls_unwinder__python(struct ls_unwinder *u, pid_t pid, const struct lt_py_sta
 	return ls_pyframes__merge(u->py, pid, ps, stack, intern_cb, u);
 }
 
+void ls_unwinder__python_warm(struct ls_unwinder *u, const struct lt_stack_rec *rec)
+{
+	if (u && u->py)
+		ls_pyframes__warm(u->py, (pid_t)rec->pid, &rec->py);
+}
+
+const struct ls_frame *ls_unwinder__python_task(struct ls_unwinder *u, pid_t pid,
+						const struct ls_stack *stack)
+{
+	return ls_pyframes__task(u->py, pid, stack);
+}
+
 void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid)
 {
 	unsigned i;

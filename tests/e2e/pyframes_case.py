@@ -69,12 +69,21 @@ def check_sleep(s, python):
     # and the native frames of the sleep inside it (named or not: a stripped python)
     assert i >= 2 and all(g.get("kind") == "native" for g in stack[:i]), (
         "the native frames inside fetch_user are gone:\n" + lstest.format_stack(stack))
+    # the asyncio task: the coroutine asyncio.run wrapped, where it awaits
+    common = os.path.join(lstest.env_path("VICTIMS"), "victim_common.py")
+    with open(common) as f:
+        await_line = 1 + [l.strip() for l in f].index("await scenario(args)")
+    task = st.get("task")
+    assert task == {"coroutine": "_main", "file": common, "line": await_line}, (
+        f"the stall does not name the task _main ({common}:{await_line}): {task}")
     out = subprocess.run([lstest.loopstall(), "doctor", run.recorder.out],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     text = " ".join(out.stdout.split())
     want = f"Where: fetch_user ({APP}:{m['sleep']})"
     print(f"  doctor: ...{text[text.find('Where'):][:80]}")
+    assert want in text, f"doctor does not say {want!r}:\n{out.stdout}"
+    want = f"In asyncio task _main() at victim_common.py:{await_line}."
     assert want in text, f"doctor does not say {want!r}:\n{out.stdout}"
     return st
 
