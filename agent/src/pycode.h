@@ -93,8 +93,8 @@ void ls_py_code_free(struct ls_py_code *c);
  * A str object as UTF-8 into out (always terminated, cut at a character
  * boundary when longer). 0, or -EINVAL when it is not a compact str.
  */
-int ls_py_str(const struct ls_py_layout *l, ls_py_read_fn read, void *ctx, uint64_t addr,
-	      char *out, size_t outlen);
+int ls_py_str(const struct ls_py_layout *l, ls_py_read_fn read, void *ctx, uint64_t addr, char *out,
+	      size_t outlen);
 
 /*
  * The source line of instruction `lasti` (code units from the start of the

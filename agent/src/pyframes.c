@@ -32,7 +32,7 @@
 #define RECHECK_NS 100000000ull
 
 struct pyproc {
-	pid_t pid; /* 0: free */
+	pid_t pid;		 /* 0: free */
 	unsigned long map_start; /* the interpreter's first mapping: an exec changes it */
 	struct ls_py_layout layout;
 	uint64_t runtime;
@@ -121,8 +121,8 @@ static struct pyproc *proc_find(struct ls_pyframes *py, pid_t pid)
 static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	pid_t pid = *(pid_t *)ctx;
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	struct iovec local = {.iov_base = buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
 
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
 		return -EFAULT;
@@ -132,7 +132,7 @@ static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 /* What attach learns from the interpreter's ELF file. */
 struct interp_syms {
 	uint64_t runtime, code_type, py_version; /* link-time addresses, 0: absent */
-	uint64_t first_load;			  /* p_vaddr of the first PT_LOAD, page-aligned */
+	uint64_t first_load;			 /* p_vaddr of the first PT_LOAD, page-aligned */
 };
 
 static void elf_syms(Elf *elf, struct interp_syms *out)
@@ -155,7 +155,8 @@ static void elf_syms(Elf *elf, struct interp_syms *out)
 		Elf_Data *data;
 		size_t n;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
 			continue;
 		data = elf_getdata(scn, NULL);
 		if (!data || !sh.sh_entsize)
@@ -248,8 +249,9 @@ static int configure(struct pyproc *p, const char *path, uint64_t bias,
 	p->code_type = syms->code_type ? syms->code_type + bias : 0;
 	minor = minor_from_name(path);
 	/* PY_VERSION_HEX, what the interpreter says of itself */
-	if (syms->py_version && !read_mem(&p->pid, syms->py_version + bias, &version,
-					  sizeof(version)) && (version >> 24) == 3)
+	if (syms->py_version &&
+	    !read_mem(&p->pid, syms->py_version + bias, &version, sizeof(version)) &&
+	    (version >> 24) == 3)
 		minor = (int)((version >> 16) & 0xff);
 	l = ls_py_layout(minor);
 	if (!l)

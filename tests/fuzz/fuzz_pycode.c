@@ -67,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (c.linetable_len > LS_PY_MAX_LINETABLE || (!c.linetable && c.linetable_len))
 			abort();
-		check_line(ls_py_line(minor, c.linetable, c.linetable_len, c.id.firstlineno, lasti));
+		check_line(
+		    ls_py_line(minor, c.linetable, c.linetable_len, c.id.firstlineno, lasti));
 		check_line(ls_py_line(minor, c.linetable, c.linetable_len, c.id.firstlineno,
 				      LT_PY_NO_LASTI));
 		ls_py_code_free(&c);

@@ -48,8 +48,8 @@ static void test_line_tables_match_cpython(void **state)
 			int got = ls_py_line(v->minor, table, len, v->first, k);
 
 			if (got != v->lines[k])
-				fail_msg("3.%d instruction %u: line %d, CPython says %d", v->minor, k,
-					 got, v->lines[k]);
+				fail_msg("3.%d instruction %u: line %d, CPython says %d", v->minor,
+					 k, got, v->lines[k]);
 		}
 		/* past the end of the code: unknown, not the last line */
 		assert_int_equal(ls_py_line(v->minor, table, len, v->first, v->n + 100), -1);
@@ -62,9 +62,9 @@ static void test_line_tables_match_cpython(void **state)
 static void test_line_tables_hostile(void **state)
 {
 	/* 3.11+: a byte without the entry bit where an entry starts */
-	const uint8_t bad_start[] = { 0x05, 0x80 };
+	const uint8_t bad_start[] = {0x05, 0x80};
 	/* a long-form entry whose varint never ends */
-	const uint8_t endless[] = { 0xf0, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f };
+	const uint8_t endless[] = {0xf0, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f};
 	/* no-column entries adding a huge line delta again and again */
 	uint8_t huge[64];
 	size_t i;
@@ -122,8 +122,8 @@ static void put_str(const struct ls_py_layout *l, uint64_t addr, const void *cha
 static void test_strings(void **state)
 {
 	const struct ls_py_layout *l = ls_py_layout(12);
-	const uint16_t ucs2[] = { 'f', 0xe9, 0x4e2d };
-	const uint32_t ucs4[] = { 'x', 0x1f600, 0x110000, 7 };
+	const uint16_t ucs2[] = {'f', 0xe9, 0x4e2d};
+	const uint32_t ucs4[] = {'x', 0x1f600, 0x110000, 7};
 	char out[32];
 
 	(void)state;
@@ -184,7 +184,7 @@ static void test_code_objects(void **state)
 {
 	const struct ls_py_layout *l = ls_py_layout(11);
 	/* three units on line 41 (code 13, delta +1), two on line 43 (code 12) */
-	const uint8_t table[] = { 0xea, 0x02, 0xe1, 0x02, 0x00, 0x00 };
+	const uint8_t table[] = {0xea, 0x02, 0xe1, 0x02, 0x00, 0x00};
 	struct ls_py_code c;
 	uint64_t code = put_code(l, table, sizeof(table));
 
@@ -270,14 +270,14 @@ static void test_debug_offsets(void **state)
 
 static struct ls_frame nat(const char *symbol, uint64_t addr, bool inlined)
 {
-	struct ls_frame f = { .addr = addr, .symbol = symbol, .inlined = inlined };
+	struct ls_frame f = {.addr = addr, .symbol = symbol, .inlined = inlined};
 
 	return f;
 }
 
 static struct ls_frame pyf(const char *symbol)
 {
-	struct ls_frame f = { .symbol = symbol, .kind = LS_FRAME_PYTHON };
+	struct ls_frame f = {.symbol = symbol, .kind = LS_FRAME_PYTHON};
 
 	return f;
 }
@@ -286,18 +286,26 @@ static struct ls_frame pyf(const char *symbol)
 static void test_interleave(void **state)
 {
 	const struct ls_frame native[] = {
-		nat("clock_nanosleep", 1, true), nat("time_sleep", 2, false),
-		nat("call_function", 3, true),	 nat("_PyEval_EvalFrameDefault", 3, false),
-		nat("gen_send_ex2", 4, false),	 nat("_PyEval_EvalFrameDefault.cold", 5, false),
-		nat("main", 6, false),
+	    nat("clock_nanosleep", 1, true), nat("time_sleep", 2, false),
+	    nat("call_function", 3, true),   nat("_PyEval_EvalFrameDefault", 3, false),
+	    nat("gen_send_ex2", 4, false),   nat("_PyEval_EvalFrameDefault.cold", 5, false),
+	    nat("main", 6, false),
 	};
-	const struct ls_frame py[] = { pyf("fetch_user"), pyf("handler"), pyf("_run_once"),
-				       pyf("run"), pyf("<module>") };
-	const bool entry[] = { false, true, true, false, false };
-	const char *want[] = { "clock_nanosleep", "time_sleep", "fetch_user", "handler",
-			       "call_function", "_PyEval_EvalFrameDefault", "gen_send_ex2",
-			       "_run_once", "_PyEval_EvalFrameDefault.cold", "main", "run",
-			       "<module>" };
+	const struct ls_frame py[] = {pyf("fetch_user"), pyf("handler"), pyf("_run_once"),
+				      pyf("run"), pyf("<module>")};
+	const bool entry[] = {false, true, true, false, false};
+	const char *want[] = {"clock_nanosleep",
+			      "time_sleep",
+			      "fetch_user",
+			      "handler",
+			      "call_function",
+			      "_PyEval_EvalFrameDefault",
+			      "gen_send_ex2",
+			      "_run_once",
+			      "_PyEval_EvalFrameDefault.cold",
+			      "main",
+			      "run",
+			      "<module>"};
 	struct ls_frame *out;
 	unsigned n, i;
 
@@ -327,12 +335,12 @@ static void test_interleave(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_line_tables_match_cpython),
-		cmocka_unit_test(test_line_tables_hostile),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_code_objects),
-		cmocka_unit_test(test_debug_offsets),
-		cmocka_unit_test(test_interleave),
+	    cmocka_unit_test(test_line_tables_match_cpython),
+	    cmocka_unit_test(test_line_tables_hostile),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_code_objects),
+	    cmocka_unit_test(test_debug_offsets),
+	    cmocka_unit_test(test_interleave),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
