@@ -860,7 +860,12 @@ static const char *intern_cb(void *ctx, const char *s)
 int ls_unwinder__python(struct ls_unwinder *u, pid_t pid, const struct lt_py_stack *ps,
 			struct ls_stack *stack)
 {
-	return ls_pyframes__merge(u->py, pid, ps, stack, intern_cb, u);
+	uint64_t t0 = now_ns();
+	int err = ls_pyframes__merge(u->py, pid, ps, stack, intern_cb, u);
+
+	/* naming the Python frames is part of symbolizing the stack */
+	u->stats.symbolize_ns += now_ns() - t0;
+	return err;
 }
 
 void ls_unwinder__python_warm(struct ls_unwinder *u, const struct lt_stack_rec *rec)

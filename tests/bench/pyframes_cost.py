@@ -12,6 +12,8 @@ Per interpreter and mode, each round:
   refcounted BPF_ENABLE_STATS while the script runs, never the sysctl) and
   the agent's CPU time (utime+stime, from attach until the stall is
   written) per CPU sample of the stall;
+  and, from `record -v`, the agent's unwinding and symbolizing time per
+  stack (Python frames are named as part of symbolizing);
 - naps: 2 ms sleeps for --seconds (one stall of ~500 blocks, each one's
   stack read at the switch-out): cpu_switch's BPF run time per run (it also
   runs for switches that read no stack, the same in both modes).
@@ -21,11 +23,13 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,11 +101,15 @@ def one(python, scenario, seconds, with_python):
                                   stdout=subprocess.PIPE, text=True, start_new_session=True)
         try:
             assert wait_line(victim, "ready", 15), "victim not ready"
-            rec = subprocess.Popen([LOOPSTALL, "record", "-p", str(victim.pid), "-o", out],
+            rec = subprocess.Popen([LOOPSTALL, "record", "-v", "-p", str(victim.pid), "-o", out],
                                    stderr=subprocess.PIPE, text=True, env=env,
                                    start_new_session=True)
             while "recording" not in (rec.stderr.readline() or "recording"):
                 pass
+            # -v's last line says what stacks cost: read it when the recorder ends
+            err_lines = []
+            reader = threading.Thread(target=lambda: err_lines.extend(rec.stderr), daemon=True)
+            reader.start()
             time.sleep(0.5)
             t0, s0 = cpu_ticks(rec.pid), prog_stats(rec.pid)
             victim.send_signal(signal.SIGUSR2)
@@ -111,12 +119,17 @@ def one(python, scenario, seconds, with_python):
             t1, s1 = cpu_ticks(rec.pid), prog_stats(rec.pid)
             victim.wait(30)
             rec.wait(30)
+            reader.join(10)
         finally:
             for p in (victim,):
                 if p.poll() is None:
                     os.killpg(p.pid, signal.SIGKILL)
         stalls = [json.loads(l) for l in open(out)]
         stalls = [r for r in stalls if r["type"] == "stall"]
+    costs = [l for l in err_lines if "stacks:" in l]
+    m = re.search(r"(\d+) unwound \(([\d.]+) us each\), (\d+) symbolized \(([\d.]+) us each\)",
+                  costs[-1] if costs else "")
+    unwind_us, symbolize_us = (float(m.group(2)), float(m.group(4))) if m else (0.0, 0.0)
     prog = "cpu_sample" if scenario == "cpu" else "cpu_switch"
     runs = s1[prog][0] - s0[prog][0]
     ns = s1[prog][1] - s0[prog][1]
@@ -129,7 +142,7 @@ def one(python, scenario, seconds, with_python):
     return {"bpf_ns_per_run": ns / runs if runs else 0, "runs": runs, "samples": samples,
             "blocks": blocks, "agent_ms": agent_ms,
             "agent_us_per_sample": agent_ms * 1000 / samples if samples else 0,
-            "python_frames": py}
+            "python_frames": py, "unwind_us": unwind_us, "symbolize_us": symbolize_us}
 
 
 def main():
@@ -149,18 +162,20 @@ def main():
                 rs = [one(python, scenario, args.seconds, with_python) for _ in range(args.rounds)]
                 med = {k: statistics.median(r[k] for r in rs)
                        for k in ("bpf_ns_per_run", "runs", "samples", "blocks", "agent_ms",
-                                 "agent_us_per_sample")}
+                                 "agent_us_per_sample", "unwind_us", "symbolize_us")}
                 assert all(r["python_frames"] == with_python for r in rs), rs
                 what = "with python frames" if with_python else "without          "
                 if scenario == "cpu":
                     print(f"{python} cpu  {what}: cpu_sample {med['bpf_ns_per_run']:7.0f} ns/run"
                           f" ({med['runs']:.0f} runs); agent {med['agent_ms']:6.1f} ms CPU for"
                           f" {med['samples']:.0f} samples = {med['agent_us_per_sample']:6.1f}"
-                          f" us/sample")
+                          f" us/sample; unwind {med['unwind_us']:.1f} us, symbolize"
+                          f" {med['symbolize_us']:.1f} us per distinct stack")
                 else:
                     print(f"{python} naps {what}: cpu_switch {med['bpf_ns_per_run']:7.0f} ns/run"
                           f" ({med['runs']:.0f} runs, {med['blocks']:.0f} blocks);"
-                          f" agent {med['agent_ms']:6.1f} ms CPU")
+                          f" agent {med['agent_ms']:6.1f} ms CPU; symbolize"
+                          f" {med['symbolize_us']:.1f} us per stack")
     os.close(stats_fd)
 
 
