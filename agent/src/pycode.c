@@ -155,6 +155,7 @@ static bool debug_off(const uint8_t *hdr, size_t at, uint64_t limit, uint16_t *o
 /* Where 3.13's _Py_DebugOffsets keeps the fields we use. */
 #define DBG_COOKIE "xdebugpy"
 #define DBG_VERSION 8
+#define DBG_FREE_THREADED 16
 #define DBG_RUNTIME_INTERP 40
 #define DBG_INTERP_NEXT 64
 #define DBG_INTERP_THREADS 72
@@ -183,6 +184,9 @@ int ls_py_apply_debug_offsets(struct ls_py_layout *l, const uint8_t *hdr, size_t
 	version = get64(hdr + DBG_VERSION);
 	/* PY_VERSION_HEX: 3.minor */
 	if ((version >> 24) != 3 || (int)((version >> 16) & 0xff) != l->minor)
+		return -EINVAL;
+	/* a free-threaded build lays its objects out otherwise */
+	if (get64(hdr + DBG_FREE_THREADED))
 		return -EINVAL;
 	/* frame fields must lie inside what BPF reads of a frame */
 	if (!debug_off(hdr, DBG_RUNTIME_INTERP, 0, &t.walk.runtime_interp) ||

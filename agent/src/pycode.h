@@ -42,8 +42,9 @@ const struct ls_py_layout *ls_py_layout(int minor);
 /*
  * 3.13+ describes its own layout in _Py_DebugOffsets at the start of
  * _PyRuntime: `hdr` is that many bytes of it. Fields it names replace the
- * table's in *l. Returns 0, or -EINVAL when hdr is not such a header (or
- * names offsets outside what BPF can read).
+ * table's in *l. Returns 0, or -EINVAL when hdr is not such a header, is
+ * another version's or a free-threaded build's, or names offsets outside
+ * what BPF can read.
  */
 int ls_py_apply_debug_offsets(struct ls_py_layout *l, const uint8_t *hdr, size_t len);
 

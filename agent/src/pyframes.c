@@ -257,9 +257,13 @@ static int configure(struct pyproc *p, const char *path, uint64_t bias,
 	if (!l)
 		return -ENOENT;
 	p->layout = *l;
-	/* 3.13+ describes its layout itself: where it differs, it is right */
-	if (minor >= 13 && !read_mem(&p->pid, p->runtime, hdr, sizeof(hdr)))
-		ls_py_apply_debug_offsets(&p->layout, hdr, sizeof(hdr));
+	/*
+	 * 3.13+ describes its layout itself: where it differs, it is right;
+	 * without it (a free-threaded build, say) the table is not trusted
+	 */
+	if (minor >= 13 && (read_mem(&p->pid, p->runtime, hdr, sizeof(hdr)) ||
+			    ls_py_apply_debug_offsets(&p->layout, hdr, sizeof(hdr))))
+		return -ENOENT;
 	return 0;
 }
 

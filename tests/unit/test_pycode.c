@@ -255,6 +255,10 @@ static void test_debug_offsets(void **state)
 	v = 80, memcpy(hdr + 184, &v, 8);
 	assert_int_equal(ls_py_apply_debug_offsets(&l, hdr, sizeof(hdr)), 0);
 	assert_int_equal(l.walk.tstate_frame, 80);
+	/* a free-threaded build (3.13t): its objects differ */
+	v = 1, memcpy(hdr + 16, &v, 8);
+	assert_int_equal(ls_py_apply_debug_offsets(&l, hdr, sizeof(hdr)), -EINVAL);
+	v = 0, memcpy(hdr + 16, &v, 8);
 	/* a frame field BPF would not read, another version, no cookie: unchanged */
 	v = 200, memcpy(hdr + 232, &v, 8);
 	assert_int_equal(ls_py_apply_debug_offsets(&l, hdr, sizeof(hdr)), -EINVAL);
