@@ -6,7 +6,10 @@ tests/victims/py_frames_app.py with one interpreter, attached with
 - sleep: handler() awaits fetch_user(), which calls time.sleep(0.3): the
   stall's syscall stack holds fetch_user at the time.sleep line, then handler
   at its await line, both "kind": "python", innermost Python frame first;
-  `loopstall doctor` names fetch_user (py_frames_app.py:LINE) as Where;
+  the record's task is the coroutine asyncio.run's Task wraps
+  (victim_common's _main), at the line where it awaits the scenario;
+  `loopstall doctor` names fetch_user (py_frames_app.py:LINE) as Where and
+  the task;
 - cpu: crunch() loops in pure Python for 0.4 s: at least 80 % of the
   stall's CPU samples have crunch, at one of its lines, as their innermost
   Python frame.
