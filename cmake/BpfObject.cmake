@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Compile a CO-RE BPF object and generate its libbpf skeleton at build time.
 #
-#   bpf_object(NAME SOURCE HEADER)
+#   bpf_object(NAME SOURCE HEADER [MORE_HEADERS...])
 # produces NAME.bpf.o and NAME.skel.h in the build tree and an INTERFACE
 # target bpf_NAME whose include path holds the skeleton. The shared
 # BPF <-> user header is a dependency of both sides, so an edit rebuilds both.

@@ -182,12 +182,36 @@ enum agg_lang agg_stack_runtime(const struct rf_stack *st)
 	return AGG_LANG_C;
 }
 
+/* The interpreter or runtime that runs the user's code: its frames are not the user's. */
+static bool runtime_binary(const char *module)
+{
+	const char *base = agg_basename(module);
+
+	/* the standard library's C modules (pyenv builds them as .so files) run no user code */
+	return starts(base, "libpython") || starts(base, "python") || !strcmp(base, "node") ||
+	       starts(base, "libnode") || (module && strstr(module, "/lib-dynload/"));
+}
+
+bool agg_user_frame(const struct rf_frame *f)
+{
+	if (!f->symbol)
+		return false;
+	if (f->kind != RF_KIND_NATIVE)
+		return true;
+	return f->module && !runtime_module(f->module) && !runtime_binary(f->module) &&
+	       !agg_interpreter_frame(f) && frame_lang(f) == AGG_LANG_C;
+}
+
 const struct rf_frame *agg_call_site(const struct rf_stack *st)
 {
 	size_t i;
 
 	if (!st || !st->n)
 		return NULL;
+	for (i = 0; i < st->n; i++)
+		if (agg_user_frame(&st->frames[i]))
+			return &st->frames[i];
+	/* only the runtime's own frames: the innermost past the C library */
 	for (i = 0; i < st->n; i++)
 		if (st->frames[i].symbol && !runtime_module(st->frames[i].module) &&
 		    !agg_interpreter_frame(&st->frames[i]))
@@ -202,7 +226,9 @@ const char *agg_frame_name(const struct rf_frame *f, char *buf, size_t len)
 {
 	char *p;
 
-	if (f->symbol)
+	if (f->symbol && f->kind == RF_KIND_PYTHON && f->file && f->line >= 0)
+		snprintf(buf, len, "%s (%s:%ld)", f->symbol, agg_basename(f->file), f->line);
+	else if (f->symbol)
 		snprintf(buf, len, "%s", f->symbol);
 	else if (f->module && f->module[0])
 		snprintf(buf, len, "[%s]", agg_basename(f->module));
@@ -280,6 +306,7 @@ static void sb_add_target(struct sbuf *b, const char *target)
 
 static char *culprit_key(const struct rf_stall *s, const struct rf_stack *st)
 {
+	const struct rf_frame *site;
 	struct sbuf b = { 0 };
 	char name[256];
 	size_t i;
@@ -288,7 +315,12 @@ static char *culprit_key(const struct rf_stall *s, const struct rf_stack *st)
 	sb_add(&b, "\x1f");
 	sb_add(&b, s->cause);
 	sb_add(&b, "\x1f");
-	if (st && st->n) {
+	site = agg_call_site(st);
+	if (site && site->kind == RF_KIND_PYTHON && site->file && site->line >= 0) {
+		/* Python code is where its line is, whatever called it */
+		snprintf(name, sizeof(name), "%s:%ld", site->file, site->line);
+		sb_add(&b, name);
+	} else if (st && st->n) {
 		for (i = 0; i < st->n && i < KEY_FRAMES; i++) {
 			const struct rf_frame *f = &st->frames[i];
 

@@ -96,7 +96,15 @@ const char *agg_lang_name(enum agg_lang lang);
 enum agg_lang agg_stall_lang(const struct rf_stall *s);
 /* The stack that explains most of a stall (see aggregate.c), or NULL. */
 const struct rf_stack *agg_stall_stack(const struct rf_stall *s);
-/* The innermost frame that is the program's, not the C runtime's; NULL for an empty stack. */
+/*
+ * The user's own code: a Python or JavaScript frame, or a native one outside
+ * the interpreter, the runtime and the C library.
+ */
+bool agg_user_frame(const struct rf_frame *f);
+/*
+ * The innermost user frame (agg_user_frame), else the innermost frame past
+ * the C runtime; NULL for an empty stack.
+ */
 const struct rf_frame *agg_call_site(const struct rf_stack *st);
 /* A frame of the Python interpreter's own call machinery (_PyEval_EvalFrameDefault...). */
 bool agg_interpreter_frame(const struct rf_frame *f);

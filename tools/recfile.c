@@ -104,7 +104,7 @@ static int stack_parse(const cJSON *arr, struct rf_stack *st)
 		return -ENOMEM;
 	cJSON_ArrayForEach(f, arr) {
 		struct rf_frame *fr = &st->frames[st->n];
-		const cJSON *line;
+		const cJSON *line, *kind;
 
 		if (!cJSON_IsObject(f))
 			continue;
@@ -115,6 +115,11 @@ static int stack_parse(const cJSON *arr, struct rf_stack *st)
 				   line->valuedouble < 2147483648.0 ?
 				   (long)line->valuedouble :
 				   -1;
+		kind = field(f, "kind");
+		fr->kind = !cJSON_IsString(kind)		   ? RF_KIND_NATIVE :
+			   !strcmp(kind->valuestring, "python") ? RF_KIND_PYTHON :
+			   !strcmp(kind->valuestring, "js")	   ? RF_KIND_JS :
+								     RF_KIND_NATIVE;
 		err = str(f, "addr", "0x0", &fr->addr);
 		if (!err)
 			err = str(f, "symbol", NULL, &fr->symbol);
@@ -135,6 +140,8 @@ static void stall_free(struct rf_stall *s)
 	free(s->comm);
 	free(s->cause);
 	free(s->advice);
+	free(s->task_coroutine);
+	free(s->task_file);
 	for (i = 0; i < s->n_syscalls; i++) {
 		free(s->syscalls[i].name);
 		free(s->syscalls[i].target);
@@ -185,6 +192,22 @@ static int syscalls_parse(const cJSON *arr, struct rf_stall *s)
 			return err;
 	}
 	return 0;
+}
+
+static int task_parse(const cJSON *o, struct rf_stall *s)
+{
+	const cJSON *line = field(o, "line");
+	int err;
+
+	s->task_line = -1;
+	if (!cJSON_IsObject(o))
+		return 0;
+	err = str(o, "coroutine", NULL, &s->task_coroutine);
+	if (!err)
+		err = str(o, "file", NULL, &s->task_file);
+	if (cJSON_IsNumber(line) && line->valuedouble >= 1 && line->valuedouble < 2147483648.0)
+		s->task_line = (long)line->valuedouble;
+	return err;
 }
 
 static int cpu_stacks_parse(const cJSON *arr, struct rf_stall *s)
@@ -272,6 +295,8 @@ static int stall_parse(const cJSON *o, unsigned lineno, struct rf_stall *s, stru
 		ret = cpu_stacks_parse(field(o, "cpu_stacks"), s);
 	if (!ret)
 		ret = callback_parse(field(o, "callback"), s);
+	if (!ret)
+		ret = task_parse(field(o, "task"), s);
 	if (ret)
 		stall_free(s);
 	return ret;

@@ -14,12 +14,20 @@
  * newer loopstall still read. Strings are never NULL unless said so.
  */
 
+/* A frame's "kind": what runs in it (records without one are native). */
+enum rf_kind {
+	RF_KIND_NATIVE = 0,
+	RF_KIND_PYTHON, /* symbol: the qualified function name, file: the .py */
+	RF_KIND_JS,
+};
+
 struct rf_frame {
 	char *addr;
 	char *symbol; /* NULL when unknown (also file, module) */
 	char *module;
 	char *file;
 	long line; /* -1 when unknown */
+	enum rf_kind kind;
 };
 
 /* Innermost frame first. */
@@ -75,6 +83,10 @@ struct rf_stall {
 	size_t n_cpu_stacks;
 	struct rf_cpu_stack *cpu_stacks;
 	struct rf_callback *callback; /* NULL without libprobe */
+	/* the asyncio task's coroutine (NULL when not named) and where it is */
+	char *task_coroutine;
+	char *task_file;
+	long task_line; /* -1 when unknown */
 	char *source;		      /* who wrote it: NULL (the agent) or "libprobe" */
 	char *advice;
 };

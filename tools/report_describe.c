@@ -56,7 +56,8 @@ const char *report_where(const struct agg_culprit *c, char *buf, size_t len)
 		else
 			snprintf(buf, len, "%s", frame);
 		used = strlen(buf);
-		if (runtime != AGG_LANG_C)
+		/* a Python or JavaScript frame says that itself */
+		if (runtime != AGG_LANG_C && c->site->kind == RF_KIND_NATIVE)
 			snprintf(buf + used, len - used, ", called from %s",
 				 runtime == AGG_LANG_PYTHON ? "Python" : "JavaScript");
 	}

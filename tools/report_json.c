@@ -46,6 +46,9 @@ static cJSON *frame_json(const struct rf_frame *fr)
 		add_int(o, "line", fr->line);
 	else
 		cJSON_AddNullToObject(o, "line");
+	/* native frames say nothing: the recordings' "kind" is new, their absence is native */
+	if (fr->kind != RF_KIND_NATIVE)
+		cJSON_AddStringToObject(o, "kind", fr->kind == RF_KIND_PYTHON ? "python" : "js");
 	return o;
 }
 

@@ -218,22 +218,46 @@ void top_stats__stall_begin(struct top_stats *ts, uint32_t tid, uint64_t start_n
 		st->view.stall_start_ns = start_ns;
 }
 
-/* Where a stack's own code is: past the C library and the vDSO. */
+static bool module_is(const char *base, const char *const *prefixes)
+{
+	unsigned k;
+
+	for (k = 0; prefixes[k]; k++)
+		if (!strncmp(base, prefixes[k], strlen(prefixes[k])))
+			return true;
+	return false;
+}
+
+/*
+ * Where a stack's own code is: its innermost Python or JavaScript frame, or
+ * native frame outside the interpreter and the C library; else the
+ * innermost past the C library and the vDSO.
+ */
 static const char *stack_site(const struct ls_stack *st)
 {
 	static const char *const runtime[] = { "libc.so", "libc-", "ld-linux", "[vdso", "linux-vdso",
 					       "libpthread", NULL };
-	unsigned i, k;
+	static const char *const interp[] = { "python", "libpython", "libnode", "_Py", "Py", NULL };
+	unsigned i;
 
 	for (i = 0; i < st->n; i++) {
 		const struct ls_frame *f = &st->frames[i];
 		const char *base = f->module ? strrchr(f->module, '/') : NULL;
-		bool skip = false;
 
 		base = base ? base + 1 : f->module ? f->module : "";
-		for (k = 0; runtime[k] && !skip; k++)
-			skip = !strncmp(base, runtime[k], strlen(runtime[k]));
-		if (f->symbol && !skip)
+		if (f->symbol && f->kind != LS_FRAME_NATIVE)
+			return f->symbol;
+		if (f->symbol && f->module && !module_is(base, runtime) && !module_is(base, interp) &&
+		    strcmp(base, "node") && !strstr(f->module, "/lib-dynload/") &&
+		    !module_is(f->symbol, interp + 3))
+			return f->symbol;
+	}
+	for (i = 0; i < st->n; i++) {
+		const struct ls_frame *f = &st->frames[i];
+		const char *base = f->module ? strrchr(f->module, '/') : NULL;
+
+		base = base ? base + 1 : f->module ? f->module : "";
+		if (f->symbol && !module_is(base, runtime))
 			return f->symbol;
 	}
 	return NULL;

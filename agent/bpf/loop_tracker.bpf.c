@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "loop_tracker.h"
+#include "pyframes.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -1043,6 +1044,7 @@ int cpu_switch(struct bpf_perf_event_data *ctx)
 	stack = pending_stack(tid, true);
 	if (stack) {
 		copy_user_stack(stack, task);
+		py_walk(stack, task);
 		stack->type = LT_REC_STACK;
 		stack->pid = t->pid;
 		stack->tid = tid;
@@ -1081,6 +1083,7 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	if (!r)
 		return 0;
 	copy_user_stack(r, bpf_get_current_task_btf());
+	py_walk(r, bpf_get_current_task_btf());
 	r->type = LT_REC_CPU_SAMPLE;
 	r->pid = t->pid;
 	r->tid = tid;

@@ -248,6 +248,69 @@ struct lt_live {
 	__u32 pad;
 };
 
+/*
+ * CPython frames, read by BPF next to the native stack (pyframes.bpf.h):
+ * the interpreter's own frame chain of the current thread, innermost first,
+ * as (code object address, instruction index) pairs. User space reads the
+ * code objects (name, file, line table) and places each run of frames at the
+ * native _PyEval_EvalFrameDefault call that executes it.
+ */
+#define LT_PY_MAX_FRAMES 64
+#define LT_PY_ENTRY 0x1u /* the outermost frame of one native _PyEval_EvalFrameDefault call */
+#define LT_PY_NO_LASTI 0xffffffffu
+
+enum lt_py_status {
+	LT_PY_NONE = 0,	       /* no interpreter known in this process */
+	LT_PY_OK = 1,	       /* the whole chain is in frames[] (may be empty) */
+	LT_PY_TRUNCATED = 2,   /* more frames than fit: the outermost are missing */
+	LT_PY_NO_THREAD = 3,   /* no thread state for this thread (not a Python thread) */
+	LT_PY_READ_FAILED = 4, /* a read of the target's memory failed mid-chain */
+};
+
+struct lt_py_frame {
+	__u64 code;  /* PyCodeObject * */
+	__u32 lasti; /* instruction index in code units, or LT_PY_NO_LASTI */
+	__u32 flags; /* LT_PY_ENTRY */
+};
+
+struct lt_py_stack {
+	__u32 n;
+	__u32 status; /* enum lt_py_status */
+	struct lt_py_frame frames[LT_PY_MAX_FRAMES];
+};
+
+/* How the frame chain is linked, per CPython version. */
+enum lt_py_chain {
+	LT_PY_CHAIN_FRAMEOBJ = 1, /* 3.10: PyFrameObject.f_back, f_lasti */
+	LT_PY_CHAIN_CFRAME = 2,	  /* 3.11, 3.12: tstate->cframe->current_frame, _PyInterpreterFrame */
+	LT_PY_CHAIN_DIRECT = 3,	  /* 3.13: tstate->current_frame */
+};
+#define LT_PY_NO_FIELD 0xffffu
+#define LT_PY_FRAME_READ 104 /* bytes of a frame read at once: every field used lies below */
+
+/*
+ * Value of the `py_procs` map (key: tgid), set by user space for a process
+ * that runs CPython: where _PyRuntime is and the offsets of its version.
+ */
+struct lt_py_proc {
+	__u64 runtime;	      /* address of _PyRuntime */
+	__u32 chain;	      /* enum lt_py_chain */
+	__u16 runtime_interp; /* _PyRuntimeState.interpreters.head */
+	__u16 interp_next;
+	__u16 interp_threads; /* PyInterpreterState's first thread state */
+	__u16 tstate_next;
+	__u16 tstate_thread_id; /* PyThread_get_thread_ident(): pthread_self(), the fs base */
+	__u16 tstate_frame;	/* frame, cframe or current_frame (enum lt_py_chain) */
+	__u16 cframe_current;	/* _PyCFrame.current_frame */
+	__u16 frame_back;	/* f_back or previous */
+	__u16 frame_code;	/* f_code or f_executable */
+	__u16 frame_instr;	/* f_lasti (int), prev_instr or instr_ptr */
+	__u16 frame_entry;	/* 3.11's is_entry, else LT_PY_NO_FIELD */
+	__u16 frame_owner;	/* 3.12+: owner (3: a C stack's entry shim), else LT_PY_NO_FIELD */
+	__u16 code_adaptive;	/* PyCodeObject.co_code_adaptive (3.11+) */
+	__u16 frame_read;	/* bytes of a frame to read, <= LT_PY_FRAME_READ */
+};
+
 /* LT_REC_STACK and LT_REC_CPU_SAMPLE; `size` bytes of stack follow `regs`. */
 struct lt_stack_rec {
 	__u32 type;
@@ -260,6 +323,7 @@ struct lt_stack_rec {
 	__u64 blocked_ns;    /* LT_REC_STACK: how long this block lasted */
 	__u64 time_ns;
 	__u64 regs[LT_NREGS]; /* DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+	struct lt_py_stack py;
 	__u8 data[LT_STACK_MAX];
 };
 

@@ -345,6 +345,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		if (err == -EINVAL) {
 			a->decode_errors++;
 			err = 0;
+		} else if (!err) {
+			ls_unwinder__python_warm(a->unwinder, data);
 		}
 		break;
 	default:
@@ -461,6 +463,13 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		err = loop_tracker__load(a->skel);
 		if (err)
 			goto cleanup;
+		/* Python frames ride along with stacks; the variable is for benchmarks */
+		if (a->collector && !getenv("LOOPSTALL_NO_PYTHON_FRAMES")) {
+			err = ls_unwinder__set_python(a->unwinder,
+						      bpf_map__fd(a->skel->maps.py_procs));
+			if (err)
+				goto cleanup;
+		}
 		a->waits = ls_waitcalls__new(waits, &a->skel->bss->waits_seen, opts->all_waits);
 		if (!a->waits) {
 			err = -ENOMEM;
@@ -567,6 +576,8 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	}
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.targets), &key, &t, BPF_ANY))
 		return -errno;
+	/* before its first stall; a program that loads CPython later is found at its first loop */
+	ls_unwinder__attach_python(a->unwinder, pid);
 	/*
 	 * After the map update: threads created from now on are announced.
 	 * Threads blocked in a wait now are read from /proc; from now on, BPF

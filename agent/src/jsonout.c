@@ -136,10 +136,7 @@ static cJSON *stack_json(const struct ls_stack *st)
 			cJSON_AddNullToObject(o, "line");
 		if (f->inlined)
 			cJSON_AddBoolToObject(o, "inlined", true);
-		add_text(o, "kind",
-			 f->kind == LS_FRAME_JS	      ? "js"
-			 : f->kind == LS_FRAME_PYTHON ? "python"
-						      : "native");
+		add_text(o, "kind", ls_frame_kind_name((enum ls_frame_kind)f->kind));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -277,6 +274,18 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 	}
 	add_int(o, "cpu_samples", s->cpu_samples);
 	cJSON_AddItemToObject(o, "callback", callback_json(&s->callback, s->end_ns));
+	if (s->task.coroutine) {
+		cJSON *task = cJSON_AddObjectToObject(o, "task");
+
+		if (task) {
+			add_text(task, "coroutine", s->task.coroutine);
+			add_str_or_null(task, "file", s->task.file);
+			if (s->task.line > 0)
+				add_int(task, "line", s->task.line);
+			else
+				cJSON_AddNullToObject(task, "line");
+		}
+	}
 	ls_advice(s, advice, sizeof(advice));
 	add_text(o, "advice", advice);
 	return finish(o);

@@ -171,6 +171,8 @@ static bool same_functions(const struct ls_stack *a, const struct ls_stack *b)
 	for (i = 0; i < a->n; i++)
 		if (a->frames[i].symbol != b->frames[i].symbol ||
 		    a->frames[i].module != b->frames[i].module ||
+		    a->frames[i].kind != b->frames[i].kind ||
+		    (a->frames[i].kind == LS_FRAME_PYTHON && a->frames[i].file != b->frames[i].file) ||
 		    (!a->frames[i].symbol && a->frames[i].addr != b->frames[i].addr))
 			return false;
 	return true;
@@ -179,6 +181,15 @@ static bool same_functions(const struct ls_stack *a, const struct ls_stack *b)
 static bool same_pcs(const struct ls_pcs *a, const struct ls_pcs *b)
 {
 	return a->n == b->n && !memcmp(a->pc, b->pc, a->n * sizeof(a->pc[0]));
+}
+
+/* The interpreter runs every Python line at the same native pcs: its frames tell them apart. */
+static bool same_python(const struct lt_py_stack *a, const struct lt_py_stack *b)
+{
+	unsigned n = a->n < LT_PY_MAX_FRAMES ? a->n : LT_PY_MAX_FRAMES;
+
+	return a->n == b->n && a->status == b->status &&
+	       !memcmp(a->frames, b->frames, n * sizeof(a->frames[0]));
 }
 
 static void free_groups(struct ls_cpu_stack *groups, unsigned n)
@@ -196,10 +207,11 @@ static int attach_cpu(struct ls_unwinder *u, struct thread_stacks *t, struct ls_
 	struct ls_pcs *pcs = calloc(n_samples, sizeof(*pcs));
 	unsigned *weight = calloc(n_samples, sizeof(*weight));
 	struct ls_cpu_stack *groups = calloc(n_samples, sizeof(*groups));
+	const struct lt_stack_rec **recs = calloc(n_samples, sizeof(*recs));
 	struct ls_stack st;
 	int err = 0;
 
-	if (!pcs || !weight || !groups) {
+	if (!pcs || !weight || !groups || !recs) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -208,17 +220,25 @@ static int attach_cpu(struct ls_unwinder *u, struct thread_stacks *t, struct ls_
 		if (ls_unwinder__unwind(u, t->samples[i].rec, t->samples[i].size, &pcs[n_pcs]))
 			continue;
 		s->cpu_samples += t->samples[i].weight;
-		for (j = 0; j < n_pcs && !same_pcs(&pcs[j], &pcs[n_pcs]); j++)
+		for (j = 0; j < n_pcs && !(same_pcs(&pcs[j], &pcs[n_pcs]) &&
+					   same_python(&recs[j]->py, &t->samples[i].rec->py));
+		     j++)
 			;
 		weight[j] += t->samples[i].weight;
 		if (j == n_pcs)
-			n_pcs++;
+			recs[n_pcs++] = t->samples[i].rec;
 	}
 	/* then one row per chain of functions, whatever instruction each sample hit */
 	for (i = 0; i < n_pcs; i++) {
+		st.frames = NULL;
+		st.n = 0;
 		err = ls_unwinder__symbolize(u, (pid_t)s->pid, &pcs[i], &st);
-		if (err)
+		if (!err)
+			err = ls_unwinder__python(u, (pid_t)s->pid, &recs[i]->py, &st);
+		if (err) {
+			free(st.frames);
 			goto cleanup;
+		}
 		for (j = 0; j < n && !same_functions(&groups[j].stack, &st); j++)
 			;
 		if (j == n)
@@ -236,6 +256,7 @@ static int attach_cpu(struct ls_unwinder *u, struct thread_stacks *t, struct ls_
 cleanup:
 	if (groups)
 		free_groups(groups, n);
+	free(recs);
 	free(weight);
 	free(pcs);
 	return err;
@@ -267,6 +288,29 @@ void ls_taken__free(struct ls_taken *taken)
 	free(taken);
 }
 
+/* The asyncio task, from the stack that explains the stall (else the other). */
+static void name_task(struct ls_unwinder *u, struct ls_stall *s)
+{
+	const struct ls_stack *cpu = s->n_cpu_stacks ? &s->cpu_stacks[0].stack : NULL;
+	const struct ls_stack *sys = s->n_syscalls ? &s->syscalls[0].stack : NULL;
+	const struct ls_stack *order[2] = { sys, cpu };
+	const struct ls_frame *f = NULL;
+	unsigned i;
+
+	if (s->cause == LS_CAUSE_CPU) {
+		order[0] = cpu;
+		order[1] = sys;
+	}
+	for (i = 0; i < 2 && !f; i++)
+		if (order[i])
+			f = ls_unwinder__python_task(u, (pid_t)s->pid, order[i]);
+	if (!f)
+		return;
+	s->task.coroutine = f->symbol;
+	s->task.file = f->file;
+	s->task.line = f->line;
+}
+
 int ls_collector__resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s)
 {
 	struct thread_stacks *t = &taken->stacks;
@@ -291,12 +335,16 @@ int ls_collector__resolve(struct ls_unwinder *u, struct ls_taken *taken, struct 
 				continue;
 			if (!ls_unwinder__unwind(u, rec, t->blocked[j].size, pcs))
 				err = ls_unwinder__symbolize(u, (pid_t)s->pid, pcs, &use->stack);
+			if (!err)
+				err = ls_unwinder__python(u, (pid_t)s->pid, &rec->py, &use->stack);
 			break;
 		}
 		if (err)
 			goto cleanup;
 	}
 	err = attach_cpu(u, t, s);
+	if (!err)
+		name_task(u, s);
 cleanup:
 	free(pcs);
 	ls_taken__free(taken);

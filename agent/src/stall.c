@@ -16,7 +16,8 @@ _Static_assert(sizeof(struct lt_thread_exit_rec) == 32 + sizeof(struct lt_thread
 	       "lt_thread_exit_rec layout");
 _Static_assert(sizeof(struct lt_thread_new_rec) == 16, "lt_thread_new_rec layout");
 _Static_assert(sizeof(struct lt_live) == 32, "lt_live layout");
-_Static_assert(sizeof(struct lt_stack_rec) == 184 + LT_STACK_MAX, "lt_stack_rec layout");
+_Static_assert(sizeof(struct lt_stack_rec) == 184 + sizeof(struct lt_py_stack) + LT_STACK_MAX,
+	       "lt_stack_rec layout");
 
 static const char *const cause_names[LS_CAUSE_COUNT] = {
     [LS_CAUSE_BLOCKING_SYSCALL] = "blocking_syscall",
@@ -33,6 +34,19 @@ const char *ls_cause_name(enum ls_cause cause)
 	if ((unsigned)cause >= LS_CAUSE_COUNT)
 		return "unknown";
 	return cause_names[cause];
+}
+
+const char *ls_frame_kind_name(enum ls_frame_kind kind)
+{
+	switch (kind) {
+	case LS_FRAME_PYTHON:
+		return "python";
+	case LS_FRAME_JS:
+		return "js";
+	case LS_FRAME_NATIVE:
+		break;
+	}
+	return "native";
 }
 
 void ls_stall_free_stacks(struct ls_stall *s)

@@ -23,11 +23,11 @@ enum ls_cause {
 #define LS_TARGET_MAX 256
 #define LS_MAX_FRAMES 128
 
-/* What runs a frame: machine code from a file, an interpreter, a JIT. */
+/* What runs in a frame: the JSON's "kind". */
 enum ls_frame_kind {
-	LS_FRAME_NATIVE,
-	LS_FRAME_PYTHON,
-	LS_FRAME_JS, /* named from the JIT's perf map */
+	LS_FRAME_NATIVE = 0,
+	LS_FRAME_PYTHON, /* symbol: qualified name, file: the .py, addr: the code object */
+	LS_FRAME_JS,	 /* named from the JIT's perf map */
 };
 
 /* One symbolized frame; strings are interned by the symbolizer (or NULL). */
@@ -38,8 +38,10 @@ struct ls_frame {
 	const char *file;
 	int line;     /* 0 when unknown */
 	bool inlined; /* a function inlined into the frame that follows */
-	enum ls_frame_kind kind;
+	uint8_t kind; /* enum ls_frame_kind */
 };
+
+const char *ls_frame_kind_name(enum ls_frame_kind kind);
 
 /* A user stack, innermost frame first. */
 struct ls_stack {
@@ -97,6 +99,15 @@ struct ls_stall {
 	enum ls_cause cause;
 	/* the callback libprobe saw running, when it is in the process (probe_shm.h) */
 	struct ls_stall_callback callback;
+	/*
+	 * The asyncio task the loop ran, from its Python frames: its coroutine
+	 * and where it is (pyframes.h). coroutine NULL: none seen. Interned.
+	 */
+	struct {
+		const char *coroutine;
+		const char *file;
+		int line;
+	} task;
 };
 
 const char *ls_cause_name(enum ls_cause cause);

@@ -25,6 +25,7 @@
 #include <elfutils/libdwfl.h>
 #include "demangle.h"
 #include "perfmap.h"
+#include "pyframes.h"
 #include "unwind.h"
 
 #define MAX_PROCS 16
@@ -66,6 +67,7 @@ struct ls_unwinder {
 	struct sym_entry *syms;
 	size_t syms_cap, syms_n;
 	struct ls_unwind_stats stats;
+	struct ls_pyframes *py; /* NULL until ls_unwinder__set_python */
 	/* modules whose DWARF crashed libdw: ELF symbols only from then on */
 	uint64_t poisoned[MAX_POISONED];
 	unsigned n_poisoned;
@@ -847,6 +849,49 @@ void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid)
 		current_pid = pid;
 		dwfl_getmodules(p->dwfl, open_module_elf, NULL, 0);
 	}
+	ls_unwinder__attach_python(u, pid);
+}
+
+int ls_unwinder__set_python(struct ls_unwinder *u, int py_procs_fd)
+{
+	ls_pyframes__free(u->py);
+	u->py = ls_pyframes__new(py_procs_fd);
+	return u->py ? 0 : -ENOMEM;
+}
+
+void ls_unwinder__attach_python(struct ls_unwinder *u, pid_t pid)
+{
+	/* a process that runs no CPython is no error */
+	if (u && u->py)
+		ls_pyframes__attach(u->py, pid);
+}
+
+static const char *intern_cb(void *ctx, const char *s)
+{
+	return intern(ctx, s);
+}
+
+int ls_unwinder__python(struct ls_unwinder *u, pid_t pid, const struct lt_py_stack *ps,
+			struct ls_stack *stack)
+{
+	uint64_t t0 = now_ns();
+	int err = ls_pyframes__merge(u->py, pid, ps, stack, intern_cb, u);
+
+	/* naming the Python frames is part of symbolizing the stack */
+	u->stats.symbolize_ns += now_ns() - t0;
+	return err;
+}
+
+void ls_unwinder__python_warm(struct ls_unwinder *u, const struct lt_stack_rec *rec)
+{
+	if (u && u->py)
+		ls_pyframes__warm(u->py, (pid_t)rec->pid, &rec->py);
+}
+
+const struct ls_frame *ls_unwinder__python_task(struct ls_unwinder *u, pid_t pid,
+						const struct ls_stack *stack)
+{
+	return ls_pyframes__task(u->py, pid, stack);
 }
 
 void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid)
@@ -865,6 +910,7 @@ void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid)
 	for (i = 0; i < MAX_PROCS; i++)
 		if (u->procs[i].dwfl && u->procs[i].pid == pid)
 			proc_reset(&u->procs[i]);
+	ls_pyframes__forget(u->py, pid);
 }
 
 void ls_unwinder__free(struct ls_unwinder *u)
@@ -875,6 +921,7 @@ void ls_unwinder__free(struct ls_unwinder *u)
 		return;
 	for (i = 0; i < MAX_PROCS; i++)
 		proc_reset(&u->procs[i]);
+	ls_pyframes__free(u->py);
 	for (i = 0; i < u->strs_cap; i++)
 		free(u->strs[i]);
 	free(u->strs);

@@ -60,6 +60,21 @@ void ls_unwinder__stats(const struct ls_unwinder *u, struct ls_unwind_stats *sta
 void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid);
 /* Check process pid's mappings again on next use (an exec, a dlopen may have changed them). */
 void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid);
+/*
+ * Python frames (pyframes.h): BPF's map of interpreters to fill. From then
+ * on, prepare also finds a process's CPython, and ls_unwinder__python puts
+ * the Python frames a record carries into its symbolized stack.
+ */
+int ls_unwinder__set_python(struct ls_unwinder *u, int py_procs_fd);
+/* Find process pid's CPython now (any thread may call it, as ls_unwinder__prepare does). */
+void ls_unwinder__attach_python(struct ls_unwinder *u, pid_t pid);
+int ls_unwinder__python(struct ls_unwinder *u, pid_t pid, const struct lt_py_stack *ps,
+			struct ls_stack *stack);
+/* A stack record arrived: read its Python code objects while the process runs (any thread). */
+void ls_unwinder__python_warm(struct ls_unwinder *u, const struct lt_stack_rec *rec);
+/* The frame of the asyncio task's coroutine in a stack ls_unwinder__python filled, or NULL. */
+const struct ls_frame *ls_unwinder__python_task(struct ls_unwinder *u, pid_t pid,
+						const struct ls_stack *stack);
 /* Forget what is cached about process pid (it exited). */
 void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid);
 

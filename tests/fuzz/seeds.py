@@ -311,6 +311,65 @@ def report_when():
     })
 
 
+def pycode():
+    """Memory images holding a code object (fuzz_pycode.c's header first):
+    each version's layout, real line tables, and hostile variants."""
+    base = 0x100000
+    # (minor selector, qualname, name, filename, firstlineno, linetable, ascii size)
+    layouts = {10: (None, 112, 104, 40, 120, 48), 11: (128, 120, 112, 72, 136, 48),
+               12: (128, 120, 112, 68, 136, 40), 13: (128, 120, 112, 68, 136, 40)}
+    vectors = {}
+    with open(os.path.join(HERE, "..", "unit", "pycode_vectors.h")) as f:
+        for line in f:
+            if line.startswith("\t{ 1"):
+                parts = line.strip("\t{ },\n").split(", ")
+                vectors[int(parts[0])] = bytes.fromhex(parts[2].strip('"'))
+
+    def pystr(text, ascii_size):
+        head = struct.pack("<QQQqI", 1, 0, len(text), -1, (1 << 2) | (1 << 5) | (1 << 6))
+        return (head + b"\0" * (ascii_size - len(head)) + text.encode() + b"\0").ljust(
+            (ascii_size + len(text) + 8) // 8 * 8 + 8, b"\0")
+
+    def image(minor, table, table_size=None, code_type=base):
+        qual, name, fname, first, ltab, asz = layouts[minor]
+        code_at, name_at, file_at, tab_at = 0, 256, 512, 1024
+        mem = bytearray(2048 + len(table))
+        code = bytearray(160)
+        struct.pack_into("<QQ", code, 0, 1, code_type)
+        if qual is not None:
+            struct.pack_into("<Q", code, qual, base + name_at)
+        struct.pack_into("<Q", code, name, base + name_at)
+        struct.pack_into("<Q", code, fname, base + file_at)
+        struct.pack_into("<i", code, first, 4)
+        struct.pack_into("<Q", code, ltab, base + tab_at)
+        mem[code_at:code_at + 160] = code
+        s = pystr("Handler.fetch_user", asz)
+        mem[name_at:name_at + len(s)] = s
+        s = pystr("/srv/app.py", asz)
+        mem[file_at:file_at + len(s)] = s
+        tab = struct.pack("<QQQQ", 1, 0, len(table) if table_size is None else table_size, 0)
+        mem[tab_at:tab_at + 32 + len(table)] = tab + table
+        return bytes(mem)
+
+    def header(minor, lasti, flags=1):
+        return struct.pack("<BQIB", minor - 10, 0, lasti, flags)
+
+    files = {}
+    for minor, table in vectors.items():
+        files[f"code_3{minor}"] = header(minor, 20) + image(minor, table)
+        files[f"huge_table_3{minor}"] = header(minor, 3) + image(minor, table, 1 << 62)
+    files["wrong_type"] = header(11, 1) + image(11, vectors[11], code_type=base + 8)
+    files["lasti_none"] = header(12, 0xffffffff) + image(12, vectors[12])
+    dbg = bytearray(512)
+    dbg[0:8] = b"xdebugpy"
+    for at, v in ((8, 0x030d00f0), (40, 632), (64, 7264), (72, 7344), (168, 8), (184, 72),
+                  (192, 152), (232, 8), (240, 0), (248, 56), (264, 70), (280, 112), (288, 120),
+                  (296, 128), (304, 136), (312, 68), (344, 200)):
+        struct.pack_into("<Q", dbg, at, v)
+    files["debug_offsets"] = header(13, 0, 0) + bytes(dbg)
+    write("pycode", files)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--unwind-replay", help="fuzz_unwind_replay, to write raw unwind seeds")
@@ -327,6 +386,7 @@ def main():
     config()
     probe_shm()
     procstat()
+    pycode()
 
 
 if __name__ == "__main__":

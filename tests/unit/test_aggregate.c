@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "aggregate.h"
+#include "report.h"
 
 #define FRAME(sym, mod)                                                                            \
 	"{\"addr\":\"0x1\",\"symbol\":" sym ",\"module\":\"" mod "\",\"file\":null,\"line\":null}"
@@ -129,6 +130,67 @@ static void test_culprits_by_stack(void **state)
 	assert_string_equal(agg->culprits[0].site->symbol, "read_config");
 	assert_string_equal(agg->culprits[1].site->symbol, "write_backup");
 	assert_int_equal(agg->culprits[0].lang, AGG_LANG_C);
+	aggregate__free(agg);
+	recording__free(rec);
+}
+
+#define PYFRAME(sym, file, line)                                                                   \
+	"{\"addr\":\"0x2\",\"symbol\":\"" sym "\",\"module\":null,\"file\":\"" file         \
+	"\",\"line\":" #line ",\"kind\":\"python\"}"
+#define PYLIB "/usr/lib/libpython3.12.so.1.0"
+#define DYNLOAD "/usr/lib/python3.12/lib-dynload/_asyncio.cpython-312-x86_64-linux-gnu.so"
+
+/*
+ * Python frames name the culprit (the innermost one, past the interpreter's
+ * native frames) and group it by file:line, whatever called it.
+ */
+static void test_culprits_python(void **state)
+{
+	/* fetch_user at app.py:16, called from two places */
+	const char *from_handler = FRAME("\"clock_nanosleep\"", LIBC) "," FRAME(
+	    "\"time_sleep\"", PYLIB) "," PYFRAME("fetch_user", "/srv/app.py", 16) "," FRAME(
+	    "\"_PyEval_EvalFrameDefault\"", PYLIB) "," PYFRAME("handler", "/srv/app.py", 21) "," FRAME(
+	    "\"task_step\"", DYNLOAD);
+	const char *from_batch = FRAME("\"clock_nanosleep\"", LIBC) "," FRAME(
+	    "\"time_sleep\"", PYLIB) "," PYFRAME("fetch_user", "/srv/app.py", 16) "," FRAME(
+	    "\"_PyEval_EvalFrameDefault\"", PYLIB) "," PYFRAME("batch", "/srv/app.py", 40);
+	/* the same function, another line */
+	const char *other_line = FRAME("\"clock_nanosleep\"", LIBC) "," PYFRAME(
+	    "fetch_user", "/srv/app.py", 18) "," PYFRAME("handler", "/srv/app.py", 21);
+	/* a C extension called from Python: its own code is the user's, innermost */
+	const char *extension = FRAME("\"read\"", LIBC) "," FRAME(
+	    "\"slow_read\"", "/srv/_native.cpython-312-x86_64-linux-gnu.so") "," FRAME(
+	    "\"cfunction_call\"", PYLIB) "," PYFRAME("load", "/srv/app.py", 7);
+	char *lines[] = {
+	    blocked("python3", 300, "clock_nanosleep", "null", from_handler),
+	    blocked("python3", 200, "clock_nanosleep", "null", from_batch),
+	    blocked("python3", 100, "clock_nanosleep", "null", other_line),
+	    blocked("python3", 90, "read", "null", extension),
+	};
+	struct recording *rec = build(lines, 4);
+	struct aggregate *agg;
+	char where[512];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(aggregate__new(rec, &agg), 0);
+	assert_int_equal(agg->n_culprits, 3);
+	assert_int_equal(agg->culprits[0].stalls, 2);
+	assert_true(agg->culprits[0].total_ms == 500);
+	assert_string_equal(agg->culprits[0].site->symbol, "fetch_user");
+	assert_int_equal(agg->culprits[0].site->kind, RF_KIND_PYTHON);
+	assert_int_equal(agg->culprits[0].site->line, 16);
+	assert_string_equal(report_where(&agg->culprits[0], where, sizeof(where)),
+			    "fetch_user (app.py:16) in clock_nanosleep");
+	assert_int_equal(agg->culprits[1].site->line, 18);
+	assert_string_equal(agg->culprits[2].site->symbol, "slow_read");
+	/* Python frames fold with their file and line */
+	for (i = 0; i < agg->n_folded && !strstr(agg->folded[i].frames, "batch"); i++)
+		;
+	assert_true(i < agg->n_folded);
+	assert_string_equal(agg->folded[i].frames,
+			    "python3;batch (app.py:40);_PyEval_EvalFrameDefault;"
+			    "fetch_user (app.py:16);time_sleep;clock_nanosleep");
 	aggregate__free(agg);
 	recording__free(rec);
 }
@@ -264,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_culprits_without_stacks),
 	    cmocka_unit_test(test_culprits_by_stack),
+	    cmocka_unit_test(test_culprits_python),
 	    cmocka_unit_test(test_durations_histogram),
 	    cmocka_unit_test(test_folded),
 	    cmocka_unit_test(test_language),

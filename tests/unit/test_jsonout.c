@@ -171,6 +171,56 @@ static void test_stall(void **state)
 	free(line);
 }
 
+/* Every frame says its kind; a Python frame has no module; the asyncio task when known. */
+static void test_frame_kinds_and_task(void **state)
+{
+	struct ls_frame frames[] = {
+		{ .addr = 0x7f0000001000, .symbol = "clock_nanosleep", .module = "/lib/libc.so.6" },
+		{ .addr = 0x7f00dead0000, .symbol = "Handler.fetch_user", .file = "/srv/app.py",
+		  .line = 16, .kind = LS_FRAME_PYTHON },
+		{ .addr = 0x3000, .symbol = "LazyCompile:~main", .module = "[jit]",
+		  .kind = LS_FRAME_JS },
+	};
+	const cJSON *stack, *f, *task;
+	struct ls_stall s;
+	cJSON *o;
+	char *line;
+
+	(void)state;
+	sample_stall(&s);
+	s.syscalls[0].stack.n = 3;
+	s.syscalls[0].stack.frames = frames;
+	s.task.coroutine = "_main";
+	s.task.file = "/srv/main.py";
+	s.task.line = 53;
+	line = ls_json_stall(&s, UNIX_NS, UNIX_NS);
+	o = parse(line);
+	stack = field(cJSON_GetArrayItem(field(o, "syscalls"), 0), "stack");
+	assert_int_equal(cJSON_GetArraySize(stack), 3);
+	has_string(cJSON_GetArrayItem(stack, 0), "kind", "native");
+	f = cJSON_GetArrayItem(stack, 1);
+	has_string(f, "kind", "python");
+	has_string(f, "symbol", "Handler.fetch_user");
+	has_string(f, "file", "/srv/app.py");
+	has_number(f, "line", 16);
+	has_null(f, "module");
+	has_string(f, "addr", "0x7f00dead0000");
+	has_string(cJSON_GetArrayItem(stack, 2), "kind", "js");
+	task = field(o, "task");
+	has_string(task, "coroutine", "_main");
+	has_string(task, "file", "/srv/main.py");
+	has_int(line, task, "line", 53);
+	cJSON_Delete(o);
+	free(line);
+	/* no task seen: no field */
+	s.task.coroutine = NULL;
+	line = ls_json_stall(&s, UNIX_NS, UNIX_NS);
+	o = parse(line);
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "task"));
+	cJSON_Delete(o);
+	free(line);
+}
+
 static void test_stall_other_causes(void **state)
 {
 	struct ls_stall s;
@@ -344,6 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_stall_other_causes),
+		cmocka_unit_test(test_frame_kinds_and_task),
 		cmocka_unit_test(test_strings_escaped),
 		cmocka_unit_test(test_stall_begin),
 		cmocka_unit_test(test_summary),

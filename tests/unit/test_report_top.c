@@ -81,6 +81,28 @@ static void test_rates_and_stall(void **state)
 	assert_string_equal(last->cause, "blocking_syscall");
 	assert_string_equal(last->what, "clock_nanosleep from read_config");
 
+	/* a CPU stall in Python: the innermost Python frame, past the interpreter's own */
+	{
+		struct ls_frame py[] = {
+			{ .symbol = "PyNumber_Add", .module = "/usr/lib/libpython3.12.so.1.0" },
+			{ .symbol = "_PyEval_EvalFrameDefault",
+			  .module = "/usr/lib/libpython3.12.so.1.0" },
+			{ .symbol = "crunch", .file = "/srv/app.py", .line = 28,
+			  .kind = LS_FRAME_PYTHON },
+		};
+		struct ls_cpu_stack cs = { .samples = 9, .stack = { .n = 3, .frames = py } };
+		struct ls_stall c = { .pid = 10, .tid = 11, .comm = "svc", .start_ns = 2300 * MS,
+				      .end_ns = 2400 * MS, .cause = LS_CAUSE_CPU,
+				      .cpu_stacks = &cs, .n_cpu_stacks = 1 };
+
+		top_stats__stall(ts, &c);
+		assert_string_equal(top_stats__stall_at(ts, 0)->what, "on CPU in crunch");
+		/* without Python frames: the interpreter's innermost frame, as before */
+		cs.stack.n = 2;
+		top_stats__stall(ts, &c);
+		assert_string_equal(top_stats__stall_at(ts, 0)->what, "on CPU in PyNumber_Add");
+	}
+
 	/* a thread missing from a sample is gone */
 	top_stats__begin(ts, 3 * S);
 	top_stats__end(ts);
