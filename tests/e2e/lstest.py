@@ -490,16 +490,24 @@ def check_callback(stall, symbol, watcher):
     return cb
 
 
+# Debian's debug interpreter (package python3.11-dbg, installed by
+# .ci/install-deps): one unstripped executable with DWARF, time_sleep included.
+DEBIAN_PY_SYMBOLS = "/usr/bin/python3.11d"
+
+
 def python_with_symbols():
-    """A Python 3 interpreter whose libpython carries symbols and DWARF:
-    $LOOPSTALL_PY_SYMBOLS, else the newest pyenv build from 3.11 on (pyenv's
-    `python3` in PATH is a shell shim: this is the real binary; before 3.11
-    time.sleep waits in select(), which looks like the loop's own wait).
-    None when there is none."""
+    """A Python 3.11+ interpreter whose code carries symbols and DWARF:
+    $LOOPSTALL_PY_SYMBOLS, else Debian's python3.11d (what .ci/install-deps
+    installs, so CI and a hand run use the same one), else the newest pyenv
+    build from 3.11 on (pyenv's `python3` in PATH is a shell shim: this is the
+    real binary; before 3.11 time.sleep waits in select(), which looks like
+    the loop's own wait). None when there is none."""
     override = os.environ.get("LOOPSTALL_PY_SYMBOLS")
     if override:
         assert os.access(override, os.X_OK), f"LOOPSTALL_PY_SYMBOLS={override}: not executable"
         return override
+    if os.access(DEBIAN_PY_SYMBOLS, os.X_OK):
+        return DEBIAN_PY_SYMBOLS
     found = []
     for path in glob.glob("/root/.pyenv/versions/*/bin/python3.1[0-9]"):
         m = re.search(r"python3\.(\d+)$", path)
@@ -513,7 +521,8 @@ def require_python_with_symbols():
     path = python_with_symbols()
     if path:
         return path
-    reason = ("no Python 3.11+ interpreter with symbols: none matches"
+    reason = (f"no Python 3.11+ interpreter with symbols: no {DEBIAN_PY_SYMBOLS}"
+              " (python3.11-dbg, .ci/install-deps), none matches"
               " /root/.pyenv/versions/*/bin/python3.1[1-9] and LOOPSTALL_PY_SYMBOLS is not set")
     if IN_CI:
         raise AssertionError(reason + " (CI=true: install one or set LOOPSTALL_PY_SYMBOLS)")
