@@ -529,6 +529,53 @@ def require_python_with_symbols():
     raise Skip(reason)
 
 
+_ACCOUNT_RE = re.compile(
+    r"wall_ms=([\d.]+) on_cpu_ms=([\d.]+) runqueue_ms=([\d.]+)")
+
+
+def victim_account(proc, name, which="stdout"):
+    """The kernel's own account of the victim's scenario NAME, as the victim
+    printed it (`schedstat NAME wall_ms=X on_cpu_ms=X runqueue_ms=X`, read
+    from /proc/thread-self/schedstat around the work): {wall_ms, on_cpu_ms,
+    runqueue_ms, blocked_ms}."""
+    got = [line for _, line in proc.lines[which] if line.startswith(f"schedstat {name} ")]
+    assert got, f"{proc.name} printed no 'schedstat {name}' line:\n{proc.text(which)}"
+    m = _ACCOUNT_RE.search(got[0])
+    assert m, f"not a schedstat line: {got[0]!r}"
+    wall, on_cpu, runq = (float(x) for x in m.groups())
+    return {"wall_ms": wall, "on_cpu_ms": on_cpu, "runqueue_ms": runq,
+            "blocked_ms": max(0.0, wall - on_cpu - runq)}
+
+
+def causes_called_for(account, blocked_cause="blocking_syscall"):
+    """The causes a stall may honestly have given the kernel's own account of
+    the thread over it: a part over 60 % of the wall time names the cause,
+    none over 40 % is mixed, in between either will do. On a shared 2-CPU
+    machine a CPU-bound burst can be mostly run-queue wait: then preempted
+    (or mixed) is the right answer, not cpu."""
+    wall = account["wall_ms"] or 1.0
+    shares = {blocked_cause: account["blocked_ms"] / wall, "cpu": account["on_cpu_ms"] / wall,
+              "preempted": account["runqueue_ms"] / wall}
+    best = max(shares, key=shares.get)
+    if shares[best] > 0.6:
+        expected = {best}
+    elif shares[best] < 0.4:
+        expected = {"mixed"}
+    else:
+        expected = {best, "mixed"}
+    return expected, shares
+
+
+def check_cause(stall, account, blocked_cause="blocking_syscall"):
+    """Asserts the stall's cause is one the victim's own schedstat calls for."""
+    expected, shares = causes_called_for(account, blocked_cause)
+    assert stall["cause"] in expected, (
+        f"cause {stall['cause']}, but the victim's own account calls for {sorted(expected)}:"
+        f" {', '.join(f'{n} {v:.0%}' for n, v in shares.items())} of"
+        f" {account['wall_ms']:.1f} ms; stall: {brief(stall)}")
+    return expected
+
+
 def daemon():
     return env_path("DAEMON")
 
