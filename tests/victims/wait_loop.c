@@ -21,8 +21,11 @@
  *             call inside the busy period, not the loop's wait (one stall)
  *   idle      nothing: 1 s more of idle loop, no stall
  *
+ * --depth N makes the sleep happen N calls of deep_frame() down, each frame
+ * holding 1 KiB of stack: a stack deeper than a small --stack-bytes copy.
+ *
  * usage: wait_loop io_uring|select|ppoll|epoll_pwait2 sleep|select0|idle
- *        [--ms N] [--linger-ms N]
+ *        [--ms N] [--linger-ms N] [--depth N]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -121,6 +124,19 @@ static void stall_sleep(long ms)
 		;
 }
 
+/* noinline and the pad used after the call: one real 1 KiB frame per level */
+static __attribute__((noinline)) void deep_frame(int n, long ms)
+{
+	volatile char pad[1024];
+
+	pad[0] = (char)n;
+	if (n > 0)
+		deep_frame(n - 1, ms);
+	else
+		stall_sleep(ms);
+	pad[sizeof(pad) - 1] = pad[0];
+}
+
 static void stall_select0(long ms)
 {
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
@@ -156,13 +172,13 @@ int main(int argc, char **argv)
 {
 	static const char *const modes[] = {"io_uring", "select", "ppoll", "epoll_pwait2"};
 	struct sigaction sa = {.sa_handler = on_usr2};
-	long ms = 300, linger_ms = 300;
+	long ms = 300, linger_ms = 300, depth = 0;
 	const char *scen;
 	int i, err;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: " PROG " io_uring|select|ppoll|epoll_pwait2"
-				" sleep|select0|idle [--ms N] [--linger-ms N]\n");
+				" sleep|select0|idle [--ms N] [--linger-ms N] [--depth N]\n");
 		return 2;
 	}
 	for (i = 0; i < 4 && strcmp(argv[1], modes[i]); i++)
@@ -182,6 +198,8 @@ int main(int argc, char **argv)
 			ms = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--linger-ms"))
 			linger_ms = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--depth"))
+			depth = atol(argv[i + 1]);
 		else {
 			fprintf(stderr, PROG ": unknown option %s\n", argv[i]);
 			return 2;
@@ -199,7 +217,9 @@ int main(int argc, char **argv)
 	while (!go)
 		loop_wait();
 	printf("scenario %s begin\n", scen);
-	if (!strcmp(scen, "sleep"))
+	if (!strcmp(scen, "sleep") && depth > 0)
+		deep_frame((int)(depth > 64 ? 64 : depth) - 1, ms);
+	else if (!strcmp(scen, "sleep"))
 		stall_sleep(ms);
 	else if (!strcmp(scen, "select0"))
 		stall_select0(ms);
