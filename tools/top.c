@@ -175,12 +175,11 @@ static void draw_screen(struct top *tp, uint64_t now)
 	fflush(stdout);
 }
 
-static void print_lines(struct top *tp, uint64_t now)
+/* Stalls that ended since the last ones printed, oldest first, a line each. */
+static void print_new_stalls(struct top *tp, uint64_t now)
 {
-	size_t i, n = top_stats__n_threads(tp->stats);
 	char a[32], b[32];
 
-	/* stalls that ended since the last line, oldest first */
 	for (; tp->printed_stalls < tp->stalls_seen; tp->printed_stalls++) {
 		size_t back = (size_t)(tp->stalls_seen - tp->printed_stalls - 1);
 		const struct top_stall *s = top_stats__stall_at(tp->stats, back);
@@ -191,6 +190,14 @@ static void print_lines(struct top *tp, uint64_t now)
 		       out_ms(s->duration_ms, b, sizeof(b)), s->cause, s->tid,
 		       s->what[0] ? ": " : "", s->what, s->cut_short ? " (cut short)" : "");
 	}
+}
+
+static void print_lines(struct top *tp, uint64_t now)
+{
+	size_t i, n = top_stats__n_threads(tp->stats);
+	char a[32], b[32];
+
+	print_new_stalls(tp, now);
 	for (i = 0; i < n; i++) {
 		const struct top_thread *t = top_stats__thread_at(tp->stats, i);
 		uint64_t stalled = top_stats__in_progress(tp->stats, t, now);
@@ -224,6 +231,24 @@ static bool quit_key(bool keys)
 	return c == 'q' || c == 'Q';
 }
 
+/*
+ * The target exited: the stalls it had before are still on their way (the
+ * finisher symbolizes each one's stacks on its own thread, which can take
+ * longer than the rest of a short-lived process's life): take them all, cut
+ * short any still running, and show them once more before ending.
+ */
+static int last_look(struct top *tp)
+{
+	const struct ls_run_summary *sum;
+	int err = ls_agent__finish(tp->agent, &sum);
+
+	if (err)
+		return err;
+	if (!tp->tty)
+		print_new_stalls(tp, ls_now_ns());
+	return 1;
+}
+
 static int watch(struct top *tp, bool keys)
 {
 	uint64_t now, next_sample = 0, last_draw = 0;
@@ -237,7 +262,7 @@ static int watch(struct top *tp, bool keys)
 		if (quit_key(keys))
 			return 0;
 		if (!ls_agent__alive(tp->agent))
-			return 1;
+			return last_look(tp);
 		now = ls_now_ns();
 		if (now >= next_sample) {
 			err = sample(tp, now);
@@ -337,6 +362,8 @@ int cmd_top(int argc, char **argv)
 cleanup:
 	if (screen) {
 		fputs("\033[?25h\033[?1049l", stdout);
+		/* what the alternate screen showed is gone with it: the stalls stay */
+		print_new_stalls(&tp, ls_now_ns());
 		fflush(stdout);
 	}
 	if (keys)
