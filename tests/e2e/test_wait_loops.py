@@ -12,8 +12,11 @@ each of the four calls:
 
 And in select mode, a zero-fd select() of 300 ms (the portable sleep) is a
 blocking call inside the busy period, never the loop's wait: one stall whose
-syscall is select.
+syscall is select. In epoll_pwait2 mode, a recv() on a TCP socket whose peer
+answers 300 ms later: one stall in recvfrom whose target names that socket,
+both ends, as the victim printed them.
 """
+
 import lstest
 
 CALLS = {"io_uring": "io_uring_enter", "select": "select", "ppoll": "ppoll",
@@ -76,6 +79,22 @@ def test():
             print("ok: select with no fds is a blocking call")
         except AssertionError as e:
             failures.append(f"select0: {e}")
+    with lstest.Session() as s:
+        try:
+            run = run_case(s, "epoll_pwait2", "recv")
+            st = lstest.one_stall(run, "recv of 300 ms")
+            got = run.target.wait_line("stdout", lambda l: l.startswith("socket "), 1)
+            assert got, run.target.text("stdout")
+            local, peer = got[1].split()[1:3]
+            want = f"socket:TCP 127.0.0.1:{local}->127.0.0.1:{peer}"
+            sc = st["syscalls"][0]
+            print(f"  recv stall: {sc['name']} fd={sc['fd']} target={sc['target']!r}")
+            assert st["cause"] == "blocking_syscall" and sc["name"] == "recvfrom", lstest.brief(st)
+            lstest.assert_close(sc["total_ms"], 300, 0.1, "recvfrom total_ms")
+            assert sc["target"] == want, f"recvfrom target {sc['target']!r}, expected {want!r}"
+            print("ok: recv names its socket")
+        except AssertionError as e:
+            failures.append(f"recv: {e}")
     assert not failures, f"{len(failures)} case(s) failed:\n" + "\n".join(failures)
 
 

@@ -19,25 +19,33 @@
  *   sleep     a 300 ms (--ms) nanosleep on the loop thread: one stall
  *   select0   a 300 ms select() with no fds, the portable sleep: a blocking
  *             call inside the busy period, not the loop's wait (one stall)
+ *   recv      a blocking recv() on a TCP socket to 127.0.0.1 whose peer (a
+ *             child process) sends one byte --ms later: one stall in recvfrom,
+ *             its target that socket (printed first: `socket LPORT PPORT`);
+ *             the socket stays open
  *   idle      nothing: 1 s more of idle loop, no stall
  *
  * --depth N makes the sleep happen N calls of deep_frame() down, each frame
  * holding 1 KiB of stack: a stack deeper than a small --stack-bytes copy.
  *
- * usage: wait_loop io_uring|select|ppoll|epoll_pwait2 sleep|select0|idle
+ * usage: wait_loop io_uring|select|ppoll|epoll_pwait2 sleep|select0|recv|idle
  *        [--ms N] [--linger-ms N] [--depth N]
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/io_uring.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,6 +154,51 @@ static void stall_select0(long ms)
 		;
 }
 
+static int tcp_port(int fd, bool peer)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	if (peer ? getpeername(fd, (struct sockaddr *)&sa, &len)
+		 : getsockname(fd, (struct sockaddr *)&sa, &len))
+		return -1;
+	return ntohs(sa.sin_port);
+}
+
+/* A connected pair over 127.0.0.1; the child sends one byte after ms. */
+static int stall_recv(long ms)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int lfd, cfd, afd;
+	pid_t child;
+	char c;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(lfd, 1) || getsockname(lfd, (struct sockaddr *)&sa, &len) ||
+	    connect(cfd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -errno;
+	afd = accept(lfd, NULL, NULL);
+	if (afd < 0)
+		return -errno;
+	printf("socket %d %d\n", tcp_port(cfd, false), tcp_port(cfd, true));
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		stall_sleep(ms);
+		_exit(write(afd, "x", 1) == 1 ? 0 : 1);
+	}
+	close(afd);
+	close(lfd);
+	while (recv(cfd, &c, 1, 0) < 0 && errno == EINTR)
+		;
+	waitpid(child, NULL, 0);
+	return 0;
+}
+
 static int setup(void)
 {
 	struct io_uring_params p;
@@ -178,7 +231,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: " PROG " io_uring|select|ppoll|epoll_pwait2"
-				" sleep|select0|idle [--ms N] [--linger-ms N] [--depth N]\n");
+				" sleep|select0|recv|idle [--ms N] [--linger-ms N] [--depth N]\n");
 		return 2;
 	}
 	for (i = 0; i < 4 && strcmp(argv[1], modes[i]); i++)
@@ -189,7 +242,8 @@ int main(int argc, char **argv)
 	}
 	mode = (enum mode)i;
 	scen = argv[2];
-	if (strcmp(scen, "sleep") && strcmp(scen, "select0") && strcmp(scen, "idle")) {
+	if (strcmp(scen, "sleep") && strcmp(scen, "select0") && strcmp(scen, "recv") &&
+	    strcmp(scen, "idle")) {
 		fprintf(stderr, PROG ": unknown scenario %s\n", scen);
 		return 2;
 	}
@@ -223,6 +277,13 @@ int main(int argc, char **argv)
 		stall_sleep(ms);
 	else if (!strcmp(scen, "select0"))
 		stall_select0(ms);
+	else if (!strcmp(scen, "recv")) {
+		err = stall_recv(ms);
+		if (err) {
+			fprintf(stderr, PROG ": recv scenario: %s\n", strerror(-err));
+			return 1;
+		}
+	}
 	else
 		idle(1000);
 	printf("scenario %s end\n", scen);
