@@ -216,7 +216,9 @@ static void print_lines(struct top *tp, uint64_t now)
 		       stalled ? secs(stalled, c, sizeof(c)) : "");
 	}
 	if (!n)
-		printf("%s  no loop thread yet\n", secs(now - tp->start_ns, a, sizeof(a)));
+		printf("%s  no loop thread yet (none has come back from a wait for events"
+		       " since top attached)\n",
+		       secs(now - tp->start_ns, a, sizeof(a)));
 	fflush(stdout);
 }
 

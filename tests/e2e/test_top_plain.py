@@ -7,7 +7,9 @@ before top's next once-a-second line. top must still print the stall (it
 takes what the agent still had on its way, as `record` does, before it
 ends) and exit 0 saying the pid exited. Five runs: the stall's stacks are
 symbolized on the agent's own thread, which can take longer than what is
-left of the target's life.
+left of the target's life. Then the same against an idle asyncio program
+(no timer: its loop sleeps in epoll_wait until the signal, so top has no
+loop thread to show until the stall ends), as the bug was first seen.
 """
 import re
 import signal
@@ -15,11 +17,25 @@ import signal
 import lstest
 
 RUNS = 5
+IDLE = r"""
+import asyncio, signal, time
+async def main():
+    go = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, go.set)
+    print("ready", flush=True)
+    await go.wait()
+    time.sleep(0.4)
+    await asyncio.sleep(0.3)
+asyncio.run(main())
+"""
 
 
-def one_run(s, n):
-    target = s.start(lstest.victim("py_sleep_coroutine.py")
-                     + ["--wait-signal", "--seconds", "0.4", "--linger-ms", "300"])
+def one_run(s, n, idle=False):
+    if idle:
+        target = s.start([lstest.PYTHON, "-c", IDLE], name="idle asyncio")
+    else:
+        target = s.start(lstest.victim("py_sleep_coroutine.py")
+                         + ["--wait-signal", "--seconds", "0.4", "--linger-ms", "300"])
     top = lstest.Proc([lstest.loopstall(), "top", "-p", str(target.pid)], "loopstall top")
     s.procs.append(top)
     got = top.wait_line("stdout", lambda l: re.match(r"\d+\.\d\d s  ", l), 30)
@@ -45,6 +61,9 @@ def test():
     for n in range(RUNS):
         with lstest.Session() as s:
             one_run(s, n)
+    for n in range(2):
+        with lstest.Session() as s:
+            one_run(s, f"idle {n}", idle=True)
 
 
 if __name__ == "__main__":
