@@ -367,7 +367,8 @@ static void say_account(const char *name, const struct thread_account *a0,
 			const struct thread_account *a1)
 {
 	say("schedstat %s wall_ms=%.1f on_cpu_ms=%.1f runqueue_ms=%.1f", name,
-	    (double)(a1->wall_ns - a0->wall_ns) / 1e6, (double)(a1->on_cpu_ns - a0->on_cpu_ns) / 1e6,
+	    (double)(a1->wall_ns - a0->wall_ns) / 1e6,
+	    (double)(a1->on_cpu_ns - a0->on_cpu_ns) / 1e6,
 	    (double)(a1->runq_ns - a0->runq_ns) / 1e6);
 }
 

@@ -68,18 +68,20 @@ static void utf8_round_trip(void **state)
 	    {"caf\xc3\xa9", "caf\xc3\xa9"},
 	    {"\xe6\x97\xa5\xe6\x9c\xac \xe2\x82\xac", "\xe6\x97\xa5\xe6\x9c\xac \xe2\x82\xac"},
 	    {"\xf0\x9f\x90\x8d py", "\xf0\x9f\x90\x8d py"},
-	    {"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"},          /* U+10FFFF, the last */
-	    {"\xef\xbf\xbd", FFFD},                            /* U+FFFD itself */
-	    {"tab\tdel\x7f", "tab\tdel\x7f"},                  /* escaped, read back the same */
+	    {"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"}, /* U+10FFFF, the last */
+	    {"\xef\xbf\xbd", FFFD},		      /* U+FFFD itself */
+	    {"tab\tdel\x7f", "tab\tdel\x7f"},	      /* escaped, read back the same */
 	    /* each byte that is not part of a valid sequence becomes U+FFFD */
-	    {"a\xff" "b", "a" FFFD "b"},
-	    {"\xe2\x82", FFFD FFFD},                           /* cut short by the end */
-	    {"\xe2\x82x", FFFD FFFD "x"},                      /* cut short by ASCII */
-	    {"\xc0\xaf", FFFD FFFD},                           /* overlong '/' */
-	    {"\xe0\x80\xaf", FFFD FFFD FFFD},                  /* overlong, 3 bytes */
-	    {"\xed\xa0\x80", FFFD FFFD FFFD},                  /* a UTF-16 surrogate */
-	    {"\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD},         /* past U+10FFFF */
-	    {"\x80\xc3\xa9\xbf", FFFD "\xc3\xa9" FFFD},        /* stray continuation bytes */
+	    {"a\xff"
+	     "b",
+	     "a" FFFD "b"},
+	    {"\xe2\x82", FFFD FFFD},			/* cut short by the end */
+	    {"\xe2\x82x", FFFD FFFD "x"},		/* cut short by ASCII */
+	    {"\xc0\xaf", FFFD FFFD},			/* overlong '/' */
+	    {"\xe0\x80\xaf", FFFD FFFD FFFD},		/* overlong, 3 bytes */
+	    {"\xed\xa0\x80", FFFD FFFD FFFD},		/* a UTF-16 surrogate */
+	    {"\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD},	/* past U+10FFFF */
+	    {"\x80\xc3\xa9\xbf", FFFD "\xc3\xa9" FFFD}, /* stray continuation bytes */
 	};
 	char line[256];
 	size_t i;
@@ -204,10 +206,8 @@ static void stall_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(escaping),
-	    cmocka_unit_test(utf8_round_trip),
-	    cmocka_unit_test(any_bytes_parse),
-	    cmocka_unit_test(overflow_gives_nothing),
+	    cmocka_unit_test(escaping),	       cmocka_unit_test(utf8_round_trip),
+	    cmocka_unit_test(any_bytes_parse), cmocka_unit_test(overflow_gives_nothing),
 	    cmocka_unit_test(stall_record),
 	};
 

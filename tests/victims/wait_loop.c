@@ -80,7 +80,8 @@ static double mono_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* One wait of the loop, TICK_MS at most; an error other than EINTR or a timeout ends the program. */
+/* One wait of the loop, TICK_MS at most; an error other than EINTR or a timeout ends the program.
+ */
 static void loop_wait(void)
 {
 	struct timespec ts = ms_ts(TICK_MS);
@@ -176,8 +177,8 @@ static int stall_recv(long ms)
 
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	cfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(lfd, 1) || getsockname(lfd, (struct sockaddr *)&sa, &len) ||
+	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &len) ||
 	    connect(cfd, (struct sockaddr *)&sa, sizeof(sa)))
 		return -errno;
 	afd = accept(lfd, NULL, NULL);
@@ -283,8 +284,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, PROG ": recv scenario: %s\n", strerror(-err));
 			return 1;
 		}
-	}
-	else
+	} else
 		idle(1000);
 	printf("scenario %s end\n", scen);
 	idle((double)linger_ms);
