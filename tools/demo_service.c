@@ -339,14 +339,52 @@ static void on_report_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	schedule_next(d, d->opt.gap_ms);
 }
 
+/*
+ * The kernel's own account of this thread (/proc/thread-self/schedstat:
+ * ns on the CPU, ns runnable in the run queue), which tests hold loopstall's
+ * split of a stall against.
+ */
+struct thread_account {
+	uint64_t wall_ns, on_cpu_ns, runq_ns;
+};
+
+static void thread_account(struct thread_account *a)
+{
+	FILE *f = fopen("/proc/thread-self/schedstat", "re");
+	unsigned long long on_cpu = 0, runq = 0;
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &on_cpu, &runq) != 2)
+			on_cpu = runq = 0;
+		fclose(f);
+	}
+	a->wall_ns = mono_ns();
+	a->on_cpu_ns = on_cpu;
+	a->runq_ns = runq;
+}
+
+static void say_account(const char *name, const struct thread_account *a0,
+			const struct thread_account *a1)
+{
+	say("schedstat %s wall_ms=%.1f on_cpu_ms=%.1f runqueue_ms=%.1f", name,
+	    (double)(a1->wall_ns - a0->wall_ns) / 1e6,
+	    (double)(a1->on_cpu_ns - a0->on_cpu_ns) / 1e6,
+	    (double)(a1->runq_ns - a0->runq_ns) / 1e6);
+}
+
 static void on_stats_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct demo *d = w->data;
 
 	(void)loop;
 	(void)revents;
+	struct thread_account a0, a1;
+
 	say("scenario cpu begin");
+	thread_account(&a0);
 	compute_stats(d->opt.cpu_ms);
+	thread_account(&a1);
+	say_account("cpu", &a0, &a1);
 	say("scenario cpu end");
 	schedule_next(d, d->opt.gap_ms);
 }

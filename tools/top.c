@@ -178,12 +178,11 @@ static void draw_screen(struct top *tp, uint64_t now)
 	fflush(stdout);
 }
 
-static void print_lines(struct top *tp, uint64_t now)
+/* Stalls that ended since the last ones printed, oldest first, a line each. */
+static void print_new_stalls(struct top *tp, uint64_t now)
 {
-	size_t i, n = top_stats__n_threads(tp->stats);
-	char a[32], b[32], m[32];
+	char a[32], b[32];
 
-	/* stalls that ended since the last line, oldest first */
 	for (; tp->printed_stalls < tp->stalls_seen; tp->printed_stalls++) {
 		size_t back = (size_t)(tp->stalls_seen - tp->printed_stalls - 1);
 		const struct top_stall *s = top_stats__stall_at(tp->stats, back);
@@ -194,6 +193,14 @@ static void print_lines(struct top *tp, uint64_t now)
 		       out_ms(s->duration_ms, b, sizeof(b)), s->cause, s->tid,
 		       s->what[0] ? ": " : "", s->what, s->cut_short ? " (cut short)" : "");
 	}
+}
+
+static void print_lines(struct top *tp, uint64_t now)
+{
+	size_t i, n = top_stats__n_threads(tp->stats);
+	char a[32], b[32], m[32];
+
+	print_new_stalls(tp, now);
 	for (i = 0; i < n; i++) {
 		const struct top_thread *t = top_stats__thread_at(tp->stats, i);
 		uint64_t stalled = top_stats__in_progress(tp->stats, t, now);
@@ -214,7 +221,9 @@ static void print_lines(struct top *tp, uint64_t now)
 		       stalled ? secs(stalled, c, sizeof(c)) : "");
 	}
 	if (!n)
-		printf("%s  no loop thread yet\n", secs(now - tp->start_ns, a, sizeof(a)));
+		printf("%s  no loop thread yet (none has come back from a wait for events"
+		       " since top attached)\n",
+		       secs(now - tp->start_ns, a, sizeof(a)));
 	fflush(stdout);
 }
 
@@ -227,6 +236,24 @@ static bool quit_key(bool keys)
 	if (!keys || poll(&p, 1, 0) <= 0 || read(STDIN_FILENO, &c, 1) != 1)
 		return false;
 	return c == 'q' || c == 'Q';
+}
+
+/*
+ * The target exited: the stalls it had before are still on their way (the
+ * finisher symbolizes each one's stacks on its own thread, which can take
+ * longer than the rest of a short-lived process's life): take them all, cut
+ * short any still running, and show them once more before ending.
+ */
+static int last_look(struct top *tp)
+{
+	const struct ls_run_summary *sum;
+	int err = ls_agent__finish(tp->agent, &sum);
+
+	if (err)
+		return err;
+	if (!tp->tty)
+		print_new_stalls(tp, ls_now_ns());
+	return 1;
 }
 
 static int watch(struct top *tp, bool keys)
@@ -242,7 +269,7 @@ static int watch(struct top *tp, bool keys)
 		if (quit_key(keys))
 			return 0;
 		if (!ls_agent__alive(tp->agent))
-			return 1;
+			return last_look(tp);
 		now = ls_now_ns();
 		if (now >= next_sample) {
 			err = sample(tp, now);
@@ -342,6 +369,8 @@ int cmd_top(int argc, char **argv)
 cleanup:
 	if (screen) {
 		fputs("\033[?25h\033[?1049l", stdout);
+		/* what the alternate screen showed is gone with it: the stalls stay */
+		print_new_stalls(&tp, ls_now_ns());
 		fflush(stdout);
 	}
 	if (keys)

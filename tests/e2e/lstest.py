@@ -490,16 +490,24 @@ def check_callback(stall, symbol, watcher):
     return cb
 
 
+# Debian's debug interpreter (package python3.11-dbg, installed by
+# .ci/install-deps): one unstripped executable with DWARF, time_sleep included.
+DEBIAN_PY_SYMBOLS = "/usr/bin/python3.11d"
+
+
 def python_with_symbols():
-    """A Python 3 interpreter whose libpython carries symbols and DWARF:
-    $LOOPSTALL_PY_SYMBOLS, else the newest pyenv build from 3.11 on (pyenv's
-    `python3` in PATH is a shell shim: this is the real binary; before 3.11
-    time.sleep waits in select(), which looks like the loop's own wait).
-    None when there is none."""
+    """A Python 3.11+ interpreter whose code carries symbols and DWARF:
+    $LOOPSTALL_PY_SYMBOLS, else Debian's python3.11d (what .ci/install-deps
+    installs, so CI and a hand run use the same one), else the newest pyenv
+    build from 3.11 on (pyenv's `python3` in PATH is a shell shim: this is the
+    real binary; before 3.11 time.sleep waits in select(), which looks like
+    the loop's own wait). None when there is none."""
     override = os.environ.get("LOOPSTALL_PY_SYMBOLS")
     if override:
         assert os.access(override, os.X_OK), f"LOOPSTALL_PY_SYMBOLS={override}: not executable"
         return override
+    if os.access(DEBIAN_PY_SYMBOLS, os.X_OK):
+        return DEBIAN_PY_SYMBOLS
     found = []
     for path in glob.glob("/root/.pyenv/versions/*/bin/python3.1[0-9]"):
         m = re.search(r"python3\.(\d+)$", path)
@@ -513,11 +521,59 @@ def require_python_with_symbols():
     path = python_with_symbols()
     if path:
         return path
-    reason = ("no Python 3.11+ interpreter with symbols: none matches"
+    reason = (f"no Python 3.11+ interpreter with symbols: no {DEBIAN_PY_SYMBOLS}"
+              " (python3.11-dbg, .ci/install-deps), none matches"
               " /root/.pyenv/versions/*/bin/python3.1[1-9] and LOOPSTALL_PY_SYMBOLS is not set")
     if IN_CI:
         raise AssertionError(reason + " (CI=true: install one or set LOOPSTALL_PY_SYMBOLS)")
     raise Skip(reason)
+
+
+_ACCOUNT_RE = re.compile(
+    r"wall_ms=([\d.]+) on_cpu_ms=([\d.]+) runqueue_ms=([\d.]+)")
+
+
+def victim_account(proc, name, which="stdout"):
+    """The kernel's own account of the victim's scenario NAME, as the victim
+    printed it (`schedstat NAME wall_ms=X on_cpu_ms=X runqueue_ms=X`, read
+    from /proc/thread-self/schedstat around the work): {wall_ms, on_cpu_ms,
+    runqueue_ms, blocked_ms}."""
+    got = [line for _, line in proc.lines[which] if line.startswith(f"schedstat {name} ")]
+    assert got, f"{proc.name} printed no 'schedstat {name}' line:\n{proc.text(which)}"
+    m = _ACCOUNT_RE.search(got[0])
+    assert m, f"not a schedstat line: {got[0]!r}"
+    wall, on_cpu, runq = (float(x) for x in m.groups())
+    return {"wall_ms": wall, "on_cpu_ms": on_cpu, "runqueue_ms": runq,
+            "blocked_ms": max(0.0, wall - on_cpu - runq)}
+
+
+def causes_called_for(account, blocked_cause="blocking_syscall"):
+    """The causes a stall may honestly have given the kernel's own account of
+    the thread over it: a part over 60 % of the wall time names the cause,
+    none over 40 % is mixed, in between either will do. On a shared 2-CPU
+    machine a CPU-bound burst can be mostly run-queue wait: then preempted
+    (or mixed) is the right answer, not cpu."""
+    wall = account["wall_ms"] or 1.0
+    shares = {blocked_cause: account["blocked_ms"] / wall, "cpu": account["on_cpu_ms"] / wall,
+              "preempted": account["runqueue_ms"] / wall}
+    best = max(shares, key=shares.get)
+    if shares[best] > 0.6:
+        expected = {best}
+    elif shares[best] < 0.4:
+        expected = {"mixed"}
+    else:
+        expected = {best, "mixed"}
+    return expected, shares
+
+
+def check_cause(stall, account, blocked_cause="blocking_syscall"):
+    """Asserts the stall's cause is one the victim's own schedstat calls for."""
+    expected, shares = causes_called_for(account, blocked_cause)
+    assert stall["cause"] in expected, (
+        f"cause {stall['cause']}, but the victim's own account calls for {sorted(expected)}:"
+        f" {', '.join(f'{n} {v:.0%}' for n, v in shares.items())} of"
+        f" {account['wall_ms']:.1f} ms; stall: {brief(stall)}")
+    return expected
 
 
 def daemon():

@@ -28,7 +28,7 @@ def test():
         cpu = stalls_by["cpu"]
         assert len(cpu) == 1, f"cpu scenario: expected one stall, got {len(cpu)}"
         st = cpu[0]
-        assert st["cause"] == "cpu", f"cpu: {lstest.brief(st)}"
+        lstest.check_cause(st, lstest.victim_account(run.target, "cpu"))
         lstest.assert_close(st["duration_ms"], 200, 0.10, "cpu stall duration_ms")
 
         assert not stalls_by["offload"], (

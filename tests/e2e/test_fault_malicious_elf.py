@@ -153,10 +153,20 @@ def run_group(s, scen):
         print(f"  {name:22} {st['duration_ms']:6.1f} ms  {st['cause']}  {' <- '.join(top)}")
         if not 130 <= st["duration_ms"] <= 400:
             failures.append(f"{name}: stall of {st['duration_ms']} ms for a 150 ms block")
+        if arg.startswith("map:"):
+            # the raw stub makes the syscall itself: it is the innermost frame
+            path = arg[len("map:"):].rsplit(":", 1)[0]
+            if not frames or frames[0].get("module") != path:
+                failures.append(f"{name}: the innermost frame is not in {path}:"
+                                f" {' <- '.join(top)}")
         if arg.startswith("dlopen:"):
             path, sym = arg[len("dlopen:"):].rsplit(":", 1)
             mods = [f.get("module") for f in frames if f.get("symbol") == sym]
-            if mods and mods[0] != path:
+            if not mods:
+                failures.append(
+                    f"{name}: no frame {sym} in the stall's stack (the loop blocked inside it):"
+                    f" {' <- '.join(top)}")
+            elif mods[0] != path:
                 failures.append(
                     f"BUG: {name}: the frame of {sym} names module {mods[0]}, but the code ran"
                     f" from {path} (unwind.c caches frames by build-id with the path of the"

@@ -6,8 +6,11 @@ The kernel hands out pids in order, so reuse is forced through
 /proc/sys/kernel/ns_last_pid (root): write PID - 1 and fork at once (retried
 when another process on the machine took the pid first).
 
-  -p PID:       the recorder stops when its target exits, before any other
-                process can get the pid, and so never records an unrelated one;
+  -p PID:       the recorder stops when its target exits (within 2 s), so
+                it cannot record another process under the pid;
+  loopstalld -p A -p B: A exits while the daemon goes on tracing B, and an
+                unrelated process gets A's pid and stalls: it must not be
+                traced;
   -- COMMAND:   the command's children are followed; one exits while the
                 command goes on, and an unrelated process (started by this
                 test, not by the command) gets its pid: it must not be traced.
@@ -64,24 +67,46 @@ def attach_by_pid(s):
     time.sleep(0.3)
     target.signal(signal.SIGUSR2)
     assert target.wait(10) == 0
-    exited = lstest.now_ns()
     t0 = time.monotonic()
     run = s.finish(rec, target, timeout=10)
     took = time.monotonic() - t0
     print(f"  recorder ended {took * 1000:.0f} ms after its target exited")
+    # the recorder gone, no other process can be recorded under the pid
     assert took < 2, f"recorder ran {took:.1f} s after its target exited"
     lstest.check_records(run)
     assert len(run.stalls) == 1, f"expected the target's one stall, got {len(run.stalls)}"
-    other = start_with_pid(s, target.pid, faults.victim_argv("block", 300))
+
+
+def daemon_pids(s):
+    """loopstalld -p A -p B: A exits while B keeps the daemon tracing, and an
+    unrelated process gets A's pid and stalls; the daemon dropped A when it
+    exited, so no stall of the newcomer may be written."""
+    out_dir = os.path.join(s.dir, "daemon-out")
+    first = s.start(faults.victim_argv("block", 100), name="fault_victim A")
+    keeper = s.start(faults.victim_argv("block", 100), name="fault_victim B")
+    d = lstest.start_daemon(s, ["-p", str(first.pid), "-p", str(keeper.pid),
+                                "--output", out_dir, "--metrics-addr", "off"])
+    first.signal(signal.SIGUSR2)
+    assert first.wait(10) == 0
+    exited = lstest.now_ns()
+    other = start_with_pid(s, first.pid, faults.victim_argv("block", 300))
     if not other:
-        print(f"  (could not get pid {target.pid} again; the recorder had ended anyway)")
-        return
+        lstest.skip(f"could not get pid {first.pid} again (the machine forks too much)")
+    print(f"  pid {first.pid}: traced by loopstalld, exited, reused by an unrelated process")
     other.signal(signal.SIGUSR2)
     assert other.wait(10) == 0
-    again = lstest.read_records(rec.out)
-    assert not stalls_of(lstest.Run(again, rec, target), target.pid, exited), (
-        "a stall of the unrelated process that got the pid was recorded")
-    print(f"  pid {target.pid} reused by an unrelated process after the recorder ended")
+    assert d.p.poll() is None, f"loopstalld exited early:\n{d.text('stderr')}"
+    d.signal(signal.SIGTERM)
+    assert d.wait(10) == 0, d.text("stderr")
+    records = lstest.read_records(os.path.join(out_dir, "stalls.jsonl"))
+    stalls = [r for r in records if r["type"] == "stall"]
+    mine = [r for r in stalls if r["pid"] == first.pid and r["start_unix_ns"] < exited]
+    assert len(mine) == 1, (
+        f"A's own 100 ms stall: expected 1 record, got {len(mine)} (the daemon must trace it)")
+    wrong = [r for r in stalls if r["pid"] == first.pid and r["start_unix_ns"] > exited]
+    assert not wrong, (
+        "loopstalld traced an unrelated process that reused the pid of an exited target: "
+        + "; ".join(lstest.brief(x) for x in wrong))
 
 
 def follow_forks(s):
@@ -114,7 +139,8 @@ def test():
     lstest.require_root()
     failures = []
     with lstest.Session() as s:
-        for name, case in (("-p PID", attach_by_pid), ("-- COMMAND, followed child", follow_forks)):
+        for name, case in (("-p PID", attach_by_pid), ("loopstalld -p A -p B", daemon_pids),
+                           ("-- COMMAND, followed child", follow_forks)):
             try:
                 case(s)
                 print(f"ok: {name}")

@@ -31,7 +31,7 @@ def test():
         print(f"  sleep stall: {cb['symbol']} ({cb['watcher']}) ran {cb['duration_ms']} ms;"
               f" before it: {[r['symbol'] for r in cb['recent']]}")
 
-        assert cpu[0]["cause"] == "cpu", lstest.brief(cpu[0])
+        lstest.check_cause(cpu[0], lstest.victim_account(run.target, "cpu"))
         lstest.check_callback(cpu[0], "on_stats_timer", "timer")
 
         lp = run.thread(run.target.pid).get("libprobe")

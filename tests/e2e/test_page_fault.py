@@ -180,20 +180,9 @@ def check(run, throttled):
         f"fault_blocked_ms = {st['fault_blocked_ms']:.1f}, the victim measured"
         f" {k['blocked_ms']:.1f} ms blocked (±{slack:.1f})")
 
-    # The cause the kernel's own account calls for: a part over 60 % names
-    # it, none over 40 % is mixed, in between either will do.
-    shares = {"page_fault": k["blocked_ms"] / k["wall_ms"], "cpu": k["on_cpu_ms"] / k["wall_ms"],
-              "preempted": k["runqueue_ms"] / k["wall_ms"]}
-    best = max(shares, key=shares.get)
-    if shares[best] > 0.6:
-        expected = {best}
-    elif shares[best] < 0.4:
-        expected = {"mixed"}
-    else:
-        expected = {best, "mixed"}
-    assert st["cause"] in expected, (
-        f"cause {st['cause']}, but the victim's own account calls for {sorted(expected)}:"
-        f" {', '.join(f'{n} {v:.0%}' for n, v in shares.items())}")
+    # The cause the kernel's own account calls for (lstest.causes_called_for)
+    expected = lstest.check_cause(st, k, "page_fault")
+    shares = lstest.causes_called_for(k, "page_fault")[1]
     if expected != {"page_fault"}:
         lstest.skip(
             f"faults did not dominate the stall ({'throttled' if throttled else 'unthrottled'},"

@@ -17,7 +17,7 @@ def test():
             "expected one stall in the scenario, got:\n"
             + "\n".join(lstest.brief(x) for x in run.stalls))
         st = stalls[0]
-        assert st["cause"] == "cpu", lstest.brief(st)
+        lstest.check_cause(st, lstest.victim_account(run.target, "cpu"))
         stack = lstest.hottest_cpu_stack(st)
         print(f"  cpu_samples={st['cpu_samples']}, {len(st['cpu_stacks'])} distinct stacks,"
               f" hottest {st['cpu_stacks'][0]['samples']}:\n" + lstest.format_stack(stack))

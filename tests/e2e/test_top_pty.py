@@ -8,7 +8,10 @@ and that time must move before the stall ends (at least two different
 values read before the service says the scenario ended). Once it ended, the
 stall is among the last stalls. 'q' quits with exit 0 and gives the terminal
 back (the alternate screen is left, the cursor shown again). A second top
-ends by itself when the service exits. Bad input exits 2 with one line.
+ends by itself when the service exits. A third watches a service that
+stalls 400 ms and exits 200 ms later, before the next redraw: when top
+ends, the stall is printed on the normal screen (after the alternate screen
+is left), not lost with it. Bad input exits 2 with one line.
 """
 import fcntl
 import os
@@ -141,6 +144,25 @@ def ends_with_target(s, target):
         top.close()
 
 
+def stall_then_exit(s):
+    target = s.start([lstest.demo_service(), "--wait-signal", "--scenarios", "sleep",
+                      "--sleep-ms", "400", "--linger-ms", "200"])
+    top = PtyTop(target.pid)
+    try:
+        top.read_until(lambda t: "running" in t, 15, "loop thread row")
+        target.signal(signal.SIGUSR2)
+        assert target.wait(20) == 0, target.text("stderr")
+        rc = top.wait(10)
+        assert rc == 0, f"top when its target exited: exit {rc}\n{top.screen_text()[-2000:]}"
+        raw = top.raw()
+        after = ESCAPES.sub("", raw[raw.rfind("\x1b[?1049l"):])
+        print(f"  on the normal screen after top: {after.strip()!r}")
+        assert re.search(r"stall 4\d\d\.\d ms blocking_syscall on tid %d" % target.pid, after), (
+            "the 400 ms stall is not on the screen top left behind:\n" + after[-1000:])
+    finally:
+        top.close()
+
+
 def bad_input(s):
     pid = 999999
     while os.path.exists(f"/proc/{pid}"):
@@ -161,6 +183,7 @@ def test():
                           "--sleep-ms", "1500", "--linger-ms", "4000"])
         live_stall(s, target)
         ends_with_target(s, target)
+        stall_then_exit(s)
 
 
 if __name__ == "__main__":

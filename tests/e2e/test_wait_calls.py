@@ -27,13 +27,15 @@ def test_follows_new_wait_call(extra=()):
         lstest.require_root()
         target = s.start(lstest.victim("py_poll_thread.py") + ["--wait-signal", *extra])
         rec = s.record(["-p", str(target.pid)], ["-v", "--threshold", "150ms"])
-        rec.wait_line("stderr", lambda l: l == "loopstall: wait calls hooked: epoll_wait", 15)
+        got = rec.wait_line("stderr", lambda l: l == "loopstall: wait calls hooked: epoll_wait", 15)
+        assert got, f"the recorder ended before it hooked epoll_wait alone: {hooked_lines(rec)}"
         target.signal(signal.SIGUSR2)
         assert target.wait(60) == 0, target.text("stderr")
         run = s.finish(rec, target)
         lstest.show(run)
         lstest.check_records(run)
         got = target.wait_line("stdout", lambda l: l.startswith("poll thread "), 1)
+        assert got, f"the victim never said which thread polls:\n{target.text('stdout')}"
         tid = int(got[1].split()[2])
         assert "epoll_wait,poll" in hooked_lines(rec), (
             f"poll never hooked; hooked: {hooked_lines(rec)}")
@@ -54,7 +56,8 @@ def test_all_waits():
         lstest.require_root()
         target = s.start(lstest.victim("py_poll_thread.py") + ["--wait-signal"])
         rec = s.record(["-p", str(target.pid)], ["-v", "--all-waits"])
-        rec.wait_line("stderr", lambda l: l.startswith("loopstall: wait calls hooked: "), 15)
+        got = rec.wait_line("stderr", lambda l: l == f"loopstall: wait calls hooked: {ALL}", 15)
+        assert got, f"the recorder ended before it hooked every wait call: {hooked_lines(rec)}"
         target.signal(signal.SIGUSR2)
         assert target.wait(60) == 0, target.text("stderr")
         s.finish(rec, target)

@@ -12,7 +12,11 @@ tests/fixtures/record.sh) is rendered as
   NAME.doctor.txt   doctor, colour off, 100 columns
 
 and compared with tests/golden/. With --update the outputs become the new
-golden files (review the diff before committing them). Then the contract
+golden files (review the diff before committing them). Either way every
+fixture is validated against tests/schema/records.schema.json, and the
+numbers of the outputs (counts, totals, per cause, histogram, worst stalls,
+folded weights, the text headlines) are recomputed from the fixture by
+truth.py, without the C code: an update cannot lock in wrong numbers. Then the contract
 around broken input: a malformed line or a cut last line ends with exit 2
 and one line naming FILE:LINE; unknown record types and fields change
 nothing; stdin reads like a file. Needs no root.
@@ -30,8 +34,11 @@ import subprocess
 import sys
 import tempfile
 
+import truth
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures")
+SCHEMA = os.path.join(HERE, "..", "schema", "records.schema.json")
 WIDTH = "100"
 
 OUTPUTS = [
@@ -68,6 +75,7 @@ def golden(loopstall, update):
     assert fixtures, f"no fixtures in {FIXTURES}"
     for fixture in fixtures:
         name = os.path.basename(fixture)[:-len(".jsonl")]
+        outputs = {}
         for suffix, argv in OUTPUTS:
             args = [a.replace("{f}", fixture) for a in argv]
             rc, out, err = run(loopstall, args)
@@ -75,6 +83,7 @@ def golden(loopstall, update):
             if rc != 0 or err:
                 fail(f"{what}: exit {rc}, stderr: {err.strip()}")
                 continue
+            outputs[suffix] = out
             path = os.path.join(HERE, f"{name}.{suffix}")
             if update:
                 with open(path, "w") as f:
@@ -92,6 +101,23 @@ def golden(loopstall, update):
             else:
                 print(f"ok: {name}.{suffix}")
             check_shape(name, suffix, out)
+        check_truth(name, fixture, outputs)
+
+
+def check_truth(name, fixture, outputs):
+    """The outputs' numbers against the fixture's own (truth.py)."""
+    records, problems = truth.load_fixture(fixture, SCHEMA)
+    if len(outputs) == len(OUTPUTS):
+        summ = truth.summary_of(records)
+        threshold = summ["threshold_ms"] if summ else 50
+        problems += truth.check_report_json(records, json.loads(outputs["report.json"]))
+        problems += truth.check_folded(records, outputs["folded"])
+        problems += truth.check_text(records, outputs["report.txt"], outputs["doctor.txt"],
+                                     threshold)
+    for msg in problems:
+        fail(f"{name}: {msg}")
+    if not problems:
+        print(f"ok: {name}: schema, and numbers recomputed from the fixture")
 
 
 def check_shape(name, suffix, out):

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -26,8 +27,95 @@ static void escaping(void **state)
 	n = lpi_json_finish(&j);
 	assert_true(n > 0);
 	buf[n] = '\0';
-	assert_string_equal(buf, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\\u00c3\\u00a9\",\"n\":null,"
+	/* "é" (valid UTF-8) goes through as its two bytes, not escaped byte by byte */
+	assert_string_equal(buf, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\",\"n\":null,"
 				 "\"ms\":1.235,\"i\":-5}\n");
+}
+
+/* What a JSON parser reads back from the string written for in. */
+static char *round_trip(const char *in, char *line, size_t cap)
+{
+	struct lpi_json j;
+	cJSON *o, *v;
+	char *out;
+	size_t n;
+
+	lpi_json_init(&j, line, cap);
+	lpi_json_object(&j, NULL);
+	lpi_json_str(&j, "s", in);
+	lpi_json_close(&j, '}');
+	n = lpi_json_finish(&j);
+	assert_true(n > 0);
+	line[n] = '\0';
+	o = cJSON_Parse(line);
+	assert_non_null(o);
+	v = cJSON_GetObjectItemCaseSensitive(o, "s");
+	assert_true(cJSON_IsString(v));
+	out = strdup(v->valuestring);
+	cJSON_Delete(o);
+	assert_non_null(out);
+	return out;
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+static void utf8_round_trip(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    /* valid UTF-8 of every length comes back as it was */
+	    {"caf\xc3\xa9", "caf\xc3\xa9"},
+	    {"\xe6\x97\xa5\xe6\x9c\xac \xe2\x82\xac", "\xe6\x97\xa5\xe6\x9c\xac \xe2\x82\xac"},
+	    {"\xf0\x9f\x90\x8d py", "\xf0\x9f\x90\x8d py"},
+	    {"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"}, /* U+10FFFF, the last */
+	    {"\xef\xbf\xbd", FFFD},		      /* U+FFFD itself */
+	    {"tab\tdel\x7f", "tab\tdel\x7f"},	      /* escaped, read back the same */
+	    /* each byte that is not part of a valid sequence becomes U+FFFD */
+	    {"a\xff"
+	     "b",
+	     "a" FFFD "b"},
+	    {"\xe2\x82", FFFD FFFD},			/* cut short by the end */
+	    {"\xe2\x82x", FFFD FFFD "x"},		/* cut short by ASCII */
+	    {"\xc0\xaf", FFFD FFFD},			/* overlong '/' */
+	    {"\xe0\x80\xaf", FFFD FFFD FFFD},		/* overlong, 3 bytes */
+	    {"\xed\xa0\x80", FFFD FFFD FFFD},		/* a UTF-16 surrogate */
+	    {"\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD},	/* past U+10FFFF */
+	    {"\x80\xc3\xa9\xbf", FFFD "\xc3\xa9" FFFD}, /* stray continuation bytes */
+	};
+	char line[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = round_trip(cases[i].in, line, sizeof(line));
+
+		if (strcmp(got, cases[i].want))
+			fail_msg("case %zu: line %s read back as \"%s\"", i, line, got);
+		free(got);
+	}
+}
+
+/* Every byte value in every position: the line always parses, and is valid UTF-8 for cJSON. */
+static void any_bytes_parse(void **state)
+{
+	char in[5], line[256];
+	unsigned a, b;
+
+	(void)state;
+	for (a = 1; a < 256; a++)
+		for (b = 1; b < 256; b += 7) {
+			char *got;
+
+			in[0] = (char)a;
+			in[1] = (char)b;
+			in[2] = (char)0x80;
+			in[3] = 'z';
+			in[4] = '\0';
+			got = round_trip(in, line, sizeof(line));
+			assert_true(strlen(got) > 0);
+			free(got);
+		}
 }
 
 static void overflow_gives_nothing(void **state)
@@ -118,8 +206,8 @@ static void stall_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(escaping),
-	    cmocka_unit_test(overflow_gives_nothing),
+	    cmocka_unit_test(escaping),	       cmocka_unit_test(utf8_round_trip),
+	    cmocka_unit_test(any_bytes_parse), cmocka_unit_test(overflow_gives_nothing),
 	    cmocka_unit_test(stall_record),
 	};
 

@@ -73,12 +73,27 @@ const heartbeat = setInterval(() => {}, 10);
 let started = false;
 let result = 0;
 
+// The kernel's own account of this thread (/proc/thread-self/schedstat: ns
+// on the CPU, ns in the run queue), which tests hold loopstall's split against.
+function threadAccount() {
+	const [onCpu, runq] = require('fs').readFileSync('/proc/thread-self/schedstat', 'utf8')
+		.split(' ').map(Number);
+	return [Number(process.hrtime.bigint()), onCpu, runq];
+}
+
+function sayAccount(name, a0, a1) {
+	const ms = (i) => ((a1[i] - a0[i]) / 1e6).toFixed(1);
+	console.log(`schedstat ${name} wall_ms=${ms(0)} on_cpu_ms=${ms(1)} runqueue_ms=${ms(2)}`);
+}
+
 function scenario() {
 	if (started)
 		return;
 	started = true;
 	console.log('scenario busy begin');
+	const a0 = threadAccount();
 	result = burnCpu(opt.ms);
+	sayAccount('busy', a0, threadAccount());
 	console.log('scenario busy end');
 	setTimeout(() => {
 		clearInterval(heartbeat);

@@ -8,8 +8,9 @@ processes pinned to the same CPU for --ms, then runs a short CPU burst of
 finish in --spin-ms of CPU time; sharing the CPU with the hogs, the loop
 thread is runnable but waiting in the run queue for most of that wall time,
 so that busy period is dominated by run-queue wait: loopstall must report a
-stall with cause preempted. The thread's own schedstat for the burst is
-printed on stderr to show the split.
+stall with cause preempted. The thread's own schedstat from before the forks
+to the end of the burst is printed (`schedstat burst ...` on stdout) for the
+test to hold runqueue_ms against.
 """
 import asyncio
 import os
@@ -47,14 +48,18 @@ def start_hog(cpu, seconds):
 
 
 async def starve(args):
-    hogs = [start_hog(args.cpu, args.ms / 1000.0) for _ in range(args.hogs)]
+    # measured from before the forks: the busy period holds them too, and the
+    # loop thread may already wait for the CPU behind the first hog
     on0, rq0 = schedstat()
     t0 = time.monotonic()
+    hogs = [start_hog(args.cpu, args.ms / 1000.0) for _ in range(args.hogs)]
     spin(args.spin_ms / 1000.0)
     wall = time.monotonic() - t0
     on1, rq1 = schedstat()
     print(f"burst: wall {wall * 1e3:.1f} ms, on-CPU {(on1 - on0) / 1e6:.1f} ms, "
           f"run-queue {(rq1 - rq0) / 1e6:.1f} ms", file=sys.stderr, flush=True)
+    vc.say(f"schedstat burst wall_ms={wall * 1e3:.1f} on_cpu_ms={(on1 - on0) / 1e6:.1f}"
+           f" runqueue_ms={(rq1 - rq0) / 1e6:.1f}")
     # Reap the hogs without blocking the loop.
     while hogs:
         for pid in list(hogs):

@@ -12,6 +12,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 
 HEARTBEAT_S = 0.010
 
@@ -28,6 +29,15 @@ def parser(description):
 def say(line):
     # Tests read stdout through a pipe: flush every line.
     print(line, flush=True)
+
+
+def thread_account():
+    """(monotonic ns, ns on the CPU, ns in the run queue) of the calling
+    thread, the kernel's own account (/proc/thread-self/schedstat) that
+    tests hold loopstall's split of a stall against."""
+    with open("/proc/thread-self/schedstat") as f:
+        on_cpu, runq = (int(x) for x in f.read().split()[:2])
+    return time.monotonic_ns(), on_cpu, runq
 
 
 async def heartbeat():
@@ -50,7 +60,11 @@ async def _main(args, name, scenario):
     say("ready")
     await start
     say(f"scenario {name} begin")
+    a0 = thread_account()
     await scenario(args)
+    a1 = thread_account()
+    say(f"schedstat {name} wall_ms={(a1[0] - a0[0]) / 1e6:.1f}"
+        f" on_cpu_ms={(a1[1] - a0[1]) / 1e6:.1f} runqueue_ms={(a1[2] - a0[2]) / 1e6:.1f}")
     say(f"scenario {name} end")
     await asyncio.sleep(args.linger_ms / 1000.0)
     hb.cancel()
