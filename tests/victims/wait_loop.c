@@ -269,8 +269,13 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR2, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("ready %d\n", getpid());
+	/*
+	 * Every wait from idle(): a loop waits from one place, and loopstall
+	 * learns that place as the loop's own wait (a select or ppoll loop has
+	 * no epoll fd to be known by): a wait from elsewhere is a blocking call.
+	 */
 	while (!go)
-		loop_wait();
+		idle(TICK_MS);
 	printf("scenario %s begin\n", scen);
 	if (!strcmp(scen, "sleep") && depth > 0)
 		deep_frame((int)(depth > 64 ? 64 : depth) - 1, ms);
