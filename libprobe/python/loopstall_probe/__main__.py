@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""python3 -m loopstall_probe SCRIPT [ARGS...] | -m MODULE [ARGS...]:
+run a program with the probe installed, as python3 would run it."""
+import runpy
+import sys
+
+from . import install
+
+
+def main():
+    argv = sys.argv[1:]
+    if not argv or argv[0] in ("-h", "--help") or (argv[0] == "-m" and len(argv) < 2):
+        print("usage: python3 -m loopstall_probe SCRIPT [ARGS...] | -m MODULE [ARGS...]",
+              file=sys.stderr)
+        sys.exit(2)
+    # a bad environment has been said on stderr by install(): run unprobed
+    install()
+    if argv[0] == "-m":
+        sys.argv = argv[1:]
+        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = argv
+        sys.path[0] = __import__("os").path.dirname(argv[0]) or "."
+        runpy.run_path(argv[0], run_name="__main__")
+
+
+main()
