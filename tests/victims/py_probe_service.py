@@ -15,7 +15,10 @@ once after --delay-ms. Prints `ready`, `scenario NAME done` and `done`.
 import argparse
 import asyncio
 import hashlib
+import json
+import os
 import signal
+import sys
 import time
 
 
@@ -83,7 +86,18 @@ async def main(args):
             break
     await asyncio.sleep(args.linger_ms / 1000.0)
     hb.cancel()
+    dump()
     say("done")
+
+
+def dump():
+    """$PYPROBE_DUMP: what the probe (when it runs) has seen, for the tests."""
+    path = os.environ.get("PYPROBE_DUMP")
+    probe = sys.modules.get("loopstall_probe")
+    if path and probe:
+        with open(path, "w") as f:
+            json.dump({"stats": probe.stats(), "recent": probe.recent(),
+                       "region": probe.region_path()}, f)
 
 
 if __name__ == "__main__":
@@ -91,7 +105,7 @@ if __name__ == "__main__":
     p.add_argument("--scenario", choices=("sleep", "batch", "nobatch", "callsoon"),
                    default="sleep")
     p.add_argument("--ms", type=float, default=300.0)
-    p.add_argument("--items", type=int, default=60000)
+    p.add_argument("--items", type=int, default=600000)
     p.add_argument("--wait-signal", action="store_true")
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--delay-ms", type=float, default=200.0)
