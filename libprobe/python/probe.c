@@ -1138,6 +1138,23 @@ static void *reporter_main(void *arg)
 	return NULL;
 }
 
+/* The floor of the other way to see every callback: a C profile function that does nothing. */
+static int profile_noop(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+	(void)obj;
+	(void)frame;
+	(void)what;
+	(void)arg;
+	return 0;
+}
+
+static PyObject *profile_floor(PyObject *mod, PyObject *on)
+{
+	(void)mod;
+	PyEval_SetProfile(PyObject_IsTrue(on) ? profile_noop : NULL, NULL);
+	Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"install", install, METH_NOARGS,
      "Time every callback of every asyncio loop from now on; True when installed."},
@@ -1145,6 +1162,8 @@ static PyMethodDef methods[] = {
     {"recent", recent, METH_NOARGS, "The flight recorder's entries, oldest first."},
     {"stats", stats, METH_NOARGS, "Each loop's counters."},
     {"region_path", region_path, METH_NOARGS, "The shared region's path, or None."},
+    {"_profile_floor", profile_floor, METH_O,
+     "Benchmarks only: a no-op C profile function on this thread (True) or none (False)."},
     {NULL, NULL, 0, NULL},
 };
 
