@@ -293,18 +293,20 @@ static uint32_t loc_id(PyCodeObject *code, int line)
 
 uint32_t pyp_await_loc(PyObject *coro)
 {
-	PyCodeObject *best = NULL, *first = NULL;
-	int best_line = 0, first_line = 0, depth;
-	PyObject *obj = coro;
+	PyObject *obj = coro, *best = NULL;
+	PyCodeObject *code;
 	uint32_t id = 0;
+	int depth;
 
 	Py_INCREF(obj);
-	/* outermost first: the last frame outside asyncio is where the program awaits */
+	/*
+	 * Outermost first, down to the first frame of asyncio's own (sleep,
+	 * wait_for, a Future's __await__): the frame above it is where the
+	 * program awaits. A task that runs asyncio's code itself is named by it.
+	 */
 	for (depth = 0; depth < 32; depth++) {
 		PyObject *frame, *next;
-		PyCodeObject *code;
-		bool coro_ = PyCoro_CheckExact(obj);
-		int line;
+		bool coro_ = PyCoro_CheckExact(obj), theirs;
 
 		if (!coro_ && !PyGen_Check(obj))
 			break;
@@ -314,17 +316,15 @@ uint32_t pyp_await_loc(PyObject *coro)
 			break;
 		}
 		code = PyFrame_GetCode((PyFrameObject *)frame);
-		line = PyFrame_GetLineNumber((PyFrameObject *)frame);
-		Py_DECREF(frame);
-		if (!in_asyncio(code)) {
-			Py_XSETREF(best, code);
-			best_line = line;
-		} else if (!first) {
-			first = code;
-			first_line = line;
-		} else {
-			Py_DECREF(code);
+		theirs = in_asyncio(code);
+		Py_DECREF(code);
+		if (theirs && best) {
+			Py_DECREF(frame);
+			break;
 		}
+		Py_XSETREF(best, frame);
+		if (theirs)
+			break;
 		next = PyObject_GetAttr(obj, coro_ ? s_cr_await : s_gi_yieldfrom);
 		Py_DECREF(obj);
 		obj = next;
@@ -333,12 +333,13 @@ uint32_t pyp_await_loc(PyObject *coro)
 	}
 	Py_XDECREF(obj);
 	PyErr_Clear();
-	if (best)
-		id = loc_id(best, best_line);
-	else if (first)
-		id = loc_id(first, first_line);
-	Py_XDECREF(best);
-	Py_XDECREF(first);
+	/* the line of the frame chosen only: it costs a walk of the code's line table */
+	if (best) {
+		code = PyFrame_GetCode((PyFrameObject *)best);
+		id = loc_id(code, PyFrame_GetLineNumber((PyFrameObject *)best));
+		Py_DECREF(code);
+		Py_DECREF(best);
+	}
 	return id;
 }
 

@@ -35,7 +35,22 @@ typedef struct {
 	PyObject_HEAD struct pyp_loop l;
 	PyObject *hb_handle; /* the heartbeat's TimerHandle while the loop runs */
 	PyObject *orig_run_forever;
+	PyObject *proxy; /* the PollProxy in selector._selector; NULL: select is wrapped */
 } LoopProbe;
+
+/*
+ * What a poll-like selector (epoll, poll, devpoll: selectors._PollLikeSelector)
+ * keeps in its _selector: our proxy calls the C poll it stands for, so the
+ * poll is timed without one more entry into the interpreter per iteration
+ * (wrapping selector.select, a Python function, costs one). Every other
+ * attribute is the inner object's.
+ */
+typedef struct {
+	PyObject_HEAD PyObject *inner;
+	PyObject *inner_poll;
+	PyObject *poll_fn; /* poll_proxy_poll bound to this object */
+	PyObject *probe;   /* the LoopProbe */
+} PollProxy;
 
 static struct {
 	bool installed;
@@ -44,7 +59,9 @@ static struct {
 	struct lpi_region region;
 	PyObject *handle_type;
 	PyObject *orig_run;
-	Py_ssize_t off_callback, off_loop;
+	Py_ssize_t off_callback, off_loop, off_args, off_context;
+	PyObject *run_failed; /* _failed.run_failed: NULL, call the original _run instead */
+	PyObject *debug_kw;   /* its last argument: whether asyncio passes debug= */
 	PyObject *task_types[2];
 	PyTypeObject *step_type; /* TaskStepMethWrapper, once seen */
 	LoopProbe *loops[MAX_LOOPS];
@@ -58,9 +75,9 @@ static struct {
 } g = {.out_fd = -1};
 
 static PyObject *s_coro, *s_selector, *s_select, *s_call_later, *s_cancel, *s_run_forever,
-    *s_self;
+    *s_self, *s_run, *s_poll, *s_inner;
 static __thread uint32_t tls_tid;
-static PyTypeObject LoopProbe_Type;
+static PyTypeObject LoopProbe_Type, PollProxy_Type;
 
 struct lpi_region *pyp_region(void)
 {
@@ -366,23 +383,16 @@ static PyObject *heartbeat(PyObject *self, PyObject *unused)
 
 static PyMethodDef heartbeat_def = {"_loopstall_heartbeat", heartbeat, METH_NOARGS, NULL};
 
-/* selector.select(timeout): the poll. */
-static PyObject *LoopProbe_call(PyObject *self, PyObject *args, PyObject *kw)
+/* Around the loop's poll: its busy period ends before, the next begins after. */
+static void poll_enter(struct pyp_loop *l)
 {
-	LoopProbe *p = (LoopProbe *)self;
-	struct pyp_loop *l = &p->l;
-	PyObject *res;
-	uint64_t now;
-
-	if (!l->orig_select) {
-		PyErr_SetString(PyExc_RuntimeError, "loopstall_probe: no select to call");
-		return NULL;
-	}
-	if (l->gone || g.forked)
-		return PyObject_Call(l->orig_select, args, kw);
 	busy_end(l, lpi_now());
-	res = PyObject_Call(l->orig_select, args, kw);
-	now = lpi_now();
+}
+
+static void poll_leave(struct pyp_loop *l)
+{
+	uint64_t now = lpi_now();
+
 	/* the clock's refit, when due: at most five clock pairs, after a poll */
 	if (now >= g.calib_due) {
 		g.calib_due = lpi_clock_tick(now);
@@ -393,7 +403,126 @@ static PyObject *LoopProbe_call(PyObject *self, PyObject *args, PyObject *kw)
 		__atomic_store_n(&l->slot->tid, l->tid, __ATOMIC_RELEASE);
 	}
 	busy_begin(l, now);
+}
+
+/* selector.select(timeout), for selectors without a poll-like _selector. */
+static PyObject *LoopProbe_call(PyObject *self, PyObject *args, PyObject *kw)
+{
+	LoopProbe *p = (LoopProbe *)self;
+	struct pyp_loop *l = &p->l;
+	PyObject *res;
+
+	if (!l->orig_select) {
+		PyErr_SetString(PyExc_RuntimeError, "loopstall_probe: no select to call");
+		return NULL;
+	}
+	if (l->gone || g.forked)
+		return PyObject_Call(l->orig_select, args, kw);
+	poll_enter(l);
+	res = PyObject_Call(l->orig_select, args, kw);
+	poll_leave(l);
 	return res;
+}
+
+static PyObject *proxy_poll(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+			    PyObject *kwnames)
+{
+	PollProxy *x = (PollProxy *)self;
+	struct pyp_loop *l = x->probe ? &((LoopProbe *)x->probe)->l : NULL;
+	PyObject *res;
+
+	if (!l || l->gone || g.forked)
+		return PyObject_Vectorcall(x->inner_poll, args, (size_t)nargs, kwnames);
+	poll_enter(l);
+	res = PyObject_Vectorcall(x->inner_poll, args, (size_t)nargs, kwnames);
+	poll_leave(l);
+	return res;
+}
+
+static PyMethodDef proxy_poll_def = {"poll", (PyCFunction)(void (*)(void))proxy_poll,
+				     METH_FASTCALL | METH_KEYWORDS, NULL};
+
+static PyObject *PollProxy_getattro(PyObject *self, PyObject *name)
+{
+	PollProxy *x = (PollProxy *)self;
+
+	if (name == s_poll || (PyUnicode_Check(name) && !PyUnicode_Compare(name, s_poll))) {
+		Py_INCREF(x->poll_fn);
+		return x->poll_fn;
+	}
+	return PyObject_GetAttr(x->inner, name);
+}
+
+static int PollProxy_traverse(PyObject *self, visitproc visit, void *arg)
+{
+	PollProxy *x = (PollProxy *)self;
+
+	Py_VISIT(x->inner);
+	Py_VISIT(x->inner_poll);
+	Py_VISIT(x->poll_fn);
+	Py_VISIT(x->probe);
+	return 0;
+}
+
+static int PollProxy_clear(PyObject *self)
+{
+	PollProxy *x = (PollProxy *)self;
+
+	Py_CLEAR(x->inner);
+	Py_CLEAR(x->inner_poll);
+	Py_CLEAR(x->poll_fn);
+	Py_CLEAR(x->probe);
+	return 0;
+}
+
+static void PollProxy_dealloc(PyObject *self)
+{
+	PyObject_GC_UnTrack(self);
+	PollProxy_clear(self);
+	Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject PollProxy_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "loopstall_probe._probe.PollProxy",
+    .tp_basicsize = sizeof(PollProxy),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_getattro = PollProxy_getattro,
+    .tp_traverse = PollProxy_traverse,
+    .tp_clear = PollProxy_clear,
+    .tp_dealloc = PollProxy_dealloc,
+    .tp_doc = "a poll object whose poll() loopstall_probe times",
+};
+
+/* Put a PollProxy in selector._selector; NULL (no error) when it has no poll. */
+static PyObject *proxy_install(PyObject *selector, LoopProbe *p)
+{
+	PyObject *inner = PyObject_GetAttr(selector, s_inner), *poll;
+	PollProxy *x;
+
+	poll = inner ? PyObject_GetAttr(inner, s_poll) : NULL;
+	if (!poll || !PyCallable_Check(poll) || Py_IS_TYPE(inner, &PollProxy_Type))
+		goto fail;
+	x = PyObject_GC_New(PollProxy, &PollProxy_Type);
+	if (!x)
+		goto fail;
+	x->inner = inner;
+	x->inner_poll = poll;
+	x->probe = (PyObject *)p;
+	Py_INCREF(p);
+	x->poll_fn = NULL;
+	PyObject_GC_Track(x);
+	x->poll_fn = PyCFunction_New(&proxy_poll_def, (PyObject *)x);
+	if (!x->poll_fn || PyObject_SetAttr(selector, s_inner, (PyObject *)x)) {
+		Py_DECREF(x);
+		PyErr_Clear();
+		return NULL;
+	}
+	return (PyObject *)x;
+fail:
+	Py_XDECREF(poll);
+	Py_XDECREF(inner);
+	PyErr_Clear();
+	return NULL;
 }
 
 /* loop.run_forever(): the heartbeat runs while the loop runs; its end ends a busy period. */
@@ -476,6 +605,7 @@ static int LoopProbe_traverse(PyObject *self, visitproc visit, void *arg)
 	Py_VISIT(p->l.loop_ref);
 	Py_VISIT(p->hb_handle);
 	Py_VISIT(p->orig_run_forever);
+	Py_VISIT(p->proxy);
 	return 0;
 }
 
@@ -489,6 +619,7 @@ static int LoopProbe_clear(PyObject *self)
 	Py_CLEAR(p->l.loop_ref);
 	Py_CLEAR(p->hb_handle);
 	Py_CLEAR(p->orig_run_forever);
+	Py_CLEAR(p->proxy);
 	return 0;
 }
 
@@ -580,6 +711,7 @@ static struct pyp_loop *attach(PyObject *loop)
 	memset(&p->l, 0, sizeof(p->l));
 	p->hb_handle = NULL;
 	p->orig_run_forever = NULL;
+	p->proxy = NULL;
 	PyObject_GC_Track(p);
 	p->l.loop = loop;
 	cb = PyCFunction_New(&loop_gone_def, (PyObject *)p);
@@ -593,8 +725,10 @@ static struct pyp_loop *attach(PyObject *loop)
 	/* selector loops: the poll is selector.select, an attribute of that instance */
 	selector = PyObject_GetAttr(loop, s_selector);
 	if (selector) {
-		p->l.orig_select = wrap_attr(selector, s_select, (PyObject *)p);
-		if (p->l.orig_select)
+		p->proxy = proxy_install(selector, p);
+		if (!p->proxy)
+			p->l.orig_select = wrap_attr(selector, s_select, (PyObject *)p);
+		if (p->proxy || p->l.orig_select)
 			p->l.selector = selector;
 		else
 			Py_DECREF(selector);
@@ -694,13 +828,58 @@ static struct pyp_task_slot *task_slot(struct pyp_loop *l, PyObject *task)
 	return &l->tasks[((uintptr_t)task >> 4) & (PYP_TASK_CACHE - 1)];
 }
 
-/* asyncio.events.Handle._run, in C: the original between two timestamps. */
+/*
+ * The body of Handle._run: self._context.run(self._callback, *self._args),
+ * and on an exception what asyncio does (_failed.py). Calling the original
+ * instead costs one more entry into the interpreter per callback.
+ */
+static PyObject *call_handle(PyObject *h)
+{
+	PyObject *ctx, *cb, *args, *res, *stack[10], *exc, *et, *tb;
+	Py_ssize_t n, k;
+
+	if (!g.run_failed)
+		return PyObject_CallOneArg(g.orig_run, h);
+	ctx = slot_at(h, g.off_context);
+	cb = slot_at(h, g.off_callback);
+	args = slot_at(h, g.off_args);
+	if (!ctx || !cb || !args || !PyTuple_CheckExact(args) || PyTuple_GET_SIZE(args) > 8)
+		return PyObject_CallOneArg(g.orig_run, h);
+	n = PyTuple_GET_SIZE(args);
+	stack[0] = ctx;
+	stack[1] = cb;
+	for (k = 0; k < n; k++)
+		stack[2 + k] = PyTuple_GET_ITEM(args, k);
+	Py_INCREF(args);
+	res = PyObject_VectorcallMethod(s_run, stack, (size_t)(2 + n), NULL);
+	Py_DECREF(args);
+	if (res) {
+		Py_DECREF(res);
+		Py_RETURN_NONE;
+	}
+	if (PyErr_ExceptionMatches(PyExc_SystemExit) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+		return NULL;
+	PyErr_Fetch(&et, &exc, &tb);
+	PyErr_NormalizeException(&et, &exc, &tb);
+	if (tb && exc)
+		PyException_SetTraceback(exc, tb);
+	res = exc ? PyObject_CallFunctionObjArgs(g.run_failed, h, exc, g.debug_kw, NULL) : NULL;
+	Py_XDECREF(et);
+	Py_XDECREF(exc);
+	Py_XDECREF(tb);
+	if (!res)
+		return NULL;
+	Py_DECREF(res);
+	Py_RETURN_NONE;
+}
+
+/* asyncio.events.Handle._run, in C: the callback between two timestamps. */
 static PyObject *run(PyObject *h, PyObject *unused)
 {
 	PyObject *cb, *loop, *task, *held = NULL, *coro = NULL, *res;
 	struct pyp_loop *l;
 	uint64_t key = 0, tname = 0, i, start, now, dur;
-	uint32_t resumed = 0, suspended = 0, watcher = LPS_W_ASYNCIO_CALLBACK;
+	uint32_t resumed = 0, suspended = 0, code = 0, watcher = LPS_W_ASYNCIO_CALLBACK;
 
 	(void)unused;
 	if (g.forked || !g.installed)
@@ -710,10 +889,10 @@ static PyObject *run(PyObject *h, PyObject *unused)
 	/* the heartbeat is libprobe's own: not a callback of the program */
 	if (!cb || !loop || (PyCFunction_Check(cb) && PyCFunction_GET_SELF(cb) &&
 			     Py_TYPE(PyCFunction_GET_SELF(cb)) == &LoopProbe_Type))
-		return PyObject_CallOneArg(g.orig_run, h);
+		return call_handle(h);
 	l = loop_find(loop);
 	if (!l)
-		return PyObject_CallOneArg(g.orig_run, h);
+		return call_handle(h);
 	Py_INCREF(cb);
 	task = task_of(cb, &held);
 	if (task) {
@@ -726,13 +905,14 @@ static PyObject *run(PyObject *h, PyObject *unused)
 			task = NULL;
 		}
 		if (task) {
-			watcher = LPS_W_ASYNCIO_TASK;
-			key = LPS_PY_KEY(LPS_PY_CODE, pyp_coro_id(coro));
-			tname = pyp_task_name(task);
 			/* a suspended coroutine has not moved: it resumes where its last step left it */
-			resumed = ts->task == task && ts->coro == coro && ts->loc
-				      ? ts->loc
-				      : pyp_await_loc(coro);
+			bool known = ts->task == task && ts->coro == coro && ts->loc;
+
+			watcher = LPS_W_ASYNCIO_TASK;
+			code = known ? ts->code : pyp_coro_id(coro);
+			key = LPS_PY_KEY(LPS_PY_CODE, code);
+			tname = pyp_task_name(task);
+			resumed = known ? ts->loc : pyp_await_loc(coro);
 		}
 	}
 	if (!task) {
@@ -742,7 +922,7 @@ static PyObject *run(PyObject *h, PyObject *unused)
 	start = lpi_now();
 	i = event_begin(l, key, watcher, tname, resumed, start);
 	l->depth++;
-	res = PyObject_CallOneArg(g.orig_run, h);
+	res = call_handle(h);
 	if (task) {
 		struct pyp_task_slot *ts = task_slot(l, task);
 		PyObject *et, *ev, *tb;
@@ -754,6 +934,7 @@ static PyObject *run(PyObject *h, PyObject *unused)
 		ts->task = suspended ? task : NULL;
 		ts->coro = coro;
 		ts->loc = suspended;
+		ts->code = code;
 		if (suspended)
 			count(&l->slot->awaits, 1);
 	}
@@ -789,6 +970,62 @@ static Py_ssize_t member_offset(PyObject *type, const char *name)
 }
 
 static void *reporter_main(void *arg);
+
+/* The names asyncio's Handle._run uses (3.10-3.12; 3.13 adds get_debug). */
+static const char *const run_names[] = {
+    "BaseException", "KeyboardInterrupt", "SystemExit", "_args", "_callback", "_context",
+    "_format_callback_source", "_loop", "_source_traceback", "call_exception_handler",
+    "format_helpers", "run"};
+
+/* Whether the original _run is the one _failed.py copies (else it is called as it is). */
+static bool fast_run_ok(bool *debug_kw)
+{
+	PyObject *code = PyObject_GetAttrString(g.orig_run, "__code__");
+	PyObject *names = code ? PyObject_GetAttrString(code, "co_names") : NULL;
+	size_t want = sizeof(run_names) / sizeof(run_names[0]), k;
+	Py_ssize_t i, n, have = 0;
+	bool ok = names && PyTuple_Check(names);
+
+	*debug_kw = false;
+	n = ok ? PyTuple_GET_SIZE(names) : 0;
+	for (i = 0; ok && i < n; i++) {
+		const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(names, i));
+
+		if (!name) {
+			ok = false;
+			break;
+		}
+		if (!strcmp(name, "get_debug")) {
+			*debug_kw = true;
+			continue;
+		}
+		for (k = 0; k < want && strcmp(name, run_names[k]); k++)
+			;
+		ok = k < want;
+		have++;
+	}
+	Py_XDECREF(names);
+	Py_XDECREF(code);
+	PyErr_Clear();
+	return ok && have == (Py_ssize_t)want && g.off_args >= 0 && g.off_context >= 0;
+}
+
+static void fast_run_setup(void)
+{
+	PyObject *mod;
+	bool debug_kw;
+
+	Py_CLEAR(g.run_failed);
+	if (!fast_run_ok(&debug_kw))
+		return;
+	mod = PyImport_ImportModule("loopstall_probe._failed");
+	if (mod) {
+		g.run_failed = PyObject_GetAttrString(mod, "run_failed");
+		Py_DECREF(mod);
+	}
+	PyErr_Clear();
+	g.debug_kw = debug_kw ? Py_True : Py_False;
+}
 
 static const char *const env_names[] = {"LPROBE_HEARTBEAT_MS", "LPROBE_THRESHOLD_MS",
 					"LPROBE_RING", "LPROBE_MAX_LOOPS", "LPROBE_OUTPUT"};
@@ -930,9 +1167,12 @@ static PyObject *install(PyObject *mod, PyObject *unused)
 				"loopstall_probe: asyncio.events.Handle has no _callback/_loop slots");
 		goto fail;
 	}
+	g.off_args = member_offset(g.handle_type, "_args");
+	g.off_context = member_offset(g.handle_type, "_context");
 	g.orig_run = PyObject_GetAttrString(g.handle_type, "_run");
 	if (!g.orig_run)
 		goto fail;
+	fast_run_setup();
 	if (!g.region.base) {
 		lpi_clock_init();
 		g.calib_due = 0;
@@ -996,6 +1236,9 @@ static PyObject *uninstall(PyObject *mod, PyObject *unused)
 		/* the loops get their own select and run_forever back */
 		if (p->l.selector && p->l.orig_select &&
 		    PyObject_DelAttr(p->l.selector, s_select))
+			PyErr_Clear();
+		if (p->l.selector && p->proxy &&
+		    PyObject_SetAttr(p->l.selector, s_inner, ((PollProxy *)p->proxy)->inner))
 			PyErr_Clear();
 		if (p->orig_run_forever) {
 			PyObject *loop = loop_of(&p->l);
@@ -1209,8 +1452,11 @@ PyMODINIT_FUNC PyInit__probe(void)
 	INTERN(s_cancel, "cancel");
 	INTERN(s_run_forever, "run_forever");
 	INTERN(s_self, "__self__");
+	INTERN(s_run, "run");
+	INTERN(s_poll, "poll");
+	INTERN(s_inner, "_selector");
 #undef INTERN
-	if (PyType_Ready(&LoopProbe_Type) < 0)
+	if (PyType_Ready(&LoopProbe_Type) < 0 || PyType_Ready(&PollProxy_Type) < 0)
 		return NULL;
 	return PyModule_Create(&module);
 }

@@ -25,7 +25,8 @@
 struct pyp_task_slot {
 	PyObject *task; /* borrowed: only compared, never dereferenced */
 	PyObject *coro;
-	uint32_t loc; /* where it suspended: where its next step resumes */
+	uint32_t loc;  /* where it suspended: where its next step resumes */
+	uint32_t code; /* the coroutine's id */
 };
 
 /* One asyncio loop; lives in a LoopProbe object (probe.c). */

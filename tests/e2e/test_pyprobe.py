@@ -11,6 +11,8 @@ Per interpreter, victim tests/victims/py_probe_service.py run through
   record naming the task, its coroutine and the lines of both awaits;
   `loopstall record -p` on the same victim names them too;
 - callsoon: a plain loop.call_soon callback is named by its function and line;
+- raise: a callback that raises reaches the loop's exception handler as it
+  does unprobed (the probe's _run calls the callback itself);
 - batch: a job yielding every 1,000 items: many short Task steps, no stall;
 - nobatch: the same job without the yield: one long step, a stall of that
   length, and a heartbeat tick late by as much.
@@ -152,6 +154,18 @@ def check_callsoon(sess, label, python, pkg):
     assert "task" not in cb, json.dumps(cb)
 
 
+def check_raise(sess, label, python, pkg):
+    """A callback that raises: the loop's exception handler gets what it gets unprobed."""
+    def handler_lines(argv):
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, f"{argv}: {p.returncode}\n{p.stderr}"
+        return [l for l in p.stdout.splitlines() if l.startswith("exception handler:")]
+    plain = handler_lines([python, VICTIM, "--scenario", "raise", "--delay-ms", "20"])
+    probe = handler_lines(probed(python, pkg, "--scenario", "raise", "--delay-ms", "20"))
+    assert len(plain) == 1 and "failing_callback" in plain[0], plain
+    assert probe == plain, f"{label}: probed, the handler got {probe}, unprobed {plain}"
+
+
 def batch_steps(dump):
     return [e for e in dump["recent"] if e["task"] == "batch-job"]
 
@@ -283,6 +297,7 @@ def test():
             print(f"{label}: {python}")
             check_sleep(s, label, python, pkg)
             check_callsoon(s, label, python, pkg)
+            check_raise(s, label, python, pkg)
             check_batch(s, label, python, pkg)
             check_nobatch(s, label, python, pkg)
             check_agent(s, label, python, pkg)

@@ -8,7 +8,8 @@ can find the lines it expects the probe to name:
   sleep      a request handler task calls time.sleep(0.3) between two awaits
   batch      a batch job of --items items that yields every 1,000 items
   nobatch    the same job without the yield: one long step
-  callsoon   a plain loop.call_soon callback that sleeps 0.2 s
+  callsoon   a plain loop.call_soon callback that sleeps --ms
+  raise      a callback that raises: prints what the loop's exception handler got
 With --wait-signal the scenario runs on each SIGUSR2 (up to --rounds), else
 once after --delay-ms. Prints `ready`, `scenario NAME done` and `done`.
 """
@@ -51,6 +52,11 @@ async def batch_job(items, yield_every):
     return total
 
 
+def failing_callback(done):
+    done.set_result(None)
+    raise ValueError("callback failed on purpose")
+
+
 def slow_callback(ms, done):
     time.sleep(ms / 1000.0)  # mark: callsoon
     done.set_result(None)
@@ -67,6 +73,17 @@ async def scenario(args):
         done = loop.create_future()
         loop.call_soon(slow_callback, args.ms, done)
         await done
+    elif args.scenario == "raise":
+        def handler(loop, ctx):
+            exc = ctx.get("exception")
+            say(f"exception handler: {ctx['message']} | {type(exc).__name__}: {exc}"
+                f" | traceback {exc.__traceback__ is not None}"
+                f" | handle {type(ctx.get('handle')).__name__}")
+        loop.set_exception_handler(handler)
+        done = loop.create_future()
+        loop.call_soon(failing_callback, done)
+        await done
+        await asyncio.sleep(0.01)
 
 
 async def main(args):
@@ -102,7 +119,7 @@ def dump():
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--scenario", choices=("sleep", "batch", "nobatch", "callsoon"),
+    p.add_argument("--scenario", choices=("sleep", "batch", "nobatch", "callsoon", "raise"),
                    default="sleep")
     p.add_argument("--ms", type=float, default=300.0)
     p.add_argument("--items", type=int, default=600000)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """python3 -m loopstall_probe SCRIPT [ARGS...] | -m MODULE [ARGS...]:
 run a program with the probe installed, as python3 would run it."""
+import os
 import runpy
 import sys
 
@@ -19,9 +20,11 @@ def main():
         sys.argv = argv[1:]
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
     else:
+        # as python3 SCRIPT: its directory first on sys.path, its __file__ absolute
+        script = os.path.abspath(argv[0])
         sys.argv = argv
-        sys.path[0] = __import__("os").path.dirname(argv[0]) or "."
-        runpy.run_path(argv[0], run_name="__main__")
+        sys.path[0] = os.path.dirname(script)
+        runpy.run_path(script, run_name="__main__")
 
 
 main()
