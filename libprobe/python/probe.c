@@ -530,13 +530,19 @@ static PyObject *run_forever(PyObject *self, PyObject *const *args, Py_ssize_t n
 {
 	LoopProbe *p = (LoopProbe *)self;
 	struct pyp_loop *l = &p->l;
-	PyObject *res, *orig = p->orig_run_forever;
+	PyObject *res, *orig = p->orig_run_forever, *loop = loop_of(l), *stack[8];
 	uint64_t now;
+	Py_ssize_t k;
 
-	if (!orig) {
+	if (!orig || !loop || nargs > 7) {
+		Py_XDECREF(loop);
 		PyErr_SetString(PyExc_RuntimeError, "loopstall_probe: no run_forever to call");
 		return NULL;
 	}
+	/* the class's function, with the loop: a bound method would keep the loop alive */
+	stack[0] = loop;
+	for (k = 0; k < nargs; k++)
+		stack[1 + k] = args[k];
 	Py_INCREF(orig);
 	if (!l->gone && !g.forked) {
 		now = lpi_now();
@@ -544,8 +550,9 @@ static PyObject *run_forever(PyObject *self, PyObject *const *args, Py_ssize_t n
 		heartbeat_schedule(p, now);
 		busy_begin(l, now);
 	}
-	res = PyObject_Vectorcall(orig, args, (size_t)nargs, NULL);
+	res = PyObject_Vectorcall(orig, stack, (size_t)(nargs + 1), NULL);
 	Py_DECREF(orig);
+	Py_DECREF(loop);
 	if (!l->gone && !g.forked) {
 		PyObject *exc_type, *exc, *tb, *r;
 
@@ -736,7 +743,11 @@ static struct pyp_loop *attach(PyObject *loop)
 	PyErr_Clear();
 	cb = PyCFunction_New(&run_forever_def, (PyObject *)p);
 	if (cb) {
-		p->orig_run_forever = wrap_attr(loop, s_run_forever, cb);
+		PyObject *bound = wrap_attr(loop, s_run_forever, cb);
+
+		if (bound)
+			p->orig_run_forever = PyObject_GetAttr((PyObject *)Py_TYPE(loop), s_run_forever);
+		Py_XDECREF(bound);
 		Py_DECREF(cb);
 	}
 	PyErr_Clear();
@@ -876,7 +887,7 @@ static PyObject *call_handle(PyObject *h)
 /* asyncio.events.Handle._run, in C: the callback between two timestamps. */
 static PyObject *run(PyObject *h, PyObject *unused)
 {
-	PyObject *cb, *loop, *task, *held = NULL, *coro = NULL, *res;
+	PyObject *cb, *loop, *task, *held = NULL, *coro = NULL, *res, *probe;
 	struct pyp_loop *l;
 	uint64_t key = 0, tname = 0, i, start, now, dur;
 	uint32_t resumed = 0, suspended = 0, code = 0, watcher = LPS_W_ASYNCIO_CALLBACK;
@@ -893,6 +904,9 @@ static PyObject *run(PyObject *h, PyObject *unused)
 	l = loop_find(loop);
 	if (!l)
 		return call_handle(h);
+	/* the callback may uninstall the probe or drop the loop: l lives until we are done */
+	probe = (PyObject *)((char *)l - offsetof(LoopProbe, l));
+	Py_INCREF(probe);
 	Py_INCREF(cb);
 	task = task_of(cb, &held);
 	if (task) {
@@ -947,6 +961,7 @@ static PyObject *run(PyObject *h, PyObject *unused)
 	Py_XDECREF(coro);
 	Py_XDECREF(held);
 	Py_DECREF(cb);
+	Py_DECREF(probe);
 	return res;
 }
 

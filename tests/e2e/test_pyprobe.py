@@ -11,6 +11,8 @@ Per interpreter, victim tests/victims/py_probe_service.py run through
   record naming the task, its coroutine and the lines of both awaits;
   `loopstall record -p` on the same victim names them too;
 - callsoon: a plain loop.call_soon callback is named by its function and line;
+- 80 loops one after another: each timed, none kept once collected, the
+  region's size unchanged;
 - raise: a callback that raises reaches the loop's exception handler as it
   does unprobed (the probe's _run calls the callback itself);
 - batch: a job yielding every 1,000 items: many short Task steps, no stall;
@@ -218,6 +220,35 @@ def region_size(pid):
     return os.stat(f"/dev/shm/lprobe.{pid}").st_size
 
 
+MANY_LOOPS = r"""
+import asyncio, gc, json, os, sys, loopstall_probe
+assert loopstall_probe.install()
+size = None
+async def one():
+    await asyncio.sleep(0.002)
+    return loopstall_probe.stats()
+for i in range(80):
+    live = asyncio.run(one())
+    gc.collect()
+    size = size or os.stat(loopstall_probe.region_path()).st_size
+    assert os.stat(loopstall_probe.region_path()).st_size == size
+print(json.dumps({"live_in_last": live, "live_after": loopstall_probe.stats()}))
+"""
+
+
+def check_many_loops(label, python, pkg):
+    """80 loops one after another (more than the region's 16 slots and the probe's 64):
+    each is timed while it runs and let go when it is collected."""
+    p = subprocess.run([python, "-c", MANY_LOOPS], env={**os.environ, "PYTHONPATH": pkg},
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"{label}: {p.stderr}"
+    got = json.loads(p.stdout)
+    last = got["live_in_last"]
+    assert len(last) == 1 and last[0]["iterations"] > 0 and last[0]["slot"] >= 0, last
+    assert got["live_after"] == [], f"{label}: loops kept after they were collected: {got}"
+    print(f"  {label}: 80 loops in turn, the last in a region slot, none kept")
+
+
 def check_attach_twice(sess, label, python, pkg):
     """The agent comes and goes twice while the probe runs: both runs see their stall."""
     lstest.require_root()
@@ -298,6 +329,7 @@ def test():
             check_sleep(s, label, python, pkg)
             check_callsoon(s, label, python, pkg)
             check_raise(s, label, python, pkg)
+            check_many_loops(label, python, pkg)
             check_batch(s, label, python, pkg)
             check_nobatch(s, label, python, pkg)
             check_agent(s, label, python, pkg)
