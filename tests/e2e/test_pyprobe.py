@@ -214,6 +214,12 @@ def check_agent(sess, label, python, pkg):
     assert cb, f"{label}: the agent's stall has no callback: {lstest.brief(st)}"
     check_task_callback(cb, f"{label} sleep (loopstall record)")
     assert cb["recent"], json.dumps(cb)
+    # the probe's own count of the loop thread, in the summary
+    lp = run.thread(st["tid"]).get("libprobe")
+    assert lp and lp["iterations"] > 10 and lp["stalls"] == 1, f"{label}: summary libprobe {lp}"
+    late = lp["heartbeat_late_ms"]["max"]
+    assert 0.9 * st["duration_ms"] - 15 <= late <= st["duration_ms"] + 5, (
+        f"{label}: heartbeat at most {late} ms late over a {st['duration_ms']} ms stall")
 
 
 def region_size(pid):

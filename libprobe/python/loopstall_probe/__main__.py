@@ -15,7 +15,10 @@ def main():
               file=sys.stderr)
         sys.exit(2)
     # a bad environment has been said on stderr by install(): run unprobed
-    install()
+    try:
+        install()
+    except Exception as e:  # an asyncio it does not know: the program still runs
+        print(f"loopstall_probe: {e}; the program runs without the probe", file=sys.stderr)
     if argv[0] == "-m":
         sys.argv = argv[1:]
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)

@@ -7,7 +7,10 @@ _want = os.environ.get("LOOPSTALL_PROBE", "")
 if _want == "1":
     from . import install
 
-    install()
+    try:
+        install()
+    except Exception as e:  # an asyncio it does not know: the program still runs
+        print(f"loopstall_probe: {e}; the program runs without the probe", file=sys.stderr)
 elif _want not in ("", "0"):
     print(f"loopstall_probe: LOOPSTALL_PROBE={_want[:40]!r}: expected 1 or 0;"
           " the program runs without the probe", file=sys.stderr)
