@@ -74,8 +74,8 @@ static struct {
 	volatile bool reporter_stop;
 } g = {.out_fd = -1};
 
-static PyObject *s_coro, *s_selector, *s_select, *s_call_later, *s_cancel, *s_run_forever,
-    *s_self, *s_run, *s_poll, *s_inner;
+static PyObject *s_coro, *s_selector, *s_select, *s_call_later, *s_cancel, *s_run_forever, *s_self,
+    *s_run, *s_poll, *s_inner;
 static __thread uint32_t tls_tid;
 static PyTypeObject LoopProbe_Type, PollProxy_Type;
 
@@ -746,7 +746,8 @@ static struct pyp_loop *attach(PyObject *loop)
 		PyObject *bound = wrap_attr(loop, s_run_forever, cb);
 
 		if (bound)
-			p->orig_run_forever = PyObject_GetAttr((PyObject *)Py_TYPE(loop), s_run_forever);
+			p->orig_run_forever =
+			    PyObject_GetAttr((PyObject *)Py_TYPE(loop), s_run_forever);
 		Py_XDECREF(bound);
 		Py_DECREF(cb);
 	}
@@ -868,7 +869,8 @@ static PyObject *call_handle(PyObject *h)
 		Py_DECREF(res);
 		Py_RETURN_NONE;
 	}
-	if (PyErr_ExceptionMatches(PyExc_SystemExit) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+	if (PyErr_ExceptionMatches(PyExc_SystemExit) ||
+	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
 		return NULL;
 	PyErr_Fetch(&et, &exc, &tb);
 	PyErr_NormalizeException(&et, &exc, &tb);
@@ -898,8 +900,9 @@ static PyObject *run(PyObject *h, PyObject *unused)
 	cb = slot_at(h, g.off_callback);
 	loop = slot_at(h, g.off_loop);
 	/* the heartbeat is libprobe's own: not a callback of the program */
-	if (!cb || !loop || (PyCFunction_Check(cb) && PyCFunction_GET_SELF(cb) &&
-			     Py_TYPE(PyCFunction_GET_SELF(cb)) == &LoopProbe_Type))
+	if (!cb || !loop ||
+	    (PyCFunction_Check(cb) && PyCFunction_GET_SELF(cb) &&
+	     Py_TYPE(PyCFunction_GET_SELF(cb)) == &LoopProbe_Type))
 		return call_handle(h);
 	l = loop_find(loop);
 	if (!l)
@@ -919,7 +922,8 @@ static PyObject *run(PyObject *h, PyObject *unused)
 			task = NULL;
 		}
 		if (task) {
-			/* a suspended coroutine has not moved: it resumes where its last step left it */
+			/* a suspended coroutine has not moved: it resumes where its last step left
+			 * it */
 			bool known = ts->task == task && ts->coro == coro && ts->loc;
 
 			watcher = LPS_W_ASYNCIO_TASK;
@@ -987,10 +991,18 @@ static Py_ssize_t member_offset(PyObject *type, const char *name)
 static void *reporter_main(void *arg);
 
 /* The names asyncio's Handle._run uses (3.10-3.12; 3.13 adds get_debug). */
-static const char *const run_names[] = {
-    "BaseException", "KeyboardInterrupt", "SystemExit", "_args", "_callback", "_context",
-    "_format_callback_source", "_loop", "_source_traceback", "call_exception_handler",
-    "format_helpers", "run"};
+static const char *const run_names[] = {"BaseException",
+					"KeyboardInterrupt",
+					"SystemExit",
+					"_args",
+					"_callback",
+					"_context",
+					"_format_callback_source",
+					"_loop",
+					"_source_traceback",
+					"call_exception_handler",
+					"format_helpers",
+					"run"};
 
 /* Whether the original _run is the one _failed.py copies (else it is called as it is). */
 static bool fast_run_ok(bool *debug_kw)
@@ -1042,8 +1054,8 @@ static void fast_run_setup(void)
 	g.debug_kw = debug_kw ? Py_True : Py_False;
 }
 
-static const char *const env_names[] = {"LPROBE_HEARTBEAT_MS", "LPROBE_THRESHOLD_MS",
-					"LPROBE_RING", "LPROBE_MAX_LOOPS", "LPROBE_OUTPUT"};
+static const char *const env_names[] = {"LPROBE_HEARTBEAT_MS", "LPROBE_THRESHOLD_MS", "LPROBE_RING",
+					"LPROBE_MAX_LOOPS", "LPROBE_OUTPUT"};
 
 /* The environment, checked: false (after one line on stderr) when a value is bad. */
 static bool read_config(void)
@@ -1062,7 +1074,8 @@ static bool read_config(void)
 
 		if (bad & (1u << b) && n < sizeof(line))
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%.40s%s",
-					      env_names[b], v ? v : "", v && strlen(v) > 40 ? "..." : "");
+					      env_names[b], v ? v : "",
+					      v && strlen(v) > 40 ? "..." : "");
 	}
 	fprintf(stderr, "%s; the program runs without the probe\n", line);
 	return false;
@@ -1075,15 +1088,17 @@ static int open_output(void)
 	if (!g.cfg.output[0])
 		return 0;
 	if (lpi_expand_path(g.cfg.output, (int)getpid(), path, sizeof(path))) {
-		fprintf(stderr, "loopstall_probe: LPROBE_OUTPUT=%s: name too long; the program runs "
-				"without the probe\n",
+		fprintf(stderr,
+			"loopstall_probe: LPROBE_OUTPUT=%s: name too long; the program runs "
+			"without the probe\n",
 			g.cfg.output);
 		return -1;
 	}
 	g.out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (g.out_fd < 0) {
-		fprintf(stderr, "loopstall_probe: LPROBE_OUTPUT=%s: %s; the program runs without the "
-				"probe\n",
+		fprintf(stderr,
+			"loopstall_probe: LPROBE_OUTPUT=%s: %s; the program runs without the "
+			"probe\n",
 			path, strerror(errno));
 		return -1;
 	}
@@ -1178,8 +1193,9 @@ static PyObject *install(PyObject *mod, PyObject *unused)
 	g.off_callback = member_offset(g.handle_type, "_callback");
 	g.off_loop = member_offset(g.handle_type, "_loop");
 	if (g.off_callback < 0 || g.off_loop < 0) {
-		PyErr_SetString(PyExc_RuntimeError,
-				"loopstall_probe: asyncio.events.Handle has no _callback/_loop slots");
+		PyErr_SetString(
+		    PyExc_RuntimeError,
+		    "loopstall_probe: asyncio.events.Handle has no _callback/_loop slots");
 		goto fail;
 	}
 	g.off_args = member_offset(g.handle_type, "_args");
@@ -1249,8 +1265,7 @@ static PyObject *uninstall(PyObject *mod, PyObject *unused)
 		if (!p)
 			continue;
 		/* the loops get their own select and run_forever back */
-		if (p->l.selector && p->l.orig_select &&
-		    PyObject_DelAttr(p->l.selector, s_select))
+		if (p->l.selector && p->l.orig_select && PyObject_DelAttr(p->l.selector, s_select))
 			PyErr_Clear();
 		if (p->l.selector && p->proxy &&
 		    PyObject_SetAttr(p->l.selector, s_inner, ((PollProxy *)p->proxy)->inner))
@@ -1283,8 +1298,8 @@ static PyObject *dict_of_event(const struct lps_event *e)
 	    "{s:s,s:z,s:z,s:i,s:z,s:z,s:z,s:K,s:K,s:d}", "watcher", lps_watcher_name(e->watcher),
 	    "symbol", c.symbol, "module", c.module, "line", c.line, "task", c.task, "resumed_at",
 	    c.resumed_at, "suspended_at", c.suspended_at, "start_ns",
-	    (unsigned long long)e->start_ns, "end_ns", (unsigned long long)e->end_ns,
-	    "duration_ms", e->end_ns > e->start_ns ? (double)(e->end_ns - e->start_ns) / 1e6 : 0.0);
+	    (unsigned long long)e->start_ns, "end_ns", (unsigned long long)e->end_ns, "duration_ms",
+	    e->end_ns > e->start_ns ? (double)(e->end_ns - e->start_ns) / 1e6 : 0.0);
 }
 
 /* recent(): the flight recorder of every loop, oldest first (for tests and debugging). */
@@ -1331,16 +1346,15 @@ static PyObject *stats(PyObject *mod, PyObject *unused)
 		if (!l)
 			continue;
 		s = l->slot;
-		d = Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:K,s:i}", "iterations",
-				  (unsigned long long)s->iterations, "callbacks",
-				  (unsigned long long)l->n_callbacks, "awaits",
-				  (unsigned long long)s->awaits, "stalls",
-				  (unsigned long long)s->stalls, "heartbeat_samples",
-				  (unsigned long long)s->heartbeat_samples, "heartbeat_max_ms",
-				  (double)s->heartbeat_max_ns / 1e6, "busy_ms",
-				  (double)s->busy_ns / 1e6, "poll_ms", (double)s->poll_ns / 1e6,
-				  "tid", (unsigned long long)s->tid, "slot",
-				  l->private_slot ? -1 : (int)((char *)s - (char *)g.region.base));
+		d = Py_BuildValue(
+		    "{s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:K,s:i}", "iterations",
+		    (unsigned long long)s->iterations, "callbacks",
+		    (unsigned long long)l->n_callbacks, "awaits", (unsigned long long)s->awaits,
+		    "stalls", (unsigned long long)s->stalls, "heartbeat_samples",
+		    (unsigned long long)s->heartbeat_samples, "heartbeat_max_ms",
+		    (double)s->heartbeat_max_ns / 1e6, "busy_ms", (double)s->busy_ns / 1e6,
+		    "poll_ms", (double)s->poll_ns / 1e6, "tid", (unsigned long long)s->tid, "slot",
+		    l->private_slot ? -1 : (int)((char *)s - (char *)g.region.base));
 		if (!d || PyList_Append(list, d)) {
 			Py_XDECREF(d);
 			Py_CLEAR(list);
@@ -1380,14 +1394,15 @@ static void *reporter_main(void *arg)
 			uint64_t now = lpi_now();
 			size_t len;
 
-			if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != LPS_LOOP_LIVE || !start ||
-			    said[i] == start || now < start || now - start < g.cfg.threshold_ns)
+			if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != LPS_LOOP_LIVE ||
+			    !start || said[i] == start || now < start ||
+			    now - start < g.cfg.threshold_ns)
 				continue;
 			said[i] = start;
-			len = lpi_json_stall_begin(buf, sizeof(buf), (uint32_t)getpid(),
-						   __atomic_load_n(&s->tid, __ATOMIC_RELAXED),
-						   g.comm, unix_of(start), now - start,
-						   g.cfg.threshold_ns);
+			len =
+			    lpi_json_stall_begin(buf, sizeof(buf), (uint32_t)getpid(),
+						 __atomic_load_n(&s->tid, __ATOMIC_RELAXED), g.comm,
+						 unix_of(start), now - start, g.cfg.threshold_ns);
 			if (len && write(g.out_fd, buf, len) < 0)
 				break;
 		}
@@ -1437,8 +1452,15 @@ static void module_free(void *m)
 }
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "loopstall_probe._probe",
-    "loopstall's libprobe for asyncio, in C", -1, methods, NULL, NULL, NULL, module_free,
+    PyModuleDef_HEAD_INIT,
+    "loopstall_probe._probe",
+    "loopstall's libprobe for asyncio, in C",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    module_free,
 };
 
 /* At exit the region's file goes, as libprobe's does (its memory stays mapped). */

@@ -31,11 +31,11 @@ struct pyp_task_slot {
 
 /* One asyncio loop; lives in a LoopProbe object (probe.c). */
 struct pyp_loop {
-	void *loop; /* the loop's address: compared, never dereferenced (see loop_ref) */
-	PyObject *loop_ref;	/* weak reference to the loop */
-	PyObject *selector;	/* whose select we replaced; NULL: none */
-	PyObject *orig_select;	/* the bound method we call */
-	PyObject *hb_fn;	/* the heartbeat callback (bound to the LoopProbe) */
+	void *loop;	       /* the loop's address: compared, never dereferenced (see loop_ref) */
+	PyObject *loop_ref;    /* weak reference to the loop */
+	PyObject *selector;    /* whose select we replaced; NULL: none */
+	PyObject *orig_select; /* the bound method we call */
+	PyObject *hb_fn;       /* the heartbeat callback (bound to the LoopProbe) */
 	struct lps_loop *slot;
 	struct lps_event *ring;
 	void *private_slot; /* when the region has no free slot */

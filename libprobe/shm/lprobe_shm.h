@@ -180,7 +180,7 @@ struct lps_stall {
 	int32_t cb_arg;
 	uint32_t callbacks; /* callbacks that ran in the busy period */
 	uint32_t pad;
-	uint64_t seg_key; /* task segment that ran longest in that callback; 0: none */
+	uint64_t seg_key;     /* task segment that ran longest in that callback; 0: none */
 	uint64_t reserved[2]; /* version 2: reserved[0] is the callback's entry's reserved */
 };
 _Static_assert(sizeof(struct lps_stall) == 96, "lps_stall layout");

@@ -326,7 +326,8 @@ static void asyncio_entries(void **state)
 
 	(void)state;
 	im.h->version = LPS_VERSION_PY;
-	assert_non_null(lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_CODE, 1), "Handler.run", "/srv/app.py:10", 0));
+	assert_non_null(
+	    lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_CODE, 1), "Handler.run", "/srv/app.py:10", 0));
 	assert_non_null(lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_LOC, 1), "/srv/app.py:12", "run", 0));
 	assert_non_null(lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_LOC, 2), "/srv/app.py:14", "run", 0));
 	assert_non_null(lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_NAME, 1), "conn-7", NULL, 0));
