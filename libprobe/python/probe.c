@@ -876,7 +876,20 @@ static PyObject *call_handle(PyObject *h)
 	PyErr_NormalizeException(&et, &exc, &tb);
 	if (tb && exc)
 		PyException_SetTraceback(exc, tb);
-	res = exc ? PyObject_CallFunctionObjArgs(g.run_failed, h, exc, g.debug_kw, NULL) : NULL;
+	if (exc) {
+		PyObject *st, *sv, *stb;
+
+		/* as inside asyncio's except block: sys.exc_info() is the exception */
+		PyErr_GetExcInfo(&st, &sv, &stb);
+		Py_XINCREF(et);
+		Py_INCREF(exc);
+		Py_XINCREF(tb);
+		PyErr_SetExcInfo(et, exc, tb);
+		res = PyObject_CallFunctionObjArgs(g.run_failed, h, exc, g.debug_kw, NULL);
+		PyErr_SetExcInfo(st, sv, stb);
+	} else {
+		res = NULL;
+	}
 	Py_XDECREF(et);
 	Py_XDECREF(exc);
 	Py_XDECREF(tb);

@@ -78,7 +78,8 @@ async def scenario(args):
             exc = ctx.get("exception")
             say(f"exception handler: {ctx['message']} | {type(exc).__name__}: {exc}"
                 f" | traceback {exc.__traceback__ is not None}"
-                f" | handle {type(ctx.get('handle')).__name__}")
+                f" | handle {type(ctx.get('handle')).__name__}"
+                f" | exc_info {sys.exc_info()[1] is exc}")
         loop.set_exception_handler(handler)
         done = loop.create_future()
         loop.call_soon(failing_callback, done)
