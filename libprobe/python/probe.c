@@ -2,10 +2,11 @@
 /*
  * loopstall_probe._probe: see pyprobe.h. install() puts a C method in place
  * of asyncio.events.Handle._run (every callback of every asyncio loop passes
- * through it, TimerHandle included) and, on the first callback of each
- * loop, wraps that loop's selector.select and run_forever with C callables
- * and starts a heartbeat timer on it. Nothing Python runs on the way that
- * was not running before: the wrappers call the original _run and select.
+ * through it, TimerHandle included): it runs the callback itself, as
+ * asyncio's _run does, between two timestamps. On the first callback of
+ * each loop it puts a proxy in the selector's _selector whose poll() it
+ * times (or wraps selector.select), wraps run_forever and starts a
+ * heartbeat timer on the loop. No Python code runs on the way.
  *
  * Why not sys.setprofile / PyEval_SetProfile: a profile function is called
  * for every Python call and return in the thread, not only the loop's
@@ -1098,7 +1099,7 @@ static int open_output(void)
 {
 	char path[PATH_MAX];
 
-	if (!g.cfg.output[0])
+	if (!g.cfg.output[0] || g.out_fd >= 0)
 		return 0;
 	if (lpi_expand_path(g.cfg.output, (int)getpid(), path, sizeof(path))) {
 		fprintf(stderr,
@@ -1146,7 +1147,7 @@ static int task_types(void)
 	if (!tasks)
 		return -1;
 	for (i = 0; i < 2; i++) {
-		g.task_types[i] = PyObject_GetAttrString(tasks, names[i]);
+		Py_XSETREF(g.task_types[i], PyObject_GetAttrString(tasks, names[i]));
 		if (!g.task_types[i] || !PyType_Check(g.task_types[i]))
 			Py_CLEAR(g.task_types[i]);
 		PyErr_Clear();
@@ -1154,7 +1155,7 @@ static int task_types(void)
 	if (!g.task_types[0] && !g.task_types[1])
 		g.task_types[0] = PyObject_GetAttrString(tasks, "Task");
 	Py_DECREF(tasks);
-	return g.task_types[0] ? 0 : -1;
+	return g.task_types[0] || g.task_types[1] ? 0 : -1;
 }
 
 static int asyncio_dir(void)
@@ -1200,7 +1201,7 @@ static PyObject *install(PyObject *mod, PyObject *unused)
 	events = PyImport_ImportModule("asyncio.events");
 	if (!events)
 		goto fail;
-	g.handle_type = PyObject_GetAttrString(events, "Handle");
+	Py_XSETREF(g.handle_type, PyObject_GetAttrString(events, "Handle"));
 	if (!g.handle_type || !PyType_Check(g.handle_type))
 		goto fail;
 	g.off_callback = member_offset(g.handle_type, "_callback");
@@ -1213,7 +1214,7 @@ static PyObject *install(PyObject *mod, PyObject *unused)
 	}
 	g.off_args = member_offset(g.handle_type, "_args");
 	g.off_context = member_offset(g.handle_type, "_context");
-	g.orig_run = PyObject_GetAttrString(g.handle_type, "_run");
+	Py_XSETREF(g.orig_run, PyObject_GetAttrString(g.handle_type, "_run"));
 	if (!g.orig_run)
 		goto fail;
 	fast_run_setup();

@@ -3,8 +3,8 @@
  * The CPython probe (loopstall_probe._probe): libprobe for asyncio. Every
  * callback an asyncio loop runs goes through asyncio.events.Handle._run,
  * which install() replaces with a method written in C (probe.c) that takes
- * two timestamps around the original; each loop's selector.select is
- * wrapped the same way to find its iterations. What it sees goes into a
+ * two timestamps around the callback; each loop's poll is timed the same
+ * way to find its iterations. What it sees goes into a
  * libprobe region (lprobe_shm.h, version 2), named by symbol table entries
  * the probe writes itself (names.c). Everything runs with the GIL held, on
  * the thread that runs the loop: the GIL is the writers' lock.
