@@ -150,6 +150,7 @@ static void publish(struct pyp_loop *l)
 	store(&s->callbacks, l->n_callbacks);
 	store(&s->callback_ns, l->cb_ns);
 	store(&s->callback_max_ns, l->cb_max_ns);
+	store(&s->awaits, l->awaits);
 	__atomic_store_n(&s->ring_head, l->head, __ATOMIC_RELEASE);
 }
 
@@ -967,12 +968,14 @@ static PyObject *run(PyObject *h, PyObject *unused)
 		ts->coro = coro;
 		ts->loc = suspended;
 		ts->code = code;
-		if (suspended)
-			count(&l->slot->awaits, 1);
+		/* counted here, published with the iteration: the slot's page is not touched per step */
+		l->awaits += suspended != 0;
 	}
 	now = lpi_now();
 	l->depth--;
-	event_end(l, i, now, (uint64_t)resumed | (uint64_t)suspended << 32);
+	/* uninstalled meanwhile: the slot may be another loop's now */
+	if (!l->gone)
+		event_end(l, i, now, (uint64_t)resumed | (uint64_t)suspended << 32);
 	dur = now > start ? now - start : 0;
 	l->n_callbacks++;
 	l->cb_ns += dur;

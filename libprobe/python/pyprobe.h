@@ -50,6 +50,7 @@ struct pyp_loop {
 	uint64_t n_callbacks;
 	uint64_t cb_ns;
 	uint64_t cb_max_ns;
+	uint64_t awaits; /* Task steps that ended at an await */
 	uint64_t hb_interval_ns;
 	uint64_t hb_due;
 	bool gone;
