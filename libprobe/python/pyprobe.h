@@ -77,4 +77,117 @@ void pyp_names_clear(void);
 struct lpi_region;
 struct lpi_region *pyp_region(void);
 
+/* Everything below is shared by the module's files only. */
+#include <pthread.h>
+#include "jsonl.h"
+#include "region.h"
+#include "runtime.h"
+
+#define PYP_MAX_LOOPS 64
+
+/* One asyncio loop's probe: a Python object, so the loop's attributes can hold it. */
+typedef struct {
+	PyObject_HEAD struct pyp_loop l;
+	PyObject *hb_handle; /* the heartbeat's TimerHandle while the loop runs */
+	PyObject *orig_run_forever;
+	PyObject *proxy; /* the PollProxy in selector._selector; NULL: select is wrapped */
+} LoopProbe;
+
+/* Process-wide state (probe.c); the GIL guards it, but the reporter thread's reads. */
+struct pyp_global {
+	bool installed;
+	bool forked; /* in a child of fork(): run everything untimed */
+	struct lpi_config cfg;
+	struct lpi_region region;
+	PyObject *handle_type;
+	PyObject *orig_run;
+	Py_ssize_t off_callback, off_loop, off_args, off_context;
+	PyObject *run_failed; /* _failed.run_failed: NULL, call the original _run instead */
+	PyObject *debug_kw;   /* its last argument: whether asyncio passes debug= */
+	PyObject *task_types[2];
+	PyTypeObject *step_type; /* TaskStepMethWrapper, once seen */
+	LoopProbe *loops[PYP_MAX_LOOPS];
+	struct pyp_loop *last;
+	int out_fd;
+	char comm[32];
+	uint64_t calib_due;
+	pthread_t reporter;
+	bool reporter_running;
+	volatile bool reporter_stop;
+};
+
+extern struct pyp_global pyp_g;
+extern PyTypeObject pyp_LoopProbe_Type;
+
+static inline void pyp_store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static inline void pyp_count(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, *p + n, __ATOMIC_RELAXED);
+}
+
+/* Begin ring entry head (the protocol of lprobe_shm.h); returns its index. */
+static inline uint64_t pyp_event_begin(struct pyp_loop *l, uint64_t key, uint32_t watcher,
+				       uint64_t task, uint64_t locs, uint64_t now)
+{
+	uint64_t i = l->head++;
+	struct lps_event *e = &l->ring[i & l->mask];
+
+	pyp_store(&e->seq, 4 * i + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->key = key;
+	e->start_ns = now;
+	e->end_ns = 0;
+	e->interval_ns = task;
+	e->kind = LPS_K_CALLBACK;
+	e->watcher = watcher;
+	e->arg = -1;
+	e->depth = l->depth;
+	e->reserved = locs;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	pyp_store(&e->seq, 4 * i + 2);
+	/* readers find entries past ring_head by their seq while it lags less than the ring */
+	if (!(l->head & (l->mask >> 1)))
+		__atomic_store_n(&l->slot->ring_head, l->head, __ATOMIC_RELEASE);
+	return i;
+}
+
+static inline void pyp_event_end(struct pyp_loop *l, uint64_t i, uint64_t now, uint64_t locs)
+{
+	struct lps_event *e;
+
+	if (l->head - i > l->mask + 1)
+		return; /* overwritten by the callbacks it ran (a nested loop) */
+	e = &l->ring[i & l->mask];
+	pyp_store(&e->seq, 4 * i + 3);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->end_ns = now;
+	e->reserved = locs;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	pyp_store(&e->seq, 4 * i + 4);
+}
+
+/* loop.c: the loops, their poll, heartbeat and busy periods */
+int pyp_loop_init(void);
+/* The loop's probe, attached at its first callback; NULL (no error) when it cannot be. */
+struct pyp_loop *pyp_loop_find(PyObject *loop);
+/* uninstall(): the loop gets its own poll and run_forever back, and is no longer timed. */
+void pyp_loop_restore(LoopProbe *p);
+
+/* standalone.c: LPROBE_OUTPUT's records */
+struct pyp_cb_text {
+	char symbol[256], module[512], task[128], resumed[512], suspended[512];
+};
+
+/* A ring entry as a record names it (texts from the symbol table, into t). */
+void pyp_describe(const struct lps_event *e, struct lpi_cb_report *c, struct pyp_cb_text *t);
+/* A stall's record, written by the loop thread when the stall ends. */
+void pyp_write_stall(struct pyp_loop *l, const struct lps_event *best, uint64_t now,
+		     uint64_t callbacks);
+/* The thread that writes stall_begin records while a stall lasts. */
+void *pyp_reporter_main(void *arg);
+
 #endif
