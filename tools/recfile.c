@@ -156,6 +156,9 @@ static void stall_free(struct rf_stall *s)
 		free(s->callback->symbol);
 		free(s->callback->watcher);
 		free(s->callback->span);
+		free(s->callback->task);
+		free(s->callback->resumed_at);
+		free(s->callback->suspended_at);
 		free(s->callback);
 	}
 	free(s->source);
@@ -251,6 +254,12 @@ static int callback_parse(const cJSON *o, struct rf_stall *s)
 		err = str(o, "watcher", "?", &s->callback->watcher);
 	if (!err)
 		err = str(field(o, "span"), "name", NULL, &s->callback->span);
+	if (!err)
+		err = str(o, "task", NULL, &s->callback->task);
+	if (!err)
+		err = str(o, "resumed_at", NULL, &s->callback->resumed_at);
+	if (!err)
+		err = str(o, "suspended_at", NULL, &s->callback->suspended_at);
 	return err;
 }
 

@@ -57,6 +57,10 @@ struct rf_callback {
 	double started_ms_ago;
 	double duration_ms; /* -1: still running at the stall's end, or not said */
 	char *span;	    /* the task segment libprobe named, or NULL */
+	/* an asyncio Task step (loopstall_probe); NULL when not one or not known */
+	char *task;
+	char *resumed_at;
+	char *suspended_at;
 };
 
 struct rf_stall {

@@ -80,6 +80,10 @@ const char *report_callback(const struct rf_callback *cb, char *buf, size_t len)
 	used = strlen(buf);
 	if (cb->span)
 		snprintf(buf + used, len - used, ", in task segment %s)", cb->span);
+	else if (cb->task)
+		snprintf(buf + used, len - used, ", task %s, from the await at %s to %s)", cb->task,
+			 cb->resumed_at ? cb->resumed_at : "?",
+			 cb->suspended_at ? cb->suspended_at : "its end");
 	else
 		snprintf(buf + used, len - used, ")");
 	return buf;

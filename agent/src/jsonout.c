@@ -199,6 +199,21 @@ static cJSON *probe_cb_json(const struct ls_probe_cb *c, uint64_t ref_ns)
 		add_int(o, arg, c->arg);
 	if (c->interval_ns)
 		cJSON_AddNumberToObject(o, "interval_ms", ms(c->interval_ns));
+	if (c->line > 0)
+		add_int(o, "line", c->line);
+	/* an asyncio Task step: which task, and the awaits it ran between */
+	if (c->is_task) {
+		const char *const keys[] = {"task", "coroutine", "resumed_at", "suspended_at"};
+		const char *const vals[] = {c->task, c->symbol, c->resumed_at, c->suspended_at};
+		unsigned k;
+
+		for (k = 0; k < 4; k++) {
+			if (vals[k][0])
+				add_text(o, keys[k], vals[k]);
+			else
+				cJSON_AddNullToObject(o, keys[k]);
+		}
+	}
 	return o;
 }
 

@@ -34,6 +34,7 @@ struct ls_probe_shm {
 	dev_t dev;
 	ino_t ino;
 	int memfd; /* the target's /proc/PID/mem, for names the region lacks; -1: none */
+	bool py;   /* version 2: written by the CPython probe */
 };
 
 /*
@@ -123,7 +124,7 @@ static int check_header(const struct lps_header *h, uint64_t size)
 {
 	if (h->magic != LPS_MAGIC)
 		return -EPROTO;
-	if (h->version != LPS_VERSION)
+	if (h->version != LPS_VERSION && h->version != LPS_VERSION_PY)
 		return -EPROTONOSUPPORT;
 	/* sizes as this agent was built: a layout change bumps the version */
 	if (h->header_size != sizeof(*h) || h->loop_size != sizeof(struct lps_loop) ||
@@ -167,6 +168,7 @@ static int copy_header(struct ls_probe_shm *p, void *ctx)
 	err = check_header(&p->hdr, p->size);
 	if (err)
 		return err;
+	p->py = p->hdr.version == LPS_VERSION_PY;
 	if (ex && ((ex->pid && p->hdr.pid != ex->pid) ||
 		   (ex->start_time && p->hdr.start_time != ex->start_time)))
 		return -ESTALE; /* left by an earlier process with the same pid */
@@ -336,6 +338,14 @@ static uint64_t ring_end(const struct ls_probe_shm *p, const struct lps_loop *s)
 			    __atomic_load_n(&s->ring_head, __ATOMIC_ACQUIRE));
 }
 
+/* A watcher number the region's version has: asyncio ones only in version 2. */
+static uint32_t known_watcher(const struct ls_probe_shm *p, uint32_t w)
+{
+	if (w < LPS_W_COUNT || (p->py && (w == LPS_W_ASYNCIO_TASK || w == LPS_W_ASYNCIO_CALLBACK)))
+		return w;
+	return LPS_W_UNKNOWN;
+}
+
 /* Copy ring entry i when it is stable and really entry i (not a newer one, not forged). */
 static bool read_event(const struct ls_probe_shm *p, const struct lps_loop *s, uint64_t i,
 		       struct lps_event *out)
@@ -355,8 +365,7 @@ static bool read_event(const struct ls_probe_shm *p, const struct lps_loop *s, u
 		out->end_ns = 0;
 	else if (out->end_ns < out->start_ns)
 		return false;
-	if (out->watcher >= LPS_W_COUNT)
-		out->watcher = LPS_W_UNKNOWN;
+	out->watcher = known_watcher(p, out->watcher);
 	return true;
 }
 
@@ -436,6 +445,38 @@ static void lookup_name(const struct ls_probe_shm *p, uint64_t key, char *name, 
 		ls_probe_read_name(p->memfd, key, name, len);
 }
 
+/*
+ * An asyncio entry's names (lprobe_shm.h, struct lps_event): all of them
+ * keys into the symbol table, but "Task-N", which is a number.
+ */
+static void fill_py(const struct ls_probe_shm *p, const struct lps_event *e, struct ls_probe_cb *cb)
+{
+	char *colon = strrchr(cb->module, ':');
+	uint32_t resumed = (uint32_t)e->reserved, suspended = (uint32_t)(e->reserved >> 32);
+
+	cb->interval_ns = 0;
+	cb->arg = -1;
+	/* the module text is "file:line" of the definition */
+	if (colon) {
+		cb->line = (int32_t)strtol(colon + 1, NULL, 10);
+		*colon = '\0';
+	}
+	if (e->watcher != LPS_W_ASYNCIO_TASK)
+		return;
+	cb->is_task = true;
+	if (e->interval_ns & LPS_PY_TASK_NUM)
+		snprintf(cb->task, sizeof(cb->task), "Task-%llu",
+			 (unsigned long long)(e->interval_ns & ~LPS_PY_TASK_NUM));
+	else if (e->interval_ns >> 48 == LPS_PY_TAG)
+		lookup_sym(p, e->interval_ns, cb->task, sizeof(cb->task), NULL, 0);
+	if (resumed)
+		lookup_sym(p, LPS_PY_KEY(LPS_PY_LOC, resumed), cb->resumed_at,
+			   sizeof(cb->resumed_at), NULL, 0);
+	if (suspended)
+		lookup_sym(p, LPS_PY_KEY(LPS_PY_LOC, suspended), cb->suspended_at,
+			   sizeof(cb->suspended_at), NULL, 0);
+}
+
 static void fill_cb(const struct ls_probe_shm *p, const struct lps_event *e, struct ls_probe_cb *cb)
 {
 	memset(cb, 0, sizeof(*cb));
@@ -446,6 +487,8 @@ static void fill_cb(const struct ls_probe_shm *p, const struct lps_event *e, str
 	cb->start_ns = e->start_ns;
 	cb->end_ns = e->end_ns;
 	lookup_sym(p, e->key, cb->symbol, sizeof(cb->symbol), cb->module, sizeof(cb->module));
+	if (e->watcher == LPS_W_ASYNCIO_TASK || e->watcher == LPS_W_ASYNCIO_CALLBACK)
+		fill_py(p, e, cb);
 }
 
 static uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
@@ -494,7 +537,8 @@ static bool from_stall_ring(const struct ls_probe_shm *p, const struct lps_loop 
 		*best_ov = ov;
 		memset(&ev, 0, sizeof(ev));
 		ev.key = st.cb_key;
-		ev.watcher = st.cb_watcher < LPS_W_COUNT ? st.cb_watcher : LPS_W_UNKNOWN;
+		ev.watcher = known_watcher(p, st.cb_watcher);
+		ev.reserved = st.reserved[0];
 		ev.arg = st.cb_arg;
 		ev.interval_ns = st.cb_interval_ns;
 		ev.start_ns = st.cb_start_ns;

@@ -32,6 +32,12 @@ struct ls_probe_cb {
 	uint64_t interval_ns;		  /* timer repeat, periodic interval; 0: none */
 	uint64_t start_ns;		  /* CLOCK_MONOTONIC */
 	uint64_t end_ns;		  /* 0: still running */
+	/* asyncio (watcher LPS_W_ASYNCIO_*, version 2 regions); "" / 0 when unknown */
+	int32_t line; /* where symbol is defined; module is then its .py file */
+	bool is_task;
+	char task[LS_PROBE_SYMBOL_MAX];
+	char resumed_at[LS_PROBE_MODULE_MAX];
+	char suspended_at[LS_PROBE_MODULE_MAX];
 };
 
 /* What libprobe says about the callback behind a stall. */

@@ -34,6 +34,13 @@
 
 #define LPS_MAGIC 0x31424f52504c534cull /* "LSPLROB1" read as bytes */
 #define LPS_VERSION 1u
+/*
+ * Version 2 has version 1's layout and is written by the CPython probe
+ * (libprobe/python): its entries may carry the LPS_W_ASYNCIO_* watchers,
+ * whose fields mean what struct lps_event says for them. A reader that
+ * knows only version 1 refuses it rather than misread those fields.
+ */
+#define LPS_VERSION_PY 2u
 /* name under /dev/shm; %d: the pid as the process itself sees it */
 #define LPS_NAME_FMT "lprobe.%d"
 #define LPS_DIR "/dev/shm"
@@ -62,6 +69,12 @@ enum lps_watcher {
 	LPS_W_ASYNC,
 	LPS_W_CUSTOM, /* ev_feed_event with EV_CUSTOM, or a type libev does not name */
 	LPS_W_COUNT,
+};
+
+/* Callbacks of an asyncio loop (version 2 regions only), outside libev's range. */
+enum lps_watcher_py {
+	LPS_W_ASYNCIO_TASK = 32,     /* a Task step: the coroutine ran from one await to the next */
+	LPS_W_ASYNCIO_CALLBACK = 33, /* any other callback the loop ran (a Handle) */
 };
 
 static inline const char *lps_watcher_name(uint32_t w)
@@ -95,6 +108,10 @@ static inline const char *lps_watcher_name(uint32_t w)
 		return "async";
 	case LPS_W_CUSTOM:
 		return "custom";
+	case LPS_W_ASYNCIO_TASK:
+		return "asyncio_task";
+	case LPS_W_ASYNCIO_CALLBACK:
+		return "asyncio_callback";
 	default:
 		return "unknown";
 	}
@@ -107,7 +124,17 @@ enum lps_kind {
 	LPS_K_SEGMENT = 3,  /* a task ran on the loop after a resume or yield (key: name) */
 };
 
-/* A flight-recorder entry. seq: 4i+1 or 4i+3 while written, 4i+2 running, 4i+4 done. */
+/*
+ * A flight-recorder entry. seq: 4i+1 or 4i+3 while written, 4i+2 running, 4i+4 done.
+ *
+ * An asyncio entry (watcher LPS_W_ASYNCIO_*) names everything by symbol table
+ * keys (see LPS_PY_KEY): key is the coroutine or function (name: its
+ * qualified name, module: "file:line" of its definition); interval_ns is the
+ * task (LPS_PY_TASK_NUM | N for the default name "Task-N", else the key of
+ * its name; 0: not a task); reserved holds the location keys' ids of where
+ * the step resumed (low 32 bits) and suspended again (high 32 bits, written
+ * when the step ends; 0: unknown or finished). arg is -1.
+ */
 struct lps_event {
 	uint64_t seq;
 	uint64_t key;	      /* callback address, or name key (see lps_sym) */
@@ -153,8 +180,8 @@ struct lps_stall {
 	int32_t cb_arg;
 	uint32_t callbacks; /* callbacks that ran in the busy period */
 	uint32_t pad;
-	uint64_t seg_key; /* task segment that ran longest in that callback; 0: none */
-	uint64_t reserved[2];
+	uint64_t seg_key;     /* task segment that ran longest in that callback; 0: none */
+	uint64_t reserved[2]; /* version 2: reserved[0] is the callback's entry's reserved */
 };
 _Static_assert(sizeof(struct lps_stall) == 96, "lps_stall layout");
 
@@ -255,6 +282,18 @@ struct lps_sym {
 _Static_assert(sizeof(struct lps_sym) == 24, "lps_sym layout");
 
 #define LPS_SYM_NAME 0x1u /* key is an await/yield name, not a code address */
+
+/*
+ * Version 2 keys: tag in the top 16 bits (never a user-space address),
+ * what is named in the next 8, an id the probe numbered from 1 below. The
+ * probe writes the symbol table itself, on the loop thread, once per id.
+ */
+#define LPS_PY_TAG 0x5079ull /* "Py" */
+#define LPS_PY_CODE 1u	     /* a coroutine or function */
+#define LPS_PY_LOC 2u	     /* a "file:line" */
+#define LPS_PY_NAME 3u	     /* a task's name */
+#define LPS_PY_KEY(what, id) ((LPS_PY_TAG << 48) | ((uint64_t)(what) << 40) | (uint64_t)(id))
+#define LPS_PY_TASK_NUM (1ull << 63) /* interval_ns: a task named "Task-N", N in the low bits */
 
 static inline uint32_t lps_sym_hash(uint64_t key, uint32_t slots)
 {

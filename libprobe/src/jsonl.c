@@ -200,8 +200,18 @@ static void cb_fields(struct lpi_json *j, const struct lpi_cb_report *c, uint64_
 		lpi_json_int(j, "signum", c->arg);
 	if (c->watcher == LPS_W_CHILD && c->arg > 0)
 		lpi_json_int(j, "child_pid", c->arg);
-	if (c->interval_ns)
+	if (c->interval_ns && c->watcher < LPS_W_COUNT)
 		lpi_json_ms(j, "interval_ms", c->interval_ns);
+	if (c->watcher == LPS_W_ASYNCIO_TASK || c->watcher == LPS_W_ASYNCIO_CALLBACK) {
+		if (c->line > 0)
+			lpi_json_int(j, "line", c->line);
+		if (c->task) {
+			lpi_json_str(j, "task", c->task);
+			lpi_json_str(j, "coroutine", c->symbol);
+			lpi_json_str(j, "resumed_at", c->resumed_at);
+			lpi_json_str(j, "suspended_at", c->suspended_at);
+		}
+	}
 }
 
 size_t lpi_json_stall(char *buf, size_t cap, const struct lpi_stall_report *r)

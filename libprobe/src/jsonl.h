@@ -43,6 +43,11 @@ struct lpi_cb_report {
 	uint64_t interval_ns;
 	uint64_t start_ns;
 	uint64_t end_ns; /* 0: still running */
+	/* asyncio callbacks (CPython probe); NULL: unknown or not one */
+	int32_t line;		  /* where symbol is defined; 0: unknown */
+	const char *task;	  /* the Task's name */
+	const char *resumed_at;	  /* "file:line" */
+	const char *suspended_at; /* "file:line"; NULL: finished, or still running */
 };
 
 struct lpi_stall_report {

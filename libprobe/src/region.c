@@ -17,7 +17,7 @@ size_t lpi_region_layout(struct lps_header *h, const struct lpi_region_geom *g)
 	uint64_t off, stride;
 
 	memset(h, 0, sizeof(*h));
-	h->version = LPS_VERSION;
+	h->version = g->version ? g->version : LPS_VERSION;
 	h->header_size = sizeof(*h);
 	h->loop_size = sizeof(struct lps_loop);
 	h->event_size = sizeof(struct lps_event);

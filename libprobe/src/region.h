@@ -20,6 +20,7 @@ struct lpi_region_geom {
 	uint32_t sym_slots; /* power of two */
 	uint32_t strtab_size;
 	uint64_t threshold_ns;
+	uint32_t version; /* 0: LPS_VERSION; the CPython probe writes LPS_VERSION_PY */
 };
 
 struct lpi_region {

@@ -8,7 +8,7 @@
  * file is then truncated under the mapping (a SIGBUS the reader guards).
  *
  * Input: geometry (4 bytes), flags (1: XOR over the header too, 2: truncate
- * after mapping), a query window (2 x u64), then three equal parts XORed
+ * after mapping, 4: version 2, the CPython probe's), a query window (2 x u64), then three equal parts XORed
  * over the header, the loops and the symbol/string tables.
  */
 #include <errno.h>
@@ -53,7 +53,11 @@ static void query(struct ls_probe_shm *p, const uint8_t *region, size_t size,
 		if (!ls_probe_shm__callback(p, tids[i], start, end, &cb) &&
 		    (cb.n_recent > LS_PROBE_RECENT ||
 		     strnlen(cb.cb.symbol, sizeof(cb.cb.symbol)) == sizeof(cb.cb.symbol) ||
-		     strnlen(cb.span, sizeof(cb.span)) == sizeof(cb.span)))
+		     strnlen(cb.span, sizeof(cb.span)) == sizeof(cb.span) ||
+		     strnlen(cb.cb.task, sizeof(cb.cb.task)) == sizeof(cb.cb.task) ||
+		     strnlen(cb.cb.resumed_at, sizeof(cb.cb.resumed_at)) == sizeof(cb.cb.resumed_at) ||
+		     strnlen(cb.cb.suspended_at, sizeof(cb.cb.suspended_at)) ==
+			 sizeof(cb.cb.suspended_at)))
 			abort();
 		(void)ls_probe_shm__callback_at(p, tids[i], end, &cb);
 		(void)ls_probe_shm__thread(p, tids[i], &th);
@@ -78,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g.sym_slots = 1u << (data[2] % 7);
 	g.strtab_size = 64 + 16u * data[3];
 	g.threshold_ns = 50000000;
+	g.version = data[4] & 4 ? LPS_VERSION_PY : LPS_VERSION;
 	memcpy(&start, data + 5, 8);
 	memcpy(&end, data + 13, 8);
 	region_size = lpi_region_layout(&h, &g);

@@ -203,12 +203,77 @@ static void stall_record(void **state)
 	cJSON_Delete(o);
 }
 
+/* The CPython probe's callbacks: a Task step and a plain callback, with their Python fields. */
+static void asyncio_record(void **state)
+{
+	struct lpi_cb_report recent[2] = {
+	    {.addr = 0x5079010000000002ull,
+	     .symbol = "on_timer",
+	     .module = "/srv/app.py",
+	     .watcher = LPS_W_ASYNCIO_CALLBACK,
+	     .arg = -1,
+	     .interval_ns = 77, /* a task key in a plain callback's entry: not an interval */
+	     .line = 5,
+	     .start_ns = 1000,
+	     .end_ns = 2000},
+	    {.addr = 0x5079010000000001ull,
+	     .symbol = "handle",
+	     .module = "/srv/app.py",
+	     .watcher = LPS_W_ASYNCIO_TASK,
+	     .arg = -1,
+	     .line = 10,
+	     .task = "Task-3",
+	     .resumed_at = "/srv/app.py:12",
+	     .suspended_at = NULL,
+	     .start_ns = 3000,
+	     .end_ns = 300003000},
+	};
+	struct lpi_stall_report r = {
+	    .pid = 12,
+	    .tid = 12,
+	    .comm = "python3",
+	    .start_ns = 2500,
+	    .end_ns = 300002500,
+	    .threshold_ns = 50000000,
+	    .callbacks = 2,
+	    .has_cb = true,
+	    .cb = recent[1],
+	    .n_recent = 2,
+	    .recent = recent,
+	};
+	char buf[4096];
+	cJSON *o, *cb, *plain;
+	size_t n;
+
+	(void)state;
+	n = lpi_json_stall(buf, sizeof(buf), &r);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	o = cJSON_Parse(buf);
+	assert_non_null(o);
+	cb = cJSON_GetObjectItem(o, "callback");
+	assert_string_equal(cJSON_GetObjectItem(cb, "watcher")->valuestring, "asyncio_task");
+	assert_string_equal(cJSON_GetObjectItem(cb, "task")->valuestring, "Task-3");
+	assert_string_equal(cJSON_GetObjectItem(cb, "coroutine")->valuestring, "handle");
+	assert_string_equal(cJSON_GetObjectItem(cb, "resumed_at")->valuestring, "/srv/app.py:12");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cb, "suspended_at")));
+	assert_int_equal(cJSON_GetObjectItem(cb, "line")->valueint, 10);
+	assert_null(cJSON_GetObjectItem(cb, "fd"));
+	plain = cJSON_GetArrayItem(cJSON_GetObjectItem(cb, "recent"), 0);
+	assert_string_equal(cJSON_GetObjectItem(plain, "watcher")->valuestring, "asyncio_callback");
+	assert_int_equal(cJSON_GetObjectItem(plain, "line")->valueint, 5);
+	assert_null(cJSON_GetObjectItem(plain, "task"));
+	assert_null(cJSON_GetObjectItem(plain, "interval_ms"));
+	cJSON_Delete(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(escaping),	       cmocka_unit_test(utf8_round_trip),
 	    cmocka_unit_test(any_bytes_parse), cmocka_unit_test(overflow_gives_nothing),
 	    cmocka_unit_test(stall_record),
+	    cmocka_unit_test(asyncio_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

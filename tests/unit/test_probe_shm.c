@@ -22,6 +22,7 @@
 #include "lprobe_shm.h"
 #include "probe_shm.h"
 #include "region.h"
+#include "symtab.h"
 
 #define TID 777u
 
@@ -209,7 +210,8 @@ static void bad_headers(void **state)
 	} while (0)
 	BAD(magic, 0, -EAGAIN); /* still being created */
 	BAD(magic, 0x4141414141414141ull, -EAGAIN);
-	BAD(version, 2, -EPROTONOSUPPORT);
+	BAD(version, 3, -EPROTONOSUPPORT);
+	BAD(version, 0, -EPROTONOSUPPORT);
 	BAD(loop_size, good.loop_size + 8, -EPROTONOSUPPORT);
 	BAD(event_size, 32, -EPROTONOSUPPORT);
 	BAD(hist_buckets, 100, -EPROTONOSUPPORT);
@@ -313,6 +315,78 @@ static void forged_entries(void **state)
 	free(im.p);
 }
 
+/* Version 2 (the CPython probe): an asyncio Task step named by symbol table keys. */
+static void asyncio_entries(void **state)
+{
+	struct image im = make_image();
+	struct lpi_region r = {.base = im.p, .size = im.size, .hdr = im.h};
+	struct lps_event *e = (struct lps_event *)(loop0(&im) + 1);
+	struct ls_probe_shm *p;
+	struct ls_stall_callback cb;
+
+	(void)state;
+	im.h->version = LPS_VERSION_PY;
+	assert_non_null(
+	    lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_CODE, 1), "Handler.run", "/srv/app.py:10", 0));
+	assert_non_null(lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_LOC, 1), "/srv/app.py:12", "run", 0));
+	assert_non_null(lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_LOC, 2), "/srv/app.py:14", "run", 0));
+	assert_non_null(lpi_symtab_add(&r, LPS_PY_KEY(LPS_PY_NAME, 1), "conn-7", NULL, 0));
+	e->key = LPS_PY_KEY(LPS_PY_CODE, 1);
+	e->watcher = LPS_W_ASYNCIO_TASK;
+	e->arg = 5; /* forged: an asyncio entry has no fd */
+	e->interval_ns = LPS_PY_TASK_NUM | 42;
+	e->reserved = 1 | 2ull << 32;
+	assert_int_equal(map(&im, 0600, &p), 0);
+	assert_int_equal(ls_probe_shm__callback_at(p, TID, 150, &cb), 0);
+	assert_string_equal(ls_probe_watcher_name(cb.cb.watcher), "asyncio_task");
+	assert_true(cb.cb.is_task);
+	assert_string_equal(cb.cb.symbol, "Handler.run");
+	assert_string_equal(cb.cb.module, "/srv/app.py");
+	assert_int_equal(cb.cb.line, 10);
+	assert_string_equal(cb.cb.task, "Task-42");
+	assert_string_equal(cb.cb.resumed_at, "/srv/app.py:12");
+	assert_string_equal(cb.cb.suspended_at, "/srv/app.py:14");
+	assert_int_equal(cb.cb.interval_ns, 0);
+	assert_null(ls_probe_arg_name(&cb.cb));
+	ls_probe_shm__free(p);
+
+	/* a named task; a step that finished (no suspension); ids nobody published */
+	e->interval_ns = LPS_PY_KEY(LPS_PY_NAME, 1);
+	e->reserved = 77;
+	assert_int_equal(map(&im, 0600, &p), 0);
+	assert_int_equal(ls_probe_shm__callback_at(p, TID, 150, &cb), 0);
+	assert_string_equal(cb.cb.task, "conn-7");
+	assert_string_equal(cb.cb.resumed_at, "");
+	assert_string_equal(cb.cb.suspended_at, "");
+	ls_probe_shm__free(p);
+
+	/* a task key that is no name key: no lookup, no name */
+	e->interval_ns = 0x1000;
+	assert_int_equal(map(&im, 0600, &p), 0);
+	assert_int_equal(ls_probe_shm__callback_at(p, TID, 150, &cb), 0);
+	assert_string_equal(cb.cb.task, "");
+	ls_probe_shm__free(p);
+
+	/* a plain callback: named, no task */
+	e->watcher = LPS_W_ASYNCIO_CALLBACK;
+	assert_int_equal(map(&im, 0600, &p), 0);
+	assert_int_equal(ls_probe_shm__callback_at(p, TID, 150, &cb), 0);
+	assert_false(cb.cb.is_task);
+	assert_string_equal(cb.cb.symbol, "Handler.run");
+	assert_int_equal(cb.cb.line, 10);
+	ls_probe_shm__free(p);
+
+	/* the same entry in a version 1 region: a watcher libev does not have */
+	im.h->version = LPS_VERSION;
+	assert_int_equal(map(&im, 0600, &p), 0);
+	assert_int_equal(ls_probe_shm__callback_at(p, TID, 150, &cb), 0);
+	assert_string_equal(ls_probe_watcher_name(cb.cb.watcher), "unknown");
+	assert_false(cb.cb.is_task);
+	assert_string_equal(cb.cb.module, "/srv/app.py:10");
+	ls_probe_shm__free(p);
+	free(im.p);
+}
+
 static void truncated_under_the_mapping(void **state)
 {
 	struct image im = make_image();
@@ -374,6 +448,7 @@ int main(void)
 	    cmocka_unit_test(bad_headers),
 	    cmocka_unit_test(stale_region),
 	    cmocka_unit_test(forged_entries),
+	    cmocka_unit_test(asyncio_entries),
 	    cmocka_unit_test(truncated_under_the_mapping),
 	    cmocka_unit_test(names_from_memory),
 	};

@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * One asyncio loop as the probe sees it: attached at its first callback,
+ * its poll timed (a proxy for the poll-like selector's _selector, else a
+ * wrapped selector.select), its run_forever wrapped (a stopped loop is
+ * neither busy nor polling), a heartbeat timer on it, and its busy periods
+ * counted and logged as stalls in its region slot, as libev's libprobe
+ * does (dispatch.c, heartbeat.c).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "clock.h"
+#include "pyprobe.h"
+
+/*
+ * What a poll-like selector (epoll, poll, devpoll: selectors._PollLikeSelector)
+ * keeps in its _selector: our proxy calls the C poll it stands for, so the
+ * poll is timed without one more entry into the interpreter per iteration
+ * (wrapping selector.select, a Python function, costs one). Every other
+ * attribute is the inner object's.
+ */
+typedef struct {
+	PyObject_HEAD PyObject *inner;
+	PyObject *inner_poll;
+	PyObject *poll_fn; /* poll_proxy_poll bound to this object */
+	PyObject *probe;   /* the LoopProbe */
+} PollProxy;
+
+static PyObject *s_selector, *s_select, *s_call_later, *s_cancel, *s_run_forever, *s_poll, *s_inner;
+static __thread uint32_t tls_tid;
+static PyTypeObject PollProxy_Type;
+
+static uint32_t my_tid(void)
+{
+	if (!tls_tid)
+		tls_tid = (uint32_t)syscall(SYS_gettid);
+	return tls_tid;
+}
+
+static void publish(struct pyp_loop *l)
+{
+	struct lps_loop *s = l->slot;
+
+	pyp_store(&s->callbacks, l->n_callbacks);
+	pyp_store(&s->callback_ns, l->cb_ns);
+	pyp_store(&s->callback_max_ns, l->cb_max_ns);
+	pyp_store(&s->awaits, l->awaits);
+	__atomic_store_n(&s->ring_head, l->head, __ATOMIC_RELEASE);
+}
+
+static void busy_begin(struct pyp_loop *l, uint64_t now)
+{
+	struct lps_loop *s = l->slot;
+
+	if (l->poll_start && now > l->poll_start)
+		pyp_count(&s->poll_ns, now - l->poll_start);
+	l->poll_start = 0;
+	l->busy_start = now;
+	l->iter_head = l->head;
+	l->iter_ncb = l->n_callbacks;
+	__atomic_store_n(&s->busy_start_ns, now, __ATOMIC_RELEASE);
+}
+
+static const struct lps_event *longest_callback(const struct pyp_loop *l)
+{
+	const struct lps_event *best = NULL;
+	uint64_t i = l->head - l->iter_head > l->mask + 1 ? l->head - l->mask - 1 : l->iter_head;
+
+	for (; i < l->head; i++) {
+		const struct lps_event *e = &l->ring[i & l->mask];
+
+		if (e->end_ns && (!best || e->end_ns - e->start_ns > best->end_ns - best->start_ns))
+			best = e;
+	}
+	return best;
+}
+
+static void record_stall(struct pyp_loop *l, uint64_t now, uint64_t callbacks)
+{
+	struct lps_loop *s = l->slot;
+	uint64_t i = s->stall_head;
+	struct lps_stall *st = &s->stall_ring[i % LPS_STALL_RING];
+	const struct lps_event *e = longest_callback(l);
+
+	pyp_store(&st->seq, 2 * i + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	st->start_ns = l->busy_start;
+	st->end_ns = now;
+	st->callbacks = (uint32_t)callbacks;
+	st->seg_key = 0;
+	st->cb_key = 0;
+	if (e) {
+		st->cb_key = e->key;
+		st->cb_start_ns = e->start_ns;
+		st->cb_end_ns = e->end_ns;
+		st->cb_interval_ns = e->interval_ns;
+		st->cb_watcher = e->watcher;
+		st->cb_arg = e->arg;
+		st->reserved[0] = e->reserved;
+		if (e->end_ns - e->start_ns > l->cb_max_ns)
+			l->cb_max_ns = e->end_ns - e->start_ns;
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	pyp_store(&st->seq, 2 * i + 2);
+	__atomic_store_n(&s->stall_head, i + 1, __ATOMIC_RELEASE);
+	pyp_count(&s->stalls, 1);
+	if (pyp_g.out_fd >= 0)
+		pyp_write_stall(l, e, now, callbacks);
+}
+
+/* The loop enters its poll (or stops running): its busy period ends. */
+static void busy_end(struct pyp_loop *l, uint64_t now)
+{
+	struct lps_loop *s = l->slot;
+
+	if (l->busy_start) {
+		uint64_t cbs = l->n_callbacks - l->iter_ncb;
+		uint64_t dur = now > l->busy_start ? now - l->busy_start : 0;
+
+		pyp_count(&s->iterations, 1);
+		pyp_count(&s->busy_ns, dur);
+		pyp_count(&s->callbacks_per_iteration[lps_cpi_bucket(cbs)], 1);
+		if (cbs > s->max_callbacks_per_iteration)
+			pyp_store(&s->max_callbacks_per_iteration, cbs);
+		if (dur >= pyp_g.cfg.threshold_ns)
+			record_stall(l, now, cbs);
+		publish(l);
+		__atomic_store_n(&s->busy_start_ns, 0, __ATOMIC_RELEASE);
+		l->busy_start = 0;
+	}
+	l->poll_start = now;
+}
+
+/* The loop, while it lives (new reference), else NULL. */
+static PyObject *loop_of(struct pyp_loop *l)
+{
+	PyObject *loop = NULL;
+
+	if (!l->loop_ref)
+		return NULL;
+#if PY_VERSION_HEX >= 0x030D0000
+	if (PyWeakref_GetRef(l->loop_ref, &loop) < 0)
+		PyErr_Clear();
+#else
+	loop = PyWeakref_GetObject(l->loop_ref);
+	if (loop == Py_None)
+		loop = NULL;
+	Py_XINCREF(loop);
+#endif
+	return loop;
+}
+
+/* (Re)start the heartbeat: due one period from now. */
+static void heartbeat_schedule(LoopProbe *p, uint64_t now)
+{
+	struct pyp_loop *l = &p->l;
+	PyObject *loop = loop_of(l), *delay, *h;
+
+	Py_CLEAR(p->hb_handle);
+	if (!l->hb_interval_ns || !loop || !l->hb_fn) {
+		Py_XDECREF(loop);
+		return;
+	}
+	if (l->hb_due < now)
+		l->hb_due = now;
+	delay = PyFloat_FromDouble((double)(l->hb_due - now) / 1e9);
+	h = delay ? PyObject_CallMethodObjArgs(loop, s_call_later, delay, l->hb_fn, NULL) : NULL;
+	Py_XDECREF(delay);
+	Py_DECREF(loop);
+	if (!h)
+		PyErr_Clear();
+	p->hb_handle = h;
+}
+
+/* The heartbeat tick: how late it came, into the histogram (as libprobe's heartbeat.c). */
+static PyObject *heartbeat(PyObject *self, PyObject *unused)
+{
+	LoopProbe *p = (LoopProbe *)self;
+	struct pyp_loop *l = &p->l;
+	struct lps_loop *s = l->slot;
+	uint64_t now = lpi_now(), late;
+
+	(void)unused;
+	if (l->gone || pyp_g.forked)
+		Py_RETURN_NONE;
+	late = now > l->hb_due ? now - l->hb_due : 0;
+	pyp_count(&s->heartbeat_late[lps_hist_bucket(late)], 1);
+	pyp_count(&s->heartbeat_samples, 1);
+	if (late > s->heartbeat_max_ns)
+		pyp_store(&s->heartbeat_max_ns, late);
+	l->hb_due += l->hb_interval_ns;
+	heartbeat_schedule(p, now);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef heartbeat_def = {"_loopstall_heartbeat", heartbeat, METH_NOARGS, NULL};
+
+/* Around the loop's poll: its busy period ends before, the next begins after. */
+static void poll_enter(struct pyp_loop *l)
+{
+	busy_end(l, lpi_now());
+}
+
+static void poll_leave(struct pyp_loop *l)
+{
+	uint64_t now = lpi_now();
+
+	/* the clock's refit, when due: at most five clock pairs, after a poll */
+	if (now >= pyp_g.calib_due) {
+		pyp_g.calib_due = lpi_clock_tick(now);
+		now = lpi_now();
+	}
+	if (l->tid != my_tid()) {
+		l->tid = my_tid();
+		__atomic_store_n(&l->slot->tid, l->tid, __ATOMIC_RELEASE);
+	}
+	busy_begin(l, now);
+}
+
+/* selector.select(timeout), for selectors without a poll-like _selector. */
+static PyObject *LoopProbe_call(PyObject *self, PyObject *args, PyObject *kw)
+{
+	LoopProbe *p = (LoopProbe *)self;
+	struct pyp_loop *l = &p->l;
+	PyObject *res;
+
+	if (!l->orig_select) {
+		PyErr_SetString(PyExc_RuntimeError, "loopstall_probe: no select to call");
+		return NULL;
+	}
+	if (l->gone || pyp_g.forked)
+		return PyObject_Call(l->orig_select, args, kw);
+	poll_enter(l);
+	res = PyObject_Call(l->orig_select, args, kw);
+	poll_leave(l);
+	return res;
+}
+
+static PyObject *proxy_poll(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+			    PyObject *kwnames)
+{
+	PollProxy *x = (PollProxy *)self;
+	struct pyp_loop *l = x->probe ? &((LoopProbe *)x->probe)->l : NULL;
+	PyObject *res;
+
+	if (!l || l->gone || pyp_g.forked)
+		return PyObject_Vectorcall(x->inner_poll, args, (size_t)nargs, kwnames);
+	poll_enter(l);
+	res = PyObject_Vectorcall(x->inner_poll, args, (size_t)nargs, kwnames);
+	poll_leave(l);
+	return res;
+}
+
+static PyMethodDef proxy_poll_def = {"poll", (PyCFunction)(void (*)(void))proxy_poll,
+				     METH_FASTCALL | METH_KEYWORDS, NULL};
+
+static PyObject *PollProxy_getattro(PyObject *self, PyObject *name)
+{
+	PollProxy *x = (PollProxy *)self;
+
+	if (name == s_poll || (PyUnicode_Check(name) && !PyUnicode_Compare(name, s_poll))) {
+		Py_INCREF(x->poll_fn);
+		return x->poll_fn;
+	}
+	return PyObject_GetAttr(x->inner, name);
+}
+
+static int PollProxy_traverse(PyObject *self, visitproc visit, void *arg)
+{
+	PollProxy *x = (PollProxy *)self;
+
+	Py_VISIT(x->inner);
+	Py_VISIT(x->inner_poll);
+	Py_VISIT(x->poll_fn);
+	Py_VISIT(x->probe);
+	return 0;
+}
+
+static int PollProxy_clear(PyObject *self)
+{
+	PollProxy *x = (PollProxy *)self;
+
+	Py_CLEAR(x->inner);
+	Py_CLEAR(x->inner_poll);
+	Py_CLEAR(x->poll_fn);
+	Py_CLEAR(x->probe);
+	return 0;
+}
+
+static void PollProxy_dealloc(PyObject *self)
+{
+	PyObject_GC_UnTrack(self);
+	PollProxy_clear(self);
+	Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject PollProxy_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "loopstall_probe._probe.PollProxy",
+    .tp_basicsize = sizeof(PollProxy),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_getattro = PollProxy_getattro,
+    .tp_traverse = PollProxy_traverse,
+    .tp_clear = PollProxy_clear,
+    .tp_dealloc = PollProxy_dealloc,
+    .tp_doc = "a poll object whose poll() loopstall_probe times",
+};
+
+/* Put a PollProxy in selector._selector; NULL (no error) when it has no poll. */
+static PyObject *proxy_install(PyObject *selector, LoopProbe *p)
+{
+	PyObject *inner = PyObject_GetAttr(selector, s_inner), *poll;
+	PollProxy *x;
+
+	poll = inner ? PyObject_GetAttr(inner, s_poll) : NULL;
+	if (!poll || !PyCallable_Check(poll) || Py_IS_TYPE(inner, &PollProxy_Type))
+		goto fail;
+	x = PyObject_GC_New(PollProxy, &PollProxy_Type);
+	if (!x)
+		goto fail;
+	x->inner = inner;
+	x->inner_poll = poll;
+	x->probe = (PyObject *)p;
+	Py_INCREF(p);
+	x->poll_fn = NULL;
+	PyObject_GC_Track(x);
+	x->poll_fn = PyCFunction_New(&proxy_poll_def, (PyObject *)x);
+	if (!x->poll_fn || PyObject_SetAttr(selector, s_inner, (PyObject *)x)) {
+		Py_DECREF(x);
+		PyErr_Clear();
+		return NULL;
+	}
+	return (PyObject *)x;
+fail:
+	Py_XDECREF(poll);
+	Py_XDECREF(inner);
+	PyErr_Clear();
+	return NULL;
+}
+
+/* loop.run_forever(): the heartbeat runs while the loop runs; its end ends a busy period. */
+static PyObject *run_forever(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	LoopProbe *p = (LoopProbe *)self;
+	struct pyp_loop *l = &p->l;
+	PyObject *res, *orig = p->orig_run_forever, *loop = loop_of(l), *stack[8];
+	uint64_t now;
+	Py_ssize_t k;
+
+	if (!orig || !loop || nargs > 7) {
+		Py_XDECREF(loop);
+		PyErr_SetString(PyExc_RuntimeError, "loopstall_probe: no run_forever to call");
+		return NULL;
+	}
+	/* the class's function, with the loop: a bound method would keep the loop alive */
+	stack[0] = loop;
+	for (k = 0; k < nargs; k++)
+		stack[1 + k] = args[k];
+	Py_INCREF(orig);
+	if (!l->gone && !pyp_g.forked) {
+		now = lpi_now();
+		l->hb_due = now + l->hb_interval_ns;
+		heartbeat_schedule(p, now);
+		busy_begin(l, now);
+	}
+	res = PyObject_Vectorcall(orig, stack, (size_t)(nargs + 1), NULL);
+	Py_DECREF(orig);
+	Py_DECREF(loop);
+	if (!l->gone && !pyp_g.forked) {
+		PyObject *exc_type, *exc, *tb, *r;
+
+		PyErr_Fetch(&exc_type, &exc, &tb);
+		busy_end(l, lpi_now());
+		/* stopped: neither busy nor polling until it runs again */
+		l->poll_start = 0;
+		if (p->hb_handle) {
+			r = PyObject_CallMethodNoArgs(p->hb_handle, s_cancel);
+			Py_XDECREF(r);
+			PyErr_Clear();
+			Py_CLEAR(p->hb_handle);
+		}
+		PyErr_Restore(exc_type, exc, tb);
+	}
+	return res;
+}
+
+static PyMethodDef run_forever_def = {"run_forever", (PyCFunction)(void (*)(void))run_forever,
+				      METH_FASTCALL, NULL};
+
+static void loop_release(struct pyp_loop *l)
+{
+	int i;
+
+	if (l->gone)
+		return;
+	l->gone = true;
+	if (l->slot) {
+		__atomic_store_n(&l->slot->busy_start_ns, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&l->slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
+	}
+	if (pyp_g.last == l)
+		pyp_g.last = NULL;
+	for (i = 0; i < PYP_MAX_LOOPS; i++)
+		if (pyp_g.loops[i] && &pyp_g.loops[i]->l == l)
+			Py_CLEAR(pyp_g.loops[i]);
+}
+
+/* The loop was collected. */
+static PyObject *loop_gone(PyObject *self, PyObject *ref)
+{
+	(void)ref;
+	loop_release(&((LoopProbe *)self)->l);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef loop_gone_def = {"_loopstall_loop_gone", loop_gone, METH_O, NULL};
+
+static int LoopProbe_traverse(PyObject *self, visitproc visit, void *arg)
+{
+	LoopProbe *p = (LoopProbe *)self;
+
+	Py_VISIT(p->l.selector);
+	Py_VISIT(p->l.orig_select);
+	Py_VISIT(p->l.hb_fn);
+	Py_VISIT(p->l.loop_ref);
+	Py_VISIT(p->hb_handle);
+	Py_VISIT(p->orig_run_forever);
+	Py_VISIT(p->proxy);
+	return 0;
+}
+
+static int LoopProbe_clear(PyObject *self)
+{
+	LoopProbe *p = (LoopProbe *)self;
+
+	Py_CLEAR(p->l.selector);
+	Py_CLEAR(p->l.orig_select);
+	Py_CLEAR(p->l.hb_fn);
+	Py_CLEAR(p->l.loop_ref);
+	Py_CLEAR(p->hb_handle);
+	Py_CLEAR(p->orig_run_forever);
+	Py_CLEAR(p->proxy);
+	return 0;
+}
+
+static void LoopProbe_dealloc(PyObject *self)
+{
+	LoopProbe *p = (LoopProbe *)self;
+
+	PyObject_GC_UnTrack(self);
+	if (p->l.slot && !p->l.gone) {
+		__atomic_store_n(&p->l.slot->busy_start_ns, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&p->l.slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
+	}
+	if (pyp_g.last == &p->l)
+		pyp_g.last = NULL;
+	LoopProbe_clear(self);
+	PyMem_RawFree(p->l.private_slot);
+	Py_TYPE(self)->tp_free(self);
+}
+
+PyTypeObject pyp_LoopProbe_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "loopstall_probe._probe.LoopProbe",
+    .tp_basicsize = sizeof(LoopProbe),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_call = LoopProbe_call,
+    .tp_traverse = LoopProbe_traverse,
+    .tp_clear = LoopProbe_clear,
+    .tp_dealloc = LoopProbe_dealloc,
+    .tp_doc = "the probe of one asyncio loop; called, it is the loop's selector.select",
+};
+
+/* Replace obj.name with repl; the original is returned (new reference), NULL when it cannot. */
+static PyObject *wrap_attr(PyObject *obj, PyObject *name, PyObject *repl)
+{
+	PyObject *orig = PyObject_GetAttr(obj, name);
+
+	if (!orig || PyObject_SetAttr(obj, name, repl)) {
+		Py_XDECREF(orig);
+		PyErr_Clear();
+		return NULL;
+	}
+	return orig;
+}
+
+/* A slot for a new loop: the region's, or private memory when it is full. */
+static int bind_slot(struct pyp_loop *l, void *loop, uint64_t now)
+{
+	const struct lps_header *h = pyp_g.region.hdr;
+	int i = lpi_region_claim(&pyp_g.region, (uintptr_t)loop, now);
+
+	if (i >= 0) {
+		l->slot = lpi_region_loop(&pyp_g.region, (uint32_t)i);
+	} else {
+		l->private_slot = PyMem_RawCalloc(1, h->loop_stride);
+		if (!l->private_slot)
+			return -ENOMEM;
+		l->slot = l->private_slot;
+		l->slot->state = LPS_LOOP_LIVE;
+		l->slot->loop_id = (uintptr_t)loop;
+		l->slot->attached_ns = now;
+	}
+	l->ring = (struct lps_event *)(l->slot + 1);
+	l->mask = h->ring_len - 1;
+	l->tid = my_tid();
+	__atomic_store_n(&l->slot->tid, l->tid, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* First callback of a loop: start timing it. NULL (no error set) when it cannot be. */
+static struct pyp_loop *attach(PyObject *loop)
+{
+	LoopProbe *p;
+	PyObject *selector, *cb;
+	uint64_t now = lpi_now();
+	int i, free_i = -1;
+
+	for (i = 0; i < PYP_MAX_LOOPS; i++) {
+		if (pyp_g.loops[i] && pyp_g.loops[i]->l.loop == loop && !pyp_g.loops[i]->l.gone)
+			return &pyp_g.loops[i]->l;
+		if (!pyp_g.loops[i] && free_i < 0)
+			free_i = i;
+	}
+	if (free_i < 0)
+		return NULL;
+	p = PyObject_GC_New(LoopProbe, &pyp_LoopProbe_Type);
+	if (!p) {
+		PyErr_Clear();
+		return NULL;
+	}
+	memset(&p->l, 0, sizeof(p->l));
+	p->hb_handle = NULL;
+	p->orig_run_forever = NULL;
+	p->proxy = NULL;
+	PyObject_GC_Track(p);
+	p->l.loop = loop;
+	cb = PyCFunction_New(&loop_gone_def, (PyObject *)p);
+	p->l.loop_ref = cb ? PyWeakref_NewRef(loop, cb) : NULL;
+	Py_XDECREF(cb);
+	if (!p->l.loop_ref || bind_slot(&p->l, loop, now)) {
+		PyErr_Clear();
+		Py_DECREF(p);
+		return NULL;
+	}
+	/* selector loops: the poll is selector.select, an attribute of that instance */
+	selector = PyObject_GetAttr(loop, s_selector);
+	if (selector) {
+		p->proxy = proxy_install(selector, p);
+		if (!p->proxy)
+			p->l.orig_select = wrap_attr(selector, s_select, (PyObject *)p);
+		if (p->proxy || p->l.orig_select)
+			p->l.selector = selector;
+		else
+			Py_DECREF(selector);
+	}
+	PyErr_Clear();
+	cb = PyCFunction_New(&run_forever_def, (PyObject *)p);
+	if (cb) {
+		PyObject *bound = wrap_attr(loop, s_run_forever, cb);
+
+		if (bound)
+			p->orig_run_forever =
+			    PyObject_GetAttr((PyObject *)Py_TYPE(loop), s_run_forever);
+		Py_XDECREF(bound);
+		Py_DECREF(cb);
+	}
+	PyErr_Clear();
+	p->l.hb_fn = PyCFunction_New(&heartbeat_def, (PyObject *)p);
+	PyErr_Clear();
+	p->l.hb_interval_ns = pyp_g.cfg.heartbeat_ns;
+	pyp_store(&p->l.slot->heartbeat_interval_ns, p->l.hb_interval_ns);
+	p->l.hb_due = now + p->l.hb_interval_ns;
+	heartbeat_schedule(p, now);
+	pyp_g.loops[free_i] = p;
+	busy_begin(&p->l, now);
+	return &p->l;
+}
+
+struct pyp_loop *pyp_loop_find(PyObject *loop)
+{
+	struct pyp_loop *l = pyp_g.last;
+	int i;
+
+	if (l && l->loop == loop)
+		return l;
+	for (i = 0; i < PYP_MAX_LOOPS; i++) {
+		if (pyp_g.loops[i] && pyp_g.loops[i]->l.loop == loop && !pyp_g.loops[i]->l.gone) {
+			pyp_g.last = &pyp_g.loops[i]->l;
+			return pyp_g.last;
+		}
+	}
+	l = attach(loop);
+	if (l)
+		pyp_g.last = l;
+	return l;
+}
+
+void pyp_loop_restore(LoopProbe *p)
+{
+	/* the loops get their own select and run_forever back */
+	if (p->l.selector && p->l.orig_select && PyObject_DelAttr(p->l.selector, s_select))
+		PyErr_Clear();
+	if (p->l.selector && p->proxy &&
+	    PyObject_SetAttr(p->l.selector, s_inner, ((PollProxy *)p->proxy)->inner))
+		PyErr_Clear();
+	if (p->orig_run_forever) {
+		PyObject *loop = loop_of(&p->l);
+
+		if (loop && PyObject_DelAttr(loop, s_run_forever))
+			PyErr_Clear();
+		Py_XDECREF(loop);
+	}
+	if (p->hb_handle) {
+		PyObject *r = PyObject_CallMethodNoArgs(p->hb_handle, s_cancel);
+
+		Py_XDECREF(r);
+		PyErr_Clear();
+	}
+	loop_release(&p->l);
+}
+
+int pyp_loop_init(void)
+{
+#define INTERN(var, text)                                                                          \
+	do {                                                                                       \
+		if (!((var) = PyUnicode_InternFromString(text)))                                   \
+			return -1;                                                                 \
+	} while (0)
+	INTERN(s_selector, "_selector");
+	INTERN(s_select, "select");
+	INTERN(s_call_later, "call_later");
+	INTERN(s_cancel, "cancel");
+	INTERN(s_run_forever, "run_forever");
+	INTERN(s_poll, "poll");
+	INTERN(s_inner, "_selector");
+#undef INTERN
+	return PyType_Ready(&pyp_LoopProbe_Type) < 0 || PyType_Ready(&PollProxy_Type) < 0 ? -1 : 0;
+}
