@@ -19,7 +19,7 @@ conffile. Installed on this machine with `dpkg -i`:
   the command line): its /metrics, on a free port given on the command line,
   counts the demo's stalls and passes `promtool check metrics`; SIGHUP reads
   the installed configuration again; SIGTERM stops it with 0, its records
-  not world-readable.
+  not world-readable, its --metrics-file readable by all (node_exporter).
 - `dpkg -r` keeps the configuration, `dpkg -P` removes it: afterwards every
   path the package brought that was not there before is gone, and so is
   libprobe from the linker's cache.
@@ -259,8 +259,10 @@ def run_service(s, paths, conffile):
     port = lstest.free_port()
     trace = os.path.join(s.dir, "strace.out")
     out_dir = os.path.join(s.dir, "out")
+    prom_file = os.path.join(s.dir, "loopstall.prom")
     argv = ["strace", "-f", "-qq", "-o", trace, *setpriv_argv(settings), *exec_start,
-            "--metrics-addr", f"127.0.0.1:{port}", "--output", out_dir, "-p", f"demo={victim.pid}"]
+            "--metrics-addr", f"127.0.0.1:{port}", "--output", out_dir, "-p", f"demo={victim.pid}",
+            "--metrics-file", prom_file]
     old = os.umask(umask)
     try:
         d = lstest.Proc(argv, "loopstalld (installed)")
@@ -297,6 +299,9 @@ def run_service(s, paths, conffile):
     records = os.path.join(out_dir, "stalls.jsonl")
     mode = os.stat(records).st_mode & 0o777
     assert not mode & 0o007, f"{records} is mode {mode:o} under UMask {umask:04o}"
+    # ...but node_exporter, another user, reads the metrics file
+    mode = os.stat(prom_file).st_mode & 0o777
+    assert mode == 0o644, f"{prom_file} is mode {mode:o} under UMask {umask:04o}, not 644"
     kinds = [r["type"] for r in lstest.read_records(records)]
     assert kinds.count("stall") >= 2 and kinds[-1] == "summary", kinds
 
