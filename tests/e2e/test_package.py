@@ -13,7 +13,8 @@ conffile. Installed on this machine with `dpkg -i`:
   `systemd-analyze security`; its ExecStart runs the installed daemon with the
   installed configuration; it is run by hand (systemd need not be PID 1 here) the way
   the unit would run it: its capability bounding set, no_new_privs and UMask
-  (setpriv), and under strace, so that every system call the daemon makes is
+  (setpriv), in a mount namespace of its own without tracefs (so that it
+  mounts it), and under strace, so that every system call the daemon makes is
   checked against the unit's SystemCallFilter (as `systemd-analyze
   syscall-filter` expands it). It follows the installed demo service (-p on
   the command line): its /metrics, on a free port given on the command line,
@@ -225,6 +226,15 @@ def check_docs(paths):
     assert "libprobe.so.0 " in cache, "libprobe.so.0 is not in the dynamic linker's cache"
 
 
+def tracefs_mounted_alone():
+    """Whether tracefs is mounted at /sys/kernel/tracing and debugfs offers no
+    tracing directory: then a daemon that finds it unmounted mounts it."""
+    with open("/proc/mounts") as f:
+        mounts = [line.split() for line in f]
+    return (any(m[1] == "/sys/kernel/tracing" and m[2] == "tracefs" for m in mounts)
+            and not any(m[2] == "debugfs" for m in mounts))
+
+
 def daemon_pid(proc):
     """The daemon under strace: strace's only child (strace ends with its exit status)."""
     with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
@@ -260,7 +270,13 @@ def run_service(s, paths, conffile):
     trace = os.path.join(s.dir, "strace.out")
     out_dir = os.path.join(s.dir, "out")
     prom_file = os.path.join(s.dir, "loopstall.prom")
-    argv = ["strace", "-f", "-qq", "-o", trace, *setpriv_argv(settings), *exec_start,
+    # In a mount namespace of its own, as the unit's ProtectSystem= gives it,
+    # without tracefs: the daemon mounts it (agent/src/tracefs.c), which the
+    # filter must allow. The machine's own mount is untouched.
+    unmount = tracefs_mounted_alone()
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            ("umount /sys/kernel/tracing && " if unmount else "") + 'exec "$@"', "sh",
+            "strace", "-f", "-qq", "-o", trace, *setpriv_argv(settings), *exec_start,
             "--metrics-addr", f"127.0.0.1:{port}", "--output", out_dir, "-p", f"demo={victim.pid}",
             "--metrics-file", prom_file]
     old = os.umask(umask)
@@ -312,7 +328,7 @@ def run_service(s, paths, conffile):
           f" {not outside} (allowed: {len(allowed)})")
     assert not outside, (f"loopstalld made calls the unit's SystemCallFilter refuses: {outside}"
                          f" (filter: {settings['SystemCallFilter']})")
-    for call in ("bpf", "perf_event_open"):
+    for call in ("bpf", "perf_event_open") + (("mount",) if unmount else ()):
         assert call in used, f"the trace shows no {call}: was the daemon traced?"
 
 
