@@ -307,7 +307,8 @@ def run_service(s, paths, conffile):
     # SIGHUP: the installed configuration is read again (no targets of its own)
     d_pid = daemon_pid(d)
     os.kill(d_pid, signal.SIGHUP)
-    d.wait_line("stderr", lambda l: "configuration reloaded" in l, 20)
+    assert d.wait_line("stderr", lambda l: "configuration reloaded" in l, 20), (
+        f"no reload after SIGHUP:\n{d.text('stderr')}")
 
     os.kill(d_pid, signal.SIGTERM)
     rc = d.wait(20)
