@@ -15,8 +15,13 @@
 #include "cli.h"
 
 #define DEMO_SERVICE "loopstall-demo-service"
+/* Where an install puts it, relative to loopstall's own directory (CMake). */
+#ifndef LOOPSTALL_DEMO_DIR
+#define LOOPSTALL_DEMO_DIR "../libexec/loopstall"
+#endif
 
-static int sibling_path(const char *name, char *buf, size_t len)
+/* DIR/NAME (DIR NULL: NAME), relative to the directory of the loopstall binary. */
+static int relative_path(const char *dir, const char *name, char *buf, size_t len)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -29,9 +34,18 @@ static int sibling_path(const char *name, char *buf, size_t len)
 	if (!slash)
 		return -ENOENT;
 	*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/%s", self, name) >= len)
+	if ((size_t)snprintf(buf, len, "%s/%s%s%s", self, dir ? dir : "", dir ? "/" : "", name) >=
+	    len)
 		return -ENAMETOOLONG;
 	return access(buf, X_OK) ? -errno : 0;
+}
+
+/* Next to loopstall in a build tree, in the libexec directory once installed. */
+static int find_service(char *buf, size_t len)
+{
+	if (!relative_path(NULL, DEMO_SERVICE, buf, len))
+		return 0;
+	return relative_path(LOOPSTALL_DEMO_DIR, DEMO_SERVICE, buf, len);
 }
 
 static double num(const cJSON *o, const char *key)
@@ -170,8 +184,10 @@ int cmd_demo(int argc, char **argv)
 		cli_error("demo: unexpected argument '%s'", argv[1]);
 		return 2;
 	}
-	if (sibling_path(DEMO_SERVICE, service, sizeof(service))) {
-		cli_error("demo: cannot find %s next to the loopstall binary", DEMO_SERVICE);
+	if (find_service(service, sizeof(service))) {
+		cli_error("demo: cannot find %s next to the loopstall binary or in its "
+			  "directory's " LOOPSTALL_DEMO_DIR,
+			  DEMO_SERVICE);
 		return 2;
 	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);

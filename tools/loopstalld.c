@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "agent.h"
 #include "clock.h"
@@ -486,7 +487,10 @@ static int write_metrics_file(const char *path, const char *text, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	while (done < len) {
+	/* node_exporter reads it as its own user, whatever umask the unit sets */
+	if (fchmod(fd, 0644))
+		err = -errno;
+	while (!err && done < len) {
 		n = write(fd, text + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -152,7 +152,8 @@ def check_yaml(d):
         alerts = yaml.safe_load(f)
     rules = [r for g in alerts["groups"] for r in g["rules"]]
     names = {r["alert"] for r in rules}
-    assert names == {"LoopstallLoopStalled", "LoopstallStallRate", "LoopstallAgentDown"}, names
+    assert names == {"LoopstallLoopStalled", "LoopstallStallRate", "LoopstallAgentDown",
+                     "LoopstallNoTargets"}, names
     for r in rules:
         assert r["labels"].get("severity") in ("warning", "critical"), r["alert"]
         assert r["annotations"].get("summary") and r["annotations"].get("description"), r["alert"]

@@ -9,7 +9,8 @@ loopstalld follows two demo services that stall over and over: `api`, a
 for LoopstallStallRate). Prometheus (Debian's package) runs on 127.0.0.1 with a
 free port, a temporary storage directory, a 1 s scrape and evaluation
 interval and dashboards/alerts.yml loaded; its loopstalld job has a second,
-dead instance, as an agent that is down (LoopstallAgentDown's `up == 0`).
+dead instance, as an agent that is down (LoopstallAgentDown's `up == 0`),
+and a third, a loopstalld with no target (LoopstallNoTargets).
 
 The expressions are taken from dashboards/loopstall.json (every target of
 every panel, and the selector of every label_values() variable, which must
@@ -81,7 +82,7 @@ def api(base, path, **params):
     return data["data"]
 
 
-def start_prometheus(s, daemon_port, dead_port):
+def start_prometheus(s, daemon_ports, dead_port):
     port = lstest.free_port()
     cfg = os.path.join(s.dir, "prometheus.yml")
     with open(cfg, "w") as f:
@@ -91,8 +92,8 @@ def start_prometheus(s, daemon_port, dead_port):
             "rule_files": [os.path.join(lstest.dashboards(), "alerts.yml")],
             "scrape_configs": [{
                 "job_name": "loopstalld",
-                "static_configs": [{"targets": [f"127.0.0.1:{daemon_port}",
-                                                f"127.0.0.1:{dead_port}"]}],
+                "static_configs": [{"targets": [f"127.0.0.1:{p}"
+                                                for p in (*daemon_ports, dead_port)]}],
             }],
         }, f)
     prom = s.start(["prometheus", f"--config.file={cfg}",
@@ -124,10 +125,12 @@ def test():
                           "--gap-ms", "60", "--repeat", "1000", "--wait-signal"])
         d = lstest.start_daemon(s, ["-p", f"api={victim.pid}", "-p", f"worker={worker.pid}"])
         daemon_port = int(d.metrics_url.rsplit(":", 1)[1].split("/")[0])
+        idle = lstest.start_daemon(s, [], name="loopstalld (no target)")
+        idle_port = int(idle.metrics_url.rsplit(":", 1)[1].split("/")[0])
         dead_port = lstest.free_port()
         victim.signal(signal.SIGUSR2)
         worker.signal(signal.SIGUSR2)
-        base = start_prometheus(s, daemon_port, dead_port)
+        base = start_prometheus(s, (daemon_port, idle_port), dead_port)
 
         exprs = expressions(lstest.dashboards())
         print(f"  {len(exprs)} expressions: "
@@ -180,7 +183,7 @@ def test():
 
         groups = api(base, "/api/v1/rules")["groups"]
         rules = [r for g in groups for r in g["rules"]]
-        assert len(rules) == 3, f"{len(rules)} rules loaded"
+        assert len(rules) == 4, f"{len(rules)} rules loaded"
         for r in rules:
             assert r["health"] == "ok", f"rule {r['name']}: {r['health']} {r.get('lastError')}"
         alerts = api(base, "/api/v1/alerts")["alerts"]
@@ -188,7 +191,8 @@ def test():
         for a in alerts:
             states.setdefault(a["labels"]["alertname"], set()).add(a["state"])
         print(f"  alerts: { {k: sorted(v) for k, v in states.items()} }")
-        for name in ("LoopstallLoopStalled", "LoopstallStallRate", "LoopstallAgentDown"):
+        for name in ("LoopstallLoopStalled", "LoopstallStallRate", "LoopstallAgentDown",
+                     "LoopstallNoTargets"):
             assert name in states, f"alert {name} neither pending nor firing: {states}"
         assert "firing" in states["LoopstallLoopStalled"], states
 
