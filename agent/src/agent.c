@@ -39,6 +39,7 @@
 struct target {
 	pid_t pid;
 	int pidfd; /* readable once the process has exited; -1 when gone */
+	uint64_t threshold_ns; /* as in its BPF map entry */
 };
 
 /* A stall in progress already announced with stall_begin. */
@@ -227,6 +228,7 @@ static int add_target_entry(struct ls_agent *a, pid_t pid)
 	t = &a->targets[a->n_targets++];
 	t->pid = pid;
 	t->pidfd = pidfd;
+	t->threshold_ns = a->opts.threshold_ns;
 	filter_set(a, pid);
 	return 0;
 }
@@ -715,11 +717,21 @@ static int remember_begun(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
  * one running now at its crossing, one starting right after this scan
  * sample_after_ns from now.
  */
+static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0 && (uint32_t)a->targets[i].pid == pid)
+			return a->targets[i].threshold_ns;
+	return a->opts.threshold_ns;
+}
+
 static int scan_in_progress(struct ls_agent *a, uint64_t now)
 {
 	const volatile struct lt_live *live = a->skel->bss->live;
 	uint64_t sample_after = a->skel->rodata->sample_after_ns;
-	uint64_t busy, start, iterations, bits, next = now + sample_after;
+	uint64_t busy, start, iterations, bits, thr, next = now + sample_after;
 	uint32_t slot, pid, tid;
 	char comm[16];
 	size_t w;
@@ -736,24 +748,22 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 			if (!tid)
 				continue;
 			busy = start && now > start ? now - start : 0;
+			thr = target_threshold(a, pid);
 			ls_thread_events__sample(a->thread_events, tid, start,
 						 busy >= sample_after);
 			if (start && busy < sample_after && start + sample_after < next)
 				next = start + sample_after;
-			if (start && busy < a->opts.threshold_ns &&
-			    start + a->opts.threshold_ns < next)
-				next = start + a->opts.threshold_ns;
+			if (start && busy < thr && start + thr < next)
+				next = start + thr;
 			/* only threads that finished an iteration have shown they are loops */
-			if (!iterations || busy < a->opts.threshold_ns ||
-			    begun_already(a, tid, start))
+			if (!iterations || busy < thr || begun_already(a, tid, start))
 				continue;
 			err = remember_begun(a, tid, start);
 			if (err)
 				return err;
 			thread_comm(pid, tid, comm);
 			if (a->ops.stall_begin) {
-				err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy,
-							 a->opts.threshold_ns);
+				err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy, thr);
 				if (err)
 					return err;
 			}
@@ -848,6 +858,25 @@ uint32_t ls_agent__hooked_waits(struct ls_agent *a)
 void ls_agent__set_threshold(struct ls_agent *a, uint64_t threshold_ns)
 {
 	a->opts.threshold_ns = threshold_ns;
+}
+
+int ls_agent__set_target_threshold(struct ls_agent *a, pid_t pid, uint64_t threshold_ns)
+{
+	int fd = bpf_map__fd(a->skel->maps.targets);
+	struct lt_target t;
+	__u32 key = (__u32)pid;
+	size_t i;
+
+	/* in place: BPF reads the entry at every busy period's end, nothing is re-attached */
+	if (bpf_map_lookup_elem(fd, &key, &t))
+		return -errno;
+	t.threshold_ns = threshold_ns;
+	if (bpf_map_update_elem(fd, &key, &t, BPF_EXIST))
+		return -errno;
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0 && a->targets[i].pid == pid)
+			a->targets[i].threshold_ns = threshold_ns;
+	return 0;
 }
 
 unsigned ls_agent__alive(struct ls_agent *a)
