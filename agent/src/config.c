@@ -363,6 +363,13 @@ static int parse_rule(struct ls_target_spec *spec, const char *value, bool is_pi
 			   "'%s': the name before '=' must be 1 to 64 printable characters", value);
 		goto cleanup;
 	}
+	/* "node treshold=1" is a misspelt setting, not a name "node treshold" */
+	if (spec->label && spec->label[strcspn(spec->label, " \t")]) {
+		ret = fail(err, len, -EINVAL,
+			   "'%s': a name has no spaces; a rule's settings are threshold= and stacks=",
+			   value);
+		goto cleanup;
+	}
 	if (is_pid) {
 		unsigned long long pid;
 
@@ -389,6 +396,12 @@ static int parse_rule(struct ls_target_spec *spec, const char *value, bool is_pi
 		else if (!strncmp(tok, "pod:", 4))
 			ret = selector(&spec->pod, "pod", tok + 4, "0123456789abcdef-",
 				       LS_POD_UID_LEN, err, len);
+		else if (tok[strspn(tok, "abcdefghijklmnopqrstuvwxyz_")] == '=' && tok[0] != '=')
+			/* a glob word shaped like a setting is a misspelt one */
+			ret = fail(err, len, -EINVAL,
+				   "'%s': unknown setting (a rule's settings are threshold= and "
+				   "stacks=)",
+				   tok);
 		else {
 			if (!strncmp(tok, "comm:", 5))
 				tok += 5;

@@ -132,6 +132,8 @@ static void test_errors(void **state)
 		{ "match = node threshold=0\n", "t.conf:1: match: 'threshold=0' is not" },
 		{ "match = node stacks=maybe\n", "t.conf:1: match: 'stacks=maybe' is not" },
 		{ "pid = 5 stacks=1x\n", "t.conf:1: pid: 'stacks=1x' is not" },
+		{ "match = node treshold=1\n", "t.conf:1: match: 'node treshold=1': a name has no spaces" },
+		{ "match = api=node stack=off\n", "t.conf:1: match: 'stack=off': unknown setting" },
 		{ "stack_bytes = 1000\n", "t.conf:1: stack_bytes: '1000' is not a multiple of 512" },
 		{ "stack_bytes = 64K\n", "t.conf:1: stack_bytes: '64K'" },
 		{ "stacks = few\n", "t.conf:1: stacks: 'few' is not on or off" },
