@@ -988,8 +988,10 @@ static int finish(struct daemon *d)
 		return err;
 	}
 	if (d->out)
-		write_record(d, ls_json_summary(sum, ls_mono_to_unix_ns(sum->start_ns),
-						ls_mono_to_unix_ns(sum->end_ns)));
+		write_record(d, with_context(d,
+					     ls_json_summary(sum, ls_mono_to_unix_ns(sum->start_ns),
+							     ls_mono_to_unix_ns(sum->end_ns)),
+					     NULL, ls_mono_to_unix_ns(sum->end_ns)));
 	publish(d, true);
 	err = ls_rotate__close(d->out);
 	d->out = NULL;
