@@ -189,7 +189,7 @@ static int on_stall(void *ctx, const struct ls_stall *s)
 
 	if (a) {
 		/* the target's own threshold reaches BPF just after attach: one may slip in */
-		if (!st.cut_short && st.end_ns - st.start_ns < a->threshold_ns)
+		if (st.end_ns - st.start_ns < a->threshold_ns)
 			return 0;
 		st.threshold_ns = a->threshold_ns;
 		/* stacks are copied for every target (a load-time setting): drop them here */

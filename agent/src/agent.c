@@ -1037,10 +1037,10 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 		if (bpf_map_lookup_elem(fd, &key, &t) || !t.iterations)
 			continue;
 		open_ns = t.cur.start_ns && now > t.cur.start_ns ? now - t.cur.start_ns : 0;
-		if (open_ns < a->opts.threshold_ns)
+		if (open_ns < target_threshold(a, t.pid))
 			open_ns = 0;
 		if (open_ns) {
-			stall_in_progress(a, &s, &t, now, a->opts.threshold_ns);
+			stall_in_progress(a, &s, &t, now, target_threshold(a, t.pid));
 			err = deliver_stall(a, &s);
 			if (err)
 				return err;

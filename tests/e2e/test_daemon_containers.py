@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """loopstalld and `loopstall record` tell where a process runs.
 
-Three copies of the demo service (one program name, 120 ms sleeps): one in
+Four copies of the demo service (one program name, 120 ms sleeps): one in
 a cgroup v2 group named as Docker names a container's
 (`docker-<64 hex>.scope`), one in a kubepods path as the kubelet's systemd
 driver makes it (`kubepods-burstable-pod<uid with _>.slice/
-cri-containerd-<64 hex>.scope`), one on the host. The daemon matches by
-`container:<id prefix>` and `pod:<uid prefix>` only: the first two are
-attached, the host one never. Their stall records carry `container_id`,
+cri-containerd-<64 hex>.scope`), one as its cgroupfs driver does
+(`kubepods/besteffort/pod<uid>/<64 hex>`), one on the host. The daemon
+matches by `container:<id prefix>`, `pod:<uid prefix>` and
+`cgroup:<glob>` only: the first three are attached, the host one never. Their stall records carry `container_id`,
 `pod_uid`, `cgroup`, the configured `target`, the `host` and an RFC 3339
 `time` equal to `start_unix_ns` to the millisecond; the metrics carry the
 ids as labels. `loopstall record -p` on the docker one adds the same fields.
@@ -53,24 +54,30 @@ def test():
     cid = secrets.token_hex(32)
     kid = secrets.token_hex(32)
     uid = "-".join(secrets.token_hex(n) for n in (4, 2, 2, 2, 6))
+    fid = secrets.token_hex(32)
+    fuid = "-".join(secrets.token_hex(n) for n in (4, 2, 2, 2, 6))
     with cgroups.Groups() as g, lstest.Session() as s:
         dock_cg = g.make(f"system.slice/docker-{cid}.scope")
         pod_cg = g.make("kubepods.slice/kubepods-burstable.slice/"
                         f"kubepods-burstable-pod{uid.replace('-', '_')}.slice/"
                         f"cri-containerd-{kid}.scope")
+        fs_cg = g.make(f"kubepods/besteffort/pod{fuid}/{fid}")
         exe = os.path.join(s.dir, f"lsdcontainer-{secrets.token_hex(3)}")
         shutil.copy(lstest.demo_service(), exe)
         argv = [exe, "--scenarios", "sleep", "--sleep-ms", "120", "--gap-ms", "150",
                 "--repeat", "1000", "--delay-ms", "0"]
         out = os.path.join(s.dir, "out")
         d = lstest.start_daemon(s, ["--match", f"dock=container:{cid[:12]}",
-                                    "--match", f"k8s=pod:{uid[:8]}", "--output", out])
+                                    "--match", f"k8s=pod:{uid[:8]}",
+                                    "--match", "fs=cgroup:*/kubepods/besteffort/pod*",
+                                    "--output", out])
         host = s.start(argv, name="on the host", ready=False)
         dock = s.start(g.shell_into(dock_cg, argv), name="in docker", ready=False)
         pod = s.start(g.shell_into(pod_cg, argv), name="in a pod", ready=False)
+        fs = s.start(g.shell_into(fs_cg, argv), name="in a cgroupfs pod", ready=False)
 
-        lstest.wait_for("both containers attached", lambda: lstest.metric(
-            lstest.scrape(d), "loopstall_targets") == 2, 5)
+        lstest.wait_for("the three containers attached", lambda: lstest.metric(
+            lstest.scrape(d), "loopstall_targets") == 3, 5)
         assert d.wait_line("stderr", lambda l: f"attached to pid {dock.pid} " in l
                            and f"container {cid}" in l, 2), d.text("stderr")
         assert d.wait_line("stderr", lambda l: f"attached to pid {pod.pid} " in l
@@ -83,6 +90,8 @@ def test():
                         lambda: counted("dock", container_id=cid, pod_uid="") >= 2, 10)
         lstest.wait_for("the pod's stalls counted with its ids",
                         lambda: counted("k8s", container_id=kid, pod_uid=uid) >= 2, 10)
+        lstest.wait_for("the cgroupfs pod's stalls counted with its ids",
+                        lambda: counted("fs", container_id=fid, pod_uid=fuid) >= 2, 10)
         smp = lstest.scrape(d)
         gaps = lstest.metric(smp, "loopstall_heartbeat_gap_seconds_count", target="k8s",
                              container_id=kid, pod_uid=uid)
@@ -94,7 +103,7 @@ def test():
         def by_pid():
             rs = [r for r in records(out) if r["type"] == "stall"]
             pids = {r["pid"] for r in rs}
-            return rs if {dock.pid, pod.pid} <= pids else None
+            return rs if {dock.pid, pod.pid, fs.pid} <= pids else None
         rs = lstest.wait_for("stall records of both", by_pid, 10, 0.2)
         v = lstest.validator()
         name = socket.gethostname()
@@ -106,9 +115,12 @@ def test():
                 check_context(r, {"container_id": cid, "cgroup": dock_cg, "target": "dock",
                                   "host": name})
                 assert "pod_uid" not in r, r["pod_uid"]
-            else:
+            elif r["pid"] == pod.pid:
                 check_context(r, {"container_id": kid, "pod_uid": uid, "cgroup": pod_cg,
                                   "target": "k8s", "host": name})
+            else:
+                check_context(r, {"container_id": fid, "pod_uid": fuid, "cgroup": fs_cg,
+                                  "target": "fs", "host": name})
         print(f"  {len(rs)} stall records, e.g. {json.dumps({k: rs[0].get(k) for k in ('time', 'target', 'host', 'container_id', 'pod_uid', 'cgroup')})}")
 
         # the one-shot recorder says where its process runs too (and time on every record)
