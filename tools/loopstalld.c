@@ -811,7 +811,9 @@ static void usage(FILE *f)
 		"  -c, --config FILE        read settings from FILE (SIGHUP reads it again)\n"
 		"  -p, --pid [NAME=]PID     attach to this process\n"
 		"  -m, --match [NAME=]PAT   attach to every process whose comm or executable name\n"
-		"                           matches the glob PAT, now and as they start\n"
+		"                           matches the glob PAT, now and as they start; PAT may\n"
+		"                           also be or hold cgroup:GLOB, container:ID, pod:UID and\n"
+		"                           end with threshold=DUR, stacks=on|off\n"
 		"      --metrics-addr ADDR  serve /metrics on ADDR (default " LS_CONFIG_DEFAULT_ADDR
 		"; off: none)\n"
 		"  -o, --output DIR         write stall records to DIR/" STALLS_FILE ", rotated\n"
