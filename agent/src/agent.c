@@ -710,13 +710,7 @@ static int remember_begun(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
 	return 0;
 }
 
-/*
- * Announce busy periods that crossed the threshold and are still running;
- * sample the stacks of those that run long. Sets next_scan_ns to the
- * earliest time a busy period can cross the sampling line or the threshold:
- * one running now at its crossing, one starting right after this scan
- * sample_after_ns from now.
- */
+/* pid's own threshold (loopstalld sets one per target), else the agent's. */
 static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
 {
 	size_t i;
@@ -727,6 +721,13 @@ static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
 	return a->opts.threshold_ns;
 }
 
+/*
+ * Announce busy periods that crossed the threshold and are still running;
+ * sample the stacks of those that run long. Sets next_scan_ns to the
+ * earliest time a busy period can cross the sampling line or the threshold:
+ * one running now at its crossing, one starting right after this scan
+ * sample_after_ns from now.
+ */
 static int scan_in_progress(struct ls_agent *a, uint64_t now)
 {
 	const volatile struct lt_live *live = a->skel->bss->live;

@@ -9,7 +9,7 @@
 #include "cgroup.h"
 
 /* Runtimes' scope names around a container id (systemd cgroup driver). */
-static const char *const id_prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
+static const char *const id_prefixes[] = {"docker-", "cri-containerd-", "crio-", "libpod-"};
 #define SCOPE ".scope"
 #define SLICE ".slice"
 
@@ -126,9 +126,8 @@ static bool find_uid(void *ctx, const char *c, size_t n)
 		return false;
 	}
 	/* systemd driver: kubepods-[QOS-]pod<uid, '_' for '-'>.slice */
-	if (starts(c, n, "kubepods-") && n >= strlen("kubepods") + 1 + tail &&
-	    ends(c, n, SLICE) && !memcmp(c + n - tail - 1, "-pod", 4) &&
-	    take_uid(c + n - tail + 3, '_', uid)) {
+	if (starts(c, n, "kubepods-") && n >= strlen("kubepods") + 1 + tail && ends(c, n, SLICE) &&
+	    !memcmp(c + n - tail - 1, "-pod", 4) && take_uid(c + n - tail + 3, '_', uid)) {
 		memcpy(s->uid, uid, sizeof(uid));
 		return false;
 	}
@@ -140,7 +139,7 @@ static bool find_uid(void *ctx, const char *c, size_t n)
 
 int ls_cgroup_pod_uid(const char *path, size_t len, char *uid)
 {
-	struct uid_search s = { .uid = uid };
+	struct uid_search s = {.uid = uid};
 
 	uid[0] = '\0';
 	each_component(path, len, find_uid, &s);
@@ -182,7 +181,7 @@ static void set_path(struct ls_cgroup *out, const struct line *l)
 
 int ls_cgroup_parse(const char *text, size_t len, struct ls_cgroup *out)
 {
-	struct line l, v2 = { 0 }, systemd = { 0 }, first = { 0 };
+	struct line l, v2 = {0}, systemd = {0}, first = {0};
 	const char *p = text, *end = text + len, *nl;
 	unsigned n_v2 = 0;
 	bool found_v1 = false;
@@ -204,7 +203,8 @@ int ls_cgroup_parse(const char *text, size_t len, struct ls_cgroup *out)
 					systemd = l;
 				/* hybrid hosts: runtimes may name the container in v1 only */
 				if (!out->container_id[0])
-					ls_cgroup_container_id(l.path, l.path_len, out->container_id);
+					ls_cgroup_container_id(l.path, l.path_len,
+							       out->container_id);
 				if (!out->pod_uid[0])
 					ls_cgroup_pod_uid(l.path, l.path_len, out->pod_uid);
 			}

@@ -21,9 +21,9 @@
 #define LS_POD_UID_LEN 36
 
 struct ls_cgroup {
-	char path[LS_CGROUP_PATH_MAX];		  /* "" when unknown */
+	char path[LS_CGROUP_PATH_MAX];		    /* "" when unknown */
 	char container_id[LS_CONTAINER_ID_LEN + 1]; /* 64 lowercase hex, or "" */
-	char pod_uid[LS_POD_UID_LEN + 1];	  /* 8-4-4-4-12 lowercase hex, or "" */
+	char pod_uid[LS_POD_UID_LEN + 1];	    /* 8-4-4-4-12 lowercase hex, or "" */
 };
 
 /*

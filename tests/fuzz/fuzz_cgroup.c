@@ -17,7 +17,8 @@ static int valid_hex(const char *s, size_t n, const char *dashes)
 	for (i = 0; i < n; i++) {
 		int dash = dashes && strchr(dashes, (int)i + 'a') != NULL;
 
-		if (dash ? s[i] != '-' : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (dash ? s[i] != '-'
+			 : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	}
 	return s[n] == '\0';
@@ -40,8 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (ls_config__new(&c))
 		return 0;
-	if (!ls_config__parse(c, "match = a=cgroup:*docker-*\nmatch = b=container:3f\n"
-			      "match = c=pod:1b2c python3*\n", "fuzz", err, sizeof(err)))
+	if (!ls_config__parse(c,
+			      "match = a=cgroup:*docker-*\nmatch = b=container:3f\n"
+			      "match = c=pod:1b2c python3*\n",
+			      "fuzz", err, sizeof(err)))
 		(void)ls_config__match_proc(c, "python3", "python3", &cg);
 	ls_config__free(c);
 	return 0;

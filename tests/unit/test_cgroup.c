@@ -47,11 +47,11 @@ static void test_docker_cgroupfs(void **state)
 static void test_runtimes(void **state)
 {
 	static const char *const lines[] = {
-		"0::/system.slice/cri-containerd-" ID ".scope\n",
-		"0::/machine.slice/crio-" ID ".scope\n",
-		"0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID
-		".scope/container\n",
-		"0::/machine.slice/libpod-" ID ".scope\n",
+	    "0::/system.slice/cri-containerd-" ID ".scope\n",
+	    "0::/machine.slice/crio-" ID ".scope\n",
+	    "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID
+	    ".scope/container\n",
+	    "0::/machine.slice/libpod-" ID ".scope\n",
 	};
 	size_t i;
 
@@ -65,10 +65,10 @@ static void test_runtimes(void **state)
 
 static void test_kubepods_systemd(void **state)
 {
-	struct ls_cgroup cg = parse("0::/kubepods.slice/kubepods-burstable.slice/"
-				    "kubepods-burstable-pod" UID_ ".slice/cri-containerd-" ID
-				    ".scope\n",
-				    0);
+	struct ls_cgroup cg =
+	    parse("0::/kubepods.slice/kubepods-burstable.slice/"
+		  "kubepods-burstable-pod" UID_ ".slice/cri-containerd-" ID ".scope\n",
+		  0);
 
 	(void)state;
 	assert_string_equal(cg.pod_uid, UID);
@@ -136,17 +136,17 @@ static void test_host_process(void **state)
 static void test_near_misses(void **state)
 {
 	static const char *const lines[] = {
-		/* 63 and 65 hex digits */
-		"0::/docker-" ID2 "f.scope\n",
-		"0::/docker-3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2.scope\n",
-		/* uppercase is not how runtimes write ids */
-		"0::/docker-3F2A1B0C9D8E7F6A5B4C3D2E1F0A9B8C7D6E5F4A3B2C1D0E9F8A7B6C5D4E3F2A.scope\n",
-		/* conmon is the monitor, not the container */
-		"0::/machine.slice/crio-conmon-" ID ".scope\n",
-		"0::/docker-" ID ".scopeX\n",
-		"0::/xdocker-" ID ".scope\n",
-		/* a uid with a misplaced separator */
-		"0::/kubepods.slice/kubepods-pod1b2c3d4e5_f60_4718_8a9b_0c1d2e3f4a5b.slice\n",
+	    /* 63 and 65 hex digits */
+	    "0::/docker-" ID2 "f.scope\n",
+	    "0::/docker-3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2.scope\n",
+	    /* uppercase is not how runtimes write ids */
+	    "0::/docker-3F2A1B0C9D8E7F6A5B4C3D2E1F0A9B8C7D6E5F4A3B2C1D0E9F8A7B6C5D4E3F2A.scope\n",
+	    /* conmon is the monitor, not the container */
+	    "0::/machine.slice/crio-conmon-" ID ".scope\n",
+	    "0::/docker-" ID ".scopeX\n",
+	    "0::/xdocker-" ID ".scope\n",
+	    /* a uid with a misplaced separator */
+	    "0::/kubepods.slice/kubepods-pod1b2c3d4e5_f60_4718_8a9b_0c1d2e3f4a5b.slice\n",
 	};
 	size_t i;
 
@@ -232,12 +232,12 @@ static void test_read(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_docker_systemd),	 cmocka_unit_test(test_docker_cgroupfs),
-		cmocka_unit_test(test_runtimes),	 cmocka_unit_test(test_kubepods_systemd),
-		cmocka_unit_test(test_kubepods_cgroupfs), cmocka_unit_test(test_v1_and_hybrid),
-		cmocka_unit_test(test_innermost_id),	 cmocka_unit_test(test_host_process),
-		cmocka_unit_test(test_near_misses),	 cmocka_unit_test(test_forged_line),
-		cmocka_unit_test(test_hostile),		 cmocka_unit_test(test_read),
+	    cmocka_unit_test(test_docker_systemd),    cmocka_unit_test(test_docker_cgroupfs),
+	    cmocka_unit_test(test_runtimes),	      cmocka_unit_test(test_kubepods_systemd),
+	    cmocka_unit_test(test_kubepods_cgroupfs), cmocka_unit_test(test_v1_and_hybrid),
+	    cmocka_unit_test(test_innermost_id),      cmocka_unit_test(test_host_process),
+	    cmocka_unit_test(test_near_misses),	      cmocka_unit_test(test_forged_line),
+	    cmocka_unit_test(test_hostile),	      cmocka_unit_test(test_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
