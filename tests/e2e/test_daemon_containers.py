@@ -121,6 +121,11 @@ def test():
             else:
                 check_context(r, {"container_id": fid, "pod_uid": fuid, "cgroup": fs_cg,
                                   "target": "fs", "host": name})
+        begins = [r for r in records(out) if r["type"] == "stall_begin" and r["pid"] == dock.pid]
+        assert begins, "no stall_begin record of the docker process"
+        for r in begins:
+            check_context(r, {"container_id": cid, "cgroup": dock_cg, "target": "dock",
+                              "host": name})
         print(f"  {len(rs)} stall records, e.g. {json.dumps({k: rs[0].get(k) for k in ('time', 'target', 'host', 'container_id', 'pod_uid', 'cgroup')})}")
 
         # the one-shot recorder says where its process runs too (and time on every record)

@@ -9,13 +9,14 @@ global one is 50 ms): only fast's stalls are reported, in the records
 swapped and `slow` gets `stacks=off`, and SIGHUP: the daemon logs each
 change as made in place, neither process is attached a second time or
 detached, fast's stalls stop and slow's are reported with threshold_ms 20
-and no stacks.
+and no stacks. The summary written at exit has the host and a time.
 """
 import json
 import os
 import secrets
 import shutil
 import signal
+import socket
 import time
 
 import lstest
@@ -99,6 +100,16 @@ def test():
         assert "detached" not in log, log
         assert lstest.metric(lstest.scrape(d), "loopstall_targets") == 2
         print(f"  after the reload: fast {count('fast')} stalls, slow {count('slow')}")
+
+        # the summary at exit carries the daemon's host and its time too
+        d.signal(signal.SIGTERM)
+        assert d.wait(10) == 0, d.text("stderr")
+        with open(os.path.join(out, "stalls.jsonl")) as f:
+            last = json.loads(f.read().splitlines()[-1])
+        assert last["type"] == "summary", last["type"]
+        lstest.validator().validate(last)
+        assert last.get("host") == socket.gethostname() and last.get("time"), (
+            {k: last.get(k) for k in ("host", "time")})
 
 
 if __name__ == "__main__":
