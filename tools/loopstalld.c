@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "agent.h"
+#include "cgroup.h"
 #include "clock.h"
 #include "jsonout.h"
 #include "loopstalld.h"
@@ -67,8 +68,10 @@ struct setting {
 struct attached {
 	pid_t pid;
 	char label[LABEL_MAX];
-	uint64_t threshold_ns; /* what it was attached with */
+	uint64_t threshold_ns; /* its rule's, or the configuration's; a reload changes it in place */
+	bool stacks;	       /* its records carry stacks */
 	bool exited;	       /* detached after the records still queued are read */
+	struct ls_cgroup cg;   /* where it ran when attached */
 };
 
 /* A process the scan looked at and did not attach, until its comm changes. */
@@ -98,8 +101,10 @@ struct daemon {
 	/* what the agent was loaded with: a reload cannot change them */
 	uint32_t ring_bytes;
 	bool bpf_stats;
+	bool no_stacks;
 	uint64_t next_scan, next_publish, next_file, last_publish;
 	pid_t self;
+	char host[256];
 };
 
 static struct attached *find_att(struct daemon *d, pid_t pid)
@@ -110,6 +115,36 @@ static struct attached *find_att(struct daemon *d, pid_t pid)
 		if (d->att[i].pid == pid)
 			return &d->att[i];
 	return NULL;
+}
+
+static struct lsd_key key_of(const struct attached *a, const char *comm)
+{
+	struct lsd_key k = { .target = comm };
+
+	if (a) {
+		k.target = a->label;
+		k.container_id = a->cg.container_id;
+		k.pod_uid = a->cg.pod_uid;
+	}
+	return k;
+}
+
+/* The daemon's context on a record: when, which target on which host, where it runs. */
+static char *with_context(struct daemon *d, char *line, const struct attached *a,
+			  int64_t time_unix_ns)
+{
+	struct ls_json_context ctx = {
+		.time_unix_ns = time_unix_ns,
+		.host = d->host,
+	};
+
+	if (a) {
+		ctx.target = a->label;
+		ctx.container_id = a->cg.container_id;
+		ctx.pod_uid = a->cg.pod_uid;
+		ctx.cgroup = a->cg.path;
+	}
+	return ls_json_add_context(line, &ctx);
 }
 
 static void write_record(struct daemon *d, char *line)
@@ -147,19 +182,33 @@ static int on_stall(void *ctx, const struct ls_stall *s)
 {
 	struct daemon *d = ctx;
 	struct attached *a = find_att(d, (pid_t)s->pid);
+	struct lsd_key key = key_of(a, s->comm);
 	struct ls_stall st = *s;
+	int64_t start;
+	unsigned i;
 	int err;
 
-	/* a reload changes the threshold of new targets only: report the one that applied */
-	if (a)
+	if (a) {
+		/* the target's own threshold reaches BPF just after attach: one may slip in */
+		if (st.end_ns - st.start_ns < a->threshold_ns)
+			return 0;
 		st.threshold_ns = a->threshold_ns;
+		/* stacks are copied for every target (a load-time setting): drop them here */
+		if (!a->stacks) {
+			for (i = 0; i < st.n_syscalls && i < LT_MAX_SLOTS; i++)
+				st.syscalls[i].stack.n = 0;
+			st.n_cpu_stacks = 0;
+		}
+	}
 	/* the process's exit after its loop returned is written, not counted as a stall */
-	err = st.loop_gone ? 0 : lsd_stats__stall(d->stats, a ? a->label : s->comm, &st);
+	err = st.loop_gone ? 0 : lsd_stats__stall(d->stats, &key, &st);
 	if (err)
 		say("counting a stall: %s", strerror(-err));
+	start = ls_mono_to_unix_ns(st.start_ns);
 	if (d->out)
-		write_record(d, ls_json_stall(&st, ls_mono_to_unix_ns(st.start_ns),
-					      ls_mono_to_unix_ns(st.end_ns)));
+		write_record(d, with_context(d, ls_json_stall(&st, start,
+							      ls_mono_to_unix_ns(st.end_ns)),
+					     a, start));
 	publish_soon(d, PUBLISH_SOON_NS);
 	return 0;
 }
@@ -176,8 +225,11 @@ static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *com
 		threshold_ns = a->threshold_ns;
 	}
 	if (d->out)
-		write_record(d, ls_json_stall_begin(pid, tid, comm, ls_mono_to_unix_ns(start_ns),
-						    elapsed_ns, threshold_ns));
+		write_record(d, with_context(d,
+					     ls_json_stall_begin(pid, tid, comm,
+								 ls_mono_to_unix_ns(start_ns),
+								 elapsed_ns, threshold_ns),
+					     a, ls_mono_to_unix_ns(start_ns)));
 	return 0;
 }
 
@@ -196,16 +248,21 @@ static void on_thread_exit(void *ctx, const struct lt_thread *t, const char *com
 {
 	struct daemon *d = ctx;
 	struct attached *a = find_att(d, (pid_t)t->pid);
+	struct lsd_key key = key_of(a, comm);
 	int err;
 
-	err = lsd_stats__thread_exit(d->stats, a ? a->label : comm, t);
+	err = lsd_stats__thread_exit(d->stats, &key, t);
 	if (err)
 		say("counting an exited thread: %s", strerror(-err));
 }
 
-static int attach(struct daemon *d, pid_t pid, const char *label, const char *comm_now)
+/* Attach pid as spec says; comm_now and cg when the scan read them already. */
+static int attach(struct daemon *d, pid_t pid, const struct ls_target_spec *spec,
+		  const char *comm_now, const struct ls_cgroup *cg)
 {
+	const char *label = spec->label;
 	struct attached *a;
+	struct lsd_key key;
 	char comm[16];
 	int err;
 
@@ -227,23 +284,35 @@ static int attach(struct daemon *d, pid_t pid, const char *label, const char *co
 		d->att = grown;
 		d->cap_att = cap;
 	}
+	a = &d->att[d->n_att];
+	memset(a, 0, sizeof(*a));
+	a->pid = pid;
+	snprintf(a->label, sizeof(a->label), "%s", label);
+	a->threshold_ns = ls_config__threshold(d->cfg, spec);
+	a->stacks = ls_config__stacks(d->cfg, spec);
+	if (cg)
+		a->cg = *cg;
+	else
+		ls_cgroup_read("/proc", pid, &a->cg); /* none: the fields stay empty */
 	err = ls_agent__add_target(d->agent, pid, 0, false, label);
+	if (!err)
+		err = ls_agent__set_target_threshold(d->agent, pid, a->threshold_ns);
 	if (err) {
 		/* a half-done add (pidfd taken, map not updated) must not linger */
 		ls_agent__remove_target(d->agent, pid);
 		return err;
 	}
-	err = lsd_stats__target(d->stats, label);
+	key = key_of(a, comm);
+	err = lsd_stats__target(d->stats, &key);
 	if (err) {
 		ls_agent__remove_target(d->agent, pid);
 		return err;
 	}
-	a = &d->att[d->n_att++];
-	memset(a, 0, sizeof(*a));
-	a->pid = pid;
-	snprintf(a->label, sizeof(a->label), "%s", label);
-	a->threshold_ns = d->cfg->threshold_ns;
-	say("attached to pid %d (%s) as target \"%s\"", (int)pid, comm, a->label);
+	d->n_att++;
+	say("attached to pid %d (%s) as target \"%s\", threshold %.1f ms%s%s%s%s", (int)pid, comm,
+	    a->label, (double)a->threshold_ns / 1e6, a->stacks ? "" : ", no stacks",
+	    a->cg.container_id[0] ? ", container " : "", a->cg.container_id,
+	    a->cg.pod_uid[0] ? ", in a pod" : "");
 	publish_soon(d, 0);
 	return 0;
 }
@@ -254,9 +323,12 @@ static int snapshot_thread(void *ctx, const struct lt_thread *t)
 	struct daemon *d = ctx;
 	struct attached *a = find_att(d, (pid_t)t->pid);
 
+	struct lsd_key key;
+
 	if (!a)
 		return 0;
-	return lsd_stats__thread(d->stats, a->label, t, a->threshold_ns);
+	key = key_of(a, NULL);
+	return lsd_stats__thread(d->stats, &key, t, a->threshold_ns);
 }
 
 static int snapshot(struct daemon *d)
@@ -366,10 +438,10 @@ static int on_proc(void *ctx, const struct lsd_proc *p)
 		remember(d, p);
 		return 0;
 	}
-	spec = ls_config__match(d->cfg, p->comm, p->exe[0] ? p->exe : NULL);
+	spec = ls_config__match_proc(d->cfg, p->comm, p->exe[0] ? p->exe : NULL, p->cg);
 	/* never a kernel thread, whatever its name: it has no user space to trace */
 	if (spec && !p->kthread && !lsd_proc_traceable("/proc", p->pid)) {
-		err = attach(d, p->pid, spec->label, p->comm);
+		err = attach(d, p->pid, spec, p->comm, p->cg);
 		if (!err)
 			return 0;
 		if (err != -ESRCH)
@@ -389,7 +461,7 @@ static void scan(struct daemon *d)
 	if (!d->cfg->n_matches)
 		return;
 	d->n_seen_next = 0;
-	err = lsd_scan("/proc", d->self, need_exe, on_proc, d);
+	err = lsd_scan("/proc", d->self, need_exe, ls_config__needs_cgroup(d->cfg), on_proc, d);
 	if (err) {
 		say("scanning /proc: %s", strerror(-err));
 		return;
@@ -433,7 +505,7 @@ static int attach_pids(struct daemon *d, bool startup)
 				return err;
 			continue;
 		}
-		err = attach(d, spec->pid, spec->label, NULL);
+		err = attach(d, spec->pid, spec, NULL, NULL);
 		if (!err)
 			continue;
 		if (err == -ESRCH)
@@ -615,18 +687,68 @@ static bool label_fits(const struct ls_target_spec *spec, const struct attached 
 	return spec && (!spec->label || !strcmp(spec->label, a->label));
 }
 
-/* Is an attached process still one the configuration asks for, under the same name? */
-static bool still_wanted(struct daemon *d, const struct attached *a)
+/*
+ * Is an attached process still one the configuration asks for, under the
+ * same name? Its rule in *spec (NULL when it is exiting: keep it as it is).
+ */
+static bool still_wanted(struct daemon *d, const struct attached *a,
+			 const struct ls_target_spec **spec)
 {
 	struct lsd_proc p;
 	size_t i;
 
+	*spec = NULL;
 	for (i = 0; i < d->cfg->n_pids; i++)
-		if (d->cfg->pids[i].pid == a->pid)
-			return label_fits(&d->cfg->pids[i], a);
+		if (d->cfg->pids[i].pid == a->pid) {
+			*spec = &d->cfg->pids[i];
+			return label_fits(*spec, a);
+		}
 	if (lsd_proc_read("/proc", a->pid, &p))
 		return true; /* exiting: target_exit detaches it */
-	return label_fits(ls_config__match(d->cfg, p.comm, p.exe[0] ? p.exe : NULL), a);
+	*spec = ls_config__match_proc(d->cfg, p.comm, p.exe[0] ? p.exe : NULL, &a->cg);
+	return label_fits(*spec, a);
+}
+
+/* A reload's settings for a process that stays attached, applied in place. */
+static void resettle(struct daemon *d, struct attached *a, const struct ls_target_spec *spec)
+{
+	uint64_t thr = ls_config__threshold(d->cfg, spec);
+	bool stacks = ls_config__stacks(d->cfg, spec);
+	int err;
+
+	if (!spec)
+		return;
+	if (thr != a->threshold_ns) {
+		err = ls_agent__set_target_threshold(d->agent, a->pid, thr);
+		if (err) {
+			say("pid %d (target \"%s\"): cannot change its threshold: %s", (int)a->pid,
+			    a->label, strerror(-err));
+			return;
+		}
+		say("pid %d (target \"%s\"): threshold %.1f ms, was %.1f ms (in place)", (int)a->pid,
+		    a->label, (double)thr / 1e6, (double)a->threshold_ns / 1e6);
+		a->threshold_ns = thr;
+	}
+	if (stacks != a->stacks)
+		say("pid %d (target \"%s\"): stacks %s", (int)a->pid, a->label,
+		    stacks ? "on" : "off");
+	a->stacks = stacks;
+}
+
+/* Whether any target is configured with stacks. */
+static bool any_stacks(const struct ls_config *c)
+{
+	size_t i;
+
+	if (c->stacks)
+		return true;
+	for (i = 0; i < c->n_pids; i++)
+		if (c->pids[i].stacks == 1)
+			return true;
+	for (i = 0; i < c->n_matches; i++)
+		if (c->matches[i].stacks == 1)
+			return true;
+	return false;
 }
 
 static uint32_t ring_size(uint32_t configured)
@@ -653,6 +775,10 @@ static void reload(struct daemon *d)
 	if (c->bpf_stats != d->bpf_stats)
 		say("bpf_stats changed: that takes a restart; BPF run time is still %s",
 		    d->bpf_stats ? "counted" : "not counted");
+	if (d->no_stacks && any_stacks(c))
+		say("stacks turned on: that takes a restart (none were configured at start)");
+	if (c->stack_bytes != old->stack_bytes)
+		say("stack_bytes changed: that takes a restart; stacks keep their size");
 	d->cfg = c;
 	if (c->threshold_ns != old->threshold_ns)
 		ls_agent__set_threshold(d->agent, c->threshold_ns);
@@ -663,10 +789,14 @@ static void reload(struct daemon *d)
 	if (err)
 		say("reading loop counters: %s", strerror(-err));
 	for (i = 0; i < d->n_att;) {
-		if (still_wanted(d, &d->att[i]))
+		const struct ls_target_spec *spec;
+
+		if (still_wanted(d, &d->att[i], &spec)) {
+			resettle(d, &d->att[i], spec);
 			i++;
-		else
+		} else {
 			detach(d, i, "no longer in the configuration");
+		}
 	}
 	ls_config__free(old);
 	d->n_seen = 0;
@@ -686,7 +816,9 @@ static void usage(FILE *f)
 		"  -c, --config FILE        read settings from FILE (SIGHUP reads it again)\n"
 		"  -p, --pid [NAME=]PID     attach to this process\n"
 		"  -m, --match [NAME=]PAT   attach to every process whose comm or executable name\n"
-		"                           matches the glob PAT, now and as they start\n"
+		"                           matches the glob PAT, now and as they start; PAT may\n"
+		"                           also be or hold cgroup:GLOB, container:ID, pod:UID and\n"
+		"                           end with threshold=DUR, stacks=on|off\n"
 		"      --metrics-addr ADDR  serve /metrics on ADDR (default " LS_CONFIG_DEFAULT_ADDR
 		"; off: none)\n"
 		"  -o, --output DIR         write stall records to DIR/" STALLS_FILE ", rotated\n"
@@ -863,8 +995,10 @@ static int finish(struct daemon *d)
 		return err;
 	}
 	if (d->out)
-		write_record(d, ls_json_summary(sum, ls_mono_to_unix_ns(sum->start_ns),
-						ls_mono_to_unix_ns(sum->end_ns)));
+		write_record(d, with_context(d,
+					     ls_json_summary(sum, ls_mono_to_unix_ns(sum->start_ns),
+							     ls_mono_to_unix_ns(sum->end_ns)),
+					     NULL, ls_mono_to_unix_ns(sum->end_ns)));
 	publish(d, true);
 	err = ls_rotate__close(d->out);
 	d->out = NULL;
@@ -918,11 +1052,26 @@ int main(int argc, char **argv)
 	if (open_output(&d) || start_http(&d))
 		goto cleanup;
 	opts.threshold_ns = d.cfg->threshold_ns;
+	/* CPU sampling starts at a fifth of it, for every target: the lowest one sets it */
+	for (i = 0; i < d.cfg->n_pids + d.cfg->n_matches; i++) {
+		const struct ls_target_spec *spec = i < d.cfg->n_pids
+							? &d.cfg->pids[i]
+							: &d.cfg->matches[i - d.cfg->n_pids];
+
+		if (spec->threshold_ns && spec->threshold_ns < opts.threshold_ns)
+			opts.threshold_ns = spec->threshold_ns;
+	}
+	opts.stack_bytes = d.cfg->stack_bytes;
+	/* the same for every target: without them anywhere, none are copied at all */
+	opts.no_stacks = !any_stacks(d.cfg);
+	if (gethostname(d.host, sizeof(d.host) - 1))
+		d.host[0] = '\0';
 	opts.verbose = d.cfg->verbose;
 	opts.ring_bytes = d.cfg->ring_bytes;
 	opts.bpf_stats = d.cfg->bpf_stats;
 	opts.all_waits = d.cfg->all_waits;
 	d.ring_bytes = d.cfg->ring_bytes;
+	d.no_stacks = opts.no_stacks;
 	d.bpf_stats = d.cfg->bpf_stats;
 	err = ls_agent__new(&opts, &ops, &d, &d.agent);
 	if (err) {

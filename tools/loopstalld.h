@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include "cgroup.h"
 #include "config.h"
 #include "loop_tracker.h"
 #include "metrics.h"
@@ -35,23 +36,37 @@ struct lsd_self {
 	uint64_t bpf_runs;
 };
 
+/*
+ * A series: the configured name and where the process runs (NULL or "":
+ * none). Bounded: only attached targets make series, and past
+ * LSD_SERIES_MAX a new one drops its container_id and pod_uid.
+ */
+struct lsd_key {
+	const char *target;
+	const char *container_id;
+	const char *pod_uid;
+};
+
+#define LSD_SERIES_MAX 1024
+
 int lsd_stats__new(struct lsd_stats **out);
 void lsd_stats__free(struct lsd_stats *s);
-/* Create label's series (at zero), so they exist from attach on. */
-int lsd_stats__target(struct lsd_stats *s, const char *label);
-/* A stall of a process whose `target` label is label. */
-int lsd_stats__stall(struct lsd_stats *s, const char *label, const struct ls_stall *st);
+/* Create key's series (at zero), so they exist from attach on. */
+int lsd_stats__target(struct lsd_stats *s, const struct lsd_key *key);
+/* A stall of a process whose series is key. */
+int lsd_stats__stall(struct lsd_stats *s, const struct lsd_key *key, const struct ls_stall *st);
 /*
  * A snapshot of the live loop threads: begin, one lsd_stats__thread() per
  * thread (threshold_ns: its target's), end. Threads missing from the
  * snapshot are retired with the counters last seen.
  */
 void lsd_stats__begin(struct lsd_stats *s, uint64_t now_ns);
-int lsd_stats__thread(struct lsd_stats *s, const char *label, const struct lt_thread *t,
+int lsd_stats__thread(struct lsd_stats *s, const struct lsd_key *key, const struct lt_thread *t,
 		      uint64_t threshold_ns);
 int lsd_stats__end(struct lsd_stats *s);
 /* A loop thread's final counters (the agent's thread_exit). */
-int lsd_stats__thread_exit(struct lsd_stats *s, const char *label, const struct lt_thread *t);
+int lsd_stats__thread_exit(struct lsd_stats *s, const struct lsd_key *key,
+			   const struct lt_thread *t);
 /* Every loopstall_* family (docs/architecture.md, Outputs), self-metrics too, into m. */
 int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 		      struct ls_metrics *m);
@@ -77,15 +92,17 @@ struct lsd_proc {
 	char exe[256]; /* basename of /proc/PID/exe; empty when unread or unreadable */
 	bool exe_read;
 	bool kthread; /* no executable at all (a hint: lsd_proc_traceable() decides) */
+	const struct ls_cgroup *cg; /* where it runs, when the matching needs it; else NULL */
 };
 
 /*
  * Call fn for every process under proc_root ("/proc") except skip_pid.
  * Reads the executable only when comm alone did not decide (need_exe
- * returns true), as that costs a readlink per process per scan.
+ * returns true), as that costs a readlink per process per scan; and then
+ * its cgroup too (p->cg) when want_cgroup, one more small read.
  */
 int lsd_scan(const char *proc_root, pid_t skip_pid,
-	     bool (*need_exe)(void *ctx, const struct lsd_proc *p),
+	     bool (*need_exe)(void *ctx, const struct lsd_proc *p), bool want_cgroup,
 	     int (*fn)(void *ctx, const struct lsd_proc *p), void *ctx);
 /* Everything about one process (-ESRCH when it is gone). */
 int lsd_proc_read(const char *proc_root, pid_t pid, struct lsd_proc *p);

@@ -85,9 +85,10 @@ int lsd_proc_read(const char *proc_root, pid_t pid, struct lsd_proc *p)
 }
 
 int lsd_scan(const char *proc_root, pid_t skip_pid,
-	     bool (*need_exe)(void *ctx, const struct lsd_proc *p),
+	     bool (*need_exe)(void *ctx, const struct lsd_proc *p), bool want_cgroup,
 	     int (*fn)(void *ctx, const struct lsd_proc *p), void *ctx)
 {
+	struct ls_cgroup cg;
 	struct lsd_proc p;
 	struct dirent *de;
 	char *end;
@@ -112,9 +113,13 @@ int lsd_scan(const char *proc_root, pid_t skip_pid,
 		p.exe[0] = '\0';
 		p.exe_read = false;
 		p.kthread = false;
+		p.cg = NULL;
 		if (need_exe && need_exe(ctx, &p)) {
 			read_exe(proc_root, &p);
 			p.exe_read = true;
+			/* unreadable or gone: rules by cgroup do not match it */
+			if (want_cgroup && !ls_cgroup_read(proc_root, p.pid, &cg))
+				p.cg = &cg;
 		}
 		err = fn(ctx, &p);
 		if (err)

@@ -32,6 +32,8 @@ struct syscall_total {
 
 struct target_stats {
 	char *label;
+	char container_id[LS_CONTAINER_ID_LEN + 1];
+	char pod_uid[LS_POD_UID_LEN + 1];
 	uint64_t stall_counts[LS_CAUSE_COUNT][N_STALL + 1];
 	double stall_sum[LS_CAUSE_COUNT];
 	struct syscall_total *syscalls;
@@ -88,29 +90,47 @@ void lsd_stats__free(struct lsd_stats *s)
 	free(s);
 }
 
-/* Index of label's totals, created when new; -ENOMEM. */
-static long target_index(struct lsd_stats *s, const char *label)
+static const char *or_empty(const char *s)
 {
-	struct target_stats *grown;
+	return s ? s : "";
+}
+
+/* Index of key's totals, created when new; -ENOMEM. */
+static long target_index(struct lsd_stats *s, const struct lsd_key *key)
+{
+	const char *cid = or_empty(key->container_id), *pod = or_empty(key->pod_uid);
+	struct target_stats *grown, *t;
 	size_t i;
 
-	for (i = 0; i < s->n_targets; i++)
-		if (!strcmp(s->targets[i].label, label))
-			return (long)i;
+	for (;;) {
+		for (i = 0; i < s->n_targets; i++) {
+			t = &s->targets[i];
+			if (!strcmp(t->label, key->target) && !strcmp(t->container_id, cid) &&
+			    !strcmp(t->pod_uid, pod))
+				return (long)i;
+		}
+		/* containers come and go: past the bound, new ones share their target's series */
+		if (s->n_targets < LSD_SERIES_MAX || (!*cid && !*pod))
+			break;
+		cid = pod = "";
+	}
 	grown = realloc(s->targets, (s->n_targets + 1) * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
 	s->targets = grown;
-	memset(&grown[s->n_targets], 0, sizeof(*grown));
-	grown[s->n_targets].label = strdup(label);
-	if (!grown[s->n_targets].label)
+	t = &grown[s->n_targets];
+	memset(t, 0, sizeof(*t));
+	t->label = strdup(key->target);
+	if (!t->label)
 		return -ENOMEM;
+	snprintf(t->container_id, sizeof(t->container_id), "%s", cid);
+	snprintf(t->pod_uid, sizeof(t->pod_uid), "%s", pod);
 	return (long)s->n_targets++;
 }
 
-int lsd_stats__target(struct lsd_stats *s, const char *label)
+int lsd_stats__target(struct lsd_stats *s, const struct lsd_key *key)
 {
-	long i = target_index(s, label);
+	long i = target_index(s, key);
 
 	return i < 0 ? (int)i : 0;
 }
@@ -135,13 +155,13 @@ static int add_syscall(struct target_stats *t, const char *name, double seconds)
 	return 0;
 }
 
-int lsd_stats__stall(struct lsd_stats *s, const char *label, const struct ls_stall *st)
+int lsd_stats__stall(struct lsd_stats *s, const struct lsd_key *key, const struct ls_stall *st)
 {
 	unsigned cause = (unsigned)st->cause < LS_CAUSE_COUNT ? (unsigned)st->cause
 							       : LS_CAUSE_UNKNOWN;
 	double dur = (double)(st->end_ns - st->start_ns) / 1e9;
 	struct target_stats *t;
-	long i = target_index(s, label);
+	long i = target_index(s, key);
 	unsigned k;
 	int err;
 
@@ -253,11 +273,11 @@ static void take_counters(struct thread_rec *rec, const struct lt_thread *t)
 	memcpy(rec->hist, t->hist, sizeof(rec->hist));
 }
 
-int lsd_stats__thread(struct lsd_stats *s, const char *label, const struct lt_thread *t,
+int lsd_stats__thread(struct lsd_stats *s, const struct lsd_key *key, const struct lt_thread *t,
 		      uint64_t threshold_ns)
 {
 	struct thread_rec *rec, fresh;
-	long target = target_index(s, label);
+	long target = target_index(s, key);
 	uint64_t running;
 	int err;
 
@@ -306,7 +326,8 @@ int lsd_stats__end(struct lsd_stats *s)
 	return 0;
 }
 
-int lsd_stats__thread_exit(struct lsd_stats *s, const char *label, const struct lt_thread *t)
+int lsd_stats__thread_exit(struct lsd_stats *s, const struct lsd_key *key,
+			   const struct lt_thread *t)
 {
 	struct thread_rec *rec, none;
 	long target;
@@ -328,7 +349,7 @@ int lsd_stats__thread_exit(struct lsd_stats *s, const char *label, const struct 
 		return 0;
 	}
 	/* never seen in a snapshot: all it counted is new */
-	target = target_index(s, label);
+	target = target_index(s, key);
 	if (target < 0)
 		return (int)target;
 	retire(s, (size_t)target, &none, t);
@@ -362,9 +383,11 @@ static void check(int *err, int ret)
 int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 		      struct ls_metrics *m)
 {
-	static const char *const by_target[] = { "target", NULL };
-	static const char *const by_cause[] = { "target", "cause", NULL };
-	static const char *const by_syscall[] = { "target", "syscall", NULL };
+	static const char *const by_target[] = { "target", "container_id", "pod_uid", NULL };
+	static const char *const by_cause[] = { "target", "container_id", "pod_uid", "cause",
+						NULL };
+	static const char *const by_syscall[] = { "target", "container_id", "pod_uid", "syscall",
+						  NULL };
 	struct ls_metric_family *dur, *stalls, *gap, *busy, *iters, *sys, *running, *lost, *targets,
 		*info, *bpf_s, *bpf_n;
 	uint64_t hist[LT_HIST_BUCKETS], gap_counts[N_GAP + 1], stall_n;
@@ -412,10 +435,10 @@ int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 	for (i = 0; i < s->n_targets; i++) {
 		const struct target_stats *t = &s->targets[i];
 		uint64_t iterations = t->iterations, busy_ns = t->busy_ns;
-		const char *label[] = { t->label, NULL, NULL };
+		const char *label[] = { t->label, t->container_id, t->pod_uid, NULL, NULL };
 
 		for (c = 0; c < LS_CAUSE_COUNT; c++) {
-			label[1] = ls_cause_name((enum ls_cause)c);
+			label[3] = ls_cause_name((enum ls_cause)c);
 			check(&err, ls_metrics__add_hist(dur, label, t->stall_counts[c],
 							 t->stall_sum[c]));
 			stall_n = 0;
@@ -439,10 +462,10 @@ int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 		check(&err, ls_metrics__set(busy, label, (double)busy_ns / 1e9));
 		check(&err, ls_metrics__set(iters, label, (double)iterations));
 		for (j = 0; j < t->n_syscalls; j++) {
-			label[1] = t->syscalls[j].name;
+			label[3] = t->syscalls[j].name;
 			check(&err, ls_metrics__set(sys, label, t->syscalls[j].seconds));
 		}
-		label[1] = NULL;
+		label[3] = NULL;
 		check(&err, ls_metrics__set(running, label, (double)t->in_progress_ns / 1e9));
 	}
 	check(&err, ls_metrics__set(lost, NULL, (double)self->lost_events));

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "agent.h"
+#include "cgroup.h"
 #include "clock.h"
 #include "cli.h"
 #include "jsonout.h"
@@ -39,6 +40,9 @@ struct recorder {
 	struct ls_writer *out;
 	const char *out_name;
 	uint64_t stalls; /* for the status line */
+	/* where the last process a record named runs: read once, kept after it exits */
+	pid_t cg_pid;
+	struct ls_cgroup cg;
 };
 
 static int write_line(struct recorder *r, char *line)
@@ -52,18 +56,43 @@ static int write_line(struct recorder *r, char *line)
 	return err;
 }
 
+/* Add when (time_unix_ns) and where pid runs to line. */
+static char *with_context(struct recorder *r, char *line, uint32_t pid, int64_t time_unix_ns)
+{
+	struct ls_json_context ctx = { .time_unix_ns = time_unix_ns };
+
+	if (pid) {
+		if (r->cg_pid != (pid_t)pid) {
+			/* a process gone already, or a kernel without cgroups: no fields */
+			ls_cgroup_read("/proc", (pid_t)pid, &r->cg);
+			r->cg_pid = (pid_t)pid;
+		}
+		ctx.container_id = r->cg.container_id;
+		ctx.pod_uid = r->cg.pod_uid;
+		ctx.cgroup = r->cg.path;
+	}
+	return ls_json_add_context(line, &ctx);
+}
+
 static int on_stall(void *ctx, const struct ls_stall *s)
 {
-	((struct recorder *)ctx)->stalls++;
-	return write_line(
-	    ctx, ls_json_stall(s, ls_mono_to_unix_ns(s->start_ns), ls_mono_to_unix_ns(s->end_ns)));
+	struct recorder *r = ctx;
+	int64_t start = ls_mono_to_unix_ns(s->start_ns);
+
+	r->stalls++;
+	return write_line(r, with_context(r, ls_json_stall(s, start, ls_mono_to_unix_ns(s->end_ns)),
+					  s->pid, start));
 }
 
 static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *comm,
 			  uint64_t start_ns, uint64_t elapsed_ns, uint64_t threshold_ns)
 {
-	return write_line(ctx, ls_json_stall_begin(pid, tid, comm, ls_mono_to_unix_ns(start_ns),
-						   elapsed_ns, threshold_ns));
+	int64_t start = ls_mono_to_unix_ns(start_ns);
+
+	return write_line(ctx, with_context(ctx,
+					    ls_json_stall_begin(pid, tid, comm, start, elapsed_ns,
+								threshold_ns),
+					    pid, start));
 }
 
 static double avg_us(uint64_t ns, uint64_t n)
@@ -295,6 +324,9 @@ int cmd_record(int argc, char **argv)
 	}
 	err = ls_agent__add_target(agent, pid, args.tid, args.command != NULL,
 				   args.command ? name : NULL);
+	/* now, while it runs: its last records may come after it exited */
+	if (!err && !ls_cgroup_read("/proc", pid, &rec.cg))
+		rec.cg_pid = pid;
 	if (err) {
 		if (err == -ESRCH)
 			cli_error("pid %d: no such process", pid);
@@ -337,8 +369,11 @@ int cmd_record(int argc, char **argv)
 	if (!err)
 		err = ls_agent__finish(agent, &sum);
 	if (!err)
-		err = write_line(&rec, ls_json_summary(sum, ls_mono_to_unix_ns(sum->start_ns),
-						       ls_mono_to_unix_ns(sum->end_ns)));
+		err = write_line(&rec, with_context(&rec,
+						    ls_json_summary(sum,
+								    ls_mono_to_unix_ns(sum->start_ns),
+								    ls_mono_to_unix_ns(sum->end_ns)),
+						    0, ls_mono_to_unix_ns(sum->end_ns)));
 	if (err) {
 		cli_error("writing %s: %s", rec.out_name, strerror(-err));
 		goto cleanup;

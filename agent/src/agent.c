@@ -40,6 +40,7 @@
 struct target {
 	pid_t pid;
 	int pidfd; /* readable once the process has exited; -1 when gone */
+	uint64_t threshold_ns; /* as in its BPF map entry */
 };
 
 /* A stall in progress already announced with stall_begin. */
@@ -236,6 +237,7 @@ static int add_target_entry(struct ls_agent *a, pid_t pid)
 	t = &a->targets[a->n_targets++];
 	t->pid = pid;
 	t->pidfd = pidfd;
+	t->threshold_ns = a->opts.threshold_ns;
 	filter_set(a, pid);
 	return 0;
 }
@@ -757,6 +759,17 @@ static int remember_begun(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
 	return 0;
 }
 
+/* pid's own threshold (loopstalld sets one per target), else the agent's. */
+static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0 && (uint32_t)a->targets[i].pid == pid)
+			return a->targets[i].threshold_ns;
+	return a->opts.threshold_ns;
+}
+
 /*
  * Announce busy periods that crossed the threshold and are still running;
  * sample the stacks of those that run long. Sets next_scan_ns to the
@@ -768,7 +781,7 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 {
 	const volatile struct lt_live *live = a->skel->bss->live;
 	uint64_t sample_after = a->skel->rodata->sample_after_ns;
-	uint64_t busy, start, iterations, bits, next = now + sample_after;
+	uint64_t busy, start, iterations, bits, thr, next = now + sample_after;
 	uint32_t slot, pid, tid;
 	char comm[16];
 	size_t w;
@@ -785,15 +798,15 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 			if (!tid)
 				continue;
 			busy = start && now > start ? now - start : 0;
+			thr = target_threshold(a, pid);
 			ls_thread_events__sample(a->thread_events, tid, start,
 						 busy >= sample_after);
 			if (start && busy < sample_after && start + sample_after < next)
 				next = start + sample_after;
-			if (start && busy < a->opts.threshold_ns &&
-			    start + a->opts.threshold_ns < next)
-				next = start + a->opts.threshold_ns;
+			if (start && busy < thr && start + thr < next)
+				next = start + thr;
 			/* only threads that finished an iteration have shown they are loops */
-			if (!iterations || busy < a->opts.threshold_ns || live[slot].loop_gone ||
+			if (!iterations || busy < thr || live[slot].loop_gone ||
 			    begun_already(a, tid, start))
 				continue;
 			err = remember_begun(a, tid, start);
@@ -801,8 +814,7 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 				return err;
 			thread_comm(pid, tid, comm);
 			if (a->ops.stall_begin) {
-				err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy,
-							 a->opts.threshold_ns);
+				err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy, thr);
 				if (err)
 					return err;
 			}
@@ -897,6 +909,25 @@ uint32_t ls_agent__hooked_waits(struct ls_agent *a)
 void ls_agent__set_threshold(struct ls_agent *a, uint64_t threshold_ns)
 {
 	a->opts.threshold_ns = threshold_ns;
+}
+
+int ls_agent__set_target_threshold(struct ls_agent *a, pid_t pid, uint64_t threshold_ns)
+{
+	int fd = bpf_map__fd(a->skel->maps.targets);
+	struct lt_target t;
+	__u32 key = (__u32)pid;
+	size_t i;
+
+	/* in place: BPF reads the entry at every busy period's end, nothing is re-attached */
+	if (bpf_map_lookup_elem(fd, &key, &t))
+		return -errno;
+	t.threshold_ns = threshold_ns;
+	if (bpf_map_update_elem(fd, &key, &t, BPF_EXIST))
+		return -errno;
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0 && a->targets[i].pid == pid)
+			a->targets[i].threshold_ns = threshold_ns;
+	return 0;
 }
 
 unsigned ls_agent__alive(struct ls_agent *a)
@@ -1057,10 +1088,10 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 		if (bpf_map_lookup_elem(fd, &key, &t) || !t.iterations)
 			continue;
 		open_ns = t.cur.start_ns && now > t.cur.start_ns ? now - t.cur.start_ns : 0;
-		if (open_ns < a->opts.threshold_ns)
+		if (open_ns < target_threshold(a, t.pid))
 			open_ns = 0;
 		if (open_ns) {
-			stall_in_progress(a, &s, &t, now, a->opts.threshold_ns);
+			stall_in_progress(a, &s, &t, now, target_threshold(a, t.pid));
 			err = deliver_stall(a, &s);
 			if (err)
 				return err;

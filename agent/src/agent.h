@@ -62,6 +62,8 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 int ls_agent__remove_target(struct ls_agent *a, pid_t pid);
 /* The threshold of targets added from now on (those added before keep theirs). */
 void ls_agent__set_threshold(struct ls_agent *a, uint64_t threshold_ns);
+/* The threshold of one target already added, changed in place (-ENOENT: not traced). */
+int ls_agent__set_target_threshold(struct ls_agent *a, pid_t pid, uint64_t threshold_ns);
 /* Handle what the kernel sent and look for stalls in progress; waits up to timeout_ms. */
 int ls_agent__poll(struct ls_agent *a, int timeout_ms);
 /* Hook every wait call (true), or only those the targets' loops use; from the next poll. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agent.h"
+#include "cgroup.h"
 #include "config.h"
 #include "duration.h"
 
@@ -26,6 +27,7 @@ int ls_config__new(struct ls_config **out)
 	if (!c)
 		return -ENOMEM;
 	c->threshold_ns = 50000000ull;
+	c->stacks = true;
 	c->metrics_addr = strdup(LS_CONFIG_DEFAULT_ADDR);
 	if (!c->metrics_addr) {
 		free(c);
@@ -47,6 +49,9 @@ static void specs_free(struct ls_target_spec *specs, size_t n)
 	for (i = 0; i < n; i++) {
 		free(specs[i].label);
 		free(specs[i].pattern);
+		free(specs[i].cgroup);
+		free(specs[i].container);
+		free(specs[i].pod);
 	}
 	free(specs);
 }
@@ -259,43 +264,189 @@ static int add_spec(struct ls_target_spec **specs, size_t *n, const struct ls_ta
 	return 0;
 }
 
+static void spec_clear(struct ls_target_spec *spec)
+{
+	free(spec->label);
+	free(spec->pattern);
+	free(spec->cgroup);
+	free(spec->container);
+	free(spec->pod);
+	memset(spec, 0, sizeof(*spec));
+}
+
+static bool all_of(const char *s, const char *set, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n && n <= max && strspn(s, set) == n;
+}
+
+/* A rule's own settings, after the selectors: threshold=DUR, stacks=on|off. */
+static int rule_option(struct ls_target_spec *spec, const char *tok, size_t n, char *err,
+		       size_t len)
+{
+	char text[64];
+	bool on;
+
+	if (n >= sizeof(text))
+		return fail(err, len, -EINVAL, "'%.*s' is too long", (int)n, tok);
+	memcpy(text, tok, n);
+	text[n] = '\0';
+	if (!strncmp(text, "threshold=", 10)) {
+		if (ls_parse_duration(text + 10, &spec->threshold_ns) || spec->threshold_ns < 1000 ||
+		    spec->threshold_ns > 3600000000000ull)
+			return fail(err, len, -EINVAL,
+				    "'%s' is not threshold=DUR (a number with ns, us, ms, s or m)",
+				    text);
+		return 0;
+	}
+	if (parse_bool(text + 7, &on))
+		return fail(err, len, -EINVAL, "'%s' is not stacks=on or stacks=off", text);
+	spec->stacks = on;
+	return 0;
+}
+
+static bool is_option(const char *tok, size_t n)
+{
+	return (n > 10 && !strncmp(tok, "threshold=", 10)) || (n > 7 && !strncmp(tok, "stacks=", 7));
+}
+
+/* One selector word: prefix:VALUE into slot, checked. */
+static int selector(char **slot, const char *what, const char *value, const char *allowed,
+		    size_t max, char *err, size_t len)
+{
+	if (*slot)
+		return fail(err, len, -EINVAL, "two %s selectors in one rule", what);
+	if (!*value || (allowed && !all_of(value, allowed, max)))
+		return fail(err, len, -EINVAL, "%s:'%s': %s", what, value,
+			    allowed ? "expected 1 to 64 lowercase hex digits (an id or its prefix)"
+				    : "empty pattern");
+	*slot = strdup(value);
+	return *slot ? 0 : -ENOMEM;
+}
+
+/*
+ * "[NAME=]SELECTOR... [threshold=DUR] [stacks=on|off]": words with a known
+ * prefix (cgroup:, container:, pod:, comm:) select by it; the other words,
+ * joined by one space, are the comm/executable glob.
+ */
+static int parse_rule(struct ls_target_spec *spec, const char *value, bool is_pid, char *err,
+		      size_t len)
+{
+	char *body = NULL, *glob = NULL, *tok, *save;
+	const char *rest, *end = value + strlen(value), *word;
+	size_t n, glob_len = 0;
+	int ret;
+
+	spec->stacks = -1;
+	/* the settings are the last words: peel them off from the end */
+	for (;;) {
+		while (end > value && isspace((unsigned char)end[-1]))
+			end--;
+		for (word = end; word > value && !isspace((unsigned char)word[-1]); word--)
+			;
+		if (word == end || !is_option(word, (size_t)(end - word)))
+			break;
+		ret = rule_option(spec, word, (size_t)(end - word), err, len);
+		if (ret)
+			return ret;
+		end = word;
+	}
+	body = strndup(value, (size_t)(end - value));
+	if (!body)
+		return -ENOMEM;
+	ret = split_label(body, &spec->label, &rest);
+	if (ret == -ENOMEM)
+		goto cleanup;
+	if (ret) {
+		ret = fail(err, len, ret,
+			   "'%s': the name before '=' must be 1 to 64 printable characters", value);
+		goto cleanup;
+	}
+	/* "node treshold=1" is a misspelt setting, not a name "node treshold" */
+	if (spec->label && spec->label[strcspn(spec->label, " \t")]) {
+		ret = fail(err, len, -EINVAL,
+			   "'%s': a name has no spaces; a rule's settings are threshold= and stacks=",
+			   value);
+		goto cleanup;
+	}
+	if (is_pid) {
+		unsigned long long pid;
+
+		if (parse_uint(rest, INT_MAX, &pid) || !pid) {
+			ret = fail(err, len, -EINVAL, "'%s' is not [NAME=]PID", value);
+			goto cleanup;
+		}
+		spec->pid = (pid_t)pid;
+		goto cleanup;
+	}
+	glob = malloc(strlen(rest) + 1);
+	if (!glob) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	/* rest points into body, which strtok_r may cut: rest is not used after this */
+	for (tok = strtok_r((char *)rest, " \t", &save); tok && !ret;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		if (!strncmp(tok, "cgroup:", 7))
+			ret = selector(&spec->cgroup, "cgroup", tok + 7, NULL, 0, err, len);
+		else if (!strncmp(tok, "container:", 10))
+			ret = selector(&spec->container, "container", tok + 10, "0123456789abcdef",
+				       LS_CONTAINER_ID_LEN, err, len);
+		else if (!strncmp(tok, "pod:", 4))
+			ret = selector(&spec->pod, "pod", tok + 4, "0123456789abcdef-",
+				       LS_POD_UID_LEN, err, len);
+		else if (tok[strspn(tok, "abcdefghijklmnopqrstuvwxyz_")] == '=' && tok[0] != '=')
+			/* a glob word shaped like a setting is a misspelt one */
+			ret = fail(err, len, -EINVAL,
+				   "'%s': unknown setting (a rule's settings are threshold= and "
+				   "stacks=)",
+				   tok);
+		else {
+			if (!strncmp(tok, "comm:", 5))
+				tok += 5;
+			n = strlen(tok);
+			if (glob_len)
+				glob[glob_len++] = ' ';
+			memcpy(glob + glob_len, tok, n);
+			glob_len += n;
+		}
+	}
+	if (ret)
+		goto cleanup;
+	if (glob_len) {
+		glob[glob_len] = '\0';
+		spec->pattern = glob;
+		glob = NULL;
+	}
+	if (!spec->pattern && !spec->cgroup && !spec->container && !spec->pod)
+		ret = fail(err, len, -EINVAL, "'%s': empty pattern", value);
+cleanup:
+	free(glob);
+	free(body);
+	return ret;
+}
+
 static int set_target(struct ls_config *c, const char *key, const char *value, char *err,
 		      size_t len)
 {
-	struct ls_target_spec spec = {0};
-	unsigned long long pid;
-	const char *rest;
+	struct ls_target_spec spec = { 0 };
+	char msg[192];
 	int ret;
 
-	ret = split_label(value, &spec.label, &rest);
+	ret = parse_rule(&spec, value, !strcmp(key, "pid"), msg, sizeof(msg));
+	if (!ret) {
+		if (!strcmp(key, "pid"))
+			ret = add_spec(&c->pids, &c->n_pids, &spec);
+		else
+			ret = add_spec(&c->matches, &c->n_matches, &spec);
+		if (!ret)
+			return 0;
+	}
+	spec_clear(&spec);
 	if (ret == -ENOMEM)
 		return ret;
-	if (ret)
-		return fail(err, len, ret,
-			    "%s: '%s': the name before '=' must be 1 to 64 "
-			    "printable characters",
-			    key, value);
-	if (!strcmp(key, "pid")) {
-		if (parse_uint(rest, INT_MAX, &pid) || !pid) {
-			ret = fail(err, len, -EINVAL, "%s: '%s' is not [NAME=]PID", key, value);
-			goto cleanup;
-		}
-		spec.pid = (pid_t)pid;
-		ret = add_spec(&c->pids, &c->n_pids, &spec);
-	} else {
-		if (!*rest) {
-			ret = fail(err, len, -EINVAL, "%s: '%s': empty pattern", key, value);
-			goto cleanup;
-		}
-		spec.pattern = strdup(rest);
-		ret = spec.pattern ? add_spec(&c->matches, &c->n_matches, &spec) : -ENOMEM;
-	}
-	if (!ret)
-		return 0;
-cleanup:
-	free(spec.label);
-	free(spec.pattern);
-	return ret;
+	return fail(err, len, ret, "%s: %s", key, msg);
 }
 
 static int set_duration(uint64_t *slot, const char *key, const char *value, uint64_t min,
@@ -322,6 +473,7 @@ static const struct {
     {"verbose", offsetof(struct ls_config, verbose), "yes or no"},
     {"bpf_stats", offsetof(struct ls_config, bpf_stats), "on or off"},
     {"all_waits", offsetof(struct ls_config, all_waits), "yes or no"},
+    {"stacks", offsetof(struct ls_config, stacks), "on or off"},
 };
 
 int ls_config__set(struct ls_config *c, const char *key, const char *value, char *err,
@@ -368,6 +520,17 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 			return fail(err, err_len, -EINVAL,
 				    "%s: '%s' is not a number from 0 to 1000", key, value);
 		c->output_keep = (unsigned)n;
+		return 0;
+	}
+	if (!strcmp(key, "stack_bytes")) {
+		uint64_t bytes;
+
+		/* BPF copies the stack in LT_STACK_CHUNK pieces, at most LT_STACK_MAX */
+		if (ls_parse_size(value, &bytes) || bytes < LT_STACK_CHUNK || bytes > LT_STACK_MAX ||
+		    bytes % LT_STACK_CHUNK)
+			return fail(err, err_len, -EINVAL,
+				    "%s: '%s' is not a multiple of 512 from 512 to 32K", key, value);
+		c->stack_bytes = (uint32_t)bytes;
 		return 0;
 	}
 	if (!strcmp(key, "ring_size")) {
@@ -477,16 +640,59 @@ cleanup:
 	return ret;
 }
 
-const struct ls_target_spec *ls_config__match(const struct ls_config *c, const char *comm,
-					      const char *exe)
+static bool prefix_of(const char *prefix, const char *s)
+{
+	return prefix && *s && !strncmp(s, prefix, strlen(prefix));
+}
+
+static bool rule_matches(const struct ls_target_spec *r, const char *comm, const char *exe,
+			 const struct ls_cgroup *cg)
+{
+	if (r->pattern && !((comm && !fnmatch(r->pattern, comm, 0)) ||
+			    (exe && !fnmatch(r->pattern, exe, 0))))
+		return false;
+	if ((r->cgroup || r->container || r->pod) && !cg)
+		return false;
+	if (r->cgroup && (!cg->path[0] || fnmatch(r->cgroup, cg->path, 0)))
+		return false;
+	if (r->container && !prefix_of(r->container, cg->container_id))
+		return false;
+	return !r->pod || prefix_of(r->pod, cg->pod_uid);
+}
+
+const struct ls_target_spec *ls_config__match_proc(const struct ls_config *c, const char *comm,
+						   const char *exe, const struct ls_cgroup *cg)
 {
 	size_t i;
 
-	for (i = 0; i < c->n_matches; i++) {
-		const char *pat = c->matches[i].pattern;
-
-		if ((comm && !fnmatch(pat, comm, 0)) || (exe && !fnmatch(pat, exe, 0)))
+	for (i = 0; i < c->n_matches; i++)
+		if (rule_matches(&c->matches[i], comm, exe, cg))
 			return &c->matches[i];
-	}
 	return NULL;
+}
+
+const struct ls_target_spec *ls_config__match(const struct ls_config *c, const char *comm,
+					      const char *exe)
+{
+	return ls_config__match_proc(c, comm, exe, NULL);
+}
+
+bool ls_config__needs_cgroup(const struct ls_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_matches; i++)
+		if (c->matches[i].cgroup || c->matches[i].container || c->matches[i].pod)
+			return true;
+	return false;
+}
+
+uint64_t ls_config__threshold(const struct ls_config *c, const struct ls_target_spec *spec)
+{
+	return spec && spec->threshold_ns ? spec->threshold_ns : c->threshold_ns;
+}
+
+bool ls_config__stacks(const struct ls_config *c, const struct ls_target_spec *spec)
+{
+	return spec && spec->stacks >= 0 ? spec->stacks : c->stacks;
 }

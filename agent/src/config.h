@@ -15,15 +15,28 @@
  * Functions return 0 or -errno and describe a failure in err.
  */
 
-/* What loopstalld attaches to: one process, or every process matching a pattern. */
+struct ls_cgroup;
+
+/*
+ * What loopstalld attaches to: one process, or every process matching a
+ * rule, and the settings of what it attaches. A match rule holds at least
+ * one selector; a process matches when every selector it has does.
+ */
 struct ls_target_spec {
-	char *label;   /* the `target` label; NULL: the process's comm */
-	char *pattern; /* match: glob on comm or on the executable's basename */
-	pid_t pid;     /* pid: this process */
+	char *label;	 /* the `target` label; NULL: the process's comm */
+	char *pattern;	 /* match: glob on comm or on the executable's basename; NULL: any */
+	char *cgroup;	 /* match: glob on the cgroup path (cgroup:GLOB); NULL: any */
+	char *container; /* match: container id prefix (container:HEX); NULL: any */
+	char *pod;	 /* match: pod uid prefix (pod:UID); NULL: any */
+	pid_t pid;	 /* pid: this process */
+	uint64_t threshold_ns; /* threshold=DUR; 0: the global threshold */
+	int stacks;	       /* stacks=on|off: 1 or 0; -1: the global setting */
 };
 
 struct ls_config {
 	uint64_t threshold_ns;
+	bool stacks;	      /* stacks of stalls in records; a rule's stacks= overrides it */
+	uint32_t stack_bytes; /* user stack copied per stack: taken at start only */
 	char *metrics_addr; /* "IP:PORT"; NULL: no HTTP endpoint */
 	char *metrics_file; /* also write the exposition here (textfile collector) */
 	uint64_t metrics_file_interval_ns;
@@ -60,6 +73,17 @@ int ls_config__load(struct ls_config *c, const char *path, char *err, size_t err
  */
 const struct ls_target_spec *ls_config__match(const struct ls_config *c, const char *comm,
 					      const char *exe);
+/*
+ * The same with where the process runs (NULL when unknown: then rules that
+ * select by cgroup, container or pod do not match).
+ */
+const struct ls_target_spec *ls_config__match_proc(const struct ls_config *c, const char *comm,
+						   const char *exe, const struct ls_cgroup *cg);
+/* Whether any match rule needs the processes' cgroups. */
+bool ls_config__needs_cgroup(const struct ls_config *c);
+/* A target's settings: its rule's, else the configuration's (spec may be NULL). */
+uint64_t ls_config__threshold(const struct ls_config *c, const struct ls_target_spec *spec);
+bool ls_config__stacks(const struct ls_config *c, const struct ls_target_spec *spec);
 
 /* A byte size: a number with an optional K, M or G suffix (powers of 1024). */
 int ls_parse_size(const char *text, uint64_t *bytes);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 #include "jsonout.h"
 
@@ -397,4 +398,72 @@ char *ls_json_summary(const struct ls_run_summary *sum, int64_t start_unix_ns, i
 	for (i = 0; threads && i < sum->n_threads; i++)
 		cJSON_AddItemToArray(threads, thread_json(&sum->threads[i]));
 	return finish(o);
+}
+
+void ls_rfc3339_ms(int64_t unix_ns, char *buf, size_t len)
+{
+	time_t sec;
+	struct tm tm;
+
+	if (unix_ns < 0)
+		unix_ns = 0;
+	sec = (time_t)(unix_ns / 1000000000);
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)(unix_ns / 1000000 % 1000));
+}
+
+static void add_if(cJSON *o, const char *key, const char *v)
+{
+	if (v && *v)
+		add_text(o, key, v);
+}
+
+char *ls_json_add_context(char *line, const struct ls_json_context *ctx)
+{
+	size_t n = line ? strlen(line) : 0, m;
+	char when[40], *extra, *out;
+	cJSON *o;
+
+	/* the writers' lines are objects: their last byte is the closing brace */
+	if (!line || n < 2 || line[n - 1] != '}') {
+		free(line);
+		return NULL;
+	}
+	o = cJSON_CreateObject();
+	if (!o) {
+		free(line);
+		return NULL;
+	}
+	if (ctx->time_unix_ns) {
+		ls_rfc3339_ms(ctx->time_unix_ns, when, sizeof(when));
+		add_text(o, "time", when);
+	}
+	add_if(o, "target", ctx->target);
+	add_if(o, "host", ctx->host);
+	add_if(o, "container_id", ctx->container_id);
+	add_if(o, "pod_uid", ctx->pod_uid);
+	add_if(o, "cgroup", ctx->cgroup);
+	extra = finish(o);
+	if (!extra) {
+		free(line);
+		return NULL;
+	}
+	m = strlen(extra);
+	if (m <= 2) {
+		free(extra);
+		return line;
+	}
+	/* "{...}" + "{extra}" -> "{...,extra}"; "{}" + "{extra}" -> "{extra}" */
+	out = malloc(n + m);
+	if (out) {
+		memcpy(out, line, n - 1);
+		if (n > 2)
+			out[n - 1] = ',';
+		memcpy(out + n - (n > 2 ? 0 : 1), extra + 1, m);
+	}
+	free(extra);
+	free(line);
+	return out;
 }

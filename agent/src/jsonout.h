@@ -18,4 +18,22 @@ char *ls_json_stall_begin(uint32_t pid, uint32_t tid, const char *comm, int64_t 
 			  uint64_t elapsed_ns, uint64_t threshold_ns);
 char *ls_json_summary(const struct ls_run_summary *sum, int64_t start_unix_ns, int64_t end_unix_ns);
 
+/* When and where a record was made: optional fields (NULL or "": left out). */
+struct ls_json_context {
+	int64_t time_unix_ns; /* written as `time`, RFC 3339 UTC with milliseconds; 0: none */
+	const char *target;   /* the daemon's configured name */
+	const char *host;
+	const char *container_id;
+	const char *pod_uid;
+	const char *cgroup;
+};
+
+/*
+ * line (a record from the writers above, owned) with ctx's fields added at
+ * its end; NULL without memory (line is freed either way).
+ */
+char *ls_json_add_context(char *line, const struct ls_json_context *ctx);
+/* "2026-12-07T18:55:04.123Z" into buf (at least 32 bytes); before 1970: the epoch. */
+void ls_rfc3339_ms(int64_t unix_ns, char *buf, size_t len);
+
 #endif

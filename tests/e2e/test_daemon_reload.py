@@ -6,7 +6,8 @@ Two copies of the demo service under names of their own, both stalling
 (80 ms and 130 ms sleeps). The configuration first matches only `one`
 (threshold 50 ms): `two` stays unattached. A reload that adds `two` and
 raises the threshold to 100 ms attaches `two` within a second; its stall
-records carry the new threshold, `one` keeps its 50 ms. A reload without
+records carry the new threshold, and `one`, already attached, takes it in
+place (its 80 ms sleeps stop being stalls; it is not re-attached). A reload without
 `one` detaches it; a broken file is refused and the running configuration
 stays. Records go to a directory rotated at 4 KiB keeping 2 old files:
 never more files, every line of every file a valid record. The file
@@ -106,13 +107,22 @@ def test():
         assert runs > 0, "bpf_stats = on at start: the BPF runs are not counted"
         lstest.wait_for("BPF runs still counted after the reload", lambda: lstest.metric(
             lstest.scrape(d), "loopstall_bpf_runs_total") > runs, 5)
-        # rotation keeps ~1 s of records: look at both processes' now
-        thresholds = lstest.wait_for("stalls of one and two in the records",
-                                     lambda: stall_thresholds(out, (v1.pid, v2.pid)), 5, 0.2)
+        # rotation keeps ~1 s of records: look at two's now
+        thresholds = lstest.wait_for("stalls of two in the records",
+                                     lambda: stall_thresholds(out, (v2.pid,)), 5, 0.2)
         print(f"  thresholds in the records after the reload: {thresholds}")
         assert thresholds[v2.pid] == {100}, f"two (attached after): {thresholds[v2.pid]}"
-        assert 50 in thresholds[v1.pid] and thresholds[v1.pid] <= {50, 100}, (
-            f"one (attached before): {thresholds[v1.pid]}")
+        # one, attached before: the new threshold in place, and no second attach
+        assert d.wait_line("stderr", lambda l: f"pid {v1.pid} (target \"one\"): threshold "
+                           "100.0 ms, was 50.0 ms (in place)" in l, 2)
+        assert d.text("stderr").count(f"attached to pid {v1.pid} ") == 1, d.text("stderr")
+
+        def one_stalls():
+            return lstest.metric(lstest.scrape(d), "loopstall_stalls_total", target="one",
+                                 cause="blocking_syscall") or 0
+        before = one_stalls()
+        time.sleep(1.0)
+        assert one_stalls() == before, "one's 80 ms sleeps still stalls after the reload"
 
         write_config(conf, base + f"threshold = 100ms\nmatch = two={os.path.basename(exes['two'])}\n")
         n = reload(d, n)

@@ -249,6 +249,9 @@ def config():
         "long": "match = " + "x" * 5000 + "\n",
         "binary": b"threshold = 1ms\x00\nmatch = \xff\xfe\n",
         "agent": "ring_size = 256K\nbpf_stats = on\nring_size = 3M\nbpf_stats = maybe\n",
+        "rules": "match = web=python3* container:3f2a threshold=20ms stacks=on\n"
+                 "match = k=pod:1b2c\nmatch = cgroup:*docker-*\npid = a=5 threshold=1s\n"
+                 "stack_bytes = 8K\nstacks = off\nmatch = x stack=off\n",
     })
 
 
@@ -370,6 +373,21 @@ def pycode():
     write("pycode", files)
 
 
+def cgroup():
+    cid = "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a"
+    uid = "1b2c3d4e_5f60_4718_8a9b_0c1d2e3f4a5b"
+    write("cgroup", {
+        "docker": f"0::/system.slice/docker-{cid}.scope\n",
+        "kubepods": "0::/kubepods.slice/kubepods-burstable.slice/"
+                    f"kubepods-burstable-pod{uid}.slice/cri-containerd-{cid}.scope\n",
+        "cgroupfs": f"0::/kubepods/besteffort/pod{uid.replace('_', '-')}/{cid}\n",
+        "v1": f"12:pids:/docker/{cid}\n1:name=systemd:/docker/{cid}\n0::/\n",
+        "forged": f"0::/user.slice/x\n0::/docker-{cid}.scope\n",
+        "nul": b"0::/a\x00b\n4:cpu:/\x00\n",
+        "host": "0::/user.slice/user-0.slice/session-1.scope\n",
+    })
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--unwind-replay", help="fuzz_unwind_replay, to write raw unwind seeds")
@@ -387,6 +405,7 @@ def main():
     probe_shm()
     procstat()
     pycode()
+    cgroup()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ itself, without the C code: the golden files are written by that code
 (check.py --update), so comparing with them alone would lock in whatever it
 computes. Each function returns a list of problems (empty: all agree).
 
-The rules come from the documented contract (README, DESIGN.md, and the
+The rules come from the documented contract (README, docs/records.md, and the
 comment at the top of tools/report_folded.c): a stall's time is its
 duration; folded stacks weigh each stall's on-CPU time shared over its CPU
 stacks by samples (an "[on-CPU]" frame without samples), each syscall's

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "cgroup.h"
 #include "config.h"
 
 static struct ls_config *fresh(void)
@@ -121,6 +122,21 @@ static void test_errors(void **state)
 		{ "output_keep = -1\n", "t.conf:1: output_keep" },
 		{ "verbose = maybe\n", "t.conf:1: verbose: 'maybe' is not yes or no" },
 		{ "= 3\n", "t.conf:1: unknown key ''" },
+		{ "match = container:XYZ\n", "t.conf:1: match: container:'XYZ': expected 1 to 64" },
+		{ "match = container:\n", "t.conf:1: match: container:'': expected" },
+		{ "match = pod:12_34\n", "t.conf:1: match: pod:'12_34'" },
+		{ "match = cgroup:\n", "t.conf:1: match: cgroup:'': empty pattern" },
+		{ "match = cgroup:/a cgroup:/b\n", "t.conf:1: match: two cgroup selectors" },
+		{ "match = threshold=20ms\n", "t.conf:1: match: 'threshold=20ms': empty pattern" },
+		{ "match = node threshold=fast\n", "t.conf:1: match: 'threshold=fast' is not" },
+		{ "match = node threshold=0\n", "t.conf:1: match: 'threshold=0' is not" },
+		{ "match = node stacks=maybe\n", "t.conf:1: match: 'stacks=maybe' is not" },
+		{ "pid = 5 stacks=1x\n", "t.conf:1: pid: 'stacks=1x' is not" },
+		{ "match = node treshold=1\n", "t.conf:1: match: 'node treshold=1': a name has no spaces" },
+		{ "match = api=node stack=off\n", "t.conf:1: match: 'stack=off': unknown setting" },
+		{ "stack_bytes = 1000\n", "t.conf:1: stack_bytes: '1000' is not a multiple of 512" },
+		{ "stack_bytes = 64K\n", "t.conf:1: stack_bytes: '64K'" },
+		{ "stacks = few\n", "t.conf:1: stacks: 'few' is not on or off" },
 	};
 	char err[256];
 	size_t i;
@@ -271,6 +287,71 @@ static void test_match(void **state)
 	ls_config__free(c);
 }
 
+/* Rules by cgroup, container and pod, and each rule's own settings. */
+static void test_match_where(void **state)
+{
+	static const struct ls_cgroup docker = {
+		.path = "/system.slice/docker-3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a.scope",
+		.container_id = "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a",
+	};
+	static const struct ls_cgroup pod = {
+		.path = "/kubepods/burstable/pod1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b/ab",
+		.pod_uid = "1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b",
+	};
+	static const struct ls_cgroup host = { .path = "/user.slice" };
+	struct ls_config *c = fresh();
+	const struct ls_target_spec *m;
+	char err[256];
+
+	(void)state;
+	assert_false(ls_config__needs_cgroup(c));
+	assert_int_equal(ls_config__parse(c,
+					  "threshold = 100ms\n"
+					  "stacks = off\n"
+					  "stack_bytes = 8K\n"
+					  "match = web=python3* container:3f2a threshold=20ms stacks=on\n"
+					  "match = k8s=pod:1b2c3d4e-5f60\n"
+					  "match = dock=cgroup:*docker-*.scope\n"
+					  "match = tmux: server threshold=1s\n"
+					  "pid = one=4321 threshold=2ms\n",
+					  "t", err, sizeof(err)),
+			 0);
+	assert_true(ls_config__needs_cgroup(c));
+	assert_int_equal(c->stack_bytes, 8192);
+	assert_false(c->stacks);
+	/* every selector of a rule must hold: the python in the container */
+	m = ls_config__match_proc(c, "python3", NULL, &docker);
+	assert_non_null(m);
+	assert_string_equal(m->label, "web");
+	assert_string_equal(m->pattern, "python3*");
+	assert_string_equal(m->container, "3f2a");
+	assert_int_equal(ls_config__threshold(c, m), 20000000);
+	assert_true(ls_config__stacks(c, m));
+	/* another program in it falls to the cgroup rule */
+	m = ls_config__match_proc(c, "node", NULL, &docker);
+	assert_non_null(m);
+	assert_string_equal(m->label, "dock");
+	assert_int_equal(ls_config__threshold(c, m), 100000000);
+	assert_false(ls_config__stacks(c, m));
+	m = ls_config__match_proc(c, "anything", NULL, &pod);
+	assert_non_null(m);
+	assert_string_equal(m->label, "k8s");
+	/* where it runs unknown, or on the host: only name rules */
+	assert_null(ls_config__match_proc(c, "python3", NULL, NULL));
+	assert_null(ls_config__match_proc(c, "python3", NULL, &host));
+	assert_null(ls_config__match(c, "node", "node"));
+	/* spaces inside a name glob still work; the settings come off the end */
+	m = ls_config__match(c, "tmux: server", NULL);
+	assert_non_null(m);
+	assert_string_equal(m->pattern, "tmux: server");
+	assert_int_equal(ls_config__threshold(c, m), 1000000000);
+	assert_int_equal(c->pids[0].pid, 4321);
+	assert_string_equal(c->pids[0].label, "one");
+	assert_int_equal(ls_config__threshold(c, &c->pids[0]), 2000000);
+	assert_int_equal(ls_config__threshold(c, NULL), 100000000);
+	ls_config__free(c);
+}
+
 static void test_size(void **state)
 {
 	uint64_t n;
@@ -345,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),    cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_set_and_off),
 		cmocka_unit_test(test_match),	    cmocka_unit_test(test_size),
+		cmocka_unit_test(test_match_where),
 		cmocka_unit_test(test_ring_size),   cmocka_unit_test(test_agent_settings),
 		cmocka_unit_test(test_listen_addr), cmocka_unit_test(test_load_file),
 	};

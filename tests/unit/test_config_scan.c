@@ -126,7 +126,7 @@ static void test_scan(void **state)
 	const struct lsd_proc *p;
 
 	(void)state;
-	assert_int_equal(lsd_scan(root, 500, need_exe, collect, &s), 0);
+	assert_int_equal(lsd_scan(root, 500, need_exe, false, collect, &s), 0);
 	/* 1 2 3 120 121 122 123; not 500 (skipped: loopstalld itself), 777 (gone), files */
 	assert_int_equal(s.n, 7);
 	assert_null(by_pid(&s, 500));
@@ -146,11 +146,11 @@ static void test_scan(void **state)
 
 	/* not asked for: the exe is not read */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(lsd_scan(root, 0, need_exe, collect, &s), 0);
+	assert_int_equal(lsd_scan(root, 0, need_exe, false, collect, &s), 0);
 	assert_int_equal(s.n, 8);
 	assert_false(by_pid(&s, 120)->exe_read);
 	assert_string_equal(by_pid(&s, 120)->exe, "");
-	assert_int_equal(lsd_scan("/nonexistent-proc", 0, NULL, collect, &s), -ENOENT);
+	assert_int_equal(lsd_scan("/nonexistent-proc", 0, NULL, false, collect, &s), -ENOENT);
 }
 
 static void test_exited_and_comm(void **state)
@@ -194,7 +194,7 @@ static void test_match_scan(void **state)
 					  "match = kthread*\n",
 					  "t", err, sizeof(err)),
 			 0);
-	assert_int_equal(lsd_scan(root, 500, need_exe, collect, &s), 0);
+	assert_int_equal(lsd_scan(root, 500, need_exe, false, collect, &s), 0);
 	for (i = 0; i < s.n; i++) {
 		const struct lsd_proc *p = &s.procs[i];
 

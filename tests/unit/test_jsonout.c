@@ -283,6 +283,55 @@ static void test_stall_begin(void **state)
 	free(line);
 }
 
+/* Context fields appended to a finished record; empty ones left out; bytes made UTF-8. */
+static void test_context(void **state)
+{
+	struct ls_json_context ctx = {
+		.time_unix_ns = UNIX_NS,
+		.target = "api",
+		.host = "node-\xff" "1",
+		.container_id = "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a",
+		.pod_uid = "",
+		.cgroup = "/system.slice/a\"b",
+	};
+	struct ls_json_context none = { 0 };
+	char *line, when[40];
+	cJSON *o;
+
+	(void)state;
+	/* 1795696751.146240603 s: 2026-11-26T12:39:11.146Z, the ms cut, not rounded */
+	ls_rfc3339_ms(UNIX_NS, when, sizeof(when));
+	assert_string_equal(when, "2026-11-26T12:39:11.146Z");
+	ls_rfc3339_ms(-5, when, sizeof(when));
+	assert_string_equal(when, "1970-01-01T00:00:00.000Z");
+	line = ls_json_add_context(
+	    ls_json_stall_begin(4242, 4243, "node", UNIX_NS, 60 * MS, 50 * MS), &ctx);
+	o = parse(line);
+	has_string(o, "type", "stall_begin");
+	has_int(line, o, "pid", 4242);
+	has_string(o, "time", "2026-11-26T12:39:11.146Z");
+	has_string(o, "target", "api");
+	has_string(o, "host", "node-\xef\xbf\xbd" "1");
+	has_string(o, "container_id", ctx.container_id);
+	has_string(o, "cgroup", "/system.slice/a\"b");
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "pod_uid"));
+	cJSON_Delete(o);
+	free(line);
+	/* nothing to add: the line as it was */
+	line = ls_json_add_context(
+	    ls_json_stall_begin(4242, 4243, "node", UNIX_NS, 60 * MS, 50 * MS), &none);
+	o = parse(line);
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "time"));
+	cJSON_Delete(o);
+	free(line);
+	line = ls_json_add_context(strdup("{}"), &ctx);
+	assert_non_null(line);
+	assert_int_equal(strncmp(line, "{\"time\":", 8), 0);
+	free(line);
+	assert_null(ls_json_add_context(NULL, &ctx));
+	assert_null(ls_json_add_context(strdup("not json"), &ctx));
+}
+
 static double mid_ms(uint64_t ns)
 {
 	uint32_t b = lt_hist_bucket(ns);
@@ -397,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_frame_kinds_and_task),
 		cmocka_unit_test(test_strings_escaped),
 		cmocka_unit_test(test_stall_begin),
+		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_summary_empty),
 	};
