@@ -9,6 +9,7 @@ readFifoSync would be an address.)
 """
 import os
 import shutil
+import tempfile
 import time
 
 import lstest
@@ -43,8 +44,20 @@ def test():
     if not shutil.which("unshare"):
         lstest.skip("no unshare(1)")
     node, script = lstest.victim("node_fifo.js")
+    # the tmpfs hides whatever was under /tmp, the checkout too when it is
+    # there (CI clones into a temporary folder): run a copy kept elsewhere
+    keep = tempfile.mkdtemp(prefix="loopstall-pidns-", dir="/var/tmp")
+    shutil.copy(script, keep)
+    script = os.path.join(keep, os.path.basename(script))
     inner = (f"mount -t tmpfs tmpfs /tmp && mkfifo /tmp/fifo && exec {node} "
              + " ".join(nodefifo.NODE_FLAGS) + f" {script} /tmp/fifo")
+    try:
+        run_in_namespace(inner)
+    finally:
+        shutil.rmtree(keep, ignore_errors=True)
+
+
+def run_in_namespace(inner):
     with lstest.Session() as s:
         target = s.start(["unshare", "-p", "-f", "--mount-proc", "sh", "-c", inner],
                          name="node_fifo.js in a pid+mount namespace")
