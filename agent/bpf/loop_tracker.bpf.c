@@ -820,7 +820,6 @@ static __always_inline bool loop_gone_at_exit(struct lt_thread *t, struct task_s
 	return regs && BPF_CORE_READ(regs, sp) > t->site.sp;
 }
 
-
 static __always_inline __u32 wait_bit(long nr)
 {
 	switch (nr) {

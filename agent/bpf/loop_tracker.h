@@ -70,7 +70,7 @@ enum lt_record_type {
 	LT_REC_CPU_SAMPLE = 6,	 /* user stack sampled on CPU in a long busy period */
 	LT_REC_THREAD_CLONE = 7, /* a traced process created a thread (lt_thread_new_rec) */
 	LT_REC_THREAD_GONE = 8,	 /* a thread of a traced process that was no loop thread exited */
-	LT_REC_TARGET = 9,	 /* what a long block inside a busy period waited on (lt_target_rec) */
+	LT_REC_TARGET = 9, /* what a long block inside a busy period waited on (lt_target_rec) */
 };
 
 /*
@@ -132,14 +132,14 @@ struct lt_busy {
  * the busy period. See loop_tracker.bpf.c, site_*().
  */
 struct lt_site {
-	__u64 sp;   /* user stack pointer at the syscall; 0: nothing learnt yet */
-	__u64 ip;   /* user instruction pointer after the syscall instruction */
-	__u64 file; /* kernel address of its epoll/io_uring fd's struct file, 0: none */
-	__u64 buf;  /* poll/ppoll: the pollfd array it passes, else 0 */
-	__u64 mm;   /* the address space it was learnt in: an exec starts over */
-	__s32 fd;   /* that fd, -1: none (poll, select) */
-	__u32 nr;   /* the syscall */
-	__u32 seen; /* returns from the site since it was learnt (saturates) */
+	__u64 sp;    /* user stack pointer at the syscall; 0: nothing learnt yet */
+	__u64 ip;    /* user instruction pointer after the syscall instruction */
+	__u64 file;  /* kernel address of its epoll/io_uring fd's struct file, 0: none */
+	__u64 buf;   /* poll/ppoll: the pollfd array it passes, else 0 */
+	__u64 mm;    /* the address space it was learnt in: an exec starts over */
+	__s32 fd;    /* that fd, -1: none (poll, select) */
+	__u32 nr;    /* the syscall */
+	__u32 seen;  /* returns from the site since it was learnt (saturates) */
 	__u32 other; /* consecutive returns from one other wait (other_sp, other_ip) */
 	__u64 other_sp;
 	__u64 other_ip;
@@ -173,12 +173,12 @@ struct lt_thread {
 	__u32 out_kind;	  /* LT_OUT_* */
 	__u32 out_nr;	  /* syscall it blocked in */
 	__s32 out_fd;
-	__u32 flags;	 /* LT_THR_* */
-	__u32 live_slot; /* its entry in `live`, LT_SLOT_NONE if none was free */
-	__u32 out_newcall; /* the pending block is a call's first (see call_witness) */
-	__u64 nvcsw_start; /* the task's voluntary switches when the busy period began */
-	__u64 call_witness; /* of the last block in a syscall (see call_witness) */
-	__u64 call_busy;    /* the busy period that block was in */
+	__u32 flags;	     /* LT_THR_* */
+	__u32 live_slot;     /* its entry in `live`, LT_SLOT_NONE if none was free */
+	__u32 out_newcall;   /* the pending block is a call's first (see call_witness) */
+	__u64 nvcsw_start;   /* the task's voluntary switches when the busy period began */
+	__u64 call_witness;  /* of the last block in a syscall (see call_witness) */
+	__u64 call_busy;     /* the busy period that block was in */
 	struct lt_site site; /* where the loop itself waits */
 	struct lt_busy cur;
 	__u32 hist[LT_HIST_BUCKETS];
@@ -282,8 +282,8 @@ struct lt_py_stack {
 /* How the frame chain is linked, per CPython version. */
 enum lt_py_chain {
 	LT_PY_CHAIN_FRAMEOBJ = 1, /* 3.10: PyFrameObject.f_back, f_lasti */
-	LT_PY_CHAIN_CFRAME = 2,	  /* 3.11, 3.12: tstate->cframe->current_frame, _PyInterpreterFrame */
-	LT_PY_CHAIN_DIRECT = 3,	  /* 3.13: tstate->current_frame */
+	LT_PY_CHAIN_CFRAME = 2, /* 3.11, 3.12: tstate->cframe->current_frame, _PyInterpreterFrame */
+	LT_PY_CHAIN_DIRECT = 3, /* 3.13: tstate->current_frame */
 };
 #define LT_PY_NO_FIELD 0xffffu
 #define LT_PY_FRAME_READ 104 /* bytes of a frame read at once: every field used lies below */
@@ -349,15 +349,15 @@ struct lt_fork_rec {
 #define LT_CAP_SOCKADDR 0x80u /* the peer address came from connect's sockaddr argument */
 #define LT_CAP_FDS 0x100u     /* fds: the first fds a poll/select waited on; nfds */
 
-#define LT_CAP_PATH 512	   /* path buffer; names are read 256 bytes at most at offsets < 256 */
-#define LT_CAP_NAME 256	   /* one dentry name (NAME_MAX + NUL) */
-#define LT_CAP_DEPTH 24	   /* dentries walked towards the root, mount points included */
-#define LT_CAP_FDS_MAX 4   /* poll/select fds kept */
+#define LT_CAP_PATH 512	     /* path buffer; names are read 256 bytes at most at offsets < 256 */
+#define LT_CAP_NAME 256	     /* one dentry name (NAME_MAX + NUL) */
+#define LT_CAP_DEPTH 24	     /* dentries walked towards the root, mount points included */
+#define LT_CAP_FDS_MAX 4     /* poll/select fds kept */
 #define LT_CAP_AT_FDCWD -100 /* dirfd meaning "the working directory" */
 
 struct lt_capture {
-	__u32 flags;	 /* LT_CAP_* */
-	__u32 mode;	 /* the inode's i_mode */
+	__u32 flags; /* LT_CAP_* */
+	__u32 mode;  /* the inode's i_mode */
 	__u64 ino;
 	__u32 dev;	 /* the superblock's kernel dev_t: major << 20 | minor */
 	__u32 magic;	 /* the superblock's s_magic: tells pipefs and anon inodes apart */
@@ -366,11 +366,11 @@ struct lt_capture {
 	__u16 protocol;	 /* IPPROTO_TCP, IPPROTO_UDP, ... */
 	__u16 lport;	 /* host byte order; 0: none */
 	__u16 rport;
-	__u16 path_len;	 /* bytes of path used */
-	__u8 laddr[16];	 /* network byte order; AF_INET in the first 4 bytes */
+	__u16 path_len; /* bytes of path used */
+	__u8 laddr[16]; /* network byte order; AF_INET in the first 4 bytes */
 	__u8 raddr[16];
-	__s32 dirfd;	 /* LT_CAP_PATH_ARG: the *at call's dirfd, else LT_CAP_AT_FDCWD */
-	__u32 nfds;	 /* LT_CAP_FDS: how many fds the call waited on in all */
+	__s32 dirfd; /* LT_CAP_PATH_ARG: the *at call's dirfd, else LT_CAP_AT_FDCWD */
+	__u32 nfds;  /* LT_CAP_FDS: how many fds the call waited on in all */
 	__s32 fds[LT_CAP_FDS_MAX];
 	char path[LT_CAP_PATH];
 };

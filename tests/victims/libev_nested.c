@@ -149,8 +149,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--wait-signal"))
 			wait_signal = 1;
 		else {
-			fprintf(stderr, "usage: libev_nested [--scenario poll|nested|idle] [--ms N] "
-					"[--repeat N] [--backend epoll|poll|select] [--wait-signal]\n");
+			fprintf(stderr,
+				"usage: libev_nested [--scenario poll|nested|idle] [--ms N] "
+				"[--repeat N] [--backend epoll|poll|select] [--wait-signal]\n");
 			return 2;
 		}
 	}
