@@ -36,7 +36,10 @@ def test():
         lstest.assert_close(st["duration_ms"], 300, 0.10, f"{name}: stall duration_ms")
         top = st["syscalls"][0]
         assert top["name"] in calls, f"{name}: top syscall {top['name']}, expected one of {calls}"
-        assert top["count"] == 1, f"{name}: {top['name']} counted {top['count']} calls, made 1"
+        # communicate() polls again once one of the child's pipes reports EOF: 1 or 2 calls
+        calls = (1, 2) if name == "subprocess" else (1,)
+        assert top["count"] in calls, (
+            f"{name}: {top['name']} counted {top['count']} calls, made {' or '.join(map(str, calls))}")
         assert top.get("target_kind") == kind, f"{name}: target {top.get('target')!r}, kind {top.get('target_kind')!r}, expected {kind}"
         if name == "sock_timeout":
             # the victim closed the socket right after: the target was taken while it blocked
