@@ -315,19 +315,32 @@ static int on_thread_new(struct ls_agent *a, const void *data, size_t size)
 	return 0;
 }
 
-/* A thread of a target that is no loop thread (yet) was created, or exited. */
-static int on_thread_clone_gone(struct ls_agent *a, __u32 type, const void *data, size_t size)
+/* A target created a thread (no loop thread yet): follow its switches. */
+static int on_thread_clone(struct ls_agent *a, const void *data, size_t size)
 {
 	const struct lt_thread_new_rec *rec = data;
 
 	if (size < sizeof(*rec))
 		return UNDECODED;
 	/* a thread that is gone already fails to open: nothing to follow */
-	if (type == LT_REC_THREAD_CLONE)
-		ls_thread_events__watch(a->thread_events, rec->pid, rec->tid);
-	else
-		ls_thread_events__close(a->thread_events, rec->tid);
+	ls_thread_events__watch(a->thread_events, rec->pid, rec->tid);
 	return 0;
+}
+
+/* A thread of a target that was no loop thread exited. */
+static int on_thread_gone(struct ls_agent *a, const void *data, size_t size)
+{
+	const struct lt_thread_new_rec *rec = data;
+
+	if (size < sizeof(*rec))
+		return UNDECODED;
+	ls_thread_events__close(a->thread_events, rec->tid);
+	return 0;
+}
+
+static int on_target(struct ls_agent *a, const void *data, size_t size)
+{
+	return decoded(ls_target_store__add(a->target_store, data, size));
 }
 
 static int on_stack(struct ls_agent *a, const void *data, size_t size)
@@ -342,7 +355,21 @@ static int on_stack(struct ls_agent *a, const void *data, size_t size)
 	return err;
 }
 
-/* One handler per record type. */
+typedef int (*record_handler)(struct ls_agent *a, const void *data, size_t size);
+
+/* One handler per record type (enum lt_record_type). */
+static const record_handler handlers[] = {
+	[LT_REC_STALL] = on_stall,
+	[LT_REC_THREAD_EXIT] = on_thread_exit,
+	[LT_REC_PROC_FORK] = on_fork,
+	[LT_REC_THREAD_NEW] = on_thread_new,
+	[LT_REC_STACK] = on_stack,
+	[LT_REC_CPU_SAMPLE] = on_stack,
+	[LT_REC_THREAD_CLONE] = on_thread_clone,
+	[LT_REC_THREAD_GONE] = on_thread_gone,
+	[LT_REC_TARGET] = on_target,
+};
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct ls_agent *a = ctx;
@@ -353,34 +380,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 		a->decode_errors++;
 		return 0;
 	}
-	switch (*type) {
-	case LT_REC_STALL:
-		err = on_stall(a, data, size);
-		break;
-	case LT_REC_THREAD_EXIT:
-		err = on_thread_exit(a, data, size);
-		break;
-	case LT_REC_PROC_FORK:
-		err = on_fork(a, data, size);
-		break;
-	case LT_REC_THREAD_NEW:
-		err = on_thread_new(a, data, size);
-		break;
-	case LT_REC_THREAD_CLONE:
-	case LT_REC_THREAD_GONE:
-		err = on_thread_clone_gone(a, *type, data, size);
-		break;
-	case LT_REC_TARGET:
-		err = decoded(ls_target_store__add(a->target_store, data, size));
-		break;
-	case LT_REC_STACK:
-	case LT_REC_CPU_SAMPLE:
-		err = on_stack(a, data, size);
-		break;
-	default:
+	if (*type < sizeof(handlers) / sizeof(handlers[0]) && handlers[*type])
+		err = handlers[*type](a, data, size);
+	else
 		err = UNDECODED;
-		break;
-	}
 	if (err == UNDECODED) {
 		a->decode_errors++;
 		err = 0;
