@@ -229,6 +229,7 @@ static int add_target_entry(struct ls_agent *a, pid_t pid)
 static int thread_exit(struct ls_agent *a, const struct lt_thread_exit_rec *rec)
 {
 	const struct lt_thread *t = &rec->thread;
+	struct ls_thread_stats stats;
 	char comm[16];
 	int err = 0;
 
@@ -243,9 +244,10 @@ static int thread_exit(struct ls_agent *a, const struct lt_thread_exit_rec *rec)
 	/* a thread that never finished an iteration was not a loop thread */
 	if (!t->iterations)
 		return 0;
+	ls_thread_stats_from_bpf(&stats, t);
 	{
 		struct ls_thread_summary *ts =
-		    ls_summary_update(&a->summary, t, comm, rec->exit_ns, true);
+		    ls_summary_update(&a->summary, &stats, comm, rec->exit_ns, true);
 
 		if (ts)
 			ls_probe_set__fill_thread(a->probes, ts);
@@ -253,7 +255,7 @@ static int thread_exit(struct ls_agent *a, const struct lt_thread_exit_rec *rec)
 			err = -ENOMEM;
 	}
 	if (a->ops.thread_exit)
-		a->ops.thread_exit(a->ctx, t, comm);
+		a->ops.thread_exit(a->ctx, &stats, comm);
 	return err;
 }
 
@@ -984,11 +986,12 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
 	return found ? 0 : -ENOENT;
 }
 
-int ls_agent__for_each_thread(struct ls_agent *a, int (*fn)(void *ctx, const struct lt_thread *t),
-			      void *ctx)
+int ls_agent__for_each_thread(struct ls_agent *a,
+			      int (*fn)(void *ctx, const struct ls_thread_stats *t), void *ctx)
 {
 	int fd = bpf_map__fd(a->skel->maps.threads), err;
 	__u32 key, next, *prev = NULL;
+	struct ls_thread_stats stats;
 	struct lt_thread t;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -996,7 +999,8 @@ int ls_agent__for_each_thread(struct ls_agent *a, int (*fn)(void *ctx, const str
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &t) || !t.iterations)
 			continue;
-		err = fn(ctx, &t);
+		ls_thread_stats_from_bpf(&stats, &t);
+		err = fn(ctx, &stats);
 		if (err)
 			return err;
 	}
@@ -1066,6 +1070,7 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 	int fd = bpf_map__fd(a->skel->maps.threads);
 	__u32 key, next, *prev = NULL;
 	struct ls_thread_summary *ts;
+	struct ls_thread_stats stats;
 	uint64_t now, open_ns;
 	struct lt_thread t;
 	struct ls_stall s;
@@ -1100,7 +1105,8 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 				t.max_busy_ns = open_ns;
 		}
 		thread_comm(t.pid, t.tid, comm);
-		ts = ls_summary_update(&a->summary, &t, comm, now, false);
+		ls_thread_stats_from_bpf(&stats, &t);
+		ts = ls_summary_update(&a->summary, &stats, comm, now, false);
 		if (!ts)
 			return -ENOMEM;
 		ls_probe_set__fill_thread(a->probes, ts);

@@ -181,6 +181,17 @@ int64_t ls_threads__next_slot(const struct ls_threads *th, int64_t slot)
 	}
 }
 
+void ls_thread_stats_from_bpf(struct ls_thread_stats *out, const struct lt_thread *t)
+{
+	_Static_assert(sizeof(out->hist) == sizeof(t->hist), "one histogram layout");
+	*out = (struct ls_thread_stats){
+		.pid = t->pid, .tid = t->tid, .first_seen_ns = t->first_seen_ns,
+		.iterations = t->iterations, .busy_ns = t->busy_ns, .max_busy_ns = t->max_busy_ns,
+		.stalls = t->stalls, .busy_start_ns = t->cur.start_ns,
+	};
+	memcpy(out->hist, t->hist, sizeof(out->hist));
+}
+
 size_t ls_threads__count(const struct ls_threads *th)
 {
 	return th->n;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "loop_tracker.h"
+#include "thread_stats.h"
 
 /*
  * The loop threads the agent knows, by tid: what user space holds about each
@@ -46,6 +47,8 @@ void ls_threads__set_slot(struct ls_threads *th, struct ls_thread *t, uint32_t s
 uint32_t ls_threads__remove(struct ls_threads *th, uint32_t tid, uint32_t slot_hint);
 /* The next `live` entry in use after `slot` (-1: from the start); -1 when none. */
 int64_t ls_threads__next_slot(const struct ls_threads *th, int64_t slot);
+/* BPF's counters of a thread as the agent exports them. */
+void ls_thread_stats_from_bpf(struct ls_thread_stats *out, const struct lt_thread *t);
 /* Loop threads known. */
 size_t ls_threads__count(const struct ls_threads *th);
 
