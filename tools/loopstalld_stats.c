@@ -289,8 +289,8 @@ int lsd_stats__thread(struct lsd_stats *s, const struct lsd_key *key,
 	/* counted in the totals only once the thread is retired */
 	ls_ledger_take(&rec->last, t, &delta);
 	rec->seen = true;
-	running = t->busy_start_ns && s->now_ns > t->busy_start_ns ? s->now_ns - t->busy_start_ns
-								   : 0;
+	running =
+	    t->busy_start_ns && s->now_ns > t->busy_start_ns ? s->now_ns - t->busy_start_ns : 0;
 	if (running >= threshold_ns && running > s->targets[target].in_progress_ns)
 		s->targets[target].in_progress_ns = running;
 	return 0;

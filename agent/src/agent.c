@@ -61,9 +61,9 @@ struct ls_agent {
 	struct ls_collector *collector;
 	struct ls_target_store *target_store; /* what blocked calls waited on */
 	struct ls_thread_events *thread_events;
-	struct ls_finisher *finisher;		 /* resolves stalls' stacks on its own thread */
-	int epfd;				 /* the ring buffer and the finisher */
-	int stats_fd;				 /* keeps bpf_enable_stats on while open */
+	struct ls_finisher *finisher; /* resolves stalls' stacks on its own thread */
+	int epfd;		      /* the ring buffer and the finisher */
+	int stats_fd;		      /* keeps bpf_enable_stats on while open */
 	bool finished;
 	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
 	struct ls_waitcalls *waits;  /* the wait calls hooked (waitcalls.h) */
@@ -361,15 +361,15 @@ typedef int (*record_handler)(struct ls_agent *a, const void *data, size_t size)
 
 /* One handler per record type (enum lt_record_type). */
 static const record_handler handlers[] = {
-	[LT_REC_STALL] = on_stall,
-	[LT_REC_THREAD_EXIT] = on_thread_exit,
-	[LT_REC_PROC_FORK] = on_fork,
-	[LT_REC_THREAD_NEW] = on_thread_new,
-	[LT_REC_STACK] = on_stack,
-	[LT_REC_CPU_SAMPLE] = on_stack,
-	[LT_REC_THREAD_CLONE] = on_thread_clone,
-	[LT_REC_THREAD_GONE] = on_thread_gone,
-	[LT_REC_TARGET] = on_target,
+    [LT_REC_STALL] = on_stall,
+    [LT_REC_THREAD_EXIT] = on_thread_exit,
+    [LT_REC_PROC_FORK] = on_fork,
+    [LT_REC_THREAD_NEW] = on_thread_new,
+    [LT_REC_STACK] = on_stack,
+    [LT_REC_CPU_SAMPLE] = on_stack,
+    [LT_REC_THREAD_CLONE] = on_thread_clone,
+    [LT_REC_THREAD_GONE] = on_thread_gone,
+    [LT_REC_TARGET] = on_target,
 };
 
 static int handle_event(void *ctx, void *data, size_t size)

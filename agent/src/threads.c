@@ -14,7 +14,7 @@ struct ls_threads {
 	struct ls_thread *table; /* tid 0: empty */
 	size_t cap;		 /* a power of two */
 	size_t n;
-	uint64_t used[SLOT_WORDS];	 /* `live` entries in use */
+	uint64_t used[SLOT_WORDS];	/* `live` entries in use */
 	uint32_t owner[LT_MAX_THREADS]; /* the tid holding each, 0: none known */
 };
 
@@ -93,14 +93,13 @@ static int grow(struct ls_threads *th)
 
 struct ls_thread *ls_threads__get(struct ls_threads *th, uint32_t pid, uint32_t tid)
 {
-	struct ls_thread *t = lookup(th, tid), fresh = {
-		.tid = tid,
-		.pid = pid,
-		.slot = LS_THREAD_NO_SLOT,
-	};
+	struct ls_thread *t = lookup(th, tid), fresh = {0};
 
 	if (t || !tid)
 		return t;
+	fresh.tid = tid;
+	fresh.pid = pid;
+	fresh.slot = LS_THREAD_NO_SLOT;
 	/* at most half full: probe runs stay short */
 	if (2 * (th->n + 1) > th->cap && grow(th))
 		return NULL;
@@ -185,9 +184,14 @@ void ls_thread_stats_from_bpf(struct ls_thread_stats *out, const struct lt_threa
 {
 	_Static_assert(sizeof(out->hist) == sizeof(t->hist), "one histogram layout");
 	*out = (struct ls_thread_stats){
-		.pid = t->pid, .tid = t->tid, .first_seen_ns = t->first_seen_ns,
-		.iterations = t->iterations, .busy_ns = t->busy_ns, .max_busy_ns = t->max_busy_ns,
-		.stalls = t->stalls, .busy_start_ns = t->cur.start_ns,
+	    .pid = t->pid,
+	    .tid = t->tid,
+	    .first_seen_ns = t->first_seen_ns,
+	    .iterations = t->iterations,
+	    .busy_ns = t->busy_ns,
+	    .max_busy_ns = t->max_busy_ns,
+	    .stalls = t->stalls,
+	    .busy_start_ns = t->cur.start_ns,
 	};
 	memcpy(out->hist, t->hist, sizeof(out->hist));
 }
