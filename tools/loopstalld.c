@@ -195,7 +195,7 @@ static int on_stall(void *ctx, const struct ls_stall *s)
 		st.threshold_ns = a->threshold_ns;
 		/* stacks are copied for every target (a load-time setting): drop them here */
 		if (!a->stacks) {
-			for (i = 0; i < st.n_syscalls && i < LT_MAX_SLOTS; i++)
+			for (i = 0; i < st.n_syscalls && i < LS_STALL_SYSCALLS; i++)
 				st.syscalls[i].stack.n = 0;
 			st.n_cpu_stacks = 0;
 		}
@@ -244,7 +244,7 @@ static void on_target_exit(void *ctx, pid_t pid)
 	}
 }
 
-static void on_thread_exit(void *ctx, const struct lt_thread *t, const char *comm)
+static void on_thread_exit(void *ctx, const struct ls_thread_stats *t, const char *comm)
 {
 	struct daemon *d = ctx;
 	struct attached *a = find_att(d, (pid_t)t->pid);
@@ -318,7 +318,7 @@ static int attach(struct daemon *d, pid_t pid, const struct ls_target_spec *spec
 }
 
 /* Counters of the live threads into the totals, before BPF forgets them. */
-static int snapshot_thread(void *ctx, const struct lt_thread *t)
+static int snapshot_thread(void *ctx, const struct ls_thread_stats *t)
 {
 	struct daemon *d = ctx;
 	struct attached *a = find_att(d, (pid_t)t->pid);

@@ -15,9 +15,9 @@
 #include <sys/types.h>
 #include "cgroup.h"
 #include "config.h"
-#include "loop_tracker.h"
 #include "metrics.h"
 #include "stall.h"
+#include "thread_stats.h"
 
 /*
  * Per-target totals that only go up. BPF counts per loop thread, and a
@@ -61,12 +61,12 @@ int lsd_stats__stall(struct lsd_stats *s, const struct lsd_key *key, const struc
  * snapshot are retired with the counters last seen.
  */
 void lsd_stats__begin(struct lsd_stats *s, uint64_t now_ns);
-int lsd_stats__thread(struct lsd_stats *s, const struct lsd_key *key, const struct lt_thread *t,
-		      uint64_t threshold_ns);
+int lsd_stats__thread(struct lsd_stats *s, const struct lsd_key *key,
+		      const struct ls_thread_stats *t, uint64_t threshold_ns);
 int lsd_stats__end(struct lsd_stats *s);
 /* A loop thread's final counters (the agent's thread_exit). */
 int lsd_stats__thread_exit(struct lsd_stats *s, const struct lsd_key *key,
-			   const struct lt_thread *t);
+			   const struct ls_thread_stats *t);
 /* Every loopstall_* family (docs/architecture.md, Outputs), self-metrics too, into m. */
 int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 		      struct ls_metrics *m);

@@ -41,21 +41,17 @@ struct target_stats {
 	/* threads gone: their final counters */
 	uint64_t iterations;
 	uint64_t busy_ns;
-	uint64_t hist[LT_HIST_BUCKETS];
+	uint64_t hist[LS_HIST_BUCKETS];
 	/* the longest stall still running, as of the last snapshot */
 	uint64_t in_progress_ns;
 };
 
 /* A loop thread as last seen. */
 struct thread_rec {
-	uint32_t tid;
-	uint64_t first_seen_ns; /* tells a reused tid from the thread before */
+	struct ls_ledger last; /* its counters then: tid and first_seen_ns tell a reused tid */
 	size_t target;
 	bool seen;
 	uint64_t expire_ns; /* graveyard only */
-	uint64_t iterations;
-	uint64_t busy_ns;
-	uint32_t hist[LT_HIST_BUCKETS];
 };
 
 struct lsd_stats {
@@ -170,7 +166,7 @@ int lsd_stats__stall(struct lsd_stats *s, const struct lsd_key *key, const struc
 	t = &s->targets[i];
 	t->stall_counts[cause][ls_metrics_bucket(stall_bounds, N_STALL, dur)]++;
 	t->stall_sum[cause] += dur;
-	for (k = 0; k < st->n_syscalls && k < LT_MAX_SLOTS; k++) {
+	for (k = 0; k < st->n_syscalls && k < LS_STALL_SYSCALLS; k++) {
 		const struct ls_syscall_use *u = &st->syscalls[k];
 
 		if (!u->total_ns)
@@ -182,29 +178,24 @@ int lsd_stats__stall(struct lsd_stats *s, const struct lsd_key *key, const struc
 	return 0;
 }
 
-/* Fold what a thread counted since the values in rec (zero: everything) into its target. */
-static void retire(struct lsd_stats *s, size_t target, const struct thread_rec *before,
-		   const struct lt_thread *final)
+/* Add what a thread counted (a ledger's delta, or all it had) to totals. */
+static void count_into(uint64_t *iterations, uint64_t *busy_ns, uint64_t *hist,
+		       const struct ls_ledger *counted)
 {
-	struct target_stats *t = &s->targets[target];
 	unsigned i;
 
-	if (!final) {
-		/* vanished: its last snapshot is all there is */
-		t->iterations += before->iterations;
-		t->busy_ns += before->busy_ns;
-		for (i = 0; i < LT_HIST_BUCKETS; i++)
-			t->hist[i] += before->hist[i];
-		return;
-	}
-	/* counters only grow, so final >= before; clamp against a torn read anyway */
-	t->iterations += final->iterations > before->iterations ? final->iterations -
-									  before->iterations
-								: 0;
-	t->busy_ns += final->busy_ns > before->busy_ns ? final->busy_ns - before->busy_ns : 0;
-	for (i = 0; i < LT_HIST_BUCKETS; i++)
-		t->hist[i] += final->hist[i] > before->hist[i] ? final->hist[i] - before->hist[i]
-							       : 0;
+	*iterations += counted->iterations;
+	*busy_ns += counted->busy_ns;
+	for (i = 0; i < LS_HIST_BUCKETS; i++)
+		hist[i] += counted->hist[i];
+}
+
+/* Fold what a thread counted into its target's retired totals. */
+static void retire(struct lsd_stats *s, size_t target, const struct ls_ledger *counted)
+{
+	struct target_stats *t = &s->targets[target];
+
+	count_into(&t->iterations, &t->busy_ns, t->hist, counted);
 }
 
 static struct thread_rec *find(struct thread_rec *recs, size_t n, uint32_t tid)
@@ -212,7 +203,7 @@ static struct thread_rec *find(struct thread_rec *recs, size_t n, uint32_t tid)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (recs[i].tid == tid)
+		if (recs[i].last.tid == tid)
 			return &recs[i];
 	return NULL;
 }
@@ -238,10 +229,11 @@ static int bury(struct lsd_stats *s, size_t idx)
 	struct thread_rec rec = s->live[idx];
 	struct thread_rec *old;
 
-	retire(s, rec.target, &rec, NULL);
+	/* vanished: its last snapshot is all there is */
+	retire(s, rec.target, &rec.last);
 	s->live[idx] = s->live[--s->n_live];
 	rec.expire_ns = s->now_ns + GRAVE_NS;
-	old = find(s->grave, s->n_grave, rec.tid);
+	old = find(s->grave, s->n_grave, rec.last.tid);
 	if (old) {
 		*old = rec;
 		return 0;
@@ -266,25 +258,19 @@ void lsd_stats__begin(struct lsd_stats *s, uint64_t now_ns)
 	}
 }
 
-static void take_counters(struct thread_rec *rec, const struct lt_thread *t)
-{
-	rec->iterations = t->iterations;
-	rec->busy_ns = t->busy_ns;
-	memcpy(rec->hist, t->hist, sizeof(rec->hist));
-}
-
-int lsd_stats__thread(struct lsd_stats *s, const struct lsd_key *key, const struct lt_thread *t,
-		      uint64_t threshold_ns)
+int lsd_stats__thread(struct lsd_stats *s, const struct lsd_key *key,
+		      const struct ls_thread_stats *t, uint64_t threshold_ns)
 {
 	struct thread_rec *rec, fresh;
 	long target = target_index(s, key);
+	struct ls_ledger delta;
 	uint64_t running;
 	int err;
 
 	if (target < 0)
 		return (int)target;
 	rec = find(s->live, s->n_live, t->tid);
-	if (rec && rec->first_seen_ns != t->first_seen_ns) {
+	if (rec && !ls_ledger_same_thread(rec->last.tid, rec->last.first_seen_ns, t)) {
 		/* the tid was reused: the thread before it is gone */
 		err = bury(s, (size_t)(rec - s->live));
 		if (err)
@@ -293,17 +279,18 @@ int lsd_stats__thread(struct lsd_stats *s, const struct lsd_key *key, const stru
 	}
 	if (!rec) {
 		memset(&fresh, 0, sizeof(fresh));
-		fresh.tid = t->tid;
-		fresh.first_seen_ns = t->first_seen_ns;
+		ls_ledger_start(&fresh.last, t);
 		fresh.target = (size_t)target;
 		err = push(&s->live, &s->n_live, &s->cap_live, &fresh);
 		if (err)
 			return err;
 		rec = &s->live[s->n_live - 1];
 	}
-	take_counters(rec, t);
+	/* counted in the totals only once the thread is retired */
+	ls_ledger_take(&rec->last, t, &delta);
 	rec->seen = true;
-	running = t->cur.start_ns && s->now_ns > t->cur.start_ns ? s->now_ns - t->cur.start_ns : 0;
+	running =
+	    t->busy_start_ns && s->now_ns > t->busy_start_ns ? s->now_ns - t->busy_start_ns : 0;
 	if (running >= threshold_ns && running > s->targets[target].in_progress_ns)
 		s->targets[target].in_progress_ns = running;
 	return 0;
@@ -327,32 +314,37 @@ int lsd_stats__end(struct lsd_stats *s)
 }
 
 int lsd_stats__thread_exit(struct lsd_stats *s, const struct lsd_key *key,
-			   const struct lt_thread *t)
+			   const struct ls_thread_stats *t)
 {
-	struct thread_rec *rec, none;
+	struct ls_ledger none, delta;
+	struct thread_rec *rec;
 	long target;
 
-	memset(&none, 0, sizeof(none));
 	/* a live thread's counters are not in the totals yet: all of final goes in */
+	ls_ledger_start(&none, t);
 	rec = find(s->live, s->n_live, t->tid);
-	if (rec && rec->first_seen_ns == t->first_seen_ns) {
-		retire(s, rec->target, &none, t);
+	if (rec && ls_ledger_same_thread(rec->last.tid, rec->last.first_seen_ns, t)) {
+		ls_ledger_take(&none, t, &delta);
+		retire(s, rec->target, &delta);
 		*rec = s->live[--s->n_live];
 		return 0;
 	}
-	/* vanished from a snapshot before its exit record came: add only the rest */
+	/*
+	 * Vanished from a snapshot before its exit record came: add only the
+	 * rest; the ledger then holds final, so a second exit record adds nothing.
+	 */
 	rec = find(s->grave, s->n_grave, t->tid);
-	if (rec && rec->first_seen_ns == t->first_seen_ns) {
-		retire(s, rec->target, rec, t);
-		/* a second exit record for it must not count again */
-		take_counters(rec, t);
+	if (rec && ls_ledger_same_thread(rec->last.tid, rec->last.first_seen_ns, t)) {
+		ls_ledger_take(&rec->last, t, &delta);
+		retire(s, rec->target, &delta);
 		return 0;
 	}
 	/* never seen in a snapshot: all it counted is new */
 	target = target_index(s, key);
 	if (target < 0)
 		return (int)target;
-	retire(s, (size_t)target, &none, t);
+	ls_ledger_take(&none, t, &delta);
+	retire(s, (size_t)target, &delta);
 	return 0;
 }
 
@@ -390,7 +382,7 @@ int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 						  NULL };
 	struct ls_metric_family *dur, *stalls, *gap, *busy, *iters, *sys, *running, *lost, *targets,
 		*info, *bpf_s, *bpf_n;
-	uint64_t hist[LT_HIST_BUCKETS], gap_counts[N_GAP + 1], stall_n;
+	uint64_t hist[LS_HIST_BUCKETS], gap_counts[N_GAP + 1], stall_n;
 	int err = 0;
 	size_t i, j, c;
 
@@ -447,16 +439,9 @@ int lsd_stats__export(const struct lsd_stats *s, const struct lsd_self *self,
 			check(&err, ls_metrics__set(stalls, label, (double)stall_n));
 		}
 		memcpy(hist, t->hist, sizeof(hist));
-		for (j = 0; j < s->n_live; j++) {
-			const struct thread_rec *r = &s->live[j];
-
-			if (r->target != i)
-				continue;
-			iterations += r->iterations;
-			busy_ns += r->busy_ns;
-			for (c = 0; c < LT_HIST_BUCKETS; c++)
-				hist[c] += r->hist[c];
-		}
+		for (j = 0; j < s->n_live; j++)
+			if (s->live[j].target == i)
+				count_into(&iterations, &busy_ns, hist, &s->live[j].last);
 		ls_metrics_from_bpf_hist(hist, gap_bounds, N_GAP, gap_counts);
 		check(&err, ls_metrics__add_hist(gap, label, gap_counts, (double)busy_ns / 1e9));
 		check(&err, ls_metrics__set(busy, label, (double)busy_ns / 1e9));

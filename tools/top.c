@@ -100,7 +100,7 @@ static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *com
 	return 0;
 }
 
-static int sample_thread(void *ctx, const struct lt_thread *t)
+static int sample_thread(void *ctx, const struct ls_thread_stats *t)
 {
 	struct top *tp = ctx;
 	char comm[16];

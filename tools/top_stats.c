@@ -18,13 +18,11 @@
 struct thread_state {
 	struct top_thread view;
 	bool seen;
-	uint64_t iterations; /* at the last sample */
-	uint64_t busy_ns;    /* completed busy time plus the running period, at the last sample */
-	uint32_t hist[LT_HIST_BUCKETS];	       /* cumulative, at the last sample */
-	uint32_t window[TOP_WINDOW][LT_HIST_BUCKETS]; /* per-sample differences, a ring */
+	struct ls_ledger last; /* the counters at the last sample */
+	uint64_t busy_ns;      /* completed busy time plus the running period, at the last sample */
+	uint32_t window[TOP_WINDOW][LS_HIST_BUCKETS]; /* per-sample differences, a ring */
 	uint64_t window_max[TOP_WINDOW];
 	uint64_t window_stalls[TOP_WINDOW]; /* stall counter differences, the same ring */
-	uint64_t stalls;		    /* the counter at the last sample */
 	/* the thread's last stalls, exact durations, for the window's max */
 	uint64_t recent_end[TOP_RECENT_STALLS];
 	uint64_t recent_ns[TOP_RECENT_STALLS];
@@ -85,7 +83,16 @@ static struct thread_state *find(const struct top_stats *ts, uint32_t tid)
 	return NULL;
 }
 
-static struct thread_state *add(struct top_stats *ts, const struct lt_thread *t)
+/* A thread's state as at its first sample. */
+static void restart(struct thread_state *st, const struct ls_thread_stats *t)
+{
+	memset(st, 0, sizeof(*st));
+	st->view.pid = t->pid;
+	st->view.tid = t->tid;
+	ls_ledger_start(&st->last, t);
+}
+
+static struct thread_state *add(struct top_stats *ts, const struct ls_thread_stats *t)
 {
 	struct thread_state *st, **grown;
 	size_t cap;
@@ -98,11 +105,10 @@ static struct thread_state *add(struct top_stats *ts, const struct lt_thread *t)
 		ts->threads = grown;
 		ts->cap_threads = cap;
 	}
-	st = calloc(1, sizeof(*st));
+	st = malloc(sizeof(*st));
 	if (!st)
 		return NULL;
-	st->view.pid = t->pid;
-	st->view.tid = t->tid;
+	restart(st, t);
 	ts->threads[ts->n_threads++] = st;
 	return st;
 }
@@ -114,7 +120,7 @@ static uint64_t window_p99(const struct thread_state *st)
 
 	memset(&h, 0, sizeof(h));
 	for (w = 0; w < TOP_WINDOW; w++) {
-		for (i = 0; i < LT_HIST_BUCKETS; i++) {
+		for (i = 0; i < LS_HIST_BUCKETS; i++) {
 			h.counts[i] += st->window[w][i];
 			h.total += st->window[w][i];
 		}
@@ -151,14 +157,20 @@ static void window_max_and_stalls(const struct top_stats *ts, struct thread_stat
 	st->view.window_stalls = n;
 }
 
-int top_stats__thread(struct top_stats *ts, const struct lt_thread *t, const char *comm)
+int top_stats__thread(struct top_stats *ts, const struct ls_thread_stats *t, const char *comm)
 {
 	struct thread_state *st = find(ts, t->tid);
+	struct ls_ledger delta;
 	uint64_t busy, max = 0;
 	bool fresh = !st;
 	double dt;
 	unsigned i, w;
 
+	/* a thread that got an exited one's tid starts afresh */
+	if (st && !ls_ledger_same_thread(st->last.tid, st->last.first_seen_ns, t)) {
+		restart(st, t);
+		fresh = true;
+	}
 	if (!st)
 		st = add(ts, t);
 	if (!st)
@@ -166,13 +178,14 @@ int top_stats__thread(struct top_stats *ts, const struct lt_thread *t, const cha
 	st->seen = true;
 	snprintf(st->view.comm, sizeof(st->view.comm), "%s", comm ? comm : "?");
 	st->view.stalls = t->stalls;
-	st->view.busy_start_ns = t->cur.start_ns;
+	st->view.busy_start_ns = t->busy_start_ns;
 	busy = t->busy_ns;
-	if (t->cur.start_ns && ts->now_ns > t->cur.start_ns)
-		busy += ts->now_ns - t->cur.start_ns;
+	if (t->busy_start_ns && ts->now_ns > t->busy_start_ns)
+		busy += ts->now_ns - t->busy_start_ns;
+	ls_ledger_take(&st->last, t, &delta);
 	if (!fresh && ts->now_ns > ts->prev_ns) {
 		dt = (double)(ts->now_ns - ts->prev_ns);
-		st->view.iter_per_s = (double)(t->iterations - st->iterations) * 1e9 / dt;
+		st->view.iter_per_s = (double)delta.iterations * 1e9 / dt;
 		st->view.busy_ratio = busy > st->busy_ns ? (double)(busy - st->busy_ns) / dt : 0.0;
 		if (st->view.busy_ratio > 1.0)
 			st->view.busy_ratio = 1.0;
@@ -180,17 +193,14 @@ int top_stats__thread(struct top_stats *ts, const struct lt_thread *t, const cha
 	}
 	/* the first sample has no interval: its counts are the window's first slot */
 	w = st->next++ % TOP_WINDOW;
-	for (i = 0; i < LT_HIST_BUCKETS; i++) {
-		st->window[w][i] = t->hist[i] - (fresh ? 0 : st->hist[i]);
+	for (i = 0; i < LS_HIST_BUCKETS; i++) {
+		st->window[w][i] = delta.hist[i];
 		if (st->window[w][i])
-			max = lt_hist_lower(i + 1);
+			max = ls_hist_lower(i + 1);
 	}
 	/* the highest bucket's upper edge: the midpoint quantiles never reach it */
 	st->window_max[w] = max;
-	st->window_stalls[w] = fresh || t->stalls < st->stalls ? 0 : t->stalls - st->stalls;
-	st->stalls = t->stalls;
-	memcpy(st->hist, t->hist, sizeof(st->hist));
-	st->iterations = t->iterations;
+	st->window_stalls[w] = fresh ? 0 : delta.stalls;
 	st->busy_ns = busy;
 	st->view.p99_ns = window_p99(st);
 	window_max_and_stalls(ts, st);

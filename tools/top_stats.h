@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "loop_tracker.h"
 #include "stall.h"
+#include "thread_stats.h"
 
 /*
  * What `loopstall top` shows, computed from the agent's cumulative per-thread
@@ -54,7 +54,7 @@ struct top_stats *top_stats__new(uint64_t threshold_ns);
 void top_stats__free(struct top_stats *ts);
 /* One sample: top_stats__thread() for every live loop thread between begin and end. */
 void top_stats__begin(struct top_stats *ts, uint64_t now_ns);
-int top_stats__thread(struct top_stats *ts, const struct lt_thread *t, const char *comm);
+int top_stats__thread(struct top_stats *ts, const struct ls_thread_stats *t, const char *comm);
 /* Threads not seen in this sample are gone. */
 void top_stats__end(struct top_stats *ts);
 void top_stats__stall_begin(struct top_stats *ts, uint32_t tid, uint64_t start_ns);

@@ -26,6 +26,7 @@
 #include "stack_collector.h"
 #include "target_store.h"
 #include "thread_events.h"
+#include "threads.h"
 #include "tracefs.h"
 #include "unwind.h"
 #include "waitcalls.h"
@@ -43,12 +44,6 @@ struct target {
 	uint64_t threshold_ns; /* as in its BPF map entry */
 };
 
-/* A stall in progress already announced with stall_begin. */
-struct begun {
-	uint32_t tid;
-	uint64_t start_ns;
-};
-
 struct ls_agent {
 	struct ls_agent_opts opts;
 	struct ls_agent_ops ops;
@@ -60,17 +55,15 @@ struct ls_agent {
 	uint64_t next_scan_ns; /* when a busy period may next cross a line */
 	struct target *targets;
 	size_t n_targets, cap_targets;
-	struct begun *begun;
-	size_t n_begun, cap_begun;
+	struct ls_threads *threads; /* the loop threads, by tid (threads.h) */
 	struct ls_run_summary summary;
 	struct ls_unwinder *unwinder;
 	struct ls_collector *collector;
 	struct ls_target_store *target_store; /* what blocked calls waited on */
 	struct ls_thread_events *thread_events;
-	struct ls_finisher *finisher;		 /* resolves stalls' stacks on its own thread */
-	int epfd;				 /* the ring buffer and the finisher */
-	uint64_t live_used[LT_MAX_THREADS / 64]; /* entries of the BPF `live` array in use */
-	int stats_fd;				 /* keeps bpf_enable_stats on while open */
+	struct ls_finisher *finisher; /* resolves stalls' stacks on its own thread */
+	int epfd;		      /* the ring buffer and the finisher */
+	int stats_fd;		      /* keeps bpf_enable_stats on while open */
 	bool finished;
 	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
 	struct ls_waitcalls *waits;  /* the wait calls hooked (waitcalls.h) */
@@ -102,22 +95,12 @@ static void thread_comm(uint32_t pid, uint32_t tid, char comm[16])
 	fclose(f);
 }
 
-static void live_mark(struct ls_agent *a, uint32_t slot, bool used)
-{
-	if (slot >= LT_MAX_THREADS)
-		return;
-	if (used)
-		a->live_used[slot / 64] |= 1ull << (slot % 64);
-	else
-		a->live_used[slot / 64] &= ~(1ull << (slot % 64));
-}
-
 /* Hand a loop thread's `live` entry back to BPF (its thread entry is deleted). */
-static void live_release(struct ls_agent *a, uint32_t slot)
+static void live_release(struct ls_agent *a, uint32_t tid, uint32_t slot)
 {
+	ls_threads__remove(a->threads, tid, slot);
 	if (slot >= LT_MAX_THREADS)
 		return;
-	live_mark(a, slot, false);
 	a->skel->bss->live[slot].tid = 0;
 	a->skel->bss->live[slot].start_ns = 0;
 	bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot, BPF_ANY);
@@ -125,14 +108,10 @@ static void live_release(struct ls_agent *a, uint32_t slot)
 
 static void forget_begun(struct ls_agent *a, uint32_t tid)
 {
-	size_t i;
+	struct ls_thread *t = ls_threads__find(a->threads, tid);
 
-	for (i = 0; i < a->n_begun; i++) {
-		if (a->begun[i].tid == tid) {
-			a->begun[i] = a->begun[--a->n_begun];
-			return;
-		}
-	}
+	if (t)
+		t->begun = false;
 }
 
 /* Hand a stall whose stacks are resolved to the caller. */
@@ -242,118 +221,174 @@ static int add_target_entry(struct ls_agent *a, pid_t pid)
 	return 0;
 }
 
+/*
+ * A loop thread exited (BPF deleted its entry and gave its `live` entry back
+ * itself): everything user space held for it goes, and its final counters
+ * go to the summary and the caller.
+ */
+static int thread_exit(struct ls_agent *a, const struct lt_thread_exit_rec *rec)
+{
+	const struct lt_thread *t = &rec->thread;
+	struct ls_thread_stats stats;
+	char comm[16];
+	int err = 0;
+
+	memcpy(comm, rec->comm, sizeof(comm));
+	comm[15] = '\0';
+	/* the `live` entry may be another thread's by now: only this thread's is dropped */
+	ls_threads__remove(a->threads, t->tid, t->live_slot);
+	ls_thread_events__close(a->thread_events, t->tid);
+	if (a->collector)
+		ls_collector__drop(a->collector, t->tid);
+	ls_target_store__drop(a->target_store, t->tid);
+	/* a thread that never finished an iteration was not a loop thread */
+	if (!t->iterations)
+		return 0;
+	ls_thread_stats_from_bpf(&stats, t);
+	{
+		struct ls_thread_summary *ts =
+		    ls_summary_update(&a->summary, &stats, comm, rec->exit_ns, true);
+
+		if (ts)
+			ls_probe_set__fill_thread(a->probes, ts);
+		else
+			err = -ENOMEM;
+	}
+	if (a->ops.thread_exit)
+		a->ops.thread_exit(a->ctx, &stats, comm);
+	return err;
+}
+
+/*
+ * The record handlers return 0, -errno (which stops the poll), or UNDECODED
+ * for a record too short or malformed: it is counted as lost.
+ */
+#define UNDECODED 1
+
+/* -EINVAL from a module's decoder is a record that did not decode. */
+static int decoded(int err)
+{
+	return err == -EINVAL ? UNDECODED : err;
+}
+
+static int on_stall(struct ls_agent *a, const void *data, size_t size)
+{
+	struct ls_stall s;
+
+	if (ls_stall_from_record(&s, data, size, a->opts.threshold_ns))
+		return UNDECODED;
+	return deliver_stall(a, &s);
+}
+
+static int on_thread_exit(struct ls_agent *a, const void *data, size_t size)
+{
+	if (size < sizeof(struct lt_thread_exit_rec))
+		return UNDECODED;
+	return thread_exit(a, data);
+}
+
+static int on_fork(struct ls_agent *a, const void *data, size_t size)
+{
+	const struct lt_fork_rec *rec = data;
+
+	if (size < sizeof(*rec))
+		return UNDECODED;
+	/* the child may be gone already; BPF follows it regardless */
+	add_target_entry(a, (pid_t)rec->child_pid);
+	ls_thread_events__watch(a->thread_events, rec->child_pid, rec->child_pid);
+	return 0;
+}
+
+/* A thread finished its first iteration: a loop thread, now in the registry. */
+static int on_thread_new(struct ls_agent *a, const void *data, size_t size)
+{
+	const struct lt_thread_new_rec *rec = data;
+	struct ls_thread *t;
+
+	if (size < sizeof(*rec))
+		return UNDECODED;
+	ls_thread_events__loop(a->thread_events, rec->pid, rec->tid);
+	t = ls_threads__get(a->threads, rec->pid, rec->tid);
+	if (!t)
+		return -ENOMEM;
+	ls_threads__set_slot(a->threads, t, rec->slot);
+	if (a->finisher)
+		ls_finisher__prepare(a->finisher, (pid_t)rec->pid);
+	return 0;
+}
+
+/* A target created a thread (no loop thread yet): follow its switches. */
+static int on_thread_clone(struct ls_agent *a, const void *data, size_t size)
+{
+	const struct lt_thread_new_rec *rec = data;
+
+	if (size < sizeof(*rec))
+		return UNDECODED;
+	/* a thread that is gone already fails to open: nothing to follow */
+	ls_thread_events__watch(a->thread_events, rec->pid, rec->tid);
+	return 0;
+}
+
+/* A thread of a target that was no loop thread exited. */
+static int on_thread_gone(struct ls_agent *a, const void *data, size_t size)
+{
+	const struct lt_thread_new_rec *rec = data;
+
+	if (size < sizeof(*rec))
+		return UNDECODED;
+	ls_thread_events__close(a->thread_events, rec->tid);
+	return 0;
+}
+
+static int on_target(struct ls_agent *a, const void *data, size_t size)
+{
+	return decoded(ls_target_store__add(a->target_store, data, size));
+}
+
+static int on_stack(struct ls_agent *a, const void *data, size_t size)
+{
+	int err;
+
+	if (!a->collector)
+		return 0;
+	err = decoded(ls_collector__add(a->collector, data, size));
+	if (!err)
+		ls_unwinder__python_warm(a->unwinder, data);
+	return err;
+}
+
+typedef int (*record_handler)(struct ls_agent *a, const void *data, size_t size);
+
+/* One handler per record type (enum lt_record_type). */
+static const record_handler handlers[] = {
+    [LT_REC_STALL] = on_stall,
+    [LT_REC_THREAD_EXIT] = on_thread_exit,
+    [LT_REC_PROC_FORK] = on_fork,
+    [LT_REC_THREAD_NEW] = on_thread_new,
+    [LT_REC_STACK] = on_stack,
+    [LT_REC_CPU_SAMPLE] = on_stack,
+    [LT_REC_THREAD_CLONE] = on_thread_clone,
+    [LT_REC_THREAD_GONE] = on_thread_gone,
+    [LT_REC_TARGET] = on_target,
+};
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct ls_agent *a = ctx;
 	const __u32 *type = data;
-	struct ls_stall s;
-	int err = 0;
+	int err;
 
 	if (size < sizeof(*type)) {
 		a->decode_errors++;
 		return 0;
 	}
-	switch (*type) {
-	case LT_REC_STALL:
-		if (ls_stall_from_record(&s, data, size, a->opts.threshold_ns)) {
-			a->decode_errors++;
-			break;
-		}
-		err = deliver_stall(a, &s);
-		break;
-	case LT_REC_THREAD_EXIT: {
-		const struct lt_thread_exit_rec *rec = data;
-		char comm[16];
-
-		if (size < sizeof(*rec)) {
-			a->decode_errors++;
-			break;
-		}
-		memcpy(comm, rec->comm, sizeof(comm));
-		comm[15] = '\0';
-		forget_begun(a, rec->thread.tid);
-		ls_thread_events__close(a->thread_events, rec->thread.tid);
-		/* BPF gave the entry back itself: it may be another thread's by now */
-		live_mark(a, rec->thread.live_slot, false);
-		if (a->collector)
-			ls_collector__drop(a->collector, rec->thread.tid);
-		ls_target_store__drop(a->target_store, rec->thread.tid);
-		/* a thread that never finished an iteration was not a loop thread */
-		if (rec->thread.iterations) {
-			struct ls_thread_summary *ts =
-			    ls_summary_update(&a->summary, &rec->thread, comm, rec->exit_ns, true);
-
-			if (ts)
-				ls_probe_set__fill_thread(a->probes, ts);
-			else
-				err = -ENOMEM;
-		}
-		if (rec->thread.iterations && a->ops.thread_exit)
-			a->ops.thread_exit(a->ctx, &rec->thread, comm);
-		break;
-	}
-	case LT_REC_PROC_FORK: {
-		const struct lt_fork_rec *rec = data;
-
-		if (size < sizeof(*rec)) {
-			a->decode_errors++;
-			break;
-		}
-		/* the child may be gone already; BPF follows it regardless */
-		add_target_entry(a, (pid_t)rec->child_pid);
-		ls_thread_events__watch(a->thread_events, rec->child_pid, rec->child_pid);
-		break;
-	}
-	case LT_REC_THREAD_NEW: {
-		const struct lt_thread_new_rec *rec = data;
-
-		if (size < sizeof(*rec)) {
-			a->decode_errors++;
-			break;
-		}
-		ls_thread_events__loop(a->thread_events, rec->pid, rec->tid);
-		live_mark(a, rec->slot, true);
-		if (a->finisher)
-			ls_finisher__prepare(a->finisher, (pid_t)rec->pid);
-		break;
-	}
-	case LT_REC_THREAD_CLONE:
-	case LT_REC_THREAD_GONE: {
-		const struct lt_thread_new_rec *rec = data;
-
-		if (size < sizeof(*rec)) {
-			a->decode_errors++;
-			break;
-		}
-		/* a thread that is gone already fails to open: nothing to follow */
-		if (*type == LT_REC_THREAD_CLONE)
-			ls_thread_events__watch(a->thread_events, rec->pid, rec->tid);
-		else
-			ls_thread_events__close(a->thread_events, rec->tid);
-		break;
-	}
-	case LT_REC_TARGET:
-		err = ls_target_store__add(a->target_store, data, size);
-		if (err == -EINVAL) {
-			a->decode_errors++;
-			err = 0;
-		}
-		break;
-	case LT_REC_STACK:
-	case LT_REC_CPU_SAMPLE:
-		if (!a->collector)
-			break;
-		err = ls_collector__add(a->collector, data, size);
-		if (err == -EINVAL) {
-			a->decode_errors++;
-			err = 0;
-		} else if (!err) {
-			ls_unwinder__python_warm(a->unwinder, data);
-		}
-		break;
-	default:
+	if (*type < sizeof(handlers) / sizeof(handlers[0]) && handlers[*type])
+		err = handlers[*type](a, data, size);
+	else
+		err = UNDECODED;
+	if (err == UNDECODED) {
 		a->decode_errors++;
-		break;
+		err = 0;
 	}
 	if (err && !a->cb_err)
 		a->cb_err = err;
@@ -385,7 +420,8 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	verbose = opts->verbose;
 	libbpf_set_print(libbpf_print);
 	a->probes = ls_probe_set__new();
-	if (!a->probes) {
+	a->threads = ls_threads__new();
+	if (!a->probes || !a->threads) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -724,41 +760,6 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 	s->cut_short = true;
 }
 
-static bool begun_already(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
-{
-	size_t i;
-
-	for (i = 0; i < a->n_begun; i++)
-		if (a->begun[i].tid == tid)
-			return a->begun[i].start_ns == start_ns;
-	return false;
-}
-
-static int remember_begun(struct ls_agent *a, uint32_t tid, uint64_t start_ns)
-{
-	size_t i;
-
-	for (i = 0; i < a->n_begun; i++) {
-		if (a->begun[i].tid == tid) {
-			a->begun[i].start_ns = start_ns;
-			return 0;
-		}
-	}
-	if (a->n_begun == a->cap_begun) {
-		size_t cap = a->cap_begun ? 2 * a->cap_begun : 8;
-		void *grown = realloc(a->begun, cap * sizeof(*a->begun));
-
-		if (!grown)
-			return -ENOMEM;
-		a->begun = grown;
-		a->cap_begun = cap;
-	}
-	a->begun[a->n_begun].tid = tid;
-	a->begun[a->n_begun].start_ns = start_ns;
-	a->n_begun++;
-	return 0;
-}
-
 /* pid's own threshold (loopstalld sets one per target), else the agent's. */
 static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
 {
@@ -781,43 +782,43 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 {
 	const volatile struct lt_live *live = a->skel->bss->live;
 	uint64_t sample_after = a->skel->rodata->sample_after_ns;
-	uint64_t busy, start, iterations, bits, thr, next = now + sample_after;
-	uint32_t slot, pid, tid;
+	uint64_t busy, start, iterations, thr, next = now + sample_after;
+	struct ls_thread *lt;
+	uint32_t pid, tid;
+	int64_t slot = -1;
 	char comm[16];
-	size_t w;
 	int err;
 
-	for (w = 0; w < LT_MAX_THREADS / 64; w++) {
-		for (bits = a->live_used[w]; bits; bits &= bits - 1) {
-			slot = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
-			/* BPF writes these as the thread runs: each read once */
-			tid = live[slot].tid;
-			pid = live[slot].pid;
-			start = live[slot].start_ns;
-			iterations = live[slot].iterations;
-			if (!tid)
-				continue;
-			busy = start && now > start ? now - start : 0;
-			thr = target_threshold(a, pid);
-			ls_thread_events__sample(a->thread_events, tid, start,
-						 busy >= sample_after);
-			if (start && busy < sample_after && start + sample_after < next)
-				next = start + sample_after;
-			if (start && busy < thr && start + thr < next)
-				next = start + thr;
-			/* only threads that finished an iteration have shown they are loops */
-			if (!iterations || busy < thr || live[slot].loop_gone ||
-			    begun_already(a, tid, start))
-				continue;
-			err = remember_begun(a, tid, start);
+	while ((slot = ls_threads__next_slot(a->threads, slot)) >= 0) {
+		/* BPF writes these as the thread runs: each read once */
+		tid = live[slot].tid;
+		pid = live[slot].pid;
+		start = live[slot].start_ns;
+		iterations = live[slot].iterations;
+		if (!tid)
+			continue;
+		busy = start && now > start ? now - start : 0;
+		thr = target_threshold(a, pid);
+		ls_thread_events__sample(a->thread_events, tid, start, busy >= sample_after);
+		if (start && busy < sample_after && start + sample_after < next)
+			next = start + sample_after;
+		if (start && busy < thr && start + thr < next)
+			next = start + thr;
+		/* only threads that finished an iteration have shown they are loops */
+		if (!iterations || busy < thr || live[slot].loop_gone)
+			continue;
+		lt = ls_threads__get(a->threads, pid, tid);
+		if (!lt)
+			return -ENOMEM;
+		if (lt->begun && lt->begun_start_ns == start)
+			continue;
+		lt->begun = true;
+		lt->begun_start_ns = start;
+		thread_comm(pid, tid, comm);
+		if (a->ops.stall_begin) {
+			err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy, thr);
 			if (err)
 				return err;
-			thread_comm(pid, tid, comm);
-			if (a->ops.stall_begin) {
-				err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy, thr);
-				if (err)
-					return err;
-			}
 		}
 	}
 	a->next_scan_ns = next > now + SCAN_MIN_INTERVAL_NS ? next : now + SCAN_MIN_INTERVAL_NS;
@@ -974,8 +975,7 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
 			prev = &victim;
 			if (!bpf_map_lookup_elem(fd, &victim, &t) && t.pid == (uint32_t)pid) {
 				bpf_map_delete_elem(fd, &victim);
-				live_release(a, t.live_slot);
-				forget_begun(a, victim);
+				live_release(a, victim, t.live_slot);
 				hit = true;
 				break;
 			}
@@ -986,11 +986,12 @@ int ls_agent__remove_target(struct ls_agent *a, pid_t pid)
 	return found ? 0 : -ENOENT;
 }
 
-int ls_agent__for_each_thread(struct ls_agent *a, int (*fn)(void *ctx, const struct lt_thread *t),
-			      void *ctx)
+int ls_agent__for_each_thread(struct ls_agent *a,
+			      int (*fn)(void *ctx, const struct ls_thread_stats *t), void *ctx)
 {
 	int fd = bpf_map__fd(a->skel->maps.threads), err;
 	__u32 key, next, *prev = NULL;
+	struct ls_thread_stats stats;
 	struct lt_thread t;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -998,7 +999,8 @@ int ls_agent__for_each_thread(struct ls_agent *a, int (*fn)(void *ctx, const str
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &t) || !t.iterations)
 			continue;
-		err = fn(ctx, &t);
+		ls_thread_stats_from_bpf(&stats, &t);
+		err = fn(ctx, &stats);
 		if (err)
 			return err;
 	}
@@ -1068,6 +1070,7 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 	int fd = bpf_map__fd(a->skel->maps.threads);
 	__u32 key, next, *prev = NULL;
 	struct ls_thread_summary *ts;
+	struct ls_thread_stats stats;
 	uint64_t now, open_ns;
 	struct lt_thread t;
 	struct ls_stall s;
@@ -1102,7 +1105,8 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 				t.max_busy_ns = open_ns;
 		}
 		thread_comm(t.pid, t.tid, comm);
-		ts = ls_summary_update(&a->summary, &t, comm, now, false);
+		ls_thread_stats_from_bpf(&stats, &t);
+		ts = ls_summary_update(&a->summary, &stats, comm, now, false);
 		if (!ts)
 			return -ENOMEM;
 		ls_probe_set__fill_thread(a->probes, ts);
@@ -1144,7 +1148,7 @@ void ls_agent__free(struct ls_agent *a)
 		if (a->targets[i].pidfd >= 0)
 			close(a->targets[i].pidfd);
 	free(a->targets);
-	free(a->begun);
+	ls_threads__free(a->threads);
 	ls_summary_free(&a->summary);
 	ls_probe_set__free(a->probes);
 	if (a->stats_fd >= 0)

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include "stall.h"
 #include "summary.h"
+#include "thread_stats.h"
 
 /*
  * The agent: loads loop_tracker.bpf.c, follows the loop threads of the
@@ -41,7 +42,7 @@ struct ls_agent_ops {
 	/* A traced process exited (its threads' last stalls were delivered before). */
 	void (*target_exit)(void *ctx, pid_t pid);
 	/* A loop thread exited: its final counters, after which it is gone from for_each_thread. */
-	void (*thread_exit)(void *ctx, const struct lt_thread *t, const char *comm);
+	void (*thread_exit)(void *ctx, const struct ls_thread_stats *t, const char *comm);
 };
 
 /* BPF's own cost, summed over the agent's programs. */
@@ -73,12 +74,12 @@ uint32_t ls_agent__hooked_waits(struct ls_agent *a);
 /* How many traced processes are still running. */
 unsigned ls_agent__alive(struct ls_agent *a);
 /*
- * Visit every live loop thread's counters as BPF keeps them (cumulative:
- * iterations, busy time, busy-period histogram; cur.start_ns != 0 while a
- * busy period runs). Only threads that finished an iteration are visited.
+ * Visit every live loop thread's counters (cumulative: iterations, busy
+ * time, busy-period histogram; busy_start_ns != 0 while a busy period runs).
+ * Only threads that finished an iteration are visited.
  */
-int ls_agent__for_each_thread(struct ls_agent *a, int (*fn)(void *ctx, const struct lt_thread *t),
-			      void *ctx);
+int ls_agent__for_each_thread(struct ls_agent *a,
+			      int (*fn)(void *ctx, const struct ls_thread_stats *t), void *ctx);
 /* Ring-buffer records lost so far (reservations that failed, undecodable records). */
 uint64_t ls_agent__lost_events(struct ls_agent *a);
 /* What stacks cost: copies in BPF, unwinding and symbolizing in user space. */

@@ -22,6 +22,11 @@ void ls_hist_record(struct ls_hist *h, uint64_t ns)
 		h->max_ns = ns;
 }
 
+uint64_t ls_hist_lower(unsigned i)
+{
+	return lt_hist_lower(i);
+}
+
 uint64_t ls_hist_quantile(const struct ls_hist *h, double q)
 {
 	uint64_t rank, seen = 0, lo, hi, mid;

@@ -21,6 +21,8 @@ enum ls_cause {
 };
 
 #define LS_TARGET_MAX 256
+/* Syscalls a stall names at most: one per BPF slot. */
+#define LS_STALL_SYSCALLS LT_MAX_SLOTS
 #define LS_MAX_FRAMES 128
 
 /* What runs in a frame: the JSON's "kind". */
@@ -91,7 +93,7 @@ struct ls_stall {
 	 */
 	bool loop_gone;
 	unsigned n_syscalls;
-	struct ls_syscall_use syscalls[LT_MAX_SLOTS];
+	struct ls_syscall_use syscalls[LS_STALL_SYSCALLS];
 	/* hottest first; stacks are valid only during the stall callback */
 	struct ls_cpu_stack *cpu_stacks;
 	unsigned n_cpu_stacks;

@@ -3,7 +3,8 @@
 #include <string.h>
 #include "summary.h"
 
-static struct ls_thread_summary *find_live(struct ls_run_summary *sum, uint32_t pid, uint32_t tid)
+static struct ls_thread_summary *find_live(struct ls_run_summary *sum,
+					   const struct ls_thread_stats *s)
 {
 	size_t i;
 
@@ -11,16 +12,18 @@ static struct ls_thread_summary *find_live(struct ls_run_summary *sum, uint32_t 
 		struct ls_thread_summary *t = &sum->threads[i];
 
 		/* an exited thread's tid may be reused by a new thread: keep both */
-		if (t->tid == tid && t->pid == pid && !t->exited)
+		if (t->pid == s->pid && !t->exited &&
+		    ls_ledger_same_thread(t->tid, t->first_seen_ns, s))
 			return t;
 	}
 	return NULL;
 }
 
-struct ls_thread_summary *ls_summary_update(struct ls_run_summary *sum, const struct lt_thread *t,
-					    const char *comm, uint64_t now_ns, bool exited)
+struct ls_thread_summary *ls_summary_update(struct ls_run_summary *sum,
+					    const struct ls_thread_stats *t, const char *comm,
+					    uint64_t now_ns, bool exited)
 {
-	struct ls_thread_summary *ts = find_live(sum, t->pid, t->tid);
+	struct ls_thread_summary *ts = find_live(sum, t);
 
 	if (!ts) {
 		if (sum->n_threads == sum->cap_threads) {

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "hist.h"
-#include "loop_tracker.h"
 #include "probe_shm.h"
+#include "thread_stats.h"
 
 /* What one loop thread did over the run. */
 struct ls_thread_summary {
@@ -39,12 +39,13 @@ struct ls_run_summary {
 };
 
 /*
- * Take a loop thread's cumulative counters as BPF keeps them: replaces what
- * an earlier snapshot of the same live thread said. Returns the thread's
- * entry, or NULL without memory.
+ * Take a loop thread's cumulative counters: replaces what an earlier
+ * snapshot of the same live thread said. Returns the thread's entry, or
+ * NULL without memory.
  */
-struct ls_thread_summary *ls_summary_update(struct ls_run_summary *sum, const struct lt_thread *t,
-					    const char *comm, uint64_t now_ns, bool exited);
+struct ls_thread_summary *ls_summary_update(struct ls_run_summary *sum,
+					    const struct ls_thread_stats *t, const char *comm,
+					    uint64_t now_ns, bool exited);
 void ls_summary_free(struct ls_run_summary *sum);
 double ls_thread_busy_ratio(const struct ls_thread_summary *t);
 

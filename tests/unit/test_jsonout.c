@@ -343,7 +343,7 @@ static double mid_ms(uint64_t ns)
 static void test_summary(void **state)
 {
 	struct ls_run_summary sum;
-	struct lt_thread *t = calloc(1, sizeof(*t));
+	struct ls_thread_stats *t = calloc(1, sizeof(*t));
 	const cJSON *threads, *th, *gap;
 	cJSON *o;
 	char *line;

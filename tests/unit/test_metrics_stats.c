@@ -58,7 +58,7 @@ static double busy(const struct lsd_stats *s, const char *target)
 }
 
 /* A thread that has done n iterations of 1 ms each. */
-static void thread(struct lt_thread *t, uint32_t pid, uint32_t tid, uint64_t first_seen,
+static void thread(struct ls_thread_stats *t, uint32_t pid, uint32_t tid, uint64_t first_seen,
 		   uint64_t n)
 {
 	memset(t, 0, sizeof(*t));
@@ -70,7 +70,7 @@ static void thread(struct lt_thread *t, uint32_t pid, uint32_t tid, uint64_t fir
 	t->hist[lt_hist_bucket(MS)] = (uint32_t)n;
 }
 
-static void snap(struct lsd_stats *s, uint64_t now, const struct lt_thread *const *threads)
+static void snap(struct lsd_stats *s, uint64_t now, const struct ls_thread_stats *const *threads)
 {
 	lsd_stats__begin(s, now);
 	for (; *threads; threads++)
@@ -81,7 +81,7 @@ static void snap(struct lsd_stats *s, uint64_t now, const struct lt_thread *cons
 static void test_live_then_exit(void **state)
 {
 	struct lsd_stats *s;
-	struct lt_thread a, b;
+	struct ls_thread_stats a, b;
 
 	(void)state;
 	assert_int_equal(lsd_stats__new(&s), 0);
@@ -92,7 +92,7 @@ static void test_live_then_exit(void **state)
 
 	thread(&a, 10, 10, 1, 100);
 	thread(&b, 10, 11, 2, 5);
-	snap(s, 1000, (const struct lt_thread *const[]){ &a, &b, NULL });
+	snap(s, 1000, (const struct ls_thread_stats *const[]){ &a, &b, NULL });
 	assert_true(iterations(s, "api") == 105);
 	assert_true(value(s, "loopstall_heartbeat_gap_seconds_count{target=\"api\",container_id=\"\",pod_uid=\"\"}") == 105);
 	/*
@@ -108,7 +108,7 @@ static void test_live_then_exit(void **state)
 	thread(&a, 10, 10, 1, 120);
 	assert_int_equal(lsd_stats__thread_exit(s, KEY("api"), &a), 0);
 	assert_true(iterations(s, "api") == 125);
-	snap(s, 2000, (const struct lt_thread *const[]){ &b, NULL });
+	snap(s, 2000, (const struct ls_thread_stats *const[]){ &b, NULL });
 	assert_true(iterations(s, "api") == 125);
 	assert_true(busy(s, "api") > 0.1249 && busy(s, "api") < 0.1251);
 	lsd_stats__free(s);
@@ -117,14 +117,14 @@ static void test_live_then_exit(void **state)
 static void test_vanished_then_exit_record(void **state)
 {
 	struct lsd_stats *s;
-	struct lt_thread a;
+	struct ls_thread_stats a;
 
 	(void)state;
 	assert_int_equal(lsd_stats__new(&s), 0);
 	thread(&a, 10, 10, 1, 100);
-	snap(s, 1000, (const struct lt_thread *const[]){ &a, NULL });
+	snap(s, 1000, (const struct ls_thread_stats *const[]){ &a, NULL });
 	/* BPF dropped it before its exit record was read: the last snapshot stays */
-	snap(s, 2000, (const struct lt_thread *const[]){ NULL });
+	snap(s, 2000, (const struct ls_thread_stats *const[]){ NULL });
 	assert_true(iterations(s, "api") == 100);
 	/* the record brings the rest, once */
 	thread(&a, 10, 10, 1, 130);
@@ -142,17 +142,17 @@ static void test_vanished_then_exit_record(void **state)
 static void test_tid_reuse_and_restart(void **state)
 {
 	struct lsd_stats *s;
-	struct lt_thread a;
+	struct ls_thread_stats a;
 	double last;
 	int round;
 
 	(void)state;
 	assert_int_equal(lsd_stats__new(&s), 0);
 	thread(&a, 10, 10, 1, 50);
-	snap(s, 1000, (const struct lt_thread *const[]){ &a, NULL });
+	snap(s, 1000, (const struct ls_thread_stats *const[]){ &a, NULL });
 	/* same tid, another thread (first seen later), fewer iterations */
 	thread(&a, 77, 10, 9000, 3);
-	snap(s, 10000, (const struct lt_thread *const[]){ &a, NULL });
+	snap(s, 10000, (const struct ls_thread_stats *const[]){ &a, NULL });
 	assert_true(iterations(s, "api") == 53);
 
 	/* the process restarts again and again under one name: never a step down */
@@ -161,11 +161,11 @@ static void test_tid_reuse_and_restart(void **state)
 		uint32_t pid = 100 + (uint32_t)round;
 
 		thread(&a, pid, pid, 20000 + (uint64_t)round, 1);
-		snap(s, 20000 + (uint64_t)round * 10, (const struct lt_thread *const[]){ &a, NULL });
+		snap(s, 20000 + (uint64_t)round * 10, (const struct ls_thread_stats *const[]){ &a, NULL });
 		assert_true(iterations(s, "api") >= last);
 		last = iterations(s, "api");
 		thread(&a, pid, pid, 20000 + (uint64_t)round, 10);
-		snap(s, 20005 + (uint64_t)round * 10, (const struct lt_thread *const[]){ &a, NULL });
+		snap(s, 20005 + (uint64_t)round * 10, (const struct ls_thread_stats *const[]){ &a, NULL });
 		assert_true(iterations(s, "api") >= last);
 		last = iterations(s, "api");
 		assert_int_equal(lsd_stats__thread_exit(s, KEY("api"), &a), 0);
@@ -292,19 +292,19 @@ static void test_containers(void **state)
 static void test_in_progress(void **state)
 {
 	struct lsd_stats *s;
-	struct lt_thread a, b;
+	struct ls_thread_stats a, b;
 
 	(void)state;
 	assert_int_equal(lsd_stats__new(&s), 0);
 	thread(&a, 10, 10, 1, 10);
 	thread(&b, 10, 11, 1, 10);
 	/* a has been busy for 2 s, b for 10 ms: only a is a stall */
-	a.cur.start_ns = 8000 * MS;
-	b.cur.start_ns = 9990 * MS;
-	snap(s, 10000 * MS, (const struct lt_thread *const[]){ &a, &b, NULL });
+	a.busy_start_ns = 8000 * MS;
+	b.busy_start_ns = 9990 * MS;
+	snap(s, 10000 * MS, (const struct ls_thread_stats *const[]){ &a, &b, NULL });
 	assert_true(value(s, "loopstall_stall_in_progress_seconds{target=\"api\",container_id=\"\",pod_uid=\"\"}") == 2);
-	a.cur.start_ns = 0;
-	snap(s, 10001 * MS, (const struct lt_thread *const[]){ &a, &b, NULL });
+	a.busy_start_ns = 0;
+	snap(s, 10001 * MS, (const struct ls_thread_stats *const[]){ &a, &b, NULL });
 	assert_true(value(s, "loopstall_stall_in_progress_seconds{target=\"api\",container_id=\"\",pod_uid=\"\"}") == 0);
 	lsd_stats__free(s);
 }

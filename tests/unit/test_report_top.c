@@ -16,7 +16,7 @@
 #define MS 1000000ull
 #define S 1000000000ull
 
-static void thread_at(struct lt_thread *t, uint64_t iterations, uint64_t busy_ns,
+static void thread_at(struct ls_thread_stats *t, uint64_t iterations, uint64_t busy_ns,
 		      uint32_t short_periods, uint64_t running_since)
 {
 	memset(t, 0, sizeof(*t));
@@ -25,7 +25,7 @@ static void thread_at(struct lt_thread *t, uint64_t iterations, uint64_t busy_ns
 	t->iterations = iterations;
 	t->busy_ns = busy_ns;
 	t->hist[lt_hist_bucket(100000)] = short_periods; /* 0.1 ms each */
-	t->cur.start_ns = running_since;
+	t->busy_start_ns = running_since;
 }
 
 static void test_rates_and_stall(void **state)
@@ -40,7 +40,7 @@ static void test_rates_and_stall(void **state)
 			      .n_syscalls = 1 };
 	const struct top_thread *t;
 	const struct top_stall *last;
-	struct lt_thread lt;
+	struct ls_thread_stats lt;
 
 	(void)state;
 	assert_non_null(ts);
@@ -142,7 +142,7 @@ static void test_max_and_stalls_beside_p99(void **state)
 	static const uint64_t stalls_ms[] = { 71, 250, 90, 120 };
 	struct top_stats *ts = top_stats__new(50 * MS);
 	const struct top_thread *t;
-	struct lt_thread lt;
+	struct ls_thread_stats lt;
 	uint64_t iters = 0, n_stalls = 0;
 	unsigned i;
 
@@ -237,12 +237,40 @@ static void test_status_line(void **state)
 	fclose(f);
 }
 
+/* A new thread that got an exited one's tid starts with no rates, not a wrapped difference. */
+static void test_tid_reuse(void **state)
+{
+	struct top_stats *ts = top_stats__new(50 * MS);
+	const struct top_thread *t;
+	struct ls_thread_stats lt;
+
+	(void)state;
+	assert_non_null(ts);
+	thread_at(&lt, 1000, 100 * MS, 1000, 0);
+	top_stats__begin(ts, 1 * S);
+	assert_int_equal(top_stats__thread(ts, &lt, "old"), 0);
+	top_stats__end(ts);
+	thread_at(&lt, 10, 1 * MS, 10, 0);
+	lt.first_seen_ns = 1500 * MS;
+	top_stats__begin(ts, 2 * S);
+	assert_int_equal(top_stats__thread(ts, &lt, "new"), 0);
+	top_stats__end(ts);
+	assert_int_equal(top_stats__n_threads(ts), 1);
+	t = top_stats__thread_at(ts, 0);
+	assert_false(t->rated);
+	assert_true(t->iter_per_s == 0);
+	/* its first sample's periods: ten of 0.1 ms */
+	assert_true(t->p99_ns >= 90000 && t->p99_ns <= 110000);
+	top_stats__free(ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rates_and_stall),
 		cmocka_unit_test(test_last_stalls_ring),
 		cmocka_unit_test(test_max_and_stalls_beside_p99),
+		cmocka_unit_test(test_tid_reuse),
 		cmocka_unit_test(test_top_args),
 		cmocka_unit_test(test_status_line),
 	};

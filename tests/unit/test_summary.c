@@ -16,11 +16,11 @@
 
 static const char comm[16] = "loop";
 
-/* lt_thread carries a 482-bucket histogram: keep it off the stack */
-static struct lt_thread *thread_new(uint32_t pid, uint32_t tid, uint64_t iterations,
+/* ls_thread_stats carries a 482-bucket histogram: keep it off the stack */
+static struct ls_thread_stats *thread_new(uint32_t pid, uint32_t tid, uint64_t iterations,
 				    uint64_t busy_ns)
 {
-	struct lt_thread *t = calloc(1, sizeof(*t));
+	struct ls_thread_stats *t = calloc(1, sizeof(*t));
 
 	assert_non_null(t);
 	t->pid = pid;
@@ -36,7 +36,7 @@ static struct lt_thread *thread_new(uint32_t pid, uint32_t tid, uint64_t iterati
 static void test_live_thread_replaced(void **state)
 {
 	struct ls_run_summary sum;
-	struct lt_thread *t = thread_new(10, 11, 100, 200 * MS);
+	struct ls_thread_stats *t = thread_new(10, 11, 100, 200 * MS);
 	struct ls_thread_summary *ts;
 
 	(void)state;
@@ -79,8 +79,8 @@ static void test_live_thread_replaced(void **state)
 static void test_tid_reuse(void **state)
 {
 	struct ls_run_summary sum;
-	struct lt_thread *old = thread_new(10, 11, 100, 200 * MS);
-	struct lt_thread *young = thread_new(10, 11, 5, 1 * MS);
+	struct ls_thread_stats *old = thread_new(10, 11, 100, 200 * MS);
+	struct ls_thread_stats *young = thread_new(10, 11, 5, 1 * MS);
 
 	(void)state;
 	memset(&sum, 0, sizeof(sum));
@@ -119,7 +119,7 @@ static void test_tid_reuse(void **state)
 static void test_many_threads(void **state)
 {
 	struct ls_run_summary sum;
-	struct lt_thread *t = thread_new(10, 0, 1, 1 * MS);
+	struct ls_thread_stats *t = thread_new(10, 0, 1, 1 * MS);
 	unsigned i;
 
 	(void)state;
@@ -172,7 +172,7 @@ static void test_short_comm(void **state)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct ls_run_summary sum;
-	struct lt_thread *t = thread_new(10, 11, 1, 1 * MS);
+	struct ls_thread_stats *t = thread_new(10, 11, 1, 1 * MS);
 	char *map, *short_comm;
 
 	(void)state;
