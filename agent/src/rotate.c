@@ -134,6 +134,19 @@ int ls_rotate__line(struct ls_rotate *r, const char *line)
 	return 0;
 }
 
+bool ls_rotate__fits(const struct ls_rotate *r, uint64_t bytes)
+{
+	return !r->size || r->size + bytes <= r->max_bytes;
+}
+
+int ls_rotate__next_file(struct ls_rotate *r)
+{
+	if (r->err || !r->size)
+		return r->err;
+	r->err = rotate(r);
+	return r->err;
+}
+
 int ls_rotate__close(struct ls_rotate *r)
 {
 	int err;
