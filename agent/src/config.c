@@ -524,7 +524,7 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 		c->output_keep = (unsigned)n;
 		return 0;
 	}
-	if (!strcmp(key, "max_line")) {
+	if (!strcmp(key, "output_max_line")) {
 		if (!strcmp(value, "off")) {
 			c->output_max_line = 0;
 			return 0;
