@@ -19,7 +19,7 @@ the same kernel events, so they write the same stalls:
   daemon's code) holds the very stack ids `bounded` wrote, and `loopstall
   report` (text and json) and `doctor` print the same bytes on both;
 - `tight` had to cut frames (frames_cut), and still names the same stalls,
-  causes, innermost frames and culprits.
+  causes, innermost frames and culprits; report says frames were left out.
 It prints each file's average and longest line and its records per MB.
 """
 import json
@@ -190,6 +190,8 @@ def test():
         where = [culprits(run("report", os.path.join(outs[n], "stalls.jsonl")))
                  for n in ("full", "tight")]
         assert where[0] and where[0] == where[1], f"culprits differ under 2K: {where}"
+        tight_report = run("report", os.path.join(outs["tight"], "stalls.jsonl")).decode()
+        assert "left out to fit the line bound" in tight_report, tight_report
 
 if __name__ == "__main__":
     lstest.main(test)
