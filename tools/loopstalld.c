@@ -149,32 +149,16 @@ static char *with_context(struct daemon *d, char *line, const struct attached *a
 	return ls_json_add_context(line, &ctx);
 }
 
-/*
- * A record under max_line: with the stack records it refers to, all in one
- * file, so each file reads on its own after rotation.
- */
+/* A record under max_line, in the same file as the stack records it refers to. */
 static int write_bounded(struct daemon *d, const char *line)
 {
-	struct ls_lines lines = { 0 };
-	size_t i;
-	int err;
+	int err = ls_rotate__bounded(d->out, d->bound, line);
 
-	err = ls_bound__split(d->bound, line, &lines);
-	if (!err && !ls_rotate__fits(d->out, lines.bytes)) {
-		ls_lines__clear(&lines);
-		err = ls_rotate__next_file(d->out);
-		ls_bound__forget(d->bound);
-		if (!err)
-			err = ls_bound__split(d->bound, line, &lines);
-	}
 	if (err == -E2BIG || err == -EINVAL) {
-		say("a record could not be cut under max_line (%zu bytes): not written",
+		say("a record could not be cut under output_max_line (%zu bytes): not written",
 		    ls_bound__max_line(d->bound));
 		err = 0;
 	}
-	for (i = 0; !err && i < lines.n; i++)
-		err = ls_rotate__line(d->out, lines.line[i]);
-	ls_lines__clear(&lines);
 	return err;
 }
 

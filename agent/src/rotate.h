@@ -2,7 +2,6 @@
 #ifndef LOOPSTALL_ROTATE_H
 #define LOOPSTALL_ROTATE_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -19,13 +18,14 @@ int ls_rotate__open(const char *dir, const char *name, uint64_t max_bytes, unsig
 /* Write one line and its newline straight to the file (no user-space buffer to flush). */
 int ls_rotate__line(struct ls_rotate *r, const char *line);
 /*
- * Whether bytes more fit in the current file (an empty file takes anything).
- * A caller that must keep several lines together (a record and the stack
- * records it refers to) checks first, then calls ls_rotate__next_file.
+ * One record under b's line bound (bound.h): the stack records it refers to
+ * that the current file lacks, then the record, all in one file; when they
+ * do not fit, the file rotates first and the new one gets its stacks again.
+ * -E2BIG / -EINVAL: the record cannot be bounded, nothing written (not a
+ * write error: r stays usable).
  */
-bool ls_rotate__fits(const struct ls_rotate *r, uint64_t bytes);
-/* Rotate now, unless the current file is empty. */
-int ls_rotate__next_file(struct ls_rotate *r);
+struct ls_bound;
+int ls_rotate__bounded(struct ls_rotate *r, struct ls_bound *b, const char *line);
 /* The first write error seen, if any. NULL-safe. */
 int ls_rotate__close(struct ls_rotate *r);
 
