@@ -270,7 +270,7 @@ static void test_note_unresolved_stack(void **state)
 	assert_int_equal(recording__add_line(rec, stall, strlen(stall), 1, &err), 0);
 	assert_int_equal(aggregate__new(rec, &agg), 0);
 	assert_true(doctor_note(agg, 1, buf, sizeof(buf)));
-	assert_non_null(strstr(buf, "1 stack referred to by id had no stack record"));
+	assert_non_null(strstr(buf, "1 stack reference found no stack record before it"));
 	aggregate__free(agg);
 	recording__free(rec);
 }
