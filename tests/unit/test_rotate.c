@@ -169,7 +169,8 @@ static char *stall_with_stack(unsigned i, unsigned k)
 
 	n = (size_t)snprintf(line, 8192,
 			     "{\"type\":\"stall\",\"schema_version\":1,\"pid\":7,\"tid\":7,"
-			     "\"start_unix_ns\":%u000000,\"duration_ms\":60,\"cause\":\"blocking_syscall\","
+			     "\"start_unix_ns\":%u000000,\"duration_ms\":60,"
+			     "\"cause\":\"blocking_syscall\","
 			     "\"syscalls\":[{\"name\":\"read\",\"count\":1,\"total_ms\":60,"
 			     "\"stack\":[",
 			     i + 1);
