@@ -602,6 +602,14 @@ bool doctor_note(const struct aggregate *agg, unsigned idx, char *buf, size_t le
 			 "and heartbeat gaps are unknown.");
 		return true;
 	}
+	if (rec->unresolved_stack_refs && n++ == idx) {
+		snprintf(buf, len,
+			 "%u stack reference%s found no stack record before %s (a bounded file cut "
+			 "at its head?): those stacks are missing from this diagnosis.",
+			 rec->unresolved_stack_refs, rec->unresolved_stack_refs == 1 ? "" : "s",
+			 rec->unresolved_stack_refs == 1 ? "it" : "them");
+		return true;
+	}
 	if (agg->cut_short && n++ == idx) {
 		snprintf(buf, len,
 			 "%u stall%s cut short: the thread exited or the recording ended while it "

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "agent.h"
+#include "bound.h"
 #include "cgroup.h"
 #include "clock.h"
 #include "jsonout.h"
@@ -89,6 +90,7 @@ struct daemon {
 	struct lsd_stats *stats;
 	struct lsd_http *http;
 	struct ls_rotate *out;
+	struct ls_bound *bound; /* NULL: lines as long as their records */
 	char *out_dir; /* what out was opened with */
 	uint64_t out_max;
 	unsigned out_keep;
@@ -147,6 +149,19 @@ static char *with_context(struct daemon *d, char *line, const struct attached *a
 	return ls_json_add_context(line, &ctx);
 }
 
+/* A record under max_line, in the same file as the stack records it refers to. */
+static int write_bounded(struct daemon *d, const char *line)
+{
+	int err = ls_rotate__bounded(d->out, d->bound, line);
+
+	if (err == -E2BIG || err == -EINVAL) {
+		say("a record could not be cut under output_max_line (%zu bytes): not written",
+		    ls_bound__max_line(d->bound));
+		err = 0;
+	}
+	return err;
+}
+
 static void write_record(struct daemon *d, char *line)
 {
 	int err;
@@ -156,7 +171,7 @@ static void write_record(struct daemon *d, char *line)
 		return;
 	}
 	if (d->out) {
-		err = ls_rotate__line(d->out, line);
+		err = d->bound ? write_bounded(d, line) : ls_rotate__line(d->out, line);
 		/* keep running without the files: metrics still work; say it once */
 		if (err && !d->write_failed) {
 			say("writing %s/%s: %s; no more records will be written", d->out_dir,
@@ -649,6 +664,15 @@ static int open_output(struct daemon *d)
 	const struct ls_config *c = d->cfg;
 	int err;
 
+	if (c->output_max_line != (d->bound ? ls_bound__max_line(d->bound) : 0)) {
+		ls_bound__free(d->bound);
+		d->bound = NULL;
+		if (c->output_max_line) {
+			err = ls_bound__new(c->output_max_line, &d->bound);
+			if (err)
+				return err;
+		}
+	}
 	if (d->out && c->output_dir && !strcmp(c->output_dir, d->out_dir) &&
 	    c->output_max_bytes == d->out_max && c->output_keep == d->out_keep)
 		return 0;
@@ -659,6 +683,9 @@ static int open_output(struct daemon *d)
 	free(d->out_dir);
 	d->out_dir = NULL;
 	d->write_failed = false;
+	/* a new file: its records need their stacks again */
+	if (d->bound)
+		ls_bound__forget(d->bound);
 	if (!c->output_dir)
 		return 0;
 	err = ls_rotate__open(c->output_dir, STALLS_FILE, c->output_max_bytes, c->output_keep,
@@ -976,6 +1003,7 @@ static void free_daemon(struct daemon *d)
 	ls_agent__free(d->agent);
 	lsd_stats__free(d->stats);
 	ls_config__free(d->cfg);
+	ls_bound__free(d->bound);
 	free(d->out_dir);
 	free(d->att);
 	free(d->seen);

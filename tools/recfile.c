@@ -133,6 +133,153 @@ static int stack_parse(const cJSON *arr, struct rf_stack *st)
 	return 0;
 }
 
+#define STACK_BUCKETS 1024
+
+struct rf_stack_entry {
+	struct rf_stack_entry *next;
+	char *id;
+	struct rf_stack st;
+};
+
+struct rf_stacks {
+	struct rf_stack_entry *bucket[STACK_BUCKETS];
+};
+
+static size_t id_bucket(const char *id)
+{
+	size_t h = 5381;
+
+	for (; *id; id++)
+		h = h * 33 + (unsigned char)*id;
+	return h % STACK_BUCKETS;
+}
+
+static const struct rf_stack *stacks_find(const struct rf_stacks *t, const char *id)
+{
+	const struct rf_stack_entry *e;
+
+	if (!t)
+		return NULL;
+	for (e = t->bucket[id_bucket(id)]; e; e = e->next)
+		if (!strcmp(e->id, id))
+			return &e->st;
+	return NULL;
+}
+
+static void stacks_free(struct rf_stacks *t)
+{
+	struct rf_stack_entry *e, *next;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < STACK_BUCKETS; i++) {
+		for (e = t->bucket[i]; e; e = next) {
+			next = e->next;
+			stack_free(&e->st);
+			free(e->id);
+			free(e);
+		}
+	}
+	free(t);
+}
+
+static char *dup_or_null(const char *s, int *err)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*err = -ENOMEM;
+	return d;
+}
+
+static int stack_copy(const struct rf_stack *from, struct rf_stack *to)
+{
+	size_t i;
+	int err = 0;
+
+	to->frames = calloc(from->n ? from->n : 1, sizeof(*to->frames));
+	if (!to->frames)
+		return -ENOMEM;
+	to->n = from->n;
+	to->frames_cut = from->frames_cut;
+	for (i = 0; i < from->n; i++) {
+		const struct rf_frame *f = &from->frames[i];
+		struct rf_frame *g = &to->frames[i];
+
+		g->line = f->line;
+		g->kind = f->kind;
+		g->addr = dup_or_null(f->addr, &err);
+		g->symbol = dup_or_null(f->symbol, &err);
+		g->module = dup_or_null(f->module, &err);
+		g->file = dup_or_null(f->file, &err);
+	}
+	return err;
+}
+
+/* A "stack" record: kept by its id (the first of the same id: they are the same stack). */
+static int stack_record_add(struct recording *rec, const cJSON *o, unsigned lineno,
+			    struct rf_error *err)
+{
+	const cJSON *id = field(o, "id");
+	struct rf_stack_entry *e;
+	size_t b;
+	int ret;
+
+	if (!cJSON_IsString(id) || !*id->valuestring || !cJSON_IsArray(field(o, "frames"))) {
+		fail(err, lineno, "stack record without an id string and a frames array");
+		return -EINVAL;
+	}
+	if (stacks_find(rec->stacks, id->valuestring))
+		return 0;
+	if (!rec->stacks) {
+		rec->stacks = calloc(1, sizeof(*rec->stacks));
+		if (!rec->stacks)
+			return -ENOMEM;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->id = strdup(id->valuestring);
+	ret = e->id ? stack_parse(field(o, "frames"), &e->st) : -ENOMEM;
+	if (ret) {
+		stack_free(&e->st);
+		free(e->id);
+		free(e);
+		return ret;
+	}
+	e->st.frames_cut = count(o, "frames_cut");
+	b = id_bucket(e->id);
+	e->next = rec->stacks->bucket[b];
+	rec->stacks->bucket[b] = e;
+	return 0;
+}
+
+/*
+ * An element's stack: its "stack" array, or, when that is empty and a
+ * "stack_ref" names a stack record read before, a copy of that one.
+ */
+static int stack_read(struct recording *rec, const cJSON *el, struct rf_stack *st)
+{
+	const cJSON *ref = field(el, "stack_ref");
+	const struct rf_stack *found;
+	int err = stack_parse(field(el, "stack"), st);
+
+	if (err || st->n || !cJSON_IsString(ref))
+		return err;
+	found = stacks_find(rec->stacks, ref->valuestring);
+	if (!found) {
+		rec->unresolved_stack_refs++;
+		return 0;
+	}
+	free(st->frames);
+	st->frames = NULL;
+	return stack_copy(found, st);
+}
+
 static void stall_free(struct rf_stall *s)
 {
 	size_t i;
@@ -165,7 +312,7 @@ static void stall_free(struct rf_stall *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int syscalls_parse(const cJSON *arr, struct rf_stall *s)
+static int syscalls_parse(struct recording *rec, const cJSON *arr, struct rf_stall *s)
 {
 	const cJSON *c;
 	int n = cJSON_GetArraySize(arr), err;
@@ -190,7 +337,7 @@ static int syscalls_parse(const cJSON *arr, struct rf_stall *s)
 		if (!err)
 			err = str(c, "target_kind", NULL, &u->target_kind);
 		if (!err)
-			err = stack_parse(field(c, "stack"), &u->stack);
+			err = stack_read(rec, c, &u->stack);
 		if (err)
 			return err;
 	}
@@ -213,7 +360,7 @@ static int task_parse(const cJSON *o, struct rf_stall *s)
 	return err;
 }
 
-static int cpu_stacks_parse(const cJSON *arr, struct rf_stall *s)
+static int cpu_stacks_parse(struct recording *rec, const cJSON *arr, struct rf_stall *s)
 {
 	const cJSON *c;
 	int n = cJSON_GetArraySize(arr), err;
@@ -230,7 +377,7 @@ static int cpu_stacks_parse(const cJSON *arr, struct rf_stall *s)
 			continue;
 		s->n_cpu_stacks++;
 		cs->samples = count(c, "samples");
-		err = stack_parse(field(c, "stack"), &cs->stack);
+		err = stack_read(rec, c, &cs->stack);
 		if (err)
 			return err;
 	}
@@ -263,7 +410,8 @@ static int callback_parse(const cJSON *o, struct rf_stall *s)
 	return err;
 }
 
-static int stall_parse(const cJSON *o, unsigned lineno, struct rf_stall *s, struct rf_error *err)
+static int stall_parse(struct recording *rec, const cJSON *o, unsigned lineno, struct rf_stall *s,
+		       struct rf_error *err)
 {
 	int ret;
 
@@ -299,9 +447,9 @@ static int stall_parse(const cJSON *o, unsigned lineno, struct rf_stall *s, stru
 	if (!ret)
 		ret = str(o, "source", NULL, &s->source);
 	if (!ret)
-		ret = syscalls_parse(field(o, "syscalls"), s);
+		ret = syscalls_parse(rec, field(o, "syscalls"), s);
 	if (!ret)
-		ret = cpu_stacks_parse(field(o, "cpu_stacks"), s);
+		ret = cpu_stacks_parse(rec, field(o, "cpu_stacks"), s);
 	if (!ret)
 		ret = callback_parse(field(o, "callback"), s);
 	if (!ret)
@@ -428,7 +576,7 @@ static int stall_add(struct recording *rec, const cJSON *o, unsigned lineno,
 		rec->stalls = grown;
 		rec->cap_stalls = cap;
 	}
-	ret = stall_parse(o, lineno, &rec->stalls[rec->n_stalls], err);
+	ret = stall_parse(rec, o, lineno, &rec->stalls[rec->n_stalls], err);
 	if (!ret)
 		rec->n_stalls++;
 	return ret;
@@ -511,6 +659,8 @@ static int record_add(struct recording *rec, const cJSON *o, unsigned lineno,
 		return stall_add(rec, o, lineno, err);
 	if (!strcmp(type->valuestring, "summary"))
 		return summary_add(rec, o);
+	if (!strcmp(type->valuestring, "stack"))
+		return stack_record_add(rec, o, lineno, err);
 	if (!strcmp(type->valuestring, "stall_begin"))
 		rec->n_stall_begins++;
 	else
@@ -664,6 +814,7 @@ void recording__free(struct recording *rec)
 		free(rec->summary.threads[i].comm);
 	free(rec->summary.threads);
 	free(rec->summary.comm);
+	stacks_free(rec->stacks);
 	free(rec);
 }
 

@@ -34,7 +34,11 @@ struct rf_frame {
 struct rf_stack {
 	size_t n;
 	struct rf_frame *frames;
+	uint64_t frames_cut; /* outermost frames a bounded writer left out */
 };
+
+/* The stack records read so far ("type":"stack"), by id. */
+struct rf_stacks;
 
 struct rf_syscall {
 	char *name;
@@ -157,6 +161,12 @@ struct recording {
 	 */
 	struct rf_filter filter;
 	unsigned filtered_out;
+	/*
+	 * Bounded records (loopstalld's max_line) write each stack once per
+	 * file and refer to it by id: a "stack_ref" is resolved from these.
+	 */
+	struct rf_stacks *stacks;
+	unsigned unresolved_stack_refs; /* referred to, never read: left empty */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "agent.h"
+#include "bound.h"
 #include "cgroup.h"
 #include "clock.h"
 #include "cli.h"
@@ -38,6 +39,7 @@ static void on_signal(int sig)
 
 struct recorder {
 	struct ls_writer *out;
+	struct ls_bound *bound; /* --max-line; NULL: lines as long as their records */
 	const char *out_name;
 	uint64_t stalls; /* for the status line */
 	/* where the last process a record named runs: read once, kept after it exits */
@@ -49,10 +51,26 @@ static int write_line(struct recorder *r, char *line)
 {
 	int err;
 
+	struct ls_lines lines = { 0 };
+	size_t i;
+
 	if (!line)
 		return -ENOMEM;
-	err = ls_writer__line(r->out, line);
+	if (!r->bound) {
+		err = ls_writer__line(r->out, line);
+		free(line);
+		return err;
+	}
+	/* one file: each stack is written once, before the first record that refers to it */
+	err = ls_bound__split(r->bound, line, &lines);
 	free(line);
+	if (err == -E2BIG || err == -EINVAL) {
+		cli_error("a record could not be cut under --max-line: not written");
+		err = 0;
+	}
+	for (i = 0; !err && i < lines.n; i++)
+		err = ls_writer__line(r->out, lines.line[i]);
+	ls_lines__clear(&lines);
 	return err;
 }
 
@@ -122,7 +140,7 @@ static void usage(FILE *f)
 	    f,
 	    "usage: loopstall record (-p PID | -- COMMAND [ARGS...]) [-t TID] [--threshold DUR]\n"
 	    "                        [--duration DUR] [-o FILE] [--stack-bytes N] [--no-stacks]\n"
-	    "                        [--ring-size SIZE] [--all-waits] [-v]\n"
+	    "                        [--ring-size SIZE] [--all-waits] [--max-line SIZE] [-v]\n"
 	    "  -p, --pid PID        attach to a running process\n"
 	    "  -t, --tid TID        follow only this thread of PID\n"
 	    "      --threshold DUR  a busy period this long is a stall (default 50ms)\n"
@@ -135,6 +153,8 @@ static void usage(FILE *f)
 	    "                       events in a stall storm (lost_events in the summary)\n"
 	    "      --all-waits      hook every wait call (epoll_wait, poll, select, ...) for the\n"
 	    "                       whole run, not only those the target's loops wait in\n"
+	    "      --max-line SIZE  keep every line under SIZE (1K..64M, e.g. 16K): each stack\n"
+	    "                       written once as a \"stack\" record, referred to by id\n"
 	    "  -v, --verbose        show libbpf's messages and the wait calls hooked\n"
 	    "DUR: a number with a unit (ns, us, ms, s, m); a bare number is milliseconds.\n");
 }
@@ -284,6 +304,10 @@ int cmd_record(int argc, char **argv)
 		return 2;
 
 	rec.out_name = args.output ? args.output : "stdout";
+	if (args.max_line && ls_bound__new(args.max_line, &rec.bound)) {
+		cli_error("out of memory");
+		return 2;
+	}
 	err = ls_writer__open(args.output, &rec.out);
 	if (err) {
 		cli_error("cannot create %s: %s", rec.out_name, strerror(-err));
@@ -390,6 +414,7 @@ cleanup:
 	if (child > 0)
 		end_child(child, &status);
 	err = ls_writer__close(rec.out);
+	ls_bound__free(rec.bound);
 	if (err && ret == 0) {
 		cli_error("writing %s: %s", rec.out_name, strerror(-err));
 		ret = 1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bound.h"
 #include "config.h"
 #include "duration.h"
 #include "record_args.h"
@@ -78,6 +79,7 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		{ "no-stacks", no_argument, NULL, 'N' },
 		{ "all-waits", no_argument, NULL, 'W' },
 		{ "ring-size", required_argument, NULL, 'R' },
+		{ "max-line", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -138,6 +140,15 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 				snprintf(err, err_len,
 					 "invalid --ring-size '%s' (a power of two from 4K to 1G, "
 					 "e.g. 256K, 4M)",
+					 P(optarg));
+				return -EINVAL;
+			}
+			break;
+		case 'L':
+			if (ls_parse_size(optarg, &args->max_line) || args->max_line < LS_BOUND_MIN ||
+			    args->max_line > (64ull << 20)) {
+				snprintf(err, err_len,
+					 "invalid --max-line '%s' (a size from 1K to 64M, e.g. 16K)",
 					 P(optarg));
 				return -EINVAL;
 			}

@@ -20,6 +20,7 @@ struct record_args {
 	const char *output;   /* NULL: stdout */
 	uint32_t stack_bytes; /* user stack copied per stack; 0: the agent's default */
 	uint32_t ring_bytes;  /* kernel-to-agent ring buffer; 0: the agent's default */
+	uint64_t max_line;    /* --max-line: bounded record lines; 0: as long as they are */
 	bool no_stacks;
 	bool all_waits; /* hook every wait call, not only those the target's loops use */
 	char **command;	      /* after "--"; NULL with -p */

@@ -183,6 +183,10 @@ static void stack(const struct rf_stack *st, struct out *o)
 	if (st->n > STACK_FRAMES)
 		out_line(o, "         ... %zu more frame%s", st->n - STACK_FRAMES,
 			 PLURAL(st->n - STACK_FRAMES));
+	/* a bounded writer (max_line) left the outermost out: say so, not a shorter stack */
+	if (st->frames_cut)
+		out_line(o, "         ... %llu more frame%s left out to fit the line bound",
+			 (unsigned long long)st->frames_cut, PLURAL(st->frames_cut));
 }
 
 static void worst_stall(const struct aggregate *agg, const struct rf_stall *s, size_t n,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agent.h"
+#include "bound.h"
 #include "cgroup.h"
 #include "config.h"
 #include "duration.h"
@@ -36,6 +37,7 @@ int ls_config__new(struct ls_config **out)
 	c->metrics_file_interval_ns = 10000000000ull;
 	c->output_max_bytes = 16ull << 20;
 	c->output_keep = 5;
+	c->output_max_line = LS_BOUND_DEFAULT;
 	c->scan_interval_ns = 250000000ull;
 	c->drop_caps = true;
 	*out = c;
@@ -520,6 +522,18 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 			return fail(err, err_len, -EINVAL,
 				    "%s: '%s' is not a number from 0 to 1000", key, value);
 		c->output_keep = (unsigned)n;
+		return 0;
+	}
+	if (!strcmp(key, "output_max_line")) {
+		if (!strcmp(value, "off")) {
+			c->output_max_line = 0;
+			return 0;
+		}
+		if (ls_parse_size(value, &c->output_max_line) || c->output_max_line < LS_BOUND_MIN ||
+		    c->output_max_line > (64ull << 20))
+			return fail(err, err_len, -EINVAL,
+				    "%s: '%s' is not a size from 1K to 64M (K or M suffix), or off",
+				    key, value);
 		return 0;
 	}
 	if (!strcmp(key, "stack_bytes")) {

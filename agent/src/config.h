@@ -43,6 +43,7 @@ struct ls_config {
 	char *output_dir;	   /* JSON Lines stall records; NULL: none */
 	uint64_t output_max_bytes; /* rotate stalls.jsonl at this size */
 	unsigned output_keep;	   /* rotated files kept */
+	uint64_t output_max_line;  /* longest record line, newline counted; 0: unbounded */
 	uint64_t scan_interval_ns; /* how often /proc is searched for matches */
 	bool drop_caps;		   /* give up capabilities once BPF is loaded */
 	bool verbose;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include "bound.h"
 #include "rotate.h"
 
 struct ls_rotate {
@@ -132,6 +133,30 @@ int ls_rotate__line(struct ls_rotate *r, const char *line)
 	}
 	r->size += total;
 	return 0;
+}
+
+int ls_rotate__bounded(struct ls_rotate *r, struct ls_bound *b, const char *line)
+{
+	struct ls_lines lines = { 0 };
+	size_t i;
+	int err;
+
+	if (r->err)
+		return r->err;
+	err = ls_bound__split(b, line, &lines);
+	/* an empty file takes anything: a group larger than max_bytes gets a file of its own */
+	if (!err && r->size && r->size + lines.bytes > r->max_bytes) {
+		ls_lines__clear(&lines);
+		r->err = rotate(r);
+		ls_bound__forget(b);
+		if (r->err)
+			return r->err;
+		err = ls_bound__split(b, line, &lines);
+	}
+	for (i = 0; !err && i < lines.n; i++)
+		err = ls_rotate__line(r, lines.line[i]);
+	ls_lines__clear(&lines);
+	return err;
 }
 
 int ls_rotate__close(struct ls_rotate *r)

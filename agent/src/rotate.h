@@ -17,6 +17,15 @@ int ls_rotate__open(const char *dir, const char *name, uint64_t max_bytes, unsig
 		    struct ls_rotate **out);
 /* Write one line and its newline straight to the file (no user-space buffer to flush). */
 int ls_rotate__line(struct ls_rotate *r, const char *line);
+/*
+ * One record under b's line bound (bound.h): the stack records it refers to
+ * that the current file lacks, then the record, all in one file; when they
+ * do not fit, the file rotates first and the new one gets its stacks again.
+ * -E2BIG / -EINVAL: the record cannot be bounded, nothing written (not a
+ * write error: r stays usable).
+ */
+struct ls_bound;
+int ls_rotate__bounded(struct ls_rotate *r, struct ls_bound *b, const char *line);
 /* The first write error seen, if any. NULL-safe. */
 int ls_rotate__close(struct ls_rotate *r);
 

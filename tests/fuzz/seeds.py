@@ -182,6 +182,19 @@ def recfile():
         "blank_lines": "\n\n   \n\t\n",
         "utf8": (stall % ("60", "cpu", "false", "[]", "[]", "null")).replace('"comm":"x"', '"comm":"\\u00e9\\ud83d\\ude00\\u0000x"') + "\n",
         "invalid_utf8": b'{"type":"summary","schema_version":1,"comm":"\xff\xfe\x80"}\n',
+        # bounded output: stack records referred to by id; a repeated id, one never
+        # written, one with frames cut, ids of the wrong type, a reference before its stack
+        "stack_refs": '{"type":"stack","schema_version":1,"id":"00000000000000aa","frames":'
+                      + big_stack + ',"frames_cut":1e300}\n'
+                      '{"type":"stack","schema_version":1,"id":"00000000000000aa","frames":[]}\n'
+                      + (stall % ("80", "cpu", "false",
+                                  '[{"name":"read","count":1,"stack":[],"stack_ref":"00000000000000bb"}]',
+                                  '[{"samples":3,"stack":[],"stack_ref":"00000000000000aa"},'
+                                  '{"samples":2,"stack":[],"stack_ref":7}]', "null")) + "\n"
+                      '{"type":"stack","schema_version":1,"id":"00000000000000bb","frames":['
+                      + frame % ('"s"', "null", "null", "1") + ']}\n',
+        "stack_bad_id": '{"type":"stack","schema_version":1,"id":5,"frames":[]}\n',
+        "stack_no_frames": '{"type":"stack","schema_version":1,"id":"a","frames":{}}\n',
     })
     write("recfile", files)
 

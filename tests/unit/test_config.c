@@ -34,6 +34,7 @@ static void test_defaults(void **state)
 	assert_null(c->output_dir);
 	assert_int_equal(c->output_max_bytes, 16 << 20);
 	assert_int_equal(c->output_keep, 5);
+	assert_int_equal(c->output_max_line, 16384);
 	assert_int_equal(c->scan_interval_ns, 250000000);
 	assert_int_equal(c->metrics_file_interval_ns, 10000000000ull);
 	assert_true(c->drop_caps);
@@ -62,6 +63,7 @@ static void test_full_file(void **state)
 		"output = /var/log/loopstall\n"
 		"output_max_size = 8MiB\n"
 		"output_keep = 0\n"
+		"output_max_line = 32K\n"
 		"scan_interval = 100ms\n"
 		"drop_capabilities = no\n"
 		"verbose = yes\n"
@@ -90,6 +92,7 @@ static void test_full_file(void **state)
 	assert_string_equal(c->output_dir, "/var/log/loopstall");
 	assert_int_equal(c->output_max_bytes, 8 << 20);
 	assert_int_equal(c->output_keep, 0);
+	assert_int_equal(c->output_max_line, 32768);
 	assert_int_equal(c->scan_interval_ns, 100000000);
 	assert_false(c->drop_caps);
 	assert_true(c->verbose);
@@ -120,6 +123,9 @@ static void test_errors(void **state)
 		{ "output_max_size = 10\n", "t.conf:1: output_max_size: '10'" },
 		{ "output_max_size = 10T\n", "t.conf:1: output_max_size" },
 		{ "output_keep = -1\n", "t.conf:1: output_keep" },
+		{ "output_max_line = 1023\n", "t.conf:1: output_max_line: '1023' is not a size from 1K" },
+		{ "output_max_line = 65M\n", "t.conf:1: output_max_line: '65M'" },
+		{ "output_max_line = none\n", "t.conf:1: output_max_line: 'none'" },
 		{ "verbose = maybe\n", "t.conf:1: verbose: 'maybe' is not yes or no" },
 		{ "= 3\n", "t.conf:1: unknown key ''" },
 		{ "match = container:XYZ\n", "t.conf:1: match: container:'XYZ': expected 1 to 64" },
@@ -169,6 +175,8 @@ static void test_set_and_off(void **state)
 	assert_int_equal(ls_config__set(c, "output", "/tmp/x", err, sizeof(err)), 0);
 	assert_int_equal(ls_config__set(c, "output", "", err, sizeof(err)), 0);
 	assert_null(c->output_dir);
+	assert_int_equal(ls_config__set(c, "output_max_line", "off", err, sizeof(err)), 0);
+	assert_int_equal(c->output_max_line, 0);
 	assert_int_equal(ls_config__set(c, "match", "py=python3*", err, sizeof(err)), 0);
 	assert_int_equal(ls_config__set(c, "match", "node", err, sizeof(err)), 0);
 	assert_int_equal(c->n_matches, 2);

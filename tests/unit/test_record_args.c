@@ -224,6 +224,22 @@ static void test_stack_options(void **state)
 	assert_contains(PARSE_ERR("-p", "1", "--stack-bytes", "8kb"), "--stack-bytes");
 }
 
+static void test_max_line(void **state)
+{
+	struct record_args a;
+
+	(void)state;
+	PARSE_OK(&a, "-p", "1");
+	assert_int_equal(a.max_line, 0); /* off: stacks inline, as always */
+	PARSE_OK(&a, "-p", "1", "--max-line", "16K");
+	assert_int_equal(a.max_line, 16384);
+	PARSE_OK(&a, "-p", "1", "--max-line=1024");
+	assert_int_equal(a.max_line, 1024);
+	assert_contains(PARSE_ERR("-p", "1", "--max-line", "1023"), "invalid --max-line '1023'");
+	assert_contains(PARSE_ERR("-p", "1", "--max-line", "65M"), "from 1K to 64M");
+	assert_contains(PARSE_ERR("-p", "1", "--max-line", "big"), "--max-line");
+}
+
 static void test_ring_size(void **state)
 {
 	struct record_args a;
@@ -292,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_in_cluster),
 		cmocka_unit_test(test_stack_options),
 		cmocka_unit_test(test_ring_size),
+		cmocka_unit_test(test_max_line),
 		cmocka_unit_test(test_small_err_buffer),
 	};
 

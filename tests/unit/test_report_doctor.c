@@ -254,6 +254,27 @@ static void test_notes(void **state)
 	recording__free(rec);
 }
 
+/* A bounded file read without the head that held a stack record: said, not silently lost. */
+static void test_note_unresolved_stack(void **state)
+{
+	struct recording *rec = recording__new();
+	struct aggregate *agg;
+	struct rf_error err;
+	const char *stall = "{\"type\":\"stall\",\"schema_version\":1,\"pid\":1,\"tid\":1,"
+			    "\"duration_ms\":80,\"threshold_ms\":50,\"cause\":\"cpu\","
+			    "\"cpu_stacks\":[{\"samples\":8,\"stack\":[],"
+			    "\"stack_ref\":\"0123456789abcdef\"}]}";
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(recording__add_line(rec, stall, strlen(stall), 1, &err), 0);
+	assert_int_equal(aggregate__new(rec, &agg), 0);
+	assert_true(doctor_note(agg, 1, buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "1 stack reference found no stack record before it"));
+	aggregate__free(agg);
+	recording__free(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_libprobe_callback),
 		cmocka_unit_test(test_overview),
 		cmocka_unit_test(test_notes),
+		cmocka_unit_test(test_note_unresolved_stack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
