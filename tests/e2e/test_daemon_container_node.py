@@ -25,11 +25,20 @@ from test_stack_node_pidns import child_pid, nspid
 
 
 def stall_records(out):
+    """The daemon's stall records, each stack_ref replaced by its stack
+    record's frames (loopstalld bounds its lines: docs/records.md)."""
     path = os.path.join(out, "stalls.jsonl")
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        return [r for r in (json.loads(l) for l in f if l.strip()) if r["type"] == "stall"]
+        rs = [json.loads(l) for l in f if l.strip()]
+    stacks = {r["id"]: r["frames"] for r in rs if r["type"] == "stack"}
+    stalls = [r for r in rs if r["type"] == "stall"]
+    for r in stalls:
+        for sc in r.get("syscalls", []):
+            if sc.get("stack_ref") in stacks:
+                sc["stack"] = stacks[sc["stack_ref"]]
+    return stalls
 
 
 def test():
