@@ -216,7 +216,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kernel_threads), cmocka_unit_test(test_user_processes),
 	    cmocka_unit_test(test_hostile_comm),   cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_read),           cmocka_unit_test(test_comm),
+	    cmocka_unit_test(test_read),	   cmocka_unit_test(test_comm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,9 +133,9 @@ static void on_fork_timer(struct ev_loop *loop, ev_timer *w, int revents)
 int main(int argc, char **argv)
 {
 	const struct victim_opt opts[] = {
-	    {"--child-ms", &child_ms, NULL},
-	    {"--parent-ms", &parent_ms, NULL},
-	    {NULL, NULL, NULL},
+	    {"--child-ms", .value = &child_ms},
+	    {"--parent-ms", .value = &parent_ms},
+	    {0},
 	};
 	struct ev_loop *loop;
 

@@ -127,9 +127,9 @@ int main(int argc, char **argv)
 	struct shared s = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	bool wait_signal = false;
 	const struct victim_opt opts[] = {
-	    {"--ms", &opt_ms, NULL},
-	    {"--wait-signal", NULL, &wait_signal},
-	    {NULL, NULL, NULL},
+	    {"--ms", .value = &opt_ms},
+	    {"--wait-signal", .flag = &wait_signal},
+	    {0},
 	};
 	pthread_t thread;
 
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	pthread_join(thread, NULL);
 	s.userdata_ok = ev_userdata(s.loop) == &s;
 	victim_say("hooks invoke=%lu release=%lu acquire=%lu userdata=%s", s.invokes, s.releases,
-	    s.acquires, s.userdata_ok ? "ok" : "bad");
+		   s.acquires, s.userdata_ok ? "ok" : "bad");
 	victim_say("done");
 	usleep(300000);
 	return 0;

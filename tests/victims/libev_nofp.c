@@ -92,11 +92,11 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 int main(int argc, char **argv)
 {
 	const struct victim_opt opts[] = {
-	    {"--ms", &opt_ms, NULL},
-	    {"--wait-signal", NULL, &opt_wait_signal},
-	    {"--delay-ms", &opt_delay_ms, NULL},
-	    {"--linger-ms", &opt_linger_ms, NULL},
-	    {NULL, NULL, NULL},
+	    {"--ms", .value = &opt_ms},
+	    {"--wait-signal", .flag = &opt_wait_signal},
+	    {"--delay-ms", .value = &opt_delay_ms},
+	    {"--linger-ms", .value = &opt_linger_ms},
+	    {0},
 	};
 	struct ev_loop *loop;
 

@@ -87,14 +87,15 @@ int main(int argc, char **argv)
 	bool wait_signal = false;
 	unsigned long heartbeat_ms = ULONG_MAX; /* libprobe's default unless asked */
 	const struct victim_opt opts[] = {
-	    {"--ms", &opt_ms, NULL},
-	    {"--wait-signal", NULL, &wait_signal},
-	    {"--heartbeat-ms", &heartbeat_ms, NULL},
-	    {NULL, NULL, NULL},
+	    {"--ms", .value = &opt_ms},
+	    {"--wait-signal", .flag = &wait_signal},
+	    {"--heartbeat-ms", .value = &heartbeat_ms},
+	    {0},
 	};
 	int err;
 
-	if (victim_args(PROG, PROG " [--ms N] [--wait-signal] [--heartbeat-ms N]", argc, argv, opts))
+	if (victim_args(PROG, PROG " [--ms N] [--wait-signal] [--heartbeat-ms N]", argc, argv,
+			opts))
 		return 2;
 	if (heartbeat_ms != ULONG_MAX) {
 		err = lp_set_heartbeat_ms((unsigned)heartbeat_ms);

@@ -140,7 +140,7 @@ static void on_touch(struct ev_loop *loop, ev_timer *w, int revents)
 	rq_ms = (double)(rq1 - rq0) / 1e6;
 	victim_say("touched pages=%zu wall_ms=%.1f major_faults=%ld on_cpu_ms=%.1f"
 		   " runqueue_ms=%.1f blocked_ms=%.1f",
-	    map_len / page_size, wall, flt, on_ms, rq_ms, wall - on_ms - rq_ms);
+		   map_len / page_size, wall, flt, on_ms, rq_ms, wall - on_ms - rq_ms);
 	victim_say("scenario fault end");
 	victim_linger(loop, &finish_timer, opt_linger_ms);
 }
@@ -218,16 +218,16 @@ static int map_file(void)
 int main(int argc, char **argv)
 {
 	const struct victim_opt opts[] = {
-	    {"--mib", &opt_mib, NULL},
-	    {"--wait-signal", NULL, &opt_wait_signal},
-	    {"--delay-ms", &opt_delay_ms, NULL},
-	    {"--linger-ms", &opt_linger_ms, NULL},
-	    {NULL, NULL, NULL},
+	    {"--mib", .value = &opt_mib},
+	    {"--wait-signal", .flag = &opt_wait_signal},
+	    {"--delay-ms", .value = &opt_delay_ms},
+	    {"--linger-ms", .value = &opt_linger_ms},
+	    {0},
 	};
 	struct ev_loop *loop;
 
-	if (victim_args(PROG, PROG " [--mib N] [--wait-signal] [--delay-ms N] [--linger-ms N]", argc,
-			argv, opts))
+	if (victim_args(PROG, PROG " [--mib N] [--wait-signal] [--delay-ms N] [--linger-ms N]",
+			argc, argv, opts))
 		return 2;
 	if (!opt_mib || opt_mib > MAX_MIB) {
 		fprintf(stderr, PROG ": --mib must be from 1 to %d\n", MAX_MIB);

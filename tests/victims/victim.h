@@ -37,14 +37,18 @@ static void victim_say(const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* An option: `--name N` (N milliseconds, or a count) into *value, or a `--name` flag. */
+/*
+ * An option: `--name N` (N milliseconds, or a count) into *value, `--name
+ * WORD` into *text (the victim checks the word), or a `--name` flag.
+ */
 struct victim_opt {
 	const char *name;
 	unsigned long *value;
 	bool *flag;
+	const char **text;
 };
 
-/* A whole decimal number up to an hour of milliseconds; -1 and one line on stderr if not. */
+/* A whole decimal number up to an hour in milliseconds; -1 and one line on stderr if not. */
 static inline int victim_number(const char *prog, const char *name, const char *s,
 				unsigned long *out)
 {
@@ -57,13 +61,14 @@ static inline int victim_number(const char *prog, const char *name, const char *
 		goto bad;
 	return 0;
 bad:
-	fprintf(stderr, "%s: %s: expected a number of milliseconds\n", prog, name);
+	fprintf(stderr, "%s: %s: expected a whole number from 0 to 3600000\n", prog, name);
 	return -1;
 }
 
 /*
- * Parse ARGV against OPTS (ended by a {NULL} entry). 0, or -1 after one line
- * on stderr: an option it does not know prints USAGE, a bad number says which.
+ * Parse ARGV[1..] against OPTS (ended by a {0} entry). 0, or -1 after one
+ * line on stderr: an option it does not know prints USAGE, a bad or missing
+ * value says which.
  */
 static inline int victim_args(const char *prog, const char *usage, int argc, char **argv,
 			      const struct victim_opt *opts)
@@ -77,10 +82,18 @@ static inline int victim_args(const char *prog, const char *usage, int argc, cha
 			fprintf(stderr, "usage: %s\n", usage);
 			return -1;
 		}
-		if (o->flag)
+		if (o->flag) {
 			*o->flag = true;
-		else if (victim_number(prog, o->name, i + 1 < argc ? argv[++i] : NULL, o->value))
+		} else if (o->text) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "%s: %s: expected a value\n", prog, o->name);
+				return -1;
+			}
+			*o->text = argv[++i];
+		} else if (victim_number(prog, o->name, i + 1 < argc ? argv[++i] : NULL,
+					 o->value)) {
 			return -1;
+		}
 	}
 	return 0;
 }
