@@ -14,28 +14,9 @@
 #include "loopstalld.h"
 #include "procstat.h"
 
-static void read_comm(const char *proc_root, pid_t pid, char comm[16])
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	comm[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%d/comm", proc_root, (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, comm, 15);
-	close(fd);
-	if (n <= 0)
-		return;
-	comm[n] = '\0';
-	comm[strcspn(comm, "\n")] = '\0';
-}
-
 void lsd_proc_comm(const char *proc_root, pid_t pid, char comm[16])
 {
-	read_comm(proc_root, pid, comm);
+	ls_proc_comm(proc_root, pid, 0, comm);
 }
 
 int lsd_proc_traceable(const char *proc_root, pid_t pid)
@@ -76,7 +57,7 @@ int lsd_proc_read(const char *proc_root, pid_t pid, struct lsd_proc *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	read_comm(proc_root, pid, p->comm);
+	ls_proc_comm(proc_root, pid, 0, p->comm);
 	if (!p->comm[0])
 		return -ESRCH;
 	read_exe(proc_root, p);
@@ -106,7 +87,7 @@ int lsd_scan(const char *proc_root, pid_t skip_pid,
 		if (*end || pid <= 0 || pid == skip_pid)
 			continue;
 		p.pid = (pid_t)pid;
-		read_comm(proc_root, p.pid, p.comm);
+		ls_proc_comm(proc_root, p.pid, 0, p.comm);
 		/* gone between readdir and read */
 		if (!p.comm[0])
 			continue;

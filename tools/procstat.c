@@ -87,3 +87,31 @@ int ls_procstat_read(const char *proc_root, pid_t pid, struct ls_procstat *st)
 	buf[n] = '\0';
 	return ls_procstat_parse(buf, st);
 }
+
+int ls_proc_comm(const char *proc_root, pid_t pid, pid_t tid, char comm[16])
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, len;
+
+	comm[0] = '\0';
+	if (tid > 0)
+		len = snprintf(path, sizeof(path), "%s/%d/task/%d/comm", proc_root, (int)pid,
+			       (int)tid);
+	else
+		len = snprintf(path, sizeof(path), "%s/%d/comm", proc_root, (int)pid);
+	if ((size_t)len >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, comm, 15);
+	if (n < 0)
+		n = errno == ESRCH ? -ESRCH : -errno;
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	return 0;
+}

@@ -28,6 +28,12 @@ struct ls_procstat {
 int ls_procstat_parse(const char *line, struct ls_procstat *st);
 /* Read and parse PROC_ROOT/PID/stat: -ESRCH when the process is gone. */
 int ls_procstat_read(const char *proc_root, pid_t pid, struct ls_procstat *st);
+/*
+ * A process's name (PROC_ROOT/PID/comm), or with TID > 0 one of its threads'
+ * (PROC_ROOT/PID/task/TID/comm), without its newline. COMM is "" and the
+ * result -ESRCH when it is gone, another -errno when unreadable.
+ */
+int ls_proc_comm(const char *proc_root, pid_t pid, pid_t tid, char comm[16]);
 
 static inline bool ls_procstat_kthread(const struct ls_procstat *st)
 {

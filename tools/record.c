@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "cli.h"
 #include "jsonout.h"
+#include "procstat.h"
 #include "record_args.h"
 #include "status_line.h"
 #include "waitplan.h"
@@ -254,21 +255,6 @@ static void end_child(pid_t child, int *status)
 	waitpid(child, status, 0);
 }
 
-static void process_comm(pid_t pid, char comm[16])
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	snprintf(comm, 16, "?");
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, 16, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
-}
-
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -344,7 +330,8 @@ int cmd_record(int argc, char **argv)
 		snprintf(name, sizeof(name), "%s", base_name(args.command[0]));
 	} else {
 		pid = args.pid;
-		process_comm(pid, name);
+		if (ls_proc_comm("/proc", pid, 0, name))
+			snprintf(name, sizeof(name), "?");
 	}
 	err = ls_agent__add_target(agent, pid, args.tid, args.command != NULL,
 				   args.command ? name : NULL);

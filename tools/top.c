@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "cli.h"
+#include "procstat.h"
 #include "report_out.h"
 #include "top_args.h"
 #include "top_stats.h"
@@ -63,19 +64,11 @@ static void usage(FILE *f)
 		"  -v, --verbose        show libbpf's messages\n");
 }
 
+/* A thread's name, "?" once it is gone. */
 static void read_comm(pid_t pid, pid_t tid, char comm[16])
 {
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-	snprintf(comm, 16, "?");
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, 16, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
+	if (ls_proc_comm("/proc", pid, tid, comm))
+		snprintf(comm, 16, "?");
 }
 
 static int on_stall(void *ctx, const struct ls_stall *s)

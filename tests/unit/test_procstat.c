@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * /proc/PID/stat (tools/procstat.c): kernel threads and zombies told apart
- * from processes loopstall can trace, whatever the process named itself.
+ * from processes loopstall can trace, whatever the process named itself;
+ * and the names in /proc/PID/comm and /proc/PID/task/TID/comm.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -171,12 +172,51 @@ static void test_read(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* comm files as the kernel writes them: the name and a newline, at most 15 bytes of name. */
+static void test_comm(void **state)
+{
+	char root[] = "/tmp/loopstall-proccomm-XXXXXX", dir[96], cmd[96], comm[16];
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/7", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	put(dir, "comm", "redis-server\n");
+	snprintf(dir, sizeof(dir), "%s/7/task", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/7/task/8", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	put(dir, "comm", "io_thd_1\n");
+	snprintf(dir, sizeof(dir), "%s/9", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	/* longer than a comm: only 15 bytes are read, whatever the file holds */
+	put(dir, "comm", "abcdefghijklmnopqrstuvwxyz\n");
+
+	assert_int_equal(ls_proc_comm(root, 7, 0, comm), 0);
+	assert_string_equal(comm, "redis-server");
+	assert_int_equal(ls_proc_comm(root, 7, 8, comm), 0);
+	assert_string_equal(comm, "io_thd_1");
+	assert_int_equal(ls_proc_comm(root, 9, 0, comm), 0);
+	assert_string_equal(comm, "abcdefghijklmno");
+	memcpy(comm, "stale", 6);
+	assert_int_equal(ls_proc_comm(root, 7, 99, comm), -ESRCH);
+	assert_string_equal(comm, "");
+	assert_int_equal(ls_proc_comm(root, 3, 0, comm), -ESRCH);
+	/* the real one: this thread's name, by process and by task */
+	assert_int_equal(ls_proc_comm("/proc", getpid(), getpid(), comm), 0);
+	assert_string_equal(comm, "test_procstat");
+	assert_int_equal(ls_proc_comm("/proc", getpid(), 0, comm), 0);
+	assert_string_equal(comm, "test_procstat");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kernel_threads), cmocka_unit_test(test_user_processes),
 	    cmocka_unit_test(test_hostile_comm),   cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_read),
+	    cmocka_unit_test(test_read),	   cmocka_unit_test(test_comm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

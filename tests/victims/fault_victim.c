@@ -46,7 +46,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +57,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "victim.h"
 
 static volatile sig_atomic_t go;
 
@@ -81,19 +82,6 @@ static double mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
 }
 
 static void sleep_us(long us)
@@ -131,9 +119,9 @@ static void loop_for(unsigned n)
 
 static void block_loop(long ms)
 {
-	say("blocking %lld", unix_ns());
+	victim_say("blocking %lld", unix_ns());
 	sleep_us(ms * 1000);
-	say("unblocked %lld", unix_ns());
+	victim_say("unblocked %lld", unix_ns());
 }
 
 static int mode_block(int argc, char **argv)
@@ -143,7 +131,7 @@ static int mode_block(int argc, char **argv)
 	loop_until(1);
 	block_loop(ms);
 	loop_for(10);
-	say("done");
+	victim_say("done");
 	return 0;
 }
 
@@ -159,7 +147,7 @@ static int mode_exec(int argc, char **argv)
 	loop_until(1);
 	block_loop(ms);
 	loop_for(5);
-	say("exec %d", getpid());
+	victim_say("exec %d", getpid());
 	execv(argv[1], &argv[1]);
 	fprintf(stderr, "fault_victim: exec %s: %s\n", argv[1], strerror(errno));
 	return 1;
@@ -194,7 +182,7 @@ static void *late_loop(void *arg)
 {
 	(void)arg;
 	loop_for(5);
-	say("late thread %ld blocking %lld", (long)syscall(SYS_gettid), unix_ns());
+	victim_say("late thread %ld blocking %lld", (long)syscall(SYS_gettid), unix_ns());
 	sleep_us(200000);
 	loop_for(5);
 	return NULL;
@@ -215,14 +203,14 @@ static int mode_threads(int argc, char **argv)
 	while (created < n)
 		loop_wait(10);
 	pthread_join(c, NULL);
-	say("storm done %d threads in %.3f s", (int)created, mono_s() - t0);
+	victim_say("storm done %d threads in %.3f s", (int)created, mono_s() - t0);
 	loop_until(2);
 	if (pthread_create(&late, NULL, late_loop, NULL))
 		return 1;
 	while (pthread_tryjoin_np(late, NULL))
 		loop_wait(10);
 	loop_for(10);
-	say("done");
+	victim_say("done");
 	return 0;
 }
 
@@ -283,7 +271,7 @@ static int mode_storm(int argc, char **argv)
 	if (!s || !t)
 		return 1;
 	loop_until(1);
-	say("storm begin %lld", unix_ns());
+	victim_say("storm begin %lld", unix_ns());
 	for (i = 0; i < nthreads; i++) {
 		s[i].until = mono_s() + secs;
 		s[i].us = us;
@@ -297,11 +285,11 @@ static int mode_storm(int argc, char **argv)
 			loop_wait(10);
 		total += s[i].iterations;
 	}
-	say("storm iterations %ld", total);
+	victim_say("storm iterations %ld", total);
 	loop_for(20);
 	block_loop(300);
 	loop_for(10);
-	say("done");
+	victim_say("done");
 	return 0;
 }
 
@@ -317,7 +305,7 @@ static int mode_life(int argc, char **argv)
 	block_loop(block);
 	while (mono_s() - t0 < life)
 		loop_wait(10);
-	say("done");
+	victim_say("done");
 	return 0;
 }
 
@@ -356,7 +344,7 @@ static int mode_loops(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		while (pthread_tryjoin_np(t[i], NULL))
 			loop_wait(10);
-	say("done");
+	victim_say("done");
 	return 0;
 }
 
@@ -389,20 +377,20 @@ static int mode_names(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	prctl(PR_SET_NAME, name);
-	say("path %s", dir);
+	victim_say("path %s", dir);
 	loop_until(1);
 	if (pthread_create(&t, NULL, unblock_fifo, &fd))
 		return 1;
-	say("blocking %lld", unix_ns());
+	victim_say("blocking %lld", unix_ns());
 	if (read(fd, &c, 1) != 1)
 		return 1;
-	say("unblocked %lld", unix_ns());
+	victim_say("unblocked %lld", unix_ns());
 	pthread_join(t, NULL);
 	loop_for(10);
 	close(fd);
 	unlink(path);
 	rmdir(dir);
-	say("done");
+	victim_say("done");
 	return 0;
 }
 
@@ -434,14 +422,14 @@ static int mode_jit(int argc, char **argv)
 	for (i = 0; written < (size_t)mb << 20; i++)
 		written += (size_t)fprintf(f, "%lx 1 a\n", 0x1000 + i);
 	fclose(f);
-	say("map %s %zu", path, written);
+	victim_say("map %s %zu", path, written);
 	loop_until(1);
-	say("blocking %lld", unix_ns());
+	victim_say("blocking %lld", unix_ns());
 	fn(&ts, NULL);
-	say("unblocked %lld", unix_ns());
+	victim_say("unblocked %lld", unix_ns());
 	loop_for(100);
 	unlink(path);
-	say("done");
+	victim_say("done");
 	return 0;
 }
 
@@ -455,7 +443,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sigaction(SIGUSR2, &sa, NULL);
-	say("ready %d", getpid());
+	victim_say("ready %d", getpid());
 	if (!strcmp(argv[1], "block"))
 		return mode_block(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "exec"))

@@ -16,7 +16,6 @@
  */
 #define _GNU_SOURCE
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,24 +24,15 @@
 
 #include <ev.h>
 
+#include "victim.h"
+
+#define PROG "libev_fork"
+
 static unsigned long child_ms = 200, parent_ms = 150;
 static ev_timer heartbeat, fork_timer, job_timer, parent_timer, finish_timer;
 static ev_child reaper;
 static int parent_done, child_reaped;
 static volatile unsigned long sink;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 __attribute__((noinline)) static void block_for(unsigned long ms)
 {
@@ -68,9 +58,9 @@ static void on_child_done(struct ev_loop *loop, ev_timer *w, int revents)
 static void on_child_job(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)revents;
-	say("scenario child begin");
+	victim_say("scenario child begin");
 	block_for(child_ms);
-	say("scenario child end");
+	victim_say("scenario child end");
 	/* a little idle time, so the stall is over before the child exits */
 	ev_timer_init(w, on_child_done, 0.2, 0.);
 	ev_timer_start(loop, w);
@@ -88,7 +78,7 @@ static void maybe_done(struct ev_loop *loop)
 {
 	if (!parent_done || !child_reaped)
 		return;
-	say("done");
+	victim_say("done");
 	ev_timer_init(&finish_timer, on_finish, 0.3, 0.);
 	ev_timer_start(loop, &finish_timer);
 }
@@ -97,9 +87,9 @@ static void on_parent_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
 	(void)revents;
-	say("scenario parent begin");
+	victim_say("scenario parent begin");
 	block_for(parent_ms);
-	say("scenario parent end");
+	victim_say("scenario parent end");
 	parent_done = 1;
 	maybe_done(loop);
 }
@@ -132,7 +122,7 @@ static void on_fork_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_start(loop, &job_timer);
 		return;
 	}
-	say("child pid=%d", (int)pid);
+	victim_say("child pid=%d", (int)pid);
 	ev_child_init(&reaper, on_reaped, pid, 0);
 	ev_child_start(loop, &reaper);
 	/* the parent's own stall comes after the child's is over */
@@ -142,26 +132,22 @@ static void on_fork_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 int main(int argc, char **argv)
 {
+	const struct victim_opt opts[] = {
+	    {"--child-ms", .value = &child_ms},
+	    {"--parent-ms", .value = &parent_ms},
+	    {0},
+	};
 	struct ev_loop *loop;
-	int i;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--child-ms") && i + 1 < argc)
-			child_ms = strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--parent-ms") && i + 1 < argc)
-			parent_ms = strtoul(argv[++i], NULL, 10);
-		else {
-			fprintf(stderr, "usage: libev_fork [--child-ms N] [--parent-ms N]\n");
-			return 2;
-		}
-	}
+	if (victim_args(PROG, PROG " [--child-ms N] [--parent-ms N]", argc, argv, opts))
+		return 2;
 	loop = ev_default_loop(0);
 	ev_timer_init(&heartbeat, on_heartbeat, 0.01, 0.01);
 	ev_timer_start(loop, &heartbeat);
 	ev_timer_init(&fork_timer, on_fork_timer, 0.3, 0.);
 	ev_timer_start(loop, &fork_timer);
 	ev_init(&parent_timer, on_parent_tick);
-	say("ready pid=%d", (int)getpid());
+	victim_say("ready pid=%d", (int)getpid());
 	ev_run(loop, 0);
 	return 0;
 }

@@ -16,7 +16,6 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +24,10 @@
 #include <unistd.h>
 
 #include <ev.h>
+
+#include "victim.h"
+
+#define PROG "libev_invoke_hook"
 
 struct shared {
 	pthread_mutex_t lock;
@@ -36,23 +39,9 @@ struct shared {
 };
 
 static unsigned long opt_ms = 200;
-static bool started;
-static ev_timer heartbeat, request_timer, start_timer, finish_timer;
-static ev_signal usr2;
+static struct victim_start start;
+static ev_timer request_timer, finish_timer;
 static volatile unsigned long sink;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 static struct shared *shared_of(struct ev_loop *loop)
 {
@@ -97,9 +86,9 @@ static void on_request_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
 	(void)revents;
-	say("scenario request begin");
+	victim_say("scenario request begin");
 	parse_request(opt_ms);
-	say("scenario request end");
+	victim_say("scenario request end");
 	ev_timer_set(&finish_timer, 0.3, 0.);
 	ev_timer_start(loop, &finish_timer);
 }
@@ -110,39 +99,6 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
 	(void)w;
 	(void)revents;
 	sink++;
-}
-
-static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	sink++;
-}
-
-static void start(struct ev_loop *loop)
-{
-	if (started)
-		return;
-	started = true;
-	ev_timer_stop(loop, &start_timer);
-	ev_signal_stop(loop, &usr2);
-	ev_timer_set(&request_timer, 0.05, 0.);
-	ev_timer_start(loop, &request_timer);
-}
-
-static void on_start(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	start(loop);
-}
-
-static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	start(loop);
 }
 
 static void on_finish(struct ev_loop *loop, ev_timer *w, int revents)
@@ -170,48 +126,38 @@ int main(int argc, char **argv)
 {
 	struct shared s = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	bool wait_signal = false;
+	const struct victim_opt opts[] = {
+	    {"--ms", .value = &opt_ms},
+	    {"--wait-signal", .flag = &wait_signal},
+	    {0},
+	};
 	pthread_t thread;
-	int i;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--ms") && i + 1 < argc)
-			opt_ms = strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--wait-signal"))
-			wait_signal = true;
-		else {
-			fprintf(stderr, "usage: libev_invoke_hook [--ms N] [--wait-signal]\n");
-			return 2;
-		}
-	}
+	if (victim_args(PROG, PROG " [--ms N] [--wait-signal]", argc, argv, opts))
+		return 2;
 	s.loop = ev_default_loop(0);
 	ev_set_userdata(s.loop, &s);
 	ev_set_invoke_pending_cb(s.loop, l_invoke);
 	ev_set_loop_release_cb(s.loop, l_release, l_acquire);
 	ev_async_init(&s.wake, on_wake);
 	ev_async_start(s.loop, &s.wake);
-	ev_timer_init(&heartbeat, on_heartbeat, 0.01, 0.01);
-	ev_timer_start(s.loop, &heartbeat);
 	ev_init(&request_timer, on_request_timer);
 	ev_init(&finish_timer, on_finish);
-	ev_signal_init(&usr2, on_usr2, SIGUSR2);
-	ev_signal_start(s.loop, &usr2);
-	ev_timer_init(&start_timer, on_start, 0.2, 0.);
-	if (!wait_signal)
-		ev_timer_start(s.loop, &start_timer);
+	victim_start(s.loop, &start, &request_timer, 0.05, wait_signal, 200);
 	pthread_mutex_lock(&s.lock);
 	if (pthread_create(&thread, NULL, feeder, &s)) {
-		fprintf(stderr, "libev_invoke_hook: cannot start a thread\n");
+		fprintf(stderr, PROG ": cannot start a thread\n");
 		return 1;
 	}
-	say("ready pid=%d", (int)getpid());
+	victim_say("ready pid=%d", (int)getpid());
 	ev_run(s.loop, 0);
 	pthread_mutex_unlock(&s.lock);
 	atomic_store(&s.stop, true);
 	pthread_join(thread, NULL);
 	s.userdata_ok = ev_userdata(s.loop) == &s;
-	say("hooks invoke=%lu release=%lu acquire=%lu userdata=%s", s.invokes, s.releases,
-	    s.acquires, s.userdata_ok ? "ok" : "bad");
-	say("done");
+	victim_say("hooks invoke=%lu release=%lu acquire=%lu userdata=%s", s.invokes, s.releases,
+		   s.acquires, s.userdata_ok ? "ok" : "bad");
+	victim_say("done");
 	usleep(300000);
 	return 0;
 }

@@ -25,19 +25,16 @@
 
 #include <ev.h>
 
+#include "victim.h"
+
+#define PROG "libev_nested"
+
 static const char *scenario = "idle";
 static unsigned long ms = 300;
 static unsigned long repeat = 1, done_runs;
 static volatile unsigned long sink;
 static ev_timer work, heartbeat, linger;
 static ev_signal go;
-
-static void say(const char *s, const char *arg)
-{
-	printf(s, arg);
-	putchar('\n');
-	fflush(stdout);
-}
 
 __attribute__((noinline)) static void poll_unrelated_pipe(unsigned long wait_ms)
 {
@@ -86,12 +83,12 @@ static void on_linger_over(struct ev_loop *loop, ev_timer *w, int revents)
 static void on_work(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)revents;
-	say("scenario %s begin", scenario);
+	victim_say("scenario %s begin", scenario);
 	if (!strcmp(scenario, "poll"))
 		poll_unrelated_pipe(ms);
 	else if (!strcmp(scenario, "nested"))
 		run_nested_loop(ms);
-	say("scenario %s end", scenario);
+	victim_say("scenario %s end", scenario);
 	/* ev_now is still the time before the callback blocked */
 	ev_now_update(loop);
 	if (++done_runs < repeat) {
@@ -127,37 +124,31 @@ static unsigned backend_flag(const char *name)
 		return EVBACKEND_POLL;
 	if (!strcmp(name, "select"))
 		return EVBACKEND_SELECT;
-	fprintf(stderr, "libev_nested: unknown backend %s\n", name);
+	fprintf(stderr, PROG ": unknown backend %s\n", name);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned backend = EVBACKEND_EPOLL;
-	int wait_signal = 0, i;
+	const char *backend_name = "epoll";
+	bool wait_signal = false;
+	const struct victim_opt opts[] = {
+	    {"--scenario", .text = &scenario},	     {"--ms", .value = &ms},
+	    {"--repeat", .value = &repeat},	     {"--backend", .text = &backend_name},
+	    {"--wait-signal", .flag = &wait_signal}, {0},
+	};
 	struct ev_loop *loop;
+	unsigned backend;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--scenario") && i + 1 < argc)
-			scenario = argv[++i];
-		else if (!strcmp(argv[i], "--ms") && i + 1 < argc)
-			ms = strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
-			repeat = strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--backend") && i + 1 < argc)
-			backend = backend_flag(argv[++i]);
-		else if (!strcmp(argv[i], "--wait-signal"))
-			wait_signal = 1;
-		else {
-			fprintf(stderr,
-				"usage: libev_nested [--scenario poll|nested|idle] [--ms N] "
-				"[--repeat N] [--backend epoll|poll|select] [--wait-signal]\n");
-			return 2;
-		}
-	}
+	if (victim_args(PROG,
+			PROG " [--scenario poll|nested|idle] [--ms N] [--repeat N]"
+			     " [--backend epoll|poll|select] [--wait-signal]",
+			argc, argv, opts))
+		return 2;
+	backend = backend_flag(backend_name);
 	loop = ev_default_loop(backend);
 	if (!loop || ev_backend(loop) != backend) {
-		fprintf(stderr, "libev_nested: backend not available\n");
+		fprintf(stderr, PROG ": backend not available\n");
 		return 1;
 	}
 	ev_timer_init(&heartbeat, on_heartbeat, 0.01, 0.01);
@@ -169,8 +160,8 @@ int main(int argc, char **argv)
 		ev_timer_set(&work, 0.2, 0.);
 		ev_timer_start(loop, &work);
 	}
-	say("%s", "ready");
+	victim_say("ready");
 	ev_run(loop, 0);
-	say("%s", "done");
+	victim_say("done");
 	return 0;
 }

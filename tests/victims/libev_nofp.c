@@ -27,8 +27,9 @@
 
 #include <ev.h>
 
+#include "victim.h"
+
 #define PROG "libev_nofp"
-#define HEARTBEAT_S 0.010
 
 /*
  * noclone as well as noinline: a GCC clone would be named
@@ -41,17 +42,9 @@
 static volatile unsigned long sink;
 static unsigned long opt_ms = 200, opt_delay_ms = 200, opt_linger_ms = 300;
 static bool opt_wait_signal;
-static bool started;
 
-static ev_timer heartbeat, start_timer, tick_timer, finish_timer;
-static ev_signal usr2;
-
-static void say(const char *line)
-{
-	fputs(line, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
+static struct victim_start start;
+static ev_timer tick_timer, finish_timer;
 
 OUT_OF_LINE static int read_profile(unsigned long ms)
 {
@@ -81,7 +74,7 @@ static void on_finish(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
 	(void)revents;
-	say("done");
+	victim_say("done");
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -89,104 +82,36 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
 	(void)revents;
-	say("scenario sleep begin");
+	victim_say("scenario sleep begin");
 	if (handle_request(opt_ms))
 		perror(PROG ": usleep");
-	say("scenario sleep end");
-	/* the callback ran long: count the linger from now, not from the stale ev_now */
-	ev_now_update(loop);
-	ev_timer_set(&finish_timer, (double)opt_linger_ms / 1000.0, 0.);
-	ev_timer_start(loop, &finish_timer);
-}
-
-static void start_scenario(struct ev_loop *loop)
-{
-	if (started)
-		return;
-	started = true;
-	ev_timer_stop(loop, &start_timer);
-	ev_signal_stop(loop, &usr2);
-	ev_timer_set(&tick_timer, 0., 0.);
-	ev_timer_start(loop, &tick_timer);
-}
-
-static void on_start(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	start_scenario(loop);
-}
-
-static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	start_scenario(loop);
-}
-
-static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-}
-
-static int parse_ms(const char *name, const char *s, unsigned long *out)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		goto bad;
-	*out = strtoul(s, &end, 10);
-	if (*end || *out > 3600000UL)
-		goto bad;
-	return 0;
-bad:
-	fprintf(stderr, PROG ": %s: expected a number of milliseconds\n", name);
-	return -1;
+	victim_say("scenario sleep end");
+	victim_linger(loop, &finish_timer, opt_linger_ms);
 }
 
 int main(int argc, char **argv)
 {
+	const struct victim_opt opts[] = {
+	    {"--ms", .value = &opt_ms},
+	    {"--wait-signal", .flag = &opt_wait_signal},
+	    {"--delay-ms", .value = &opt_delay_ms},
+	    {"--linger-ms", .value = &opt_linger_ms},
+	    {0},
+	};
 	struct ev_loop *loop;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int err = 0;
-
-		if (!strcmp(a, "--wait-signal"))
-			opt_wait_signal = true;
-		else if (!strcmp(a, "--ms"))
-			err = parse_ms(a, i + 1 < argc ? argv[++i] : NULL, &opt_ms);
-		else if (!strcmp(a, "--delay-ms"))
-			err = parse_ms(a, i + 1 < argc ? argv[++i] : NULL, &opt_delay_ms);
-		else if (!strcmp(a, "--linger-ms"))
-			err = parse_ms(a, i + 1 < argc ? argv[++i] : NULL, &opt_linger_ms);
-		else {
-			fprintf(stderr, PROG ": unknown option '%s'\n", a);
-			return 2;
-		}
-		if (err)
-			return 2;
-	}
-
+	if (victim_args(PROG, PROG " [--ms N] [--wait-signal] [--delay-ms N] [--linger-ms N]", argc,
+			argv, opts))
+		return 2;
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {
 		fprintf(stderr, PROG ": cannot initialize libev\n");
 		return 1;
 	}
-	ev_timer_init(&heartbeat, on_heartbeat, HEARTBEAT_S, HEARTBEAT_S);
-	ev_timer_start(loop, &heartbeat);
 	ev_init(&tick_timer, on_tick);
 	ev_init(&finish_timer, on_finish);
-	ev_init(&start_timer, on_start);
-	ev_signal_init(&usr2, on_usr2, SIGUSR2);
-	ev_signal_start(loop, &usr2);
-	if (!opt_wait_signal) {
-		ev_timer_set(&start_timer, (double)opt_delay_ms / 1000.0, 0.);
-		ev_timer_start(loop, &start_timer);
-	}
-	say("ready");
+	victim_start(loop, &start, &tick_timer, 0., opt_wait_signal, opt_delay_ms);
+	victim_say("ready");
 	ev_run(loop, 0);
 	ev_loop_destroy(loop);
 	return 0;

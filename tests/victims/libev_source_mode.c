@@ -17,8 +17,8 @@
  * usage: libev_source_mode [--ms N] [--wait-signal] [--heartbeat-ms N]
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,26 +27,16 @@
 
 #include <lprobe_ev.h>
 
+#include "victim.h"
+
+#define PROG "libev_source_mode"
+
 static unsigned long opt_ms = 250;
-static bool started;
 static int req_pipe[2];
 static ev_io client;
-static ev_timer request_timer, start_timer, finish_timer, heartbeat;
-static ev_signal usr2;
+static struct victim_start start;
+static ev_timer request_timer, finish_timer;
 static volatile unsigned long sink;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 /* Stands for the synchronous work a task does after its await returned. */
 __attribute__((noinline)) static void render_profile(unsigned long ms)
@@ -63,12 +53,12 @@ static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	if (read(w->fd, req, sizeof(req)) <= 0)
 		return;
-	say("scenario request begin");
+	victim_say("scenario request begin");
 	/* the task suspends for its profile, and resumes when it is there */
 	fetch = lp_await_begin("fetch_profile");
 	lp_await_end(fetch);
 	render_profile(opt_ms);
-	say("scenario request end");
+	victim_say("scenario request end");
 	ev_io_stop(loop, w);
 	ev_timer_set(&finish_timer, 0.3, 0.);
 	ev_timer_start(loop, &finish_timer);
@@ -80,82 +70,48 @@ static void on_request_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)w;
 	(void)revents;
 	if (write(req_pipe[1], "GET", 3) != 3)
-		perror("libev_source_mode: write");
-}
-
-static void start(struct ev_loop *loop)
-{
-	if (started)
-		return;
-	started = true;
-	ev_signal_stop(loop, &usr2);
-	ev_timer_stop(loop, &start_timer);
-	ev_timer_set(&request_timer, 0.05, 0.);
-	ev_timer_start(loop, &request_timer);
-}
-
-static void on_start(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	start(loop);
-}
-
-static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	start(loop);
+		perror(PROG ": write");
 }
 
 static void on_finish(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
 	(void)revents;
-	say("done");
+	victim_say("done");
 	ev_break(loop, EVBREAK_ALL);
-}
-
-static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	sink++;
 }
 
 int main(int argc, char **argv)
 {
 	struct ev_loop *loop;
 	bool wait_signal = false;
-	int i, err;
+	unsigned long heartbeat_ms = ULONG_MAX; /* libprobe's default unless asked */
+	const struct victim_opt opts[] = {
+	    {"--ms", .value = &opt_ms},
+	    {"--wait-signal", .flag = &wait_signal},
+	    {"--heartbeat-ms", .value = &heartbeat_ms},
+	    {0},
+	};
+	int err;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--ms") && i + 1 < argc) {
-			opt_ms = strtoul(argv[++i], NULL, 10);
-		} else if (!strcmp(argv[i], "--wait-signal")) {
-			wait_signal = true;
-		} else if (!strcmp(argv[i], "--heartbeat-ms") && i + 1 < argc) {
-			err = lp_set_heartbeat_ms((unsigned)strtoul(argv[++i], NULL, 10));
-			if (err) {
-				fprintf(stderr, "libev_source_mode: lp_set_heartbeat_ms: %s\n",
-					strerror(-err));
-				return 2;
-			}
-		} else {
-			fprintf(stderr, "usage: libev_source_mode [--ms N] [--wait-signal] "
-					"[--heartbeat-ms N]\n");
+	if (victim_args(PROG, PROG " [--ms N] [--wait-signal] [--heartbeat-ms N]", argc, argv,
+			opts))
+		return 2;
+	if (heartbeat_ms != ULONG_MAX) {
+		err = lp_set_heartbeat_ms((unsigned)heartbeat_ms);
+		if (err) {
+			fprintf(stderr, PROG ": lp_set_heartbeat_ms: %s\n", strerror(-err));
 			return 2;
 		}
 	}
 	if (pipe(req_pipe)) {
-		perror("libev_source_mode: pipe");
+		perror(PROG ": pipe");
 		return 1;
 	}
 	loop = ev_default_loop(0);
 	err = lp_ev_attach(loop);
 	if (err) {
-		fprintf(stderr, "libev_source_mode: lp_ev_attach: %s\n", strerror(-err));
+		fprintf(stderr, PROG ": lp_ev_attach: %s\n", strerror(-err));
 		return 1;
 	}
 	ev_io_init(&client, on_client_read, req_pipe[0], EV_READ);
@@ -163,14 +119,8 @@ int main(int argc, char **argv)
 	ev_init(&request_timer, on_request_timer);
 	ev_init(&finish_timer, on_finish);
 	/* the program's own 10 ms timer keeps the loop iterating */
-	ev_timer_init(&heartbeat, on_heartbeat, 0.01, 0.01);
-	ev_timer_start(loop, &heartbeat);
-	ev_signal_init(&usr2, on_usr2, SIGUSR2);
-	ev_signal_start(loop, &usr2);
-	ev_timer_init(&start_timer, on_start, 0.2, 0.);
-	if (!wait_signal)
-		ev_timer_start(loop, &start_timer);
-	say("ready pid=%d fd=%d", (int)getpid(), req_pipe[0]);
+	victim_start(loop, &start, &request_timer, 0.05, wait_signal, 200);
+	victim_say("ready pid=%d fd=%d", (int)getpid(), req_pipe[0]);
 	ev_run(loop, 0);
 	ev_loop_destroy(loop);
 	return 0;

@@ -26,6 +26,10 @@
 
 #include <ev.h>
 
+#include "victim.h"
+
+#define PROG "libev_two_loops"
+
 struct worker {
 	const char *name;
 	unsigned long ms;
@@ -144,29 +148,25 @@ int main(int argc, char **argv)
 	struct worker ingest = {.name = "ingest", .ms = 150, .delay_ms = 50, .cb = on_ingest_batch};
 	struct worker flush = {.name = "flush", .ms = 250, .delay_ms = 400, .cb = on_flush_batch};
 	bool wait_signal = false;
+	const struct victim_opt opts[] = {
+	    {"--ingest-ms", .value = &ingest.ms},
+	    {"--flush-ms", .value = &flush.ms},
+	    {"--wait-signal", .flag = &wait_signal},
+	    {0},
+	};
 	sigset_t set;
-	int i, sig;
+	int sig;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--ingest-ms") && i + 1 < argc)
-			ingest.ms = strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--flush-ms") && i + 1 < argc)
-			flush.ms = strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--wait-signal"))
-			wait_signal = true;
-		else {
-			fprintf(stderr, "usage: libev_two_loops [--ingest-ms N] [--flush-ms N] "
-					"[--wait-signal]\n");
-			return 2;
-		}
-	}
+	if (victim_args(PROG, PROG " [--ingest-ms N] [--flush-ms N] [--wait-signal]", argc, argv,
+			opts))
+		return 2;
 	/* SIGUSR2 is for the main thread's sigwait only */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	say("ready pid=%d", (int)getpid());
 	if (start_worker(&ingest) || start_worker(&flush)) {
-		fprintf(stderr, "libev_two_loops: cannot start the loops\n");
+		fprintf(stderr, PROG ": cannot start the loops\n");
 		return 1;
 	}
 	if (wait_signal)

@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,32 +41,20 @@
 
 #include <ev.h>
 
+#include "victim.h"
+
 #define PROG "page_fault"
-#define HEARTBEAT_S 0.010
+#define MAX_MIB 4096
 
 static unsigned long opt_mib = 64, opt_delay_ms = 200, opt_linger_ms = 300;
 static bool opt_wait_signal;
-static bool started;
 
 static unsigned char *map;
 static size_t map_len, page_size;
 static volatile unsigned long sink;
 
-static ev_timer heartbeat, start_timer, touch_timer, finish_timer;
-static ev_signal usr2;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+static struct victim_start start;
+static ev_timer touch_timer, finish_timer;
 
 static double mono_ms(void)
 {
@@ -127,7 +114,7 @@ static void on_finish(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
 	(void)revents;
-	say("done");
+	victim_say("done");
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -140,8 +127,8 @@ static void on_touch(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)w;
 	(void)revents;
-	say("resident %zu of %zu pages", resident, map_len / page_size);
-	say("scenario fault begin");
+	victim_say("resident %zu of %zu pages", resident, map_len / page_size);
+	victim_say("scenario fault begin");
 	flt0 = major_faults();
 	schedstat(&on0, &rq0);
 	t0 = mono_ms();
@@ -151,45 +138,11 @@ static void on_touch(struct ev_loop *loop, ev_timer *w, int revents)
 	flt = major_faults() - flt0;
 	on_ms = (double)(on1 - on0) / 1e6;
 	rq_ms = (double)(rq1 - rq0) / 1e6;
-	say("touched pages=%zu wall_ms=%.1f major_faults=%ld on_cpu_ms=%.1f runqueue_ms=%.1f"
-	    " blocked_ms=%.1f",
-	    map_len / page_size, wall, flt, on_ms, rq_ms, wall - on_ms - rq_ms);
-	say("scenario fault end");
-	ev_now_update(loop);
-	ev_timer_set(&finish_timer, (double)opt_linger_ms / 1000.0, 0.);
-	ev_timer_start(loop, &finish_timer);
-}
-
-static void start_scenario(struct ev_loop *loop)
-{
-	if (started)
-		return;
-	started = true;
-	ev_timer_stop(loop, &start_timer);
-	ev_signal_stop(loop, &usr2);
-	ev_timer_set(&touch_timer, 0., 0.);
-	ev_timer_start(loop, &touch_timer);
-}
-
-static void on_start(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	start_scenario(loop);
-}
-
-static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	start_scenario(loop);
-}
-
-static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
+	victim_say("touched pages=%zu wall_ms=%.1f major_faults=%ld on_cpu_ms=%.1f"
+		   " runqueue_ms=%.1f blocked_ms=%.1f",
+		   map_len / page_size, wall, flt, on_ms, rq_ms, wall - on_ms - rq_ms);
+	victim_say("scenario fault end");
+	victim_linger(loop, &finish_timer, opt_linger_ms);
 }
 
 /* An unlinked file of map_len bytes, written to disk and dropped from the page cache. */
@@ -262,49 +215,22 @@ static int map_file(void)
 	return 0;
 }
 
-static int parse_num(const char *name, const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		goto bad;
-	*out = strtoul(s, &end, 10);
-	if (*end || *out > max)
-		goto bad;
-	return 0;
-bad:
-	fprintf(stderr, PROG ": %s: expected a number from 0 to %lu\n", name, max);
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
+	const struct victim_opt opts[] = {
+	    {"--mib", .value = &opt_mib},
+	    {"--wait-signal", .flag = &opt_wait_signal},
+	    {"--delay-ms", .value = &opt_delay_ms},
+	    {"--linger-ms", .value = &opt_linger_ms},
+	    {0},
+	};
 	struct ev_loop *loop;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int err = 0;
-
-		if (!strcmp(a, "--wait-signal")) {
-			opt_wait_signal = true;
-			continue;
-		}
-		if (!strcmp(a, "--mib")) {
-			err = parse_num(a, v, 4096, &opt_mib);
-		} else if (!strcmp(a, "--delay-ms")) {
-			err = parse_num(a, v, 3600000, &opt_delay_ms);
-		} else if (!strcmp(a, "--linger-ms")) {
-			err = parse_num(a, v, 3600000, &opt_linger_ms);
-		} else {
-			fprintf(stderr, PROG ": unknown option '%s'\n", a);
-			return 2;
-		}
-		if (err)
-			return 2;
-		i++;
-	}
-	if (!opt_mib) {
-		fprintf(stderr, PROG ": --mib must be at least 1\n");
+	if (victim_args(PROG, PROG " [--mib N] [--wait-signal] [--delay-ms N] [--linger-ms N]",
+			argc, argv, opts))
+		return 2;
+	if (!opt_mib || opt_mib > MAX_MIB) {
+		fprintf(stderr, PROG ": --mib must be from 1 to %d\n", MAX_MIB);
 		return 2;
 	}
 	/* Tests read stdout through a pipe: every line must arrive when written. */
@@ -320,18 +246,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot initialize libev\n");
 		return 1;
 	}
-	ev_timer_init(&heartbeat, on_heartbeat, HEARTBEAT_S, HEARTBEAT_S);
-	ev_timer_start(loop, &heartbeat);
 	ev_init(&touch_timer, on_touch);
 	ev_init(&finish_timer, on_finish);
-	ev_init(&start_timer, on_start);
-	ev_signal_init(&usr2, on_usr2, SIGUSR2);
-	ev_signal_start(loop, &usr2);
-	if (!opt_wait_signal) {
-		ev_timer_set(&start_timer, (double)opt_delay_ms / 1000.0, 0.);
-		ev_timer_start(loop, &start_timer);
-	}
-	say("ready pages=%zu resident=%zu", map_len / page_size, resident_pages());
+	victim_start(loop, &start, &touch_timer, 0., opt_wait_signal, opt_delay_ms);
+	victim_say("ready pages=%zu resident=%zu", map_len / page_size, resident_pages());
 	ev_run(loop, 0);
 	ev_loop_destroy(loop);
 	munmap(map, map_len);

@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "victim.h"
+
 #define PROG "wait_loop"
 #define TICK_MS 10
 
@@ -226,7 +228,13 @@ int main(int argc, char **argv)
 {
 	static const char *const modes[] = {"io_uring", "select", "ppoll", "epoll_pwait2"};
 	struct sigaction sa = {.sa_handler = on_usr2};
-	long ms = 300, linger_ms = 300, depth = 0;
+	unsigned long ms = 300, linger_ms = 300, depth = 0;
+	const struct victim_opt opts[] = {
+	    {"--ms", .value = &ms},
+	    {"--linger-ms", .value = &linger_ms},
+	    {"--depth", .value = &depth},
+	    {0},
+	};
 	const char *scen;
 	int i, err;
 
@@ -248,18 +256,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": unknown scenario %s\n", scen);
 		return 2;
 	}
-	for (i = 3; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--ms"))
-			ms = atol(argv[i + 1]);
-		else if (!strcmp(argv[i], "--linger-ms"))
-			linger_ms = atol(argv[i + 1]);
-		else if (!strcmp(argv[i], "--depth"))
-			depth = atol(argv[i + 1]);
-		else {
-			fprintf(stderr, PROG ": unknown option %s\n", argv[i]);
-			return 2;
-		}
-	}
+	/* the options follow the two words: argv + 2 is their argv[0] */
+	if (victim_args(PROG,
+			PROG " io_uring|select|ppoll|epoll_pwait2 sleep|select0|recv|idle"
+			     " [--ms N] [--linger-ms N] [--depth N]",
+			argc - 2, argv + 2, opts))
+		return 2;
 	err = setup();
 	if (err) {
 		fprintf(stderr, PROG ": cannot wait in %s here: %s\n", argv[1], strerror(-err));
