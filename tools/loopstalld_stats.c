@@ -56,7 +56,7 @@ struct thread_rec {
 
 struct lsd_stats {
 	struct target_stats *targets;
-	size_t n_targets;
+	size_t n_targets, cap_targets;
 	struct thread_rec *live;
 	size_t n_live, cap_live;
 	struct thread_rec *grave;
@@ -110,11 +110,17 @@ static long target_index(struct lsd_stats *s, const struct lsd_key *key)
 			break;
 		cid = pod = "";
 	}
-	grown = realloc(s->targets, (s->n_targets + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	s->targets = grown;
-	t = &grown[s->n_targets];
+	/* doubling: a target's stats hold its histograms, and there may be a thousand */
+	if (s->n_targets == s->cap_targets) {
+		size_t cap = s->cap_targets ? 2 * s->cap_targets : 8;
+
+		grown = realloc(s->targets, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->targets = grown;
+		s->cap_targets = cap;
+	}
+	t = &s->targets[s->n_targets];
 	memset(t, 0, sizeof(*t));
 	t->label = strdup(key->target);
 	if (!t->label)

@@ -14,6 +14,7 @@
 
 struct series {
 	char **values;
+	uint64_t hash; /* of the values (values_hash): compared before the strings */
 	double value;
 	uint64_t *counts; /* histograms: n_bounds + 1 per-bucket counts */
 	double sum;
@@ -181,10 +182,32 @@ cleanup:
 	return err;
 }
 
-/* The series with these label values, created (zero) when new; NULL with *err set. */
+/* FNV-1a over the label values, each ended by its NUL. */
+static uint64_t values_hash(const char *const *values, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *c;
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		for (c = values[j];; c++) {
+			h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+			if (!*c)
+				break;
+		}
+	}
+	return h;
+}
+
+/*
+ * The series with these label values, created (zero) when new; NULL with
+ * *err set. A scan, but of hashes: a daemon with a thousand targets sets
+ * every series of every family at each publish.
+ */
 static struct series *get_series(struct ls_metric_family *f, const char *const *values, int *err)
 {
 	struct series *s;
+	uint64_t h;
 	size_t i, j;
 
 	for (j = 0; j < f->n_labels; j++) {
@@ -193,8 +216,11 @@ static struct series *get_series(struct ls_metric_family *f, const char *const *
 			return NULL;
 		}
 	}
+	h = values_hash(values, f->n_labels);
 	for (i = 0; i < f->n_series; i++) {
 		s = &f->series[i];
+		if (s->hash != h)
+			continue;
 		for (j = 0; j < f->n_labels; j++)
 			if (strcmp(s->values[j], values[j]))
 				break;
@@ -213,6 +239,7 @@ static struct series *get_series(struct ls_metric_family *f, const char *const *
 	}
 	s = &f->series[f->n_series];
 	memset(s, 0, sizeof(*s));
+	s->hash = h;
 	if (f->n_labels) {
 		s->values = calloc(f->n_labels, sizeof(*s->values));
 		if (!s->values)
