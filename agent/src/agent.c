@@ -40,7 +40,7 @@
 
 struct target {
 	pid_t pid;
-	int pidfd; /* readable once the process has exited; -1 when gone */
+	int pidfd;	       /* readable once the process has exited; -1 when gone */
 	uint64_t threshold_ns; /* as in its BPF map entry */
 };
 

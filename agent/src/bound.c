@@ -320,7 +320,8 @@ static int least_cpu_stack(const cJSON *arr)
 	double least = 0;
 	int i = 0, at = -1;
 
-	cJSON_ArrayForEach(c, arr) {
+	cJSON_ArrayForEach(c, arr)
+	{
 		double v = raw_value(c, "samples");
 
 		if (at < 0 || v <= least) {
@@ -402,7 +403,8 @@ static int move_stacks(cJSON *arr, struct split *sp)
 
 	if (!cJSON_IsArray(arr))
 		return 0;
-	cJSON_ArrayForEach(el, arr) {
+	cJSON_ArrayForEach(el, arr)
+	{
 		st = cJSON_GetObjectItemCaseSensitive(el, "stack");
 		if (!cJSON_IsArray(st) || !st->child)
 			continue;
@@ -449,7 +451,8 @@ static bool refers(const cJSON *arr, const char *id)
 
 	if (!cJSON_IsArray(arr))
 		return false;
-	cJSON_ArrayForEach(el, arr) {
+	cJSON_ArrayForEach(el, arr)
+	{
 		ref = cJSON_GetObjectItemCaseSensitive(el, "stack_ref");
 		if (cJSON_IsString(ref) && !strcmp(ref->valuestring, id))
 			return true;
@@ -505,8 +508,8 @@ cleanup:
 
 int ls_bound__split(struct ls_bound *b, const char *line, struct ls_lines *out)
 {
-	struct ls_lines add = { 0 };
-	struct split sp = { 0 };
+	struct ls_lines add = {0};
+	struct split sp = {0};
 	cJSON *o = cJSON_Parse(line), *calls, *cpu;
 	const char *p = line;
 	char *text = NULL, id[17];

@@ -295,8 +295,8 @@ static int rule_option(struct ls_target_spec *spec, const char *tok, size_t n, c
 	memcpy(text, tok, n);
 	text[n] = '\0';
 	if (!strncmp(text, "threshold=", 10)) {
-		if (ls_parse_duration(text + 10, &spec->threshold_ns) || spec->threshold_ns < 1000 ||
-		    spec->threshold_ns > 3600000000000ull)
+		if (ls_parse_duration(text + 10, &spec->threshold_ns) ||
+		    spec->threshold_ns < 1000 || spec->threshold_ns > 3600000000000ull)
 			return fail(err, len, -EINVAL,
 				    "'%s' is not threshold=DUR (a number with ns, us, ms, s or m)",
 				    text);
@@ -310,7 +310,8 @@ static int rule_option(struct ls_target_spec *spec, const char *tok, size_t n, c
 
 static bool is_option(const char *tok, size_t n)
 {
-	return (n > 10 && !strncmp(tok, "threshold=", 10)) || (n > 7 && !strncmp(tok, "stacks=", 7));
+	return (n > 10 && !strncmp(tok, "threshold=", 10)) ||
+	       (n > 7 && !strncmp(tok, "stacks=", 7));
 }
 
 /* One selector word: prefix:VALUE into slot, checked. */
@@ -367,9 +368,10 @@ static int parse_rule(struct ls_target_spec *spec, const char *value, bool is_pi
 	}
 	/* "node treshold=1" is a misspelt setting, not a name "node treshold" */
 	if (spec->label && spec->label[strcspn(spec->label, " \t")]) {
-		ret = fail(err, len, -EINVAL,
-			   "'%s': a name has no spaces; a rule's settings are threshold= and stacks=",
-			   value);
+		ret =
+		    fail(err, len, -EINVAL,
+			 "'%s': a name has no spaces; a rule's settings are threshold= and stacks=",
+			 value);
 		goto cleanup;
 	}
 	if (is_pid) {
@@ -432,7 +434,7 @@ cleanup:
 static int set_target(struct ls_config *c, const char *key, const char *value, char *err,
 		      size_t len)
 {
-	struct ls_target_spec spec = { 0 };
+	struct ls_target_spec spec = {0};
 	char msg[192];
 	int ret;
 
@@ -529,8 +531,8 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 			c->output_max_line = 0;
 			return 0;
 		}
-		if (ls_parse_size(value, &c->output_max_line) || c->output_max_line < LS_BOUND_MIN ||
-		    c->output_max_line > (64ull << 20))
+		if (ls_parse_size(value, &c->output_max_line) ||
+		    c->output_max_line < LS_BOUND_MIN || c->output_max_line > (64ull << 20))
 			return fail(err, err_len, -EINVAL,
 				    "%s: '%s' is not a size from 1K to 64M (K or M suffix), or off",
 				    key, value);
@@ -540,10 +542,11 @@ int ls_config__set(struct ls_config *c, const char *key, const char *value, char
 		uint64_t bytes;
 
 		/* BPF copies the stack in LT_STACK_CHUNK pieces, at most LT_STACK_MAX */
-		if (ls_parse_size(value, &bytes) || bytes < LT_STACK_CHUNK || bytes > LT_STACK_MAX ||
-		    bytes % LT_STACK_CHUNK)
+		if (ls_parse_size(value, &bytes) || bytes < LT_STACK_CHUNK ||
+		    bytes > LT_STACK_MAX || bytes % LT_STACK_CHUNK)
 			return fail(err, err_len, -EINVAL,
-				    "%s: '%s' is not a multiple of 512 from 512 to 32K", key, value);
+				    "%s: '%s' is not a multiple of 512 from 512 to 32K", key,
+				    value);
 		c->stack_bytes = (uint32_t)bytes;
 		return 0;
 	}
@@ -662,8 +665,8 @@ static bool prefix_of(const char *prefix, const char *s)
 static bool rule_matches(const struct ls_target_spec *r, const char *comm, const char *exe,
 			 const struct ls_cgroup *cg)
 {
-	if (r->pattern && !((comm && !fnmatch(r->pattern, comm, 0)) ||
-			    (exe && !fnmatch(r->pattern, exe, 0))))
+	if (r->pattern &&
+	    !((comm && !fnmatch(r->pattern, comm, 0)) || (exe && !fnmatch(r->pattern, exe, 0))))
 		return false;
 	if ((r->cgroup || r->container || r->pod) && !cg)
 		return false;

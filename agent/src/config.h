@@ -23,12 +23,12 @@ struct ls_cgroup;
  * one selector; a process matches when every selector it has does.
  */
 struct ls_target_spec {
-	char *label;	 /* the `target` label; NULL: the process's comm */
-	char *pattern;	 /* match: glob on comm or on the executable's basename; NULL: any */
-	char *cgroup;	 /* match: glob on the cgroup path (cgroup:GLOB); NULL: any */
-	char *container; /* match: container id prefix (container:HEX); NULL: any */
-	char *pod;	 /* match: pod uid prefix (pod:UID); NULL: any */
-	pid_t pid;	 /* pid: this process */
+	char *label;	       /* the `target` label; NULL: the process's comm */
+	char *pattern;	       /* match: glob on comm or on the executable's basename; NULL: any */
+	char *cgroup;	       /* match: glob on the cgroup path (cgroup:GLOB); NULL: any */
+	char *container;       /* match: container id prefix (container:HEX); NULL: any */
+	char *pod;	       /* match: pod uid prefix (pod:UID); NULL: any */
+	pid_t pid;	       /* pid: this process */
 	uint64_t threshold_ns; /* threshold=DUR; 0: the global threshold */
 	int stacks;	       /* stacks=on|off: 1 or 0; -1: the global setting */
 };
@@ -37,8 +37,8 @@ struct ls_config {
 	uint64_t threshold_ns;
 	bool stacks;	      /* stacks of stalls in records; a rule's stacks= overrides it */
 	uint32_t stack_bytes; /* user stack copied per stack: taken at start only */
-	char *metrics_addr; /* "IP:PORT"; NULL: no HTTP endpoint */
-	char *metrics_file; /* also write the exposition here (textfile collector) */
+	char *metrics_addr;   /* "IP:PORT"; NULL: no HTTP endpoint */
+	char *metrics_file;   /* also write the exposition here (textfile collector) */
 	uint64_t metrics_file_interval_ns;
 	char *output_dir;	   /* JSON Lines stall records; NULL: none */
 	uint64_t output_max_bytes; /* rotate stalls.jsonl at this size */
