@@ -6,31 +6,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "jsonout.h"
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *p)
-{
-	size_t n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return n;
-}
+#include "utf8.h"
 
 /*
  * A string into a record. Process names, file paths and symbols come from
@@ -43,7 +19,7 @@ static void add_text(cJSON *o, const char *key, const char *v)
 	size_t len = strlen(v), i = 0, out = 0, n;
 	char *clean;
 
-	while (i < len && (n = utf8_seq(p + i)))
+	while (i < len && (n = utf8_seq_len(p + i)))
 		i += n;
 	if (i == len) {
 		cJSON_AddStringToObject(o, key, v);
@@ -53,7 +29,7 @@ static void add_text(cJSON *o, const char *key, const char *v)
 	if (!clean)
 		return;
 	for (i = 0; i < len;) {
-		n = utf8_seq(p + i);
+		n = utf8_seq_len(p + i);
 		if (n) {
 			memcpy(clean + out, v + i, n);
 			out += n;
@@ -409,9 +385,8 @@ void ls_rfc3339_ms(int64_t unix_ns, char *buf, size_t len)
 		unix_ns = 0;
 	sec = (time_t)(unix_ns / 1000000000);
 	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(unix_ns / 1000000 % 1000));
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ns / 1000000 % 1000));
 }
 
 static void add_if(cJSON *o, const char *key, const char *v)

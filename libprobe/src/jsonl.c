@@ -4,6 +4,7 @@
 #include <string.h>
 #include "jsonl.h"
 #include "lprobe_shm.h"
+#include "utf8.h"
 
 void lpi_json_init(struct lpi_json *j, char *buf, size_t cap)
 {
@@ -44,33 +45,6 @@ static void putf(struct lpi_json *j, const char *fmt, ...)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence at p (2..4 bytes, RFC 3629), or 0:
- * overlong forms, UTF-16 surrogates and code points past U+10FFFF are not.
- * Reads no further than the first byte that is not a continuation byte, so
- * never past the string's terminating NUL.
- */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return n;
-}
-
-/*
  * A JSON string. Names come from the program (symbols, spans, comm) and may
  * hold any bytes: valid UTF-8 goes through as it is, each byte that is not
  * part of a valid sequence becomes U+FFFD (as the agent's records write it),
@@ -94,7 +68,7 @@ static void quoted(struct lpi_json *j, const char *s)
 		} else if (*p < 0x80) {
 			put(j, (const char *)p, 1);
 			p++;
-		} else if ((n = utf8_len(p))) {
+		} else if ((n = utf8_seq_len(p))) {
 			put(j, (const char *)p, n);
 			p += n;
 		} else {
