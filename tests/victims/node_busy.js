@@ -9,29 +9,7 @@
  */
 'use strict';
 
-function parseArgs(argv) {
-	const opt = { ms: 300, waitSignal: false, delayMs: 200, lingerMs: 300 };
-	for (let i = 0; i < argv.length; i++) {
-		const a = argv[i];
-		const num = () => {
-			const v = Number(argv[++i]);
-			if (!Number.isFinite(v) || v < 0) {
-				process.stderr.write(`node_busy.js: ${a}: expected a number\n`);
-				process.exit(2);
-			}
-			return v;
-		};
-		if (a === '--ms') opt.ms = num();
-		else if (a === '--delay-ms') opt.delayMs = num();
-		else if (a === '--linger-ms') opt.lingerMs = num();
-		else if (a === '--wait-signal') opt.waitSignal = true;
-		else {
-			process.stderr.write(`node_busy.js: unknown option '${a}'\n`);
-			process.exit(2);
-		}
-	}
-	return opt;
-}
+const vc = require('./victim_common');
 
 // Spins on the CPU; performance.now() is a vDSO clock read, no syscall.
 function busyLoop(ms) {
@@ -42,42 +20,5 @@ function busyLoop(ms) {
 	return x;
 }
 
-const opt = parseArgs(process.argv.slice(2));
-// Keeps the loop iterating constantly.
-const heartbeat = setInterval(() => {}, 10);
-let started = false;
-
-// The kernel's own account of this thread (/proc/thread-self/schedstat: ns
-// on the CPU, ns in the run queue), which tests hold loopstall's split against.
-function threadAccount() {
-	const [onCpu, runq] = require('fs').readFileSync('/proc/thread-self/schedstat', 'utf8')
-		.split(' ').map(Number);
-	return [Number(process.hrtime.bigint()), onCpu, runq];
-}
-
-function sayAccount(name, a0, a1) {
-	const ms = (i) => ((a1[i] - a0[i]) / 1e6).toFixed(1);
-	console.log(`schedstat ${name} wall_ms=${ms(0)} on_cpu_ms=${ms(1)} runqueue_ms=${ms(2)}`);
-}
-
-function scenario() {
-	if (started)
-		return;
-	started = true;
-	console.log('scenario busy begin');
-	const a0 = threadAccount();
-	busyLoop(opt.ms);
-	sayAccount('busy', a0, threadAccount());
-	console.log('scenario busy end');
-	setTimeout(() => {
-		clearInterval(heartbeat);
-		process.removeAllListeners('SIGUSR2');
-		console.log('done');
-	}, opt.lingerMs);
-}
-
-process.on('SIGUSR2', () => setTimeout(scenario, 0));
-if (!opt.waitSignal)
-	setTimeout(scenario, opt.delayMs);
-// On Linux, console.log to a pipe is synchronous: the line is out when it returns.
-console.log('ready');
+const opt = vc.parseArgs({});
+vc.run(opt, 'busy', () => busyLoop(opt.ms), { account: true });

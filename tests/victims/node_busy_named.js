@@ -14,29 +14,7 @@
  */
 'use strict';
 
-function parseArgs(argv) {
-	const opt = { ms: 400, waitSignal: false, delayMs: 200, lingerMs: 300 };
-	for (let i = 0; i < argv.length; i++) {
-		const a = argv[i];
-		const num = () => {
-			const v = Number(argv[++i]);
-			if (!Number.isFinite(v) || v < 0) {
-				process.stderr.write(`node_busy_named.js: ${a}: expected a number\n`);
-				process.exit(2);
-			}
-			return v;
-		};
-		if (a === '--ms') opt.ms = num();
-		else if (a === '--delay-ms') opt.delayMs = num();
-		else if (a === '--linger-ms') opt.lingerMs = num();
-		else if (a === '--wait-signal') opt.waitSignal = true;
-		else {
-			process.stderr.write(`node_busy_named.js: unknown option '${a}'\n`);
-			process.exit(2);
-		}
-	}
-	return opt;
-}
+const vc = require('./victim_common');
 
 // Several independent integer mixes per round: a body far past V8's
 // inlining budget, all of it this function's own machine code once optimized.
@@ -67,44 +45,8 @@ function burnCpu(ms) {
 	return (a ^ b ^ c ^ d ^ e ^ f ^ g ^ h ^ rounds) >>> 0;
 }
 
-const opt = parseArgs(process.argv.slice(2));
-// Keeps the loop iterating constantly.
-const heartbeat = setInterval(() => {}, 10);
-let started = false;
-let result = 0;
-
-// The kernel's own account of this thread (/proc/thread-self/schedstat: ns
-// on the CPU, ns in the run queue), which tests hold loopstall's split against.
-function threadAccount() {
-	const [onCpu, runq] = require('fs').readFileSync('/proc/thread-self/schedstat', 'utf8')
-		.split(' ').map(Number);
-	return [Number(process.hrtime.bigint()), onCpu, runq];
-}
-
-function sayAccount(name, a0, a1) {
-	const ms = (i) => ((a1[i] - a0[i]) / 1e6).toFixed(1);
-	console.log(`schedstat ${name} wall_ms=${ms(0)} on_cpu_ms=${ms(1)} runqueue_ms=${ms(2)}`);
-}
-
-function scenario() {
-	if (started)
-		return;
-	started = true;
-	console.log('scenario busy begin');
-	const a0 = threadAccount();
-	result = burnCpu(opt.ms);
-	sayAccount('busy', a0, threadAccount());
-	console.log('scenario busy end');
-	setTimeout(() => {
-		clearInterval(heartbeat);
-		process.removeAllListeners('SIGUSR2');
-		process.stderr.write(`burnCpu result ${result}\n`);
-		console.log('done');
-	}, opt.lingerMs);
-}
-
-process.on('SIGUSR2', () => setTimeout(scenario, 0));
-if (!opt.waitSignal)
-	setTimeout(scenario, opt.delayMs);
-// On Linux, console.log to a pipe is synchronous: the line is out when it returns.
-console.log('ready');
+const opt = vc.parseArgs({ ms: 400 });
+vc.run(opt, 'busy', () => burnCpu(opt.ms), {
+	account: true,
+	afterwards: (result) => process.stderr.write(`burnCpu result ${result}\n`),
+});
