@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "loop_tracker.h"
 #include "probe_shm.h"
+#include "syscall_class.h"
 #include "target.h"
 
 enum ls_cause {
@@ -139,6 +140,8 @@ int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size, uint
 /* The cause that explains most of the stall (see classify.c for the rules). */
 enum ls_cause ls_classify(const struct ls_stall *s);
 
+/* The kind of wait the stall was, from its cause and the call that dominated. */
+enum ls_wait ls_stall_wait(const struct ls_stall *s);
 /* One or two sentences of advice for this stall, grounded in its numbers. */
 void ls_advice(const struct ls_stall *s, char *buf, size_t len);
 
