@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "loop_tracker.h"
+#include "busy_account.h"
 #include "pyframes.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -340,62 +341,6 @@ static __always_inline void blocked_in(struct task_struct *task, __u32 *nr, __s3
 }
 
 /*
- * Slots past nr_slots hold an earlier busy period's numbers (wait_exit does
- * not clear them, every iteration): a slot is zeroed when it is taken.
- */
-static __always_inline void slot_claim(struct lt_slot *s, __u32 nr, __s32 fd)
-{
-	s->nr = nr;
-	s->fd = fd;
-	s->count = 0;
-	s->total_ns = 0;
-	s->max_ns = 0;
-}
-
-/*
- * Account a block to its (syscall, fd) slot; true when it is the slot's
- * longest yet. `newcall`: the block is a call's first (a call such as fsync
- * can block several times), so `count` counts calls, not blocks.
- */
-static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u64 ns, bool newcall)
-{
-	bool longest;
-
-	struct lt_slot *s = NULL;
-	__u32 i, n = b->nr_slots;
-
-	for (i = 0; i < LT_MAX_SLOTS; i++) {
-		if (i >= n)
-			break;
-		if (b->slots[i].nr == nr && b->slots[i].fd == fd) {
-			s = &b->slots[i];
-			break;
-		}
-	}
-	if (!s) {
-		if (n < LT_MAX_SLOTS - 1) {
-			s = &b->slots[n & (LT_MAX_SLOTS - 1)];
-			slot_claim(s, nr, fd);
-			b->nr_slots = n + 1;
-		} else {
-			/* the last slot collects what did not fit */
-			s = &b->slots[LT_MAX_SLOTS - 1];
-			if (n < LT_MAX_SLOTS) {
-				slot_claim(s, LT_NR_OTHER, -1);
-				b->nr_slots = LT_MAX_SLOTS;
-			}
-		}
-	}
-	if (newcall || !s->count)
-		s->count++;
-	s->total_ns += ns;
-	longest = ns > s->max_ns;
-	if (longest)
-		s->max_ns = ns;
-	return longest;
-}
-
-/*
  * What tells one syscall from the next made from the same place: there is
  * no hook on syscall entry (it would cost every process on the machine), so
  * a block is the same call as the thread's previous block when the call,
@@ -481,14 +426,8 @@ static __always_inline void settle(struct lt_thread *t, struct task_struct *task
 		/* no sched_info: counts the CPU time since the switch-in as off-CPU */
 		off = bpf_ktime_get_ns() - out;
 	}
-	if (kind == LT_OUT_PREEMPTED) {
-		t->cur.runq_ns += off;
-		return;
-	}
-	/* with the wait for a CPU after wakeup: run_delay tells that apart */
-	t->cur.offcpu_ns += off;
 	/* one stack per call site and busy period: its longest block */
-	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off, t->out_newcall))
+	if (!lt_busy_settle(&t->cur, kind, t->out_nr, t->out_fd, off, t->out_newcall))
 		return;
 	target_send(t, off);
 	if (off < stack_min_block_ns)
@@ -936,7 +875,7 @@ static __always_inline int wait_exit(__u32 nr)
 	}
 	if (!t->first_seen_ns)
 		t->first_seen_ns = now;
-	/* the counters only: slots are zeroed as they are taken (slot_claim) */
+	/* the counters only: slots are zeroed as they are taken (lt_slot_claim) */
 	__builtin_memset(&t->cur, 0, offsetof(struct lt_busy, slots));
 	t->cur.start_ns = now;
 	live_set(t, now);

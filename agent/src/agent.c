@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
+#include "busy_account.h"
 #include "clock.h"
 #include "fdtarget.h"
 #include "finisher.h"
@@ -734,19 +735,8 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 	/* the off-CPU interval BPF has not settled counts up to its end */
 	if (t->out_ns && t->out_ns >= busy.start_ns && now > t->out_ns) {
 		off = open_interval_end(t, &st, have_st, now) - t->out_ns;
-		if (t->out_kind == LT_OUT_PREEMPTED) {
-			busy.runq_ns += off;
-		} else {
-			busy.offcpu_ns += off;
-			if (busy.nr_slots < LT_MAX_SLOTS) {
-				struct lt_slot *slot = &busy.slots[busy.nr_slots++];
-
-				slot->nr = t->out_nr;
-				slot->fd = t->out_fd;
-				slot->count = 1;
-				slot->total_ns = slot->max_ns = off;
-			}
-		}
+		/* as BPF's settle() will account it: into the call's own slot */
+		lt_busy_settle(&busy, t->out_kind, t->out_nr, t->out_fd, off, t->out_newcall);
 	}
 	thread_comm(t->pid, t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
