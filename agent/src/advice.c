@@ -164,3 +164,9 @@ void ls_advice(const struct ls_stall *s, char *buf, size_t len)
 	}
 	snprintf(buf, len, "The %.1f ms stall could not be attributed.", dur);
 }
+
+void ls_stall_conclude(struct ls_stall *s)
+{
+	s->wait = ls_stall_wait(s);
+	ls_advice(s, s->advice, sizeof(s->advice));
+}

@@ -21,10 +21,10 @@
 #include "agent.h"
 #include "busy_account.h"
 #include "clock.h"
-#include "fdtarget.h"
 #include "finisher.h"
 #include "loop_tracker.skel.h"
 #include "stack_collector.h"
+#include "stall_pipeline.h"
 #include "target_store.h"
 #include "thread_events.h"
 #include "threads.h"
@@ -126,29 +126,18 @@ static int hand_over(struct ls_agent *a, struct ls_stall *s)
 
 static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 {
-	unsigned i;
+	const struct ls_stall_sources src = {
+	    .targets = a->target_store,
+	    .probes = a->probes,
+	    .collector = a->collector,
+	    .finisher = a->finisher,
+	};
+	int ret;
 
-	/* from what BPF saw while each call blocked; live fds are checked against it */
-	for (i = 0; i < s->n_syscalls; i++) {
-		struct ls_syscall_use *u = &s->syscalls[i];
-
-		if (u->nr < 0)
-			continue;
-		u->target_kind =
-		    ls_target_resolve(s->pid, u->fd,
-				      ls_target_store__find(a->target_store, s->tid, s->start_ns,
-							    (uint32_t)u->nr, u->fd),
-				      u->target, sizeof(u->target));
-	}
-	/* libprobe's callback: read now, before its flight recorder moves on */
-	ls_probe_set__fill_stall(a->probes, s);
 	forget_begun(a, s->tid);
 	a->summary.stalls++;
-	/* stacks are resolved on the finisher's thread; the stall comes back in order */
-	if (a->finisher)
-		return ls_finisher__submit(
-		    a->finisher, s, a->collector ? ls_collector__take(a->collector, s) : NULL);
-	return hand_over(a, s);
+	ret = ls_stall_pipeline(&src, s);
+	return ret > 0 ? hand_over(a, s) : ret;
 }
 
 /* Stalls the finisher is done with, in order; with `wait`, all of them. */

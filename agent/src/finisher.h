@@ -9,8 +9,9 @@
 #include "unwind.h"
 
 /*
- * Unwinds and symbolizes stalls' stacks on a thread of its own, in the order
- * they were handed in. Symbolizing can take a while (the first stack that
+ * The last stages of the stall pipeline (stall_pipeline.h) on a thread of
+ * its own, in the order stalls were handed in: unwinds and symbolizes their
+ * stacks, names their callbacks, concludes their advice. Symbolizing can take a while (the first stack that
  * needs a module's DWARF makes libdw read and decompress it: ~100 ms for
  * libc's); done on the thread that reads the ring buffer, it would hold up
  * the scan that reports stalls in progress. It owns the unwinder: nothing

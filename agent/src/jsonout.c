@@ -228,7 +228,6 @@ static cJSON *callback_json(const struct ls_stall_callback *cb, uint64_t end_ns)
 char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end_unix_ns)
 {
 	cJSON *o = record("stall"), *calls;
-	char advice[512];
 	unsigned i;
 
 	if (!o)
@@ -278,8 +277,7 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 				cJSON_AddNullToObject(task, "line");
 		}
 	}
-	ls_advice(s, advice, sizeof(advice));
-	add_text(o, "advice", advice);
+	add_text(o, "advice", s->advice);
 	return finish(o);
 }
 

@@ -25,6 +25,7 @@ enum ls_cause {
 /* Syscalls a stall names at most: one per BPF slot. */
 #define LS_STALL_SYSCALLS LT_MAX_SLOTS
 #define LS_MAX_FRAMES 128
+#define LS_ADVICE_MAX 512
 
 /* What runs in a frame: the JSON's "kind". */
 enum ls_frame_kind {
@@ -111,6 +112,9 @@ struct ls_stall {
 		const char *file;
 		int line;
 	} task;
+	/* the pipeline's conclusion (ls_stall_conclude): what the stall was, and what to do */
+	enum ls_wait wait;
+	char advice[LS_ADVICE_MAX];
 };
 
 const char *ls_cause_name(enum ls_cause cause);
@@ -144,5 +148,7 @@ enum ls_cause ls_classify(const struct ls_stall *s);
 enum ls_wait ls_stall_wait(const struct ls_stall *s);
 /* One or two sentences of advice for this stall, grounded in its numbers. */
 void ls_advice(const struct ls_stall *s, char *buf, size_t len);
+/* The pipeline's last stage (stall_pipeline.h): wait and advice from the stall's other fields. */
+void ls_stall_conclude(struct ls_stall *s);
 
 #endif

@@ -112,6 +112,7 @@ static void test_stall(void **state)
 
 	(void)state;
 	sample_stall(&s);
+	ls_stall_conclude(&s);
 	line = ls_json_stall(&s, UNIX_NS, UNIX_NS + 300000000);
 	o = parse(line);
 
@@ -232,6 +233,7 @@ static void test_stall_other_causes(void **state)
 	s.n_syscalls = 0;
 	s.cause = LS_CAUSE_CPU;
 	s.cut_short = true;
+	ls_stall_conclude(&s);
 	line = ls_json_stall(&s, -5, 0);
 	o = parse(line);
 	has_string(o, "cause", "cpu");
@@ -239,6 +241,33 @@ static void test_stall_other_causes(void **state)
 	assert_int_equal(cJSON_GetArraySize(field(o, "syscalls")), 0);
 	assert_non_null(strstr(line, "\"start_unix_ns\":-5,"));
 	assert_non_null(strstr(field(o, "advice")->valuestring, "yield"));
+	cJSON_Delete(o);
+	free(line);
+}
+
+/*
+ * The writer only reads: the advice is the stall's own (the pipeline's last
+ * stage wrote it), never computed while serializing.
+ */
+static void test_stall_advice_is_read(void **state)
+{
+	struct ls_stall s;
+	cJSON *o;
+	char *line;
+
+	(void)state;
+	sample_stall(&s);
+	snprintf(s.advice, sizeof(s.advice), "as concluded");
+	line = ls_json_stall(&s, UNIX_NS, UNIX_NS);
+	o = parse(line);
+	has_string(o, "advice", "as concluded");
+	cJSON_Delete(o);
+	free(line);
+	/* not concluded: nothing made up */
+	s.advice[0] = '\0';
+	line = ls_json_stall(&s, UNIX_NS, UNIX_NS);
+	o = parse(line);
+	has_string(o, "advice", "");
 	cJSON_Delete(o);
 	free(line);
 }
@@ -443,6 +472,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_stall_other_causes),
+		cmocka_unit_test(test_stall_advice_is_read),
 		cmocka_unit_test(test_frame_kinds_and_task),
 		cmocka_unit_test(test_strings_escaped),
 		cmocka_unit_test(test_stall_begin),
