@@ -32,6 +32,19 @@ static enum ls_wait blocking_wait(const struct ls_syscall_use *u)
 	return kind;
 }
 
+/*
+ * "The loop thread blocked 40.0 ms in read on NOUN TARGET (2 calls): it
+ * waited for WHOM. REMEDY": the calls whose target is another party.
+ */
+static void waited_for(char *buf, size_t len, const struct ls_syscall_use *u, const char *noun,
+		       const char *whom, const char *remedy)
+{
+	snprintf(buf, len,
+		 "The loop thread blocked %.1f ms in %s on %s%s (%u call%s): it waited for %s. %s",
+		 ms(u->total_ns), u->name, noun, u->target, u->count, u->count == 1 ? "" : "s",
+		 whom, remedy);
+}
+
 static void blocking_advice(const struct ls_stall *s, enum ls_wait kind, char *buf, size_t len)
 {
 	const struct ls_syscall_use *u = &s->syscalls[0];
@@ -53,32 +66,24 @@ static void blocking_advice(const struct ls_stall *s, enum ls_wait kind, char *b
 		snprintf(buf, len, "The loop thread blocked %.1f ms in %s on %s: network I/O. %s",
 			 ms(u->total_ns), u->name, what, remedy);
 		return;
-	case LS_WAIT_PIPE:
-		snprintf(buf, len,
-			 "The loop thread blocked %.1f ms in %s on %s%s (%u call%s): it waited "
-			 "for the process at the other end, not for the disk. %s",
-			 ms(u->total_ns), u->name,
-			 target_kind(u) == LS_TK_FIFO ? "the FIFO "
-			 : strcmp(what, "pipe")	      ? "the pipe "
-						      : "a ",
-			 what, u->count, calls, remedy);
-		return;
 	case LS_WAIT_FILE:
 		snprintf(buf, len, "The loop thread blocked %.1f ms in %s on the %s %s. %s",
 			 ms(u->total_ns), u->name,
 			 target_kind(u) == LS_TK_DIR ? "directory" : "file", what, remedy);
 		return;
+	case LS_WAIT_PIPE:
+		waited_for(buf, len, u,
+			   target_kind(u) == LS_TK_FIFO ? "the FIFO "
+			   : strcmp(what, "pipe")	? "the pipe "
+							: "a ",
+			   "the process at the other end, not for the disk", remedy);
+		return;
 	case LS_WAIT_DEVICE:
-		snprintf(buf, len,
-			 "The loop thread blocked %.1f ms in %s on the device %s (%u call%s): it "
-			 "waited for the device's driver. %s",
-			 ms(u->total_ns), u->name, what, u->count, calls, remedy);
+		waited_for(buf, len, u, "the device ", "the device's driver", remedy);
 		return;
 	case LS_WAIT_EVENT:
-		snprintf(buf, len,
-			 "The loop thread blocked %.1f ms in %s on %s (%u call%s): it waited for "
-			 "an event another thread, a timer or a signal delivers. %s",
-			 ms(u->total_ns), u->name, what, u->count, calls, remedy);
+		waited_for(buf, len, u, "",
+			   "an event another thread, a timer or a signal delivers", remedy);
 		return;
 	default:
 		break;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "bound.h"
+#include "grow.h"
 #include "jsonout.h"
 
 /*
@@ -117,17 +118,11 @@ void ls_lines__clear(struct ls_lines *l)
 
 static int lines_push(struct ls_lines *l, char *line)
 {
-	char **grown;
+	char **grown = ls_grow(l->line, &l->cap, l->n + 1, sizeof(*l->line), 8);
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-
-		grown = realloc(l->line, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		l->line = grown;
-		l->cap = cap;
-	}
+	if (!grown)
+		return -ENOMEM;
+	l->line = grown;
 	l->line[l->n++] = line;
 	l->bytes += strlen(line) + 1;
 	return 0;
@@ -416,15 +411,11 @@ static int move_stacks(cJSON *arr, struct split *sp)
 		for (i = 0; i < sp->n && sp->m[i].id != h; i++)
 			;
 		if (i == sp->n) {
-			if (sp->n == sp->cap) {
-				size_t cap = sp->cap ? 2 * sp->cap : 8;
-				struct moved *grown = realloc(sp->m, cap * sizeof(*grown));
+			struct moved *grown = ls_grow(sp->m, &sp->cap, sp->n + 1, sizeof(*sp->m), 8);
 
-				if (!grown)
-					return -ENOMEM;
-				sp->m = grown;
-				sp->cap = cap;
-			}
+			if (!grown)
+				return -ENOMEM;
+			sp->m = grown;
 			frames = cJSON_Duplicate(st, true);
 			if (!frames)
 				return -ENOMEM;

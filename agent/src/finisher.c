@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include "demangle.h"
 #include "finisher.h"
-#include "stall_pipeline.h"
 
 enum job_kind { JOB_STALL, JOB_PREPARE };
 
@@ -47,6 +47,34 @@ static struct job *first_pending(struct ls_finisher *f)
 		if (!j->done)
 			return j;
 	return NULL;
+}
+
+static void name_callback(struct ls_unwinder *u, pid_t pid, struct ls_probe_cb *cb)
+{
+	char readable[sizeof(cb->symbol)];
+
+	if (cb->addr && !cb->symbol[0])
+		ls_unwinder__name(u, pid, cb->addr, cb->symbol, sizeof(cb->symbol), cb->module,
+				  sizeof(cb->module));
+	/* libprobe names callbacks from inside the process: C++ ones come mangled */
+	else if (ls_demangle(cb->symbol, readable, sizeof(readable)))
+		memcpy(cb->symbol, readable, sizeof(readable));
+}
+
+void ls_stall_resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s)
+{
+	struct ls_stall_callback *c = &s->callback;
+	unsigned i;
+
+	/* a stall without its stacks is still worth delivering */
+	if (taken)
+		ls_collector__resolve(u, taken, s);
+	/* libprobe's region names a callback only while its reporter thread runs: name the rest */
+	if (!c->present)
+		return;
+	name_callback(u, (pid_t)s->pid, &c->cb);
+	for (i = 0; i < c->n_recent && i < LS_PROBE_RECENT; i++)
+		name_callback(u, (pid_t)s->pid, &c->recent[i]);
 }
 
 static void *worker(void *arg)

@@ -36,6 +36,12 @@ bool ls_finisher__next(struct ls_finisher *f, struct ls_stall *out, bool wait);
 void ls_finisher__release(struct ls_finisher *f);
 /* The unwinder's counters, as of the last job done. */
 void ls_finisher__stats(struct ls_finisher *f, struct ls_unwind_stats *stats);
+/*
+ * Stage 3 of a stall, as the finisher's thread runs it before concluding:
+ * its stacks unwound and symbolized (taken may be NULL, and is freed), its
+ * callbacks named. The unwinder is the caller's alone while it runs.
+ */
+void ls_stall_resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s);
 /* Stops the thread; stalls not yet taken with __next are dropped. */
 void ls_finisher__free(struct ls_finisher *f);
 

@@ -71,6 +71,22 @@ static void add_int(cJSON *o, const char *key, int64_t v)
 	cJSON_AddRawToObject(o, key, text);
 }
 
+/* A record about a loop thread, or a whole process (tid 0): who, and since when. */
+static cJSON *record_of(const char *type, uint32_t pid, uint32_t tid, const char *comm,
+			int64_t start_unix_ns)
+{
+	cJSON *o = record(type);
+
+	if (!o)
+		return NULL;
+	add_int(o, "pid", pid);
+	if (tid)
+		add_int(o, "tid", tid);
+	add_text(o, "comm", comm);
+	add_int(o, "start_unix_ns", start_unix_ns);
+	return o;
+}
+
 static char *finish(cJSON *o)
 {
 	char *line = NULL;
@@ -227,15 +243,11 @@ static cJSON *callback_json(const struct ls_stall_callback *cb, uint64_t end_ns)
 
 char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end_unix_ns)
 {
-	cJSON *o = record("stall"), *calls;
+	cJSON *o = record_of("stall", s->pid, s->tid, s->comm, start_unix_ns), *calls;
 	unsigned i;
 
 	if (!o)
 		return NULL;
-	add_int(o, "pid", s->pid);
-	add_int(o, "tid", s->tid);
-	add_text(o, "comm", s->comm);
-	add_int(o, "start_unix_ns", start_unix_ns);
 	add_int(o, "end_unix_ns", end_unix_ns);
 	cJSON_AddNumberToObject(o, "duration_ms", ms(s->end_ns - s->start_ns));
 	cJSON_AddNumberToObject(o, "threshold_ms", ms(s->threshold_ns));
@@ -284,14 +296,10 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 char *ls_json_stall_begin(uint32_t pid, uint32_t tid, const char *comm, int64_t start_unix_ns,
 			  uint64_t elapsed_ns, uint64_t threshold_ns)
 {
-	cJSON *o = record("stall_begin");
+	cJSON *o = record_of("stall_begin", pid, tid, comm, start_unix_ns);
 
 	if (!o)
 		return NULL;
-	add_int(o, "pid", pid);
-	add_int(o, "tid", tid);
-	add_text(o, "comm", comm);
-	add_int(o, "start_unix_ns", start_unix_ns);
 	cJSON_AddNumberToObject(o, "elapsed_ms", ms(elapsed_ns));
 	cJSON_AddNumberToObject(o, "threshold_ms", ms(threshold_ns));
 	return finish(o);
@@ -354,14 +362,11 @@ static cJSON *thread_json(const struct ls_thread_summary *t)
 
 char *ls_json_summary(const struct ls_run_summary *sum, int64_t start_unix_ns, int64_t end_unix_ns)
 {
-	cJSON *o = record("summary"), *threads;
+	cJSON *o = record_of("summary", sum->pid, 0, sum->comm, start_unix_ns), *threads;
 	size_t i;
 
 	if (!o)
 		return NULL;
-	add_int(o, "pid", sum->pid);
-	add_text(o, "comm", sum->comm);
-	add_int(o, "start_unix_ns", start_unix_ns);
 	add_int(o, "end_unix_ns", end_unix_ns);
 	cJSON_AddNumberToObject(o, "recorded_ms",
 				ms(sum->end_ns > sum->start_ns ? sum->end_ns - sum->start_ns : 0));

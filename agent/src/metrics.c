@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "loop_tracker.h"
 #include "metrics.h"
 
@@ -123,6 +124,7 @@ int ls_metrics__family(struct ls_metrics *m, const char *name, const char *help,
 		       size_t n_bounds, struct ls_metric_family **out)
 {
 	struct ls_metric_family *f = NULL;
+	void *grown;
 	size_t i, j;
 	int err = -EINVAL;
 
@@ -162,15 +164,10 @@ int ls_metrics__family(struct ls_metrics *m, const char *name, const char *help,
 		memcpy(f->bounds, bounds, n_bounds * sizeof(*f->bounds));
 		f->n_bounds = n_bounds;
 	}
-	if (m->n_families == m->cap_families) {
-		size_t cap = m->cap_families ? 2 * m->cap_families : 16;
-		void *grown = realloc(m->families, cap * sizeof(*m->families));
-
-		if (!grown)
-			goto nomem;
-		m->families = grown;
-		m->cap_families = cap;
-	}
+	grown = ls_grow(m->families, &m->cap_families, m->n_families + 1, sizeof(*m->families), 16);
+	if (!grown)
+		goto nomem;
+	m->families = grown;
 	m->families[m->n_families++] = f;
 	if (out)
 		*out = f;
@@ -207,6 +204,7 @@ static uint64_t values_hash(const char *const *values, size_t n)
 static struct series *get_series(struct ls_metric_family *f, const char *const *values, int *err)
 {
 	struct series *s;
+	void *grown;
 	uint64_t h;
 	size_t i, j;
 
@@ -228,15 +226,10 @@ static struct series *get_series(struct ls_metric_family *f, const char *const *
 			return s;
 	}
 	*err = -ENOMEM;
-	if (f->n_series == f->cap_series) {
-		size_t cap = f->cap_series ? 2 * f->cap_series : 8;
-		void *grown = realloc(f->series, cap * sizeof(*f->series));
-
-		if (!grown)
-			return NULL;
-		f->series = grown;
-		f->cap_series = cap;
-	}
+	grown = ls_grow(f->series, &f->cap_series, f->n_series + 1, sizeof(*f->series), 8);
+	if (!grown)
+		return NULL;
+	f->series = grown;
 	s = &f->series[f->n_series];
 	memset(s, 0, sizeof(*s));
 	s->hash = h;
@@ -265,44 +258,51 @@ nomem:
 	return NULL;
 }
 
-int ls_metrics__set(struct ls_metric_family *f, const char *const *values, double v)
+/*
+ * The series of values, for a number v that fits the family: a histogram's
+ * when `hist`, else a gauge's or counter's (which never goes down). NULL
+ * and *err when not.
+ */
+static struct series *series_for(struct ls_metric_family *f, const char *const *values, bool hist,
+				 double v, int *err)
 {
-	struct series *s;
-	int err;
+	if ((f->type == LS_METRIC_HISTOGRAM) != hist || isnan(v) ||
+	    (f->type == LS_METRIC_COUNTER && v < 0)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return get_series(f, values, err);
+}
 
-	if (f->type == LS_METRIC_HISTOGRAM || isnan(v) || (f->type == LS_METRIC_COUNTER && v < 0))
-		return -EINVAL;
-	s = get_series(f, values, &err);
+/* A gauge's or counter's series set to v, or v added to it. */
+static int update(struct ls_metric_family *f, const char *const *values, double v, bool add)
+{
+	int err;
+	struct series *s = series_for(f, values, false, v, &err);
+
 	if (!s)
 		return err;
-	s->value = v;
+	s->value = add ? s->value + v : v;
 	return 0;
+}
+
+int ls_metrics__set(struct ls_metric_family *f, const char *const *values, double v)
+{
+	return update(f, values, v, false);
 }
 
 int ls_metrics__add(struct ls_metric_family *f, const char *const *values, double v)
 {
-	struct series *s;
-	int err;
-
-	if (f->type == LS_METRIC_HISTOGRAM || isnan(v) || (f->type == LS_METRIC_COUNTER && v < 0))
-		return -EINVAL;
-	s = get_series(f, values, &err);
-	if (!s)
-		return err;
-	s->value += v;
-	return 0;
+	return update(f, values, v, true);
 }
 
 int ls_metrics__add_hist(struct ls_metric_family *f, const char *const *values,
 			 const uint64_t *counts, double sum)
 {
-	struct series *s;
 	size_t i;
 	int err;
+	struct series *s = series_for(f, values, true, sum, &err);
 
-	if (f->type != LS_METRIC_HISTOGRAM || isnan(sum))
-		return -EINVAL;
-	s = get_series(f, values, &err);
 	if (!s)
 		return err;
 	if (counts)
@@ -325,12 +325,9 @@ size_t ls_metrics_bucket(const double *bounds, size_t n_bounds, double v)
 
 int ls_metrics__observe(struct ls_metric_family *f, const char *const *values, double v)
 {
-	struct series *s;
 	int err;
+	struct series *s = series_for(f, values, true, v, &err);
 
-	if (f->type != LS_METRIC_HISTOGRAM || isnan(v))
-		return -EINVAL;
-	s = get_series(f, values, &err);
 	if (!s)
 		return err;
 	s->counts[ls_metrics_bucket(f->bounds, f->n_bounds, v)]++;

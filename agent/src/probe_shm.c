@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "clock.h"
+#include "grow.h"
 #include "lprobe_shm.h"
 #include "probe_shm.h"
 #include "stall.h"
@@ -760,6 +761,7 @@ struct ls_probe_set *ls_probe_set__new(void)
 
 static struct probe_entry *entry(struct ls_probe_set *set, pid_t pid, bool add)
 {
+	void *grown;
 	size_t i;
 
 	for (i = 0; i < set->n; i++)
@@ -767,15 +769,10 @@ static struct probe_entry *entry(struct ls_probe_set *set, pid_t pid, bool add)
 			return &set->e[i];
 	if (!add)
 		return NULL;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? 2 * set->cap : 8;
-		void *grown = realloc(set->e, cap * sizeof(*set->e));
-
-		if (!grown)
-			return NULL;
-		set->e = grown;
-		set->cap = cap;
-	}
+	grown = ls_grow(set->e, &set->cap, set->n + 1, sizeof(*set->e), 8);
+	if (!grown)
+		return NULL;
+	set->e = grown;
 	memset(&set->e[set->n], 0, sizeof(set->e[0]));
 	set->e[set->n].pid = pid;
 	return &set->e[set->n++];
@@ -847,26 +844,26 @@ void ls_probe_set__poll(struct ls_probe_set *set, uint64_t now_ns)
 	}
 }
 
+/* pid's region now, if the set has one (and a set there is). */
+static struct ls_probe_shm *region(struct ls_probe_set *set, uint32_t pid, bool recheck)
+{
+	return set ? get(set, (pid_t)pid, ls_now_ns(), recheck) : NULL;
+}
+
 void ls_probe_set__fill_stall(struct ls_probe_set *set, struct ls_stall *s)
 {
-	struct ls_probe_shm *p;
+	struct ls_probe_shm *p = region(set, s->pid, true);
 
 	memset(&s->callback, 0, sizeof(s->callback));
-	if (!set)
-		return;
-	p = get(set, (pid_t)s->pid, ls_now_ns(), true);
 	if (p)
 		ls_probe_shm__callback(p, s->tid, s->start_ns, s->end_ns, &s->callback);
 }
 
 void ls_probe_set__fill_thread(struct ls_probe_set *set, struct ls_thread_summary *ts)
 {
-	struct ls_probe_shm *p;
+	struct ls_probe_shm *p = region(set, ts->pid, false);
 
 	memset(&ts->probe, 0, sizeof(ts->probe));
-	if (!set)
-		return;
-	p = get(set, (pid_t)ts->pid, ls_now_ns(), false);
 	if (p)
 		ls_probe_shm__thread(p, ts->tid, &ts->probe);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "stack_collector.h"
 
 /* CPU samples kept per busy period; past this, every other one is merged away. */
@@ -55,6 +56,7 @@ static void clear(struct thread_stacks *t)
 
 static struct thread_stacks *find(struct ls_collector *c, uint32_t tid, bool create)
 {
+	void *grown;
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
@@ -62,15 +64,10 @@ static struct thread_stacks *find(struct ls_collector *c, uint32_t tid, bool cre
 			return &c->threads[i];
 	if (!create)
 		return NULL;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 4;
-		void *grown = realloc(c->threads, cap * sizeof(*c->threads));
-
-		if (!grown)
-			return NULL;
-		c->threads = grown;
-		c->cap = cap;
-	}
+	grown = ls_grow(c->threads, &c->cap, c->n + 1, sizeof(*c->threads), 4);
+	if (!grown)
+		return NULL;
+	c->threads = grown;
 	memset(&c->threads[c->n], 0, sizeof(c->threads[0]));
 	c->threads[c->n].tid = tid;
 	c->threads[c->n].stride = 1;

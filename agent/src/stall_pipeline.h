@@ -3,7 +3,6 @@
 #define LOOPSTALL_STALL_PIPELINE_H
 
 #include "stall.h"
-#include "unwind.h"
 
 /*
  * A stall's way from BPF's numbers to a complete struct ls_stall, in stages:
@@ -42,12 +41,10 @@ struct ls_stall_sources {
 int ls_stall_pipeline(const struct ls_stall_sources *src, struct ls_stall *s);
 
 /*
- * The stages, for the finisher and for tests. gather fills the targets
- * and the callback and returns the raw stacks taken for the stall (NULL:
- * none, or no finisher to resolve them).
+ * Stage 2, for tests: fills the targets and the callback and returns the
+ * raw stacks taken for the stall (NULL: none, or no finisher to resolve
+ * them). Stage 3 is ls_stall_resolve (finisher.h), 4 ls_stall_conclude.
  */
 struct ls_taken *ls_stall_gather(const struct ls_stall_sources *src, struct ls_stall *s);
-/* Frees taken; the unwinder is the caller's alone while it runs. */
-void ls_stall_resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s);
 
 #endif

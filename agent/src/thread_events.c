@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "grow.h"
 #include "thread_events.h"
 
 struct thread_ev {
@@ -81,20 +82,16 @@ int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t 
 	    .sample_period = 1,
 	};
 	struct thread_ev e = {.pid = pid, .tid = tid, .sample_fd = -1};
+	void *grown;
 
 	if (find(te, tid))
 		return 0;
-	if (te->n == te->cap) {
-		size_t cap = te->cap ? 2 * te->cap : 8;
-		void *grown = realloc(te->ev, cap * sizeof(*te->ev));
-
-		if (!grown) {
-			te->errors++;
-			return -ENOMEM;
-		}
-		te->ev = grown;
-		te->cap = cap;
+	grown = ls_grow(te->ev, &te->cap, te->n + 1, sizeof(*te->ev), 8);
+	if (!grown) {
+		te->errors++;
+		return -ENOMEM;
 	}
+	te->ev = grown;
 	e.switches = attach(te->on_switch, &sw, tid, NULL);
 	if (!e.switches) {
 		/* the thread may be gone already */
