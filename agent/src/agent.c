@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "finisher.h"
 #include "loop_tracker.skel.h"
+#include "probe_shm.h"
 #include "stack_collector.h"
 #include "stall_pipeline.h"
 #include "target_store.h"
