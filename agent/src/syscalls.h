@@ -6,8 +6,7 @@
 extern const char *const ls_syscall_table[];
 extern const unsigned ls_syscall_table_size;
 
-/* Name of syscall nr, or NULL when the number is unknown. */
+/* Name of syscall nr, or NULL when the number is unknown (what it waits for: syscall_class.h). */
 const char *ls_syscall_name(unsigned nr);
-/* What each syscall waits for: syscall_class.h. */
 
 #endif
