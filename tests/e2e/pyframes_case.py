@@ -7,9 +7,12 @@ tests/victims/py_frames_app.py with one interpreter, attached with
   stall's syscall stack holds fetch_user at the time.sleep line, then handler
   at its await line, both "kind": "python", innermost Python frame first;
   the record's task is the coroutine asyncio.run's Task wraps
-  (victim_common's _main), at the line where it awaits the scenario;
+  (victim_common's _main), at the line where it awaits the scenario, and
+  that Task's default name, Task-1;
   `loopstall doctor` names fetch_user (py_frames_app.py:LINE) as Where and
   the task;
+- named: the same sleep in a Task created with name="fetch-7": the record
+  names "fetch-7" and its coroutine handler (at its await line);
 - cpu: crunch() loops in pure Python for 0.4 s: at least 80 % of the
   stall's CPU samples have crunch, at one of its lines, as their innermost
   Python frame.
@@ -76,9 +79,10 @@ def check_sleep(s, python):
     common = os.path.join(lstest.env_path("VICTIMS"), "victim_common.py")
     with open(common) as f:
         await_line = 1 + [l.strip() for l in f].index("await scenario(args)")
+    # asyncio.run's Task is the process's first: its default name, Task-1
     task = st.get("task")
-    assert task == {"coroutine": "_main", "file": common, "line": await_line}, (
-        f"the stall does not name the task _main ({common}:{await_line}): {task}")
+    want = {"name": "Task-1", "coroutine": "_main", "file": common, "line": await_line}
+    assert task == want, f"the stall does not name the task {want}: {task}"
     out = subprocess.run([lstest.loopstall(), "doctor", run.recorder.out],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
@@ -89,6 +93,21 @@ def check_sleep(s, python):
     want = f"In asyncio task _main() at victim_common.py:{await_line}."
     assert want in text, f"doctor does not say {want!r}:\n{out.stdout}"
     return st
+
+
+def check_named(s, python):
+    """The stall is in a Task created with name="fetch-7": the record names
+    that Task, and its coroutine handler() where it awaits fetch_user()."""
+    path, m = marks()
+    argv = [python, path, "--wait-signal", "--scenario", "named", "--seconds", "0.3"]
+    run = lstest.record_pid(s, argv)
+    stalls = run.stalls_in(run.scenario_window("named"))
+    assert len(stalls) == 1, "expected one stall:\n" + "\n".join(
+        lstest.brief(x) for x in run.stalls)
+    task = stalls[0].get("task")
+    want = {"name": "fetch-7", "coroutine": "handler", "file": path, "line": m["await"]}
+    print(f"  task: {task}")
+    assert task == want, f"the stall does not name the task {want}: {task}"
 
 
 def check_cpu(s, python):
@@ -125,4 +144,5 @@ def run(python, check=None):
         st = check_sleep(s, python)
         if check:
             check(st)
+        check_named(s, python)
         check_cpu(s, python)
