@@ -10,9 +10,10 @@ tests/victims/py_frames_app.py with one interpreter, attached with
   (victim_common's _main), at the line where it awaits the scenario, and
   that Task's default name, Task-1;
   `loopstall doctor` names fetch_user (py_frames_app.py:LINE) as Where and
-  the task;
+  the task (Task-1: _main() at ...);
 - named: the same sleep in a Task created with name="fetch-7": the record
-  names "fetch-7" and its coroutine handler (at its await line);
+  names "fetch-7" and its coroutine handler (at its await line), and so
+  does doctor;
 - cpu: crunch() loops in pure Python for 0.4 s: at least 80 % of the
   stall's CPU samples have crunch, at one of its lines, as their innermost
   Python frame.
@@ -90,7 +91,7 @@ def check_sleep(s, python):
     want = f"Where: fetch_user ({APP}:{m['sleep']})"
     print(f"  doctor: ...{text[text.find('Where'):][:80]}")
     assert want in text, f"doctor does not say {want!r}:\n{out.stdout}"
-    want = f"In asyncio task _main() at victim_common.py:{await_line}."
+    want = f"In asyncio task Task-1: _main() at victim_common.py:{await_line}."
     assert want in text, f"doctor does not say {want!r}:\n{out.stdout}"
     return st
 
@@ -108,6 +109,11 @@ def check_named(s, python):
     want = {"name": "fetch-7", "coroutine": "handler", "file": path, "line": m["await"]}
     print(f"  task: {task}")
     assert task == want, f"the stall does not name the task {want}: {task}"
+    out = subprocess.run([lstest.loopstall(), "doctor", run.recorder.out],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    want = f"In asyncio task fetch-7: handler() at {APP}:{m['await']}."
+    assert want in " ".join(out.stdout.split()), f"doctor does not say {want!r}:\n{out.stdout}"
 
 
 def check_cpu(s, python):
