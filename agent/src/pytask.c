@@ -49,6 +49,9 @@ static const struct ls_py_task_layout task_layouts[] = {
 #define MODULE_MD_DICT 16
 #define MODULE_MD_STATE 32
 #define TYPE_TP_NAME 24
+#define TYPE_TP_BASE 256
+/* classes between a Task subclass and _asyncio.Task, at most */
+#define MAX_BASES 8
 #define LONG_DIGITS 24
 
 const struct ls_py_task_layout *ls_py_task_layout(int minor)
@@ -225,8 +228,8 @@ struct collect {
 	unsigned n, max;
 };
 
-/* Is type (an object's ob_type) _asyncio's C Task? Subclasses are not. */
-static bool c_task_type(struct collect *c, uint64_t type)
+/* Is type _asyncio's C Task? 3.10 and 3.11 have one, static, of that name. */
+static bool is_task_type(struct collect *c, uint64_t type)
 {
 	static const char want[] = "_asyncio.Task";
 	char name[sizeof(want)];
@@ -239,6 +242,23 @@ static bool c_task_type(struct collect *c, uint64_t type)
 		return false;
 	*c->task_type = type;
 	return true;
+}
+
+/*
+ * Is an object of this type a C Task, its subclasses included (they keep
+ * TaskObj's layout)? The pure-Python Task derives from no C Task.
+ */
+static bool c_task(struct collect *c, uint64_t type)
+{
+	unsigned depth;
+
+	for (depth = 0; type && depth < MAX_BASES; depth++) {
+		if (is_task_type(c, type))
+			return true;
+		if (read_ptr(c->read, c->ctx, type + TYPE_TP_BASE, &type))
+			return false;
+	}
+	return false;
 }
 
 /*
@@ -283,7 +303,7 @@ static int collect_fn(void *arg, uint64_t loop, uint64_t task)
 	type = get64(head + OB_TYPE);
 	coro = get64(head + c->tl->task_coro);
 	name = get64(head + c->tl->task_name);
-	if (!c_task_type(c, type) || !coro || coro % 8 || !name ||
+	if (!c_task(c, type) || !coro || coro % 8 || !name ||
 	    read_ptr(c->read, c->ctx, name + OB_TYPE, &name_type))
 		return 0;
 	if (c->l->minor == 10) {

@@ -60,7 +60,8 @@ struct ls_py_task {
 /*
  * The Tasks running now, from the current-tasks dict at addr: C Tasks
  * (of type *task_type; when 0, of the static type named "_asyncio.Task" of
- * 3.10 and 3.11, whose address is then kept there) with a readable name. Returns how many were put in out (<= max),
+ * 3.10 and 3.11, whose address is then kept there), or of a subclass of
+ * it, with a readable name. Returns how many were put in out (<= max),
  * or -EINVAL when addr holds no dict.
  */
 int ls_py_current_tasks(const struct ls_py_layout *l, const struct ls_py_task_layout *tl,

@@ -398,7 +398,7 @@ def pytask():
                12: (944, 72, 136, 144, 24, 40), 13: (7656, 72, 120, 128, 24, 40)}
 
     def image(minor, name="fetch-7", int_name=None, task_type_name=b"_asyncio.Task\0",
-              split=False, nentries=None, kind=None, modules_type=t_dict):
+              split=False, nentries=None, kind=None, modules_type=t_dict, subclass=None):
         modules_off, coro_frame, task_coro, task_name, state_tt, asz = layouts[minor]
         mem = bytearray(16384)
         at = [64]
@@ -437,7 +437,13 @@ def pytask():
                                      base + 8 if split else 0))
 
         tt_name = alloc(task_type_name)
-        task_type = alloc(struct.pack("<QQQQ", 1, 0, 0, tt_name) + b"\0" * 64)
+        # PyTypeObject: tp_name at 24, tp_base at 256
+        task_type = alloc(struct.pack("<QQQQ", 1, 0, 0, tt_name) + b"\0" * 240)
+        obj_type = task_type
+        if subclass is not None:
+            sub_name = alloc(subclass)
+            obj_type = alloc(struct.pack("<QQQQ", 1, 0, 0, sub_name) + b"\0" * 224
+                             + struct.pack("<Q", task_type))
         frame = alloc(b"\0" * 80)  # 3.10's PyFrameObject; 3.11+ embed it in the coroutine
         coro = alloc(struct.pack("<QQQ", 1, 0, frame) + b"\0" * 96)
         if int_name is not None:
@@ -445,7 +451,7 @@ def pytask():
         else:
             name_at = pystr(name)
         task = bytearray(176)
-        struct.pack_into("<QQ", task, 0, 1, task_type)
+        struct.pack_into("<QQ", task, 0, 1, obj_type)
         struct.pack_into("<Q", task, task_coro, coro)
         struct.pack_into("<Q", task, task_name, name_at)
         task_at = alloc(bytes(task))
@@ -475,7 +481,9 @@ def pytask():
     files["number_313"] = seed(13, int_name=7)
     files["unicode_name_311"] = seed(11, name="r\u00e9q-\u4e00")
     files["no_module_type_310"] = seed(10, flags=0)
-    files["subclass_311"] = seed(11, task_type_name=b"MyTask\0")
+    files["other_type_311"] = seed(11, task_type_name=b"MyTask\0")
+    files["subclass_311"] = seed(11, subclass=b"MyTask\0")
+    files["subclass_313"] = seed(13, subclass=b"MyTask\0")
     files["split_312"] = seed(12, split=True)
     files["huge_nentries_313"] = seed(13, nentries=1 << 40)
     files["bad_kind_311"] = seed(11, kind=7)

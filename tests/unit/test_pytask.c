@@ -3,9 +3,9 @@
  * asyncio's running Tasks read from another process (pytask.c), on the
  * memory images of tests/fuzz/corpus/pytask (written by tests/fuzz/seeds.py
  * with each version's layout): the Task's name and its coroutine's frame
- * are found through sys.modules, and images that are not what they claim
- * (a Task subclass, split or hostile dicts, a sys.modules of another type)
- * name no Task.
+ * are found through sys.modules (subclasses of the C Task too), and images
+ * that are not what they claim (a Task of another type, split or hostile
+ * dicts, a sys.modules of another type) name no Task.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -131,8 +131,16 @@ static void test_wide_name_as_utf8(void **state)
 static void test_not_a_c_task(void **state)
 {
 	(void)state;
-	/* a type of another name (a subclass, the pure-Python Task): no name */
-	expect_none("subclass_311", 0, 0);
+	/* a type of another name, not derived from it (the pure-Python Task): no name */
+	expect_none("other_type_311", 0, 0);
+}
+
+static void test_subclass(void **state)
+{
+	(void)state;
+	/* class MyTask(asyncio.Task): the C Task's layout, named */
+	expect_task("subclass_311", "fetch-7");
+	expect_task("subclass_313", "fetch-7");
 }
 
 static void test_hostile_dicts(void **state)
@@ -151,6 +159,7 @@ int main(void)
 	    cmocka_unit_test(test_default_name_from_int),
 	    cmocka_unit_test(test_wide_name_as_utf8),
 	    cmocka_unit_test(test_not_a_c_task),
+	    cmocka_unit_test(test_subclass),
 	    cmocka_unit_test(test_hostile_dicts),
 	};
 
