@@ -646,8 +646,8 @@ static uint64_t current_tasks_dict(struct pyproc *p, uint64_t now)
 	return p->current_tasks;
 }
 
-void ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
-				 uint64_t busy_start_ns)
+int ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
+				uint64_t busy_start_ns)
 {
 	struct ls_py_task tasks[LS_PY_TASKS_MAX];
 	const struct ls_py_task_layout *tl;
@@ -657,14 +657,14 @@ void ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
 	int n;
 
 	if (!py)
-		return;
+		return 0;
 	pthread_mutex_lock(&py->lock);
 	p = proc_find(py, pid);
 	tl = p ? ls_py_task_layout(p->layout.minor) : NULL;
 	dict = p ? current_tasks_dict(p, now) : 0;
 	if (!dict) {
 		pthread_mutex_unlock(&py->lock);
-		return;
+		return 0;
 	}
 	n = ls_py_current_tasks(&p->layout, tl, &p->types, read_mem, &pid, dict, &p->task_type,
 				tasks, LS_PY_TASKS_MAX);
@@ -680,6 +680,7 @@ void ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
 		memcpy(snap->tasks, tasks, (size_t)n * sizeof(tasks[0]));
 	}
 	pthread_mutex_unlock(&py->lock);
+	return n > 0 ? n : 0;
 }
 
 bool ls_pyframes__task_name(struct ls_pyframes *py, pid_t pid, pid_t tid, uint64_t busy_start_ns,

@@ -56,9 +56,10 @@ const struct ls_frame *ls_pyframes__task(struct ls_pyframes *py, pid_t pid,
  * A stall of thread tid (of process pid), in the busy period that began at
  * busy_start_ns, is going on now: keep the asyncio Tasks its process runs
  * at this moment (pytask.h), to name the stall's Task when it is resolved,
- * after the Task may be gone. Call while the stall lasts.
+ * after the Task may be gone. Call while the stall lasts. Returns how many
+ * Tasks were kept (0: none runs, or asyncio is not found).
  */
-void ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
+int ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
 				 uint64_t busy_start_ns);
 /*
  * The name of the Task that stepped the coroutine frame at address `frame`
