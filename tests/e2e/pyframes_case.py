@@ -16,7 +16,7 @@ tests/victims/py_frames_app.py with one interpreter, attached with
   does doctor;
 - cpu: crunch() loops in pure Python for 0.4 s: at least 80 % of the
   stall's CPU samples have crunch, at one of its lines, as their innermost
-  Python frame.
+  Python frame, and the record names the Task (Task-1, _main).
 """
 import ast
 import os
@@ -139,6 +139,10 @@ def check_cpu(s, python):
           + lstest.format_stack(lstest.hottest_cpu_stack(st)[:12]))
     assert in_crunch >= 0.8 * total, (
         f"only {in_crunch} of {total} CPU samples name crunch at one of its lines")
+    # a CPU stall's Task is named from its samples' frames (no blocking stack)
+    task = st.get("task")
+    assert task and task.get("name") == "Task-1" and task.get("coroutine") == "_main", (
+        f"the CPU stall does not name the task Task-1 (_main): {task}")
 
 
 def run(python, check=None):
