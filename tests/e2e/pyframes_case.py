@@ -14,6 +14,8 @@ tests/victims/py_frames_app.py with one interpreter, attached with
 - named: the same sleep in a Task created with name="fetch-7": the record
   names "fetch-7" and its coroutine handler (at its await line), and so
   does doctor;
+- two: Tasks "first" and "second" block in one busy period, second longer
+  (its stack is the stall's): the record never names "first";
 - cpu: crunch() loops in pure Python for 0.4 s: at least 80 % of the
   stall's CPU samples have crunch, at one of its lines, as their innermost
   Python frame, and the record names the Task (Task-1, _main).
@@ -116,6 +118,27 @@ def check_named(s, python):
     assert want in " ".join(out.stdout.split()), f"doctor does not say {want!r}:\n{out.stdout}"
 
 
+def check_two(s, python):
+    """Tasks "first" and "second" run fetch_user in one busy period; the
+    stall's stack is second's longer sleep, but the agent saw "first" running
+    when the stall crossed the threshold. The same code in two Tasks: only
+    the coroutine frame's address tells them apart, so the record must not
+    name "first" (it may name "second", or no Task name)."""
+    path, m = marks()
+    argv = [python, path, "--wait-signal", "--scenario", "two", "--seconds", "0.3"]
+    run = lstest.record_pid(s, argv)
+    stalls = run.stalls_in(run.scenario_window("two"))
+    assert len(stalls) == 1, "expected one stall:\n" + "\n".join(
+        lstest.brief(x) for x in run.stalls)
+    st = stalls[0]
+    assert st["syscalls"][0]["max_ms"] >= 250, f"the stack is not second's: {lstest.brief(st)}"
+    task = st.get("task")
+    print(f"  task: {task}")
+    assert task and task["coroutine"] == "fetch_user" and task["line"] == m["sleep"], (
+        f"the stall does not name fetch_user at {path}:{m['sleep']}: {task}")
+    assert task.get("name") in (None, "second"), f"the stall names another Task: {task}"
+
+
 def check_cpu(s, python):
     path, m = marks()
     argv = [python, path, "--wait-signal", "--scenario", "cpu", "--seconds", "0.4"]
@@ -155,4 +178,5 @@ def run(python, check=None):
         if check:
             check(st)
         check_named(s, python)
+        check_two(s, python)
         check_cpu(s, python)
