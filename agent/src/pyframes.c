@@ -152,8 +152,8 @@ static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 /* What attach learns from the interpreter's ELF file. */
 struct interp_syms {
 	uint64_t runtime, code_type, py_version; /* link-time addresses, 0: absent */
-	struct ls_py_types types;
 	uint64_t first_load;			 /* p_vaddr of the first PT_LOAD, page-aligned */
+	struct ls_py_types types;		 /* the same, of the types pytask.c checks */
 };
 
 static void elf_syms(Elf *elf, struct interp_syms *out)

@@ -60,7 +60,7 @@ const struct ls_frame *ls_pyframes__task(struct ls_pyframes *py, pid_t pid,
  * Tasks were kept (0: none runs, or asyncio is not found).
  */
 int ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
-				 uint64_t busy_start_ns);
+				uint64_t busy_start_ns);
 /*
  * The name of the Task that stepped the coroutine frame at address `frame`
  * (a task frame's pyframe) during that busy period: true and out set when a

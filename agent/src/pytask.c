@@ -126,7 +126,8 @@ static int dict_each(int minor, uint64_t dict_type, ls_py_read_fn read, void *ct
 	if (nentries > LS_PY_DICT_MAX)
 		nentries = LS_PY_DICT_MAX;
 	for (i = 0; i < nentries; i += n) {
-		n = nentries - i < sizeof(chunk) / esz ? (size_t)(nentries - i) : sizeof(chunk) / esz;
+		n = nentries - i < sizeof(chunk) / esz ? (size_t)(nentries - i)
+						       : sizeof(chunk) / esz;
 		if (read(ctx, entries + i * esz, chunk, n * esz))
 			return -EINVAL;
 		for (j = 0; j < n; j++) {

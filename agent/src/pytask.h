@@ -19,10 +19,10 @@
 /* Offsets private to CPython's sources, per minor version (gdb `ptype /o`). */
 struct ls_py_task_layout {
 	int minor;
-	uint16_t interp_modules; /* PyInterpreterState: sys.modules (3.12+: imports.modules) */
-	uint16_t coro_frame;	 /* 3.10: PyCoroObject.cr_frame (a pointer); 3.11+: cr_iframe */
-	uint16_t task_coro;	 /* _asyncio's TaskObj (Modules/_asynciomodule.c) */
-	uint16_t task_name;	 /* a str; 3.12+: or an int N for "Task-N" */
+	uint16_t interp_modules;  /* PyInterpreterState: sys.modules (3.12+: imports.modules) */
+	uint16_t coro_frame;	  /* 3.10: PyCoroObject.cr_frame (a pointer); 3.11+: cr_iframe */
+	uint16_t task_coro;	  /* _asyncio's TaskObj (Modules/_asynciomodule.c) */
+	uint16_t task_name;	  /* a str; 3.12+: or an int N for "Task-N" */
 	uint16_t state_task_type; /* 3.12+: asyncio_state.TaskType (module state), else NO */
 };
 

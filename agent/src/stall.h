@@ -43,7 +43,8 @@ struct ls_frame {
 	int line;     /* 0 when unknown */
 	bool inlined; /* a function inlined into the frame that follows */
 	uint8_t kind; /* enum ls_frame_kind */
-	uint64_t pyframe; /* a Python frame's address in the process (pyframes.h), else 0 */
+	/* a Python frame's address in the process (pyframes.h), else 0 */
+	uint64_t pyframe;
 };
 
 const char *ls_frame_kind_name(enum ls_frame_kind kind);

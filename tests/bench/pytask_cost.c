@@ -57,8 +57,7 @@ int main(int argc, char **argv)
 		kept += ls_pyframes__snapshot_tasks(py, pid, pid, 2 + (uint64_t)i) > 0;
 	rest = cpu_ns() - t0;
 	printf("running Tasks seen: %d at first, then in %d of %ld calls\n", n, kept, calls);
-	printf("first snapshot (finds _current_tasks through sys.modules): %.1f us\n",
-	       first / 1e3);
+	printf("first snapshot (finds _current_tasks through sys.modules): %.1f us\n", first / 1e3);
 	printf("snapshot, dict known: %.2f us per stall (%ld calls)\n", rest / 1e3 / calls, calls);
 	ls_pyframes__free(py);
 	return 0;

@@ -57,7 +57,8 @@ static void load(struct image *m, const char *name)
 	memcpy(&m->frame, hdr + 18, 8);
 	m->interp += BASE;
 	m->dict += BASE;
-	m->types = (struct ls_py_types){BASE + 8, BASE + 16, BASE + 24, (hdr[17] & 1) ? BASE + 32 : 0};
+	m->types =
+	    (struct ls_py_types){BASE + 8, BASE + 16, BASE + 24, (hdr[17] & 1) ? BASE + 32 : 0};
 }
 
 /* What the agent does: the dict from sys.modules, then its Tasks. n Tasks or -errno. */
@@ -69,8 +70,8 @@ static int read_tasks(struct image *m, int *lookup, struct ls_py_task *tasks)
 
 	assert_non_null(l);
 	assert_non_null(tl);
-	*lookup = ls_py_current_tasks_dict(l, tl, &m->types, read_image, m, m->interp, &dict,
-					   &task_type);
+	*lookup =
+	    ls_py_current_tasks_dict(l, tl, &m->types, read_image, m, m->interp, &dict, &task_type);
 	if (*lookup)
 		return *lookup;
 	assert_true(dict == m->dict);
