@@ -120,7 +120,7 @@ static int dict_each(int minor, uint64_t dict_type, ls_py_read_fn read, void *ct
 		entries = ksz + 32 + (1ull << keys[9]);
 		esz = keys[10] == 0 ? 24 : 16;
 	}
-	/* a dict holds at most 2/3 of its table */
+	/* entries fill at most 2/3 of the table: more is no dict */
 	if (nentries > size)
 		return -EINVAL;
 	if (nentries > LS_PY_DICT_MAX)
