@@ -327,11 +327,15 @@ void doctor_verdict(const struct aggregate *agg, const struct agg_culprit *c,
 	if (cb)
 		add(&t, " In callback %s.", report_callback(cb, frame, sizeof(frame)));
 	if (c->worst->task_coroutine) {
+		/* as asyncio's repr of a Task: its name, then its coroutine */
+		add(&t, " In asyncio task ");
+		if (c->worst->task_name)
+			add(&t, "%s: ", c->worst->task_name);
 		if (c->worst->task_file && c->worst->task_line > 0)
-			add(&t, " In asyncio task %s() at %s:%ld.", c->worst->task_coroutine,
+			add(&t, "%s() at %s:%ld.", c->worst->task_coroutine,
 			    agg_basename(c->worst->task_file), c->worst->task_line);
 		else
-			add(&t, " In asyncio task %s().", c->worst->task_coroutine);
+			add(&t, "%s().", c->worst->task_coroutine);
 	}
 	if (has_frames(c->worst))
 		add(&t, " Runtime: %s, from the stack.", agg_lang_name(c->lang));

@@ -282,6 +282,8 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 		cJSON *task = cJSON_AddObjectToObject(o, "task");
 
 		if (task) {
+			if (s->task.name[0])
+				add_text(task, "name", s->task.name);
 			add_text(task, "coroutine", s->task.coroutine);
 			add_str_or_null(task, "file", s->task.file);
 			if (s->task.line > 0)

@@ -288,6 +288,7 @@ static void stall_free(struct rf_stall *s)
 	free(s->cause);
 	free(s->advice);
 	free(s->task_coroutine);
+	free(s->task_name);
 	free(s->task_file);
 	for (i = 0; i < s->n_syscalls; i++) {
 		free(s->syscalls[i].name);
@@ -353,6 +354,8 @@ static int task_parse(const cJSON *o, struct rf_stall *s)
 	if (!cJSON_IsObject(o))
 		return 0;
 	err = str(o, "coroutine", NULL, &s->task_coroutine);
+	if (!err)
+		err = str(o, "name", NULL, &s->task_name);
 	if (!err)
 		err = str(o, "file", NULL, &s->task_file);
 	if (cJSON_IsNumber(line) && line->valuedouble >= 1 && line->valuedouble < 2147483648.0)

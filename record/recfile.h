@@ -93,6 +93,7 @@ struct rf_stall {
 	struct rf_callback *callback; /* NULL without libprobe */
 	/* the asyncio task's coroutine (NULL when not named) and where it is */
 	char *task_coroutine;
+	char *task_name; /* the Task's name (Task-1, or create_task's name=), NULL when not read */
 	char *task_file;
 	long task_line; /* -1 when unknown */
 	char *source;		      /* who wrote it: NULL (the agent) or "libprobe" */

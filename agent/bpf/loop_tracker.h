@@ -271,6 +271,7 @@ struct lt_py_frame {
 	__u64 code;  /* PyCodeObject * */
 	__u32 lasti; /* instruction index in code units, or LT_PY_NO_LASTI */
 	__u32 flags; /* LT_PY_ENTRY */
+	__u64 frame; /* the frame's address: names the coroutine it runs (pytask.h) */
 };
 
 struct lt_py_stack {

@@ -794,6 +794,8 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 			continue;
 		lt->begun = true;
 		lt->begun_start_ns = start;
+		/* while the thread is still in the stall: its asyncio Task is running */
+		ls_unwinder__python_snapshot(a->unwinder, (pid_t)pid, (pid_t)tid, start);
 		thread_comm(pid, tid, comm);
 		if (a->ops.stall_begin) {
 			err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy, thr);

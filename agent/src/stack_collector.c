@@ -183,10 +183,17 @@ static bool same_pcs(const struct ls_pcs *a, const struct ls_pcs *b)
 /* The interpreter runs every Python line at the same native pcs: its frames tell them apart. */
 static bool same_python(const struct lt_py_stack *a, const struct lt_py_stack *b)
 {
-	unsigned n = a->n < LT_PY_MAX_FRAMES ? a->n : LT_PY_MAX_FRAMES;
+	unsigned n = a->n < LT_PY_MAX_FRAMES ? a->n : LT_PY_MAX_FRAMES, i;
 
-	return a->n == b->n && a->status == b->status &&
-	       !memcmp(a->frames, b->frames, n * sizeof(a->frames[0]));
+	if (a->n != b->n || a->status != b->status)
+		return false;
+	/* not the frames' addresses: the same line run by another coroutine is the same stack */
+	for (i = 0; i < n; i++)
+		if (a->frames[i].code != b->frames[i].code ||
+		    a->frames[i].lasti != b->frames[i].lasti ||
+		    a->frames[i].flags != b->frames[i].flags)
+			return false;
+	return true;
 }
 
 static void free_groups(struct ls_cpu_stack *groups, unsigned n)
@@ -306,6 +313,8 @@ static void name_task(struct ls_unwinder *u, struct ls_stall *s)
 	s->task.coroutine = f->symbol;
 	s->task.file = f->file;
 	s->task.line = f->line;
+	ls_unwinder__python_task_name(u, (pid_t)s->pid, (pid_t)s->tid, s->start_ns, f->pyframe,
+				      s->task.name, sizeof(s->task.name));
 }
 
 int ls_collector__resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s)

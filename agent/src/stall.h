@@ -26,6 +26,8 @@ enum ls_cause {
 #define LS_STALL_SYSCALLS LT_MAX_SLOTS
 #define LS_MAX_FRAMES 128
 #define LS_ADVICE_MAX 512
+/* an asyncio Task's name, bytes with the NUL (longer ones are cut) */
+#define LS_TASK_NAME_MAX 128
 
 /* What runs in a frame: the JSON's "kind". */
 enum ls_frame_kind {
@@ -43,6 +45,8 @@ struct ls_frame {
 	int line;     /* 0 when unknown */
 	bool inlined; /* a function inlined into the frame that follows */
 	uint8_t kind; /* enum ls_frame_kind */
+	/* a Python frame's address in the process (pyframes.h), else 0 */
+	uint64_t pyframe;
 };
 
 const char *ls_frame_kind_name(enum ls_frame_kind kind);
@@ -111,6 +115,7 @@ struct ls_stall {
 		const char *coroutine;
 		const char *file;
 		int line;
+		char name[LS_TASK_NAME_MAX]; /* the Task's name, "" when not read (pytask.h) */
 	} task;
 	/* the pipeline's conclusion (ls_stall_conclude): what the stall was, and what to do */
 	enum ls_wait wait;

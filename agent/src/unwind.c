@@ -894,6 +894,19 @@ const struct ls_frame *ls_unwinder__python_task(struct ls_unwinder *u, pid_t pid
 	return ls_pyframes__task(u->py, pid, stack);
 }
 
+void ls_unwinder__python_snapshot(struct ls_unwinder *u, pid_t pid, pid_t tid,
+				  uint64_t busy_start_ns)
+{
+	if (u && u->py)
+		ls_pyframes__snapshot_tasks(u->py, pid, tid, busy_start_ns);
+}
+
+bool ls_unwinder__python_task_name(struct ls_unwinder *u, pid_t pid, pid_t tid,
+				   uint64_t busy_start_ns, uint64_t frame, char *out, size_t len)
+{
+	return u && ls_pyframes__task_name(u->py, pid, tid, busy_start_ns, frame, out, len);
+}
+
 void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid)
 {
 	unsigned i;

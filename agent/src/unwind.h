@@ -75,6 +75,12 @@ void ls_unwinder__python_warm(struct ls_unwinder *u, const struct lt_stack_rec *
 /* The frame of the asyncio task's coroutine in a stack ls_unwinder__python filled, or NULL. */
 const struct ls_frame *ls_unwinder__python_task(struct ls_unwinder *u, pid_t pid,
 						const struct ls_stack *stack);
+/* A stall of tid is going on: note the asyncio Tasks running now (pyframes.h). */
+void ls_unwinder__python_snapshot(struct ls_unwinder *u, pid_t pid, pid_t tid,
+				  uint64_t busy_start_ns);
+/* The name of the Task that ran the coroutine frame `frame` in that period: true, or false. */
+bool ls_unwinder__python_task_name(struct ls_unwinder *u, pid_t pid, pid_t tid,
+				   uint64_t busy_start_ns, uint64_t frame, char *out, size_t len);
 /* Forget what is cached about process pid (it exited). */
 void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid);
 

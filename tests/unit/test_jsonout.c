@@ -211,6 +211,15 @@ static void test_frame_kinds_and_task(void **state)
 	has_string(task, "coroutine", "_main");
 	has_string(task, "file", "/srv/main.py");
 	has_int(line, task, "line", 53);
+	/* the Task's name was not read: no name, never an empty one */
+	assert_null(cJSON_GetObjectItemCaseSensitive(task, "name"));
+	cJSON_Delete(o);
+	free(line);
+	snprintf(s.task.name, sizeof(s.task.name), "fetch-7");
+	line = ls_json_stall(&s, UNIX_NS, UNIX_NS);
+	o = parse(line);
+	has_string(field(o, "task"), "name", "fetch-7");
+	has_string(field(o, "task"), "coroutine", "_main");
 	cJSON_Delete(o);
 	free(line);
 	/* no task seen: no field */

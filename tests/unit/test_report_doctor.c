@@ -216,6 +216,47 @@ static void test_libprobe_callback(void **state)
 	recording__free(rec);
 }
 
+/* The asyncio task the stall ran: its name when the record has one, then its coroutine. */
+static void test_asyncio_task(void **state)
+{
+	static const char *const tasks[][2] = {
+	    {"{\"name\":\"fetch-7\",\"coroutine\":\"handler\",\"file\":\"/srv/app.py\","
+	     "\"line\":24}",
+	     " In asyncio task fetch-7: handler() at app.py:24."},
+	    {"{\"coroutine\":\"handler\",\"file\":\"/srv/app.py\",\"line\":24}",
+	     " In asyncio task handler() at app.py:24."},
+	    {"{\"name\":\"Task-3\",\"coroutine\":\"main\",\"file\":null,\"line\":null}",
+	     " In asyncio task Task-3: main()."},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tasks) / sizeof(tasks[0]); i++) {
+		struct recording *rec = recording__new();
+		struct aggregate *agg;
+		struct dr_verdict v;
+		struct rf_error err;
+		char *line = NULL;
+
+		assert_true(asprintf(&line,
+				     "{\"type\":\"stall\",\"schema_version\":1,\"pid\":9,\"tid\":9,"
+				     "\"comm\":\"python3\",\"start_unix_ns\":2000000000,"
+				     "\"duration_ms\":300,\"threshold_ms\":50,\"cause\":\"blocking_syscall\","
+				     "\"on_cpu_ms\":0.1,\"off_cpu_ms\":299.9,\"runqueue_ms\":0,"
+				     "\"syscalls\":[],\"cpu_stacks\":[],\"callback\":null,\"task\":%s}",
+				     tasks[i][0]) > 0);
+		assert_int_equal(recording__add_line(rec, line, strlen(line), 1, &err), 0);
+		free(line);
+		assert_int_equal(aggregate__new(rec, &agg), 0);
+		assert_int_equal(agg->n_culprits, 1);
+		doctor_verdict(agg, &agg->culprits[0], &v);
+		if (!strstr(v.evidence, tasks[i][1]))
+			fail_msg("expected \"%s\" in: %s", tasks[i][1], v.evidence);
+		aggregate__free(agg);
+		recording__free(rec);
+	}
+}
+
 static void test_overview(void **state)
 {
 	struct recording *rec = recording__new();
@@ -288,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_cpu_in_file_io),
 		cmocka_unit_test(test_libprobe_callback),
+		cmocka_unit_test(test_asyncio_task),
 		cmocka_unit_test(test_overview),
 		cmocka_unit_test(test_notes),
 		cmocka_unit_test(test_note_unresolved_stack),
