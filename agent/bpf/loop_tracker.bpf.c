@@ -266,49 +266,6 @@ static __always_inline struct lt_stack_rec *pending_stack(__u32 tid, bool create
 /* what a blocking call waits on: target_capture() at switch-out, target_send() at settle */
 #include "target_capture.bpf.h"
 
-/* Syscalls whose first argument is the fd they wait on. */
-static __always_inline int syscall_takes_fd(__u32 nr)
-{
-	switch (nr) {
-	case 0:	  /* read */
-	case 1:	  /* write */
-	case 5:	  /* fstat */
-	case 16:  /* ioctl */
-	case 17:  /* pread64 */
-	case 18:  /* pwrite64 */
-	case 19:  /* readv */
-	case 20:  /* writev */
-	case 40:  /* sendfile (out_fd) */
-	case 42:  /* connect */
-	case 43:  /* accept */
-	case 44:  /* sendto */
-	case 45:  /* recvfrom */
-	case 46:  /* sendmsg */
-	case 47:  /* recvmsg */
-	case 48:  /* shutdown */
-	case 72:  /* fcntl */
-	case 73:  /* flock */
-	case 74:  /* fsync */
-	case 75:  /* fdatasync */
-	case 77:  /* ftruncate */
-	case 217: /* getdents64 */
-	case 275: /* splice */
-	case 277: /* sync_file_range */
-	case 285: /* fallocate */
-	case 288: /* accept4 */
-	case 295: /* preadv */
-	case 296: /* pwritev */
-	case 299: /* recvmmsg */
-	case 306: /* syncfs */
-	case 307: /* sendmmsg */
-	case 326: /* copy_file_range */
-	case 327: /* preadv2 */
-	case 328: /* pwritev2 */
-		return 1;
-	}
-	return 0;
-}
-
 /*
  * Which syscall a task that is being switched out is blocked in. orig_ax
  * holds the syscall number inside a syscall, but an exception's error code
@@ -335,7 +292,7 @@ static __always_inline void blocked_in(struct task_struct *task, __u32 *nr, __s3
 	if (insn[0] != 0x0f || insn[1] != 0x05)
 		return;
 	*nr = (__u32)orig_ax;
-	if (syscall_takes_fd(*nr))
+	if (lt_syscall_takes_fd(*nr))
 		*fd = (__s32)BPF_CORE_READ(regs, di);
 }
 
@@ -530,6 +487,7 @@ static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *
 /* Forget the busy period running, as if the thread were waiting. */
 static __always_inline void busy_drop(struct lt_thread *t)
 {
+	t->flags &= ~LT_THR_BEFORE_ATTACH;
 	t->cur.start_ns = 0;
 	live_set(t, 0);
 }
@@ -546,6 +504,8 @@ static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 	dur = now - start;
 	if (t->flags & LT_THR_LOOP_GONE)
 		flags |= LT_STALL_LOOP_GONE;
+	if (t->flags & LT_THR_BEFORE_ATTACH)
+		flags |= LT_STALL_BEFORE_ATTACH;
 	/*
 	 * What ran after the loop was closed is no iteration of it: not in the
 	 * counters; at exit it is sent, marked, so that readers can tell.
@@ -674,6 +634,8 @@ static __always_inline void site_learn(struct lt_site *s, const struct site_wait
 	s->file = w->file;
 	s->seen = 0;
 	s->other = 0;
+	s->nested_sp = 0;
+	s->nested_ip = 0;
 }
 
 /* The site seen again: refresh where it is called from (the frame may move, see below). */
@@ -719,6 +681,9 @@ __noinline int site_decide(struct lt_site *s, const struct site_wait *w)
 	if (!s || !w)
 		return LT_SITE_LOOP;
 	if (!s->sp) {
+		/* the callback's wait the thread was blocked in at attach returns */
+		if (s->nested_sp && w->sp == s->nested_sp && w->ip == s->nested_ip)
+			return LT_SITE_NESTED;
 		site_learn(s, w);
 		return LT_SITE_LOOP;
 	}

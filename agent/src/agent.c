@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <stdarg.h>
@@ -24,7 +25,9 @@
 #include "finisher.h"
 #include "loop_tracker.skel.h"
 #include "stack_collector.h"
+#include "syscalls.h"
 #include "target_store.h"
+#include "task_regs_user.h"
 #include "thread_events.h"
 #include "threads.h"
 #include "tracefs.h"
@@ -67,6 +70,9 @@ struct ls_agent {
 	bool finished;
 	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
 	struct ls_waitcalls *waits;  /* the wait calls hooked (waitcalls.h) */
+	/* stalls running at attach (inflight.h): the task iterator, its own unwinder */
+	struct ls_task_regs *task_regs;
+	struct ls_unwinder *scan_unwinder;
 };
 
 static bool verbose;
@@ -588,6 +594,182 @@ static bool visit_threads(struct ls_agent *a, pid_t pid, pid_t only_tid, bool wa
 	return unknown;
 }
 
+/* pid's own threshold (loopstalld sets one per target), else the agent's. */
+static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0 && (uint32_t)a->targets[i].pid == pid)
+			return a->targets[i].threshold_ns;
+	return a->opts.threshold_ns;
+}
+
+/* A thread's line of /proc/PID/task/TID/schedstat. */
+struct schedstat {
+	uint64_t exec_ns;      /* CPU time so far (se.sum_exec_runtime) */
+	uint64_t run_delay_ns; /* time spent runnable, waiting for a CPU */
+	uint64_t pcount;       /* times it was switched in */
+};
+
+static int thread_schedstat(uint32_t pid, uint32_t tid, struct schedstat *st)
+{
+	unsigned long long exec, delay, pcount;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/schedstat", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu %llu %llu", &exec, &delay, &pcount);
+	fclose(f);
+	if (n != 3)
+		return -EINVAL;
+	st->exec_ns = exec;
+	st->run_delay_ns = delay;
+	st->pcount = pcount;
+	return 0;
+}
+
+/* Major faults of a thread so far: field 12 of /proc/PID/task/TID/stat, after its (comm). */
+static uint64_t thread_majflt(uint32_t pid, uint32_t tid)
+{
+	unsigned long long majflt = 0;
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %llu", &majflt) != 1)
+		return 0;
+	return majflt;
+}
+
+/*
+ * A thread found blocked inside a callback at attach (inflight.h): make it
+ * a loop thread now, as BPF would at its first wait, with a busy period
+ * running since now and the block it is in pending, so that stall_begin
+ * announces it and its end is a stall flagged as begun before attach.
+ * BPF may have met the thread meanwhile: then it keeps its own entry.
+ */
+static int seed_inflight(void *ctx, struct lt_stack_rec *rec, size_t size)
+{
+	struct ls_agent *a = ctx;
+	int threads_fd = bpf_map__fd(a->skel->maps.threads);
+	struct lt_thread_new_rec announce = {.type = LT_REC_THREAD_NEW};
+	struct schedstat st = {0};
+	struct ls_thread *lt;
+	struct lt_thread *t;
+	__u32 slot = LT_SLOT_NONE;
+	uint64_t now = ls_now_ns();
+	int err = 0;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (bpf_map_lookup_and_delete_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot) ||
+	    slot >= LT_MAX_THREADS)
+		slot = LT_SLOT_NONE;
+	thread_schedstat(rec->pid, rec->tid, &st);
+	t->pid = rec->pid;
+	t->tid = rec->tid;
+	t->live_slot = slot;
+	/* its context-switch event is open (visit_threads): its blocks from now on are seen */
+	t->flags = LT_THR_SWITCHES | LT_THR_BEFORE_ATTACH;
+	t->cur.start_ns = now;
+	t->cur.exec_start = st.exec_ns;
+	t->cur.run_delay_start = st.run_delay_ns;
+	t->cur.maj_flt_start = thread_majflt(rec->pid, rec->tid);
+	/* the block it is in, as if BPF had seen it switch out now */
+	t->out_ns = now;
+	t->out_kind = LT_OUT_BLOCKED;
+	t->out_nr = rec->nr;
+	t->out_fd = rec->fd;
+	t->out_newcall = 1;
+	t->out_exec = st.exec_ns;
+	t->out_pcount = st.pcount;
+	/* a wait returning from this call is the callback's, not the loop's */
+	t->site.fd = -1;
+	t->site.nested_sp = rec->regs[7];
+	t->site.nested_ip = rec->regs[16];
+	if (bpf_map_update_elem(threads_fd, &rec->tid, t, BPF_NOEXIST)) {
+		if (slot != LT_SLOT_NONE)
+			bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot, BPF_ANY);
+		goto cleanup;
+	}
+	if (slot != LT_SLOT_NONE) {
+		volatile struct lt_live *live = &a->skel->bss->live[slot];
+
+		live->iterations = 0;
+		live->pid = rec->pid;
+		live->tid = rec->tid;
+		live->loop_gone = 0;
+		live->start_ns = now;
+	}
+	/* the block's stack, taken at attach, is this period's */
+	rec->busy_start_ns = now;
+	rec->time_ns = now;
+	if (a->collector)
+		ls_collector__add(a->collector, rec, size);
+	announce.pid = rec->pid;
+	announce.tid = rec->tid;
+	announce.slot = slot;
+	err = on_thread_new(a, &announce, sizeof(announce));
+	lt = ls_threads__find(a->threads, rec->tid);
+	if (lt)
+		lt->inflight_start_ns = now;
+	/* the next scan announces it once it crosses the threshold */
+	if (a->next_scan_ns > now + target_threshold(a, (pid_t)rec->pid))
+		a->next_scan_ns = now + target_threshold(a, (pid_t)rec->pid);
+	if (a->opts.verbose)
+		fprintf(stderr, "loopstall: pid %u tid %u: blocked in a callback at attach (%s)\n",
+			rec->pid, rec->tid, ls_syscall_name(rec->nr) ? ls_syscall_name(rec->nr) : "?");
+cleanup:
+	free(t);
+	return err;
+}
+
+/* Threads of pid blocked inside a callback now: each is a stall already running. */
+static void find_inflight(struct ls_agent *a, pid_t pid, pid_t only_tid)
+{
+	uint32_t stack_bytes = a->skel->rodata->stack_bytes ? a->skel->rodata->stack_bytes
+							      : LT_STACK_MAX;
+	int err;
+
+	if (!a->task_regs) {
+		err = ls_task_regs__new(&a->task_regs);
+		if (err) {
+			if (a->opts.verbose)
+				fprintf(stderr, "loopstall: no task iterator (%s): stalls running at "
+						"attach are seen from their end only\n",
+					strerror(-err));
+			return;
+		}
+	}
+	if (!a->scan_unwinder) {
+		a->scan_unwinder = ls_unwinder__new();
+		if (!a->scan_unwinder)
+			return;
+	}
+	ls_unwinder__refresh(a->scan_unwinder, pid);
+	err = ls_inflight_scan(a->task_regs, a->scan_unwinder, pid, only_tid, stack_bytes,
+			       seed_inflight, a);
+	if (err && a->opts.verbose)
+		fprintf(stderr, "loopstall: pid %d: looking for stalls running at attach: %s\n", pid,
+			strerror(-err));
+}
+
 int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool follow_forks,
 			 const char *name)
 {
@@ -623,6 +805,8 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	 * Only a thread running now can wait in a call neither will show soon.
 	 */
 	unknown = visit_threads(a, pid, only_tid, true);
+	/* after visit_threads: the threads' context-switch events are open */
+	find_inflight(a, pid, only_tid);
 	now = ls_now_ns();
 	if (unknown)
 		ls_waitcalls__learn(a->waits, now);
@@ -638,34 +822,6 @@ static void relearn_waits(struct ls_agent *a)
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)
 			visit_threads(a, a->targets[i].pid, 0, false);
-}
-
-/* A thread's line of /proc/PID/task/TID/schedstat. */
-struct schedstat {
-	uint64_t exec_ns;      /* CPU time so far (se.sum_exec_runtime) */
-	uint64_t run_delay_ns; /* time spent runnable, waiting for a CPU */
-	uint64_t pcount;       /* times it was switched in */
-};
-
-static int thread_schedstat(uint32_t pid, uint32_t tid, struct schedstat *st)
-{
-	unsigned long long exec, delay, pcount;
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/schedstat", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fscanf(f, "%llu %llu %llu", &exec, &delay, &pcount);
-	fclose(f);
-	if (n != 3)
-		return -EINVAL;
-	st->exec_ns = exec;
-	st->run_delay_ns = delay;
-	st->pcount = pcount;
-	return 0;
 }
 
 /*
@@ -750,6 +906,7 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 	}
 	thread_comm(t->pid, t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
+	s->began_before_attach = t->flags & LT_THR_BEFORE_ATTACH;
 	if (t->out_ns && t->out_kind == LT_OUT_BLOCKED) {
 		take_pending_stack(a, t, off);
 		take_pending_target(a, t);
@@ -758,17 +915,6 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 		ls_stall_apply_kernel_times(s, st.exec_ns - busy.exec_start,
 					    st.run_delay_ns - busy.run_delay_start);
 	s->cut_short = true;
-}
-
-/* pid's own threshold (loopstalld sets one per target), else the agent's. */
-static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < a->n_targets; i++)
-		if (a->targets[i].pidfd >= 0 && (uint32_t)a->targets[i].pid == pid)
-			return a->targets[i].threshold_ns;
-	return a->opts.threshold_ns;
 }
 
 /*
@@ -804,19 +950,31 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 			next = start + sample_after;
 		if (start && busy < thr && start + thr < next)
 			next = start + thr;
-		/* only threads that finished an iteration have shown they are loops */
-		if (!iterations || busy < thr || live[slot].loop_gone)
+		if (busy < thr || live[slot].loop_gone)
 			continue;
 		lt = ls_threads__get(a->threads, pid, tid);
 		if (!lt)
 			return -ENOMEM;
+		/* only threads that finished an iteration, or were seen in a callback, are loops */
+		if (!iterations && lt->inflight_start_ns != start)
+			continue;
 		if (lt->begun && lt->begun_start_ns == start)
 			continue;
 		lt->begun = true;
 		lt->begun_start_ns = start;
 		thread_comm(pid, tid, comm);
 		if (a->ops.stall_begin) {
-			err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy, thr);
+			struct ls_stall_begin b = {
+			    .pid = pid,
+			    .tid = tid,
+			    .comm = comm,
+			    .start_ns = start,
+			    .elapsed_ns = busy,
+			    .threshold_ns = thr,
+			    .began_before_attach = lt->inflight_start_ns == start,
+			};
+
+			err = a->ops.stall_begin(a->ctx, &b);
 			if (err)
 				return err;
 		}
@@ -1144,6 +1302,8 @@ void ls_agent__free(struct ls_agent *a)
 	ls_collector__free(a->collector);
 	ls_target_store__free(a->target_store);
 	ls_unwinder__free(a->unwinder);
+	ls_unwinder__free(a->scan_unwinder);
+	ls_task_regs__free(a->task_regs);
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)
 			close(a->targets[i].pidfd);

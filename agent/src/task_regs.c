@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Reading a process's threads' registers through a task iterator: one
+ * read() walks every task of the machine in the kernel and writes a record
+ * per thread of the process (the program filters by tgid), so a target with
+ * thousands of threads costs one iteration, not a ptrace stop each.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "inflight.h"
+#include "task_regs.skel.h"
+#include "task_regs_user.h"
+#include "unwind.h"
+#include "waitplan.h"
+
+/* Threads read at the most per process: a record each (~160 bytes) */
+#define MAX_TASKS 65536
+
+_Static_assert(sizeof(struct tr_task) == 16 + 8 * TR_NREGS, "tr_task layout");
+
+struct ls_task_regs {
+	struct task_regs *skel;
+};
+
+int ls_task_regs__new(struct ls_task_regs **out)
+{
+	struct ls_task_regs *tr = calloc(1, sizeof(*tr));
+	int err;
+
+	*out = NULL;
+	if (!tr)
+		return -ENOMEM;
+	tr->skel = task_regs__open_and_load();
+	if (!tr->skel) {
+		err = -errno;
+		free(tr);
+		return err ? err : -EINVAL;
+	}
+	*out = tr;
+	return 0;
+}
+
+void ls_task_regs__free(struct ls_task_regs *tr)
+{
+	if (!tr)
+		return;
+	task_regs__destroy(tr->skel);
+	free(tr);
+}
+
+int ls_task_regs__read(struct ls_task_regs *tr, pid_t pid, struct tr_task **out, size_t *n)
+{
+	struct tr_task *tasks = NULL, *grown;
+	struct bpf_link *link = NULL;
+	size_t have = 0, cap = 0;
+	int fd = -1, err = 0;
+	ssize_t got;
+
+	*out = NULL;
+	*n = 0;
+	tr->skel->bss->tgid = (__u32)pid;
+	link = bpf_program__attach_iter(tr->skel->progs.task_regs, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	for (;;) {
+		if (have == cap) {
+			if (cap == MAX_TASKS)
+				break;
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(tasks, cap * sizeof(*tasks));
+			if (!grown) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			tasks = grown;
+		}
+		/* the iterator writes whole records: a read returns a multiple of one */
+		got = read(fd, &tasks[have], (cap - have) * sizeof(*tasks));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			err = -errno;
+			goto cleanup;
+		}
+		if (got == 0)
+			break;
+		have += (size_t)got / sizeof(*tasks);
+	}
+	*out = tasks;
+	*n = have;
+	tasks = NULL;
+cleanup:
+	free(tasks);
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	return err;
+}
+
+size_t ls_read_user_stack(pid_t pid, uint64_t sp, void *buf, size_t max)
+{
+	size_t done = 0, want;
+	long page = sysconf(_SC_PAGESIZE);
+	struct iovec local, remote;
+	ssize_t got;
+
+	if (page <= 0)
+		page = 4096;
+	/* one page at a time: a read across the stack's end fails as a whole */
+	while (done < max) {
+		want = (size_t)page - ((sp + done) & ((uint64_t)page - 1));
+		if (want > max - done)
+			want = max - done;
+		local.iov_base = (char *)buf + done;
+		local.iov_len = want;
+		remote.iov_base = (void *)(uintptr_t)(sp + done);
+		remote.iov_len = want;
+		got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (got <= 0)
+			break;
+		done += (size_t)got;
+		if ((size_t)got < want)
+			break;
+	}
+	return done;
+}
+
+/* A blocked thread's call as BPF's stack record: registers, the syscall, the top of its stack. */
+static size_t blocked_record(pid_t pid, const struct tr_task *t, uint32_t stack_bytes,
+			     struct lt_stack_rec *rec)
+{
+	memset(rec, 0, offsetof(struct lt_stack_rec, data));
+	rec->type = LT_REC_STACK;
+	rec->pid = (__u32)pid;
+	rec->tid = t->tid;
+	rec->nr = (__u32)t->nr;
+	rec->fd = lt_syscall_takes_fd(rec->nr) ? (__s32)t->regs[5] : -1;
+	memcpy(rec->regs, t->regs, sizeof(rec->regs));
+	rec->py.status = LT_PY_NONE;
+	rec->size = (__u32)ls_read_user_stack(pid, t->regs[7], rec->data, stack_bytes);
+	return offsetof(struct lt_stack_rec, data) + rec->size;
+}
+
+int ls_inflight_scan(struct ls_task_regs *tr, struct ls_unwinder *u, pid_t pid, pid_t only_tid,
+		     uint32_t stack_bytes, ls_inflight_found_fn found, void *ctx)
+{
+	struct lt_stack_rec *rec = NULL;
+	struct tr_task *tasks = NULL;
+	struct ls_stack stack = {0};
+	struct ls_pcs *pcs = NULL;
+	size_t n = 0, i, size;
+	uint64_t args[6];
+	int err, wait;
+
+	if (stack_bytes > LT_STACK_MAX)
+		stack_bytes = LT_STACK_MAX;
+	err = ls_task_regs__read(tr, pid, &tasks, &n);
+	if (err)
+		return err;
+	rec = malloc(sizeof(*rec));
+	pcs = malloc(sizeof(*pcs));
+	if (!rec || !pcs) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n && !err; i++) {
+		const struct tr_task *t = &tasks[i];
+
+		/* a running thread's registers are stale; one in a fault has no call to name */
+		if (t->state != TR_BLOCKED || t->nr < 0 || t->nr >= 1024)
+			continue;
+		if (only_tid && t->tid != (uint32_t)only_tid)
+			continue;
+		size = blocked_record(pid, t, stack_bytes, rec);
+		if (!rec->size || ls_unwinder__unwind(u, rec, size, pcs))
+			continue;
+		if (ls_unwinder__symbolize(u, pid, pcs, &stack))
+			continue;
+		args[0] = t->regs[5];
+		args[1] = t->regs[4];
+		args[2] = t->regs[1];
+		args[3] = t->regs[10];
+		args[4] = t->regs[8];
+		args[5] = t->regs[9];
+		if (ls_inflight_in_callback(stack.frames, stack.n, ls_wait_is_loop(t->nr, args, &wait)))
+			err = found(ctx, rec, size);
+		free(stack.frames);
+		stack.frames = NULL;
+		stack.n = 0;
+	}
+cleanup:
+	free(pcs);
+	free(rec);
+	free(tasks);
+	return err;
+}
