@@ -70,9 +70,8 @@ struct ls_agent {
 	bool finished;
 	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
 	struct ls_waitcalls *waits;  /* the wait calls hooked (waitcalls.h) */
-	/* stalls running at attach (inflight.h): the task iterator, its own unwinder */
+	/* stalls running at attach (inflight.h): the task iterator */
 	struct ls_task_regs *task_regs;
-	struct ls_unwinder *scan_unwinder;
 };
 
 static bool verbose;
@@ -663,9 +662,8 @@ static uint64_t thread_majflt(uint32_t pid, uint32_t tid)
  * announces it and its end is a stall flagged as begun before attach.
  * BPF may have met the thread meanwhile: then it keeps its own entry.
  */
-static int seed_inflight(void *ctx, struct lt_stack_rec *rec, size_t size)
+static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t size)
 {
-	struct ls_agent *a = ctx;
 	int threads_fd = bpf_map__fd(a->skel->maps.threads);
 	struct lt_thread_new_rec announce = {.type = LT_REC_THREAD_NEW};
 	struct schedstat st = {0};
@@ -740,11 +738,46 @@ cleanup:
 	return err;
 }
 
+/* The scan's findings, copied on the finisher's thread, seeded on the agent's. */
+struct inflight_scan {
+	struct ls_task_regs *task_regs;
+	pid_t pid, only_tid;
+	uint32_t stack_bytes;
+	struct lt_stack_rec *found[LT_MAX_THREADS];
+	size_t sizes[LT_MAX_THREADS];
+	size_t n;
+};
+
+static int keep_found(void *ctx, struct lt_stack_rec *rec, size_t size)
+{
+	struct inflight_scan *sc = ctx;
+	struct lt_stack_rec *copy;
+
+	if (sc->n == LT_MAX_THREADS)
+		return 0;
+	copy = malloc(size);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, rec, size);
+	sc->found[sc->n] = copy;
+	sc->sizes[sc->n++] = size;
+	return 0;
+}
+
+static int scan_on_worker(struct ls_unwinder *u, void *ctx)
+{
+	struct inflight_scan *sc = ctx;
+
+	ls_unwinder__refresh(u, sc->pid);
+	return ls_inflight_scan(sc->task_regs, u, sc->pid, sc->only_tid, sc->stack_bytes, keep_found,
+				sc);
+}
+
 /* Threads of pid blocked inside a callback now: each is a stall already running. */
 static void find_inflight(struct ls_agent *a, pid_t pid, pid_t only_tid)
 {
-	uint32_t stack_bytes = a->skel->rodata->stack_bytes ? a->skel->rodata->stack_bytes
-							      : LT_STACK_MAX;
+	struct inflight_scan *sc;
+	size_t i;
 	int err;
 
 	if (!a->task_regs) {
@@ -757,14 +790,21 @@ static void find_inflight(struct ls_agent *a, pid_t pid, pid_t only_tid)
 			return;
 		}
 	}
-	if (!a->scan_unwinder) {
-		a->scan_unwinder = ls_unwinder__new();
-		if (!a->scan_unwinder)
-			return;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return;
+	sc->task_regs = a->task_regs;
+	sc->pid = pid;
+	sc->only_tid = only_tid;
+	/* with --no-stacks too: the stack is judged, not reported */
+	sc->stack_bytes = a->skel->rodata->stack_bytes ? a->skel->rodata->stack_bytes : 16384;
+	err = ls_finisher__call(a->finisher, scan_on_worker, sc);
+	for (i = 0; i < sc->n; i++) {
+		if (!err)
+			err = seed_inflight(a, sc->found[i], sc->sizes[i]);
+		free(sc->found[i]);
 	}
-	ls_unwinder__refresh(a->scan_unwinder, pid);
-	err = ls_inflight_scan(a->task_regs, a->scan_unwinder, pid, only_tid, stack_bytes,
-			       seed_inflight, a);
+	free(sc);
 	if (err && a->opts.verbose)
 		fprintf(stderr, "loopstall: pid %d: looking for stalls running at attach: %s\n", pid,
 			strerror(-err));
@@ -1302,7 +1342,6 @@ void ls_agent__free(struct ls_agent *a)
 	ls_collector__free(a->collector);
 	ls_target_store__free(a->target_store);
 	ls_unwinder__free(a->unwinder);
-	ls_unwinder__free(a->scan_unwinder);
 	ls_task_regs__free(a->task_regs);
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)

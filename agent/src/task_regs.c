@@ -185,7 +185,7 @@ int ls_inflight_scan(struct ls_task_regs *tr, struct ls_unwinder *u, pid_t pid, 
 		size = blocked_record(pid, t, stack_bytes, rec);
 		if (!rec->size || ls_unwinder__unwind(u, rec, size, pcs))
 			continue;
-		if (ls_unwinder__symbolize(u, pid, pcs, &stack))
+		if (ls_unwinder__names(u, pid, pcs, &stack))
 			continue;
 		args[0] = t->regs[5];
 		args[1] = t->regs[4];
