@@ -715,11 +715,24 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 		live->loop_gone = 0;
 		live->start_ns = now;
 	}
-	/* the block's stack, taken at attach, is this period's */
+	/* the block's stack and target, taken at attach, are this period's */
 	rec->busy_start_ns = now;
 	rec->time_ns = now;
 	if (a->collector)
 		ls_collector__add(a->collector, rec, size);
+	{
+		struct lt_target_rec target = {
+		    .type = LT_REC_TARGET,
+		    .pid = rec->pid,
+		    .tid = rec->tid,
+		    .nr = rec->nr,
+		    .fd = rec->fd,
+		    .busy_start_ns = now,
+		};
+
+		if (!ls_capture_blocked(rec, &target.cap))
+			ls_target_store__add(a->target_store, &target, sizeof(target));
+	}
 	announce.pid = rec->pid;
 	announce.tid = rec->tid;
 	announce.slot = slot;

@@ -6,6 +6,10 @@
  * thousands of threads costs one iteration, not a ptrace stop each.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,4 +208,123 @@ cleanup:
 	free(rec);
 	free(tasks);
 	return err;
+}
+
+/* x86-64 numbers of the calls whose fds live in the caller's memory */
+#define NR_POLL 7
+#define NR_SELECT 23
+#define NR_PSELECT6 270
+#define NR_PPOLL 271
+#define NR_EPOLL_WAIT 232
+#define NR_EPOLL_PWAIT 281
+#define NR_IO_URING_ENTER 426
+#define NR_EPOLL_PWAIT2 441
+
+static bool read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = {.iov_base = buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+
+	return addr && process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/* The first fds of poll(fds, nfds): the target's pollfd array, LT_CAP_FDS_MAX entries at most. */
+static void poll_fds(pid_t pid, uint64_t base, uint64_t nfds, struct lt_capture *cap)
+{
+	struct {
+		int32_t fd;
+		int16_t events, revents;
+	} pfd[LT_CAP_FDS_MAX];
+	uint64_t n = nfds < LT_CAP_FDS_MAX ? nfds : LT_CAP_FDS_MAX, i;
+	unsigned k = 0;
+
+	cap->nfds = nfds > 0xffffffffull ? 0xffffffffu : (uint32_t)nfds;
+	if (!n || !read_remote(pid, base, pfd, n * sizeof(pfd[0])))
+		return;
+	for (i = 0; i < n; i++)
+		if (pfd[i].fd >= 0)
+			cap->fds[k++] = pfd[i].fd;
+}
+
+/* The first fds set in select's fd_set: its first 64 words at most (4096 fds). */
+static void select_fds(pid_t pid, uint64_t nfds, uint64_t set, struct lt_capture *cap)
+{
+	uint64_t words[64], n = (nfds + 63) / 64, fd;
+	unsigned k = 0, w, b;
+
+	cap->nfds = 0;
+	if (n > 64)
+		n = 64;
+	if (!n || !read_remote(pid, set, words, n * sizeof(words[0])))
+		return;
+	for (w = 0; w < n; w++)
+		for (b = 0; b < 64 && words[w]; b++) {
+			if (!(words[w] & (1ull << b)))
+				continue;
+			fd = (uint64_t)w * 64 + b;
+			if (fd >= nfds)
+				break;
+			cap->nfds++;
+			if (k < LT_CAP_FDS_MAX)
+				cap->fds[k++] = (int32_t)fd;
+		}
+}
+
+int ls_capture_blocked(const struct lt_stack_rec *rec, struct lt_capture *cap)
+{
+	pid_t pid = (pid_t)rec->pid;
+	char path[64], link[LT_CAP_PATH];
+	const __u64 *r = rec->regs;
+	struct statfs sfs;
+	struct stat st;
+	int32_t fd = -1;
+	ssize_t n;
+	unsigned i;
+
+	memset(cap, 0, sizeof(*cap));
+	cap->dirfd = LT_CAP_AT_FDCWD;
+	for (i = 0; i < LT_CAP_FDS_MAX; i++)
+		cap->fds[i] = -1;
+	/* arguments: rdi r[5], rsi r[4], rdx r[1] */
+	switch (rec->nr) {
+	case NR_POLL:
+	case NR_PPOLL:
+		cap->flags |= LT_CAP_FDS;
+		poll_fds(pid, r[5], r[4], cap);
+		fd = cap->fds[0];
+		break;
+	case NR_SELECT:
+	case NR_PSELECT6:
+		cap->flags |= LT_CAP_FDS;
+		select_fds(pid, r[5], r[4] ? r[4] : r[1], cap);
+		fd = cap->fds[0];
+		break;
+	case NR_EPOLL_WAIT:
+	case NR_EPOLL_PWAIT:
+	case NR_EPOLL_PWAIT2:
+	case NR_IO_URING_ENTER:
+		fd = (int32_t)r[5];
+		break;
+	default:
+		fd = rec->fd;
+	}
+	if (fd < 0)
+		return cap->flags ? 0 : -ENOENT;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	/* stat and statfs follow the fd's link without opening it (a FIFO would block) */
+	if (stat(path, &st) || statfs(path, &sfs))
+		return cap->flags ? 0 : -ENOENT;
+	cap->flags |= LT_CAP_FILE;
+	cap->mode = st.st_mode;
+	cap->ino = st.st_ino;
+	cap->dev = (uint32_t)(major(st.st_dev) << 20 | (minor(st.st_dev) & 0xfffff));
+	cap->magic = (uint32_t)sfs.f_type;
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 11 && !memcmp(link, "anon_inode:", 11)) {
+		/* "[eventfd]", as BPF reads the anonymous inode's dentry */
+		memcpy(cap->path, link + 11, (size_t)n - 11);
+		cap->path_len = (uint16_t)(n - 11 + 1);
+		cap->flags |= LT_CAP_ANON;
+	}
+	return 0;
 }

@@ -34,6 +34,16 @@ size_t ls_read_user_stack(pid_t pid, uint64_t sp, void *buf, size_t max);
 
 struct ls_unwinder;
 struct lt_stack_rec;
+struct lt_capture;
+
+/*
+ * What the blocked call of stack record rec (from ls_inflight_scan) waits
+ * on, as BPF's target capture would have taken it at the switch-out: the
+ * fds of a poll or select (from the target's memory), the file of the fd
+ * (from /proc: mode, inode, device, filesystem, an anonymous inode's
+ * name). Returns 0, or -ENOENT when the call names no fd.
+ */
+int ls_capture_blocked(const struct lt_stack_rec *rec, struct lt_capture *cap);
 
 /*
  * The threads of process pid (only_tid: that one) blocked inside a loop's

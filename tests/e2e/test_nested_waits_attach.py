@@ -39,6 +39,8 @@ def test():
         # what was left of it after attach: 1.5 s less the recorder's start-up
         assert 800 <= first[0]["duration_ms"] <= 1550, lstest.brief(first[0])
         assert first[0]["syscalls"][0]["name"] == "poll", lstest.brief(first[0])
+        # what it waited on, read at attach: the pipe in its pollfd array
+        assert first[0]["syscalls"][0].get("target_kind") == "pipe", first[0]["syscalls"][0]
         assert [r for r in run.records if r["type"] == "stall_begin"
                 and r["start_unix_ns"] == first[0]["start_unix_ns"]
                 and r.get("began_before_attach")], "no stall_begin while the first poll lasted"
