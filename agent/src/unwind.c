@@ -936,7 +936,6 @@ int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pc
 {
 	struct ls_frame *frames = calloc(pcs->n ? pcs->n : 1, sizeof(*frames));
 	struct proc *p = proc_get(u, pid);
-	bool map_checked = false;
 	unsigned i;
 
 	if (!frames)
@@ -954,16 +953,6 @@ int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pc
 			frames[i].module =
 			    intern(u, dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 			frames[i].symbol = intern_symbol(u, name);
-		}
-		/* V8's code: its perf map names it, if the process writes one */
-		if (p && !frames[i].symbol) {
-			const char *jit = jit_symbol(p, lookup, &map_checked);
-
-			if (jit) {
-				frames[i].symbol = intern(u, jit);
-				frames[i].module = intern(u, "[jit]");
-				frames[i].kind = LS_FRAME_JS;
-			}
 		}
 	}
 	stack->frames = frames;

@@ -40,8 +40,9 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 			   struct ls_stack *stack);
 /*
  * Name pcs the cheap way: each frame's function from the symbol table and
- * its module (JIT code from the perf map), no DWARF: no inlined frames, no
- * file or line. What the attach-time judge needs (inflight.h), at a tenth
+ * its module, no DWARF: no inlined frames, no file or line, and JIT code
+ * unnamed (the perf map is left alone: it is read when a stall needs it,
+ * after the JIT wrote what the stall ran). What the attach-time judge needs (inflight.h), at a tenth
  * of the cost of a first ls_unwinder__symbolize in a large binary.
  */
 int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
