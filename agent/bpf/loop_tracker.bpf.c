@@ -1060,6 +1060,52 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/*
+ * Threads that were running when the agent attached, each to be sampled
+ * once (value: the attach time, the busy period's start if it is one):
+ * user space opens a task-clock event on each with attach_sample and judges
+ * the stack from the sample whether the thread is inside a callback.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} attach_probes SEC(".maps");
+
+SEC("perf_event")
+int attach_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct task_struct *task;
+	struct lt_stack_rec *r;
+	__u64 *start, busy_start;
+
+	start = bpf_map_lookup_elem(&attach_probes, &tid);
+	if (!start)
+		return 0;
+	busy_start = *start;
+	/* once: a later sample of the same event finds nothing */
+	bpf_map_delete_elem(&attach_probes, &tid);
+	r = scratch_stack();
+	if (!r)
+		return 0;
+	task = bpf_get_current_task_btf();
+	copy_user_stack(r, task);
+	py_walk(r, task);
+	r->type = LT_REC_ATTACH_SAMPLE;
+	r->pid = id >> 32;
+	r->tid = tid;
+	r->nr = LT_NR_NONE;
+	r->fd = -1;
+	r->busy_start_ns = busy_start;
+	r->blocked_ns = 0;
+	r->time_ns = bpf_ktime_get_ns();
+	send_stack(r);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {

@@ -71,6 +71,8 @@ enum lt_record_type {
 	LT_REC_THREAD_CLONE = 7, /* a traced process created a thread (lt_thread_new_rec) */
 	LT_REC_THREAD_GONE = 8,	 /* a thread of a traced process that was no loop thread exited */
 	LT_REC_TARGET = 9, /* what a long block inside a busy period waited on (lt_target_rec) */
+	/* lt_stack_rec: one sample of a thread that was running at attach (attach_probes) */
+	LT_REC_ATTACH_SAMPLE = 10,
 };
 
 /*

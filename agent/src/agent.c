@@ -73,6 +73,18 @@ struct ls_agent {
 	struct ls_waitcalls *waits;  /* the wait calls hooked (waitcalls.h) */
 	/* stalls running at attach (inflight.h): the task iterator */
 	struct ls_task_regs *task_regs;
+	/* threads running at attach, each sampled once (attach_sample) until a deadline */
+	struct attach_probe *attach_probes;
+	size_t n_attach_probes;
+};
+
+/* How long a thread running at attach has to be sampled once before it is given up. */
+#define ATTACH_PROBE_NS 200000000ull
+
+struct attach_probe {
+	uint32_t tid;
+	uint64_t deadline_ns;
+	struct bpf_link *link;
 };
 
 static bool verbose;
@@ -363,6 +375,8 @@ static int on_stack(struct ls_agent *a, const void *data, size_t size)
 	return err;
 }
 
+static int on_attach_sample(struct ls_agent *a, const void *data, size_t size);
+
 typedef int (*record_handler)(struct ls_agent *a, const void *data, size_t size);
 
 /* One handler per record type (enum lt_record_type). */
@@ -376,6 +390,7 @@ static const record_handler handlers[] = {
     [LT_REC_THREAD_CLONE] = on_thread_clone,
     [LT_REC_THREAD_GONE] = on_thread_gone,
     [LT_REC_TARGET] = on_target,
+    [LT_REC_ATTACH_SAMPLE] = on_attach_sample,
 };
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -671,7 +686,9 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 	struct ls_thread *lt;
 	struct lt_thread *t;
 	__u32 slot = LT_SLOT_NONE;
-	uint64_t now = ls_now_ns();
+	/* a sample of a thread that was running: its period began at the attach */
+	bool running = rec->type == LT_REC_ATTACH_SAMPLE;
+	uint64_t now = running ? rec->busy_start_ns : ls_now_ns();
 	int err = 0;
 
 	t = calloc(1, sizeof(*t));
@@ -690,18 +707,20 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 	t->cur.exec_start = st.exec_ns;
 	t->cur.run_delay_start = st.run_delay_ns;
 	t->cur.maj_flt_start = thread_majflt(rec->pid, rec->tid);
-	/* the block it is in, as if BPF had seen it switch out now */
-	t->out_ns = now;
-	t->out_kind = LT_OUT_BLOCKED;
-	t->out_nr = rec->nr;
-	t->out_fd = rec->fd;
-	t->out_newcall = 1;
-	t->out_exec = st.exec_ns;
-	t->out_pcount = st.pcount;
-	/* a wait returning from this call is the callback's, not the loop's */
 	t->site.fd = -1;
-	t->site.nested_sp = rec->regs[7];
-	t->site.nested_ip = rec->regs[16];
+	if (!running) {
+		/* the block it is in, as if BPF had seen it switch out now */
+		t->out_ns = now;
+		t->out_kind = LT_OUT_BLOCKED;
+		t->out_nr = rec->nr;
+		t->out_fd = rec->fd;
+		t->out_newcall = 1;
+		t->out_exec = st.exec_ns;
+		t->out_pcount = st.pcount;
+		/* a wait returning from this call is the callback's, not the loop's */
+		t->site.nested_sp = rec->regs[7];
+		t->site.nested_ip = rec->regs[16];
+	}
 	if (bpf_map_update_elem(threads_fd, &rec->tid, t, BPF_NOEXIST)) {
 		if (slot != LT_SLOT_NONE)
 			bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot, BPF_ANY);
@@ -718,10 +737,13 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 	}
 	/* the block's stack and target, taken at attach, are this period's */
 	rec->busy_start_ns = now;
-	rec->time_ns = now;
+	if (running)
+		rec->type = LT_REC_CPU_SAMPLE;
+	else
+		rec->time_ns = now;
 	if (a->collector)
 		ls_collector__add(a->collector, rec, size);
-	{
+	if (!running) {
 		struct lt_target_rec target = {
 		    .type = LT_REC_TARGET,
 		    .pid = rec->pid,
@@ -752,6 +774,104 @@ cleanup:
 	return err;
 }
 
+static void attach_probe_close(struct ls_agent *a, size_t i)
+{
+	__u32 tid = a->attach_probes[i].tid;
+
+	bpf_link__destroy(a->attach_probes[i].link);
+	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.attach_probes), &tid);
+	a->attach_probes[i] = a->attach_probes[--a->n_attach_probes];
+}
+
+/*
+ * A thread on a CPU at attach may be computing inside a callback (a CPU
+ * stall): its saved registers are stale, so BPF samples it once, in its own
+ * context, and on_attach_sample() judges that stack.
+ */
+static int probe_running(struct ls_agent *a, uint32_t tid)
+{
+	uint64_t now = ls_now_ns();
+	struct attach_probe *grown;
+	struct bpf_link *link;
+	__u32 key = tid;
+
+	/* without stacks nothing is copied to judge */
+	if (!a->collector)
+		return 0;
+	grown = realloc(a->attach_probes, (a->n_attach_probes + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	a->attach_probes = grown;
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.attach_probes), &key, &now, BPF_ANY))
+		return 0;
+	link = ls_sample_thread(a->skel->progs.attach_sample, tid, 1000000);
+	if (!link) {
+		bpf_map_delete_elem(bpf_map__fd(a->skel->maps.attach_probes), &key);
+		return 0;
+	}
+	grown[a->n_attach_probes].tid = tid;
+	grown[a->n_attach_probes].deadline_ns = now + ATTACH_PROBE_NS;
+	grown[a->n_attach_probes++].link = link;
+	return 0;
+}
+
+/* Threads not sampled in time (they blocked, or wait for a CPU) are given up. */
+static void attach_probes_expire(struct ls_agent *a, uint64_t now)
+{
+	size_t i = 0;
+
+	while (i < a->n_attach_probes) {
+		if (now >= a->attach_probes[i].deadline_ns)
+			attach_probe_close(a, i);
+		else
+			i++;
+	}
+}
+
+struct sample_judge {
+	const struct lt_stack_rec *rec;
+	size_t size;
+};
+
+static int judge_on_worker(struct ls_unwinder *u, void *ctx)
+{
+	struct sample_judge *j = ctx;
+
+	ls_unwinder__refresh(u, (pid_t)j->rec->pid);
+	return ls_inflight_judge_sample(u, j->rec, j->size);
+}
+
+/* The sample of a thread that was running at attach: a CPU stall already running? */
+static int on_attach_sample(struct ls_agent *a, const void *data, size_t size)
+{
+	const struct lt_stack_rec *rec = data;
+	size_t hdr = offsetof(struct lt_stack_rec, data), i;
+	struct sample_judge j = {.rec = rec, .size = size};
+	struct lt_stack_rec *copy;
+	int in_callback, err;
+
+	if (size < hdr || rec->size > LT_STACK_MAX || size < hdr + rec->size)
+		return UNDECODED;
+	for (i = 0; i < a->n_attach_probes; i++)
+		if (a->attach_probes[i].tid == rec->tid) {
+			attach_probe_close(a, i);
+			break;
+		}
+	if (!a->finisher)
+		return 0;
+	in_callback = ls_finisher__call(a->finisher, judge_on_worker, &j);
+	if (in_callback <= 0)
+		return 0;
+	/* the collector takes it as the period's first CPU sample */
+	copy = malloc(size);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, size);
+	err = seed_inflight(a, copy, size);
+	free(copy);
+	return err;
+}
+
 /* The scan's findings, copied on the finisher's thread, seeded on the agent's. */
 struct inflight_scan {
 	struct ls_task_regs *task_regs;
@@ -760,7 +880,18 @@ struct inflight_scan {
 	struct lt_stack_rec *found[LT_MAX_THREADS];
 	size_t sizes[LT_MAX_THREADS];
 	size_t n;
+	uint32_t running[LT_MAX_THREADS];
+	size_t n_running;
 };
+
+static int keep_running(void *ctx, uint32_t tid)
+{
+	struct inflight_scan *sc = ctx;
+
+	if (sc->n_running < LT_MAX_THREADS)
+		sc->running[sc->n_running++] = tid;
+	return 0;
+}
 
 static int keep_found(void *ctx, struct lt_stack_rec *rec, size_t size)
 {
@@ -784,7 +915,7 @@ static int scan_on_worker(struct ls_unwinder *u, void *ctx)
 
 	ls_unwinder__refresh(u, sc->pid);
 	return ls_inflight_scan(sc->task_regs, u, sc->pid, sc->only_tid, sc->stack_bytes, keep_found,
-				sc);
+				keep_running, sc);
 }
 
 /* Threads of pid blocked inside a callback now: each is a stall already running. */
@@ -818,6 +949,8 @@ static void find_inflight(struct ls_agent *a, pid_t pid, pid_t only_tid)
 			err = seed_inflight(a, sc->found[i], sc->sizes[i]);
 		free(sc->found[i]);
 	}
+	for (i = 0; !err && i < sc->n_running; i++)
+		err = probe_running(a, sc->running[i]);
 	free(sc);
 	if (err && a->opts.verbose)
 		fprintf(stderr, "loopstall: pid %d: looking for stalls running at attach: %s\n", pid,
@@ -1104,6 +1237,7 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 			return err;
 	}
 	check_targets(a);
+	attach_probes_expire(a, now);
 	ls_waitcalls__apply(a->waits, now, !ls_agent__alive(a));
 	ls_probe_set__poll(a->probes, now);
 	return 0;
@@ -1351,12 +1485,15 @@ void ls_agent__free(struct ls_agent *a)
 	ring_buffer__free(a->rb);
 	ls_thread_events__free(a->thread_events);
 	ls_waitcalls__free(a->waits);
+	while (a->n_attach_probes)
+		attach_probe_close(a, 0);
 	/* destroying the skeleton detaches every program: nothing stays attached */
 	loop_tracker__destroy(a->skel);
 	ls_collector__free(a->collector);
 	ls_target_store__free(a->target_store);
 	ls_unwinder__free(a->unwinder);
 	ls_task_regs__free(a->task_regs);
+	free(a->attach_probes);
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)
 			close(a->targets[i].pidfd);

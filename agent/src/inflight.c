@@ -44,6 +44,20 @@ static bool in_libc(const struct ls_frame *f)
 		     !strncmp(m, "libpthread", 10) || !strncmp(m, "ld-linux", 8));
 }
 
+/* asyncio's own Python frames that run a callback (Handle._run) or step a pure-Python Task */
+static bool asyncio_runs_callback(const struct ls_frame *f)
+{
+	size_t n = f->file ? strlen(f->file) : 0;
+
+	if (!f->symbol)
+		return false;
+	if (n >= 17 && !strcmp(f->file + n - 17, "asyncio/events.py"))
+		return !strcmp(f->symbol, "Handle._run") || !strcmp(f->symbol, "_run");
+	if (n >= 16 && !strcmp(f->file + n - 16, "asyncio/tasks.py"))
+		return strstr(f->symbol, "__step") != NULL;
+	return false;
+}
+
 static bool dispatches(const struct ls_frame *f)
 {
 	const char *m;
@@ -51,6 +65,8 @@ static bool dispatches(const struct ls_frame *f)
 
 	if (f->kind == LS_FRAME_JS)
 		return true;
+	if (f->kind == LS_FRAME_PYTHON)
+		return asyncio_runs_callback(f);
 	/* a stripped CPython names no static function: its _asyncio module's code is a Task step */
 	m = base_name(f->module);
 	if (f->kind == LS_FRAME_NATIVE && m && !strncmp(m, "_asyncio.", 9))

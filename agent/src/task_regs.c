@@ -6,6 +6,8 @@
  * thousands of threads costs one iteration, not a ptrace stop each.
  */
 #include <errno.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -157,7 +159,8 @@ static size_t blocked_record(pid_t pid, const struct tr_task *t, uint32_t stack_
 }
 
 int ls_inflight_scan(struct ls_task_regs *tr, struct ls_unwinder *u, pid_t pid, pid_t only_tid,
-		     uint32_t stack_bytes, ls_inflight_found_fn found, void *ctx)
+		     uint32_t stack_bytes, ls_inflight_found_fn found,
+		     ls_inflight_running_fn running, void *ctx)
 {
 	struct lt_stack_rec *rec = NULL;
 	struct tr_task *tasks = NULL;
@@ -180,11 +183,15 @@ int ls_inflight_scan(struct ls_task_regs *tr, struct ls_unwinder *u, pid_t pid, 
 	}
 	for (i = 0; i < n && !err; i++) {
 		const struct tr_task *t = &tasks[i];
-
-		/* a running thread's registers are stale; one in a fault has no call to name */
-		if (t->state != TR_BLOCKED || t->nr < 0 || t->nr >= 1024)
-			continue;
 		if (only_tid && t->tid != (uint32_t)only_tid)
+			continue;
+		/* a running thread's registers are stale: it is sampled instead */
+		if (t->state == TR_RUNNING) {
+			err = running(ctx, t->tid);
+			continue;
+		}
+		/* one blocked in a fault has no call to name */
+		if (t->nr < 0 || t->nr >= 1024)
 			continue;
 		size = blocked_record(pid, t, stack_bytes, rec);
 		if (!rec->size || ls_unwinder__unwind(u, rec, size, pcs))
@@ -327,4 +334,50 @@ int ls_capture_blocked(const struct lt_stack_rec *rec, struct lt_capture *cap)
 		cap->flags |= LT_CAP_ANON;
 	}
 	return 0;
+}
+
+int ls_inflight_judge_sample(struct ls_unwinder *u, const struct lt_stack_rec *rec, size_t size)
+{
+	struct ls_stack stack = {0};
+	struct ls_pcs *pcs = malloc(sizeof(*pcs));
+	int ret;
+
+	if (!pcs)
+		return -ENOMEM;
+	ret = ls_unwinder__unwind(u, rec, size, pcs);
+	if (!ret)
+		ret = ls_unwinder__names(u, (pid_t)rec->pid, pcs, &stack);
+	free(pcs);
+	if (ret)
+		return ret;
+	/* asyncio's Handle._run is a Python frame: the interpreter's frames tell */
+	if (rec->py.status == LT_PY_OK || rec->py.status == LT_PY_TRUNCATED)
+		ls_unwinder__python(u, (pid_t)rec->pid, &rec->py, &stack);
+	ret = ls_inflight_in_callback(stack.frames, stack.n, false) ? 1 : 0;
+	free(stack.frames);
+	return ret;
+}
+
+struct bpf_link *ls_sample_thread(struct bpf_program *prog, uint32_t tid, uint64_t period_ns)
+{
+	struct perf_event_attr attr = {
+	    .type = PERF_TYPE_SOFTWARE,
+	    .size = sizeof(attr),
+	    .config = PERF_COUNT_SW_TASK_CLOCK,
+	    .sample_period = period_ns,
+	};
+	struct bpf_link *link;
+	int fd, err;
+
+	fd = (int)syscall(SYS_perf_event_open, &attr, (pid_t)tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	/* the link owns the event from here: destroying it closes the fd */
+	link = bpf_program__attach_perf_event(prog, fd);
+	if (!link) {
+		err = errno;
+		close(fd);
+		errno = err;
+	}
+	return link;
 }

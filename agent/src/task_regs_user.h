@@ -53,7 +53,21 @@ int ls_capture_blocked(const struct lt_stack_rec *rec, struct lt_capture *cap);
  * or -errno; found() returning non-zero stops the scan.
  */
 typedef int (*ls_inflight_found_fn)(void *ctx, struct lt_stack_rec *rec, size_t size);
+/* A thread on a CPU (or runnable) now: its registers are stale, sample it instead. */
+typedef int (*ls_inflight_running_fn)(void *ctx, uint32_t tid);
 int ls_inflight_scan(struct ls_task_regs *tr, struct ls_unwinder *u, pid_t pid, pid_t only_tid,
-		     uint32_t stack_bytes, ls_inflight_found_fn found, void *ctx);
+		     uint32_t stack_bytes, ls_inflight_found_fn found,
+		     ls_inflight_running_fn running, void *ctx);
+/*
+ * A thread that was running at attach, sampled once (LT_REC_ATTACH_SAMPLE):
+ * is it computing inside a callback? Unwinds and names the sample with its
+ * Python frames. Returns 1 (yes), 0 (no) or -errno.
+ */
+int ls_inflight_judge_sample(struct ls_unwinder *u, const struct lt_stack_rec *rec, size_t size);
+
+struct bpf_program;
+struct bpf_link;
+/* A task-clock event on thread tid running prog every period_ns of its CPU time; NULL: errno. */
+struct bpf_link *ls_sample_thread(struct bpf_program *prog, uint32_t tid, uint64_t period_ns);
 
 #endif

@@ -83,6 +83,32 @@ static const struct ls_frame redis_fsync[] = {
     F("fdatasync", LIBC), F("flushAppendOnlyFile", "/usr/bin/redis-server"),
     F("beforeSleep", "/usr/bin/redis-server"), F("aeProcessEvents", "/usr/bin/redis-server"),
     F("aeMain", "/usr/bin/redis-server"), F("main", "/usr/bin/redis-server")};
+#define PY(sym, path) {.symbol = (sym), .file = (path), .kind = LS_FRAME_PYTHON}
+/* a sample of a call_soon callback computing, with the interpreter's frames (no C Task) */
+static const struct ls_frame python_callback_cpu[] = {
+    PY("crunch", "/srv/app.py"),
+    F("_PyEval_EvalFrameDefault", "/usr/bin/python3.11"),
+    {.addr = 0x4f1a20, .module = "/usr/bin/python3.11"},
+    PY("Handle._run", "/usr/lib/python3.11/asyncio/events.py"),
+    PY("BaseEventLoop._run_once", "/usr/lib/python3.11/asyncio/base_events.py"),
+    F("_PyEval_EvalFrameDefault", "/usr/bin/python3.11"),
+    F("main", "/usr/bin/python3.11")};
+/* the same loop in its selector, between callbacks */
+static const struct ls_frame python_select[] = {
+    F("epoll_wait", LIBC),
+    {.addr = 0x5d64b4, .module = "/usr/bin/python3.11"},
+    PY("EpollSelector.select", "/usr/lib/python3.11/selectors.py"),
+    PY("BaseEventLoop._run_once", "/usr/lib/python3.11/asyncio/base_events.py"),
+    F("_PyEval_EvalFrameDefault", "/usr/bin/python3.11"),
+    F("main", "/usr/bin/python3.11")};
+/* a pure-Python Task's step (asyncio.tasks._PyTask) */
+static const struct ls_frame python_pytask[] = {
+    PY("crunch", "/srv/app.py"), PY("Task.__step_run_and_handle_result", "/usr/lib/python3.12/asyncio/tasks.py"),
+    PY("Task.__step", "/usr/lib/python3.12/asyncio/tasks.py")};
+/* a function named like asyncio's, in the user's own file, proves nothing */
+static const struct ls_frame python_lookalike[] = {
+    PY("crunch", "/srv/app.py"), PY("Handle._run", "/srv/myevents.py"), F("main", "/srv/app")};
+
 /* a worker thread's sleep: no loop anywhere */
 static const struct ls_frame worker_sleep[] = {
     F("clock_nanosleep", LIBC), F("worker", "/srv/app"), F("start_thread", LIBC)};
@@ -119,6 +145,15 @@ static void test_other_calls(void **state)
 	assert_false(ls_inflight_in_callback(recursive_loop + 1, N(recursive_loop) - 1, false));
 }
 
+static void test_python_frames(void **state)
+{
+	(void)state;
+	assert_true(ls_inflight_in_callback(python_callback_cpu, N(python_callback_cpu), false));
+	assert_false(ls_inflight_in_callback(python_select, N(python_select), true));
+	assert_true(ls_inflight_in_callback(python_pytask, N(python_pytask), false));
+	assert_false(ls_inflight_in_callback(python_lookalike, N(python_lookalike), false));
+}
+
 static void test_degenerate_stacks(void **state)
 {
 	static const struct ls_frame only_libc[] = {F("epoll_wait", LIBC), F("__libc_start_main", LIBC)};
@@ -140,6 +175,7 @@ int main(void)
 	    cmocka_unit_test(test_loop_waits_are_not_callbacks),
 	    cmocka_unit_test(test_waits_inside_callbacks),
 	    cmocka_unit_test(test_other_calls),
+	    cmocka_unit_test(test_python_frames),
 	    cmocka_unit_test(test_degenerate_stacks),
 	};
 
