@@ -28,6 +28,20 @@ static const char *const dispatchers[] = {
     "Builtins_JSEntryTrampoline",	       /* V8 */
 };
 
+/*
+ * Functions a loop runs in between its waits. Below a call no loop waits in
+ * (a sleep, a read, a lock), one of these means the thread is in the loop's
+ * busy period: the loop waits in its wait call only. Below a wait they tell
+ * nothing (the loop's own wait is made from inside them too).
+ */
+static const char *const run_loops[] = {
+    "ev_run",		/* libev */
+    "uv_run",		/* libuv */
+    "aeMain",		/* Redis (aeProcessEvents is static: unnamed in a stripped server) */
+    "g_main_loop_run",	/* GLib */
+    "event_base_loop",	/* libevent */
+};
+
 static const char *base_name(const char *path)
 {
 	const char *slash = path ? strrchr(path, '/') : NULL;
@@ -86,6 +100,18 @@ static bool dispatches(const struct ls_frame *f)
 	return false;
 }
 
+static bool runs_loop(const struct ls_frame *f)
+{
+	size_t i;
+
+	if (f->kind != LS_FRAME_NATIVE || !f->symbol)
+		return false;
+	for (i = 0; i < sizeof(run_loops) / sizeof(run_loops[0]); i++)
+		if (!strcmp(f->symbol, run_loops[i]))
+			return true;
+	return false;
+}
+
 static bool same_function(const struct ls_frame *a, const struct ls_frame *b)
 {
 	return a->symbol && b->symbol && !strcmp(a->symbol, b->symbol) &&
@@ -111,7 +137,7 @@ bool ls_inflight_in_callback(const struct ls_frame *frames, unsigned n, bool loo
 		i++;
 	caller_end = i < n ? i + 1 : n;
 	for (j = loop_wait ? caller_end : caller; j < n; j++)
-		if (dispatches(&frames[j]))
+		if (dispatches(&frames[j]) || (!loop_wait && runs_loop(&frames[j])))
 			return true;
 	if (!loop_wait)
 		return false;

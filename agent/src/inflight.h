@@ -27,7 +27,9 @@
  * uv__run_*, GLib's g_main_dispatch, libevent's event_process_active,
  * Redis's aeProcessEvents, CPython's asyncio task step and Context.run, V8
  * entering JavaScript), a JavaScript frame or a V8 binding called from
- * JavaScript; or, for a wait, when the
+ * JavaScript; for a call no loop waits in (a sleep, a read, a lock), also
+ * a loop's run function (ev_run, uv_run, Redis's aeMain...): the loop
+ * waits in its wait call only, so anything else below it is busy time; or, for a wait, when the
  * function that made it is on the stack twice (a loop run from inside
  * itself). Pure, for unit tests.
  */

@@ -17,6 +17,8 @@ part after attach (a lower bound) and the call it blocked in.
   CPU stalls: a coroutine computing 2 s without awaiting (both pythons), a
     libev callback computing 2 s (the demo service): a thread on a CPU at
     attach is sampled once in its own context, and that stack is judged
+  redis-server (Debian's, stripped): DEBUG SLEEP 2 from a client; the
+    server's own aeProcessEvents has no symbol there, its aeMain does
   controls: the same programs attached while idle (their loop thread
     blocked in the loop's own wait) give no stall at all
 
@@ -24,9 +26,11 @@ Fails when the agent learns nothing at attach (no stall, or no stall_begin
 while it lasts), or judges the loop's own wait a callback (a stall from
 attach on an idle service)."""
 import signal
+import threading
 import time
 
 import lstest
+from test_redis import Redis, wait_for_redis
 
 STALL_MS = 2000
 ATTACH_AFTER_S = 0.4
@@ -48,7 +52,7 @@ def attach_mid(argv, name, scenario):
         return run, t_attach
 
 
-def check_stall(run, t_attach, name, calls, causes=("blocking_syscall",)):
+def check_stall(run, t_attach, name, calls, causes=("blocking_syscall",), iterations=10):
     assert len(run.stalls) == 1, f"{name}: expected the one stall running at attach:\n" + "\n".join(
         lstest.brief(st) for st in run.stalls)
     st = run.stalls[0]
@@ -72,7 +76,36 @@ def check_stall(run, t_attach, name, calls, causes=("blocking_syscall",)):
     assert begins, f"{name}: no stall_begin while the stall lasted"
     assert begins[0].get("began_before_attach") is True, f"{name}: stall_begin not flagged"
     # the loop's own wait was learnt afterwards: it went on iterating, idle
-    assert run.thread(run.target.pid)["iterations"] > 10, f"{name}: {run.summary}"
+    assert run.thread(run.target.pid)["iterations"] > iterations, f"{name}: {run.summary}"
+
+
+def redis_mid_sleep(s, port):
+    """Attach while redis-server runs DEBUG SLEEP 2 for a client; returns the Run."""
+    server = s.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                      "--enable-debug-command", "yes", "--save", "", "--appendonly", "no"],
+                     name="redis-server", ready=False)
+    wait_for_redis(port)
+    rec = s.record(["-p", str(server.pid)])
+    time.sleep(0.3)
+    # the control: idle until now
+    idle_until = time.time_ns()
+    sleeper = threading.Thread(target=lambda: Redis(port).call("DEBUG", "SLEEP", "2"))
+    sleeper.start()
+    time.sleep(ATTACH_AFTER_S)
+    # a second recorder attaches in the middle of the sleep
+    t_attach = time.time_ns()
+    rec2 = s.record(["-p", str(server.pid)])
+    sleeper.join(10)
+    time.sleep(0.3)
+    try:
+        Redis(port).call("SHUTDOWN", "NOSAVE")
+    except AssertionError:
+        pass  # it closes the connection as it exits: there is no reply
+    server.wait(10)
+    run = s.finish(rec, server)
+    run2 = s.finish(rec2, server)
+    lstest.check_records(run2)
+    return run, run2, idle_until, t_attach
 
 
 def check_idle(argv, name):
@@ -110,6 +143,15 @@ def test():
     run, t_attach = attach_mid([lstest.demo_service(), "--scenarios", "cpu", "--cpu-ms",
                                 str(STALL_MS), "--wait-signal"], "loopstall-demo-service", "cpu")
     check_stall(run, t_attach, "libev cpu", None, cpu)
+    with lstest.Session() as s:
+        first, run, idle_until, t_attach = redis_mid_sleep(s, lstest.free_port())
+        lstest.show(run)
+        # the recorder attached to the idle server saw no stall until the sleep
+        assert not [st for st in first.stalls if st["start_unix_ns"] < idle_until], (
+            "idle redis: " + "; ".join(lstest.brief(st) for st in first.stalls))
+        # redis wakes 10 times a second when idle (hz 10)
+        check_stall(run, t_attach, "redis DEBUG SLEEP", {"clock_nanosleep", "nanosleep"},
+                    iterations=2)
     # controls: attached while the loop waits in its own call
     check_idle([pythons[0], sleep, "--wait-signal", "--seconds", "0"], "python")
     check_idle(node + ["--wait-signal", "--idle", "--ms", "300"], "node")

@@ -109,6 +109,19 @@ static const struct ls_frame python_pytask[] = {
 static const struct ls_frame python_lookalike[] = {
     PY("crunch", "/srv/app.py"), PY("Handle._run", "/srv/myevents.py"), F("main", "/srv/app")};
 
+/* DEBUG SLEEP in a stripped redis-server: the static functions between have no name */
+static const struct ls_frame redis_debug_sleep[] = {
+    F("clock_nanosleep", LIBC),	F("__nanosleep", LIBC),
+    F("debugCommand", "/usr/bin/redis-server"), F("call", "/usr/bin/redis-server"),
+    F("processCommand", "/usr/bin/redis-server"), F("readQueryFromClient", "/usr/bin/redis-server"),
+    {.addr = 0x5a0011, .module = "/usr/bin/redis-server"},
+    {.addr = 0x4c0c2e, .module = "/usr/bin/redis-server"},
+    F("aeMain", "/usr/bin/redis-server"), F("main", "/usr/bin/redis-server")};
+/* the same server idle: its wait made from the unnamed aeProcessEvents, in aeMain */
+static const struct ls_frame stripped_redis_wait[] = {
+    F("epoll_wait", LIBC), {.addr = 0x4c0b10, .module = "/usr/bin/redis-server"},
+    F("aeMain", "/usr/bin/redis-server"), F("main", "/usr/bin/redis-server")};
+
 /* a worker thread's sleep: no loop anywhere */
 static const struct ls_frame worker_sleep[] = {
     F("clock_nanosleep", LIBC), F("worker", "/srv/app"), F("start_thread", LIBC)};
@@ -141,6 +154,10 @@ static void test_other_calls(void **state)
 	/* not a wait: the dispatcher that made the loop's wait counts too */
 	assert_true(ls_inflight_in_callback(redis_fsync, N(redis_fsync), false));
 	assert_false(ls_inflight_in_callback(worker_sleep, N(worker_sleep), false));
+	/* any call but a wait made inside a loop's run function is busy time */
+	assert_true(ls_inflight_in_callback(redis_debug_sleep, N(redis_debug_sleep), false));
+	/* the run function below the loop's own wait proves nothing */
+	assert_false(ls_inflight_in_callback(stripped_redis_wait, N(stripped_redis_wait), true));
 	/* recursion proves nothing for a call no loop waits in */
 	assert_false(ls_inflight_in_callback(recursive_loop + 1, N(recursive_loop) - 1, false));
 }
