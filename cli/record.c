@@ -104,15 +104,11 @@ static int on_stall(void *ctx, const struct ls_stall *s)
 					  s->pid, start));
 }
 
-static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *comm,
-			  uint64_t start_ns, uint64_t elapsed_ns, uint64_t threshold_ns)
+static int on_stall_begin(void *ctx, const struct ls_stall_begin *b)
 {
-	int64_t start = ls_mono_to_unix_ns(start_ns);
+	int64_t start = ls_mono_to_unix_ns(b->start_ns);
 
-	return write_line(ctx, with_context(ctx,
-					    ls_json_stall_begin(pid, tid, comm, start, elapsed_ns,
-								threshold_ns),
-					    pid, start));
+	return write_line(ctx, with_context(ctx, ls_json_stall_begin(b, start), b->pid, start));
 }
 
 static double avg_us(uint64_t ns, uint64_t n)

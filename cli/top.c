@@ -81,16 +81,11 @@ static int on_stall(void *ctx, const struct ls_stall *s)
 	return 0;
 }
 
-static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *comm,
-			  uint64_t start_ns, uint64_t elapsed_ns, uint64_t threshold_ns)
+static int on_stall_begin(void *ctx, const struct ls_stall_begin *b)
 {
 	struct top *tp = ctx;
 
-	(void)pid;
-	(void)comm;
-	(void)elapsed_ns;
-	(void)threshold_ns;
-	top_stats__stall_begin(tp->stats, tid, start_ns);
+	top_stats__stall_begin(tp->stats, b->tid, b->start_ns);
 	return 0;
 }
 

@@ -228,23 +228,21 @@ static int on_stall(void *ctx, const struct ls_stall *s)
 	return 0;
 }
 
-static int on_stall_begin(void *ctx, uint32_t pid, uint32_t tid, const char *comm,
-			  uint64_t start_ns, uint64_t elapsed_ns, uint64_t threshold_ns)
+static int on_stall_begin(void *ctx, const struct ls_stall_begin *b)
 {
 	struct daemon *d = ctx;
-	struct attached *a = find_att(d, (pid_t)pid);
+	struct attached *a = find_att(d, (pid_t)b->pid);
+	struct ls_stall_begin own = *b;
 
 	if (a) {
-		if (elapsed_ns < a->threshold_ns)
+		if (b->elapsed_ns < a->threshold_ns)
 			return 0;
-		threshold_ns = a->threshold_ns;
+		own.threshold_ns = a->threshold_ns;
 	}
 	if (d->out)
 		write_record(d, with_context(d,
-					     ls_json_stall_begin(pid, tid, comm,
-								 ls_mono_to_unix_ns(start_ns),
-								 elapsed_ns, threshold_ns),
-					     a, ls_mono_to_unix_ns(start_ns)));
+					     ls_json_stall_begin(&own, ls_mono_to_unix_ns(b->start_ns)),
+					     a, ls_mono_to_unix_ns(b->start_ns)));
 	return 0;
 }
 

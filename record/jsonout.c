@@ -263,6 +263,8 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 	cJSON_AddBoolToObject(o, "cut_short", s->cut_short);
 	if (s->loop_gone)
 		add_text(o, "phase", "exit");
+	if (s->began_before_attach)
+		cJSON_AddBoolToObject(o, "began_before_attach", true);
 	calls = cJSON_AddArrayToObject(o, "syscalls");
 	for (i = 0; calls && i < s->n_syscalls; i++)
 		cJSON_AddItemToArray(calls, syscall_json(&s->syscalls[i]));
@@ -296,15 +298,16 @@ char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end
 	return finish(o);
 }
 
-char *ls_json_stall_begin(uint32_t pid, uint32_t tid, const char *comm, int64_t start_unix_ns,
-			  uint64_t elapsed_ns, uint64_t threshold_ns)
+char *ls_json_stall_begin(const struct ls_stall_begin *b, int64_t start_unix_ns)
 {
-	cJSON *o = record_of("stall_begin", pid, tid, comm, start_unix_ns);
+	cJSON *o = record_of("stall_begin", b->pid, b->tid, b->comm, start_unix_ns);
 
 	if (!o)
 		return NULL;
-	cJSON_AddNumberToObject(o, "elapsed_ms", ms(elapsed_ns));
-	cJSON_AddNumberToObject(o, "threshold_ms", ms(threshold_ns));
+	cJSON_AddNumberToObject(o, "elapsed_ms", ms(b->elapsed_ns));
+	cJSON_AddNumberToObject(o, "threshold_ms", ms(b->threshold_ns));
+	if (b->began_before_attach)
+		cJSON_AddBoolToObject(o, "began_before_attach", true);
 	return finish(o);
 }
 

@@ -14,8 +14,7 @@
  * Wall-clock fields come from the *_unix_ns arguments so the writers stay pure.
  */
 char *ls_json_stall(const struct ls_stall *s, int64_t start_unix_ns, int64_t end_unix_ns);
-char *ls_json_stall_begin(uint32_t pid, uint32_t tid, const char *comm, int64_t start_unix_ns,
-			  uint64_t elapsed_ns, uint64_t threshold_ns);
+char *ls_json_stall_begin(const struct ls_stall_begin *b, int64_t start_unix_ns);
 char *ls_json_summary(const struct ls_run_summary *sum, int64_t start_unix_ns, int64_t end_unix_ns);
 
 /* When and where a record was made: optional fields (NULL or "": left out). */

@@ -267,49 +267,6 @@ static __always_inline struct lt_stack_rec *pending_stack(__u32 tid, bool create
 /* what a blocking call waits on: target_capture() at switch-out, target_send() at settle */
 #include "target_capture.bpf.h"
 
-/* Syscalls whose first argument is the fd they wait on. */
-static __always_inline int syscall_takes_fd(__u32 nr)
-{
-	switch (nr) {
-	case 0:	  /* read */
-	case 1:	  /* write */
-	case 5:	  /* fstat */
-	case 16:  /* ioctl */
-	case 17:  /* pread64 */
-	case 18:  /* pwrite64 */
-	case 19:  /* readv */
-	case 20:  /* writev */
-	case 40:  /* sendfile (out_fd) */
-	case 42:  /* connect */
-	case 43:  /* accept */
-	case 44:  /* sendto */
-	case 45:  /* recvfrom */
-	case 46:  /* sendmsg */
-	case 47:  /* recvmsg */
-	case 48:  /* shutdown */
-	case 72:  /* fcntl */
-	case 73:  /* flock */
-	case 74:  /* fsync */
-	case 75:  /* fdatasync */
-	case 77:  /* ftruncate */
-	case 217: /* getdents64 */
-	case 275: /* splice */
-	case 277: /* sync_file_range */
-	case 285: /* fallocate */
-	case 288: /* accept4 */
-	case 295: /* preadv */
-	case 296: /* pwritev */
-	case 299: /* recvmmsg */
-	case 306: /* syncfs */
-	case 307: /* sendmmsg */
-	case 326: /* copy_file_range */
-	case 327: /* preadv2 */
-	case 328: /* pwritev2 */
-		return 1;
-	}
-	return 0;
-}
-
 /*
  * Which syscall a task that is being switched out is blocked in. orig_ax
  * holds the syscall number inside a syscall, but an exception's error code
@@ -336,7 +293,7 @@ static __always_inline void blocked_in(struct task_struct *task, __u32 *nr, __s3
 	if (insn[0] != 0x0f || insn[1] != 0x05)
 		return;
 	*nr = (__u32)orig_ax;
-	if (syscall_takes_fd(*nr))
+	if (lt_syscall_takes_fd(*nr))
 		*fd = (__s32)BPF_CORE_READ(regs, di);
 }
 
@@ -469,6 +426,7 @@ static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *
 /* Forget the busy period running, as if the thread were waiting. */
 static __always_inline void busy_drop(struct lt_thread *t)
 {
+	t->flags &= ~LT_THR_BEFORE_ATTACH;
 	t->cur.start_ns = 0;
 	live_set(t, 0);
 }
@@ -485,6 +443,8 @@ static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 	dur = now - start;
 	if (t->flags & LT_THR_LOOP_GONE)
 		flags |= LT_STALL_LOOP_GONE;
+	if (t->flags & LT_THR_BEFORE_ATTACH)
+		flags |= LT_STALL_BEFORE_ATTACH;
 	/*
 	 * What ran after the loop was closed is no iteration of it: not in the
 	 * counters; at exit it is sent, marked, so that readers can tell.
@@ -613,6 +573,8 @@ static __always_inline void site_learn(struct lt_site *s, const struct site_wait
 	s->file = w->file;
 	s->seen = 0;
 	s->other = 0;
+	s->nested_sp = 0;
+	s->nested_ip = 0;
 }
 
 /* The site seen again: refresh where it is called from (the frame may move, see below). */
@@ -658,6 +620,9 @@ __noinline int site_decide(struct lt_site *s, const struct site_wait *w)
 	if (!s || !w)
 		return LT_SITE_LOOP;
 	if (!s->sp) {
+		/* the callback's wait the thread was blocked in at attach returns */
+		if (s->nested_sp && w->sp == s->nested_sp && w->ip == s->nested_ip)
+			return LT_SITE_NESTED;
 		site_learn(s, w);
 		return LT_SITE_LOOP;
 	}
@@ -1030,6 +995,52 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	r->busy_start_ns = t->cur.start_ns;
 	r->blocked_ns = 0;
 	r->time_ns = now;
+	send_stack(r);
+	return 0;
+}
+
+/*
+ * Threads that were running when the agent attached, each to be sampled
+ * once (value: the attach time, the busy period's start if it is one):
+ * user space opens a task-clock event on each with attach_sample and judges
+ * the stack from the sample whether the thread is inside a callback.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} attach_probes SEC(".maps");
+
+SEC("perf_event")
+int attach_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct task_struct *task;
+	struct lt_stack_rec *r;
+	__u64 *start, busy_start;
+
+	start = bpf_map_lookup_elem(&attach_probes, &tid);
+	if (!start)
+		return 0;
+	busy_start = *start;
+	/* once: a later sample of the same event finds nothing */
+	bpf_map_delete_elem(&attach_probes, &tid);
+	r = scratch_stack();
+	if (!r)
+		return 0;
+	task = bpf_get_current_task_btf();
+	copy_user_stack(r, task);
+	py_walk(r, task);
+	r->type = LT_REC_ATTACH_SAMPLE;
+	r->pid = id >> 32;
+	r->tid = tid;
+	r->nr = LT_NR_NONE;
+	r->fd = -1;
+	r->busy_start_ns = busy_start;
+	r->blocked_ns = 0;
+	r->time_ns = bpf_ktime_get_ns();
 	send_stack(r);
 	return 0;
 }

@@ -9,13 +9,16 @@
 #include "demangle.h"
 #include "finisher.h"
 
-enum job_kind { JOB_STALL, JOB_PREPARE };
+enum job_kind { JOB_STALL, JOB_PREPARE, JOB_CALL };
 
 struct job {
 	struct job *next;
 	enum job_kind kind;
 	bool done;
 	pid_t pid;		/* JOB_PREPARE */
+	ls_finisher_fn fn;	/* JOB_CALL */
+	void *ctx;
+	int ret;
 	struct ls_taken *taken; /* JOB_STALL, may be NULL */
 	struct ls_stall stall;
 };
@@ -93,6 +96,8 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&f->lock);
 		if (j->kind == JOB_PREPARE) {
 			ls_unwinder__prepare(f->unwinder, j->pid);
+		} else if (j->kind == JOB_CALL) {
+			j->ret = j->fn(f->unwinder, j->ctx);
 		} else {
 			ls_stall_resolve(f->unwinder, j->taken, &j->stall);
 			j->taken = NULL;
@@ -172,6 +177,36 @@ int ls_finisher__prepare(struct ls_finisher *f, pid_t pid)
 	j->kind = JOB_PREPARE;
 	j->pid = pid;
 	return submit(f, j);
+}
+
+int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	j->kind = JOB_CALL;
+	j->fn = fn;
+	j->ctx = ctx;
+	submit(f, j);
+	pthread_mutex_lock(&f->lock);
+	while (!j->done)
+		pthread_cond_wait(&f->idle, &f->lock);
+	ret = j->ret;
+	/* the caller owns a done call: take it out of the list wherever it is */
+	{
+		struct job **pp = &f->head;
+
+		while (*pp != j)
+			pp = &(*pp)->next;
+		*pp = j->next;
+		if (f->tail == &j->next)
+			f->tail = pp;
+	}
+	pthread_mutex_unlock(&f->lock);
+	free(j);
+	return ret;
 }
 
 int ls_finisher__fd(const struct ls_finisher *f)

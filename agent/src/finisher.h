@@ -24,6 +24,14 @@ struct ls_finisher *ls_finisher__new(struct ls_unwinder *u);
 int ls_finisher__submit(struct ls_finisher *f, const struct ls_stall *s, struct ls_taken *taken);
 /* Open a new loop thread's modules while its /proc entry exists (ls_unwinder__prepare). */
 int ls_finisher__prepare(struct ls_finisher *f, pid_t pid);
+/*
+ * Run fn with the unwinder on the worker, after the jobs queued before it,
+ * and wait for it: what else needs the unwinder (the attach-time look at
+ * blocked threads) shares its caches. Returns what fn returned, or -ENOMEM.
+ * Not while a stall taken with __next is held: the worker waits for its release.
+ */
+typedef int (*ls_finisher_fn)(struct ls_unwinder *u, void *ctx);
+int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx);
 /* Readable (an eventfd) when a stall is done. */
 int ls_finisher__fd(const struct ls_finisher *f);
 /*

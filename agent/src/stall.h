@@ -51,6 +51,17 @@ struct ls_frame {
 
 const char *ls_frame_kind_name(enum ls_frame_kind kind);
 
+/* A stall in progress, announced once soon after it crosses its threshold (stall_begin). */
+struct ls_stall_begin {
+	uint32_t pid;
+	uint32_t tid;
+	const char *comm;
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
+	uint64_t elapsed_ns;
+	uint64_t threshold_ns;
+	bool began_before_attach; /* running at attach: start_ns is the attach time */
+};
+
 /* A user stack, innermost frame first. */
 struct ls_stack {
 	unsigned n;
@@ -98,6 +109,11 @@ struct ls_stall {
 	 * loop returned, written with "phase":"exit" and never blamed on code.
 	 */
 	bool loop_gone;
+	/*
+	 * The period was running when the agent attached: start_ns is the
+	 * attach time and the duration a lower bound ("began_before_attach").
+	 */
+	bool began_before_attach;
 	unsigned n_syscalls;
 	struct ls_syscall_use syscalls[LS_STALL_SYSCALLS];
 	/* hottest first; stacks are valid only during the stall callback */

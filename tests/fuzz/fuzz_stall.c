@@ -69,7 +69,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cJSON_Delete(parsed);
 		free(line);
 	}
-	line = ls_json_stall_begin(s.pid, s.tid, s.comm, (int64_t)s.start_ns, dur, threshold);
+	{
+		struct ls_stall_begin b = {
+		    .pid = s.pid,
+		    .tid = s.tid,
+		    .comm = s.comm,
+		    .start_ns = s.start_ns,
+		    .elapsed_ns = dur,
+		    .threshold_ns = threshold,
+		    .began_before_attach = s.began_before_attach,
+		};
+
+		line = ls_json_stall_begin(&b, (int64_t)s.start_ns);
+	}
 	if (line) {
 		parsed = cJSON_Parse(line);
 		if (!parsed || strchr(line, '\n'))

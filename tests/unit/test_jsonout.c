@@ -301,13 +301,18 @@ static void test_strings_escaped(void **state)
 	free(line);
 }
 
+static const struct ls_stall_begin begin_60ms = {
+    .pid = 4242, .tid = 4243, .comm = "node", .elapsed_ns = 60 * MS, .threshold_ns = 50 * MS};
+
 static void test_stall_begin(void **state)
 {
+	struct ls_stall_begin b = begin_60ms;
 	cJSON *o;
 	char *line;
 
 	(void)state;
-	line = ls_json_stall_begin(4242, 4243, "node", UNIX_NS, 60 * MS + 250, 50 * MS);
+	b.elapsed_ns = 60 * MS + 250;
+	line = ls_json_stall_begin(&b, UNIX_NS);
 	o = parse(line);
 	has_string(o, "type", "stall_begin");
 	has_int(line, o, "schema_version", 1);
@@ -317,6 +322,14 @@ static void test_stall_begin(void **state)
 	assert_non_null(strstr(line, "\"start_unix_ns\":" UNIX_NS_TEXT ","));
 	has_number(o, "elapsed_ms", 60.0);
 	has_number(o, "threshold_ms", 50.0);
+	/* written only when true: the period was running at attach */
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "began_before_attach"));
+	cJSON_Delete(o);
+	free(line);
+	b.began_before_attach = true;
+	line = ls_json_stall_begin(&b, UNIX_NS);
+	o = parse(line);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "began_before_attach")));
 	cJSON_Delete(o);
 	free(line);
 }
@@ -343,7 +356,7 @@ static void test_context(void **state)
 	ls_rfc3339_ms(-5, when, sizeof(when));
 	assert_string_equal(when, "1970-01-01T00:00:00.000Z");
 	line = ls_json_add_context(
-	    ls_json_stall_begin(4242, 4243, "node", UNIX_NS, 60 * MS, 50 * MS), &ctx);
+	    ls_json_stall_begin(&begin_60ms, UNIX_NS), &ctx);
 	o = parse(line);
 	has_string(o, "type", "stall_begin");
 	has_int(line, o, "pid", 4242);
@@ -357,7 +370,7 @@ static void test_context(void **state)
 	free(line);
 	/* nothing to add: the line as it was */
 	line = ls_json_add_context(
-	    ls_json_stall_begin(4242, 4243, "node", UNIX_NS, 60 * MS, 50 * MS), &none);
+	    ls_json_stall_begin(&begin_60ms, UNIX_NS), &none);
 	o = parse(line);
 	assert_null(cJSON_GetObjectItemCaseSensitive(o, "time"));
 	cJSON_Delete(o);
