@@ -8,6 +8,7 @@
  * does (dispatch.c, heartbeat.c).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -43,69 +44,25 @@ static void publish(struct pyp_loop *l)
 {
 	struct lps_loop *s = l->slot;
 
-	pyp_store(&s->callbacks, l->n_callbacks);
-	pyp_store(&s->callback_ns, l->cb_ns);
-	pyp_store(&s->callback_max_ns, l->cb_max_ns);
-	pyp_store(&s->awaits, l->awaits);
+	lpi_store(&s->callbacks, l->n_callbacks);
+	lpi_store(&s->callback_ns, l->cb_ns);
+	lpi_store(&s->callback_max_ns, l->cb_max_ns);
+	lpi_store(&s->awaits, l->awaits);
 	__atomic_store_n(&s->ring_head, l->head, __ATOMIC_RELEASE);
 }
 
 static void busy_begin(struct pyp_loop *l, uint64_t now)
 {
-	struct lps_loop *s = l->slot;
-
-	if (l->poll_start && now > l->poll_start)
-		pyp_count(&s->poll_ns, now - l->poll_start);
-	l->poll_start = 0;
-	l->busy_start = now;
-	l->iter_head = l->head;
-	l->iter_ncb = l->n_callbacks;
-	__atomic_store_n(&s->busy_start_ns, now, __ATOMIC_RELEASE);
-}
-
-static const struct lps_event *longest_callback(const struct pyp_loop *l)
-{
-	const struct lps_event *best = NULL;
-	uint64_t i = l->head - l->iter_head > l->mask + 1 ? l->head - l->mask - 1 : l->iter_head;
-
-	for (; i < l->head; i++) {
-		const struct lps_event *e = &l->ring[i & l->mask];
-
-		if (e->end_ns && (!best || e->end_ns - e->start_ns > best->end_ns - best->start_ns))
-			best = e;
-	}
-	return best;
+	lpi_period_begin(&l->busy, l->slot, l->head, l->n_callbacks, now);
 }
 
 static void record_stall(struct pyp_loop *l, uint64_t now, uint64_t callbacks)
 {
-	struct lps_loop *s = l->slot;
-	uint64_t i = s->stall_head;
-	struct lps_stall *st = &s->stall_ring[i % LPS_STALL_RING];
-	const struct lps_event *e = longest_callback(l);
+	const struct lps_event *e = lpi_period_longest(&l->busy, l->ring, l->mask, l->head);
 
-	pyp_store(&st->seq, 2 * i + 1);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	st->start_ns = l->busy_start;
-	st->end_ns = now;
-	st->callbacks = (uint32_t)callbacks;
-	st->seg_key = 0;
-	st->cb_key = 0;
-	if (e) {
-		st->cb_key = e->key;
-		st->cb_start_ns = e->start_ns;
-		st->cb_end_ns = e->end_ns;
-		st->cb_interval_ns = e->interval_ns;
-		st->cb_watcher = e->watcher;
-		st->cb_arg = e->arg;
-		st->reserved[0] = e->reserved;
-		if (e->end_ns - e->start_ns > l->cb_max_ns)
-			l->cb_max_ns = e->end_ns - e->start_ns;
-	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	pyp_store(&st->seq, 2 * i + 2);
-	__atomic_store_n(&s->stall_head, i + 1, __ATOMIC_RELEASE);
-	pyp_count(&s->stalls, 1);
+	lpi_period_stall(l->slot, &l->busy, now, callbacks, 0, e);
+	if (e && e->end_ns - e->start_ns > l->cb_max_ns)
+		l->cb_max_ns = e->end_ns - e->start_ns;
 	if (pyp_g.out_fd >= 0)
 		pyp_write_stall(l, e, now, callbacks);
 }
@@ -113,24 +70,15 @@ static void record_stall(struct pyp_loop *l, uint64_t now, uint64_t callbacks)
 /* The loop enters its poll (or stops running): its busy period ends. */
 static void busy_end(struct pyp_loop *l, uint64_t now)
 {
-	struct lps_loop *s = l->slot;
+	uint64_t cbs;
 
-	if (l->busy_start) {
-		uint64_t cbs = l->n_callbacks - l->iter_ncb;
-		uint64_t dur = now > l->busy_start ? now - l->busy_start : 0;
-
-		pyp_count(&s->iterations, 1);
-		pyp_count(&s->busy_ns, dur);
-		pyp_count(&s->callbacks_per_iteration[lps_cpi_bucket(cbs)], 1);
-		if (cbs > s->max_callbacks_per_iteration)
-			pyp_store(&s->max_callbacks_per_iteration, cbs);
-		if (dur >= pyp_g.cfg.threshold_ns)
+	if (l->busy.start) {
+		if (lpi_period_count(&l->busy, l->slot, l->n_callbacks, now, &cbs) >=
+		    pyp_g.cfg.threshold_ns)
 			record_stall(l, now, cbs);
 		publish(l);
-		__atomic_store_n(&s->busy_start_ns, 0, __ATOMIC_RELEASE);
-		l->busy_start = 0;
 	}
-	l->poll_start = now;
+	lpi_period_end(&l->busy, l->slot, now);
 }
 
 /* The loop, while it lives (new reference), else NULL. */
@@ -179,17 +127,13 @@ static PyObject *heartbeat(PyObject *self, PyObject *unused)
 {
 	LoopProbe *p = (LoopProbe *)self;
 	struct pyp_loop *l = &p->l;
-	struct lps_loop *s = l->slot;
 	uint64_t now = lpi_now(), late;
 
 	(void)unused;
 	if (l->gone || pyp_g.forked)
 		Py_RETURN_NONE;
 	late = now > l->hb_due ? now - l->hb_due : 0;
-	pyp_count(&s->heartbeat_late[lps_hist_bucket(late)], 1);
-	pyp_count(&s->heartbeat_samples, 1);
-	if (late > s->heartbeat_max_ns)
-		pyp_store(&s->heartbeat_max_ns, late);
+	lpi_heartbeat_count(l->slot, late);
 	l->hb_due += l->hb_interval_ns;
 	heartbeat_schedule(p, now);
 	Py_RETURN_NONE;
@@ -373,7 +317,7 @@ static PyObject *run_forever(PyObject *self, PyObject *const *args, Py_ssize_t n
 		PyErr_Fetch(&exc_type, &exc, &tb);
 		busy_end(l, lpi_now());
 		/* stopped: neither busy nor polling until it runs again */
-		l->poll_start = 0;
+		l->busy.poll_start = 0;
 		if (p->hb_handle) {
 			r = PyObject_CallMethodNoArgs(p->hb_handle, s_cancel);
 			Py_XDECREF(r);
@@ -456,7 +400,7 @@ static void LoopProbe_dealloc(PyObject *self)
 	if (pyp_g.last == &p->l)
 		pyp_g.last = NULL;
 	LoopProbe_clear(self);
-	PyMem_RawFree(p->l.private_slot);
+	free(p->l.private_slot);
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -488,19 +432,11 @@ static PyObject *wrap_attr(PyObject *obj, PyObject *name, PyObject *repl)
 static int bind_slot(struct pyp_loop *l, void *loop, uint64_t now)
 {
 	const struct lps_header *h = pyp_g.region.hdr;
-	int i = lpi_region_claim(&pyp_g.region, (uintptr_t)loop, now);
+	int index;
 
-	if (i >= 0) {
-		l->slot = lpi_region_loop(&pyp_g.region, (uint32_t)i);
-	} else {
-		l->private_slot = PyMem_RawCalloc(1, h->loop_stride);
-		if (!l->private_slot)
-			return -ENOMEM;
-		l->slot = l->private_slot;
-		l->slot->state = LPS_LOOP_LIVE;
-		l->slot->loop_id = (uintptr_t)loop;
-		l->slot->attached_ns = now;
-	}
+	l->slot = lpi_region_bind(&pyp_g.region, (uintptr_t)loop, now, &index, &l->private_slot);
+	if (!l->slot)
+		return -ENOMEM;
 	l->ring = (struct lps_event *)(l->slot + 1);
 	l->mask = h->ring_len - 1;
 	l->tid = my_tid();
@@ -569,7 +505,7 @@ static struct pyp_loop *attach(PyObject *loop)
 	p->l.hb_fn = PyCFunction_New(&heartbeat_def, (PyObject *)p);
 	PyErr_Clear();
 	p->l.hb_interval_ns = pyp_g.cfg.heartbeat_ns;
-	pyp_store(&p->l.slot->heartbeat_interval_ns, p->l.hb_interval_ns);
+	lpi_store(&p->l.slot->heartbeat_interval_ns, p->l.hb_interval_ns);
 	p->l.hb_due = now + p->l.hb_interval_ns;
 	heartbeat_schedule(p, now);
 	pyp_g.loops[free_i] = p;
