@@ -8,6 +8,7 @@
  * does (dispatch.c, heartbeat.c).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -40,17 +41,6 @@ static uint32_t my_tid(void)
 	return tls_tid;
 }
 
-static void publish(struct pyp_loop *l)
-{
-	struct lps_loop *s = l->slot;
-
-	lpi_store(&s->callbacks, l->n_callbacks);
-	lpi_store(&s->callback_ns, l->cb_ns);
-	lpi_store(&s->callback_max_ns, l->cb_max_ns);
-	lpi_store(&s->awaits, l->awaits);
-	__atomic_store_n(&s->ring_head, l->head, __ATOMIC_RELEASE);
-}
-
 static void busy_begin(struct pyp_loop *l, uint64_t now)
 {
 	lpi_period_begin(&l->busy, l->slot, l->head, l->n_callbacks, now);
@@ -76,7 +66,8 @@ static void busy_end(struct pyp_loop *l, uint64_t now)
 		if (lpi_period_count(&l->busy, l->slot, l->n_callbacks, now, &cbs) >=
 		    pyp_g.cfg.threshold_ns)
 			record_stall(l, now, cbs);
-		publish(l);
+		lpi_store(&l->slot->awaits, l->awaits);
+		lpi_period_publish(l->slot, l->head, l->n_callbacks, l->cb_ns, l->cb_max_ns);
 	}
 	lpi_period_end(&l->busy, l->slot, now);
 }
@@ -211,32 +202,59 @@ static PyObject *PollProxy_getattro(PyObject *self, PyObject *name)
 	return PyObject_GetAttr(x->inner, name);
 }
 
-static int PollProxy_traverse(PyObject *self, visitproc visit, void *arg)
-{
-	PollProxy *x = (PollProxy *)self;
+/* The references each of the module's types owns, by offset: what the collector visits and clears. */
+static const size_t proxy_refs[] = {
+    offsetof(PollProxy, inner),
+    offsetof(PollProxy, inner_poll),
+    offsetof(PollProxy, poll_fn),
+    offsetof(PollProxy, probe),
+};
 
-	Py_VISIT(x->inner);
-	Py_VISIT(x->inner_poll);
-	Py_VISIT(x->poll_fn);
-	Py_VISIT(x->probe);
+static const size_t loop_probe_refs[] = {
+    offsetof(LoopProbe, l.selector),
+    offsetof(LoopProbe, l.orig_select),
+    offsetof(LoopProbe, l.hb_fn),
+    offsetof(LoopProbe, l.loop_ref),
+    offsetof(LoopProbe, hb_handle),
+    offsetof(LoopProbe, orig_run_forever),
+    offsetof(LoopProbe, proxy),
+};
+
+/* One list per type, which both of the collector's walks use: none is visited but not cleared. */
+static const size_t *refs_of(PyObject *self, size_t *n)
+{
+	if (Py_TYPE(self) == &PollProxy_Type) {
+		*n = Py_ARRAY_LENGTH(proxy_refs);
+		return proxy_refs;
+	}
+	*n = Py_ARRAY_LENGTH(loop_probe_refs);
+	return loop_probe_refs;
+}
+
+static int traverse_refs(PyObject *self, visitproc visit, void *arg)
+{
+	size_t i, n;
+	const size_t *refs = refs_of(self, &n);
+
+	for (i = 0; i < n; i++)
+		Py_VISIT(*(PyObject **)((char *)self + refs[i]));
 	return 0;
 }
 
-static int PollProxy_clear(PyObject *self)
+static int clear_refs(PyObject *self)
 {
-	PollProxy *x = (PollProxy *)self;
+	size_t i, n;
+	const size_t *refs = refs_of(self, &n);
 
-	Py_CLEAR(x->inner);
-	Py_CLEAR(x->inner_poll);
-	Py_CLEAR(x->poll_fn);
-	Py_CLEAR(x->probe);
+	for (i = 0; i < n; i++)
+		Py_CLEAR(*(PyObject **)((char *)self + refs[i]));
 	return 0;
 }
 
 static void PollProxy_dealloc(PyObject *self)
 {
 	PyObject_GC_UnTrack(self);
-	PollProxy_clear(self);
+	clear_refs(self);
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -245,8 +263,8 @@ static PyTypeObject PollProxy_Type = {
     .tp_basicsize = sizeof(PollProxy),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_getattro = PollProxy_getattro,
-    .tp_traverse = PollProxy_traverse,
-    .tp_clear = PollProxy_clear,
+    .tp_traverse = traverse_refs,
+    .tp_clear = clear_refs,
     .tp_dealloc = PollProxy_dealloc,
     .tp_doc = "a poll object whose poll() loopstall_probe times",
 };
@@ -332,19 +350,25 @@ static PyObject *run_forever(PyObject *self, PyObject *const *args, Py_ssize_t n
 static PyMethodDef run_forever_def = {"run_forever", (PyCFunction)(void (*)(void))run_forever,
 				      METH_FASTCALL, NULL};
 
+/* The loop is timed no more: readers see its slot gone. */
+static void loop_forget(struct pyp_loop *l)
+{
+	if (l->slot && !l->gone) {
+		__atomic_store_n(&l->slot->busy_start_ns, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&l->slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
+	}
+	l->gone = true;
+	if (pyp_g.last == l)
+		pyp_g.last = NULL;
+}
+
 static void loop_release(struct pyp_loop *l)
 {
 	int i;
 
 	if (l->gone)
 		return;
-	l->gone = true;
-	if (l->slot) {
-		__atomic_store_n(&l->slot->busy_start_ns, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&l->slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
-	}
-	if (pyp_g.last == l)
-		pyp_g.last = NULL;
+	loop_forget(l);
 	for (i = 0; i < PYP_MAX_LOOPS; i++)
 		if (pyp_g.loops[i] && &pyp_g.loops[i]->l == l)
 			Py_CLEAR(pyp_g.loops[i]);
@@ -360,46 +384,13 @@ static PyObject *loop_gone(PyObject *self, PyObject *ref)
 
 static PyMethodDef loop_gone_def = {"_loopstall_loop_gone", loop_gone, METH_O, NULL};
 
-static int LoopProbe_traverse(PyObject *self, visitproc visit, void *arg)
-{
-	LoopProbe *p = (LoopProbe *)self;
-
-	Py_VISIT(p->l.selector);
-	Py_VISIT(p->l.orig_select);
-	Py_VISIT(p->l.hb_fn);
-	Py_VISIT(p->l.loop_ref);
-	Py_VISIT(p->hb_handle);
-	Py_VISIT(p->orig_run_forever);
-	Py_VISIT(p->proxy);
-	return 0;
-}
-
-static int LoopProbe_clear(PyObject *self)
-{
-	LoopProbe *p = (LoopProbe *)self;
-
-	Py_CLEAR(p->l.selector);
-	Py_CLEAR(p->l.orig_select);
-	Py_CLEAR(p->l.hb_fn);
-	Py_CLEAR(p->l.loop_ref);
-	Py_CLEAR(p->hb_handle);
-	Py_CLEAR(p->orig_run_forever);
-	Py_CLEAR(p->proxy);
-	return 0;
-}
-
 static void LoopProbe_dealloc(PyObject *self)
 {
 	LoopProbe *p = (LoopProbe *)self;
 
 	PyObject_GC_UnTrack(self);
-	if (p->l.slot && !p->l.gone) {
-		__atomic_store_n(&p->l.slot->busy_start_ns, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&p->l.slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
-	}
-	if (pyp_g.last == &p->l)
-		pyp_g.last = NULL;
-	LoopProbe_clear(self);
+	loop_forget(&p->l);
+	clear_refs(self);
 	free(p->l.private_slot);
 	Py_TYPE(self)->tp_free(self);
 }
@@ -409,8 +400,8 @@ PyTypeObject pyp_LoopProbe_Type = {
     .tp_basicsize = sizeof(LoopProbe),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_call = LoopProbe_call,
-    .tp_traverse = LoopProbe_traverse,
-    .tp_clear = LoopProbe_clear,
+    .tp_traverse = traverse_refs,
+    .tp_clear = clear_refs,
     .tp_dealloc = LoopProbe_dealloc,
     .tp_doc = "the probe of one asyncio loop; called, it is the loop's selector.select",
 };
@@ -558,18 +549,17 @@ void pyp_loop_restore(LoopProbe *p)
 
 int pyp_loop_init(void)
 {
-#define INTERN(var, text)                                                                          \
-	do {                                                                                       \
-		if (!((var) = PyUnicode_InternFromString(text)))                                   \
-			return -1;                                                                 \
-	} while (0)
-	INTERN(s_selector, "_selector");
-	INTERN(s_select, "select");
-	INTERN(s_call_later, "call_later");
-	INTERN(s_cancel, "cancel");
-	INTERN(s_run_forever, "run_forever");
-	INTERN(s_poll, "poll");
-	INTERN(s_inner, "_selector");
-#undef INTERN
+	static const struct pyp_name names[] = {
+	    {&s_selector, "_selector"},
+	    {&s_select, "select"},
+	    {&s_call_later, "call_later"},
+	    {&s_cancel, "cancel"},
+	    {&s_run_forever, "run_forever"},
+	    {&s_poll, "poll"},
+	    {&s_inner, "_selector"},
+	};
+
+	if (pyp_intern(names, Py_ARRAY_LENGTH(names)))
+		return -1;
 	return PyType_Ready(&pyp_LoopProbe_Type) < 0 || PyType_Ready(&PollProxy_Type) < 0 ? -1 : 0;
 }

@@ -67,6 +67,13 @@ uint32_t pyp_await_loc(PyObject *coro);
 uint64_t pyp_task_name(PyObject *task);
 /* Text of a key in the symbol table: name (module: its module) into buf; NULL when none. */
 const char *pyp_key_text(uint64_t key, bool module, char *buf, size_t len);
+/* An attribute name the probe looks up often, as an interned string. */
+struct pyp_name {
+	PyObject **var;
+	const char *text;
+};
+/* Intern each name not interned yet; -1 with an exception set when one cannot be. */
+int pyp_intern(const struct pyp_name *names, size_t n);
 /* Set the asyncio package's directory: frames under it are asyncio's own. */
 void pyp_names_set_asyncio_dir(const char *dir);
 void pyp_names_clear(void);

@@ -245,16 +245,6 @@ void lpi_loop_calib_copy(struct lpi_loop *l)
 	l->tsc_mult = c.mult;
 }
 
-LPI_HOT void lpi_loop_publish(struct lpi_loop *l)
-{
-	struct lps_loop *s = l->slot;
-
-	lpi_store(&s->callbacks, l->n_callbacks);
-	lpi_store(&s->callback_ns, l->cb_ns);
-	lpi_store(&s->callback_max_ns, l->cb_max_ns);
-	__atomic_store_n(&s->ring_head, l->head, __ATOMIC_RELEASE);
-}
-
 LPI_HOT void lpi_busy_begin(struct lpi_loop *l, uint64_t now)
 {
 	lpi_period_begin(&l->busy, l->slot, l->head, l->n_callbacks, now);

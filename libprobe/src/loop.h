@@ -248,6 +248,12 @@ static inline void lpi_loop_calib(struct lpi_loop *l)
 
 uint64_t lpi_loop_housekeep(struct lpi_loop *l, uint64_t now);
 
+/* Publish what callbacks counted privately (once per iteration). */
+static inline void lpi_loop_publish(struct lpi_loop *l)
+{
+	lpi_period_publish(l->slot, l->head, l->n_callbacks, l->cb_ns, l->cb_max_ns);
+}
+
 /*
  * The time at the start of an iteration (or a dispatch). The loop thread
  * also keeps the clock fitted and starts the reporter when a tracer listens
@@ -267,9 +273,6 @@ static inline uint64_t lpi_loop_start(struct lpi_loop *l)
 		now = lpi_loop_housekeep(l, now);
 	return now;
 }
-
-/* Publish what callbacks counted privately (once per iteration). */
-void lpi_loop_publish(struct lpi_loop *l);
 
 /* Watcher type from the events a callback receives (libev sets one type bit). */
 static inline uint32_t lpi_watcher_of(int revents)

@@ -67,6 +67,19 @@ static inline uint64_t lpi_period_count(const struct lpi_period *p, struct lps_l
 	return dur;
 }
 
+/*
+ * Publish what the loop's callbacks counted privately, once per iteration:
+ * ring_head last, with release, after the counts of the entries before it.
+ */
+static inline void lpi_period_publish(struct lps_loop *s, uint64_t head, uint64_t callbacks,
+				      uint64_t callback_ns, uint64_t callback_max_ns)
+{
+	lpi_store(&s->callbacks, callbacks);
+	lpi_store(&s->callback_ns, callback_ns);
+	lpi_store(&s->callback_max_ns, callback_max_ns);
+	__atomic_store_n(&s->ring_head, head, __ATOMIC_RELEASE);
+}
+
 /* The loop enters its poll at now (after lpi_period_count, if a busy period was in progress). */
 static inline void lpi_period_end(struct lpi_period *p, struct lps_loop *s, uint64_t now)
 {
