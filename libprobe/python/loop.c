@@ -202,7 +202,7 @@ static PyObject *PollProxy_getattro(PyObject *self, PyObject *name)
 	return PyObject_GetAttr(x->inner, name);
 }
 
-/* The references each of the module's types owns, by offset: what the collector visits and clears. */
+/* The references each of the module's types owns, by offset: the collector's to visit and clear. */
 static const size_t proxy_refs[] = {
     offsetof(PollProxy, inner),
     offsetof(PollProxy, inner_poll),
@@ -211,12 +211,9 @@ static const size_t proxy_refs[] = {
 };
 
 static const size_t loop_probe_refs[] = {
-    offsetof(LoopProbe, l.selector),
-    offsetof(LoopProbe, l.orig_select),
-    offsetof(LoopProbe, l.hb_fn),
-    offsetof(LoopProbe, l.loop_ref),
-    offsetof(LoopProbe, hb_handle),
-    offsetof(LoopProbe, orig_run_forever),
+    offsetof(LoopProbe, l.selector), offsetof(LoopProbe, l.orig_select),
+    offsetof(LoopProbe, l.hb_fn),    offsetof(LoopProbe, l.loop_ref),
+    offsetof(LoopProbe, hb_handle),  offsetof(LoopProbe, orig_run_forever),
     offsetof(LoopProbe, proxy),
 };
 
@@ -550,12 +547,9 @@ void pyp_loop_restore(LoopProbe *p)
 int pyp_loop_init(void)
 {
 	static const struct pyp_name names[] = {
-	    {&s_selector, "_selector"},
-	    {&s_select, "select"},
-	    {&s_call_later, "call_later"},
-	    {&s_cancel, "cancel"},
-	    {&s_run_forever, "run_forever"},
-	    {&s_poll, "poll"},
+	    {&s_selector, "_selector"},	     {&s_select, "select"},
+	    {&s_call_later, "call_later"},   {&s_cancel, "cancel"},
+	    {&s_run_forever, "run_forever"}, {&s_poll, "poll"},
 	    {&s_inner, "_selector"},
 	};
 

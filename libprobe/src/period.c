@@ -3,9 +3,8 @@
 #include <stddef.h>
 #include "period.h"
 
-const struct lps_event *lpi_period_longest(const struct lpi_period *p,
-					   const struct lps_event *ring, uint64_t mask,
-					   uint64_t head)
+const struct lps_event *lpi_period_longest(const struct lpi_period *p, const struct lps_event *ring,
+					   uint64_t mask, uint64_t head)
 {
 	const struct lps_event *best = NULL;
 	/* the period's oldest entries may have been overwritten by its newest */

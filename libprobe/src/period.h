@@ -94,9 +94,8 @@ static inline void lpi_period_end(struct lpi_period *p, struct lps_loop *s, uint
  * The longest callback of the busy period, among its entries still in the
  * ring (mask: its length - 1; head: the entries begun); NULL: none ended.
  */
-const struct lps_event *lpi_period_longest(const struct lpi_period *p,
-					   const struct lps_event *ring, uint64_t mask,
-					   uint64_t head);
+const struct lps_event *lpi_period_longest(const struct lpi_period *p, const struct lps_event *ring,
+					   uint64_t mask, uint64_t head);
 
 /*
  * Log the busy period, ended at now after callbacks callbacks, in the slot's

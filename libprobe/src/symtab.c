@@ -66,8 +66,8 @@ static struct lps_sym *claim(struct lpi_region *r, uint64_t key, bool *found)
 }
 
 /* Fill free slot e with key and its texts; the key last, which makes it visible. */
-static struct lps_sym *fill(struct lpi_region *r, struct lps_sym *e, uint64_t key,
-			    const char *name, const char *module, uint16_t flags)
+static struct lps_sym *fill(struct lpi_region *r, struct lps_sym *e, uint64_t key, const char *name,
+			    const char *module, uint16_t flags)
 {
 	size_t nlen = name ? strlen(name) : 0, mlen = module ? strlen(module) : 0;
 	uint32_t off;
