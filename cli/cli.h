@@ -8,7 +8,7 @@
 
 /* One line on stderr, prefixed "loopstall: ". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A command line cmd cannot parse (msg says why), as one line on stderr; returns 2, its exit code. */
+/* A command line cmd cannot parse (msg: why), one line on stderr; returns 2, the exit code. */
 int cli_usage_error(const char *cmd, const char *msg);
 /*
  * What `record` and `top` check before loading anything, each failure one

@@ -31,8 +31,7 @@ static const char *complaint(int argc, char **argv)
 	args_getopt_reset();
 	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1)
 		if (c == ':' || c == '?') {
-			assert_int_equal(args_getopt_error(c, argv, err, sizeof(err)),
-					 -EINVAL);
+			assert_int_equal(args_getopt_error(c, argv, err, sizeof(err)), -EINVAL);
 			return err;
 		}
 	fail_msg("no complaint");
