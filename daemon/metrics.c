@@ -265,7 +265,8 @@ nomem:
 	return NULL;
 }
 
-int ls_metrics__set(struct ls_metric_family *f, const char *const *values, double v)
+/* A gauge's or counter's series for values set to v, or (add) moved by v. */
+static int update(struct ls_metric_family *f, const char *const *values, double v, bool add)
 {
 	struct series *s;
 	int err;
@@ -275,22 +276,18 @@ int ls_metrics__set(struct ls_metric_family *f, const char *const *values, doubl
 	s = get_series(f, values, &err);
 	if (!s)
 		return err;
-	s->value = v;
+	s->value = add ? s->value + v : v;
 	return 0;
+}
+
+int ls_metrics__set(struct ls_metric_family *f, const char *const *values, double v)
+{
+	return update(f, values, v, false);
 }
 
 int ls_metrics__add(struct ls_metric_family *f, const char *const *values, double v)
 {
-	struct series *s;
-	int err;
-
-	if (f->type == LS_METRIC_HISTOGRAM || isnan(v) || (f->type == LS_METRIC_COUNTER && v < 0))
-		return -EINVAL;
-	s = get_series(f, values, &err);
-	if (!s)
-		return err;
-	s->value += v;
-	return 0;
+	return update(f, values, v, true);
 }
 
 int ls_metrics__add_hist(struct ls_metric_family *f, const char *const *values,
