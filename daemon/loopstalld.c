@@ -908,16 +908,16 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		int opt;
 		const char *key, *value, *option;
 	} settings[] = {
-		{ 'p', "pid", NULL, "-p" },
-		{ 'm', "match", NULL, "--match" },
-		{ OPT_METRICS_ADDR, "metrics_addr", NULL, "--metrics-addr" },
-		{ 'o', "output", NULL, "--output" },
-		{ OPT_METRICS_FILE, "metrics_file", NULL, "--metrics-file" },
-		{ OPT_THRESHOLD, "threshold", NULL, "--threshold" },
-		{ OPT_RING_SIZE, "ring_size", NULL, "--ring-size" },
-		{ OPT_BPF_STATS, "bpf_stats", "on", "--bpf-stats" },
-		{ OPT_KEEP_CAPS, "drop_capabilities", "no", "--keep-capabilities" },
-		{ 'v', "verbose", "yes", "-v" },
+	    {'p', "pid", NULL, "-p"},
+	    {'m', "match", NULL, "--match"},
+	    {OPT_METRICS_ADDR, "metrics_addr", NULL, "--metrics-addr"},
+	    {'o', "output", NULL, "--output"},
+	    {OPT_METRICS_FILE, "metrics_file", NULL, "--metrics-file"},
+	    {OPT_THRESHOLD, "threshold", NULL, "--threshold"},
+	    {OPT_RING_SIZE, "ring_size", NULL, "--ring-size"},
+	    {OPT_BPF_STATS, "bpf_stats", "on", "--bpf-stats"},
+	    {OPT_KEEP_CAPS, "drop_capabilities", "no", "--keep-capabilities"},
+	    {'v', "verbose", "yes", "-v"},
 	};
 	size_t i;
 	int c, err;
@@ -942,7 +942,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 				if (settings[i].opt == c)
 					break;
 			if (i == sizeof(settings) / sizeof(settings[0])) {
-				say("unknown option '%s' (see '" PROG " --help')", argv[optind - 1]);
+				say("unknown option '%s' (see '" PROG " --help')",
+				    argv[optind - 1]);
 				return -EINVAL;
 			}
 			err = add_setting(d, settings[i].key,
