@@ -19,6 +19,12 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int cli_usage_error(const char *cmd, const char *msg)
+{
+	cli_error("%s: %s (see 'loopstall %s --help')", cmd, msg, cmd);
+	return 2;
+}
+
 int cli_preflight(pid_t pid)
 {
 	struct ls_procstat st;

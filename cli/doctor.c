@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* `loopstall doctor FILE`: a verdict and a remedy per culprit, or a clean bill of health. */
 #include <stdio.h>
-#include <time.h>
 #include "cli.h"
 #include "commands.h"
 #include "doctor_rules.h"
@@ -67,29 +66,12 @@ int cmd_doctor(int argc, char **argv)
 	struct recording *rec = NULL;
 	struct aggregate *agg = NULL;
 	struct rf_filter filter, one;
-	struct timespec now;
 	uint32_t pids[1024];
 	struct out o;
-	char msg[256];
 	size_t n, i;
 	int ret;
 
-	if (report_args_parse(argc, argv, true, &args, msg, sizeof(msg))) {
-		cli_error("doctor: %s (see 'loopstall doctor --help')", msg);
-		return 2;
-	}
-	if (args.help) {
-		usage(stdout);
-		return 0;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (report_args_filter(&args, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &filter, msg,
-			       sizeof(msg))) {
-		cli_error("doctor: %s", msg);
-		return 2;
-	}
-	ret = report_load(&args, &filter, &rec, &agg);
-	if (ret)
+	if (!report_start("doctor", argc, argv, true, usage, &args, &filter, &rec, &agg, &ret))
 		return ret;
 	out_init(&o, stdout, args.width, args.color);
 	n = report_sections(rec, &filter, pids, sizeof(pids) / sizeof(pids[0]));

@@ -275,10 +275,8 @@ int cmd_record(int argc, char **argv)
 	int go_fd = -1, exec_fd = -1, exec_errno = 0, status = 0, err, ret = 2;
 	char msg[256], name[16];
 
-	if (record_args_parse(argc, argv, &args, msg, sizeof(msg))) {
-		cli_error("record: %s (see 'loopstall record --help')", msg);
-		return 2;
-	}
+	if (record_args_parse(argc, argv, &args, msg, sizeof(msg)))
+		return cli_usage_error("record", msg);
 	if (args.help) {
 		usage(stdout);
 		return 0;

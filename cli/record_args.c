@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "args.h"
 #include "bound.h"
 #include "duration.h"
 #include "record_args.h"
@@ -30,42 +31,7 @@ static int parse_stack_bytes(const char *text, uint32_t *out)
 	return 0;
 }
 
-static int parse_id(const char *text, pid_t *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || end == text || *end || v <= 0 || v > INT_MAX)
-		return -EINVAL;
-	*out = (pid_t)v;
-	return 0;
-}
-
-#define SHORT_OPTS "+:p:t:o:vh"
-
-/*
- * Whether optopt, after a missing value, names a short option the user
- * typed: for a long option it holds that option's internal value instead.
- */
-static bool is_short(int c)
-{
-	return c > 0 && c != ':' && c != '+' && strchr(SHORT_OPTS, c);
-}
-
-/* An argument echoed in an error message: one line, whatever it holds. */
-static const char *printable(const char *arg, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; arg[i] && i + 1 < len; i++)
-		buf[i] = (unsigned char)arg[i] < 0x20 || arg[i] == 0x7f ? '?' : arg[i];
-	buf[i] = '\0';
-	return buf;
-}
-
-#define P(arg) printable((arg), shown, sizeof(shown))
+#define P(arg) args_printable((arg), shown, sizeof(shown))
 
 int record_args_parse(int argc, char **argv, struct record_args *args, char *err, size_t err_len)
 {
@@ -90,34 +56,25 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 	memset(args, 0, sizeof(*args));
 	args->threshold_ns = LS_DEFAULT_THRESHOLD_NS;
 	/* '+' stops at the first non-option, so the command's own flags stay its own */
-	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-hv" cluster */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, SHORT_OPTS, longopts, NULL)) != -1) {
+	args_getopt_reset();
+	while ((c = getopt_long(argc, argv, "+:p:t:o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_id(optarg, &args->pid)) {
-				snprintf(err, err_len, "invalid pid '%s'", P(optarg));
+			if (args_id("pid", optarg, &args->pid, err, err_len))
 				return -EINVAL;
-			}
 			break;
 		case 't':
-			if (parse_id(optarg, &args->tid)) {
-				snprintf(err, err_len, "invalid thread id '%s'", P(optarg));
+			if (args_id("thread id", optarg, &args->tid, err, err_len))
 				return -EINVAL;
-			}
 			break;
 		case 'T':
-		case 'd': {
-			uint64_t *dst = c == 'T' ? &args->threshold_ns : &args->duration_ns;
-
-			if (ls_parse_duration(optarg, dst) || *dst == 0) {
-				snprintf(err, err_len,
-					 "invalid duration '%s' for --%s (use e.g. 50ms, 1.5s, 2m)",
-					 P(optarg), c == 'T' ? "threshold" : "duration");
+			if (args_duration("threshold", optarg, &args->threshold_ns, err, err_len))
 				return -EINVAL;
-			}
 			break;
-		}
+		case 'd':
+			if (args_duration("duration", optarg, &args->duration_ns, err, err_len))
+				return -EINVAL;
+			break;
 		case 'o':
 			args->output = optarg;
 			break;
@@ -159,19 +116,8 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		case 'h':
 			args->help = true;
 			return 0;
-		case ':':
-			if (is_short(optopt))
-				snprintf(err, err_len, "option '-%c' needs a value", optopt);
-			else
-				snprintf(err, err_len, "option '%s' needs a value", P(argv[optind - 1]));
-			return -EINVAL;
 		default:
-			/* inside a cluster ("-xv") optind has not moved: name the letter */
-			if (optopt)
-				snprintf(err, err_len, "unknown option '-%c'", optopt);
-			else
-				snprintf(err, err_len, "unknown option '%s'", P(argv[optind - 1]));
-			return -EINVAL;
+			return args_getopt_error(c, argv, err, err_len);
 		}
 	}
 	if (optind < argc) {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* `loopstall report FILE`: what a recording says, for a person or a script. */
 #include <stdio.h>
-#include <time.h>
 #include "cli.h"
 #include "commands.h"
 #include "report.h"
@@ -92,28 +91,11 @@ int cmd_report(int argc, char **argv)
 	struct recording *rec = NULL;
 	struct aggregate *agg = NULL;
 	struct rf_filter filter;
-	struct timespec now;
 	uint32_t pids[1024];
-	char msg[256];
 	size_t n;
 	int ret;
 
-	if (report_args_parse(argc, argv, false, &args, msg, sizeof(msg))) {
-		cli_error("report: %s (see 'loopstall report --help')", msg);
-		return 2;
-	}
-	if (args.help) {
-		usage(stdout);
-		return 0;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (report_args_filter(&args, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &filter, msg,
-			       sizeof(msg))) {
-		cli_error("report: %s", msg);
-		return 2;
-	}
-	ret = report_load(&args, &filter, &rec, &agg);
-	if (ret)
+	if (!report_start("report", argc, argv, false, usage, &args, &filter, &rec, &agg, &ret))
 		return ret;
 	/* folded stacks start with the comm: one flame graph holds every process */
 	n = report_sections(rec, &filter, pids, sizeof(pids) / sizeof(pids[0]));

@@ -2,8 +2,10 @@
 #ifndef LOOPSTALL_REPORT_H
 #define LOOPSTALL_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "aggregate.h"
 
 /*
@@ -23,6 +25,16 @@
 struct report_args;
 int report_load(const struct report_args *args, const struct rf_filter *filter,
 		struct recording **rec, struct aggregate **agg);
+/*
+ * How `report` and `doctor` (cmd) begin: argv parsed (doctor: with the
+ * doctor's options), --help answered with usage, the filter made as of
+ * now, the recordings loaded. Returns true to go on with args, filter,
+ * *rec and *agg set; false when the command is done, with *status its exit
+ * code (errors said on stderr).
+ */
+bool report_start(const char *cmd, int argc, char **argv, bool doctor, void (*usage)(FILE *f),
+		  struct report_args *args, struct rf_filter *filter, struct recording **rec,
+		  struct aggregate **agg, int *status);
 /*
  * Every process of a recording, by pid, unless a filter already chose one:
  * how many there are (at most max; 0 or 1: one section).

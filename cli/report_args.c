@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "args.h"
 #include "report_args.h"
 #include "report_filter.h"
 
@@ -66,8 +67,7 @@ int report_args_parse(int argc, char **argv, bool doctor, struct report_args *ar
 
 	memset(args, 0, sizeof(*args));
 	args->top = doctor ? DOCTOR_DEFAULT_TOP : REPORT_DEFAULT_TOP;
-	optind = 0; /* 0, not 1: glibc then also forgets a half-parsed cluster */
-	opterr = 0;
+	args_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":f:n:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
@@ -126,15 +126,8 @@ int report_args_parse(int argc, char **argv, bool doctor, struct report_args *ar
 		case 'h':
 			args->help = true;
 			return 0;
-		case ':':
-			snprintf(err, err_len, "option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			if (optopt)
-				snprintf(err, err_len, "unknown option '-%c'", optopt);
-			else
-				snprintf(err, err_len, "unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
+			return args_getopt_error(c, argv, err, err_len);
 		}
 	}
 	if (optind >= argc) {
@@ -155,26 +148,27 @@ int report_args_parse(int argc, char **argv, bool doctor, struct report_args *ar
 				  err, err_len);
 }
 
+/* --since or --until (option), when given: text as unix ns into *out; -EINVAL with err when bad. */
+static int parse_bound(const char *option, const char *text, int64_t now_unix_ns, int64_t *out,
+		       char *err, size_t err_len)
+{
+	if (!text || !report_parse_when(text, now_unix_ns, out))
+		return 0;
+	snprintf(err, err_len,
+		 "invalid --%s '%s' (a duration ago like 5m or 2h, an RFC 3339 time, or a unix time)",
+		 option, text);
+	return -EINVAL;
+}
+
 int report_args_filter(const struct report_args *args, int64_t now_unix_ns,
 		       struct rf_filter *filter, char *err, size_t err_len)
 {
 	memset(filter, 0, sizeof(*filter));
 	filter->pid = args->pid;
 	filter->target = args->target;
-	if (args->since && report_parse_when(args->since, now_unix_ns, &filter->since_unix_ns)) {
-		snprintf(err, err_len,
-			 "invalid --since '%s' (a duration ago like 5m or 2h, an RFC 3339 time, "
-			 "or a unix time)",
-			 args->since);
+	if (parse_bound("since", args->since, now_unix_ns, &filter->since_unix_ns, err, err_len) ||
+	    parse_bound("until", args->until, now_unix_ns, &filter->until_unix_ns, err, err_len))
 		return -EINVAL;
-	}
-	if (args->until && report_parse_when(args->until, now_unix_ns, &filter->until_unix_ns)) {
-		snprintf(err, err_len,
-			 "invalid --until '%s' (a duration ago like 5m or 2h, an RFC 3339 time, "
-			 "or a unix time)",
-			 args->until);
-		return -EINVAL;
-	}
 	if (filter->since_unix_ns && filter->until_unix_ns &&
 	    filter->since_unix_ns >= filter->until_unix_ns) {
 		snprintf(err, err_len, "--since '%s' is not before --until '%s'", args->since,

@@ -33,6 +33,16 @@ static void add_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddNullToObject(o, key);
 }
 
+/* A new object at the end of arr; NULL when out of memory. */
+static cJSON *add_object(cJSON *arr)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o)
+		cJSON_AddItemToArray(arr, o);
+	return o;
+}
+
 static cJSON *frame_json(const struct rf_frame *fr)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -72,10 +82,9 @@ static void threads_json(const struct aggregate *agg, cJSON *root)
 	for (i = 0; arr && i < sum->n_threads; i++) {
 		const struct rf_thread *th = &sum->threads[i];
 
-		t = cJSON_CreateObject();
+		t = add_object(arr);
 		if (!t)
 			return;
-		cJSON_AddItemToArray(arr, t);
 		add_int(t, "pid", th->pid);
 		add_int(t, "tid", th->tid);
 		add_str(t, "comm", th->comm);
@@ -99,10 +108,9 @@ static void causes_json(const struct aggregate *agg, cJSON *root)
 	size_t i;
 
 	for (i = 0; arr && i < agg->n_causes; i++) {
-		c = cJSON_CreateObject();
+		c = add_object(arr);
 		if (!c)
 			return;
-		cJSON_AddItemToArray(arr, c);
 		add_str(c, "cause", agg->causes[i].cause);
 		add_int(c, "stalls", agg->causes[i].stalls);
 		add_ms(c, "total_ms", agg->causes[i].total_ms);
@@ -116,10 +124,9 @@ static void histogram_json(const struct aggregate *agg, cJSON *root)
 	size_t i;
 
 	for (i = 0; arr && i < agg->n_buckets; i++) {
-		b = cJSON_CreateObject();
+		b = add_object(arr);
 		if (!b)
 			return;
-		cJSON_AddItemToArray(arr, b);
 		add_ms(b, "lo_ms", agg->buckets[i].lo_ms);
 		if (isinf(agg->buckets[i].hi_ms))
 			cJSON_AddNullToObject(b, "hi_ms");
@@ -138,10 +145,9 @@ static void culprits_json(const struct aggregate *agg, int top, cJSON *root)
 	for (i = 0; arr && i < agg->n_culprits && (int)i < top; i++) {
 		const struct agg_culprit *k = &agg->culprits[i];
 
-		c = cJSON_CreateObject();
+		c = add_object(arr);
 		if (!c)
 			return;
-		cJSON_AddItemToArray(arr, c);
 		add_str(c, "cause", k->cause);
 		add_str(c, "comm", k->comm);
 		add_str(c, "language", agg_lang_name(k->lang));
@@ -196,10 +202,9 @@ static cJSON *stall_json(const struct aggregate *agg, const struct rf_stall *s)
 	cJSON_AddBoolToObject(o, "cut_short", s->cut_short);
 	arr = cJSON_AddArrayToObject(o, "syscalls");
 	for (i = 0; arr && i < s->n_syscalls; i++) {
-		x = cJSON_CreateObject();
+		x = add_object(arr);
 		if (!x)
 			break;
-		cJSON_AddItemToArray(arr, x);
 		add_str(x, "name", s->syscalls[i].name);
 		add_int(x, "count", (long long)s->syscalls[i].count);
 		add_ms(x, "total_ms", s->syscalls[i].total_ms);
@@ -209,10 +214,9 @@ static cJSON *stall_json(const struct aggregate *agg, const struct rf_stall *s)
 	}
 	arr = cJSON_AddArrayToObject(o, "cpu_stacks");
 	for (i = 0; arr && i < s->n_cpu_stacks; i++) {
-		x = cJSON_CreateObject();
+		x = add_object(arr);
 		if (!x)
 			break;
-		cJSON_AddItemToArray(arr, x);
 		add_int(x, "samples", (long long)s->cpu_stacks[i].samples);
 		cJSON_AddItemToObject(x, "stack", stack_json(&s->cpu_stacks[i].stack));
 	}

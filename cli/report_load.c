@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cli.h"
 #include "report.h"
 #include "report_args.h"
@@ -126,4 +127,31 @@ size_t report_sections(const struct recording *rec, const struct rf_filter *filt
 		       size_t max)
 {
 	return filter->pid ? 1 : recording__pids(rec, pids, max);
+}
+
+bool report_start(const char *cmd, int argc, char **argv, bool doctor, void (*usage)(FILE *f),
+		  struct report_args *args, struct rf_filter *filter, struct recording **rec,
+		  struct aggregate **agg, int *status)
+{
+	struct timespec now;
+	char msg[256];
+
+	*status = 2;
+	if (report_args_parse(argc, argv, doctor, args, msg, sizeof(msg))) {
+		*status = cli_usage_error(cmd, msg);
+		return false;
+	}
+	if (args->help) {
+		usage(stdout);
+		*status = 0;
+		return false;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (report_args_filter(args, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, filter, msg,
+			       sizeof(msg))) {
+		cli_error("%s: %s", cmd, msg);
+		return false;
+	}
+	*status = report_load(args, filter, rec, agg);
+	return !*status;
 }

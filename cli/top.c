@@ -291,10 +291,8 @@ int cmd_top(int argc, char **argv)
 	char msg[256];
 	int err, ret = 2;
 
-	if (top_args_parse(argc, argv, &args, msg, sizeof(msg))) {
-		cli_error("top: %s (see 'loopstall top --help')", msg);
-		return 2;
-	}
+	if (top_args_parse(argc, argv, &args, msg, sizeof(msg)))
+		return cli_usage_error("top", msg);
 	if (args.help) {
 		usage(stdout);
 		return 0;

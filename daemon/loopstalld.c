@@ -901,43 +901,30 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
-	int c, err = 0;
+	/* the options that set what loopstalld.conf sets: a value of their own, or the one given */
+	static const struct {
+		int opt;
+		const char *key, *value, *option;
+	} settings[] = {
+	    {'p', "pid", NULL, "-p"},
+	    {'m', "match", NULL, "--match"},
+	    {OPT_METRICS_ADDR, "metrics_addr", NULL, "--metrics-addr"},
+	    {'o', "output", NULL, "--output"},
+	    {OPT_METRICS_FILE, "metrics_file", NULL, "--metrics-file"},
+	    {OPT_THRESHOLD, "threshold", NULL, "--threshold"},
+	    {OPT_RING_SIZE, "ring_size", NULL, "--ring-size"},
+	    {OPT_BPF_STATS, "bpf_stats", "on", "--bpf-stats"},
+	    {OPT_KEEP_CAPS, "drop_capabilities", "no", "--keep-capabilities"},
+	    {'v', "verbose", "yes", "-v"},
+	};
+	size_t i;
+	int c, err;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:p:m:o:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d->config_path = optarg;
-			break;
-		case 'p':
-			err = add_setting(d, "pid", optarg, "-p");
-			break;
-		case 'm':
-			err = add_setting(d, "match", optarg, "--match");
-			break;
-		case OPT_METRICS_ADDR:
-			err = add_setting(d, "metrics_addr", optarg, "--metrics-addr");
-			break;
-		case 'o':
-			err = add_setting(d, "output", optarg, "--output");
-			break;
-		case OPT_METRICS_FILE:
-			err = add_setting(d, "metrics_file", optarg, "--metrics-file");
-			break;
-		case OPT_THRESHOLD:
-			err = add_setting(d, "threshold", optarg, "--threshold");
-			break;
-		case OPT_RING_SIZE:
-			err = add_setting(d, "ring_size", optarg, "--ring-size");
-			break;
-		case OPT_BPF_STATS:
-			err = add_setting(d, "bpf_stats", "on", "--bpf-stats");
-			break;
-		case OPT_KEEP_CAPS:
-			err = add_setting(d, "drop_capabilities", "no", "--keep-capabilities");
-			break;
-		case 'v':
-			err = add_setting(d, "verbose", "yes", "-v");
 			break;
 		case 'h':
 			usage(stdout);
@@ -949,11 +936,20 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			say("%s: missing value (see '" PROG " --help')", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			say("unknown option '%s' (see '" PROG " --help')", argv[optind - 1]);
-			return -EINVAL;
+			for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+				if (settings[i].opt == c)
+					break;
+			if (i == sizeof(settings) / sizeof(settings[0])) {
+				say("unknown option '%s' (see '" PROG " --help')",
+				    argv[optind - 1]);
+				return -EINVAL;
+			}
+			err = add_setting(d, settings[i].key,
+					  settings[i].value ? settings[i].value : optarg,
+					  settings[i].option);
+			if (err)
+				return err;
 		}
-		if (err)
-			return err;
 	}
 	if (optind < argc) {
 		say("unexpected argument '%s' (see '" PROG " --help')", argv[optind]);
