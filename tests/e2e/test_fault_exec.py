@@ -11,7 +11,10 @@ recording started.
 
 Two cases: the new image stalls a while after exec (a second later), and
 right after it (within the 200 ms the unwinder caches a process's
-mappings): both stacks must name the new image's functions.
+mappings): both stacks must name the new image's functions. Right after
+means after the new image's loop waited once (fault_victim's loop_until
+waits before it looks at the signal): what runs across the exec up to the
+new image's first wait is start-up, no iteration, and is dropped.
 """
 import os
 import signal
