@@ -724,26 +724,21 @@ static __always_inline bool loop_gone_at_exit(struct lt_thread *t, struct task_s
 	return regs && BPF_CORE_READ(regs, sp) > t->site.sp;
 }
 
+/* The wait calls by enum lt_wait: bit i of waits_seen is wait_nrs[i]'s. */
+static const __u32 wait_nrs[LT_WAIT_COUNT] = {
+    [LT_WAIT_EPOLL_WAIT] = NR_EPOLL_WAIT,   [LT_WAIT_EPOLL_PWAIT] = NR_EPOLL_PWAIT,
+    [LT_WAIT_EPOLL_PWAIT2] = NR_EPOLL_PWAIT2, [LT_WAIT_POLL] = NR_POLL,
+    [LT_WAIT_PPOLL] = NR_PPOLL,		    [LT_WAIT_SELECT] = NR_SELECT,
+    [LT_WAIT_PSELECT6] = NR_PSELECT6,	    [LT_WAIT_IO_URING_ENTER] = NR_IO_URING_ENTER,
+};
+
 static __always_inline __u32 wait_bit(long nr)
 {
-	switch (nr) {
-	case NR_EPOLL_WAIT:
-		return 1u << LT_WAIT_EPOLL_WAIT;
-	case NR_EPOLL_PWAIT:
-		return 1u << LT_WAIT_EPOLL_PWAIT;
-	case NR_EPOLL_PWAIT2:
-		return 1u << LT_WAIT_EPOLL_PWAIT2;
-	case NR_POLL:
-		return 1u << LT_WAIT_POLL;
-	case NR_PPOLL:
-		return 1u << LT_WAIT_PPOLL;
-	case NR_SELECT:
-		return 1u << LT_WAIT_SELECT;
-	case NR_PSELECT6:
-		return 1u << LT_WAIT_PSELECT6;
-	case NR_IO_URING_ENTER:
-		return 1u << LT_WAIT_IO_URING_ENTER;
-	}
+	__u32 i;
+
+	for (i = 0; i < LT_WAIT_COUNT; i++)
+		if (wait_nrs[i] == nr)
+			return 1u << i;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "demangle.h"
 #include "finisher.h"
+#include "worker.h"
 
 enum job_kind { JOB_STALL, JOB_PREPARE, JOB_CALL };
 
@@ -267,10 +268,7 @@ void ls_finisher__free(struct ls_finisher *f)
 
 	if (!f)
 		return;
-	pthread_mutex_lock(&f->lock);
-	f->stop = true;
-	pthread_cond_signal(&f->work);
-	pthread_mutex_unlock(&f->lock);
+	ls_worker_stop(&f->lock, &f->work, &f->stop);
 	pthread_join(f->thread, NULL);
 	while ((j = f->head)) {
 		f->head = j->next;

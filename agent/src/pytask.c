@@ -9,37 +9,24 @@
  * the very frame the stack runs, so a wrong offset yields no name.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "pytask.h"
 
+/*
+ * A row per version, as the fields of struct ls_py_task_layout: minor,
+ * interp_modules, coro_frame, task_coro, task_name, state_task_type.
+ */
+/* clang-format off */
 static const struct ls_py_task_layout task_layouts[] = {
-    {.minor = 10,
-     .interp_modules = 856,
-     .coro_frame = 16,
-     .task_coro = 160,
-     .task_name = 168,
-     .state_task_type = LS_PY_NO_FIELD},
-    {.minor = 11,
-     .interp_modules = 888,
-     .coro_frame = 80,
-     .task_coro = 136,
-     .task_name = 144,
-     .state_task_type = LS_PY_NO_FIELD},
-    {.minor = 12,
-     .interp_modules = 944,
-     .coro_frame = 72,
-     .task_coro = 136,
-     .task_name = 144,
-     .state_task_type = 24},
-    {.minor = 13,
-     .interp_modules = 7656,
-     .coro_frame = 72,
-     .task_coro = 120,
-     .task_name = 128,
-     .state_task_type = 24},
+    {10,  856, 16, 160, 168, LS_PY_NO_FIELD},
+    {11,  888, 80, 136, 144, LS_PY_NO_FIELD},
+    {12,  944, 72, 136, 144, 24},
+    {13, 7656, 72, 120, 128, 24},
 };
+/* clang-format on */
 
 /* The same in every version: PyObject, PyDictObject, PyModuleObject, PyTypeObject. */
 #define OB_TYPE 8
@@ -54,22 +41,12 @@ static const struct ls_py_task_layout task_layouts[] = {
 #define MAX_BASES 8
 #define LONG_DIGITS 24
 
+_Static_assert(offsetof(struct ls_py_task_layout, minor) == 0, "ls_py_by_minor reads minor first");
+
 const struct ls_py_task_layout *ls_py_task_layout(int minor)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(task_layouts) / sizeof(task_layouts[0]); i++)
-		if (task_layouts[i].minor == minor)
-			return &task_layouts[i];
-	return NULL;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
+	return ls_py_by_minor(task_layouts, sizeof(task_layouts) / sizeof(task_layouts[0]),
+			      sizeof(task_layouts[0]), minor);
 }
 
 static int read_ptr(ls_py_read_fn read, void *ctx, uint64_t addr, uint64_t *out)
@@ -78,7 +55,7 @@ static int read_ptr(ls_py_read_fn read, void *ctx, uint64_t addr, uint64_t *out)
 
 	if (!addr || addr % 8 || read(ctx, addr, b, sizeof(b)))
 		return -EINVAL;
-	*out = get64(b);
+	*out = ls_py_get64(b);
 	return 0;
 }
 
@@ -100,14 +77,14 @@ static int dict_each(int minor, uint64_t dict_type, ls_py_read_fn read, void *ct
 	int ret;
 
 	if (!dict || dict % 8 || read(ctx, dict, head, sizeof(head)) ||
-	    get64(head + OB_TYPE) != dict_type || get64(head + DICT_MA_VALUES))
+	    ls_py_get64(head + OB_TYPE) != dict_type || ls_py_get64(head + DICT_MA_VALUES))
 		return -EINVAL; /* split tables hold instance attributes, never these */
-	ksz = get64(head + DICT_MA_KEYS);
+	ksz = ls_py_get64(head + DICT_MA_KEYS);
 	if (!ksz || ksz % 8 || read(ctx, ksz, keys, sizeof(keys)))
 		return -EINVAL;
 	if (minor == 10) {
-		size = get64(keys + 8);
-		nentries = get64(keys + 32);
+		size = ls_py_get64(keys + 8);
+		nentries = ls_py_get64(keys + 32);
 		if (size < 8 || size > (1ull << 30) || (size & (size - 1)))
 			return -EINVAL;
 		entries = ksz + 40 + size * (size <= 0xff ? 1 : size <= 0xffff ? 2 : 4);
@@ -116,7 +93,7 @@ static int dict_each(int minor, uint64_t dict_type, ls_py_read_fn read, void *ct
 		if (keys[8] < 3 || keys[8] > 30 || keys[9] > 33 || keys[10] > 2)
 			return -EINVAL;
 		size = 1ull << keys[8];
-		nentries = get64(keys + 24);
+		nentries = ls_py_get64(keys + 24);
 		entries = ksz + 32 + (1ull << keys[9]);
 		esz = keys[10] == 0 ? 24 : 16;
 	}
@@ -132,7 +109,7 @@ static int dict_each(int minor, uint64_t dict_type, ls_py_read_fn read, void *ct
 			return -EINVAL;
 		for (j = 0; j < n; j++) {
 			const uint8_t *e = chunk + j * esz + (esz == 24 ? 8 : 0);
-			uint64_t key = get64(e), value = get64(e + 8);
+			uint64_t key = ls_py_get64(e), value = ls_py_get64(e + 8);
 
 			/* a deleted entry keeps no value (3.11+) or a dummy key */
 			if (!key || !value)
@@ -274,7 +251,7 @@ static int task_number(struct collect *c, uint64_t obj, char *out, size_t len)
 
 	if (c->read(c->ctx, obj, b, sizeof(b)))
 		return -EINVAL;
-	tag = get64(b + 16);
+	tag = ls_py_get64(b + 16);
 	ndigits = tag >> 3;
 	/* sign bits: 0 positive, 1 zero, 2 negative; counters start at 1 */
 	if ((tag & 3) != 0 || ndigits < 1 || ndigits > 2)
@@ -301,9 +278,9 @@ static int collect_fn(void *arg, uint64_t loop, uint64_t task)
 		return 1;
 	if (len > sizeof(head) || task % 8 || c->read(c->ctx, task, head, len))
 		return 0;
-	type = get64(head + OB_TYPE);
-	coro = get64(head + c->tl->task_coro);
-	name = get64(head + c->tl->task_name);
+	type = ls_py_get64(head + OB_TYPE);
+	coro = ls_py_get64(head + c->tl->task_coro);
+	name = ls_py_get64(head + c->tl->task_name);
 	if (!c_task(c, type) || !coro || coro % 8 || !name ||
 	    read_ptr(c->read, c->ctx, name + OB_TYPE, &name_type))
 		return 0;

@@ -22,6 +22,7 @@
 #include "inflight.h"
 #include "task_regs.skel.h"
 #include "task_regs_user.h"
+#include "thread_events.h"
 #include "unwind.h"
 #include "waitplan.h"
 
@@ -366,18 +367,6 @@ struct bpf_link *ls_sample_thread(struct bpf_program *prog, uint32_t tid, uint64
 	    .config = PERF_COUNT_SW_TASK_CLOCK,
 	    .sample_period = period_ns,
 	};
-	struct bpf_link *link;
-	int fd, err;
 
-	fd = (int)syscall(SYS_perf_event_open, &attr, (pid_t)tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	/* the link owns the event from here: destroying it closes the fd */
-	link = bpf_program__attach_perf_event(prog, fd);
-	if (!link) {
-		err = errno;
-		close(fd);
-		errno = err;
-	}
-	return link;
+	return ls_thread_event_open(prog, &attr, tid, NULL);
 }

@@ -41,8 +41,8 @@ struct ls_thread_events *ls_thread_events__new(struct bpf_program *on_switch,
 	return te;
 }
 
-static struct bpf_link *attach(struct bpf_program *prog, struct perf_event_attr *attr, uint32_t tid,
-			       int *fd_out)
+struct bpf_link *ls_thread_event_open(struct bpf_program *prog, struct perf_event_attr *attr,
+				      uint32_t tid, int *fd_out)
 {
 	struct bpf_link *link;
 	int fd, err;
@@ -92,7 +92,7 @@ int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t 
 		return -ENOMEM;
 	}
 	te->ev = grown;
-	e.switches = attach(te->on_switch, &sw, tid, NULL);
+	e.switches = ls_thread_event_open(te->on_switch, &sw, tid, NULL);
 	if (!e.switches) {
 		/* the thread may be gone already */
 		te->errors++;
@@ -120,7 +120,7 @@ int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t t
 	e = find(te, tid);
 	if (!te->on_sample || e->sample)
 		return 0;
-	e->sample = attach(te->on_sample, &clock, tid, &e->sample_fd);
+	e->sample = ls_thread_event_open(te->on_sample, &clock, tid, &e->sample_fd);
 	if (!e->sample) {
 		/* without it the thread's stalls only lack cpu_stacks */
 		te->errors++;
