@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
 #include "demangle.h"
+#include "funcache.h"
 #include "perfmap.h"
 #include "pyframes.h"
 #include "unwind.h"
@@ -42,6 +43,17 @@ struct proc {
 	uint64_t used_ns;
 	struct ls_perfmap *perfmap;
 	off_t perfmap_size; /* size when loaded: reload when the JIT appended */
+};
+
+/*
+ * LOOPSTALL_SYMBOLIZE=full names every address with libdw alone, as before
+ * the per-function caches; =check does both and counts the addresses where
+ * they differ (the e2e test holds the caches to libdw's answers this way).
+ */
+enum sym_mode {
+	SYM_CACHED,
+	SYM_FULL,
+	SYM_CHECK,
 };
 
 /* Symbolized frames of one code address, cached by (module build-id, offset). */
@@ -71,6 +83,16 @@ struct ls_unwinder {
 	/* modules whose DWARF crashed libdw: ELF symbols only from then on */
 	uint64_t poisoned[MAX_POISONED];
 	unsigned n_poisoned;
+	/*
+	 * Per function, what naming one of its addresses needs (funcache.h):
+	 * the ELF symbol's range and the tree of inlined instances.
+	 */
+	enum sym_mode mode;
+	struct ls_rangemap *elf_syms; /* value: interned symbol */
+	struct ls_rangemap *funcs;    /* value: struct ls_func */
+	struct ls_func **func_list;   /* every ls_func built, to free */
+	size_t funcs_n, funcs_cap;
+	uint64_t checked, check_differ, check_more; /* SYM_CHECK */
 };
 
 /* find_elf has no context argument: the process whose modules are loaded. */
@@ -634,19 +656,248 @@ static bool module_poisoned(struct ls_unwinder *u, uint64_t key)
 	return false;
 }
 
+static int list_func(struct ls_unwinder *u, struct ls_func *f)
+{
+	if (u->funcs_n == u->funcs_cap) {
+		size_t cap = u->funcs_cap ? 2 * u->funcs_cap : 64;
+		struct ls_func **grown = realloc(u->func_list, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		u->func_list = grown;
+		u->funcs_cap = cap;
+	}
+	u->func_list[u->funcs_n++] = f;
+	return 0;
+}
+
+static bool has_pc_attrs(Dwarf_Die *die)
+{
+	return dwarf_hasattr(die, DW_AT_low_pc) || dwarf_hasattr(die, DW_AT_ranges);
+}
+
+/*
+ * The inlined instances under die, in DIE order. Only scopes with
+ * addresses are entered: dwarf_getscopes prunes the others too.
+ */
+static int walk_inlines(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dwarf_Die *die,
+			int parent, unsigned depth, uint64_t adj)
+{
+	Dwarf_Die child;
+	int err = 0;
+
+	/* libdw recurses on deep DIE trees too; ours is bounded */
+	if (depth >= 64 || dwarf_child(die, &child))
+		return 0;
+	do {
+		int tag = dwarf_tag(&child), me = parent;
+
+		if (tag == DW_TAG_inlined_subroutine && has_pc_attrs(&child)) {
+			Dwarf_Addr base, start, end;
+			Dwarf_Attribute attr;
+			Dwarf_Word line;
+			ptrdiff_t off = 0;
+
+			me = ls_func__add_inst(
+			    f, parent, intern_symbol(u, die_name(&child)),
+			    intern(u, call_file(cu, &child)),
+			    dwarf_formudata(dwarf_attr(&child, DW_AT_call_line, &attr), &line) ? 0
+												 : (int)line);
+			if (me < 0)
+				return me;
+			while ((off = dwarf_ranges(&child, off, &base, &start, &end)) > 0)
+				if (start < end && (err = ls_func__add_range(f, (unsigned)me, start + adj,
+									   end + adj)))
+					return err;
+		} else if (!((tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+			      tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt) &&
+			     has_pc_attrs(&child))) {
+			continue;
+		}
+		err = walk_inlines(u, f, cu, &child, me, depth + 1, adj);
+	} while (!err && dwarf_siblingof(&child, &child) == 0);
+	return err;
+}
+
+/*
+ * The function (DWARF subprogram) around lookup with its inlined
+ * instances, indexed by its address ranges; NULL when DWARF has none.
+ */
+static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+				  uint64_t key, uint64_t rel)
+{
+	Dwarf_Die *cu, *scopes = NULL, inner, sub, cudie;
+	Dwarf_Addr bias = 0, base, start, end, low = lookup - rel;
+	int nscopes, i, found = 0;
+	ptrdiff_t off = 0;
+	struct ls_func *f;
+	bool holds = false;
+	uint64_t adj;
+
+	cu = dwfl_module_addrdie(mod, lookup, &bias);
+	if (!cu)
+		return NULL;
+	/* the concrete subprogram: as dwarf_frames finds it */
+	nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
+	for (i = 0; i < nscopes && !found; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+			inner = scopes[i];
+			found = 1;
+		}
+	}
+	free(scopes);
+	scopes = NULL;
+	if (!found)
+		return NULL;
+	found = 0;
+	nscopes = dwarf_getscopes_die(&inner, &scopes);
+	for (i = 0; i < nscopes && !found; i++) {
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
+			sub = scopes[i];
+			found = 1;
+		}
+	}
+	free(scopes);
+	if (!found || !dwarf_diecu(&sub, &cudie, NULL, NULL))
+		return NULL;
+	f = ls_func__new(intern_symbol(u, die_name(&sub)));
+	if (!f)
+		return NULL;
+	if (list_func(u, f)) {
+		ls_func__free(f);
+		return NULL;
+	}
+	/* module-relative offsets: the same library anywhere in any process */
+	adj = bias - low;
+	if (walk_inlines(u, f, &cudie, &sub, -1, 0, adj))
+		return NULL;
+	while ((off = dwarf_ranges(&sub, off, &base, &start, &end)) > 0) {
+		if (start >= end)
+			continue;
+		if (rel >= start + adj && rel < end + adj)
+			holds = true;
+		/* a range another function claimed already stays its own */
+		ls_rangemap__add(u->funcs, key, start + adj, end + adj, f);
+	}
+	return holds && ls_rangemap__find(u->funcs, key, rel) == f ? f : NULL;
+}
+
+/* dwarf_frames from the function's cached tree: the same frames, no DWARF walk. */
+static unsigned cached_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+			      uint64_t key, uint64_t rel, const char *file, int lineno,
+			      struct ls_frame *frames)
+{
+	struct ls_func *f = ls_rangemap__find(u->funcs, key, rel);
+	unsigned chain[MAX_INLINE], k, n = 0, i;
+
+	if (!f)
+		f = func_build(u, mod, lookup, key, rel);
+	if (!f)
+		return dwarf_frames(u, mod, lookup, file, lineno, frames);
+	k = ls_func__chain(f, rel, chain, MAX_INLINE);
+	for (i = 0; i < k; i++) {
+		const struct ls_inl *in = &f->inst[chain[i]];
+
+		frames[n].symbol = in->symbol;
+		frames[n].file = intern(u, file);
+		frames[n].line = lineno;
+		frames[n].inlined = true;
+		n++;
+		file = in->call_file;
+		lineno = in->call_line;
+	}
+	if (n < MAX_INLINE) {
+		frames[n].symbol = f->symbol;
+		frames[n].file = intern(u, file);
+		frames[n].line = lineno;
+		frames[n].inlined = false;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The ELF symbol around lookup, from the range the last lookup in that
+ * function found. Not inlined: its locals would live across resolve's sigsetjmp.
+ */
+static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+			      uint64_t key, uint64_t rel)
+{
+	const char *cached = NULL, *name;
+	GElf_Off off;
+	GElf_Sym sym;
+
+	if (u->mode != SYM_FULL) {
+		cached = ls_rangemap__find(u->elf_syms, key, rel);
+		if (cached && u->mode == SYM_CACHED)
+			return cached;
+	}
+	name = intern_symbol(u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
+	if (cached) {
+		u->checked++;
+		if (cached != name) {
+			u->check_differ++;
+			fprintf(stderr, "loopstall: symbol check: +0x%" PRIx64 ": ELF symbol %s, cached %s\n",
+				rel, name ? name : "(none)", cached);
+		}
+		return name;
+	}
+	/* the ranges never overlap: sized symbols only, each one once */
+	if (name && u->mode != SYM_FULL && sym.st_size && off < sym.st_size)
+		ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size, (void *)name);
+	return name;
+}
+
+static bool same_frames(const struct ls_frame *a, unsigned na, const struct ls_frame *b,
+			unsigned nb)
+{
+	unsigned i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].symbol != b[i].symbol || a[i].file != b[i].file ||
+		    a[i].line != b[i].line || a[i].inlined != b[i].inlined)
+			return false;
+	return true;
+}
+
+static void check_frames(struct ls_unwinder *u, uint64_t rel, const struct ls_frame *libdw,
+			 unsigned n_libdw, const struct ls_frame *cached, unsigned n_cached)
+{
+	u->checked++;
+	if (same_frames(libdw, n_libdw, cached, n_cached))
+		return;
+	/*
+	 * dwarf_getscopes gives up on a whole compile unit at the first DIE
+	 * whose address it cannot read (seen in LTO units: "no address value"),
+	 * and the address is then named by its ELF symbol alone; the cache
+	 * skips that DIE and still names the function and its inlined calls.
+	 */
+	if (!n_libdw && n_cached) {
+		u->check_more++;
+		return;
+	}
+	u->check_differ++;
+	fprintf(stderr,
+		"loopstall: symbol check: +0x%" PRIx64 ": libdw %u frames (%s), cached %u (%s)\n",
+		rel, n_libdw, n_libdw && libdw[0].symbol ? libdw[0].symbol : "?", n_cached,
+		n_cached && cached[0].symbol ? cached[0].symbol : "?");
+}
+
 static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, struct sym_entry *e)
 {
-	struct ls_frame frames[MAX_INLINE + 1];
+	struct ls_frame frames[MAX_INLINE + 1], full[MAX_INLINE + 1];
 	const char *volatile file = NULL;
 	volatile int lineno = 0;
 	volatile unsigned n = 0;
 	const char *elf_sym;
 	sigjmp_buf jb;
-	GElf_Off off;
-	GElf_Sym sym;
 
 	memset(frames, 0, sizeof(frames));
-	elf_sym = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
+	elf_sym = elf_symbol(u, mod, lookup, e->module_key, e->offset);
 	if (!module_poisoned(u, e->module_key)) {
 		guard_install();
 		if (!sigsetjmp(jb, 1)) {
@@ -660,7 +911,19 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 				f = dwfl_lineinfo(line, NULL, &l, NULL, NULL, NULL);
 			file = f;
 			lineno = l;
-			n = dwarf_frames(u, mod, lookup, f, l, frames);
+			if (u->mode == SYM_FULL) {
+				n = dwarf_frames(u, mod, lookup, f, l, frames);
+			} else {
+				n = cached_frames(u, mod, lookup, e->module_key, e->offset, f, l,
+						  frames);
+				if (u->mode == SYM_CHECK) {
+					unsigned nf;
+
+					memset(full, 0, sizeof(full));
+					nf = dwarf_frames(u, mod, lookup, f, l, full);
+					check_frames(u, e->offset, full, nf, frames, n);
+				}
+			}
 		} else {
 			file = NULL;
 			lineno = 0;
@@ -673,13 +936,13 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 	}
 	if (!n || frames[n - 1].inlined) {
 		/* no DWARF function here: the ELF symbol names the frame */
-		frames[n].symbol = intern_symbol(u, elf_sym);
+		frames[n].symbol = elf_sym;
 		frames[n].file = intern(u, file);
 		frames[n].line = lineno;
 		n++;
 	} else if (elf_sym) {
 		/* the ELF symbol is what perf and gdb show for the real function */
-		frames[n - 1].symbol = intern_symbol(u, elf_sym);
+		frames[n - 1].symbol = elf_sym;
 	}
 	e->frames = malloc(n * sizeof(*e->frames));
 	if (!e->frames)
@@ -809,10 +1072,25 @@ int ls_unwinder__name(struct ls_unwinder *u, pid_t pid, uint64_t addr, char *sym
 struct ls_unwinder *ls_unwinder__new(void)
 {
 	static char path[] = "-:.debug:/usr/lib/debug";
+	const char *mode = getenv("LOOPSTALL_SYMBOLIZE");
+	struct ls_unwinder *u;
 
 	debuginfo_path = path;
 	elf_version(EV_CURRENT);
-	return calloc(1, sizeof(struct ls_unwinder));
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->elf_syms = ls_rangemap__new();
+	u->funcs = ls_rangemap__new();
+	if (!u->elf_syms || !u->funcs) {
+		ls_unwinder__free(u);
+		return NULL;
+	}
+	if (mode && !strcmp(mode, "full"))
+		u->mode = SYM_FULL;
+	else if (mode && !strcmp(mode, "check"))
+		u->mode = SYM_CHECK;
+	return u;
 }
 
 static int open_module_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
@@ -928,5 +1206,15 @@ void ls_unwinder__free(struct ls_unwinder *u)
 	for (i = 0; i < u->syms_cap; i++)
 		free(u->syms[i].frames);
 	free(u->syms);
+	if (u->mode == SYM_CHECK)
+		fprintf(stderr,
+			"loopstall: symbol check: %" PRIu64 " compared, %" PRIu64
+			" differ, %" PRIu64 " named by the cache alone\n",
+			u->checked, u->check_differ, u->check_more);
+	for (i = 0; i < u->funcs_n; i++)
+		ls_func__free(u->func_list[i]);
+	free(u->func_list);
+	ls_rangemap__free(u->funcs);
+	ls_rangemap__free(u->elf_syms);
 	free(u);
 }

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""What the agent's own CPU costs: to attach, per blocking stall, per CPU stall.
+
+    sudo tests/bench/stall_cost.py [--rounds 5] [--stalls 4] [LOOPSTALL ...]
+
+For each `loopstall` binary given (default: $BUILD/tools/loopstall), in
+interleaved rounds (A B A B ...: drift on a shared machine hits both), and
+for each case:
+
+- py-cpu: tests/bench/stall_loop.py --kind cpu (a pure-Python loop
+  computing 300 ms, the agent samples it at its default rate), one stall
+  per SIGUSR2; py-sleep: the same loop sleeping 300 ms (a blocking stall);
+- demo-cpu, demo-sleep: loopstall-demo-service --wait-signal with
+  --scenarios cpu (--cpu-ms 300) or sleep (--sleep-ms 300), --stalls times.
+
+The victim starts first; `loopstall record -p PID -o FILE` attaches to it.
+The agent's CPU time is the sum of its threads' run time
+(/proc/PID/task/*/schedstat: ns, user and system). Reported:
+- attach: CPU from exec until it is ready to report a stall (1 s after its
+  "recording pid" line: the first loop iteration's preparation included),
+  minus the idle rate over that second;
+- idle: CPU per second with nothing stalling (subtracted below);
+- per stall: CPU from the signal until the stall's record is in the file and
+  the agent is idle again (+200 ms), minus the idle rate over that time.
+  Python: the first stall and the median of the others; demo service: the
+  mean over all its stalls (its stalls come from one signal).
+Medians over rounds, with the range. Results also in $OUT (stall_cost.json).
+"""
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
+BUILD = os.environ.get("BUILD", os.path.join(SRC, "build"))
+PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
+STALL_MS = 300
+CASES = ("py-cpu", "py-sleep", "demo-cpu", "demo-sleep")
+
+
+def log(msg):
+    print(f"stall_cost: {msg}", file=sys.stderr, flush=True)
+
+
+def agent_cpu_ns(pid):
+    """Run time of every live thread of pid, ns (user + system)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError):
+            pass  # a thread that just exited
+    return total
+
+
+def wait_for(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.01)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def count_stalls(path):
+    try:
+        with open(path) as f:
+            return sum(1 for line in f if line.startswith('{"type":"stall"'))
+    except OSError:
+        return 0
+
+
+def read_line(proc, what, timeout=20):
+    # the victims print one line per event: readline blocks at most until it
+    end = time.monotonic() + timeout
+    line = proc.stdout.readline()
+    if not line or time.monotonic() > end:
+        raise RuntimeError(f"victim ended before {what}")
+    return line.strip()
+
+
+def victim_argv(case, loopstall, stalls):
+    kind = case.split("-")[1]
+    if case.startswith("py"):
+        return [PYTHON, os.path.join(HERE, "stall_loop.py"), "--kind", kind,
+                "--ms", str(STALL_MS)]
+    demo = os.environ.get("DEMO_SERVICE") or os.path.join(
+        os.path.dirname(loopstall), "loopstall-demo-service")
+    return [demo, "--wait-signal", "--scenarios", kind, f"--{kind}-ms", str(STALL_MS),
+            "--repeat", str(stalls), "--gap-ms", "300", "--linger-ms", "100000"]
+
+
+def run_case(loopstall, case, stalls, tmp):
+    """One recorder on one victim: {attach_ms, idle_ms_per_s, stalls_ms: [...]}."""
+    out = os.path.join(tmp, "out.jsonl")
+    err = os.path.join(tmp, "err.txt")
+    victim = subprocess.Popen(victim_argv(case, loopstall, stalls), stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    rec = None
+    try:
+        if case.startswith("py"):
+            if read_line(victim, "ready") != "ready":
+                raise RuntimeError("victim did not say ready")
+        else:
+            time.sleep(0.3)
+        with open(err, "w") as ef:
+            rec = subprocess.Popen([loopstall, "record", "-p", str(victim.pid), "-o", out],
+                                   stdout=subprocess.DEVNULL, stderr=ef)
+        wait_for(lambda: "recording pid" in open(err).read(), 30, "the recorder to attach")
+        time.sleep(1.0)
+        attach = agent_cpu_ns(rec.pid)
+        t0 = time.monotonic()
+        time.sleep(1.0)
+        idle_rate = (agent_cpu_ns(rec.pid) - attach) / (time.monotonic() - t0)
+        res = {"attach_ms": (attach - idle_rate * 1.0) / 1e6, "idle_ms_per_s": idle_rate / 1e6,
+               "stalls_ms": []}
+        if case.startswith("py"):
+            for k in range(1, stalls + 1):
+                c0, t0 = agent_cpu_ns(rec.pid), time.monotonic()
+                victim.send_signal(signal.SIGUSR2)
+                read_line(victim, f"stall {k} end")
+                wait_for(lambda: count_stalls(out) >= k, 10, f"stall {k} in the output")
+                time.sleep(0.2)
+                c1, t1 = agent_cpu_ns(rec.pid), time.monotonic()
+                res["stalls_ms"].append((c1 - c0 - idle_rate * (t1 - t0)) / 1e6)
+        else:
+            c0, t0 = agent_cpu_ns(rec.pid), time.monotonic()
+            victim.send_signal(signal.SIGUSR2)
+            wait_for(lambda: count_stalls(out) >= stalls, 30, f"{stalls} stalls in the output")
+            time.sleep(0.2)
+            c1, t1 = agent_cpu_ns(rec.pid), time.monotonic()
+            res["stalls_ms"] = [(c1 - c0 - idle_rate * (t1 - t0)) / 1e6 / stalls]
+        res["frames"] = frames_of(out)
+        return res
+    finally:
+        if rec:
+            rec.send_signal(signal.SIGINT)
+            rec.wait(30)
+        victim.kill()
+        victim.wait()
+
+
+def frames_of(out):
+    """Frames per stall (a check that both builds saw full stacks)."""
+    n = []
+    with open(out) as f:
+        for line in f:
+            r = json.loads(line)
+            if r.get("type") != "stall":
+                continue
+            stacks = [c["stack"] for c in r.get("cpu_stacks") or []]
+            stacks += [s["stack"] for s in r.get("syscalls") or [] if s.get("stack")]
+            n.append(max((len(s) for s in stacks), default=0))
+    return n
+
+
+def summary(xs):
+    if not xs:
+        return "n/a"
+    return f"{statistics.median(xs):7.1f} ms ({min(xs):.1f}..{max(xs):.1f})"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--stalls", type=int, default=4)
+    p.add_argument("--cases", default=",".join(CASES))
+    p.add_argument("loopstall", nargs="*")
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("stall_cost: needs root (loopstall record attaches BPF programs)")
+    bins = a.loopstall or [os.path.join(BUILD, "tools", "loopstall")]
+    cases = [c for c in a.cases.split(",") if c]
+    for c in cases:
+        if c not in CASES:
+            sys.exit(f"stall_cost: unknown case {c!r} (one of {', '.join(CASES)})")
+    results = {b: {c: [] for c in cases} for b in bins}
+    with tempfile.TemporaryDirectory(prefix="stall-cost-") as tmp:
+        for r in range(a.rounds):
+            for c in cases:
+                for b in (bins if r % 2 == 0 else bins[::-1]):
+                    res = run_case(b, c, a.stalls, tmp)
+                    log(f"round {r + 1} {c} {b}: attach {res['attach_ms']:.1f} ms, idle "
+                        f"{res['idle_ms_per_s']:.2f} ms/s, stalls "
+                        + " ".join(f"{x:.1f}" for x in res["stalls_ms"])
+                        + f" ms, frames {res['frames']}")
+                    results[b][c].append(res)
+    print(f"agent CPU (sum of its threads' run time), {a.rounds} rounds, median (range); "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.2f}")
+    for c in cases:
+        print(f"{c}: {STALL_MS} ms stalls")
+        for b in bins:
+            rs = results[b][c]
+            first = [x["stalls_ms"][0] for x in rs]
+            rest = [statistics.median(x["stalls_ms"][1:]) for x in rs if len(x["stalls_ms"]) > 1]
+            print(f"  {b}")
+            print(f"    attach              {summary([x['attach_ms'] for x in rs])}")
+            print(f"    idle per second     {summary([x['idle_ms_per_s'] for x in rs])}")
+            if c.startswith("py"):
+                print(f"    first stall         {summary(first)}")
+                print(f"    each later stall    {summary(rest)}")
+            else:
+                print(f"    per stall (mean)    {summary(first)}")
+    with open(os.environ.get("OUT", "stall_cost.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
