@@ -100,6 +100,7 @@ void ls_func__free(struct ls_func *f)
 		return;
 	free(f->inst);
 	free(f->ranges);
+	free(f->rows);
 	free(f);
 }
 
@@ -180,4 +181,44 @@ unsigned ls_func__chain(const struct ls_func *f, uint64_t off, unsigned *chain, 
 	while (depth && n < max)
 		chain[n++] = path[--depth];
 	return n;
+}
+
+int ls_func__add_row(struct ls_func *f, uint64_t addr, const char *file, int line,
+		     bool end_sequence)
+{
+	if (f->n_rows && addr < f->rows[f->n_rows - 1].addr)
+		return -EINVAL;
+	if (f->n_rows == f->cap_rows) {
+		unsigned cap = f->cap_rows ? 2 * f->cap_rows : 64;
+		struct ls_line_row *grown = realloc(f->rows, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		f->rows = grown;
+		f->cap_rows = cap;
+	}
+	f->rows[f->n_rows++] = (struct ls_line_row){
+	    .addr = addr, .file = file, .line = line, .end_sequence = end_sequence};
+	return 0;
+}
+
+const struct ls_line_row *ls_func__line(const struct ls_func *f, uint64_t off)
+{
+	unsigned lo = 0, hi;
+
+	if (!f->n_rows)
+		return NULL;
+	/* the last row at or below off, ties going to the later row, as libdw's search */
+	hi = f->n_rows - 1;
+	while (lo < hi) {
+		unsigned mid = hi - (hi - lo) / 2;
+
+		if (off < f->rows[mid].addr)
+			hi = mid - 1;
+		else
+			lo = mid;
+	}
+	if (f->rows[lo].end_sequence || f->rows[lo].addr > off)
+		return NULL;
+	return &f->rows[lo];
 }

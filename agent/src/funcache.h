@@ -2,6 +2,7 @@
 #ifndef LOOPSTALL_FUNCACHE_H
 #define LOOPSTALL_FUNCACHE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -39,9 +40,25 @@ struct ls_inl_range {
 	unsigned inst;
 };
 
-/* A function (DWARF subprogram) with its inlined instances in DIE order. */
+/* A row of the line table, as libdw sorts them (by address, in their order). */
+struct ls_line_row {
+	uint64_t addr;
+	const char *file;
+	int line;
+	bool end_sequence; /* the address after a sequence: no line there */
+};
+
+/*
+ * A function (DWARF subprogram) with its inlined instances in DIE order,
+ * and the rows of its compile unit's line table that can answer for an
+ * address in it: no DWARF is read again for that function, in this
+ * process or another one mapping the same library.
+ */
 struct ls_func {
 	const char *symbol;
+	bool lines; /* rows hold the line table's answers for it */
+	struct ls_line_row *rows;
+	unsigned n_rows, cap_rows;
 	struct ls_inl *inst;
 	unsigned n_inst, cap_inst;
 	struct ls_inl_range *ranges;
@@ -61,5 +78,14 @@ int ls_func__add_range(struct ls_func *f, unsigned inst, uint64_t lo, uint64_t h
  * and so on. Returns how many (at most max) were written to chain.
  */
 unsigned ls_func__chain(const struct ls_func *f, uint64_t off, unsigned *chain, unsigned max);
+/* Append a row; rows come in libdw's order (addresses never go down), else -EINVAL. */
+int ls_func__add_row(struct ls_func *f, uint64_t addr, const char *file, int line,
+		     bool end_sequence);
+/*
+ * The line of off as dwarf_getsrc_die answers from the whole table: the
+ * last row at or below off, unless that one ends a sequence. Returns the
+ * row or NULL (no line known there).
+ */
+const struct ls_line_row *ls_func__line(const struct ls_func *f, uint64_t off);
 
 #endif

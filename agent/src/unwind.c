@@ -719,6 +719,91 @@ static int walk_inlines(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu,
 	return err;
 }
 
+static Dwarf_Addr row_addr(Dwarf_Lines *lines, size_t i)
+{
+	Dwarf_Addr a = 0;
+
+	dwarf_lineaddr(dwarf_onesrcline(lines, i), &a);
+	return a;
+}
+
+/* Index of the last row at or below addr (0 when none is). */
+static size_t row_at(Dwarf_Lines *lines, size_t nlines, Dwarf_Addr addr)
+{
+	size_t lo = 0, hi = nlines - 1;
+
+	while (lo < hi) {
+		size_t mid = hi - (hi - lo) / 2;
+
+		if (addr < row_addr(lines, mid))
+			hi = mid - 1;
+		else
+			lo = mid;
+	}
+	return lo;
+}
+
+struct slice {
+	size_t first, last;
+};
+
+static int by_first(const void *a, const void *b)
+{
+	const struct slice *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/*
+ * The rows of the compile unit's line table that answer for any address
+ * of the function: per range, from the last row at or below its start to
+ * the last row below its end, in the table's order. The last row at or
+ * below an address in a range is always among them, so ls_func__line
+ * finds what dwarf_getsrc_die finds in the whole table.
+ */
+static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dwarf_Die *sub,
+		     uint64_t adj)
+{
+	struct slice slices[64];
+	Dwarf_Addr base, start, end;
+	size_t nlines, n = 0, i, j, next = 0;
+	Dwarf_Lines *lines;
+	ptrdiff_t off = 0;
+	int err;
+
+	if (dwarf_getsrclines(cu, &lines, &nlines) || !nlines)
+		return -ENOENT;
+	while ((off = dwarf_ranges(sub, off, &base, &start, &end)) > 0) {
+		if (start >= end)
+			continue;
+		if (n == sizeof(slices) / sizeof(slices[0]))
+			return -E2BIG;
+		slices[n].first = row_at(lines, nlines, start);
+		slices[n].last = row_at(lines, nlines, end - 1);
+		n++;
+	}
+	qsort(slices, n, sizeof(*slices), by_first);
+	for (i = 0; i < n; i++) {
+		for (j = slices[i].first > next ? slices[i].first : next; j <= slices[i].last; j++) {
+			Dwarf_Line *line = dwarf_onesrcline(lines, j);
+			Dwarf_Addr a = 0;
+			bool endseq = false;
+			int lineno = 0;
+
+			dwarf_lineaddr(line, &a);
+			dwarf_lineno(line, &lineno);
+			dwarf_lineendsequence(line, &endseq);
+			err = ls_func__add_row(f, a + adj, intern(u, dwarf_linesrc(line, NULL, NULL)),
+					       lineno, endseq);
+			if (err)
+				return err;
+		}
+		if (slices[i].last + 1 > next)
+			next = slices[i].last + 1;
+	}
+	return 0;
+}
+
 /*
  * The function (DWARF subprogram) around lookup with its inlined
  * instances, indexed by its address ranges; NULL when DWARF has none.
@@ -773,6 +858,8 @@ static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf
 	adj = bias - low;
 	if (walk_inlines(u, f, &cudie, &sub, -1, 0, adj))
 		return NULL;
+	/* the unit libdwfl looks the line up in: the one its address index names */
+	f->lines = !func_rows(u, f, cu, &sub, adj);
 	while ((off = dwarf_ranges(&sub, off, &base, &start, &end)) > 0) {
 		if (start >= end)
 			continue;
@@ -785,20 +872,15 @@ static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf
 }
 
 /* dwarf_frames from the function's cached tree: the same frames, no DWARF walk. */
-static unsigned cached_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
-			      uint64_t key, uint64_t rel, const char *file, int lineno,
-			      struct ls_frame *frames)
+/* dwarf_frames from the function's cached tree: the same frames, no DWARF walk. */
+static unsigned func_frames(struct ls_unwinder *u, const struct ls_func *fn, uint64_t rel,
+			    const char *file, int lineno, struct ls_frame *frames)
 {
-	struct ls_func *f = ls_rangemap__find(u->funcs, key, rel);
 	unsigned chain[MAX_INLINE], k, n = 0, i;
 
-	if (!f)
-		f = func_build(u, mod, lookup, key, rel);
-	if (!f)
-		return dwarf_frames(u, mod, lookup, file, lineno, frames);
-	k = ls_func__chain(f, rel, chain, MAX_INLINE);
+	k = ls_func__chain(fn, rel, chain, MAX_INLINE);
 	for (i = 0; i < k; i++) {
-		const struct ls_inl *in = &f->inst[chain[i]];
+		const struct ls_inl *in = &fn->inst[chain[i]];
 
 		frames[n].symbol = in->symbol;
 		frames[n].file = intern(u, file);
@@ -809,13 +891,28 @@ static unsigned cached_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Add
 		lineno = in->call_line;
 	}
 	if (n < MAX_INLINE) {
-		frames[n].symbol = f->symbol;
+		frames[n].symbol = fn->symbol;
 		frames[n].file = intern(u, file);
 		frames[n].line = lineno;
 		frames[n].inlined = false;
 		n++;
 	}
 	return n;
+}
+
+/* The line libdwfl gives lookup: its file (interned) and number. */
+static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+			      int *lineno)
+{
+	Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
+	const char *f = NULL;
+
+	*lineno = 0;
+	if (line)
+		f = dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
+	if (!f)
+		*lineno = 0;
+	return intern(u, f);
 }
 
 /*
@@ -887,6 +984,18 @@ static void check_frames(struct ls_unwinder *u, uint64_t rel, const struct ls_fr
 		n_cached && cached[0].symbol ? cached[0].symbol : "?");
 }
 
+static void check_line(struct ls_unwinder *u, uint64_t rel, const char *libdw_file,
+		       int libdw_lineno, const char *cached_file, int cached_lineno)
+{
+	u->checked++;
+	if (libdw_file == cached_file && libdw_lineno == cached_lineno)
+		return;
+	u->check_differ++;
+	fprintf(stderr, "loopstall: symbol check: +0x%" PRIx64 ": libdw line %s:%d, cached %s:%d\n",
+		rel, libdw_file ? libdw_file : "?", libdw_lineno, cached_file ? cached_file : "?",
+		cached_lineno);
+}
+
 static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, struct sym_entry *e)
 {
 	struct ls_frame frames[MAX_INLINE + 1], full[MAX_INLINE + 1];
@@ -901,26 +1010,40 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 	if (!module_poisoned(u, e->module_key)) {
 		guard_install();
 		if (!sigsetjmp(jb, 1)) {
-			Dwfl_Line *line;
+			struct ls_func *fn = NULL;
 			const char *f = NULL;
 			int l = 0;
 
 			dwarf_guard = &jb;
-			line = dwfl_module_getsrc(mod, lookup);
-			if (line)
-				f = dwfl_lineinfo(line, NULL, &l, NULL, NULL, NULL);
+			if (u->mode != SYM_FULL)
+				fn = ls_rangemap__find(u->funcs, e->module_key, e->offset);
+			if (fn && fn->lines) {
+				/* a function seen before: no DWARF read at all */
+				const struct ls_line_row *row = ls_func__line(fn, e->offset);
+
+				f = row ? row->file : NULL;
+				l = row ? row->line : 0;
+			} else {
+				f = libdw_line(u, mod, lookup, &l);
+			}
 			file = f;
 			lineno = l;
 			if (u->mode == SYM_FULL) {
 				n = dwarf_frames(u, mod, lookup, f, l, frames);
 			} else {
-				n = cached_frames(u, mod, lookup, e->module_key, e->offset, f, l,
-						  frames);
+				if (!fn)
+					fn = func_build(u, mod, lookup, e->module_key, e->offset);
+				n = fn ? func_frames(u, fn, e->offset, f, l, frames)
+				       : dwarf_frames(u, mod, lookup, f, l, frames);
 				if (u->mode == SYM_CHECK) {
+					const char *lf;
 					unsigned nf;
+					int ll;
 
 					memset(full, 0, sizeof(full));
-					nf = dwarf_frames(u, mod, lookup, f, l, full);
+					lf = libdw_line(u, mod, lookup, &ll);
+					nf = dwarf_frames(u, mod, lookup, lf, ll, full);
+					check_line(u, e->offset, lf, ll, f, l);
 					check_frames(u, e->offset, full, nf, frames, n);
 				}
 			}

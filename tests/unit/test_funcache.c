@@ -188,6 +188,43 @@ static void func_refuses_bad_trees(void **state)
 	ls_func__free(f);
 }
 
+/* Rows as libdw sorts them: two sequences, a repeated address, an end of sequence. */
+static void line_is_the_last_row_at_or_below(void **state)
+{
+	struct ls_func *f = ls_func__new("k");
+	const struct ls_line_row *r;
+
+	(void)state;
+	assert_null(ls_func__line(f, 0x100));
+	assert_int_equal(ls_func__add_row(f, 0x100, "k.c", 1, false), 0);
+	assert_int_equal(ls_func__add_row(f, 0x108, "k.c", 2, false), 0);
+	/* two rows at one address: the later one answers */
+	assert_int_equal(ls_func__add_row(f, 0x110, "k.c", 3, false), 0);
+	assert_int_equal(ls_func__add_row(f, 0x110, "i.h", 40, false), 0);
+	assert_int_equal(ls_func__add_row(f, 0x120, NULL, 0, true), 0);
+	assert_int_equal(ls_func__add_row(f, 0x200, "k.c", 9, false), 0);
+	assert_int_equal(ls_func__add_row(f, 0x210, NULL, 0, true), 0);
+	/* addresses never go down */
+	assert_int_equal(ls_func__add_row(f, 0x1ff, "k.c", 1, false), -EINVAL);
+
+	assert_null(ls_func__line(f, 0xff));
+	r = ls_func__line(f, 0x100);
+	assert_non_null(r);
+	assert_int_equal(r->line, 1);
+	assert_int_equal(ls_func__line(f, 0x107)->line, 1);
+	assert_int_equal(ls_func__line(f, 0x108)->line, 2);
+	r = ls_func__line(f, 0x11f);
+	assert_string_equal(r->file, "i.h");
+	assert_int_equal(r->line, 40);
+	/* after the end of a sequence and before the next one: no line */
+	assert_null(ls_func__line(f, 0x120));
+	assert_null(ls_func__line(f, 0x1ff));
+	assert_int_equal(ls_func__line(f, 0x20f)->line, 9);
+	assert_null(ls_func__line(f, 0x210));
+	assert_null(ls_func__line(f, 0x10000));
+	ls_func__free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +234,7 @@ int main(void)
 	    cmocka_unit_test(chain_is_innermost_first),
 	    cmocka_unit_test(chain_only_descends_through_holders),
 	    cmocka_unit_test(func_refuses_bad_trees),
+	    cmocka_unit_test(line_is_the_last_row_at_or_below),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
