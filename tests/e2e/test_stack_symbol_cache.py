@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The symbolizer's per-function caches (agent/src/funcache.h) name every
+address as libdw does on its own: with LOOPSTALL_SYMBOLIZE=check the agent
+names each new address both ways, on the same samples, and counts where
+they differ (`record -v` prints the count at the end). Zero may differ, on
+a pure-Python CPU stall (hundreds of instructions of the interpreter's hot
+loop, its inlined helpers, its line table) with a libpython carrying
+DWARF, on Debian's python3 (an LTO build, DWARF in /usr/lib/debug) when it
+is there, and on the demo service (C, sleep and CPU stalls). The stacks
+still reach what they reached before: the Python function and the
+interpreter loop, the demo's own functions.
+
+Addresses where libdw's dwarf_getscopes gave up on the whole compile unit
+(seen in LTO units) and the cache still found the function are counted
+apart: they are named more completely, not differently.
+"""
+import os
+import re
+
+import lstest
+
+CHECK_RE = re.compile(r"symbol check: (\d+) compared, (\d+) differ, (\d+) named by the cache alone")
+
+
+def check_counts(run, what, at_least):
+    err = run.recorder.text("stderr")
+    m = CHECK_RE.search(err)
+    assert m, f"{what}: no symbol check line in the recorder's stderr:\n{err}"
+    compared, differ, more = (int(x) for x in m.groups())
+    print(f"  {what}: {compared} compared, {differ} differ, {more} named by the cache alone")
+    assert differ == 0, f"{what}: the cache named {differ} addresses unlike libdw:\n{err}"
+    assert compared >= at_least, f"{what}: only {compared} addresses compared"
+
+
+def python_cpu(s, python, what):
+    argv = [python] + lstest.victim("py_frames_app.py")[1:]
+    run = lstest.record_pid(s, argv + ["--scenario", "cpu", "--seconds", "0.3",
+                                       "--wait-signal"], opts=["-v"])
+    stalls = run.stalls_in(run.scenario_window("cpu"))
+    assert len(stalls) == 1, "\n".join(lstest.brief(x) for x in run.stalls)
+    lstest.hottest_cpu_stack(stalls[0])
+    # the hottest entry may be a sample the interpreter took outside crunch's frame
+    stacks = [e["stack"] for e in stalls[0]["cpu_stacks"]]
+    named = [st for st in stacks if any(f["symbol"] == "crunch" for f in st)]
+    assert named, f"{what}: no CPU stack names crunch:\n" + "\n\n".join(
+        lstest.format_stack(st) for st in stacks)
+    print(lstest.format_stack(named[0]))
+    lstest.frames_in_order(named[0], ["crunch", "_PyEval_EvalFrameDefault"], f"{what} CPU stack")
+    # a 300 ms stall leaves ~100 distinct addresses; a quiet run names many more
+    check_counts(run, what, 20)
+
+
+def test():
+    os.environ["LOOPSTALL_SYMBOLIZE"] = "check"
+    with lstest.Session() as s:
+        python_cpu(s, lstest.require_python_with_symbols(), "python with symbols")
+        if os.access("/usr/bin/python3", os.X_OK):
+            python_cpu(s, "/usr/bin/python3", "/usr/bin/python3")
+        run = lstest.record_command(
+            s, [lstest.demo_service(), "--scenarios", "sleep,cpu", "--sleep-ms", "120",
+                "--cpu-ms", "200", "--gap-ms", "100"], opts=["-v"])
+        # on a loaded machine the CPU stall may be called preempted: its samples count
+        cpu = [st for st in run.stalls if st["cpu_stacks"]]
+        blocked = [st for st in run.stalls if st["syscalls"] and st["syscalls"][0]["stack"]]
+        assert cpu and blocked, "\n".join(lstest.brief(x) for x in run.stalls)
+        for stack in (lstest.hottest_cpu_stack(cpu[0]), blocked[0]["syscalls"][0]["stack"]):
+            print(lstest.format_stack(stack))
+            lstest.frames_in_order(stack, ["main"], "demo service stack")
+        check_counts(run, "demo service", 10)
+
+
+if __name__ == "__main__":
+    lstest.main(test)
