@@ -12,7 +12,10 @@ for each case:
   computing 300 ms, the agent samples it at its default rate), one stall
   per SIGUSR2; py-sleep: the same loop sleeping 300 ms (a blocking stall);
 - demo-cpu, demo-sleep: loopstall-demo-service --wait-signal with
-  --scenarios cpu (--cpu-ms 300) or sleep (--sleep-ms 300), --stalls times.
+  --scenarios cpu (--cpu-ms 300) or sleep (--sleep-ms 300), --stalls times;
+- daemon-py-cpu: loopstalld (next to the given loopstall) attached to two
+  py-cpu victims at once: the first one's stalls, then the second one's,
+  whose libraries the daemon has symbolized already for the first.
 
 The victim starts first; `loopstall record -p PID -o FILE` attaches to it.
 The agent's CPU time is the sum of its threads' run time
@@ -42,7 +45,7 @@ SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.environ.get("BUILD", os.path.join(SRC, "build"))
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 STALL_MS = 300
-CASES = ("py-cpu", "py-sleep", "demo-cpu", "demo-sleep")
+CASES = ("py-cpu", "py-sleep", "demo-cpu", "demo-sleep", "daemon-py-cpu")
 
 
 def log(msg):
@@ -149,6 +152,58 @@ def run_case(loopstall, case, stalls, tmp):
         victim.wait()
 
 
+def daemon_case(loopstall, stalls, tmp):
+    """loopstalld -p A -p B: attach (both), A's stalls, then B's."""
+    daemon = os.path.join(os.path.dirname(loopstall), "loopstalld")
+    outdir = os.path.join(tmp, "daemon")
+    os.makedirs(outdir, exist_ok=True)
+    out = os.path.join(outdir, "stalls.jsonl")
+    if os.path.exists(out):
+        os.unlink(out)
+    victims = [subprocess.Popen(victim_argv("py-cpu", loopstall, stalls), stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+               for _ in range(2)]
+    d = None
+    err = os.path.join(tmp, "daemon.err")
+    try:
+        for v in victims:
+            if read_line(v, "ready") != "ready":
+                raise RuntimeError("victim did not say ready")
+        with open(err, "w") as ef:
+            d = subprocess.Popen([daemon, "-p", str(victims[0].pid), "-p", str(victims[1].pid),
+                                  "--metrics-addr", "off", "--output", outdir],
+                                 stdout=subprocess.DEVNULL, stderr=ef)
+        wait_for(lambda: open(err).read().count("attached to pid") >= 2, 30,
+                 "the daemon to attach")
+        time.sleep(1.0)
+        attach = agent_cpu_ns(d.pid)
+        t0 = time.monotonic()
+        time.sleep(1.0)
+        idle_rate = (agent_cpu_ns(d.pid) - attach) / (time.monotonic() - t0)
+        res = {"attach_ms": (attach - idle_rate * 1.0) / 1e6, "idle_ms_per_s": idle_rate / 1e6,
+               "stalls_ms": [], "second_ms": []}
+        seen = 0
+        for v, key in ((victims[0], "stalls_ms"), (victims[1], "second_ms")):
+            for k in range(1, stalls + 1):
+                c0, t0 = agent_cpu_ns(d.pid), time.monotonic()
+                v.send_signal(signal.SIGUSR2)
+                read_line(v, f"stall {k} end")
+                seen += 1
+                wait_for(lambda: count_stalls(out) >= seen, 10, f"stall {seen} in the output")
+                time.sleep(0.2)
+                c1, t1 = agent_cpu_ns(d.pid), time.monotonic()
+                res[key].append((c1 - c0 - idle_rate * (t1 - t0)) / 1e6)
+        res["frames"] = frames_of(out)
+        return res
+    finally:
+        if d:
+            d.send_signal(signal.SIGTERM)
+            d.wait(30)
+        for v in victims:
+            v.kill()
+            v.wait()
+
+
 def frames_of(out):
     """Frames per stall (a check that both builds saw full stacks)."""
     n = []
@@ -189,10 +244,13 @@ def main():
         for r in range(a.rounds):
             for c in cases:
                 for b in (bins if r % 2 == 0 else bins[::-1]):
-                    res = run_case(b, c, a.stalls, tmp)
+                    res = (daemon_case(b, a.stalls, tmp) if c.startswith("daemon")
+                           else run_case(b, c, a.stalls, tmp))
                     log(f"round {r + 1} {c} {b}: attach {res['attach_ms']:.1f} ms, idle "
                         f"{res['idle_ms_per_s']:.2f} ms/s, stalls "
                         + " ".join(f"{x:.1f}" for x in res["stalls_ms"])
+                        + (" 2nd process " + " ".join(f"{x:.1f}" for x in res["second_ms"])
+                           if "second_ms" in res else "")
                         + f" ms, frames {res['frames']}")
                     results[b][c].append(res)
     print(f"agent CPU (sum of its threads' run time), {a.rounds} rounds, median (range); "
@@ -206,9 +264,12 @@ def main():
             print(f"  {b}")
             print(f"    attach              {summary([x['attach_ms'] for x in rs])}")
             print(f"    idle per second     {summary([x['idle_ms_per_s'] for x in rs])}")
-            if c.startswith("py"):
+            if c.startswith("py") or c.startswith("daemon"):
                 print(f"    first stall         {summary(first)}")
                 print(f"    each later stall    {summary(rest)}")
+            if c.startswith("daemon"):
+                second = [x["second_ms"][0] for x in rs]
+                print(f"    2nd process, first  {summary(second)}")
             else:
                 print(f"    per stall (mean)    {summary(first)}")
     with open(os.environ.get("OUT", "stall_cost.json"), "w") as f:
