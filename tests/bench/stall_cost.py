@@ -224,6 +224,41 @@ def summary(xs):
     return f"{statistics.median(xs):7.1f} ms ({min(xs):.1f}..{max(xs):.1f})"
 
 
+def measure(bins, cases, rounds, stalls):
+    """bins: [(label, loopstall path)]; rounds interleave them (A B, B A, ...).
+    Returns {label: {case: [one result per round]}}."""
+    results = {label: {c: [] for c in cases} for label, _ in bins}
+    with tempfile.TemporaryDirectory(prefix="stall-cost-") as tmp:
+        for r in range(rounds):
+            for c in cases:
+                for label, b in (bins if r % 2 == 0 else bins[::-1]):
+                    res = (daemon_case(b, stalls, tmp) if c.startswith("daemon")
+                           else run_case(b, c, stalls, tmp))
+                    log(f"round {r + 1} {c} {label}: attach {res['attach_ms']:.1f} ms, idle "
+                        f"{res['idle_ms_per_s']:.2f} ms/s, stalls "
+                        + " ".join(f"{x:.1f}" for x in res["stalls_ms"])
+                        + (" 2nd process " + " ".join(f"{x:.1f}" for x in res["second_ms"])
+                           if "second_ms" in res else "")
+                        + f" ms, frames {res['frames']}")
+                    results[label][c].append(res)
+    return results
+
+
+def series(rs, case):
+    """{row: [per-round value, ms]} of one binary's rounds of one case."""
+    out = {"attach": [x["attach_ms"] for x in rs],
+           "idle per second": [x["idle_ms_per_s"] for x in rs]}
+    if case.startswith("demo"):
+        out["per stall (mean)"] = [x["stalls_ms"][0] for x in rs]
+        return out
+    out["first stall"] = [x["stalls_ms"][0] for x in rs]
+    out["each later stall"] = [statistics.median(x["stalls_ms"][1:]) for x in rs
+                               if len(x["stalls_ms"]) > 1]
+    if case.startswith("daemon"):
+        out["2nd process, first stall"] = [x["second_ms"][0] for x in rs]
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -234,44 +269,21 @@ def main():
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("stall_cost: needs root (loopstall record attaches BPF programs)")
-    bins = a.loopstall or [os.path.join(BUILD, "tools", "loopstall")]
+    paths = a.loopstall or [os.path.join(BUILD, "tools", "loopstall")]
+    bins = [(f"{chr(ord('A') + i)} {b}", b) for i, b in enumerate(paths)]
     cases = [c for c in a.cases.split(",") if c]
     for c in cases:
         if c not in CASES:
             sys.exit(f"stall_cost: unknown case {c!r} (one of {', '.join(CASES)})")
-    results = {b: {c: [] for c in cases} for b in bins}
-    with tempfile.TemporaryDirectory(prefix="stall-cost-") as tmp:
-        for r in range(a.rounds):
-            for c in cases:
-                for b in (bins if r % 2 == 0 else bins[::-1]):
-                    res = (daemon_case(b, a.stalls, tmp) if c.startswith("daemon")
-                           else run_case(b, c, a.stalls, tmp))
-                    log(f"round {r + 1} {c} {b}: attach {res['attach_ms']:.1f} ms, idle "
-                        f"{res['idle_ms_per_s']:.2f} ms/s, stalls "
-                        + " ".join(f"{x:.1f}" for x in res["stalls_ms"])
-                        + (" 2nd process " + " ".join(f"{x:.1f}" for x in res["second_ms"])
-                           if "second_ms" in res else "")
-                        + f" ms, frames {res['frames']}")
-                    results[b][c].append(res)
+    results = measure(bins, cases, a.rounds, a.stalls)
     print(f"agent CPU (sum of its threads' run time), {a.rounds} rounds, median (range); "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.2f}")
     for c in cases:
         print(f"{c}: {STALL_MS} ms stalls")
-        for b in bins:
-            rs = results[b][c]
-            first = [x["stalls_ms"][0] for x in rs]
-            rest = [statistics.median(x["stalls_ms"][1:]) for x in rs if len(x["stalls_ms"]) > 1]
-            print(f"  {b}")
-            print(f"    attach              {summary([x['attach_ms'] for x in rs])}")
-            print(f"    idle per second     {summary([x['idle_ms_per_s'] for x in rs])}")
-            if c.startswith("py") or c.startswith("daemon"):
-                print(f"    first stall         {summary(first)}")
-                print(f"    each later stall    {summary(rest)}")
-            if c.startswith("daemon"):
-                second = [x["second_ms"][0] for x in rs]
-                print(f"    2nd process, first  {summary(second)}")
-            else:
-                print(f"    per stall (mean)    {summary(first)}")
+        for label, _ in bins:
+            print(f"  {label}")
+            for row, xs in series(results[label][c], c).items():
+                print(f"    {row:26} {summary(xs)}")
     with open(os.environ.get("OUT", "stall_cost.json"), "w") as f:
         json.dump(results, f, indent=1)
 
