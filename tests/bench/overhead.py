@@ -1231,8 +1231,8 @@ class Bench:
                 ("py-cpu", "first stall", "python CPU stall, the first (debug info)", None),
                 ("py-sleep", "each later stall", "python blocking stall", TARGET_BLOCK_STALL_MS),
                 ("py-sleep", "first stall", "python blocking stall, the first", None),
-                ("demo-cpu", "per stall (mean)", "demo service CPU stall (mean)",
-                 TARGET_CPU_STALL_MS),
+                ("demo-cpu", "each later stall", "demo service CPU stall", TARGET_CPU_STALL_MS),
+                ("demo-cpu", "first stall", "demo service CPU stall, the first", None),
                 ("daemon-py-cpu", "2nd process, first stall",
                  "loopstalld: a 2nd python's first CPU stall", None))
         for case, key, text, target in rows:
