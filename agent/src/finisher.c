@@ -207,7 +207,7 @@ bool ls_finisher__next(struct ls_finisher *f, struct ls_stall *out, bool wait)
 			break;
 		pthread_cond_wait(&f->idle, &f->lock);
 	}
-	/* the poll loop calls this after every wake-up: a read only when there is something to clear */
+	/* the poll loop calls this at every wake-up: read only what was written */
 	if (!got && f->signalled) {
 		f->signalled = false;
 		if (read(f->efd, &n, sizeof(n)) < 0) {

@@ -5,6 +5,15 @@
 #include <string.h>
 #include "funcache.h"
 
+/*
+ * What one function may hold: DWARF comes from the target's files (a
+ * hostile library can describe anything); past these its addresses are
+ * named by libdw alone, as before the cache.
+ */
+#define MAX_INSTANCES 65536
+#define MAX_RANGES 262144
+#define MAX_ROWS 1048576
+
 struct range {
 	uint64_t key, lo, hi;
 	void *value;
@@ -109,6 +118,8 @@ int ls_func__add_inst(struct ls_func *f, int parent, const char *symbol, const c
 {
 	if (parent < -1 || parent >= (int)f->n_inst)
 		return -EINVAL;
+	if (f->n_inst == MAX_INSTANCES)
+		return -E2BIG;
 	if (f->n_inst == f->cap_inst) {
 		unsigned cap = f->cap_inst ? 2 * f->cap_inst : 16;
 		struct ls_inl *grown = realloc(f->inst, cap * sizeof(*grown));
@@ -133,6 +144,8 @@ int ls_func__add_range(struct ls_func *f, unsigned inst, uint64_t lo, uint64_t h
 	in = &f->inst[inst];
 	if (in->n_ranges && in->range0 + in->n_ranges != f->n_ranges)
 		return -EINVAL;
+	if (f->n_ranges == MAX_RANGES)
+		return -E2BIG;
 	if (f->n_ranges == f->cap_ranges) {
 		unsigned cap = f->cap_ranges ? 2 * f->cap_ranges : 16;
 		struct ls_inl_range *grown = realloc(f->ranges, cap * sizeof(*grown));
@@ -188,6 +201,8 @@ int ls_func__add_row(struct ls_func *f, uint64_t addr, const char *file, int lin
 {
 	if (f->n_rows && addr < f->rows[f->n_rows - 1].addr)
 		return -EINVAL;
+	if (f->n_rows == MAX_ROWS)
+		return -E2BIG;
 	if (f->n_rows == f->cap_rows) {
 		unsigned cap = f->cap_rows ? 2 * f->cap_rows : 64;
 		struct ls_line_row *grown = realloc(f->rows, cap * sizeof(*grown));

@@ -67,7 +67,10 @@ struct ls_func {
 
 struct ls_func *ls_func__new(const char *symbol);
 void ls_func__free(struct ls_func *f);
-/* Append an instance (parent < its index); returns its index or -errno. */
+/*
+ * Append an instance (parent < its index); returns its index or -errno
+ * (-E2BIG past 65536 instances: the function is left to libdw).
+ */
 int ls_func__add_inst(struct ls_func *f, int parent, const char *symbol, const char *call_file,
 		      int call_line);
 /* An instance's ranges are added one after the other (-EINVAL otherwise). */

@@ -34,6 +34,8 @@
 #define MAPS_RECHECK_NS 200000000ull
 #define MAX_INLINE 16
 #define MAX_POISONED 64
+/* Modules with a build-id whose DWARF one process's Dwfl has read, lent to the others. */
+#define MAX_DONORS 64
 
 struct proc {
 	pid_t pid;
@@ -54,6 +56,18 @@ enum sym_mode {
 	SYM_CACHED,
 	SYM_FULL,
 	SYM_CHECK,
+};
+
+/*
+ * A module (by build-id) in one process's Dwfl that has read its debug
+ * info: another process mapping the same file asks it instead of reading
+ * (and decompressing) the same debug info again in its own Dwfl.
+ */
+struct donor {
+	uint64_t key;
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwarf_Addr low;
 };
 
 /* Symbolized frames of one code address, cached by (module build-id, offset). */
@@ -93,6 +107,9 @@ struct ls_unwinder {
 	struct ls_func **func_list;   /* every ls_func built, to free */
 	size_t funcs_n, funcs_cap;
 	uint64_t checked, check_differ, check_more; /* SYM_CHECK */
+	uint64_t lent; /* addresses named with another process's module */
+	struct donor donors[MAX_DONORS];
+	unsigned n_donors;
 };
 
 /* find_elf has no context argument: the process whose modules are loaded. */
@@ -306,10 +323,25 @@ static uint64_t maps_hash(pid_t pid, int *err)
 	return h;
 }
 
-static void proc_reset(struct proc *p)
+/* A Dwfl ends: its modules lend nothing any more. */
+static void donors_drop(struct ls_unwinder *u, Dwfl *dwfl)
 {
-	if (p->dwfl)
+	unsigned i = 0;
+
+	while (i < u->n_donors) {
+		if (u->donors[i].dwfl == dwfl)
+			u->donors[i] = u->donors[--u->n_donors];
+		else
+			i++;
+	}
+}
+
+static void proc_reset(struct ls_unwinder *u, struct proc *p)
+{
+	if (p->dwfl) {
+		donors_drop(u, p->dwfl);
 		dwfl_end(p->dwfl);
+	}
 	ls_perfmap__free(p->perfmap);
 	memset(p, 0, sizeof(*p));
 }
@@ -330,8 +362,10 @@ static int proc_build(struct ls_unwinder *u, struct proc *p, pid_t pid, uint64_t
 		dwfl_end(dwfl);
 		return -EINVAL;
 	}
-	if (p->dwfl)
+	if (p->dwfl) {
+		donors_drop(u, p->dwfl);
 		dwfl_end(p->dwfl);
+	}
 	p->dwfl = dwfl;
 	p->pid = pid;
 	p->maps_hash = hash;
@@ -363,7 +397,7 @@ static struct proc *proc_get(struct ls_unwinder *u, pid_t pid)
 		return p; /* gone: what we have may still symbolize its last stacks */
 	if (!p) {
 		p = lru;
-		proc_reset(p);
+		proc_reset(u, p);
 	}
 	if (p->maps_hash != hash || !p->dwfl) {
 		if (proc_build(u, p, pid, hash)) {
@@ -701,13 +735,14 @@ static int walk_inlines(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu,
 			me = ls_func__add_inst(
 			    f, parent, intern_symbol(u, die_name(&child)),
 			    intern(u, call_file(cu, &child)),
-			    dwarf_formudata(dwarf_attr(&child, DW_AT_call_line, &attr), &line) ? 0
-												 : (int)line);
+			    dwarf_formudata(dwarf_attr(&child, DW_AT_call_line, &attr), &line)
+				? 0
+				: (int)line);
 			if (me < 0)
 				return me;
 			while ((off = dwarf_ranges(&child, off, &base, &start, &end)) > 0)
-				if (start < end && (err = ls_func__add_range(f, (unsigned)me, start + adj,
-									   end + adj)))
+				if (start < end && (err = ls_func__add_range(
+							f, (unsigned)me, start + adj, end + adj)))
 					return err;
 		} else if (!((tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
 			      tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt) &&
@@ -784,7 +819,8 @@ static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dw
 	}
 	qsort(slices, n, sizeof(*slices), by_first);
 	for (i = 0; i < n; i++) {
-		for (j = slices[i].first > next ? slices[i].first : next; j <= slices[i].last; j++) {
+		for (j = slices[i].first > next ? slices[i].first : next; j <= slices[i].last;
+		     j++) {
 			Dwarf_Line *line = dwarf_onesrcline(lines, j);
 			Dwarf_Addr a = 0;
 			bool endseq = false;
@@ -793,8 +829,8 @@ static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dw
 			dwarf_lineaddr(line, &a);
 			dwarf_lineno(line, &lineno);
 			dwarf_lineendsequence(line, &endseq);
-			err = ls_func__add_row(f, a + adj, intern(u, dwarf_linesrc(line, NULL, NULL)),
-					       lineno, endseq);
+			err = ls_func__add_row(
+			    f, a + adj, intern(u, dwarf_linesrc(line, NULL, NULL)), lineno, endseq);
 			if (err)
 				return err;
 		}
@@ -919,8 +955,10 @@ static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Add
  * The ELF symbol around lookup, from the range the last lookup in that
  * function found. Not inlined: its locals would live across resolve's sigsetjmp.
  */
-static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
-			      uint64_t key, uint64_t rel)
+static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, Dwfl_Module *mod,
+							Dwarf_Addr lookup, Dwfl_Module *own,
+							Dwarf_Addr own_lookup, uint64_t key,
+							uint64_t rel)
 {
 	const char *cached = NULL, *name;
 	GElf_Off off;
@@ -931,19 +969,25 @@ static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, D
 		if (cached && u->mode == SYM_CACHED)
 			return cached;
 	}
-	name = intern_symbol(u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
 	if (cached) {
+		/* SYM_CHECK: libdw in the process's own module */
+		name = intern_symbol(
+		    u, dwfl_module_addrinfo(own, own_lookup, &off, &sym, NULL, NULL, NULL));
 		u->checked++;
 		if (cached != name) {
 			u->check_differ++;
-			fprintf(stderr, "loopstall: symbol check: +0x%" PRIx64 ": ELF symbol %s, cached %s\n",
+			fprintf(stderr,
+				"loopstall: symbol check: +0x%" PRIx64
+				": ELF symbol %s, cached %s\n",
 				rel, name ? name : "(none)", cached);
 		}
 		return name;
 	}
+	name = intern_symbol(u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
 	/* the ranges never overlap: sized symbols only, each one once */
 	if (name && u->mode != SYM_FULL && sym.st_size && off < sym.st_size)
-		ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size, (void *)name);
+		ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size,
+				 (void *)name);
 	return name;
 }
 
@@ -996,7 +1040,13 @@ static void check_line(struct ls_unwinder *u, uint64_t rel, const char *libdw_fi
 		cached_lineno);
 }
 
-static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, struct sym_entry *e)
+/*
+ * Name an address of mod (lookup) into e. own/own_lookup: the same
+ * address in the process's own module when mod is lent by another one
+ * (SYM_CHECK asks libdw there, so a wrong lending shows as a difference).
+ */
+static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, Dwfl_Module *own,
+		   Dwarf_Addr own_lookup, struct sym_entry *e)
 {
 	struct ls_frame frames[MAX_INLINE + 1], full[MAX_INLINE + 1];
 	const char *volatile file = NULL;
@@ -1006,7 +1056,7 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 	sigjmp_buf jb;
 
 	memset(frames, 0, sizeof(frames));
-	elf_sym = elf_symbol(u, mod, lookup, e->module_key, e->offset);
+	elf_sym = elf_symbol(u, mod, lookup, own, own_lookup, e->module_key, e->offset);
 	if (!module_poisoned(u, e->module_key)) {
 		guard_install();
 		if (!sigsetjmp(jb, 1)) {
@@ -1041,8 +1091,8 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 					int ll;
 
 					memset(full, 0, sizeof(full));
-					lf = libdw_line(u, mod, lookup, &ll);
-					nf = dwarf_frames(u, mod, lookup, lf, ll, full);
+					lf = libdw_line(u, own, own_lookup, &ll);
+					nf = dwarf_frames(u, own, own_lookup, lf, ll, full);
 					check_line(u, e->offset, lf, ll, f, l);
 					check_frames(u, e->offset, full, nf, frames, n);
 				}
@@ -1073,6 +1123,35 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 	memcpy(e->frames, frames, n * sizeof(*e->frames));
 	e->n = n;
 	return 0;
+}
+
+/*
+ * The module that names an address of mod: a donor in another process's
+ * Dwfl with the same build-id (at the same offset in its mapping) when
+ * there is one; else mod itself, which becomes the donor for its build-id.
+ */
+static void lend(struct ls_unwinder *u, Dwfl *dwfl, Dwfl_Module *mod, Dwarf_Addr low, uint64_t key,
+		 Dwfl_Module **from, Dwarf_Addr *at)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	unsigned i;
+
+	/* a path is no identity: another file may be there now */
+	if (dwfl_module_build_id(mod, &bits, &vaddr) <= 0)
+		return;
+	for (i = 0; i < u->n_donors; i++) {
+		if (u->donors[i].key != key)
+			continue;
+		if (u->donors[i].dwfl != dwfl) {
+			*from = u->donors[i].mod;
+			*at = u->donors[i].low + (*at - low);
+		}
+		return;
+	}
+	if (u->n_donors < MAX_DONORS)
+		u->donors[u->n_donors++] =
+		    (struct donor){.key = key, .dwfl = dwfl, .mod = mod, .low = low};
 }
 
 /* *checked: the map was looked at during this stack already. */
@@ -1131,7 +1210,12 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 		fresh.offset = lookup - low;
 		e = sym_find(u, fresh.module_key, fresh.offset);
 		if (!e) {
-			if (resolve(u, mod, lookup, &fresh) || sym_insert(u, &fresh)) {
+			Dwfl_Module *from = mod;
+			Dwarf_Addr at = lookup;
+
+			lend(u, p->dwfl, mod, low, fresh.module_key, &from, &at);
+			u->lent += from != mod;
+			if (resolve(u, from, at, mod, lookup, &fresh) || sym_insert(u, &fresh)) {
 				free(fresh.frames);
 				free(frames);
 				return -ENOMEM;
@@ -1310,7 +1394,7 @@ void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid)
 
 	for (i = 0; i < MAX_PROCS; i++)
 		if (u->procs[i].dwfl && u->procs[i].pid == pid)
-			proc_reset(&u->procs[i]);
+			proc_reset(u, &u->procs[i]);
 	ls_pyframes__forget(u->py, pid);
 }
 
@@ -1321,7 +1405,7 @@ void ls_unwinder__free(struct ls_unwinder *u)
 	if (!u)
 		return;
 	for (i = 0; i < MAX_PROCS; i++)
-		proc_reset(&u->procs[i]);
+		proc_reset(u, &u->procs[i]);
 	ls_pyframes__free(u->py);
 	for (i = 0; i < u->strs_cap; i++)
 		free(u->strs[i]);
@@ -1332,8 +1416,9 @@ void ls_unwinder__free(struct ls_unwinder *u)
 	if (u->mode == SYM_CHECK)
 		fprintf(stderr,
 			"loopstall: symbol check: %" PRIu64 " compared, %" PRIu64
-			" differ, %" PRIu64 " named by the cache alone\n",
-			u->checked, u->check_differ, u->check_more);
+			" differ, %" PRIu64 " named by the cache alone, %" PRIu64
+			" with another process's module\n",
+			u->checked, u->check_differ, u->check_more, u->lent);
 	for (i = 0; i < u->funcs_n; i++)
 		ls_func__free(u->func_list[i]);
 	free(u->func_list);

@@ -188,6 +188,19 @@ static void func_refuses_bad_trees(void **state)
 	ls_func__free(f);
 }
 
+/* A library describing a huge function is bounded: libdw names it instead. */
+static void func_is_bounded(void **state)
+{
+	struct ls_func *f = ls_func__new("huge");
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 65536; i++)
+		assert_int_equal(ls_func__add_inst(f, -1, "x", NULL, 0), (int)i);
+	assert_int_equal(ls_func__add_inst(f, -1, "x", NULL, 0), -E2BIG);
+	ls_func__free(f);
+}
+
 /* Rows as libdw sorts them: two sequences, a repeated address, an end of sequence. */
 static void line_is_the_last_row_at_or_below(void **state)
 {
@@ -235,6 +248,7 @@ int main(void)
 	    cmocka_unit_test(chain_only_descends_through_holders),
 	    cmocka_unit_test(func_refuses_bad_trees),
 	    cmocka_unit_test(line_is_the_last_row_at_or_below),
+	    cmocka_unit_test(func_is_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
