@@ -23,6 +23,7 @@
 #include "fdtarget.h"
 #include "finisher.h"
 #include "loop_tracker.skel.h"
+#include "probe_shm.h"
 #include "stack_collector.h"
 #include "target_store.h"
 #include "thread_events.h"

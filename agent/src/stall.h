@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loop_tracker.h"
-#include "probe_shm.h"
+#include "probe_info.h"
 #include "target.h"
 
 enum ls_cause {
@@ -99,7 +99,7 @@ struct ls_stall {
 	unsigned n_cpu_stacks;
 	unsigned cpu_samples;
 	enum ls_cause cause;
-	/* the callback libprobe saw running, when it is in the process (probe_shm.h) */
+	/* the callback libprobe saw running, when it is in the process (probe_info.h) */
 	struct ls_stall_callback callback;
 	/*
 	 * The asyncio task the loop ran, from its Python frames: its coroutine

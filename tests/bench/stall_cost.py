@@ -4,7 +4,8 @@
 
     sudo tests/bench/stall_cost.py [--rounds 5] [--stalls 4] [LOOPSTALL ...]
 
-For each `loopstall` binary given (default: $BUILD/tools/loopstall), in
+For each `loopstall` binary given (default: $LOOPSTALL, else
+$BUILD/cli/loopstall; its demo service and loopstalld from the same build), in
 interleaved rounds (A B A B ...: drift on a shared machine hits both), and
 for each case:
 
@@ -92,13 +93,22 @@ def read_line(proc, what, timeout=20):
     return line.strip()
 
 
+def beside(loopstall, name, folder):
+    """A program of the same build as loopstall: in its folder (tools/ before
+    the layout of folders per program), else in the build's FOLDER."""
+    here = os.path.dirname(os.path.abspath(loopstall))
+    for path in (os.path.join(here, name), os.path.join(here, "..", folder, name)):
+        if os.access(path, os.X_OK):
+            return path
+    raise RuntimeError(f"no {name} next to {loopstall}")
+
+
 def victim_argv(case, loopstall, stalls):
     kind = case.split("-")[1]
     if case.startswith("py"):
         return [PYTHON, os.path.join(HERE, "stall_loop.py"), "--kind", kind,
                 "--ms", str(STALL_MS)]
-    demo = os.environ.get("DEMO_SERVICE") or os.path.join(
-        os.path.dirname(loopstall), "loopstall-demo-service")
+    demo = beside(loopstall, "loopstall-demo-service", "examples")
     return [demo, "--wait-signal", "--scenarios", kind, f"--{kind}-ms", str(STALL_MS),
             "--repeat", str(stalls), "--gap-ms", "300", "--linger-ms", "100000"]
 
@@ -159,7 +169,7 @@ def run_case(loopstall, case, stalls, tmp):
 
 def daemon_case(loopstall, stalls, tmp):
     """loopstalld -p A -p B: attach (both), A's stalls, then B's."""
-    daemon = os.path.join(os.path.dirname(loopstall), "loopstalld")
+    daemon = beside(loopstall, "loopstalld", "daemon")
     outdir = os.path.join(tmp, "daemon")
     os.makedirs(outdir, exist_ok=True)
     out = os.path.join(outdir, "stalls.jsonl")
@@ -271,7 +281,7 @@ def main():
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("stall_cost: needs root (loopstall record attaches BPF programs)")
-    paths = a.loopstall or [os.path.join(BUILD, "tools", "loopstall")]
+    paths = a.loopstall or [os.environ.get("LOOPSTALL") or os.path.join(BUILD, "cli", "loopstall")]
     bins = [(f"{chr(ord('A') + i)} {b}", b) for i, b in enumerate(paths)]
     cases = [c for c in a.cases.split(",") if c]
     for c in cases:

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Well-formed UTF-8 (RFC 3629), for the two writers of JSON Lines records:
- * libprobe's (src/jsonl.c) and the agent's (agent/src/jsonout.c), which
- * both include this directory. Names come from the traced program and may
- * hold any bytes: both pass valid sequences through and write U+FFFD for
- * the rest, so their records read the same.
+ * libprobe's (libprobe/src/jsonl.c) and the record module's (jsonout.c).
+ * Header-only: libprobe includes it and links nothing of the record module
+ * (cJSON has no place in a preloaded library). Names come from the traced
+ * program and may hold any bytes: both pass valid sequences through and
+ * write U+FFFD for the rest, so their records read the same.
  */
 #ifndef LPROBE_UTF8_H
 #define LPROBE_UTF8_H

@@ -9,7 +9,7 @@
 #define LS_SCHEMA_VERSION 1
 
 /*
- * JSON Lines records (schema_version 1, see tests/schema/records.schema.json).
+ * JSON Lines records (schema_version 1, see record/records.schema.json).
  * Each returns one line without its newline, malloc'd, or NULL without memory.
  * Wall-clock fields come from the *_unix_ns arguments so the writers stay pure.
  */

@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "cli.h"
+#include "commands.h"
 #include "procstat.h"
 #include "report_out.h"
 #include "top_args.h"

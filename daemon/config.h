@@ -86,13 +86,6 @@ bool ls_config__needs_cgroup(const struct ls_config *c);
 uint64_t ls_config__threshold(const struct ls_config *c, const struct ls_target_spec *spec);
 bool ls_config__stacks(const struct ls_config *c, const struct ls_target_spec *spec);
 
-/* A byte size: a number with an optional K, M or G suffix (powers of 1024). */
-int ls_parse_size(const char *text, uint64_t *bytes);
-/*
- * A ring-buffer size: ls_parse_size's syntax ("256K", "4M"), a power of two
- * from LS_RING_BYTES_MIN to LS_RING_BYTES_MAX (agent.h), as the kernel wants.
- */
-int ls_parse_ring_size(const char *text, uint32_t *bytes);
 /* "IPv4:PORT" or "[IPv6]:PORT" into a socket address. */
 int ls_parse_listen_addr(const char *text, struct sockaddr_storage *addr, socklen_t *addr_len);
 

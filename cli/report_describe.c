@@ -2,7 +2,8 @@
 /* Short descriptions of frames, call sites and times, shared by the renderers. */
 #include <stdio.h>
 #include <string.h>
-#include "report.h"
+#include "report_describe.h"
+#include "report_out.h"
 
 const char *report_frame(const struct rf_frame *f, char *buf, size_t len)
 {

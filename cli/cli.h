@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+/* What the subcommands share (cli.c); their entry points are commands.h. */
+
 /* One line on stderr, prefixed "loopstall: ". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
@@ -12,11 +14,5 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * with a user space. 0 or -errno.
  */
 int cli_preflight(pid_t pid);
-
-int cmd_record(int argc, char **argv);
-int cmd_demo(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-int cmd_doctor(int argc, char **argv);
-int cmd_top(int argc, char **argv);
 
 #endif

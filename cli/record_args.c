@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bound.h"
-#include "config.h"
 #include "duration.h"
 #include "record_args.h"
+#include "size.h"
 
 /* "16384", "16k", "16K": a size in bytes, a multiple of the copy chunk. */
 static int parse_stack_bytes(const char *text, uint32_t *out)

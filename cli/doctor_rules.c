@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "doctor_rules.h"
-#include "report.h"
+#include "report_describe.h"
+#include "report_out.h"
 
 /* A loop busier than this outside its stalls is close to saturation. */
 #define SATURATED_BUSY 0.7

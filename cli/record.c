@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "clock.h"
 #include "cli.h"
+#include "commands.h"
 #include "jsonout.h"
 #include "procstat.h"
 #include "record_args.h"

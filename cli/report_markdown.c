@@ -4,7 +4,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include "report.h"
+#include "report_describe.h"
+#include "report_render.h"
 
 #define STACK_FRAMES 20
 

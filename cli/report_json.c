@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cjson/cJSON.h>
-#include "report.h"
+#include "report_describe.h"
+#include "report_render.h"
 
 #define REPORT_SCHEMA_VERSION 1
 

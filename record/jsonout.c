@@ -6,6 +6,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "jsonout.h"
+#include "probe_shm.h"
 #include "utf8.h"
 
 /*

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "cli.h"
+#include "commands.h"
 #include "doctor_rules.h"
 #include "report.h"
 #include "report_args.h"

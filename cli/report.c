@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <time.h>
 #include "cli.h"
+#include "commands.h"
 #include "report.h"
+#include "report_render.h"
 #include "report_args.h"
 
 static void usage(FILE *f)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
+#include "commands.h"
 
 #define DEMO_SERVICE "loopstall-demo-service"
 /* Where an install puts it, relative to loopstall's own directory (CMake). */

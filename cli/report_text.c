@@ -3,7 +3,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "report.h"
+#include "report_describe.h"
+#include "report_render.h"
 
 /* Frames shown per stack in the worst stalls. */
 #define STACK_FRAMES 12

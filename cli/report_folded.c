@@ -8,7 +8,7 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include "report.h"
+#include "report_render.h"
 
 void report_folded(const struct aggregate *agg, FILE *f)
 {
