@@ -365,7 +365,10 @@ int cmd_record(int argc, char **argv)
 			break;
 		if (args.verbose)
 			show_hooked_waits(agent, &hooked);
-		status_line__update(sl, ls_now_ns(), rec.stalls, ls_agent__lost_events(agent));
+		/* lost events are a BPF map read: only for a status line to draw */
+		if (sl)
+			status_line__update(sl, ls_now_ns(), rec.stalls,
+					    ls_agent__lost_events(agent));
 		if (!ls_agent__alive(agent))
 			break;
 		if (args.duration_ns && ls_now_ns() - start >= args.duration_ns)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -58,6 +59,7 @@ struct ls_agent {
 	int cb_err; /* first error a callback returned */
 	uint64_t decode_errors;
 	uint64_t next_scan_ns; /* when a busy period may next cross a line */
+	unsigned samples_read; /* CPU samples the last ring read handled */
 	struct target *targets;
 	size_t n_targets, cap_targets;
 	struct ls_threads *threads; /* the loop threads, by tid (threads.h) */
@@ -367,6 +369,12 @@ static int on_stack(struct ls_agent *a, const void *data, size_t size)
 
 static int on_attach_sample(struct ls_agent *a, const void *data, size_t size);
 
+static int on_cpu_sample(struct ls_agent *a, const void *data, size_t size)
+{
+	a->samples_read++;
+	return on_stack(a, data, size);
+}
+
 typedef int (*record_handler)(struct ls_agent *a, const void *data, size_t size);
 
 /* One handler per record type (enum lt_record_type). */
@@ -376,7 +384,7 @@ static const record_handler handlers[] = {
     [LT_REC_PROC_FORK] = on_fork,
     [LT_REC_THREAD_NEW] = on_thread_new,
     [LT_REC_STACK] = on_stack,
-    [LT_REC_CPU_SAMPLE] = on_stack,
+    [LT_REC_CPU_SAMPLE] = on_cpu_sample,
     [LT_REC_THREAD_CLONE] = on_thread_clone,
     [LT_REC_THREAD_GONE] = on_thread_gone,
     [LT_REC_TARGET] = on_target,
@@ -1183,6 +1191,9 @@ static void check_targets(struct ls_agent *a)
 		relearn_waits(a);
 }
 
+/* How long CPU samples may gather in the ring before the agent reads them. */
+#define SAMPLE_GATHER_NS 4000000ull
+
 int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 {
 	uint64_t now;
@@ -1195,6 +1206,29 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 		timeout_ms = (int)((a->next_scan_ns - now + 999999) / 1000000);
 	else if (timeout_ms > 0 && a->next_scan_ns <= now)
 		timeout_ms = 0;
+	/*
+	 * In a CPU stall a sample comes every millisecond, and the ring wakes a
+	 * reader that has caught up at each one: a context switch per sample
+	 * was most of what such a stall cost the agent. After reading samples,
+	 * let the next ones gather for a few milliseconds (they wake nobody
+	 * until read); never past the next scan, nor more than a sixteenth of
+	 * the ring (16 KiB samples).
+	 */
+	if (a->samples_read && timeout_ms > 0) {
+		uint64_t ring = a->opts.ring_bytes ? a->opts.ring_bytes : 1u << 20;
+		uint64_t gather = ring / (16 * 16384) * 1000000;
+		struct timespec ts;
+
+		if (gather > SAMPLE_GATHER_NS)
+			gather = SAMPLE_GATHER_NS;
+		if (now + gather > a->next_scan_ns)
+			gather = a->next_scan_ns > now ? a->next_scan_ns - now : 0;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)gather;
+		if (gather)
+			nanosleep(&ts, NULL);
+	}
+	a->samples_read = 0;
 	{
 		struct epoll_event evs[2];
 

@@ -40,6 +40,7 @@ struct ls_finisher {
 	bool held;
 	bool stop;
 	int efd;
+	bool signalled; /* efd was written since it was last read */
 	struct ls_unwind_stats stats;
 };
 
@@ -111,8 +112,11 @@ static void *worker(void *arg)
 			f->held = true;
 		ls_unwinder__stats(f->unwinder, &f->stats);
 		pthread_cond_broadcast(&f->idle);
-		if (j->kind == JOB_STALL && write(f->efd, &one, sizeof(one)) < 0) {
-			/* the counter cannot overflow here; nothing to do */
+		if (j->kind == JOB_STALL) {
+			f->signalled = true;
+			if (write(f->efd, &one, sizeof(one)) < 0) {
+				/* the counter cannot overflow here; nothing to do */
+			}
 		}
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -240,8 +244,12 @@ bool ls_finisher__next(struct ls_finisher *f, struct ls_stall *out, bool wait)
 			break;
 		pthread_cond_wait(&f->idle, &f->lock);
 	}
-	if (!got && read(f->efd, &n, sizeof(n)) < 0) {
-		/* nothing was signalled: EAGAIN */
+	/* the poll loop calls this at every wake-up: read only what was written */
+	if (!got && f->signalled) {
+		f->signalled = false;
+		if (read(f->efd, &n, sizeof(n)) < 0) {
+			/* nothing was signalled: EAGAIN */
+		}
 	}
 	pthread_mutex_unlock(&f->lock);
 	return got;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
 #include "demangle.h"
+#include "funcache.h"
 #include "perfmap.h"
 #include "pyframes.h"
 #include "unwind.h"
@@ -33,6 +34,8 @@
 #define MAPS_RECHECK_NS 200000000ull
 #define MAX_INLINE 16
 #define MAX_POISONED 64
+/* Modules with a build-id whose DWARF one process's Dwfl has read, lent to the others. */
+#define MAX_DONORS 64
 
 struct proc {
 	pid_t pid;
@@ -42,6 +45,29 @@ struct proc {
 	uint64_t used_ns;
 	struct ls_perfmap *perfmap;
 	off_t perfmap_size; /* size when loaded: reload when the JIT appended */
+};
+
+/*
+ * LOOPSTALL_SYMBOLIZE=full names every address with libdw alone, as before
+ * the per-function caches; =check does both and counts the addresses where
+ * they differ (the e2e test holds the caches to libdw's answers this way).
+ */
+enum sym_mode {
+	SYM_CACHED,
+	SYM_FULL,
+	SYM_CHECK,
+};
+
+/*
+ * A module (by build-id) in one process's Dwfl that has read its debug
+ * info: another process mapping the same file asks it instead of reading
+ * (and decompressing) the same debug info again in its own Dwfl.
+ */
+struct donor {
+	uint64_t key;
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwarf_Addr low;
 };
 
 /* Symbolized frames of one code address, cached by (module build-id, offset). */
@@ -71,6 +97,19 @@ struct ls_unwinder {
 	/* modules whose DWARF crashed libdw: ELF symbols only from then on */
 	uint64_t poisoned[MAX_POISONED];
 	unsigned n_poisoned;
+	/*
+	 * Per function, what naming one of its addresses needs (funcache.h):
+	 * the ELF symbol's range and the tree of inlined instances.
+	 */
+	enum sym_mode mode;
+	struct ls_rangemap *elf_syms; /* value: interned symbol */
+	struct ls_rangemap *funcs;    /* value: struct ls_func */
+	struct ls_func **func_list;   /* every ls_func built, to free */
+	size_t funcs_n, funcs_cap;
+	uint64_t checked, check_differ, check_more; /* SYM_CHECK */
+	uint64_t lent; /* addresses named with another process's module */
+	struct donor donors[MAX_DONORS];
+	unsigned n_donors;
 };
 
 /* find_elf has no context argument: the process whose modules are loaded. */
@@ -284,10 +323,25 @@ static uint64_t maps_hash(pid_t pid, int *err)
 	return h;
 }
 
-static void proc_reset(struct proc *p)
+/* A Dwfl ends: its modules lend nothing any more. */
+static void donors_drop(struct ls_unwinder *u, Dwfl *dwfl)
 {
-	if (p->dwfl)
+	unsigned i = 0;
+
+	while (i < u->n_donors) {
+		if (u->donors[i].dwfl == dwfl)
+			u->donors[i] = u->donors[--u->n_donors];
+		else
+			i++;
+	}
+}
+
+static void proc_reset(struct ls_unwinder *u, struct proc *p)
+{
+	if (p->dwfl) {
+		donors_drop(u, p->dwfl);
 		dwfl_end(p->dwfl);
+	}
 	ls_perfmap__free(p->perfmap);
 	memset(p, 0, sizeof(*p));
 }
@@ -308,8 +362,10 @@ static int proc_build(struct ls_unwinder *u, struct proc *p, pid_t pid, uint64_t
 		dwfl_end(dwfl);
 		return -EINVAL;
 	}
-	if (p->dwfl)
+	if (p->dwfl) {
+		donors_drop(u, p->dwfl);
 		dwfl_end(p->dwfl);
+	}
 	p->dwfl = dwfl;
 	p->pid = pid;
 	p->maps_hash = hash;
@@ -341,7 +397,7 @@ static struct proc *proc_get(struct ls_unwinder *u, pid_t pid)
 		return p; /* gone: what we have may still symbolize its last stacks */
 	if (!p) {
 		p = lru;
-		proc_reset(p);
+		proc_reset(u, p);
 	}
 	if (p->maps_hash != hash || !p->dwfl) {
 		if (proc_build(u, p, pid, hash)) {
@@ -634,33 +690,413 @@ static bool module_poisoned(struct ls_unwinder *u, uint64_t key)
 	return false;
 }
 
-static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, struct sym_entry *e)
+static int list_func(struct ls_unwinder *u, struct ls_func *f)
 {
-	struct ls_frame frames[MAX_INLINE + 1];
+	if (u->funcs_n == u->funcs_cap) {
+		size_t cap = u->funcs_cap ? 2 * u->funcs_cap : 64;
+		struct ls_func **grown = realloc(u->func_list, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		u->func_list = grown;
+		u->funcs_cap = cap;
+	}
+	u->func_list[u->funcs_n++] = f;
+	return 0;
+}
+
+static bool has_pc_attrs(Dwarf_Die *die)
+{
+	return dwarf_hasattr(die, DW_AT_low_pc) || dwarf_hasattr(die, DW_AT_ranges);
+}
+
+/*
+ * The inlined instances under die, in DIE order. Only scopes with
+ * addresses are entered: dwarf_getscopes prunes the others too.
+ */
+static int walk_inlines(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dwarf_Die *die,
+			int parent, unsigned depth, uint64_t adj)
+{
+	Dwarf_Die child;
+	int err = 0;
+
+	/* libdw recurses on deep DIE trees too; ours is bounded */
+	if (depth >= 64 || dwarf_child(die, &child))
+		return 0;
+	do {
+		int tag = dwarf_tag(&child), me = parent;
+
+		if (tag == DW_TAG_inlined_subroutine && has_pc_attrs(&child)) {
+			Dwarf_Addr base, start, end;
+			Dwarf_Attribute attr;
+			Dwarf_Word line;
+			ptrdiff_t off = 0;
+
+			me = ls_func__add_inst(
+			    f, parent, intern_symbol(u, die_name(&child)),
+			    intern(u, call_file(cu, &child)),
+			    dwarf_formudata(dwarf_attr(&child, DW_AT_call_line, &attr), &line)
+				? 0
+				: (int)line);
+			if (me < 0)
+				return me;
+			while ((off = dwarf_ranges(&child, off, &base, &start, &end)) > 0)
+				if (start < end && (err = ls_func__add_range(
+							f, (unsigned)me, start + adj, end + adj)))
+					return err;
+		} else if (!((tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+			      tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt) &&
+			     has_pc_attrs(&child))) {
+			continue;
+		}
+		err = walk_inlines(u, f, cu, &child, me, depth + 1, adj);
+	} while (!err && dwarf_siblingof(&child, &child) == 0);
+	return err;
+}
+
+static Dwarf_Addr row_addr(Dwarf_Lines *lines, size_t i)
+{
+	Dwarf_Addr a = 0;
+
+	dwarf_lineaddr(dwarf_onesrcline(lines, i), &a);
+	return a;
+}
+
+/* Index of the last row at or below addr (0 when none is). */
+static size_t row_at(Dwarf_Lines *lines, size_t nlines, Dwarf_Addr addr)
+{
+	size_t lo = 0, hi = nlines - 1;
+
+	while (lo < hi) {
+		size_t mid = hi - (hi - lo) / 2;
+
+		if (addr < row_addr(lines, mid))
+			hi = mid - 1;
+		else
+			lo = mid;
+	}
+	return lo;
+}
+
+struct slice {
+	size_t first, last;
+};
+
+static int by_first(const void *a, const void *b)
+{
+	const struct slice *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/*
+ * The rows of the compile unit's line table that answer for any address
+ * of the function: per range, from the last row at or below its start to
+ * the last row below its end, in the table's order. The last row at or
+ * below an address in a range is always among them, so ls_func__line
+ * finds what dwarf_getsrc_die finds in the whole table.
+ */
+static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dwarf_Die *sub,
+		     uint64_t adj)
+{
+	struct slice slices[64];
+	Dwarf_Addr base, start, end;
+	size_t nlines, n = 0, i, j, next = 0;
+	Dwarf_Lines *lines;
+	ptrdiff_t off = 0;
+	int err;
+
+	if (dwarf_getsrclines(cu, &lines, &nlines) || !nlines)
+		return -ENOENT;
+	while ((off = dwarf_ranges(sub, off, &base, &start, &end)) > 0) {
+		if (start >= end)
+			continue;
+		if (n == sizeof(slices) / sizeof(slices[0]))
+			return -E2BIG;
+		slices[n].first = row_at(lines, nlines, start);
+		slices[n].last = row_at(lines, nlines, end - 1);
+		n++;
+	}
+	qsort(slices, n, sizeof(*slices), by_first);
+	for (i = 0; i < n; i++) {
+		for (j = slices[i].first > next ? slices[i].first : next; j <= slices[i].last;
+		     j++) {
+			Dwarf_Line *line = dwarf_onesrcline(lines, j);
+			Dwarf_Addr a = 0;
+			bool endseq = false;
+			int lineno = 0;
+
+			dwarf_lineaddr(line, &a);
+			dwarf_lineno(line, &lineno);
+			dwarf_lineendsequence(line, &endseq);
+			err = ls_func__add_row(
+			    f, a + adj, intern(u, dwarf_linesrc(line, NULL, NULL)), lineno, endseq);
+			if (err)
+				return err;
+		}
+		if (slices[i].last + 1 > next)
+			next = slices[i].last + 1;
+	}
+	return 0;
+}
+
+/*
+ * The function (DWARF subprogram) around lookup with its inlined
+ * instances, indexed by its address ranges; NULL when DWARF has none.
+ */
+static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+				  uint64_t key, uint64_t rel)
+{
+	Dwarf_Die *cu, *scopes = NULL, inner, sub, cudie;
+	Dwarf_Addr bias = 0, base, start, end, low = lookup - rel;
+	int nscopes, i, found = 0;
+	ptrdiff_t off = 0;
+	struct ls_func *f;
+	bool holds = false;
+	uint64_t adj;
+
+	cu = dwfl_module_addrdie(mod, lookup, &bias);
+	if (!cu)
+		return NULL;
+	/* the concrete subprogram: as dwarf_frames finds it */
+	nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
+	for (i = 0; i < nscopes && !found; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+			inner = scopes[i];
+			found = 1;
+		}
+	}
+	free(scopes);
+	scopes = NULL;
+	if (!found)
+		return NULL;
+	found = 0;
+	nscopes = dwarf_getscopes_die(&inner, &scopes);
+	for (i = 0; i < nscopes && !found; i++) {
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
+			sub = scopes[i];
+			found = 1;
+		}
+	}
+	free(scopes);
+	if (!found || !dwarf_diecu(&sub, &cudie, NULL, NULL))
+		return NULL;
+	f = ls_func__new(intern_symbol(u, die_name(&sub)));
+	if (!f)
+		return NULL;
+	if (list_func(u, f)) {
+		ls_func__free(f);
+		return NULL;
+	}
+	/* module-relative offsets: the same library anywhere in any process */
+	adj = bias - low;
+	if (walk_inlines(u, f, &cudie, &sub, -1, 0, adj))
+		return NULL;
+	/* the unit libdwfl looks the line up in: the one its address index names */
+	f->lines = !func_rows(u, f, cu, &sub, adj);
+	while ((off = dwarf_ranges(&sub, off, &base, &start, &end)) > 0) {
+		if (start >= end)
+			continue;
+		if (rel >= start + adj && rel < end + adj)
+			holds = true;
+		/* a range another function claimed already stays its own */
+		ls_rangemap__add(u->funcs, key, start + adj, end + adj, f);
+	}
+	return holds && ls_rangemap__find(u->funcs, key, rel) == f ? f : NULL;
+}
+
+/* dwarf_frames from the function's cached tree: the same frames, no DWARF walk. */
+/* dwarf_frames from the function's cached tree: the same frames, no DWARF walk. */
+static unsigned func_frames(struct ls_unwinder *u, const struct ls_func *fn, uint64_t rel,
+			    const char *file, int lineno, struct ls_frame *frames)
+{
+	unsigned chain[MAX_INLINE], k, n = 0, i;
+
+	k = ls_func__chain(fn, rel, chain, MAX_INLINE);
+	for (i = 0; i < k; i++) {
+		const struct ls_inl *in = &fn->inst[chain[i]];
+
+		frames[n].symbol = in->symbol;
+		frames[n].file = intern(u, file);
+		frames[n].line = lineno;
+		frames[n].inlined = true;
+		n++;
+		file = in->call_file;
+		lineno = in->call_line;
+	}
+	if (n < MAX_INLINE) {
+		frames[n].symbol = fn->symbol;
+		frames[n].file = intern(u, file);
+		frames[n].line = lineno;
+		frames[n].inlined = false;
+		n++;
+	}
+	return n;
+}
+
+/* The line libdwfl gives lookup: its file (interned) and number. */
+static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+			      int *lineno)
+{
+	Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
+	const char *f = NULL;
+
+	*lineno = 0;
+	if (line)
+		f = dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
+	if (!f)
+		*lineno = 0;
+	return intern(u, f);
+}
+
+/*
+ * The ELF symbol around lookup, from the range the last lookup in that
+ * function found. Not inlined: its locals would live across resolve's sigsetjmp.
+ */
+static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, Dwfl_Module *mod,
+							Dwarf_Addr lookup, Dwfl_Module *own,
+							Dwarf_Addr own_lookup, uint64_t key,
+							uint64_t rel)
+{
+	const char *cached = NULL, *name;
+	GElf_Off off;
+	GElf_Sym sym;
+
+	if (u->mode != SYM_FULL) {
+		cached = ls_rangemap__find(u->elf_syms, key, rel);
+		if (cached && u->mode == SYM_CACHED)
+			return cached;
+	}
+	if (cached) {
+		/* SYM_CHECK: libdw in the process's own module */
+		name = intern_symbol(
+		    u, dwfl_module_addrinfo(own, own_lookup, &off, &sym, NULL, NULL, NULL));
+		u->checked++;
+		if (cached != name) {
+			u->check_differ++;
+			fprintf(stderr,
+				"loopstall: symbol check: +0x%" PRIx64
+				": ELF symbol %s, cached %s\n",
+				rel, name ? name : "(none)", cached);
+		}
+		return name;
+	}
+	name = intern_symbol(u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
+	/* the ranges never overlap: sized symbols only, each one once */
+	if (name && u->mode != SYM_FULL && sym.st_size && off < sym.st_size)
+		ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size,
+				 (void *)name);
+	return name;
+}
+
+static bool same_frames(const struct ls_frame *a, unsigned na, const struct ls_frame *b,
+			unsigned nb)
+{
+	unsigned i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].symbol != b[i].symbol || a[i].file != b[i].file ||
+		    a[i].line != b[i].line || a[i].inlined != b[i].inlined)
+			return false;
+	return true;
+}
+
+static void check_frames(struct ls_unwinder *u, uint64_t rel, const struct ls_frame *libdw,
+			 unsigned n_libdw, const struct ls_frame *cached, unsigned n_cached)
+{
+	u->checked++;
+	if (same_frames(libdw, n_libdw, cached, n_cached))
+		return;
+	/*
+	 * dwarf_getscopes gives up on a whole compile unit at the first DIE
+	 * whose address it cannot read (seen in LTO units: "no address value"),
+	 * and the address is then named by its ELF symbol alone; the cache
+	 * skips that DIE and still names the function and its inlined calls.
+	 */
+	if (!n_libdw && n_cached) {
+		u->check_more++;
+		return;
+	}
+	u->check_differ++;
+	fprintf(stderr,
+		"loopstall: symbol check: +0x%" PRIx64 ": libdw %u frames (%s), cached %u (%s)\n",
+		rel, n_libdw, n_libdw && libdw[0].symbol ? libdw[0].symbol : "?", n_cached,
+		n_cached && cached[0].symbol ? cached[0].symbol : "?");
+}
+
+static void check_line(struct ls_unwinder *u, uint64_t rel, const char *libdw_file,
+		       int libdw_lineno, const char *cached_file, int cached_lineno)
+{
+	u->checked++;
+	if (libdw_file == cached_file && libdw_lineno == cached_lineno)
+		return;
+	u->check_differ++;
+	fprintf(stderr, "loopstall: symbol check: +0x%" PRIx64 ": libdw line %s:%d, cached %s:%d\n",
+		rel, libdw_file ? libdw_file : "?", libdw_lineno, cached_file ? cached_file : "?",
+		cached_lineno);
+}
+
+/*
+ * Name an address of mod (lookup) into e. own/own_lookup: the same
+ * address in the process's own module when mod is lent by another one
+ * (SYM_CHECK asks libdw there, so a wrong lending shows as a difference).
+ */
+static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, Dwfl_Module *own,
+		   Dwarf_Addr own_lookup, struct sym_entry *e)
+{
+	struct ls_frame frames[MAX_INLINE + 1], full[MAX_INLINE + 1];
 	const char *volatile file = NULL;
 	volatile int lineno = 0;
 	volatile unsigned n = 0;
 	const char *elf_sym;
 	sigjmp_buf jb;
-	GElf_Off off;
-	GElf_Sym sym;
 
 	memset(frames, 0, sizeof(frames));
-	elf_sym = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
+	elf_sym = elf_symbol(u, mod, lookup, own, own_lookup, e->module_key, e->offset);
 	if (!module_poisoned(u, e->module_key)) {
 		guard_install();
 		if (!sigsetjmp(jb, 1)) {
-			Dwfl_Line *line;
+			struct ls_func *fn = NULL;
 			const char *f = NULL;
 			int l = 0;
 
 			dwarf_guard = &jb;
-			line = dwfl_module_getsrc(mod, lookup);
-			if (line)
-				f = dwfl_lineinfo(line, NULL, &l, NULL, NULL, NULL);
+			if (u->mode != SYM_FULL)
+				fn = ls_rangemap__find(u->funcs, e->module_key, e->offset);
+			if (fn && fn->lines) {
+				/* a function seen before: no DWARF read at all */
+				const struct ls_line_row *row = ls_func__line(fn, e->offset);
+
+				f = row ? row->file : NULL;
+				l = row ? row->line : 0;
+			} else {
+				f = libdw_line(u, mod, lookup, &l);
+			}
 			file = f;
 			lineno = l;
-			n = dwarf_frames(u, mod, lookup, f, l, frames);
+			if (u->mode == SYM_FULL) {
+				n = dwarf_frames(u, mod, lookup, f, l, frames);
+			} else {
+				if (!fn)
+					fn = func_build(u, mod, lookup, e->module_key, e->offset);
+				n = fn ? func_frames(u, fn, e->offset, f, l, frames)
+				       : dwarf_frames(u, mod, lookup, f, l, frames);
+				if (u->mode == SYM_CHECK) {
+					const char *lf;
+					unsigned nf;
+					int ll;
+
+					memset(full, 0, sizeof(full));
+					lf = libdw_line(u, own, own_lookup, &ll);
+					nf = dwarf_frames(u, own, own_lookup, lf, ll, full);
+					check_line(u, e->offset, lf, ll, f, l);
+					check_frames(u, e->offset, full, nf, frames, n);
+				}
+			}
 		} else {
 			file = NULL;
 			lineno = 0;
@@ -673,13 +1109,13 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 	}
 	if (!n || frames[n - 1].inlined) {
 		/* no DWARF function here: the ELF symbol names the frame */
-		frames[n].symbol = intern_symbol(u, elf_sym);
+		frames[n].symbol = elf_sym;
 		frames[n].file = intern(u, file);
 		frames[n].line = lineno;
 		n++;
 	} else if (elf_sym) {
 		/* the ELF symbol is what perf and gdb show for the real function */
-		frames[n - 1].symbol = intern_symbol(u, elf_sym);
+		frames[n - 1].symbol = elf_sym;
 	}
 	e->frames = malloc(n * sizeof(*e->frames));
 	if (!e->frames)
@@ -687,6 +1123,35 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, s
 	memcpy(e->frames, frames, n * sizeof(*e->frames));
 	e->n = n;
 	return 0;
+}
+
+/*
+ * The module that names an address of mod: a donor in another process's
+ * Dwfl with the same build-id (at the same offset in its mapping) when
+ * there is one; else mod itself, which becomes the donor for its build-id.
+ */
+static void lend(struct ls_unwinder *u, Dwfl *dwfl, Dwfl_Module *mod, Dwarf_Addr low, uint64_t key,
+		 Dwfl_Module **from, Dwarf_Addr *at)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	unsigned i;
+
+	/* a path is no identity: another file may be there now */
+	if (dwfl_module_build_id(mod, &bits, &vaddr) <= 0)
+		return;
+	for (i = 0; i < u->n_donors; i++) {
+		if (u->donors[i].key != key)
+			continue;
+		if (u->donors[i].dwfl != dwfl) {
+			*from = u->donors[i].mod;
+			*at = u->donors[i].low + (*at - low);
+		}
+		return;
+	}
+	if (u->n_donors < MAX_DONORS)
+		u->donors[u->n_donors++] =
+		    (struct donor){.key = key, .dwfl = dwfl, .mod = mod, .low = low};
 }
 
 /* *checked: the map was looked at during this stack already. */
@@ -745,7 +1210,12 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 		fresh.offset = lookup - low;
 		e = sym_find(u, fresh.module_key, fresh.offset);
 		if (!e) {
-			if (resolve(u, mod, lookup, &fresh) || sym_insert(u, &fresh)) {
+			Dwfl_Module *from = mod;
+			Dwarf_Addr at = lookup;
+
+			lend(u, p->dwfl, mod, low, fresh.module_key, &from, &at);
+			u->lent += from != mod;
+			if (resolve(u, from, at, mod, lookup, &fresh) || sym_insert(u, &fresh)) {
 				free(fresh.frames);
 				free(frames);
 				return -ENOMEM;
@@ -809,10 +1279,25 @@ int ls_unwinder__name(struct ls_unwinder *u, pid_t pid, uint64_t addr, char *sym
 struct ls_unwinder *ls_unwinder__new(void)
 {
 	static char path[] = "-:.debug:/usr/lib/debug";
+	const char *mode = getenv("LOOPSTALL_SYMBOLIZE");
+	struct ls_unwinder *u;
 
 	debuginfo_path = path;
 	elf_version(EV_CURRENT);
-	return calloc(1, sizeof(struct ls_unwinder));
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->elf_syms = ls_rangemap__new();
+	u->funcs = ls_rangemap__new();
+	if (!u->elf_syms || !u->funcs) {
+		ls_unwinder__free(u);
+		return NULL;
+	}
+	if (mode && !strcmp(mode, "full"))
+		u->mode = SYM_FULL;
+	else if (mode && !strcmp(mode, "check"))
+		u->mode = SYM_CHECK;
+	return u;
 }
 
 static int open_module_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
@@ -922,7 +1407,7 @@ void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid)
 
 	for (i = 0; i < MAX_PROCS; i++)
 		if (u->procs[i].dwfl && u->procs[i].pid == pid)
-			proc_reset(&u->procs[i]);
+			proc_reset(u, &u->procs[i]);
 	ls_pyframes__forget(u->py, pid);
 }
 
@@ -933,7 +1418,7 @@ void ls_unwinder__free(struct ls_unwinder *u)
 	if (!u)
 		return;
 	for (i = 0; i < MAX_PROCS; i++)
-		proc_reset(&u->procs[i]);
+		proc_reset(u, &u->procs[i]);
 	ls_pyframes__free(u->py);
 	for (i = 0; i < u->strs_cap; i++)
 		free(u->strs[i]);
@@ -941,6 +1426,17 @@ void ls_unwinder__free(struct ls_unwinder *u)
 	for (i = 0; i < u->syms_cap; i++)
 		free(u->syms[i].frames);
 	free(u->syms);
+	if (u->mode == SYM_CHECK)
+		fprintf(stderr,
+			"loopstall: symbol check: %" PRIu64 " compared, %" PRIu64
+			" differ, %" PRIu64 " named by the cache alone, %" PRIu64
+			" with another process's module\n",
+			u->checked, u->check_differ, u->check_more, u->lent);
+	for (i = 0; i < u->funcs_n; i++)
+		ls_func__free(u->func_list[i]);
+	free(u->func_list);
+	ls_rangemap__free(u->funcs);
+	ls_rangemap__free(u->elf_syms);
 	free(u);
 }
 

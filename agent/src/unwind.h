@@ -15,7 +15,10 @@
  * `perf record --call-graph dwarf` does it: DWARF CFI first, frame pointers
  * where CFI is missing (JIT code). One Dwfl per traced process, rebuilt when
  * its mappings change (libraries loaded after attach); symbols cached per
- * module build-id.
+ * module build-id: each address's frames, and per function what names any
+ * other address in it (funcache.h). LOOPSTALL_SYMBOLIZE=full in the
+ * environment names every address with libdw alone; =check does both and
+ * prints how many addresses differ when the unwinder is freed.
  */
 struct ls_unwinder;
 

@@ -28,6 +28,10 @@ Sections (all by default):
              the stall_begin line being in the output file (p50/p99).
   accuracy   tests/bench/inject.c stalls: reported vs injected durations;
              redis DEBUG SLEEP stalls: reported vs Redis's LATENCY monitor.
+  agentcpu   the agent's own CPU (tests/bench/stall_cost.py): to attach, per
+             300 ms CPU stall and per blocking stall, Python and the demo
+             service, loopstalld's second process; this build twice (A/A)
+             and $LOOPSTALL_BASE (the build before) when set, interleaved.
 
 Prints a table and writes everything to $OUT (default overhead.json).
 Needs root, redis-server, redis-benchmark, strace, perf, bpftrace, bpftool,
@@ -45,6 +49,7 @@ Environment:
   QUIET_LOAD     load average to wait for before starting (default 0.5)
   QUIET_SECONDS  ... held for this long (default 30)
   QUIET_TIMEOUT  give up waiting for a quiet machine after this (default 900)
+  LOOPSTALL_BASE another loopstall build to compare in section agentcpu
   OUT            JSON results (default overhead.json)
 """
 import argparse
@@ -74,6 +79,10 @@ TARGET_SERVICE_RATIO = 0.97
 TARGET_BYSTANDER_RATIO = 0.98
 TARGET_DETECTION_MS = 10.0
 TARGET_ERROR_MS = 1.0
+# Targets from issue 19 (the agent's own CPU).
+TARGET_ATTACH_MS = 200.0
+TARGET_CPU_STALL_MS = 15.0
+TARGET_BLOCK_STALL_MS = 5.0
 
 
 def log(msg):
@@ -1202,6 +1211,40 @@ class Bench:
 
     # --------------------------------------------------------------- main
 
+    def section_agentcpu(self):
+        """The agent's own CPU time (stall_cost.py): this build twice (A/A)
+        and, when set, $LOOPSTALL_BASE, in interleaved rounds."""
+        import stall_cost
+
+        a = self.args
+        sec = ("7. agent CPU (sum of its threads' run time) per attach and per 300 ms stall, "
+               f"median of {a.cost_rounds} rounds")
+        bins = [("this build", self.loopstall), ("A/A", self.loopstall)]
+        base = os.environ.get("LOOPSTALL_BASE")
+        if base:
+            bins.insert(0, ("before", base))
+        cases = ["py-cpu", "py-sleep", "demo-cpu", "daemon-py-cpu"]
+        res = stall_cost.measure(bins, cases, a.cost_rounds, a.cost_stalls)
+        self.results["agentcpu"] = res
+        rows = (("py-cpu", "attach", "attach, before the first stall", TARGET_ATTACH_MS),
+                ("py-cpu", "each later stall", "python CPU stall", TARGET_CPU_STALL_MS),
+                ("py-cpu", "first stall", "python CPU stall, the first (debug info)", None),
+                ("py-sleep", "each later stall", "python blocking stall", TARGET_BLOCK_STALL_MS),
+                ("py-sleep", "first stall", "python blocking stall, the first", None),
+                ("demo-cpu", "each later stall", "demo service CPU stall", TARGET_CPU_STALL_MS),
+                ("demo-cpu", "first stall", "demo service CPU stall, the first", None),
+                ("daemon-py-cpu", "2nd process, first stall",
+                 "loopstalld: a 2nd python's first CPU stall", None))
+        for case, key, text, target in rows:
+            for label, _ in bins:
+                xs = stall_cost.series(res[label][case], case)[key]
+                m = median(xs) if xs else None
+                value = (f"{m:6.1f} ms (rounds {min(xs):.1f}..{max(xs):.1f})" if xs else "n/a")
+                judged = target is not None and label == "this build"
+                self.row(sec, f"{text} [{label}]", value,
+                         f"<= {target:.0f} ms" if judged else "",
+                         verdict_le(m, target) if judged else "")
+
     def machine(self):
         model = "?"
         for line in read_text("/proc/cpuinfo").splitlines():
@@ -1258,6 +1301,8 @@ class Bench:
             self.section_latency()
         if "accuracy" in secs:
             self.section_accuracy(redis)
+        if "agentcpu" in secs:
+            self.section_agentcpu()
         self.results["machine"]["loadavg_end"] = loadavg()
         self.results["seconds"] = round(time.monotonic() - t0)
         self.results["table"] = [dict(zip(("section", "row", "value", "target", "verdict"), r))
@@ -1336,7 +1381,8 @@ def sha256_prefix(path):
         return None
 
 
-SECTIONS = ("service", "paired", "hooks", "wakeups", "bystander", "libprobe", "latency", "accuracy")
+SECTIONS = ("service", "paired", "hooks", "wakeups", "bystander", "libprobe", "latency", "accuracy",
+            "agentcpu")
 
 
 def parse_args():
@@ -1366,6 +1412,10 @@ def parse_args():
     p.add_argument("--libprobe-rounds", type=int, default=8,
                    help="libprobe_bench --rounds (default 8)")
     p.add_argument("--bystander-seconds", type=float, default=3)
+    p.add_argument("--cost-rounds", type=int, default=5,
+                   help="stall_cost.py rounds in section agentcpu (default 5)")
+    p.add_argument("--cost-stalls", type=int, default=4,
+                   help="stalls per victim there (default 4)")
     p.add_argument("--sections", default=",".join(SECTIONS),
                    help=f"comma list of {','.join(SECTIONS)} (default all)")
     p.add_argument("--quick", action="store_true",
@@ -1384,10 +1434,11 @@ def parse_args():
         a.bystander_rounds, a.bystander_seconds, a.libprobe_rounds = 1, 1, 1
         a.toggle_rounds, a.paired_rounds, a.paired_requests = 2, 2, 10000
         a.wakeup_rounds, a.wakeup_seconds, a.wakeup_segments = 1, 1, 5
+        a.cost_rounds, a.cost_stalls = 1, 2
     for name in ("rounds", "requests", "clients", "stalls", "injections", "redis_sleeps",
                  "bystander_rounds", "toggle_rounds", "paired_rounds", "paired_requests",
                  "libprobe_rounds", "wakeup_rounds",
-                 "wakeup_segments"):
+                 "wakeup_segments", "cost_rounds", "cost_stalls"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} wants a positive number")
     a.out = env("OUT", "overhead.json")
