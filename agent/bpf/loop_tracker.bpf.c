@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "loop_tracker.h"
+#include "busy_account.h"
 #include "pyframes.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -266,49 +267,6 @@ static __always_inline struct lt_stack_rec *pending_stack(__u32 tid, bool create
 /* what a blocking call waits on: target_capture() at switch-out, target_send() at settle */
 #include "target_capture.bpf.h"
 
-/* Syscalls whose first argument is the fd they wait on. */
-static __always_inline int syscall_takes_fd(__u32 nr)
-{
-	switch (nr) {
-	case 0:	  /* read */
-	case 1:	  /* write */
-	case 5:	  /* fstat */
-	case 16:  /* ioctl */
-	case 17:  /* pread64 */
-	case 18:  /* pwrite64 */
-	case 19:  /* readv */
-	case 20:  /* writev */
-	case 40:  /* sendfile (out_fd) */
-	case 42:  /* connect */
-	case 43:  /* accept */
-	case 44:  /* sendto */
-	case 45:  /* recvfrom */
-	case 46:  /* sendmsg */
-	case 47:  /* recvmsg */
-	case 48:  /* shutdown */
-	case 72:  /* fcntl */
-	case 73:  /* flock */
-	case 74:  /* fsync */
-	case 75:  /* fdatasync */
-	case 77:  /* ftruncate */
-	case 217: /* getdents64 */
-	case 275: /* splice */
-	case 277: /* sync_file_range */
-	case 285: /* fallocate */
-	case 288: /* accept4 */
-	case 295: /* preadv */
-	case 296: /* pwritev */
-	case 299: /* recvmmsg */
-	case 306: /* syncfs */
-	case 307: /* sendmmsg */
-	case 326: /* copy_file_range */
-	case 327: /* preadv2 */
-	case 328: /* pwritev2 */
-		return 1;
-	}
-	return 0;
-}
-
 /*
  * Which syscall a task that is being switched out is blocked in. orig_ax
  * holds the syscall number inside a syscall, but an exception's error code
@@ -335,64 +293,8 @@ static __always_inline void blocked_in(struct task_struct *task, __u32 *nr, __s3
 	if (insn[0] != 0x0f || insn[1] != 0x05)
 		return;
 	*nr = (__u32)orig_ax;
-	if (syscall_takes_fd(*nr))
+	if (lt_syscall_takes_fd(*nr))
 		*fd = (__s32)BPF_CORE_READ(regs, di);
-}
-
-/*
- * Slots past nr_slots hold an earlier busy period's numbers (wait_exit does
- * not clear them, every iteration): a slot is zeroed when it is taken.
- */
-static __always_inline void slot_claim(struct lt_slot *s, __u32 nr, __s32 fd)
-{
-	s->nr = nr;
-	s->fd = fd;
-	s->count = 0;
-	s->total_ns = 0;
-	s->max_ns = 0;
-}
-
-/*
- * Account a block to its (syscall, fd) slot; true when it is the slot's
- * longest yet. `newcall`: the block is a call's first (a call such as fsync
- * can block several times), so `count` counts calls, not blocks.
- */
-static __always_inline bool slot_add(struct lt_busy *b, __u32 nr, __s32 fd, __u64 ns, bool newcall)
-{
-	bool longest;
-
-	struct lt_slot *s = NULL;
-	__u32 i, n = b->nr_slots;
-
-	for (i = 0; i < LT_MAX_SLOTS; i++) {
-		if (i >= n)
-			break;
-		if (b->slots[i].nr == nr && b->slots[i].fd == fd) {
-			s = &b->slots[i];
-			break;
-		}
-	}
-	if (!s) {
-		if (n < LT_MAX_SLOTS - 1) {
-			s = &b->slots[n & (LT_MAX_SLOTS - 1)];
-			slot_claim(s, nr, fd);
-			b->nr_slots = n + 1;
-		} else {
-			/* the last slot collects what did not fit */
-			s = &b->slots[LT_MAX_SLOTS - 1];
-			if (n < LT_MAX_SLOTS) {
-				slot_claim(s, LT_NR_OTHER, -1);
-				b->nr_slots = LT_MAX_SLOTS;
-			}
-		}
-	}
-	if (newcall || !s->count)
-		s->count++;
-	s->total_ns += ns;
-	longest = ns > s->max_ns;
-	if (longest)
-		s->max_ns = ns;
-	return longest;
 }
 
 /*
@@ -481,14 +383,8 @@ static __always_inline void settle(struct lt_thread *t, struct task_struct *task
 		/* no sched_info: counts the CPU time since the switch-in as off-CPU */
 		off = bpf_ktime_get_ns() - out;
 	}
-	if (kind == LT_OUT_PREEMPTED) {
-		t->cur.runq_ns += off;
-		return;
-	}
-	/* with the wait for a CPU after wakeup: run_delay tells that apart */
-	t->cur.offcpu_ns += off;
 	/* one stack per call site and busy period: its longest block */
-	if (!slot_add(&t->cur, t->out_nr, t->out_fd, off, t->out_newcall))
+	if (!lt_busy_settle(&t->cur, kind, t->out_nr, t->out_fd, off, t->out_newcall))
 		return;
 	target_send(t, off);
 	if (off < stack_min_block_ns)
@@ -530,6 +426,7 @@ static __always_inline void emit_stall(struct lt_thread *t, struct task_struct *
 /* Forget the busy period running, as if the thread were waiting. */
 static __always_inline void busy_drop(struct lt_thread *t)
 {
+	t->flags &= ~LT_THR_BEFORE_ATTACH;
 	t->cur.start_ns = 0;
 	live_set(t, 0);
 }
@@ -546,6 +443,8 @@ static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 	dur = now - start;
 	if (t->flags & LT_THR_LOOP_GONE)
 		flags |= LT_STALL_LOOP_GONE;
+	if (t->flags & LT_THR_BEFORE_ATTACH)
+		flags |= LT_STALL_BEFORE_ATTACH;
 	/*
 	 * What ran after the loop was closed is no iteration of it: not in the
 	 * counters; at exit it is sent, marked, so that readers can tell.
@@ -674,6 +573,8 @@ static __always_inline void site_learn(struct lt_site *s, const struct site_wait
 	s->file = w->file;
 	s->seen = 0;
 	s->other = 0;
+	s->nested_sp = 0;
+	s->nested_ip = 0;
 }
 
 /* The site seen again: refresh where it is called from (the frame may move, see below). */
@@ -719,6 +620,9 @@ __noinline int site_decide(struct lt_site *s, const struct site_wait *w)
 	if (!s || !w)
 		return LT_SITE_LOOP;
 	if (!s->sp) {
+		/* the callback's wait the thread was blocked in at attach returns */
+		if (s->nested_sp && w->sp == s->nested_sp && w->ip == s->nested_ip)
+			return LT_SITE_NESTED;
 		site_learn(s, w);
 		return LT_SITE_LOOP;
 	}
@@ -820,26 +724,21 @@ static __always_inline bool loop_gone_at_exit(struct lt_thread *t, struct task_s
 	return regs && BPF_CORE_READ(regs, sp) > t->site.sp;
 }
 
+/* The wait calls by enum lt_wait: bit i of waits_seen is wait_nrs[i]'s. */
+static const __u32 wait_nrs[LT_WAIT_COUNT] = {
+    [LT_WAIT_EPOLL_WAIT] = NR_EPOLL_WAIT,   [LT_WAIT_EPOLL_PWAIT] = NR_EPOLL_PWAIT,
+    [LT_WAIT_EPOLL_PWAIT2] = NR_EPOLL_PWAIT2, [LT_WAIT_POLL] = NR_POLL,
+    [LT_WAIT_PPOLL] = NR_PPOLL,		    [LT_WAIT_SELECT] = NR_SELECT,
+    [LT_WAIT_PSELECT6] = NR_PSELECT6,	    [LT_WAIT_IO_URING_ENTER] = NR_IO_URING_ENTER,
+};
+
 static __always_inline __u32 wait_bit(long nr)
 {
-	switch (nr) {
-	case NR_EPOLL_WAIT:
-		return 1u << LT_WAIT_EPOLL_WAIT;
-	case NR_EPOLL_PWAIT:
-		return 1u << LT_WAIT_EPOLL_PWAIT;
-	case NR_EPOLL_PWAIT2:
-		return 1u << LT_WAIT_EPOLL_PWAIT2;
-	case NR_POLL:
-		return 1u << LT_WAIT_POLL;
-	case NR_PPOLL:
-		return 1u << LT_WAIT_PPOLL;
-	case NR_SELECT:
-		return 1u << LT_WAIT_SELECT;
-	case NR_PSELECT6:
-		return 1u << LT_WAIT_PSELECT6;
-	case NR_IO_URING_ENTER:
-		return 1u << LT_WAIT_IO_URING_ENTER;
-	}
+	__u32 i;
+
+	for (i = 0; i < LT_WAIT_COUNT; i++)
+		if (wait_nrs[i] == nr)
+			return 1u << i;
 	return 0;
 }
 
@@ -936,7 +835,7 @@ static __always_inline int wait_exit(__u32 nr)
 	}
 	if (!t->first_seen_ns)
 		t->first_seen_ns = now;
-	/* the counters only: slots are zeroed as they are taken (slot_claim) */
+	/* the counters only: slots are zeroed as they are taken (lt_slot_claim) */
 	__builtin_memset(&t->cur, 0, offsetof(struct lt_busy, slots));
 	t->cur.start_ns = now;
 	live_set(t, now);
@@ -1091,6 +990,52 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	r->busy_start_ns = t->cur.start_ns;
 	r->blocked_ns = 0;
 	r->time_ns = now;
+	send_stack(r);
+	return 0;
+}
+
+/*
+ * Threads that were running when the agent attached, each to be sampled
+ * once (value: the attach time, the busy period's start if it is one):
+ * user space opens a task-clock event on each with attach_sample and judges
+ * the stack from the sample whether the thread is inside a callback.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} attach_probes SEC(".maps");
+
+SEC("perf_event")
+int attach_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct task_struct *task;
+	struct lt_stack_rec *r;
+	__u64 *start, busy_start;
+
+	start = bpf_map_lookup_elem(&attach_probes, &tid);
+	if (!start)
+		return 0;
+	busy_start = *start;
+	/* once: a later sample of the same event finds nothing */
+	bpf_map_delete_elem(&attach_probes, &tid);
+	r = scratch_stack();
+	if (!r)
+		return 0;
+	task = bpf_get_current_task_btf();
+	copy_user_stack(r, task);
+	py_walk(r, task);
+	r->type = LT_REC_ATTACH_SAMPLE;
+	r->pid = id >> 32;
+	r->tid = tid;
+	r->nr = LT_NR_NONE;
+	r->fd = -1;
+	r->busy_start_ns = busy_start;
+	r->blocked_ns = 0;
+	r->time_ns = bpf_ktime_get_ns();
 	send_stack(r);
 	return 0;
 }

@@ -71,6 +71,8 @@ enum lt_record_type {
 	LT_REC_THREAD_CLONE = 7, /* a traced process created a thread (lt_thread_new_rec) */
 	LT_REC_THREAD_GONE = 8,	 /* a thread of a traced process that was no loop thread exited */
 	LT_REC_TARGET = 9, /* what a long block inside a busy period waited on (lt_target_rec) */
+	/* lt_stack_rec: one sample of a thread that was running at attach (attach_probes) */
+	LT_REC_ATTACH_SAMPLE = 10,
 };
 
 /*
@@ -91,6 +93,12 @@ enum lt_record_type {
  * after its loop returned, not a loop stall.
  */
 #define LT_STALL_LOOP_GONE 0x4u
+/*
+ * The period was running when the agent attached (agent/src/inflight.c):
+ * it began before start_ns, which is the attach time; its duration is a
+ * lower bound.
+ */
+#define LT_STALL_BEFORE_ATTACH 0x8u
 
 struct lt_target {
 	__u64 threshold_ns; /* a busy period this long is a stall */
@@ -143,6 +151,13 @@ struct lt_site {
 	__u32 other; /* consecutive returns from one other wait (other_sp, other_ip) */
 	__u64 other_sp;
 	__u64 other_ip;
+	/*
+	 * A wait the agent found the thread blocked in at attach, inside a
+	 * callback (inflight.c): while nothing is learnt, a return from this
+	 * sp and ip is a blocking call of the period, not the loop's wait.
+	 */
+	__u64 nested_sp;
+	__u64 nested_ip;
 };
 
 /* How a wait call relates to the thread's learnt site (site_classify). */
@@ -187,6 +202,7 @@ struct lt_thread {
 /* lt_thread flags */
 #define LT_THR_SWITCHES 0x2u  /* its context-switch event has fired: its blocks are seen */
 #define LT_THR_LOOP_GONE 0x4u /* the running busy period outlived the loop's wait (site_gone) */
+#define LT_THR_BEFORE_ATTACH 0x8u /* the running busy period began before attach (inflight.c) */
 /* A confirmed site gives way to another wait that returns this many times in a row. */
 #define LT_SITE_RELEARN 16
 
@@ -271,6 +287,7 @@ struct lt_py_frame {
 	__u64 code;  /* PyCodeObject * */
 	__u32 lasti; /* instruction index in code units, or LT_PY_NO_LASTI */
 	__u32 flags; /* LT_PY_ENTRY */
+	__u64 frame; /* the frame's address: names the coroutine it runs (pytask.h) */
 };
 
 struct lt_py_stack {
@@ -310,6 +327,52 @@ struct lt_py_proc {
 	__u16 code_adaptive;	/* PyCodeObject.co_code_adaptive (3.11+) */
 	__u16 frame_read;	/* bytes of a frame to read, <= LT_PY_FRAME_READ */
 };
+
+/*
+ * Syscalls whose first argument is the fd they wait on: a block is counted
+ * per (syscall, fd), by BPF at a switch-out and by the agent at attach.
+ */
+static inline int lt_syscall_takes_fd(__u32 nr)
+{
+	switch (nr) {
+	case 0:	  /* read */
+	case 1:	  /* write */
+	case 5:	  /* fstat */
+	case 16:  /* ioctl */
+	case 17:  /* pread64 */
+	case 18:  /* pwrite64 */
+	case 19:  /* readv */
+	case 20:  /* writev */
+	case 40:  /* sendfile (out_fd) */
+	case 42:  /* connect */
+	case 43:  /* accept */
+	case 44:  /* sendto */
+	case 45:  /* recvfrom */
+	case 46:  /* sendmsg */
+	case 47:  /* recvmsg */
+	case 48:  /* shutdown */
+	case 72:  /* fcntl */
+	case 73:  /* flock */
+	case 74:  /* fsync */
+	case 75:  /* fdatasync */
+	case 77:  /* ftruncate */
+	case 217: /* getdents64 */
+	case 275: /* splice */
+	case 277: /* sync_file_range */
+	case 285: /* fallocate */
+	case 288: /* accept4 */
+	case 295: /* preadv */
+	case 296: /* pwritev */
+	case 299: /* recvmmsg */
+	case 306: /* syncfs */
+	case 307: /* sendmmsg */
+	case 326: /* copy_file_range */
+	case 327: /* preadv2 */
+	case 328: /* pwritev2 */
+		return 1;
+	}
+	return 0;
+}
 
 /* LT_REC_STACK and LT_REC_CPU_SAMPLE; `size` bytes of stack follow `regs`. */
 struct lt_stack_rec {

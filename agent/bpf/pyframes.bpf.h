@@ -155,7 +155,7 @@ static __always_inline __u64 py_thread_state(struct py_scratch *c, struct task_s
 static long py_walk_step(__u64 i, void *arg)
 {
 	struct py_scratch *c = py_state();
-	__u64 code, instr;
+	__u64 code, instr, frame;
 	__u32 n, flags, lasti;
 
 	if (!c || !c->frame)
@@ -171,6 +171,7 @@ static long py_walk_step(__u64 i, void *arg)
 		return 1;
 	}
 	code = py_field(&c->buf, c->pp.frame_code, 8);
+	frame = c->frame;
 	c->frame = py_field(&c->buf, c->pp.frame_back, 8);
 	if (c->pp.frame_owner != LT_PY_NO_FIELD &&
 	    py_field(&c->buf, c->pp.frame_owner, 1) == PY_OWNED_BY_CSTACK) {
@@ -196,6 +197,7 @@ static long py_walk_step(__u64 i, void *arg)
 	c->py.frames[n & (LT_PY_MAX_FRAMES - 1)].code = code;
 	c->py.frames[n & (LT_PY_MAX_FRAMES - 1)].lasti = lasti;
 	c->py.frames[n & (LT_PY_MAX_FRAMES - 1)].flags = flags;
+	c->py.frames[n & (LT_PY_MAX_FRAMES - 1)].frame = frame;
 	c->py.n = n + 1;
 	return 0;
 }

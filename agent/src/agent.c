@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <stdarg.h>
@@ -19,12 +20,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
+#include "busy_account.h"
 #include "clock.h"
-#include "fdtarget.h"
 #include "finisher.h"
 #include "loop_tracker.skel.h"
+#include "probe_shm.h"
 #include "stack_collector.h"
+#include "stall_pipeline.h"
+#include "syscalls.h"
 #include "target_store.h"
+#include "task_regs_user.h"
 #include "thread_events.h"
 #include "threads.h"
 #include "tracefs.h"
@@ -67,6 +72,20 @@ struct ls_agent {
 	bool finished;
 	struct ls_probe_set *probes; /* libprobe regions of the targets (probe_shm.h) */
 	struct ls_waitcalls *waits;  /* the wait calls hooked (waitcalls.h) */
+	/* stalls running at attach (inflight.h): the task iterator */
+	struct ls_task_regs *task_regs;
+	/* threads running at attach, each sampled once (attach_sample) until a deadline */
+	struct attach_probe *attach_probes;
+	size_t n_attach_probes;
+};
+
+/* How long a thread running at attach has to be sampled once before it is given up. */
+#define ATTACH_PROBE_NS 200000000ull
+
+struct attach_probe {
+	uint32_t tid;
+	uint64_t deadline_ns;
+	struct bpf_link *link;
 };
 
 static bool verbose;
@@ -125,29 +144,18 @@ static int hand_over(struct ls_agent *a, struct ls_stall *s)
 
 static int deliver_stall(struct ls_agent *a, struct ls_stall *s)
 {
-	unsigned i;
+	const struct ls_stall_sources src = {
+	    .targets = a->target_store,
+	    .probes = a->probes,
+	    .collector = a->collector,
+	    .finisher = a->finisher,
+	};
+	int ret;
 
-	/* from what BPF saw while each call blocked; live fds are checked against it */
-	for (i = 0; i < s->n_syscalls; i++) {
-		struct ls_syscall_use *u = &s->syscalls[i];
-
-		if (u->nr < 0)
-			continue;
-		u->target_kind =
-		    ls_target_resolve(s->pid, u->fd,
-				      ls_target_store__find(a->target_store, s->tid, s->start_ns,
-							    (uint32_t)u->nr, u->fd),
-				      u->target, sizeof(u->target));
-	}
-	/* libprobe's callback: read now, before its flight recorder moves on */
-	ls_probe_set__fill_stall(a->probes, s);
 	forget_begun(a, s->tid);
 	a->summary.stalls++;
-	/* stacks are resolved on the finisher's thread; the stall comes back in order */
-	if (a->finisher)
-		return ls_finisher__submit(
-		    a->finisher, s, a->collector ? ls_collector__take(a->collector, s) : NULL);
-	return hand_over(a, s);
+	ret = ls_stall_pipeline(&src, s);
+	return ret > 0 ? hand_over(a, s) : ret;
 }
 
 /* Stalls the finisher is done with, in order; with `wait`, all of them. */
@@ -357,6 +365,8 @@ static int on_stack(struct ls_agent *a, const void *data, size_t size)
 	return err;
 }
 
+static int on_attach_sample(struct ls_agent *a, const void *data, size_t size);
+
 typedef int (*record_handler)(struct ls_agent *a, const void *data, size_t size);
 
 /* One handler per record type (enum lt_record_type). */
@@ -370,6 +380,7 @@ static const record_handler handlers[] = {
     [LT_REC_THREAD_CLONE] = on_thread_clone,
     [LT_REC_THREAD_GONE] = on_thread_gone,
     [LT_REC_TARGET] = on_target,
+    [LT_REC_ATTACH_SAMPLE] = on_attach_sample,
 };
 
 static int handle_event(void *ctx, void *data, size_t size)
@@ -588,6 +599,354 @@ static bool visit_threads(struct ls_agent *a, pid_t pid, pid_t only_tid, bool wa
 	return unknown;
 }
 
+/* pid's own threshold (loopstalld sets one per target), else the agent's. */
+static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_targets; i++)
+		if (a->targets[i].pidfd >= 0 && (uint32_t)a->targets[i].pid == pid)
+			return a->targets[i].threshold_ns;
+	return a->opts.threshold_ns;
+}
+
+/* A thread's line of /proc/PID/task/TID/schedstat. */
+struct schedstat {
+	uint64_t exec_ns;      /* CPU time so far (se.sum_exec_runtime) */
+	uint64_t run_delay_ns; /* time spent runnable, waiting for a CPU */
+	uint64_t pcount;       /* times it was switched in */
+};
+
+static int thread_schedstat(uint32_t pid, uint32_t tid, struct schedstat *st)
+{
+	unsigned long long exec, delay, pcount;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/schedstat", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu %llu %llu", &exec, &delay, &pcount);
+	fclose(f);
+	if (n != 3)
+		return -EINVAL;
+	st->exec_ns = exec;
+	st->run_delay_ns = delay;
+	st->pcount = pcount;
+	return 0;
+}
+
+/* Major faults of a thread so far: field 12 of /proc/PID/task/TID/stat, after its (comm). */
+static uint64_t thread_majflt(uint32_t pid, uint32_t tid)
+{
+	unsigned long long majflt = 0;
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %llu", &majflt) != 1)
+		return 0;
+	return majflt;
+}
+
+/*
+ * A thread found blocked inside a callback at attach (inflight.h): make it
+ * a loop thread now, as BPF would at its first wait, with a busy period
+ * running since now and the block it is in pending, so that stall_begin
+ * announces it and its end is a stall flagged as begun before attach.
+ * BPF may have met the thread meanwhile: then it keeps its own entry.
+ */
+static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t size)
+{
+	int threads_fd = bpf_map__fd(a->skel->maps.threads);
+	struct lt_thread_new_rec announce = {.type = LT_REC_THREAD_NEW};
+	struct schedstat st = {0};
+	struct ls_thread *lt;
+	struct lt_thread *t;
+	__u32 slot = LT_SLOT_NONE;
+	/* a sample of a thread that was running: its period began at the attach */
+	bool running = rec->type == LT_REC_ATTACH_SAMPLE;
+	uint64_t now = running ? rec->busy_start_ns : ls_now_ns();
+	int err = 0;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (bpf_map_lookup_and_delete_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot) ||
+	    slot >= LT_MAX_THREADS)
+		slot = LT_SLOT_NONE;
+	thread_schedstat(rec->pid, rec->tid, &st);
+	t->pid = rec->pid;
+	t->tid = rec->tid;
+	t->live_slot = slot;
+	/* its context-switch event is open (visit_threads): its blocks from now on are seen */
+	t->flags = LT_THR_SWITCHES | LT_THR_BEFORE_ATTACH;
+	t->cur.start_ns = now;
+	t->cur.exec_start = st.exec_ns;
+	t->cur.run_delay_start = st.run_delay_ns;
+	t->cur.maj_flt_start = thread_majflt(rec->pid, rec->tid);
+	t->site.fd = -1;
+	if (!running) {
+		/* the block it is in, as if BPF had seen it switch out now */
+		t->out_ns = now;
+		t->out_kind = LT_OUT_BLOCKED;
+		t->out_nr = rec->nr;
+		t->out_fd = rec->fd;
+		t->out_newcall = 1;
+		t->out_exec = st.exec_ns;
+		t->out_pcount = st.pcount;
+		/* a wait returning from this call is the callback's, not the loop's */
+		t->site.nested_sp = rec->regs[7];
+		t->site.nested_ip = rec->regs[16];
+	}
+	if (bpf_map_update_elem(threads_fd, &rec->tid, t, BPF_NOEXIST)) {
+		if (slot != LT_SLOT_NONE)
+			bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot, BPF_ANY);
+		goto cleanup;
+	}
+	if (slot != LT_SLOT_NONE) {
+		volatile struct lt_live *live = &a->skel->bss->live[slot];
+
+		live->iterations = 0;
+		live->pid = rec->pid;
+		live->tid = rec->tid;
+		live->loop_gone = 0;
+		live->start_ns = now;
+	}
+	/* the block's stack and target, taken at attach, are this period's */
+	rec->busy_start_ns = now;
+	if (running)
+		rec->type = LT_REC_CPU_SAMPLE;
+	else
+		rec->time_ns = now;
+	if (a->collector)
+		ls_collector__add(a->collector, rec, size);
+	if (!running) {
+		struct lt_target_rec target = {
+		    .type = LT_REC_TARGET,
+		    .pid = rec->pid,
+		    .tid = rec->tid,
+		    .nr = rec->nr,
+		    .fd = rec->fd,
+		    .busy_start_ns = now,
+		};
+
+		if (!ls_capture_blocked(rec, &target.cap))
+			ls_target_store__add(a->target_store, &target, sizeof(target));
+	}
+	announce.pid = rec->pid;
+	announce.tid = rec->tid;
+	announce.slot = slot;
+	err = on_thread_new(a, &announce, sizeof(announce));
+	lt = ls_threads__find(a->threads, rec->tid);
+	if (lt)
+		lt->inflight_start_ns = now;
+	/* the next scan announces it once it crosses the threshold */
+	if (a->next_scan_ns > now + target_threshold(a, (pid_t)rec->pid))
+		a->next_scan_ns = now + target_threshold(a, (pid_t)rec->pid);
+	if (a->opts.verbose)
+		fprintf(stderr, "loopstall: pid %u tid %u: blocked in a callback at attach (%s)\n",
+			rec->pid, rec->tid, ls_syscall_name(rec->nr) ? ls_syscall_name(rec->nr) : "?");
+cleanup:
+	free(t);
+	return err;
+}
+
+static void attach_probe_close(struct ls_agent *a, size_t i)
+{
+	__u32 tid = a->attach_probes[i].tid;
+
+	bpf_link__destroy(a->attach_probes[i].link);
+	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.attach_probes), &tid);
+	a->attach_probes[i] = a->attach_probes[--a->n_attach_probes];
+}
+
+/*
+ * A thread on a CPU at attach may be computing inside a callback (a CPU
+ * stall): its saved registers are stale, so BPF samples it once, in its own
+ * context, and on_attach_sample() judges that stack.
+ */
+static int probe_running(struct ls_agent *a, uint32_t tid)
+{
+	uint64_t now = ls_now_ns();
+	struct attach_probe *grown;
+	struct bpf_link *link;
+	__u32 key = tid;
+
+	/* without stacks nothing is copied to judge */
+	if (!a->collector)
+		return 0;
+	grown = realloc(a->attach_probes, (a->n_attach_probes + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	a->attach_probes = grown;
+	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.attach_probes), &key, &now, BPF_ANY))
+		return 0;
+	link = ls_sample_thread(a->skel->progs.attach_sample, tid, 1000000);
+	if (!link) {
+		bpf_map_delete_elem(bpf_map__fd(a->skel->maps.attach_probes), &key);
+		return 0;
+	}
+	grown[a->n_attach_probes].tid = tid;
+	grown[a->n_attach_probes].deadline_ns = now + ATTACH_PROBE_NS;
+	grown[a->n_attach_probes++].link = link;
+	return 0;
+}
+
+/* Threads not sampled in time (they blocked, or wait for a CPU) are given up. */
+static void attach_probes_expire(struct ls_agent *a, uint64_t now)
+{
+	size_t i = 0;
+
+	while (i < a->n_attach_probes) {
+		if (now >= a->attach_probes[i].deadline_ns)
+			attach_probe_close(a, i);
+		else
+			i++;
+	}
+}
+
+struct sample_judge {
+	const struct lt_stack_rec *rec;
+	size_t size;
+};
+
+static int judge_on_worker(struct ls_unwinder *u, void *ctx)
+{
+	struct sample_judge *j = ctx;
+
+	ls_unwinder__refresh(u, (pid_t)j->rec->pid);
+	return ls_inflight_judge_sample(u, j->rec, j->size);
+}
+
+/* The sample of a thread that was running at attach: a CPU stall already running? */
+static int on_attach_sample(struct ls_agent *a, const void *data, size_t size)
+{
+	const struct lt_stack_rec *rec = data;
+	size_t hdr = offsetof(struct lt_stack_rec, data), i;
+	struct sample_judge j = {.rec = rec, .size = size};
+	struct lt_stack_rec *copy;
+	int in_callback, err;
+
+	if (size < hdr || rec->size > LT_STACK_MAX || size < hdr + rec->size)
+		return UNDECODED;
+	for (i = 0; i < a->n_attach_probes; i++)
+		if (a->attach_probes[i].tid == rec->tid) {
+			attach_probe_close(a, i);
+			break;
+		}
+	if (!a->finisher)
+		return 0;
+	in_callback = ls_finisher__call(a->finisher, judge_on_worker, &j);
+	if (in_callback <= 0)
+		return 0;
+	/* the collector takes it as the period's first CPU sample */
+	copy = malloc(size);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, size);
+	err = seed_inflight(a, copy, size);
+	free(copy);
+	return err;
+}
+
+/* The scan's findings, copied on the finisher's thread, seeded on the agent's. */
+struct inflight_scan {
+	struct ls_task_regs *task_regs;
+	pid_t pid, only_tid;
+	uint32_t stack_bytes;
+	struct lt_stack_rec *found[LT_MAX_THREADS];
+	size_t sizes[LT_MAX_THREADS];
+	size_t n;
+	uint32_t running[LT_MAX_THREADS];
+	size_t n_running;
+};
+
+static int keep_running(void *ctx, uint32_t tid)
+{
+	struct inflight_scan *sc = ctx;
+
+	if (sc->n_running < LT_MAX_THREADS)
+		sc->running[sc->n_running++] = tid;
+	return 0;
+}
+
+static int keep_found(void *ctx, struct lt_stack_rec *rec, size_t size)
+{
+	struct inflight_scan *sc = ctx;
+	struct lt_stack_rec *copy;
+
+	if (sc->n == LT_MAX_THREADS)
+		return 0;
+	copy = malloc(size);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, rec, size);
+	sc->found[sc->n] = copy;
+	sc->sizes[sc->n++] = size;
+	return 0;
+}
+
+static int scan_on_worker(struct ls_unwinder *u, void *ctx)
+{
+	struct inflight_scan *sc = ctx;
+
+	ls_unwinder__refresh(u, sc->pid);
+	return ls_inflight_scan(sc->task_regs, u, sc->pid, sc->only_tid, sc->stack_bytes, keep_found,
+				keep_running, sc);
+}
+
+/* Threads of pid blocked inside a callback now: each is a stall already running. */
+static void find_inflight(struct ls_agent *a, pid_t pid, pid_t only_tid)
+{
+	struct inflight_scan *sc;
+	size_t i;
+	int err;
+
+	if (!a->task_regs) {
+		err = ls_task_regs__new(&a->task_regs);
+		if (err) {
+			if (a->opts.verbose)
+				fprintf(stderr, "loopstall: no task iterator (%s): stalls running at "
+						"attach are seen from their end only\n",
+					strerror(-err));
+			return;
+		}
+	}
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return;
+	sc->task_regs = a->task_regs;
+	sc->pid = pid;
+	sc->only_tid = only_tid;
+	/* with --no-stacks too: the stack is judged, not reported */
+	sc->stack_bytes = a->skel->rodata->stack_bytes ? a->skel->rodata->stack_bytes : 16384;
+	err = ls_finisher__call(a->finisher, scan_on_worker, sc);
+	for (i = 0; i < sc->n; i++) {
+		if (!err)
+			err = seed_inflight(a, sc->found[i], sc->sizes[i]);
+		free(sc->found[i]);
+	}
+	for (i = 0; !err && i < sc->n_running; i++)
+		err = probe_running(a, sc->running[i]);
+	free(sc);
+	if (err && a->opts.verbose)
+		fprintf(stderr, "loopstall: pid %d: looking for stalls running at attach: %s\n", pid,
+			strerror(-err));
+}
+
 int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool follow_forks,
 			 const char *name)
 {
@@ -623,6 +982,8 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 	 * Only a thread running now can wait in a call neither will show soon.
 	 */
 	unknown = visit_threads(a, pid, only_tid, true);
+	/* after visit_threads: the threads' context-switch events are open */
+	find_inflight(a, pid, only_tid);
 	now = ls_now_ns();
 	if (unknown)
 		ls_waitcalls__learn(a->waits, now);
@@ -638,34 +999,6 @@ static void relearn_waits(struct ls_agent *a)
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)
 			visit_threads(a, a->targets[i].pid, 0, false);
-}
-
-/* A thread's line of /proc/PID/task/TID/schedstat. */
-struct schedstat {
-	uint64_t exec_ns;      /* CPU time so far (se.sum_exec_runtime) */
-	uint64_t run_delay_ns; /* time spent runnable, waiting for a CPU */
-	uint64_t pcount;       /* times it was switched in */
-};
-
-static int thread_schedstat(uint32_t pid, uint32_t tid, struct schedstat *st)
-{
-	unsigned long long exec, delay, pcount;
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/schedstat", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fscanf(f, "%llu %llu %llu", &exec, &delay, &pcount);
-	fclose(f);
-	if (n != 3)
-		return -EINVAL;
-	st->exec_ns = exec;
-	st->run_delay_ns = delay;
-	st->pcount = pcount;
-	return 0;
 }
 
 /*
@@ -734,22 +1067,12 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 	/* the off-CPU interval BPF has not settled counts up to its end */
 	if (t->out_ns && t->out_ns >= busy.start_ns && now > t->out_ns) {
 		off = open_interval_end(t, &st, have_st, now) - t->out_ns;
-		if (t->out_kind == LT_OUT_PREEMPTED) {
-			busy.runq_ns += off;
-		} else {
-			busy.offcpu_ns += off;
-			if (busy.nr_slots < LT_MAX_SLOTS) {
-				struct lt_slot *slot = &busy.slots[busy.nr_slots++];
-
-				slot->nr = t->out_nr;
-				slot->fd = t->out_fd;
-				slot->count = 1;
-				slot->total_ns = slot->max_ns = off;
-			}
-		}
+		/* as BPF's settle() will account it: into the call's own slot */
+		lt_busy_settle(&busy, t->out_kind, t->out_nr, t->out_fd, off, t->out_newcall);
 	}
 	thread_comm(t->pid, t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
+	s->began_before_attach = t->flags & LT_THR_BEFORE_ATTACH;
 	if (t->out_ns && t->out_kind == LT_OUT_BLOCKED) {
 		take_pending_stack(a, t, off);
 		take_pending_target(a, t);
@@ -758,17 +1081,6 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 		ls_stall_apply_kernel_times(s, st.exec_ns - busy.exec_start,
 					    st.run_delay_ns - busy.run_delay_start);
 	s->cut_short = true;
-}
-
-/* pid's own threshold (loopstalld sets one per target), else the agent's. */
-static uint64_t target_threshold(const struct ls_agent *a, uint32_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < a->n_targets; i++)
-		if (a->targets[i].pidfd >= 0 && (uint32_t)a->targets[i].pid == pid)
-			return a->targets[i].threshold_ns;
-	return a->opts.threshold_ns;
 }
 
 /*
@@ -804,19 +1116,33 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 			next = start + sample_after;
 		if (start && busy < thr && start + thr < next)
 			next = start + thr;
-		/* only threads that finished an iteration have shown they are loops */
-		if (!iterations || busy < thr || live[slot].loop_gone)
+		if (busy < thr || live[slot].loop_gone)
 			continue;
 		lt = ls_threads__get(a->threads, pid, tid);
 		if (!lt)
 			return -ENOMEM;
+		/* only threads that finished an iteration, or were seen in a callback, are loops */
+		if (!iterations && lt->inflight_start_ns != start)
+			continue;
 		if (lt->begun && lt->begun_start_ns == start)
 			continue;
 		lt->begun = true;
 		lt->begun_start_ns = start;
+		/* while the thread is still in the stall: its asyncio Task is running */
+		ls_unwinder__python_snapshot(a->unwinder, (pid_t)pid, (pid_t)tid, start);
 		thread_comm(pid, tid, comm);
 		if (a->ops.stall_begin) {
-			err = a->ops.stall_begin(a->ctx, pid, tid, comm, start, busy, thr);
+			struct ls_stall_begin b = {
+			    .pid = pid,
+			    .tid = tid,
+			    .comm = comm,
+			    .start_ns = start,
+			    .elapsed_ns = busy,
+			    .threshold_ns = thr,
+			    .began_before_attach = lt->inflight_start_ns == start,
+			};
+
+			err = a->ops.stall_begin(a->ctx, &b);
 			if (err)
 				return err;
 		}
@@ -892,6 +1218,7 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 			return err;
 	}
 	check_targets(a);
+	attach_probes_expire(a, now);
 	ls_waitcalls__apply(a->waits, now, !ls_agent__alive(a));
 	ls_probe_set__poll(a->probes, now);
 	return 0;
@@ -1139,11 +1466,15 @@ void ls_agent__free(struct ls_agent *a)
 	ring_buffer__free(a->rb);
 	ls_thread_events__free(a->thread_events);
 	ls_waitcalls__free(a->waits);
+	while (a->n_attach_probes)
+		attach_probe_close(a, 0);
 	/* destroying the skeleton detaches every program: nothing stays attached */
 	loop_tracker__destroy(a->skel);
 	ls_collector__free(a->collector);
 	ls_target_store__free(a->target_store);
 	ls_unwinder__free(a->unwinder);
+	ls_task_regs__free(a->task_regs);
+	free(a->attach_probes);
 	for (i = 0; i < a->n_targets; i++)
 		if (a->targets[i].pidfd >= 0)
 			close(a->targets[i].pidfd);

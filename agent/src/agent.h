@@ -37,8 +37,7 @@ struct ls_agent_ops {
 	/* A stall ended (or was cut short). A negative return stops the poll. */
 	int (*stall)(void *ctx, const struct ls_stall *s);
 	/* A stall is in progress: sent once per stall, soon after it crosses the threshold. */
-	int (*stall_begin)(void *ctx, uint32_t pid, uint32_t tid, const char *comm,
-			   uint64_t start_ns, uint64_t elapsed_ns, uint64_t threshold_ns);
+	int (*stall_begin)(void *ctx, const struct ls_stall_begin *b);
 	/* A traced process exited (its threads' last stalls were delivered before). */
 	void (*target_exit)(void *ctx, pid_t pid);
 	/* A loop thread exited: its final counters, after which it is gone from for_each_thread. */

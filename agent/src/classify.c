@@ -8,7 +8,7 @@
  * a majority the stall is "mixed".
  */
 #include "stall.h"
-#include "syscalls.h"
+#include "syscall_class.h"
 
 /* A part must explain more than this share of the stall to name it. */
 #define MAJORITY 0.5
@@ -25,7 +25,7 @@ enum ls_cause ls_classify(const struct ls_stall *s)
 	for (i = 0; i < s->n_syscalls; i++) {
 		const struct ls_syscall_use *u = &s->syscalls[i];
 
-		if (u->nr >= 0 && ls_syscall_is_lock_wait((unsigned)u->nr))
+		if (u->nr >= 0 && ls_sc_class_of_nr((unsigned)u->nr) == LS_SC_LOCK)
 			lock += u->total_ns;
 		else
 			sys += u->total_ns;

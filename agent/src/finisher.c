@@ -8,14 +8,18 @@
 #include <unistd.h>
 #include "demangle.h"
 #include "finisher.h"
+#include "worker.h"
 
-enum job_kind { JOB_STALL, JOB_PREPARE };
+enum job_kind { JOB_STALL, JOB_PREPARE, JOB_CALL };
 
 struct job {
 	struct job *next;
 	enum job_kind kind;
 	bool done;
 	pid_t pid;		/* JOB_PREPARE */
+	ls_finisher_fn fn;	/* JOB_CALL */
+	void *ctx;
+	int ret;
 	struct ls_taken *taken; /* JOB_STALL, may be NULL */
 	struct ls_stall stall;
 };
@@ -61,12 +65,15 @@ static void name_callback(struct ls_unwinder *u, pid_t pid, struct ls_probe_cb *
 		memcpy(cb->symbol, readable, sizeof(readable));
 }
 
-/* libprobe's region names a callback only while its reporter thread runs: name the rest. */
-static void name_callbacks(struct ls_unwinder *u, struct ls_stall *s)
+void ls_stall_resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s)
 {
 	struct ls_stall_callback *c = &s->callback;
 	unsigned i;
 
+	/* a stall without its stacks is still worth delivering */
+	if (taken)
+		ls_collector__resolve(u, taken, s);
+	/* libprobe's region names a callback only while its reporter thread runs: name the rest */
 	if (!c->present)
 		return;
 	name_callback(u, (pid_t)s->pid, &c->cb);
@@ -90,12 +97,12 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&f->lock);
 		if (j->kind == JOB_PREPARE) {
 			ls_unwinder__prepare(f->unwinder, j->pid);
+		} else if (j->kind == JOB_CALL) {
+			j->ret = j->fn(f->unwinder, j->ctx);
 		} else {
-			/* a stall without its stacks is still worth delivering */
-			if (j->taken)
-				ls_collector__resolve(f->unwinder, j->taken, &j->stall);
+			ls_stall_resolve(f->unwinder, j->taken, &j->stall);
 			j->taken = NULL;
-			name_callbacks(f->unwinder, &j->stall);
+			ls_stall_conclude(&j->stall);
 		}
 		pthread_mutex_lock(&f->lock);
 		j->done = true;
@@ -173,6 +180,36 @@ int ls_finisher__prepare(struct ls_finisher *f, pid_t pid)
 	return submit(f, j);
 }
 
+int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	j->kind = JOB_CALL;
+	j->fn = fn;
+	j->ctx = ctx;
+	submit(f, j);
+	pthread_mutex_lock(&f->lock);
+	while (!j->done)
+		pthread_cond_wait(&f->idle, &f->lock);
+	ret = j->ret;
+	/* the caller owns a done call: take it out of the list wherever it is */
+	{
+		struct job **pp = &f->head;
+
+		while (*pp != j)
+			pp = &(*pp)->next;
+		*pp = j->next;
+		if (f->tail == &j->next)
+			f->tail = pp;
+	}
+	pthread_mutex_unlock(&f->lock);
+	free(j);
+	return ret;
+}
+
 int ls_finisher__fd(const struct ls_finisher *f)
 {
 	return f->efd;
@@ -231,10 +268,7 @@ void ls_finisher__free(struct ls_finisher *f)
 
 	if (!f)
 		return;
-	pthread_mutex_lock(&f->lock);
-	f->stop = true;
-	pthread_cond_signal(&f->work);
-	pthread_mutex_unlock(&f->lock);
+	ls_worker_stop(&f->lock, &f->work, &f->stop);
 	pthread_join(f->thread, NULL);
 	while ((j = f->head)) {
 		f->head = j->next;

@@ -9,8 +9,9 @@
 #include "unwind.h"
 
 /*
- * Unwinds and symbolizes stalls' stacks on a thread of its own, in the order
- * they were handed in. Symbolizing can take a while (the first stack that
+ * The last stages of the stall pipeline (stall_pipeline.h) on a thread of
+ * its own, in the order stalls were handed in: unwinds and symbolizes their
+ * stacks, names their callbacks, concludes their advice. Symbolizing can take a while (the first stack that
  * needs a module's DWARF makes libdw read and decompress it: ~100 ms for
  * libc's); done on the thread that reads the ring buffer, it would hold up
  * the scan that reports stalls in progress. It owns the unwinder: nothing
@@ -23,6 +24,14 @@ struct ls_finisher *ls_finisher__new(struct ls_unwinder *u);
 int ls_finisher__submit(struct ls_finisher *f, const struct ls_stall *s, struct ls_taken *taken);
 /* Open a new loop thread's modules while its /proc entry exists (ls_unwinder__prepare). */
 int ls_finisher__prepare(struct ls_finisher *f, pid_t pid);
+/*
+ * Run fn with the unwinder on the worker, after the jobs queued before it,
+ * and wait for it: what else needs the unwinder (the attach-time look at
+ * blocked threads) shares its caches. Returns what fn returned, or -ENOMEM.
+ * Not while a stall taken with __next is held: the worker waits for its release.
+ */
+typedef int (*ls_finisher_fn)(struct ls_unwinder *u, void *ctx);
+int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx);
 /* Readable (an eventfd) when a stall is done. */
 int ls_finisher__fd(const struct ls_finisher *f);
 /*
@@ -35,6 +44,12 @@ bool ls_finisher__next(struct ls_finisher *f, struct ls_stall *out, bool wait);
 void ls_finisher__release(struct ls_finisher *f);
 /* The unwinder's counters, as of the last job done. */
 void ls_finisher__stats(struct ls_finisher *f, struct ls_unwind_stats *stats);
+/*
+ * Stage 3 of a stall, as the finisher's thread runs it before concluding:
+ * its stacks unwound and symbolized (taken may be NULL, and is freed), its
+ * callbacks named. The unwinder is the caller's alone while it runs.
+ */
+void ls_stall_resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s);
 /* Stops the thread; stalls not yet taken with __next are dropped. */
 void ls_finisher__free(struct ls_finisher *f);
 

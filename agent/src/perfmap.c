@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/openat2.h>
+#include "grow.h"
 #include "perfmap.h"
 
 /* Bounds for what a hostile process can make us allocate. */
@@ -74,6 +75,7 @@ static int add_line(struct ls_perfmap *m, const char *p, const char *eol, uint32
 	uint64_t start, size;
 	const char *name;
 	size_t name_len;
+	void *grown;
 
 	if (m->n == PERFMAP_MAX_ENTRIES)
 		return 1;
@@ -88,27 +90,14 @@ static int add_line(struct ls_perfmap *m, const char *p, const char *eol, uint32
 		return 0;
 	if (name_len > PERFMAP_MAX_NAME)
 		name_len = PERFMAP_MAX_NAME;
-	if (m->n == m->cap) {
-		size_t ncap = m->cap ? 2 * m->cap : 256;
-		void *grown = realloc(m->entries, ncap * sizeof(*m->entries));
-
-		if (!grown)
-			return -ENOMEM;
-		m->entries = grown;
-		m->cap = ncap;
-	}
-	if (m->names_len + name_len + 1 > m->names_cap) {
-		size_t ncap = m->names_cap ? 2 * m->names_cap : 4096;
-		void *grown;
-
-		while (ncap < m->names_len + name_len + 1)
-			ncap *= 2;
-		grown = realloc(m->names, ncap);
-		if (!grown)
-			return -ENOMEM;
-		m->names = grown;
-		m->names_cap = ncap;
-	}
+	grown = ls_grow(m->entries, &m->cap, m->n + 1, sizeof(*m->entries), 256);
+	if (!grown)
+		return -ENOMEM;
+	m->entries = grown;
+	grown = ls_grow(m->names, &m->names_cap, m->names_len + name_len + 1, 1, 4096);
+	if (!grown)
+		return -ENOMEM;
+	m->names = grown;
 	m->entries[m->n].start = start;
 	m->entries[m->n].end = start + size;
 	m->entries[m->n].order = line;

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "clock.h"
+#include "grow.h"
 #include "lprobe_shm.h"
 #include "probe_shm.h"
 #include "stall.h"
@@ -550,12 +551,34 @@ static bool from_stall_ring(const struct ls_probe_shm *p, const struct lps_loop 
 	return found;
 }
 
+/*
+ * The next older event of `kind` in a loop's ring that ends at `head`,
+ * from index *k down (start with *k = head): true and *e, or false once
+ * the walk passed the ring's oldest entry.
+ */
+static bool older(const struct ls_probe_shm *p, const struct lps_loop *s, uint64_t head,
+		  uint64_t *k, uint32_t kind, struct lps_event *e)
+{
+	uint64_t mask = p->hdr.ring_len - 1;
+
+	while ((*k)-- > 0 && head - *k <= mask + 1)
+		if (read_event(p, s, *k, e) && e->kind == kind)
+			return true;
+	return false;
+}
+
+/* How long event e ran within [start, end): one still running counts up to end. */
+static uint64_t overlap_open(const struct lps_event *e, uint64_t start, uint64_t end)
+{
+	return overlap(e->start_ns, e->end_ns ? e->end_ns : UINT64_MAX, start, end);
+}
+
 static int find_callback(struct ls_probe_shm *p, void *ctx)
 {
 	struct find_ctx *c = ctx;
 	struct ls_stall_callback *out = c->out;
 	const struct lps_loop *best_slot = NULL;
-	uint64_t best_ov = 0, seg_ov = 0, mask = p->hdr.ring_len - 1;
+	uint64_t best_ov = 0, seg_ov = 0;
 	struct lps_event e, best;
 	uint32_t i;
 
@@ -567,14 +590,9 @@ static int find_callback(struct ls_probe_shm *p, void *ctx)
 		if (!slot_of_tid(p, i, c->tid))
 			continue;
 		head = ring_end(p, s);
-		for (k = head; k-- > 0 && head - k <= mask + 1;) {
-			uint64_t ov;
+		for (k = head; older(p, s, head, &k, LPS_K_CALLBACK, &e);) {
+			uint64_t ov = overlap_open(&e, c->start, c->end);
 
-			if (!read_event(p, s, k, &e) || e.kind != LPS_K_CALLBACK)
-				continue;
-			/* a callback still running counts up to the end of the period */
-			ov =
-			    overlap(e.start_ns, e.end_ns ? e.end_ns : UINT64_MAX, c->start, c->end);
 			if (ov > best_ov) {
 				best_ov = ov;
 				best = e;
@@ -591,16 +609,10 @@ static int find_callback(struct ls_probe_shm *p, void *ctx)
 		out->present = true;
 		fill_cb(p, &best, &out->cb);
 		/* the task segment that ran longest inside that callback, within the period */
-		for (k = head; k-- > 0 && head - k <= mask + 1;) {
-			uint64_t ov;
+		for (k = head; older(p, s, head, &k, LPS_K_SEGMENT, &e);) {
+			uint64_t ov = overlap_open(&e, c->start, c->end);
 
-			if (!read_event(p, s, k, &e) || e.kind != LPS_K_SEGMENT)
-				continue;
-			ov =
-			    overlap(e.start_ns, e.end_ns ? e.end_ns : UINT64_MAX, c->start, c->end);
-			ov = ov ? overlap(e.start_ns, e.end_ns ? e.end_ns : UINT64_MAX,
-					  best.start_ns, cb_end)
-				: 0;
+			ov = ov ? overlap_open(&e, best.start_ns, cb_end) : 0;
 			if (ov > seg_ov) {
 				seg_ov = ov;
 				lookup_name(p, e.key, out->span, sizeof(out->span));
@@ -609,19 +621,13 @@ static int find_callback(struct ls_probe_shm *p, void *ctx)
 			}
 		}
 		/* the flight recorder's tail up to the end of the period, oldest first */
-		for (k = head; k-- > 0 && head - k <= mask + 1 && n < LS_PROBE_RECENT;) {
-			if (!read_event(p, s, k, &e) || e.kind != LPS_K_CALLBACK ||
-			    e.start_ns >= c->end)
-				continue;
-			n++;
-		}
+		for (k = head; n < LS_PROBE_RECENT && older(p, s, head, &k, LPS_K_CALLBACK, &e);)
+			if (e.start_ns < c->end)
+				n++;
 		out->n_recent = n;
-		for (k = head; k-- > 0 && head - k <= mask + 1 && n > 0;) {
-			if (!read_event(p, s, k, &e) || e.kind != LPS_K_CALLBACK ||
-			    e.start_ns >= c->end)
-				continue;
-			fill_cb(p, &e, &out->recent[--n]);
-		}
+		for (k = head; n > 0 && older(p, s, head, &k, LPS_K_CALLBACK, &e);)
+			if (e.start_ns < c->end)
+				fill_cb(p, &e, &out->recent[--n]);
 		return 0;
 	}
 	/* the ring has moved on: libprobe's own stall log keeps the longest callback */
@@ -760,6 +766,7 @@ struct ls_probe_set *ls_probe_set__new(void)
 
 static struct probe_entry *entry(struct ls_probe_set *set, pid_t pid, bool add)
 {
+	void *grown;
 	size_t i;
 
 	for (i = 0; i < set->n; i++)
@@ -767,15 +774,10 @@ static struct probe_entry *entry(struct ls_probe_set *set, pid_t pid, bool add)
 			return &set->e[i];
 	if (!add)
 		return NULL;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? 2 * set->cap : 8;
-		void *grown = realloc(set->e, cap * sizeof(*set->e));
-
-		if (!grown)
-			return NULL;
-		set->e = grown;
-		set->cap = cap;
-	}
+	grown = ls_grow(set->e, &set->cap, set->n + 1, sizeof(*set->e), 8);
+	if (!grown)
+		return NULL;
+	set->e = grown;
 	memset(&set->e[set->n], 0, sizeof(set->e[0]));
 	set->e[set->n].pid = pid;
 	return &set->e[set->n++];
@@ -847,26 +849,26 @@ void ls_probe_set__poll(struct ls_probe_set *set, uint64_t now_ns)
 	}
 }
 
+/* pid's region now, if the set has one (and a set there is). */
+static struct ls_probe_shm *region(struct ls_probe_set *set, uint32_t pid, bool recheck)
+{
+	return set ? get(set, (pid_t)pid, ls_now_ns(), recheck) : NULL;
+}
+
 void ls_probe_set__fill_stall(struct ls_probe_set *set, struct ls_stall *s)
 {
-	struct ls_probe_shm *p;
+	struct ls_probe_shm *p = region(set, s->pid, true);
 
 	memset(&s->callback, 0, sizeof(s->callback));
-	if (!set)
-		return;
-	p = get(set, (pid_t)s->pid, ls_now_ns(), true);
 	if (p)
 		ls_probe_shm__callback(p, s->tid, s->start_ns, s->end_ns, &s->callback);
 }
 
 void ls_probe_set__fill_thread(struct ls_probe_set *set, struct ls_thread_summary *ts)
 {
-	struct ls_probe_shm *p;
+	struct ls_probe_shm *p = region(set, ts->pid, false);
 
 	memset(&ts->probe, 0, sizeof(ts->probe));
-	if (!set)
-		return;
-	p = get(set, (pid_t)ts->pid, ls_now_ns(), false);
 	if (p)
 		ls_probe_shm__thread(p, ts->tid, &ts->probe);
 }

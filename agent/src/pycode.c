@@ -6,6 +6,7 @@
  * same 3.11 layout. Within a minor version CPython keeps these structs.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pycode.h"
@@ -123,28 +124,29 @@ static const struct ls_py_layout layouts[] = {
     },
 };
 
-const struct ls_py_layout *ls_py_layout(int minor)
+_Static_assert(offsetof(struct ls_py_layout, minor) == 0, "ls_py_by_minor reads minor first");
+
+const void *ls_py_by_minor(const void *table, size_t n, size_t size, int minor)
 {
+	const char *entry = table;
 	size_t i;
 
-	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		if (layouts[i].minor == minor)
-			return &layouts[i];
+	for (i = 0; i < n; i++, entry += size)
+		if (*(const int *)entry == minor)
+			return entry;
 	return NULL;
 }
 
-static uint64_t get64(const uint8_t *p)
+const struct ls_py_layout *ls_py_layout(int minor)
 {
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
+	return ls_py_by_minor(layouts, sizeof(layouts) / sizeof(layouts[0]), sizeof(layouts[0]),
+			      minor);
 }
 
 /* An offset from _Py_DebugOffsets, usable as a 16-bit field (and inside limit when given). */
 static bool debug_off(const uint8_t *hdr, size_t at, uint64_t limit, uint16_t *out)
 {
-	uint64_t v = get64(hdr + at);
+	uint64_t v = ls_py_get64(hdr + at);
 
 	if (v >= NO || (limit && v >= limit))
 		return false;
@@ -181,12 +183,12 @@ int ls_py_apply_debug_offsets(struct ls_py_layout *l, const uint8_t *hdr, size_t
 
 	if (len < DBG_MIN_SIZE || memcmp(hdr, DBG_COOKIE, 8))
 		return -EINVAL;
-	version = get64(hdr + DBG_VERSION);
+	version = ls_py_get64(hdr + DBG_VERSION);
 	/* PY_VERSION_HEX: 3.minor */
 	if ((version >> 24) != 3 || (int)((version >> 16) & 0xff) != l->minor)
 		return -EINVAL;
 	/* a free-threaded build lays its objects out otherwise */
-	if (get64(hdr + DBG_FREE_THREADED))
+	if (ls_py_get64(hdr + DBG_FREE_THREADED))
 		return -EINVAL;
 	/* frame fields must lie inside what BPF reads of a frame */
 	if (!debug_off(hdr, DBG_RUNTIME_INTERP, 0, &t.walk.runtime_interp) ||
@@ -219,12 +221,12 @@ int ls_py_code_id(const struct ls_py_layout *l, ls_py_read_fn read, void *ctx, u
 	if (!addr || addr % 8 || read(ctx, addr, head, sizeof(head)))
 		return -EINVAL;
 	memset(id, 0, sizeof(*id));
-	id->type = get64(head + 8);
+	id->type = ls_py_get64(head + 8);
 	if (code_type && id->type != code_type)
 		return -EINVAL;
-	id->filename = get64(head + l->co_filename);
-	id->name = get64(head + (l->co_qualname != NO ? l->co_qualname : l->co_name));
-	id->linetable = get64(head + l->co_linetable);
+	id->filename = ls_py_get64(head + l->co_filename);
+	id->name = ls_py_get64(head + (l->co_qualname != NO ? l->co_qualname : l->co_name));
+	id->linetable = ls_py_get64(head + l->co_linetable);
 	memcpy(&first, head + l->co_firstlineno, sizeof(first));
 	id->firstlineno = first;
 	memcpy(&first, head + l->co_flags, sizeof(first));
@@ -282,7 +284,7 @@ int ls_py_str(const struct ls_py_layout *l, ls_py_read_fn read, void *ctx, uint6
 		return -EINVAL;
 	if (!addr || addr % 8 || read(ctx, addr, head, l->unicode_compact_size))
 		return -EINVAL;
-	length = get64(head + 16);
+	length = ls_py_get64(head + 16);
 	memcpy(&state, head + l->unicode_state, sizeof(state));
 	kind = (state >> 2) & 7;
 	/* compact: the characters follow the header; code objects hold no others */
@@ -338,7 +340,7 @@ static int read_bytes(ls_py_read_fn read, void *ctx, uint64_t addr, uint8_t **ou
 	*len = 0;
 	if (!addr || addr % 8 || read(ctx, addr, head, sizeof(head)))
 		return -EINVAL;
-	size = get64(head + 16);
+	size = ls_py_get64(head + 16);
 	/* a longer table is cut: lines past its end read as unknown */
 	if (size > LS_PY_MAX_LINETABLE)
 		size = LS_PY_MAX_LINETABLE;

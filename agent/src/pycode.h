@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "loop_tracker.h"
 
 /*
@@ -38,6 +39,21 @@ struct ls_py_layout {
 
 /* The layout of 3.minor, or NULL when that version is not supported. */
 const struct ls_py_layout *ls_py_layout(int minor);
+
+/*
+ * The entry for 3.minor of a per-version table: n structs of `size` bytes,
+ * each starting with its `int minor`. NULL when the version has none.
+ */
+const void *ls_py_by_minor(const void *table, size_t n, size_t size, int minor);
+
+/* A 64-bit field of bytes read from the target (unaligned, host order). */
+static inline uint64_t ls_py_get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
 
 /*
  * 3.13+ describes its own layout in _Py_DebugOffsets at the start of

@@ -25,11 +25,16 @@
 #include <bpf/bpf.h>
 #include "pycode.h"
 #include "pyframes.h"
+#include "pytask.h"
 
 #define MAX_PROCS 64
 #define CODE_CACHE 4096 /* entries, a power of two */
 /* A cached code object is checked against the process again after this. */
 #define RECHECK_NS 100000000ull
+/* A process where _asyncio was not found is looked at again after this. */
+#define TASKS_RETRY_NS 1000000000ull
+/* Stalls whose running Tasks are kept until the stall is resolved. */
+#define TASK_SNAPSHOTS 64
 
 struct pyproc {
 	pid_t pid;		 /* 0: free */
@@ -38,6 +43,19 @@ struct pyproc {
 	uint64_t runtime;
 	uint64_t code_type; /* &PyCode_Type, 0 when the module does not say */
 	uint64_t used_ns;
+	struct ls_py_types types;
+	uint64_t current_tasks; /* _asyncio._current_tasks, 0: not found (yet) */
+	uint64_t tasks_tried_ns;
+	uint64_t task_type; /* _asyncio.Task: 3.12+ from the module, else once seen */
+};
+
+/* The Tasks running while a stall went on (taken when it crossed the threshold). */
+struct task_snapshot {
+	pid_t pid; /* 0: free */
+	pid_t tid;
+	uint64_t busy_start_ns;
+	unsigned n;
+	struct ls_py_task tasks[LS_PY_TASKS_MAX];
 };
 
 struct code_entry {
@@ -61,6 +79,8 @@ struct ls_pyframes {
 	int map_fd;
 	struct pyproc procs[MAX_PROCS];
 	struct code_entry *codes;
+	struct task_snapshot snaps[TASK_SNAPSHOTS];
+	unsigned next_snap;
 };
 
 static uint64_t now_ns(void)
@@ -133,6 +153,7 @@ static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 struct interp_syms {
 	uint64_t runtime, code_type, py_version; /* link-time addresses, 0: absent */
 	uint64_t first_load;			 /* p_vaddr of the first PT_LOAD, page-aligned */
+	struct ls_py_types types;		 /* the same, of the types pytask.c checks */
 };
 
 static void elf_syms(Elf *elf, struct interp_syms *out)
@@ -177,6 +198,14 @@ static void elf_syms(Elf *elf, struct interp_syms *out)
 				out->code_type = sym.st_value;
 			else if (!strcmp(name, "Py_Version"))
 				out->py_version = sym.st_value;
+			else if (!strcmp(name, "PyDict_Type"))
+				out->types.dict = sym.st_value;
+			else if (!strcmp(name, "PyUnicode_Type"))
+				out->types.str = sym.st_value;
+			else if (!strcmp(name, "PyLong_Type"))
+				out->types.integer = sym.st_value;
+			else if (!strcmp(name, "PyModule_Type"))
+				out->types.module = sym.st_value;
 		}
 	}
 }
@@ -247,6 +276,10 @@ static int configure(struct pyproc *p, const char *path, uint64_t bias,
 
 	p->runtime = syms->runtime + bias;
 	p->code_type = syms->code_type ? syms->code_type + bias : 0;
+	p->types.dict = syms->types.dict ? syms->types.dict + bias : 0;
+	p->types.str = syms->types.str ? syms->types.str + bias : 0;
+	p->types.integer = syms->types.integer ? syms->types.integer + bias : 0;
+	p->types.module = syms->types.module ? syms->types.module + bias : 0;
 	minor = minor_from_name(path);
 	/* PY_VERSION_HEX, what the interpreter says of itself */
 	if (syms->py_version &&
@@ -376,6 +409,9 @@ static void forget_locked(struct ls_pyframes *py, pid_t pid)
 	for (i = 0; i < CODE_CACHE; i++)
 		if (py->codes[i].pid == pid)
 			code_clear(&py->codes[i]);
+	for (i = 0; i < TASK_SNAPSHOTS; i++)
+		if (py->snaps[i].pid == pid)
+			memset(&py->snaps[i], 0, sizeof(py->snaps[i]));
 }
 
 void ls_pyframes__forget(struct ls_pyframes *py, pid_t pid)
@@ -570,6 +606,7 @@ int ls_pyframes__merge(struct ls_pyframes *py, pid_t pid, const struct lt_py_sta
 
 		frames[i].addr = pf->code;
 		frames[i].kind = LS_FRAME_PYTHON;
+		frames[i].pyframe = pf->frame;
 		entry[i] = pf->flags & LT_PY_ENTRY;
 		if (e->bad)
 			continue;
@@ -587,4 +624,86 @@ int ls_pyframes__merge(struct ls_pyframes *py, pid_t pid, const struct lt_py_sta
 	stack->frames = merged;
 	stack->n = n;
 	return 0;
+}
+
+/* The process's current-tasks dict, looked for again now and then until found. */
+static uint64_t current_tasks_dict(struct pyproc *p, uint64_t now)
+{
+	const struct ls_py_task_layout *tl = ls_py_task_layout(p->layout.minor);
+	uint64_t interp;
+	pid_t pid = p->pid;
+
+	if (p->current_tasks || !tl)
+		return p->current_tasks;
+	if (p->tasks_tried_ns && now - p->tasks_tried_ns < TASKS_RETRY_NS)
+		return 0;
+	p->tasks_tried_ns = now;
+	if (read_mem(&pid, p->runtime + p->layout.walk.runtime_interp, &interp, sizeof(interp)))
+		return 0;
+	if (ls_py_current_tasks_dict(&p->layout, tl, &p->types, read_mem, &pid, interp,
+				     &p->current_tasks, &p->task_type))
+		p->current_tasks = p->task_type = 0;
+	return p->current_tasks;
+}
+
+int ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
+				uint64_t busy_start_ns)
+{
+	struct ls_py_task tasks[LS_PY_TASKS_MAX];
+	const struct ls_py_task_layout *tl;
+	struct task_snapshot *snap;
+	uint64_t now = now_ns(), dict;
+	struct pyproc *p;
+	int n;
+
+	if (!py)
+		return 0;
+	pthread_mutex_lock(&py->lock);
+	p = proc_find(py, pid);
+	tl = p ? ls_py_task_layout(p->layout.minor) : NULL;
+	dict = p ? current_tasks_dict(p, now) : 0;
+	if (!dict) {
+		pthread_mutex_unlock(&py->lock);
+		return 0;
+	}
+	n = ls_py_current_tasks(&p->layout, tl, &p->types, read_mem, &pid, dict, &p->task_type,
+				tasks, LS_PY_TASKS_MAX);
+	if (n < 0) {
+		/* not a dict any more: the module was reloaded, or the process exec'd */
+		p->current_tasks = p->task_type = 0;
+	} else if (n > 0) {
+		snap = &py->snaps[py->next_snap++ % TASK_SNAPSHOTS];
+		snap->pid = pid;
+		snap->tid = tid;
+		snap->busy_start_ns = busy_start_ns;
+		snap->n = (unsigned)n;
+		memcpy(snap->tasks, tasks, (size_t)n * sizeof(tasks[0]));
+	}
+	pthread_mutex_unlock(&py->lock);
+	return n > 0 ? n : 0;
+}
+
+bool ls_pyframes__task_name(struct ls_pyframes *py, pid_t pid, pid_t tid, uint64_t busy_start_ns,
+			    uint64_t frame, char *out, size_t len)
+{
+	bool found = false;
+	unsigned i, j;
+
+	if (!py || !frame || !len)
+		return false;
+	pthread_mutex_lock(&py->lock);
+	for (i = 0; i < TASK_SNAPSHOTS && !found; i++) {
+		const struct task_snapshot *snap = &py->snaps[i];
+
+		if (snap->pid != pid || snap->tid != tid || snap->busy_start_ns != busy_start_ns)
+			continue;
+		for (j = 0; j < snap->n && !found; j++) {
+			if (snap->tasks[j].frame != frame)
+				continue;
+			snprintf(out, len, "%s", snap->tasks[j].name);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&py->lock);
+	return found;
 }

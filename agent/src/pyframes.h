@@ -53,6 +53,23 @@ const struct ls_frame *ls_pyframes__task(struct ls_pyframes *py, pid_t pid,
 					 const struct ls_stack *st);
 
 /*
+ * A stall of thread tid (of process pid), in the busy period that began at
+ * busy_start_ns, is going on now: keep the asyncio Tasks its process runs
+ * at this moment (pytask.h), to name the stall's Task when it is resolved,
+ * after the Task may be gone. Call while the stall lasts. Returns how many
+ * Tasks were kept (0: none runs, or asyncio is not found).
+ */
+int ls_pyframes__snapshot_tasks(struct ls_pyframes *py, pid_t pid, pid_t tid,
+				uint64_t busy_start_ns);
+/*
+ * The name of the Task that stepped the coroutine frame at address `frame`
+ * (a task frame's pyframe) during that busy period: true and out set when a
+ * snapshot saw it run, else false.
+ */
+bool ls_pyframes__task_name(struct ls_pyframes *py, pid_t pid, pid_t tid, uint64_t busy_start_ns,
+			    uint64_t frame, char *out, size_t len);
+
+/*
  * The interleaving alone, pure (for tests): `py` holds the Python frames
  * already named, innermost first, with entry[i] true for the outermost frame
  * of one eval call. Native frames that run the eval loop take the next run.

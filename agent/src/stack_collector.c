@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "stack_collector.h"
 
 /* CPU samples kept per busy period; past this, every other one is merged away. */
@@ -55,6 +56,7 @@ static void clear(struct thread_stacks *t)
 
 static struct thread_stacks *find(struct ls_collector *c, uint32_t tid, bool create)
 {
+	void *grown;
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
@@ -62,15 +64,10 @@ static struct thread_stacks *find(struct ls_collector *c, uint32_t tid, bool cre
 			return &c->threads[i];
 	if (!create)
 		return NULL;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 4;
-		void *grown = realloc(c->threads, cap * sizeof(*c->threads));
-
-		if (!grown)
-			return NULL;
-		c->threads = grown;
-		c->cap = cap;
-	}
+	grown = ls_grow(c->threads, &c->cap, c->n + 1, sizeof(*c->threads), 4);
+	if (!grown)
+		return NULL;
+	c->threads = grown;
 	memset(&c->threads[c->n], 0, sizeof(c->threads[0]));
 	c->threads[c->n].tid = tid;
 	c->threads[c->n].stride = 1;
@@ -186,10 +183,17 @@ static bool same_pcs(const struct ls_pcs *a, const struct ls_pcs *b)
 /* The interpreter runs every Python line at the same native pcs: its frames tell them apart. */
 static bool same_python(const struct lt_py_stack *a, const struct lt_py_stack *b)
 {
-	unsigned n = a->n < LT_PY_MAX_FRAMES ? a->n : LT_PY_MAX_FRAMES;
+	unsigned n = a->n < LT_PY_MAX_FRAMES ? a->n : LT_PY_MAX_FRAMES, i;
 
-	return a->n == b->n && a->status == b->status &&
-	       !memcmp(a->frames, b->frames, n * sizeof(a->frames[0]));
+	if (a->n != b->n || a->status != b->status)
+		return false;
+	/* not the frames' addresses: the same line run by another coroutine is the same stack */
+	for (i = 0; i < n; i++)
+		if (a->frames[i].code != b->frames[i].code ||
+		    a->frames[i].lasti != b->frames[i].lasti ||
+		    a->frames[i].flags != b->frames[i].flags)
+			return false;
+	return true;
 }
 
 static void free_groups(struct ls_cpu_stack *groups, unsigned n)
@@ -309,6 +313,8 @@ static void name_task(struct ls_unwinder *u, struct ls_stall *s)
 	s->task.coroutine = f->symbol;
 	s->task.file = f->file;
 	s->task.line = f->line;
+	ls_unwinder__python_task_name(u, (pid_t)s->pid, (pid_t)s->tid, s->start_ns, f->pyframe,
+				      s->task.name, sizeof(s->task.name));
 }
 
 int ls_collector__resolve(struct ls_unwinder *u, struct ls_taken *taken, struct ls_stall *s)

@@ -10,8 +10,8 @@ _Static_assert(sizeof(struct lt_busy) == 64 + LT_MAX_SLOTS * 32, "lt_busy layout
 _Static_assert(sizeof(struct lt_stall_rec) == 64 + sizeof(struct lt_busy), "lt_stall_rec layout");
 _Static_assert(sizeof(struct lt_target) == 16, "lt_target layout");
 _Static_assert(sizeof(struct lt_fork_rec) == 16, "lt_fork_rec layout");
-_Static_assert(sizeof(struct lt_site) == 72, "lt_site layout");
-_Static_assert(sizeof(struct lt_thread) == 520 + LT_HIST_BUCKETS * 4, "lt_thread layout");
+_Static_assert(sizeof(struct lt_site) == 88, "lt_site layout");
+_Static_assert(sizeof(struct lt_thread) == 536 + LT_HIST_BUCKETS * 4, "lt_thread layout");
 _Static_assert(sizeof(struct lt_thread_exit_rec) == 32 + sizeof(struct lt_thread),
 	       "lt_thread_exit_rec layout");
 _Static_assert(sizeof(struct lt_thread_new_rec) == 16, "lt_thread_new_rec layout");
@@ -197,6 +197,7 @@ int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size, uint
 			   rec->maj_flt);
 	s->cut_short = rec->flags & LT_STALL_CUT_SHORT;
 	s->loop_gone = rec->flags & LT_STALL_LOOP_GONE;
+	s->began_before_attach = rec->flags & LT_STALL_BEFORE_ATTACH;
 	if (rec->flags & LT_STALL_KERNEL_TIMES)
 		ls_stall_apply_kernel_times(s, rec->exec_ns, rec->run_delay_ns);
 	return 0;

@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loop_tracker.h"
-#include "probe_shm.h"
+#include "probe_info.h"
+#include "syscall_class.h"
 #include "target.h"
 
 enum ls_cause {
@@ -24,6 +25,9 @@ enum ls_cause {
 /* Syscalls a stall names at most: one per BPF slot. */
 #define LS_STALL_SYSCALLS LT_MAX_SLOTS
 #define LS_MAX_FRAMES 128
+#define LS_ADVICE_MAX 512
+/* an asyncio Task's name, bytes with the NUL (longer ones are cut) */
+#define LS_TASK_NAME_MAX 128
 
 /* What runs in a frame: the JSON's "kind". */
 enum ls_frame_kind {
@@ -41,9 +45,22 @@ struct ls_frame {
 	int line;     /* 0 when unknown */
 	bool inlined; /* a function inlined into the frame that follows */
 	uint8_t kind; /* enum ls_frame_kind */
+	/* a Python frame's address in the process (pyframes.h), else 0 */
+	uint64_t pyframe;
 };
 
 const char *ls_frame_kind_name(enum ls_frame_kind kind);
+
+/* A stall in progress, announced once soon after it crosses its threshold (stall_begin). */
+struct ls_stall_begin {
+	uint32_t pid;
+	uint32_t tid;
+	const char *comm;
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
+	uint64_t elapsed_ns;
+	uint64_t threshold_ns;
+	bool began_before_attach; /* running at attach: start_ns is the attach time */
+};
 
 /* A user stack, innermost frame first. */
 struct ls_stack {
@@ -92,6 +109,11 @@ struct ls_stall {
 	 * loop returned, written with "phase":"exit" and never blamed on code.
 	 */
 	bool loop_gone;
+	/*
+	 * The period was running when the agent attached: start_ns is the
+	 * attach time and the duration a lower bound ("began_before_attach").
+	 */
+	bool began_before_attach;
 	unsigned n_syscalls;
 	struct ls_syscall_use syscalls[LS_STALL_SYSCALLS];
 	/* hottest first; stacks are valid only during the stall callback */
@@ -99,7 +121,7 @@ struct ls_stall {
 	unsigned n_cpu_stacks;
 	unsigned cpu_samples;
 	enum ls_cause cause;
-	/* the callback libprobe saw running, when it is in the process (probe_shm.h) */
+	/* the callback libprobe saw running, when it is in the process (probe_info.h) */
 	struct ls_stall_callback callback;
 	/*
 	 * The asyncio task the loop ran, from its Python frames: its coroutine
@@ -109,7 +131,11 @@ struct ls_stall {
 		const char *coroutine;
 		const char *file;
 		int line;
+		char name[LS_TASK_NAME_MAX]; /* the Task's name, "" when not read (pytask.h) */
 	} task;
+	/* the pipeline's conclusion (ls_stall_conclude): what the stall was, and what to do */
+	enum ls_wait wait;
+	char advice[LS_ADVICE_MAX];
 };
 
 const char *ls_cause_name(enum ls_cause cause);
@@ -139,7 +165,11 @@ int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size, uint
 /* The cause that explains most of the stall (see classify.c for the rules). */
 enum ls_cause ls_classify(const struct ls_stall *s);
 
+/* The kind of wait the stall was, from its cause and the call that dominated. */
+enum ls_wait ls_stall_wait(const struct ls_stall *s);
 /* One or two sentences of advice for this stall, grounded in its numbers. */
 void ls_advice(const struct ls_stall *s, char *buf, size_t len);
+/* The pipeline's last stage (stall_pipeline.h): wait and advice from the stall's other fields. */
+void ls_stall_conclude(struct ls_stall *s);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "summary.h"
 
 static struct ls_thread_summary *find_live(struct ls_run_summary *sum,
@@ -26,15 +27,12 @@ struct ls_thread_summary *ls_summary_update(struct ls_run_summary *sum,
 	struct ls_thread_summary *ts = find_live(sum, t);
 
 	if (!ts) {
-		if (sum->n_threads == sum->cap_threads) {
-			size_t cap = sum->cap_threads ? 2 * sum->cap_threads : 8;
-			void *grown = realloc(sum->threads, cap * sizeof(*sum->threads));
+		void *grown = ls_grow(sum->threads, &sum->cap_threads, sum->n_threads + 1,
+				      sizeof(*sum->threads), 8);
 
-			if (!grown)
-				return NULL;
-			sum->threads = grown;
-			sum->cap_threads = cap;
-		}
+		if (!grown)
+			return NULL;
+		sum->threads = grown;
 		ts = &sum->threads[sum->n_threads++];
 	}
 	memset(ts, 0, sizeof(*ts));

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "hist.h"
-#include "probe_shm.h"
+#include "probe_info.h"
 #include "thread_stats.h"
 
 /* What one loop thread did over the run. */

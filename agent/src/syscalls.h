@@ -2,17 +2,11 @@
 #ifndef LOOPSTALL_SYSCALLS_H
 #define LOOPSTALL_SYSCALLS_H
 
-#include <stdbool.h>
-
 /* Generated at build time from <asm/unistd_64.h> (cmake/gen_syscalls.cmake). */
 extern const char *const ls_syscall_table[];
 extern const unsigned ls_syscall_table_size;
 
-/* Name of syscall nr, or NULL when the number is unknown. */
+/* Name of syscall nr, or NULL when the number is unknown (what it waits for: syscall_class.h). */
 const char *ls_syscall_name(unsigned nr);
-/* Waits on a lock another thread or process holds (futex, flock, semop...). */
-bool ls_syscall_is_lock_wait(unsigned nr);
-/* An explicit sleep: nanosleep, clock_nanosleep, pause... */
-bool ls_syscall_is_sleep(unsigned nr);
 
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "target_store.h"
 
 struct thread_targets {
@@ -41,15 +42,11 @@ int ls_target_store__add(struct ls_target_store *st, const void *data, size_t si
 		return -EINVAL;
 	t = find_thread(st, rec->tid);
 	if (!t) {
-		if (st->n == st->cap) {
-			size_t cap = st->cap ? 2 * st->cap : 4;
-			void *grown = realloc(st->threads, cap * sizeof(*st->threads));
+		void *grown = ls_grow(st->threads, &st->cap, st->n + 1, sizeof(*st->threads), 4);
 
-			if (!grown)
-				return -ENOMEM;
-			st->threads = grown;
-			st->cap = cap;
-		}
+		if (!grown)
+			return -ENOMEM;
+		st->threads = grown;
 		t = &st->threads[st->n++];
 		t->tid = rec->tid;
 		t->busy_start_ns = rec->busy_start_ns;

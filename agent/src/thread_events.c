@@ -2,11 +2,11 @@
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "grow.h"
 #include "thread_events.h"
 
 struct thread_ev {
@@ -40,7 +40,8 @@ struct ls_thread_events *ls_thread_events__new(struct bpf_program *on_switch,
 	return te;
 }
 
-static struct bpf_link *attach(struct bpf_program *prog, struct perf_event_attr *attr, uint32_t tid)
+struct bpf_link *ls_thread_event_open(struct bpf_program *prog, struct perf_event_attr *attr,
+				      uint32_t tid, int *fd_out)
 {
 	struct bpf_link *link;
 	int fd, err;
@@ -55,6 +56,8 @@ static struct bpf_link *attach(struct bpf_program *prog, struct perf_event_attr 
 		errno = err;
 		return NULL;
 	}
+	if (fd_out)
+		*fd_out = fd;
 	return link;
 }
 
@@ -78,21 +81,17 @@ int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t 
 	    .sample_period = 1,
 	};
 	struct thread_ev e = {.pid = pid, .tid = tid};
+	void *grown;
 
 	if (find(te, tid))
 		return 0;
-	if (te->n == te->cap) {
-		size_t cap = te->cap ? 2 * te->cap : 8;
-		void *grown = realloc(te->ev, cap * sizeof(*te->ev));
-
-		if (!grown) {
-			te->errors++;
-			return -ENOMEM;
-		}
-		te->ev = grown;
-		te->cap = cap;
+	grown = ls_grow(te->ev, &te->cap, te->n + 1, sizeof(*te->ev), 8);
+	if (!grown) {
+		te->errors++;
+		return -ENOMEM;
 	}
-	e.switches = attach(te->on_switch, &sw, tid);
+	te->ev = grown;
+	e.switches = ls_thread_event_open(te->on_switch, &sw, tid, NULL);
 	if (!e.switches) {
 		/* the thread may be gone already */
 		te->errors++;
@@ -181,7 +180,7 @@ void ls_thread_events__sample(struct ls_thread_events *te, uint32_t tid, uint64_
 	/* one try per busy period: a thread that is gone fails each time */
 	e->sampling_for = busy_start_ns;
 	if (!e->sample) {
-		e->sample = attach(te->on_sample, &clock, tid);
+		e->sample = ls_thread_event_open(te->on_sample, &clock, tid, NULL);
 		/* without it the thread's stalls only lack cpu_stacks */
 		if (!e->sample)
 			te->errors++;

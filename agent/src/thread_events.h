@@ -19,6 +19,16 @@
  */
 struct ls_thread_events;
 struct bpf_program;
+struct bpf_link;
+struct perf_event_attr;
+
+/*
+ * Open perf event attr on thread tid alone and run prog at each sample: the
+ * link owns the event (destroying it closes it); *fd_out, if wanted, is its
+ * fd. NULL and errno on failure.
+ */
+struct bpf_link *ls_thread_event_open(struct bpf_program *prog, struct perf_event_attr *attr,
+				      uint32_t tid, int *fd_out);
 
 /* on_sample NULL: no sampling events (stacks are off). */
 struct ls_thread_events *ls_thread_events__new(struct bpf_program *on_switch,

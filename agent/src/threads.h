@@ -26,6 +26,12 @@ struct ls_thread {
 	uint32_t slot;		 /* its entry in BPF's `live` array; LS_THREAD_NO_SLOT: none */
 	bool begun;		 /* a stall in progress was announced with stall_begin */
 	uint64_t begun_start_ns; /* the busy period it was announced for */
+	/*
+	 * The busy period that was running at attach (inflight.h), while it
+	 * runs: its stack showed a loop's callback, so it is a loop thread
+	 * before it finished an iteration.
+	 */
+	uint64_t inflight_start_ns;
 };
 
 struct ls_threads;

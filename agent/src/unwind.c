@@ -894,6 +894,19 @@ const struct ls_frame *ls_unwinder__python_task(struct ls_unwinder *u, pid_t pid
 	return ls_pyframes__task(u->py, pid, stack);
 }
 
+void ls_unwinder__python_snapshot(struct ls_unwinder *u, pid_t pid, pid_t tid,
+				  uint64_t busy_start_ns)
+{
+	if (u && u->py)
+		ls_pyframes__snapshot_tasks(u->py, pid, tid, busy_start_ns);
+}
+
+bool ls_unwinder__python_task_name(struct ls_unwinder *u, pid_t pid, pid_t tid,
+				   uint64_t busy_start_ns, uint64_t frame, char *out, size_t len)
+{
+	return u && ls_pyframes__task_name(u->py, pid, tid, busy_start_ns, frame, out, len);
+}
+
 void ls_unwinder__refresh(struct ls_unwinder *u, pid_t pid)
 {
 	unsigned i;
@@ -929,4 +942,33 @@ void ls_unwinder__free(struct ls_unwinder *u)
 		free(u->syms[i].frames);
 	free(u->syms);
 	free(u);
+}
+
+int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
+		       struct ls_stack *stack)
+{
+	struct ls_frame *frames = calloc(pcs->n ? pcs->n : 1, sizeof(*frames));
+	struct proc *p = proc_get(u, pid);
+	unsigned i;
+
+	if (!frames)
+		return -ENOMEM;
+	if (p)
+		current_pid = p->pid;
+	for (i = 0; i < pcs->n; i++) {
+		uint64_t pc = pcs->pc[i];
+		Dwarf_Addr lookup = pcs->activation[i] || !pc ? pc : pc - 1;
+		Dwfl_Module *mod = p ? dwfl_addrmodule(p->dwfl, lookup) : NULL;
+		const char *name = mod ? dwfl_module_addrname(mod, lookup) : NULL;
+
+		frames[i].addr = pc;
+		if (mod) {
+			frames[i].module =
+			    intern(u, dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+			frames[i].symbol = intern_symbol(u, name);
+		}
+	}
+	stack->frames = frames;
+	stack->n = pcs->n;
+	return 0;
 }

@@ -39,6 +39,15 @@ int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, s
 int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
 			   struct ls_stack *stack);
 /*
+ * Name pcs the cheap way: each frame's function from the symbol table and
+ * its module, no DWARF: no inlined frames, no file or line, and JIT code
+ * unnamed (the perf map is left alone: it is read when a stall needs it,
+ * after the JIT wrote what the stall ran). What the attach-time judge needs (inflight.h), at a tenth
+ * of the cost of a first ls_unwinder__symbolize in a large binary.
+ */
+int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
+		       struct ls_stack *stack);
+/*
  * Name the function that starts at addr in process pid (a callback libprobe
  * recorded): its symbol and module into the buffers. Returns 0, -ENOENT when
  * nothing names it, or -ENOMEM.
@@ -75,6 +84,12 @@ void ls_unwinder__python_warm(struct ls_unwinder *u, const struct lt_stack_rec *
 /* The frame of the asyncio task's coroutine in a stack ls_unwinder__python filled, or NULL. */
 const struct ls_frame *ls_unwinder__python_task(struct ls_unwinder *u, pid_t pid,
 						const struct ls_stack *stack);
+/* A stall of tid is going on: note the asyncio Tasks running now (pyframes.h). */
+void ls_unwinder__python_snapshot(struct ls_unwinder *u, pid_t pid, pid_t tid,
+				  uint64_t busy_start_ns);
+/* The name of the Task that ran the coroutine frame `frame` in that period: true, or false. */
+bool ls_unwinder__python_task_name(struct ls_unwinder *u, pid_t pid, pid_t tid,
+				   uint64_t busy_start_ns, uint64_t frame, char *out, size_t len);
 /* Forget what is cached about process pid (it exited). */
 void ls_unwinder__forget(struct ls_unwinder *u, pid_t pid);
 

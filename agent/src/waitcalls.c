@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "waitcalls.h"
+#include "worker.h"
 
 struct ls_waitcalls {
 	struct bpf_program *progs[LT_WAIT_COUNT];
@@ -180,10 +181,7 @@ void ls_waitcalls__free(struct ls_waitcalls *w)
 
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->mu);
+	ls_worker_stop(&w->mu, &w->cond, &w->stop);
 	/* it destroys what it was given before it stops */
 	if (w->reaper_running)
 		pthread_join(w->reaper, NULL);

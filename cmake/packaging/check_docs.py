@@ -72,17 +72,17 @@ def main():
         if not documented(page, opt):
             problems.append(f"loopstalld.8: 'loopstalld --help' lists {opt}, the page not")
     page = roff_text(os.path.join(man, "loopstalld.conf.5"))
-    with open(os.path.join(src, "tools", "loopstalld.conf")) as f:
+    with open(os.path.join(src, "daemon", "loopstalld.conf")) as f:
         keys = set(re.findall(r"^#?([a-z_]+) = ", f.read(), re.M))
-    assert len(keys) >= 10, f"keys of tools/loopstalld.conf: {keys}"
+    assert len(keys) >= 10, f"keys of daemon/loopstalld.conf: {keys}"
     for key in sorted(keys):
         if not re.search(rf"^\.B[IR]? {key}\b", page, re.M):
-            problems.append(f"loopstalld.conf.5: key {key} (tools/loopstalld.conf) has no entry")
+            problems.append(f"loopstalld.conf.5: key {key} (daemon/loopstalld.conf) has no entry")
 
     # the completion, with the programs it asks for their options in PATH
     os.environ["PATH"] = f"{os.path.dirname(loopstall)}:{os.path.dirname(loopstalld)}:" \
                          + os.environ["PATH"]
-    script = os.path.join(src, "tools", "completion", "loopstalld")
+    script = os.path.join(src, "completion", "loopstalld")
     cases = [
         (["loopstall", "re"], ["record", "report"]),
         (["loopstall", "record", "--thr"], ["--threshold"]),
@@ -90,8 +90,8 @@ def main():
         (["loopstall", "doctor", "--color", ""], ["always", "auto", "never"]),
         (["loopstall", "top", "--p"], ["--pid"]),
         (["loopstalld", "--metrics-"], ["--metrics-addr", "--metrics-file"]),
-        (["loopstalld", "--config", os.path.join(src, "tools", "loopstalld.co")],
-         [os.path.join(src, "tools", "loopstalld.conf")]),
+        (["loopstalld", "--config", os.path.join(src, "daemon", "loopstalld.co")],
+         [os.path.join(src, "daemon", "loopstalld.conf")]),
     ]
     for words, want in cases:
         got = complete(script, words)

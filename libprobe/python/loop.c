@@ -8,6 +8,8 @@
  * does (dispatch.c, heartbeat.c).
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,73 +41,18 @@ static uint32_t my_tid(void)
 	return tls_tid;
 }
 
-static void publish(struct pyp_loop *l)
-{
-	struct lps_loop *s = l->slot;
-
-	pyp_store(&s->callbacks, l->n_callbacks);
-	pyp_store(&s->callback_ns, l->cb_ns);
-	pyp_store(&s->callback_max_ns, l->cb_max_ns);
-	pyp_store(&s->awaits, l->awaits);
-	__atomic_store_n(&s->ring_head, l->head, __ATOMIC_RELEASE);
-}
-
 static void busy_begin(struct pyp_loop *l, uint64_t now)
 {
-	struct lps_loop *s = l->slot;
-
-	if (l->poll_start && now > l->poll_start)
-		pyp_count(&s->poll_ns, now - l->poll_start);
-	l->poll_start = 0;
-	l->busy_start = now;
-	l->iter_head = l->head;
-	l->iter_ncb = l->n_callbacks;
-	__atomic_store_n(&s->busy_start_ns, now, __ATOMIC_RELEASE);
-}
-
-static const struct lps_event *longest_callback(const struct pyp_loop *l)
-{
-	const struct lps_event *best = NULL;
-	uint64_t i = l->head - l->iter_head > l->mask + 1 ? l->head - l->mask - 1 : l->iter_head;
-
-	for (; i < l->head; i++) {
-		const struct lps_event *e = &l->ring[i & l->mask];
-
-		if (e->end_ns && (!best || e->end_ns - e->start_ns > best->end_ns - best->start_ns))
-			best = e;
-	}
-	return best;
+	lpi_period_begin(&l->busy, l->slot, l->head, l->n_callbacks, now);
 }
 
 static void record_stall(struct pyp_loop *l, uint64_t now, uint64_t callbacks)
 {
-	struct lps_loop *s = l->slot;
-	uint64_t i = s->stall_head;
-	struct lps_stall *st = &s->stall_ring[i % LPS_STALL_RING];
-	const struct lps_event *e = longest_callback(l);
+	const struct lps_event *e = lpi_period_longest(&l->busy, l->ring, l->mask, l->head);
 
-	pyp_store(&st->seq, 2 * i + 1);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	st->start_ns = l->busy_start;
-	st->end_ns = now;
-	st->callbacks = (uint32_t)callbacks;
-	st->seg_key = 0;
-	st->cb_key = 0;
-	if (e) {
-		st->cb_key = e->key;
-		st->cb_start_ns = e->start_ns;
-		st->cb_end_ns = e->end_ns;
-		st->cb_interval_ns = e->interval_ns;
-		st->cb_watcher = e->watcher;
-		st->cb_arg = e->arg;
-		st->reserved[0] = e->reserved;
-		if (e->end_ns - e->start_ns > l->cb_max_ns)
-			l->cb_max_ns = e->end_ns - e->start_ns;
-	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	pyp_store(&st->seq, 2 * i + 2);
-	__atomic_store_n(&s->stall_head, i + 1, __ATOMIC_RELEASE);
-	pyp_count(&s->stalls, 1);
+	lpi_period_stall(l->slot, &l->busy, now, callbacks, 0, e);
+	if (e && e->end_ns - e->start_ns > l->cb_max_ns)
+		l->cb_max_ns = e->end_ns - e->start_ns;
 	if (pyp_g.out_fd >= 0)
 		pyp_write_stall(l, e, now, callbacks);
 }
@@ -113,24 +60,16 @@ static void record_stall(struct pyp_loop *l, uint64_t now, uint64_t callbacks)
 /* The loop enters its poll (or stops running): its busy period ends. */
 static void busy_end(struct pyp_loop *l, uint64_t now)
 {
-	struct lps_loop *s = l->slot;
+	uint64_t cbs;
 
-	if (l->busy_start) {
-		uint64_t cbs = l->n_callbacks - l->iter_ncb;
-		uint64_t dur = now > l->busy_start ? now - l->busy_start : 0;
-
-		pyp_count(&s->iterations, 1);
-		pyp_count(&s->busy_ns, dur);
-		pyp_count(&s->callbacks_per_iteration[lps_cpi_bucket(cbs)], 1);
-		if (cbs > s->max_callbacks_per_iteration)
-			pyp_store(&s->max_callbacks_per_iteration, cbs);
-		if (dur >= pyp_g.cfg.threshold_ns)
+	if (l->busy.start) {
+		if (lpi_period_count(&l->busy, l->slot, l->n_callbacks, now, &cbs) >=
+		    pyp_g.cfg.threshold_ns)
 			record_stall(l, now, cbs);
-		publish(l);
-		__atomic_store_n(&s->busy_start_ns, 0, __ATOMIC_RELEASE);
-		l->busy_start = 0;
+		lpi_store(&l->slot->awaits, l->awaits);
+		lpi_period_publish(l->slot, l->head, l->n_callbacks, l->cb_ns, l->cb_max_ns);
 	}
-	l->poll_start = now;
+	lpi_period_end(&l->busy, l->slot, now);
 }
 
 /* The loop, while it lives (new reference), else NULL. */
@@ -179,17 +118,13 @@ static PyObject *heartbeat(PyObject *self, PyObject *unused)
 {
 	LoopProbe *p = (LoopProbe *)self;
 	struct pyp_loop *l = &p->l;
-	struct lps_loop *s = l->slot;
 	uint64_t now = lpi_now(), late;
 
 	(void)unused;
 	if (l->gone || pyp_g.forked)
 		Py_RETURN_NONE;
 	late = now > l->hb_due ? now - l->hb_due : 0;
-	pyp_count(&s->heartbeat_late[lps_hist_bucket(late)], 1);
-	pyp_count(&s->heartbeat_samples, 1);
-	if (late > s->heartbeat_max_ns)
-		pyp_store(&s->heartbeat_max_ns, late);
+	lpi_heartbeat_count(l->slot, late);
 	l->hb_due += l->hb_interval_ns;
 	heartbeat_schedule(p, now);
 	Py_RETURN_NONE;
@@ -267,32 +202,56 @@ static PyObject *PollProxy_getattro(PyObject *self, PyObject *name)
 	return PyObject_GetAttr(x->inner, name);
 }
 
-static int PollProxy_traverse(PyObject *self, visitproc visit, void *arg)
-{
-	PollProxy *x = (PollProxy *)self;
+/* The references each of the module's types owns, by offset: the collector's to visit and clear. */
+static const size_t proxy_refs[] = {
+    offsetof(PollProxy, inner),
+    offsetof(PollProxy, inner_poll),
+    offsetof(PollProxy, poll_fn),
+    offsetof(PollProxy, probe),
+};
 
-	Py_VISIT(x->inner);
-	Py_VISIT(x->inner_poll);
-	Py_VISIT(x->poll_fn);
-	Py_VISIT(x->probe);
+static const size_t loop_probe_refs[] = {
+    offsetof(LoopProbe, l.selector), offsetof(LoopProbe, l.orig_select),
+    offsetof(LoopProbe, l.hb_fn),    offsetof(LoopProbe, l.loop_ref),
+    offsetof(LoopProbe, hb_handle),  offsetof(LoopProbe, orig_run_forever),
+    offsetof(LoopProbe, proxy),
+};
+
+/* One list per type, which both of the collector's walks use: none is visited but not cleared. */
+static const size_t *refs_of(PyObject *self, size_t *n)
+{
+	if (Py_TYPE(self) == &PollProxy_Type) {
+		*n = Py_ARRAY_LENGTH(proxy_refs);
+		return proxy_refs;
+	}
+	*n = Py_ARRAY_LENGTH(loop_probe_refs);
+	return loop_probe_refs;
+}
+
+static int traverse_refs(PyObject *self, visitproc visit, void *arg)
+{
+	size_t i, n;
+	const size_t *refs = refs_of(self, &n);
+
+	for (i = 0; i < n; i++)
+		Py_VISIT(*(PyObject **)((char *)self + refs[i]));
 	return 0;
 }
 
-static int PollProxy_clear(PyObject *self)
+static int clear_refs(PyObject *self)
 {
-	PollProxy *x = (PollProxy *)self;
+	size_t i, n;
+	const size_t *refs = refs_of(self, &n);
 
-	Py_CLEAR(x->inner);
-	Py_CLEAR(x->inner_poll);
-	Py_CLEAR(x->poll_fn);
-	Py_CLEAR(x->probe);
+	for (i = 0; i < n; i++)
+		Py_CLEAR(*(PyObject **)((char *)self + refs[i]));
 	return 0;
 }
 
 static void PollProxy_dealloc(PyObject *self)
 {
 	PyObject_GC_UnTrack(self);
-	PollProxy_clear(self);
+	clear_refs(self);
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -301,8 +260,8 @@ static PyTypeObject PollProxy_Type = {
     .tp_basicsize = sizeof(PollProxy),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_getattro = PollProxy_getattro,
-    .tp_traverse = PollProxy_traverse,
-    .tp_clear = PollProxy_clear,
+    .tp_traverse = traverse_refs,
+    .tp_clear = clear_refs,
     .tp_dealloc = PollProxy_dealloc,
     .tp_doc = "a poll object whose poll() loopstall_probe times",
 };
@@ -373,7 +332,7 @@ static PyObject *run_forever(PyObject *self, PyObject *const *args, Py_ssize_t n
 		PyErr_Fetch(&exc_type, &exc, &tb);
 		busy_end(l, lpi_now());
 		/* stopped: neither busy nor polling until it runs again */
-		l->poll_start = 0;
+		l->busy.poll_start = 0;
 		if (p->hb_handle) {
 			r = PyObject_CallMethodNoArgs(p->hb_handle, s_cancel);
 			Py_XDECREF(r);
@@ -388,19 +347,25 @@ static PyObject *run_forever(PyObject *self, PyObject *const *args, Py_ssize_t n
 static PyMethodDef run_forever_def = {"run_forever", (PyCFunction)(void (*)(void))run_forever,
 				      METH_FASTCALL, NULL};
 
+/* The loop is timed no more: readers see its slot gone. */
+static void loop_forget(struct pyp_loop *l)
+{
+	if (l->slot && !l->gone) {
+		__atomic_store_n(&l->slot->busy_start_ns, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&l->slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
+	}
+	l->gone = true;
+	if (pyp_g.last == l)
+		pyp_g.last = NULL;
+}
+
 static void loop_release(struct pyp_loop *l)
 {
 	int i;
 
 	if (l->gone)
 		return;
-	l->gone = true;
-	if (l->slot) {
-		__atomic_store_n(&l->slot->busy_start_ns, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&l->slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
-	}
-	if (pyp_g.last == l)
-		pyp_g.last = NULL;
+	loop_forget(l);
 	for (i = 0; i < PYP_MAX_LOOPS; i++)
 		if (pyp_g.loops[i] && &pyp_g.loops[i]->l == l)
 			Py_CLEAR(pyp_g.loops[i]);
@@ -416,47 +381,14 @@ static PyObject *loop_gone(PyObject *self, PyObject *ref)
 
 static PyMethodDef loop_gone_def = {"_loopstall_loop_gone", loop_gone, METH_O, NULL};
 
-static int LoopProbe_traverse(PyObject *self, visitproc visit, void *arg)
-{
-	LoopProbe *p = (LoopProbe *)self;
-
-	Py_VISIT(p->l.selector);
-	Py_VISIT(p->l.orig_select);
-	Py_VISIT(p->l.hb_fn);
-	Py_VISIT(p->l.loop_ref);
-	Py_VISIT(p->hb_handle);
-	Py_VISIT(p->orig_run_forever);
-	Py_VISIT(p->proxy);
-	return 0;
-}
-
-static int LoopProbe_clear(PyObject *self)
-{
-	LoopProbe *p = (LoopProbe *)self;
-
-	Py_CLEAR(p->l.selector);
-	Py_CLEAR(p->l.orig_select);
-	Py_CLEAR(p->l.hb_fn);
-	Py_CLEAR(p->l.loop_ref);
-	Py_CLEAR(p->hb_handle);
-	Py_CLEAR(p->orig_run_forever);
-	Py_CLEAR(p->proxy);
-	return 0;
-}
-
 static void LoopProbe_dealloc(PyObject *self)
 {
 	LoopProbe *p = (LoopProbe *)self;
 
 	PyObject_GC_UnTrack(self);
-	if (p->l.slot && !p->l.gone) {
-		__atomic_store_n(&p->l.slot->busy_start_ns, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&p->l.slot->state, LPS_LOOP_GONE, __ATOMIC_RELEASE);
-	}
-	if (pyp_g.last == &p->l)
-		pyp_g.last = NULL;
-	LoopProbe_clear(self);
-	PyMem_RawFree(p->l.private_slot);
+	loop_forget(&p->l);
+	clear_refs(self);
+	free(p->l.private_slot);
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -465,8 +397,8 @@ PyTypeObject pyp_LoopProbe_Type = {
     .tp_basicsize = sizeof(LoopProbe),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_call = LoopProbe_call,
-    .tp_traverse = LoopProbe_traverse,
-    .tp_clear = LoopProbe_clear,
+    .tp_traverse = traverse_refs,
+    .tp_clear = clear_refs,
     .tp_dealloc = LoopProbe_dealloc,
     .tp_doc = "the probe of one asyncio loop; called, it is the loop's selector.select",
 };
@@ -488,19 +420,11 @@ static PyObject *wrap_attr(PyObject *obj, PyObject *name, PyObject *repl)
 static int bind_slot(struct pyp_loop *l, void *loop, uint64_t now)
 {
 	const struct lps_header *h = pyp_g.region.hdr;
-	int i = lpi_region_claim(&pyp_g.region, (uintptr_t)loop, now);
+	int index;
 
-	if (i >= 0) {
-		l->slot = lpi_region_loop(&pyp_g.region, (uint32_t)i);
-	} else {
-		l->private_slot = PyMem_RawCalloc(1, h->loop_stride);
-		if (!l->private_slot)
-			return -ENOMEM;
-		l->slot = l->private_slot;
-		l->slot->state = LPS_LOOP_LIVE;
-		l->slot->loop_id = (uintptr_t)loop;
-		l->slot->attached_ns = now;
-	}
+	l->slot = lpi_region_bind(&pyp_g.region, (uintptr_t)loop, now, &index, &l->private_slot);
+	if (!l->slot)
+		return -ENOMEM;
 	l->ring = (struct lps_event *)(l->slot + 1);
 	l->mask = h->ring_len - 1;
 	l->tid = my_tid();
@@ -569,7 +493,7 @@ static struct pyp_loop *attach(PyObject *loop)
 	p->l.hb_fn = PyCFunction_New(&heartbeat_def, (PyObject *)p);
 	PyErr_Clear();
 	p->l.hb_interval_ns = pyp_g.cfg.heartbeat_ns;
-	pyp_store(&p->l.slot->heartbeat_interval_ns, p->l.hb_interval_ns);
+	lpi_store(&p->l.slot->heartbeat_interval_ns, p->l.hb_interval_ns);
 	p->l.hb_due = now + p->l.hb_interval_ns;
 	heartbeat_schedule(p, now);
 	pyp_g.loops[free_i] = p;
@@ -622,18 +546,14 @@ void pyp_loop_restore(LoopProbe *p)
 
 int pyp_loop_init(void)
 {
-#define INTERN(var, text)                                                                          \
-	do {                                                                                       \
-		if (!((var) = PyUnicode_InternFromString(text)))                                   \
-			return -1;                                                                 \
-	} while (0)
-	INTERN(s_selector, "_selector");
-	INTERN(s_select, "select");
-	INTERN(s_call_later, "call_later");
-	INTERN(s_cancel, "cancel");
-	INTERN(s_run_forever, "run_forever");
-	INTERN(s_poll, "poll");
-	INTERN(s_inner, "_selector");
-#undef INTERN
+	static const struct pyp_name names[] = {
+	    {&s_selector, "_selector"},	     {&s_select, "select"},
+	    {&s_call_later, "call_later"},   {&s_cancel, "cancel"},
+	    {&s_run_forever, "run_forever"}, {&s_poll, "poll"},
+	    {&s_inner, "_selector"},
+	};
+
+	if (pyp_intern(names, Py_ARRAY_LENGTH(names)))
+		return -1;
 	return PyType_Ready(&pyp_LoopProbe_Type) < 0 || PyType_Ready(&PollProxy_Type) < 0 ? -1 : 0;
 }

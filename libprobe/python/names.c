@@ -37,6 +37,19 @@ static PyObject *partial_type;
 
 int pyp_names_init(void)
 {
+	static const struct pyp_name names[] = {
+	    {&s_cr_frame, "cr_frame"},
+	    {&s_cr_await, "cr_await"},
+	    {&s_gi_frame, "gi_frame"},
+	    {&s_gi_yieldfrom, "gi_yieldfrom"},
+	    {&s_cr_code, "cr_code"},
+	    {&s_gi_code, "gi_code"},
+	    {&s_qualname, "__qualname__"},
+	    {&s_get_name, "get_name"},
+	    {&s_func, "func"},
+	    {&s_co_filename, "co_filename"},
+	    {&s_co_firstlineno, "co_firstlineno"},
+	};
 	PyObject *functools;
 
 	if (!tab) {
@@ -46,23 +59,8 @@ int pyp_names_init(void)
 			return -1;
 		}
 	}
-#define INTERN(var, text)                                                                          \
-	do {                                                                                       \
-		if (!(var) && !((var) = PyUnicode_InternFromString(text)))                         \
-			return -1;                                                                 \
-	} while (0)
-	INTERN(s_cr_frame, "cr_frame");
-	INTERN(s_cr_await, "cr_await");
-	INTERN(s_gi_frame, "gi_frame");
-	INTERN(s_gi_yieldfrom, "gi_yieldfrom");
-	INTERN(s_cr_code, "cr_code");
-	INTERN(s_gi_code, "gi_code");
-	INTERN(s_qualname, "__qualname__");
-	INTERN(s_get_name, "get_name");
-	INTERN(s_func, "func");
-	INTERN(s_co_filename, "co_filename");
-	INTERN(s_co_firstlineno, "co_firstlineno");
-#undef INTERN
+	if (pyp_intern(names, Py_ARRAY_LENGTH(names)))
+		return -1;
 	if (!partial_type) {
 		functools = PyImport_ImportModule("functools");
 		if (!functools)
@@ -392,4 +390,14 @@ const char *pyp_key_text(uint64_t key, bool module, char *buf, size_t len)
 		return NULL;
 	e = lpi_symtab_find(r, key, &found);
 	return found ? lpi_symtab_text(r, e, module, buf, len) : NULL;
+}
+
+int pyp_intern(const struct pyp_name *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!*names[i].var && !(*names[i].var = PyUnicode_InternFromString(names[i].text)))
+			return -1;
+	return 0;
 }

@@ -549,66 +549,67 @@ static PyObject *dict_of_event(const struct lps_event *e)
 	    e->end_ns > e->start_ns ? (double)(e->end_ns - e->start_ns) / 1e6 : 0.0);
 }
 
-/* recent(): the flight recorder of every loop, oldest first (for tests and debugging). */
-static PyObject *recent(PyObject *mod, PyObject *unused)
+/* Append item, a new reference or NULL (an exception set), to list; -1 when it cannot be. */
+static int append_new(PyObject *list, PyObject *item)
+{
+	int err = !item || PyList_Append(list, item) ? -1 : 0;
+
+	Py_XDECREF(item);
+	return err;
+}
+
+/* A list of what rows appends for each probed loop; NULL with an exception set. */
+static PyObject *per_loop(int (*rows)(PyObject *list, const struct pyp_loop *l))
 {
 	PyObject *list = PyList_New(0);
 	int k;
 
+	for (k = 0; list && k < PYP_MAX_LOOPS; k++)
+		if (pyp_g.loops[k] && rows(list, &pyp_g.loops[k]->l))
+			Py_CLEAR(list);
+	return list;
+}
+
+static int recent_rows(PyObject *list, const struct pyp_loop *l)
+{
+	uint64_t i;
+
+	for (i = l->head > l->mask + 1 ? l->head - l->mask - 1 : 0; i < l->head; i++)
+		if (append_new(list, dict_of_event(&l->ring[i & l->mask])))
+			return -1;
+	return 0;
+}
+
+/* recent(): the flight recorder of every loop, oldest first (for tests and debugging). */
+static PyObject *recent(PyObject *mod, PyObject *unused)
+{
 	(void)mod;
 	(void)unused;
-	for (k = 0; list && k < PYP_MAX_LOOPS; k++) {
-		struct pyp_loop *l = pyp_g.loops[k] ? &pyp_g.loops[k]->l : NULL;
-		uint64_t i;
+	return per_loop(recent_rows);
+}
 
-		if (!l)
-			continue;
-		for (i = l->head > l->mask + 1 ? l->head - l->mask - 1 : 0; i < l->head; i++) {
-			PyObject *d = dict_of_event(&l->ring[i & l->mask]);
+static int stats_row(PyObject *list, const struct pyp_loop *l)
+{
+	const struct lps_loop *s = l->slot;
 
-			if (!d || PyList_Append(list, d)) {
-				Py_XDECREF(d);
-				Py_CLEAR(list);
-				break;
-			}
-			Py_DECREF(d);
-		}
-	}
-	return list;
+	return append_new(
+	    list,
+	    Py_BuildValue(
+		"{s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:K,s:i}", "iterations",
+		(unsigned long long)s->iterations, "callbacks", (unsigned long long)l->n_callbacks,
+		"awaits", (unsigned long long)s->awaits, "stalls", (unsigned long long)s->stalls,
+		"heartbeat_samples", (unsigned long long)s->heartbeat_samples, "heartbeat_max_ms",
+		(double)s->heartbeat_max_ns / 1e6, "busy_ms", (double)s->busy_ns / 1e6, "poll_ms",
+		(double)s->poll_ns / 1e6, "tid", (unsigned long long)s->tid, "slot",
+		l->private_slot ? -1 : (int)((char *)s - (char *)pyp_g.region.base)));
 }
 
 /* stats(): each live loop's counters as the region has them. */
 static PyObject *stats(PyObject *mod, PyObject *unused)
 {
-	PyObject *list = PyList_New(0);
-	int k;
-
 	(void)mod;
 	(void)unused;
-	for (k = 0; list && k < PYP_MAX_LOOPS; k++) {
-		struct pyp_loop *l = pyp_g.loops[k] ? &pyp_g.loops[k]->l : NULL;
-		const struct lps_loop *s;
-		PyObject *d;
-
-		if (!l)
-			continue;
-		s = l->slot;
-		d = Py_BuildValue(
-		    "{s:K,s:K,s:K,s:K,s:K,s:d,s:d,s:d,s:K,s:i}", "iterations",
-		    (unsigned long long)s->iterations, "callbacks",
-		    (unsigned long long)l->n_callbacks, "awaits", (unsigned long long)s->awaits,
-		    "stalls", (unsigned long long)s->stalls, "heartbeat_samples",
-		    (unsigned long long)s->heartbeat_samples, "heartbeat_max_ms",
-		    (double)s->heartbeat_max_ns / 1e6, "busy_ms", (double)s->busy_ns / 1e6,
-		    "poll_ms", (double)s->poll_ns / 1e6, "tid", (unsigned long long)s->tid, "slot",
-		    l->private_slot ? -1 : (int)((char *)s - (char *)pyp_g.region.base));
-		if (!d || PyList_Append(list, d)) {
-			Py_XDECREF(d);
-			Py_CLEAR(list);
-		}
-		Py_XDECREF(d);
-	}
-	return list;
+	return per_loop(stats_row);
 }
 
 static PyObject *region_path(PyObject *mod, PyObject *unused)
@@ -686,15 +687,14 @@ __attribute__((destructor)) static void probe_fini(void)
 
 PyMODINIT_FUNC PyInit__probe(void)
 {
-#define INTERN(var, text)                                                                          \
-	do {                                                                                       \
-		if (!((var) = PyUnicode_InternFromString(text)))                                   \
-			return NULL;                                                               \
-	} while (0)
-	INTERN(s_coro, "_coro");
-	INTERN(s_self, "__self__");
-	INTERN(s_run, "run");
-#undef INTERN
+	static const struct pyp_name names[] = {
+	    {&s_coro, "_coro"},
+	    {&s_self, "__self__"},
+	    {&s_run, "run"},
+	};
+
+	if (pyp_intern(names, Py_ARRAY_LENGTH(names)))
+		return NULL;
 	if (pyp_loop_init())
 		return NULL;
 	return PyModule_Create(&module);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "lprobe_shm.h"
+#include "period.h"
 
 /* Locations remembered per task between two steps (direct-mapped by the task's address). */
 #define PYP_TASK_CACHE 512
@@ -43,10 +44,7 @@ struct pyp_loop {
 	uint64_t head;
 	uint32_t depth;
 	uint32_t tid;
-	uint64_t busy_start; /* 0: in the poll */
-	uint64_t poll_start;
-	uint64_t iter_head; /* ring index at the start of the busy period */
-	uint64_t iter_ncb;
+	struct lpi_period busy;
 	uint64_t n_callbacks;
 	uint64_t cb_ns;
 	uint64_t cb_max_ns;
@@ -69,6 +67,13 @@ uint32_t pyp_await_loc(PyObject *coro);
 uint64_t pyp_task_name(PyObject *task);
 /* Text of a key in the symbol table: name (module: its module) into buf; NULL when none. */
 const char *pyp_key_text(uint64_t key, bool module, char *buf, size_t len);
+/* An attribute name the probe looks up often, as an interned string. */
+struct pyp_name {
+	PyObject **var;
+	const char *text;
+};
+/* Intern each name not interned yet; -1 with an exception set when one cannot be. */
+int pyp_intern(const struct pyp_name *names, size_t n);
 /* Set the asyncio package's directory: frames under it are asyncio's own. */
 void pyp_names_set_asyncio_dir(const char *dir);
 void pyp_names_clear(void);
@@ -119,16 +124,6 @@ struct pyp_global {
 extern struct pyp_global pyp_g;
 extern PyTypeObject pyp_LoopProbe_Type;
 
-static inline void pyp_store(uint64_t *p, uint64_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELAXED);
-}
-
-static inline void pyp_count(uint64_t *p, uint64_t n)
-{
-	__atomic_store_n(p, *p + n, __ATOMIC_RELAXED);
-}
-
 /* Begin ring entry head (the protocol of lprobe_shm.h); returns its index. */
 static inline uint64_t pyp_event_begin(struct pyp_loop *l, uint64_t key, uint32_t watcher,
 				       uint64_t task, uint64_t locs, uint64_t now)
@@ -136,7 +131,7 @@ static inline uint64_t pyp_event_begin(struct pyp_loop *l, uint64_t key, uint32_
 	uint64_t i = l->head++;
 	struct lps_event *e = &l->ring[i & l->mask];
 
-	pyp_store(&e->seq, 4 * i + 1);
+	lpi_store(&e->seq, 4 * i + 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	e->key = key;
 	e->start_ns = now;
@@ -148,7 +143,7 @@ static inline uint64_t pyp_event_begin(struct pyp_loop *l, uint64_t key, uint32_
 	e->depth = l->depth;
 	e->reserved = locs;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	pyp_store(&e->seq, 4 * i + 2);
+	lpi_store(&e->seq, 4 * i + 2);
 	/* readers find entries past ring_head by their seq while it lags less than the ring */
 	if (!(l->head & (l->mask >> 1)))
 		__atomic_store_n(&l->slot->ring_head, l->head, __ATOMIC_RELEASE);
@@ -162,12 +157,12 @@ static inline void pyp_event_end(struct pyp_loop *l, uint64_t i, uint64_t now, u
 	if (l->head - i > l->mask + 1)
 		return; /* overwritten by the callbacks it ran (a nested loop) */
 	e = &l->ring[i & l->mask];
-	pyp_store(&e->seq, 4 * i + 3);
+	lpi_store(&e->seq, 4 * i + 3);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	e->end_ns = now;
 	e->reserved = locs;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	pyp_store(&e->seq, 4 * i + 4);
+	lpi_store(&e->seq, 4 * i + 4);
 }
 
 /* loop.c: the loops, their poll, heartbeat and busy periods */

@@ -62,7 +62,7 @@ void pyp_write_stall(struct pyp_loop *l, const struct lps_event *best, uint64_t 
 	    .pid = (uint32_t)getpid(),
 	    .tid = l->tid,
 	    .comm = pyp_g.comm,
-	    .start_ns = l->busy_start,
+	    .start_ns = l->busy.start,
 	    .end_ns = now,
 	    .threshold_ns = pyp_g.cfg.threshold_ns,
 	    .callbacks = (uint32_t)callbacks,

@@ -215,7 +215,7 @@ int lpi_run(struct ev_loop *loop, int flags)
 	ret = lpi_ev.run(loop, flags);
 	/* the loop may have been detached (or destroyed) from inside */
 	l = lpi_loop_find(loop);
-	if (l && !--l->run_depth && l->busy_start)
+	if (l && !--l->run_depth && l->busy.start)
 		lpi_busy_end(l, lpi_loop_now(l));
 	return ret;
 }
@@ -245,100 +245,32 @@ void lpi_loop_calib_copy(struct lpi_loop *l)
 	l->tsc_mult = c.mult;
 }
 
-LPI_HOT void lpi_loop_publish(struct lpi_loop *l)
-{
-	struct lps_loop *s = l->slot;
-
-	lpi_store(&s->callbacks, l->n_callbacks);
-	lpi_store(&s->callback_ns, l->cb_ns);
-	lpi_store(&s->callback_max_ns, l->cb_max_ns);
-	__atomic_store_n(&s->ring_head, l->head, __ATOMIC_RELEASE);
-}
-
 LPI_HOT void lpi_busy_begin(struct lpi_loop *l, uint64_t now)
 {
-	struct lps_loop *s = l->slot;
-
-	if (l->poll_start && now > l->poll_start)
-		lpi_count(&s->poll_ns, now - l->poll_start);
-	l->poll_start = 0;
-	l->busy_start = now;
-	l->iter_head = l->head;
-	l->iter_ncb = l->n_callbacks;
+	lpi_period_begin(&l->busy, l->slot, l->head, l->n_callbacks, now);
 	l->iter_seg_key = 0;
 	l->iter_seg_ns = 0;
-	__atomic_store_n(&s->busy_start_ns, now, __ATOMIC_RELEASE);
-}
-
-/* The longest callback of the busy period, among its entries still in the ring. */
-static const struct lps_event *longest_callback(const struct lpi_loop *l)
-{
-	const struct lps_event *best = NULL;
-	uint64_t i =
-	    l->head - l->iter_head > l->ring_mask + 1 ? l->head - l->ring_mask - 1 : l->iter_head;
-
-	for (; i < l->head; i++) {
-		const struct lps_event *e = &l->ring[i & l->ring_mask];
-
-		if (e->kind == LPS_K_CALLBACK && e->end_ns &&
-		    (!best || e->end_ns - e->start_ns > best->end_ns - best->start_ns))
-			best = e;
-	}
-	return best;
 }
 
 static void record_stall(struct lpi_loop *l, uint64_t now, uint64_t callbacks)
 {
-	struct lps_loop *s = l->slot;
-	uint64_t i = s->stall_head, cb = 0;
-	struct lps_stall *st = &s->stall_ring[i % LPS_STALL_RING];
-	const struct lps_event *e = longest_callback(l);
+	const struct lps_event *e = lpi_period_longest(&l->busy, l->ring, l->ring_mask, l->head);
 
-	lpi_store(&st->seq, 2 * i + 1);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	st->start_ns = l->busy_start;
-	st->end_ns = now;
-	st->callbacks = (uint32_t)callbacks;
-	st->seg_key = l->iter_seg_key;
-	st->cb_key = 0;
-	if (e) {
-
-		cb = e->key;
-		st->cb_key = e->key;
-		st->cb_start_ns = e->start_ns;
-		st->cb_end_ns = e->end_ns;
-		st->cb_interval_ns = e->interval_ns;
-		st->cb_watcher = e->watcher;
-		st->cb_arg = e->arg;
-		if (e->end_ns - e->start_ns > l->cb_max_ns)
-			l->cb_max_ns = e->end_ns - e->start_ns;
-	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	lpi_store(&st->seq, 2 * i + 2);
-	__atomic_store_n(&s->stall_head, i + 1, __ATOMIC_RELEASE);
-	lpi_count(&s->stalls, 1);
-	LPI_USDT_STALL_END(l->tid, now - l->busy_start, cb);
+	lpi_period_stall(l->slot, &l->busy, now, callbacks, l->iter_seg_key, e);
+	if (e && e->end_ns - e->start_ns > l->cb_max_ns)
+		l->cb_max_ns = e->end_ns - e->start_ns;
+	LPI_USDT_STALL_END(l->tid, now - l->busy.start, e ? e->key : 0);
 }
 
 LPI_HOT void lpi_busy_end(struct lpi_loop *l, uint64_t now)
 {
-	struct lps_loop *s = l->slot;
-	uint64_t dur;
+	uint64_t cbs;
 
-	if (l->busy_start) {
-		uint64_t cbs = l->n_callbacks - l->iter_ncb;
-
-		dur = now > l->busy_start ? now - l->busy_start : 0;
-		lpi_count(&s->iterations, 1);
-		lpi_count(&s->busy_ns, dur);
-		lpi_count(&s->callbacks_per_iteration[lps_cpi_bucket(cbs)], 1);
-		if (cbs > s->max_callbacks_per_iteration)
-			lpi_store(&s->max_callbacks_per_iteration, cbs);
-		if (dur >= __atomic_load_n(&lpi_rt.cfg.threshold_ns, __ATOMIC_RELAXED))
+	if (l->busy.start) {
+		if (lpi_period_count(&l->busy, l->slot, l->n_callbacks, now, &cbs) >=
+		    __atomic_load_n(&lpi_rt.cfg.threshold_ns, __ATOMIC_RELAXED))
 			record_stall(l, now, cbs);
 		lpi_loop_publish(l);
-		__atomic_store_n(&s->busy_start_ns, 0, __ATOMIC_RELEASE);
-		l->busy_start = 0;
 	}
-	l->poll_start = now;
+	lpi_period_end(&l->busy, l->slot, now);
 }

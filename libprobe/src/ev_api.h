@@ -13,6 +13,22 @@
 #include <ev.h>
 #include "lprobe_shm.h"
 
+/* libev's watcher types: X(type, enum lps_watcher), for every list made of them. */
+#define LPI_EV_WATCHER_TYPES(X)                                                                    \
+	X(io, LPS_W_IO)                                                                            \
+	X(timer, LPS_W_TIMER)                                                                      \
+	X(periodic, LPS_W_PERIODIC)                                                                \
+	X(signal, LPS_W_SIGNAL)                                                                    \
+	X(child, LPS_W_CHILD)                                                                      \
+	X(stat, LPS_W_STAT)                                                                        \
+	X(idle, LPS_W_IDLE)                                                                        \
+	X(prepare, LPS_W_PREPARE)                                                                  \
+	X(check, LPS_W_CHECK)                                                                      \
+	X(embed, LPS_W_EMBED)                                                                      \
+	X(fork, LPS_W_FORK)                                                                        \
+	X(cleanup, LPS_W_CLEANUP)                                                                  \
+	X(async, LPS_W_ASYNC)
+
 typedef void (*lpi_loop_fn)(struct ev_loop *loop);
 typedef void (*lpi_watcher_fn)(struct ev_loop *loop, void *w);
 

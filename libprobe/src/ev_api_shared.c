@@ -38,13 +38,9 @@ static void *find(const char *name)
 
 static void resolve(void)
 {
-	static const char *const types[LPS_W_COUNT] = {
-	    [LPS_W_IO] = "io",	       [LPS_W_TIMER] = "timer",	    [LPS_W_PERIODIC] = "periodic",
-	    [LPS_W_SIGNAL] = "signal", [LPS_W_CHILD] = "child",	    [LPS_W_STAT] = "stat",
-	    [LPS_W_IDLE] = "idle",     [LPS_W_PREPARE] = "prepare", [LPS_W_CHECK] = "check",
-	    [LPS_W_EMBED] = "embed",   [LPS_W_FORK] = "fork",	    [LPS_W_CLEANUP] = "cleanup",
-	    [LPS_W_ASYNC] = "async",
-	};
+#define NAME(type, watcher) [watcher] = #type,
+	static const char *const types[LPS_W_COUNT] = {LPI_EV_WATCHER_TYPES(NAME)};
+#undef NAME
 	char name[32];
 	int i;
 

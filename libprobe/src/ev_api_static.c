@@ -3,6 +3,8 @@
 #include "ev_api.h"
 
 #define W(fn) ((lpi_watcher_fn)(void (*)(void))(fn))
+#define START(type, watcher) [watcher] = W(ev_##type##_start),
+#define STOP(type, watcher) [watcher] = W(ev_##type##_stop),
 
 struct lpi_ev_api lpi_ev = {
     .feed_event = ev_feed_event,
@@ -16,38 +18,8 @@ struct lpi_ev_api lpi_ev = {
     .run = ev_run,
     .ref = ev_ref,
     .unref = ev_unref,
-    .start =
-	{
-	    [LPS_W_IO] = W(ev_io_start),
-	    [LPS_W_TIMER] = W(ev_timer_start),
-	    [LPS_W_PERIODIC] = W(ev_periodic_start),
-	    [LPS_W_SIGNAL] = W(ev_signal_start),
-	    [LPS_W_CHILD] = W(ev_child_start),
-	    [LPS_W_STAT] = W(ev_stat_start),
-	    [LPS_W_IDLE] = W(ev_idle_start),
-	    [LPS_W_PREPARE] = W(ev_prepare_start),
-	    [LPS_W_CHECK] = W(ev_check_start),
-	    [LPS_W_EMBED] = W(ev_embed_start),
-	    [LPS_W_FORK] = W(ev_fork_start),
-	    [LPS_W_CLEANUP] = W(ev_cleanup_start),
-	    [LPS_W_ASYNC] = W(ev_async_start),
-	},
-    .stop =
-	{
-	    [LPS_W_IO] = W(ev_io_stop),
-	    [LPS_W_TIMER] = W(ev_timer_stop),
-	    [LPS_W_PERIODIC] = W(ev_periodic_stop),
-	    [LPS_W_SIGNAL] = W(ev_signal_stop),
-	    [LPS_W_CHILD] = W(ev_child_stop),
-	    [LPS_W_STAT] = W(ev_stat_stop),
-	    [LPS_W_IDLE] = W(ev_idle_stop),
-	    [LPS_W_PREPARE] = W(ev_prepare_stop),
-	    [LPS_W_CHECK] = W(ev_check_stop),
-	    [LPS_W_EMBED] = W(ev_embed_stop),
-	    [LPS_W_FORK] = W(ev_fork_stop),
-	    [LPS_W_CLEANUP] = W(ev_cleanup_stop),
-	    [LPS_W_ASYNC] = W(ev_async_stop),
-	},
+    .start = {LPI_EV_WATCHER_TYPES(START)},
+    .stop = {LPI_EV_WATCHER_TYPES(STOP)},
     .timer_again = W(ev_timer_again),
     .periodic_again = W(ev_periodic_again),
 };

@@ -14,16 +14,12 @@
 void lpi_heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct lpi_loop *l = (struct lpi_loop *)((char *)w - offsetof(struct lpi_loop, hb));
-	struct lps_loop *s = l->slot;
 	uint64_t now = lpi_loop_now(l), late;
 
 	(void)loop;
 	(void)revents;
 	late = now > l->hb_due ? now - l->hb_due : 0;
-	lpi_count(&s->heartbeat_late[lps_hist_bucket(late)], 1);
-	lpi_count(&s->heartbeat_samples, 1);
-	if (late > s->heartbeat_max_ns)
-		lpi_store(&s->heartbeat_max_ns, late);
+	lpi_heartbeat_count(l->slot, late);
 	/* hb_due holds when the next tick is due, as libev reschedules it */
 	l->hb_due += l->hb_interval_ns;
 	if (l->hb_due < now)

@@ -3,7 +3,7 @@
  * libprobe's own JSON Lines records (standalone mode), written into a
  * caller's buffer without allocating: the reporter builds a record, then
  * writes it with one write(2). Pure; the shape follows
- * tests/schema/records.schema.json ("source":"libprobe").
+ * record/records.schema.json ("source":"libprobe").
  */
 #ifndef LPROBE_JSONL_H
 #define LPROBE_JSONL_H

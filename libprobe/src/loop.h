@@ -13,6 +13,7 @@
 #include <ev.h>
 #include "clock.h"
 #include "lprobe_shm.h"
+#include "period.h"
 #include "usdt.h"
 #include "wtable.h"
 
@@ -80,16 +81,13 @@ struct lpi_loop {
 	void *pend_inline[LPI_NUMPRI][LPI_PEND_INLINE];
 
 	/* once per iteration or less */
-	uint64_t iter_head; /* ring index and callback count when the busy period began */
-	uint64_t iter_ncb;
+	struct lpi_period busy;
 	uint64_t cb_max_ns;
 	uint64_t seg_key;
 	uint64_t seg_start;
 	uint32_t gen;	    /* lpi_gen when this loop last caught up with configuration */
 	int slot_index;	    /* -1: private_slot */
 	void *private_slot; /* owned memory when the region had no free slot */
-	uint64_t busy_start;
-	uint64_t poll_start;
 	uint64_t iter_seg_key; /* the longest task segment in the busy period */
 	uint64_t iter_seg_ns;
 	/* hooks the program set itself, called from libprobe's */
@@ -156,11 +154,6 @@ static inline void lpi_loop_check(struct lpi_loop *l)
 		lpi_loop_catch_up(l);
 }
 
-static inline void lpi_store(uint64_t *p, uint64_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELAXED);
-}
-
 /* Begin a flight-recorder entry; returns its index. */
 static inline uint64_t lpi_event_begin(struct lpi_loop *l, uint32_t kind, uint64_t key,
 				       uint32_t watcher, int32_t arg, uint64_t interval_ns,
@@ -204,11 +197,6 @@ static inline void lpi_event_end(struct lpi_loop *l, uint64_t i, uint64_t now)
 	e->end_ns = now;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	lpi_store(&e->seq, 4 * i + 4);
-}
-
-static inline void lpi_count(uint64_t *p, uint64_t n)
-{
-	__atomic_store_n(p, *p + n, __ATOMIC_RELAXED);
 }
 
 void lpi_segment_close(struct lpi_loop *l, uint64_t now);
@@ -260,6 +248,12 @@ static inline void lpi_loop_calib(struct lpi_loop *l)
 
 uint64_t lpi_loop_housekeep(struct lpi_loop *l, uint64_t now);
 
+/* Publish what callbacks counted privately (once per iteration). */
+static inline void lpi_loop_publish(struct lpi_loop *l)
+{
+	lpi_period_publish(l->slot, l->head, l->n_callbacks, l->cb_ns, l->cb_max_ns);
+}
+
 /*
  * The time at the start of an iteration (or a dispatch). The loop thread
  * also keeps the clock fitted and starts the reporter when a tracer listens
@@ -279,9 +273,6 @@ static inline uint64_t lpi_loop_start(struct lpi_loop *l)
 		now = lpi_loop_housekeep(l, now);
 	return now;
 }
-
-/* Publish what callbacks counted privately (once per iteration). */
-void lpi_loop_publish(struct lpi_loop *l);
 
 /* Watcher type from the events a callback receives (libev sets one type bit). */
 static inline uint32_t lpi_watcher_of(int revents)

@@ -33,31 +33,25 @@ static void ensure(void)
 	}
 }
 
-static void maybe_attach(struct ev_loop *loop)
+/* The loop, attached unless LPROBE_ATTACH=0 or the program detached it. */
+static struct ev_loop *maybe_attach(struct ev_loop *loop)
 {
 	if (loop && lpi_rt.cfg.auto_attach && !lpi_loop_find(loop) && !lpi_was_detached(loop))
 		lpi_attach(loop);
+	return loop;
 }
 
 LPI_EXPORT struct ev_loop *ev_loop_new(unsigned int flags)
 {
-	struct ev_loop *loop;
-
 	ensure();
-	loop = lpi_ev.loop_new(flags);
-	maybe_attach(loop);
-	return loop;
+	return maybe_attach(lpi_ev.loop_new(flags));
 }
 
 LPI_EXPORT struct ev_loop *ev_default_loop(unsigned int flags)
 {
-	struct ev_loop *loop;
-
 	ensure();
-	loop = lpi_ev.default_loop(flags);
 	/* EV_DEFAULT calls this over and over: after the first, one cached compare */
-	maybe_attach(loop);
-	return loop;
+	return maybe_attach(lpi_ev.default_loop(flags));
 }
 
 LPI_EXPORT int ev_run(struct ev_loop *loop, int flags)
@@ -130,19 +124,7 @@ LPI_EXPORT void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(str
 		lpi_ev.stop[W](loop, w);                                                           \
 	}
 
-LPI_PRELOAD_STOP(io, LPS_W_IO)
-LPI_PRELOAD_STOP(timer, LPS_W_TIMER)
-LPI_PRELOAD_STOP(periodic, LPS_W_PERIODIC)
-LPI_PRELOAD_STOP(signal, LPS_W_SIGNAL)
-LPI_PRELOAD_STOP(child, LPS_W_CHILD)
-LPI_PRELOAD_STOP(stat, LPS_W_STAT)
-LPI_PRELOAD_STOP(idle, LPS_W_IDLE)
-LPI_PRELOAD_STOP(prepare, LPS_W_PREPARE)
-LPI_PRELOAD_STOP(check, LPS_W_CHECK)
-LPI_PRELOAD_STOP(embed, LPS_W_EMBED)
-LPI_PRELOAD_STOP(fork, LPS_W_FORK)
-LPI_PRELOAD_STOP(cleanup, LPS_W_CLEANUP)
-LPI_PRELOAD_STOP(async, LPS_W_ASYNC)
+LPI_EV_WATCHER_TYPES(LPI_PRELOAD_STOP)
 
 __attribute__((constructor)) static void preload_init(void)
 {

@@ -241,3 +241,24 @@ int lpi_region_claim(struct lpi_region *r, uint64_t loop_id, uint64_t now_ns)
 	}
 	return (int)pick;
 }
+
+struct lps_loop *lpi_region_bind(struct lpi_region *r, uint64_t loop_id, uint64_t now_ns,
+				 int *index, void **private_slot)
+{
+	int i = lpi_region_claim(r, loop_id, now_ns);
+	struct lps_loop *s;
+
+	*index = i < 0 ? -1 : i;
+	*private_slot = NULL;
+	if (i >= 0)
+		return lpi_region_loop(r, (uint32_t)i);
+	/* more loops than slots: timed all the same, in memory no reader sees */
+	s = calloc(1, r->hdr->loop_stride);
+	if (!s)
+		return NULL;
+	s->state = LPS_LOOP_LIVE;
+	s->loop_id = loop_id;
+	s->attached_ns = now_ns;
+	*private_slot = s;
+	return s;
+}

@@ -56,4 +56,12 @@ static inline struct lps_loop *lpi_region_loop(const struct lpi_region *r, uint3
 /* Take a free slot for a loop (caller holds the runtime lock); -ENOSPC when full. */
 int lpi_region_claim(struct lpi_region *r, uint64_t loop_id, uint64_t now_ns);
 
+/*
+ * A slot for a loop: one claimed in the region (*index its index), else
+ * zeroed memory of the same layout, live, that *private_slot owns (*index
+ * -1; the caller frees it). NULL: out of memory.
+ */
+struct lps_loop *lpi_region_bind(struct lpi_region *r, uint64_t loop_id, uint64_t now_ns,
+				 int *index, void **private_slot);
+
 #endif

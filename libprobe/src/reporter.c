@@ -115,24 +115,21 @@ static size_t read_name(uint64_t key, char *out, size_t len)
 	return i;
 }
 
+/* An await point's name: key is the address of the string passed to lp_await_begin/lp_yield. */
+static int await_name(uint64_t key, char *name, size_t name_len, char *module, size_t module_len)
+{
+	(void)module;
+	(void)module_len;
+	read_name(key, name, name_len < NAME_MAX_LEN ? name_len : NAME_MAX_LEN);
+	return 0;
+}
+
 /* Name key once; returns its entry (NULL when the table is full). */
 static struct lps_sym *publish(struct lpi_region *r, uint64_t key, bool is_name)
 {
-	char name[LPS_MAX_SYM_LEN], module[256];
-	struct lps_sym *e;
-	bool found;
-
-	if (!key)
-		return NULL;
-	e = lpi_symtab_find(r, key, &found);
-	if (!e || found)
-		return e;
-	name[0] = module[0] = '\0';
 	if (is_name)
-		read_name(key, name, NAME_MAX_LEN);
-	else
-		lpi_symbolize(key, name, sizeof(name), module, sizeof(module));
-	return lpi_symtab_add(r, key, name, module, is_name ? LPS_SYM_NAME : 0);
+		return lpi_symtab_add_named(r, key, LPS_SYM_NAME, await_name);
+	return lpi_symtab_add_named(r, key, 0, lpi_symbolize);
 }
 
 /* Copy ring entry i if it is stable and still entry i. */

@@ -246,22 +246,12 @@ static int start_locked(void)
 static int bind_slot(struct lpi_loop *l, uint64_t now)
 {
 	const struct lps_header *h = lpi_rt.region.hdr;
-	int i = lpi_region_claim(&lpi_rt.region, (uintptr_t)l->ev, now);
 
 	free(l->private_slot);
-	l->private_slot = NULL;
-	if (i >= 0) {
-		l->slot = lpi_region_loop(&lpi_rt.region, (uint32_t)i);
-	} else {
-		l->private_slot = calloc(1, h->loop_stride);
-		if (!l->private_slot)
-			return -ENOMEM;
-		l->slot = l->private_slot;
-		l->slot->state = LPS_LOOP_LIVE;
-		l->slot->loop_id = (uintptr_t)l->ev;
-		l->slot->attached_ns = now;
-	}
-	l->slot_index = i;
+	l->slot = lpi_region_bind(&lpi_rt.region, (uintptr_t)l->ev, now, &l->slot_index,
+				  &l->private_slot);
+	if (!l->slot)
+		return -ENOMEM;
 	l->ring = (struct lps_event *)(l->slot + 1);
 	l->ring_mask = h->ring_len - 1;
 	_Static_assert(offsetof(struct lpi_loop, calib_seq) == 64, "hot line of struct lpi_loop");
@@ -507,7 +497,7 @@ static void atfork_child(void)
 			if (!l)
 				continue;
 			l->tid = 0;
-			l->busy_start = l->poll_start = 0;
+			l->busy.start = l->busy.poll_start = 0;
 			if (!lpi_rt.started || bind_slot(l, now)) {
 				/* nowhere to write: stop timing this loop in the child */
 				lpi_rt.evs[i] = NULL;

@@ -142,19 +142,7 @@ static void stop(struct ev_loop *loop, void *w, uint32_t watcher)
 		stop(loop, w, W);                                                                  \
 	}
 
-LPI_SOURCE_TYPE(io, LPS_W_IO)
-LPI_SOURCE_TYPE(timer, LPS_W_TIMER)
-LPI_SOURCE_TYPE(periodic, LPS_W_PERIODIC)
-LPI_SOURCE_TYPE(signal, LPS_W_SIGNAL)
-LPI_SOURCE_TYPE(child, LPS_W_CHILD)
-LPI_SOURCE_TYPE(stat, LPS_W_STAT)
-LPI_SOURCE_TYPE(idle, LPS_W_IDLE)
-LPI_SOURCE_TYPE(prepare, LPS_W_PREPARE)
-LPI_SOURCE_TYPE(check, LPS_W_CHECK)
-LPI_SOURCE_TYPE(embed, LPS_W_EMBED)
-LPI_SOURCE_TYPE(fork, LPS_W_FORK)
-LPI_SOURCE_TYPE(cleanup, LPS_W_CLEANUP)
-LPI_SOURCE_TYPE(async, LPS_W_ASYNC)
+LPI_EV_WATCHER_TYPES(LPI_SOURCE_TYPE)
 
 /* ev_TYPE_again starts or stops the watcher as libev sees fit: follow it. */
 static void again(struct ev_loop *loop, void *w, uint32_t watcher, lpi_watcher_fn real)

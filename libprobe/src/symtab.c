@@ -48,22 +48,30 @@ static uint32_t add_text(struct lpi_region *r, const char *s, size_t len)
 	return (uint32_t)used;
 }
 
-struct lps_sym *lpi_symtab_add(struct lpi_region *r, uint64_t key, const char *name,
-			       const char *module, uint16_t flags)
+/* Where key goes: its entry (*found) or a free slot; NULL when key is 0 or the table is full. */
+static struct lps_sym *claim(struct lpi_region *r, uint64_t key, bool *found)
 {
-	size_t nlen = name ? strlen(name) : 0, mlen = module ? strlen(module) : 0;
 	struct lps_sym *e;
-	uint32_t off;
-	bool found;
 
+	*found = false;
 	if (!key)
 		return NULL;
-	e = lpi_symtab_find(r, key, &found);
-	if (!e || found)
+	e = lpi_symtab_find(r, key, found);
+	if (!e || *found)
 		return e;
 	/* keep a quarter free so every lookup ends at an empty slot soon */
 	if ((lpi_symtab_count(r) + 1) * 4 > r->hdr->sym_slots * 3)
 		return NULL;
+	return e;
+}
+
+/* Fill free slot e with key and its texts; the key last, which makes it visible. */
+static struct lps_sym *fill(struct lpi_region *r, struct lps_sym *e, uint64_t key, const char *name,
+			    const char *module, uint16_t flags)
+{
+	size_t nlen = name ? strlen(name) : 0, mlen = module ? strlen(module) : 0;
+	uint32_t off;
+
 	e->flags = flags;
 	e->name_len = 0;
 	e->module_len = 0;
@@ -79,6 +87,29 @@ struct lps_sym *lpi_symtab_add(struct lpi_region *r, uint64_t key, const char *n
 	}
 	__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
 	return e;
+}
+
+struct lps_sym *lpi_symtab_add(struct lpi_region *r, uint64_t key, const char *name,
+			       const char *module, uint16_t flags)
+{
+	bool found;
+	struct lps_sym *e = claim(r, key, &found);
+
+	return e && !found ? fill(r, e, key, name, module, flags) : e;
+}
+
+struct lps_sym *lpi_symtab_add_named(struct lpi_region *r, uint64_t key, uint16_t flags,
+				     lpi_symtab_namer *namer)
+{
+	char name[LPS_MAX_SYM_LEN], module[256];
+	bool found;
+	struct lps_sym *e = claim(r, key, &found);
+
+	if (!e || found)
+		return e;
+	name[0] = module[0] = '\0';
+	namer(key, name, sizeof(name), module, sizeof(module));
+	return fill(r, e, key, name, module, flags);
 }
 
 const char *lpi_symtab_text(const struct lpi_region *r, const struct lps_sym *e, bool module,

@@ -9,6 +9,7 @@
 #define LPROBE_SYMTAB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "region.h"
 
@@ -21,6 +22,12 @@ struct lps_sym *lpi_symtab_find(const struct lpi_region *r, uint64_t key, bool *
  */
 struct lps_sym *lpi_symtab_add(struct lpi_region *r, uint64_t key, const char *name,
 			       const char *module, uint16_t flags);
+/* Writes key's texts into name and module (NUL-terminated; empty: none); may be slow. */
+typedef int lpi_symtab_namer(uint64_t key, char *name, size_t name_len, char *module,
+			     size_t module_len);
+/* lpi_symtab_add, with texts from namer, called only when key is not in the table yet. */
+struct lps_sym *lpi_symtab_add_named(struct lpi_region *r, uint64_t key, uint16_t flags,
+				     lpi_symtab_namer *namer);
 /* An entry's name (module: its module) copied into buf; NULL when it has none. */
 const char *lpi_symtab_text(const struct lpi_region *r, const struct lps_sym *e, bool module,
 			    char *buf, size_t len);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bound.h"
-#include "config.h"
+#include "size.h"
 
 int main(int argc, char **argv)
 {

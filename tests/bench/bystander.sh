@@ -9,7 +9,7 @@
 # interleaved rounds, and prints the medians and their ratio.
 #
 # usage: bystander.sh [--rounds N] [--seconds S] [--no-agent | --floor]
-# env:   LOOPSTALL      agent CLI (default: <repo>/build/tools/loopstall)
+# env:   LOOPSTALL      agent CLI (default: <repo>/build/cli/loopstall)
 #        HOOK_FLOOR     for --floor (default: <repo>/build/tests/hook_floor)
 #        BYSTANDER_BIN  prebuilt bystander (default: build bystander.c)
 #        DEMO_SERVICE   idle target "$DEMO_SERVICE --idle-ms 600000"
@@ -74,7 +74,7 @@ done
 	{ echo "$prog: --seconds wants a positive number" >&2; exit 2; }
 ((EUID == 0)) || { echo "$prog: must run as root (the agent loads BPF programs)" >&2; exit 2; }
 
-LOOPSTALL=${LOOPSTALL:-$here/../../build/tools/loopstall}
+LOOPSTALL=${LOOPSTALL:-$here/../../build/cli/loopstall}
 HOOK_FLOOR=${HOOK_FLOOR:-$here/../../build/tests/hook_floor}
 ((no_agent && floor)) && { echo "$prog: --no-agent and --floor exclude each other" >&2; exit 2; }
 OUT=${OUT:-bystander.json}

@@ -18,7 +18,7 @@ they assert nothing (see README.md, "Load and soak").
                   each): how many were attached and how soon, their stalls
                   written, loopstalld's CPU and RSS as processes come and go
 
-Paths: --build DIR (default build) for tools/loopstall, tools/loopstalld and
+Paths: --build DIR (default build) for cli/loopstall, daemon/loopstalld and
 tests/fault_victim, or $LOOPSTALL, $LOOPSTALLD and $VICTIM_FAULT. --json FILE
 also writes the numbers there.
 """
@@ -59,7 +59,7 @@ def rss_kb(pid, field="VmRSS"):
 
 
 def paths(args):
-    ls = os.environ.get("LOOPSTALL") or os.path.join(args.build, "tools", "loopstall")
+    ls = os.environ.get("LOOPSTALL") or os.path.join(args.build, "cli", "loopstall")
     victim = os.environ.get("VICTIM_FAULT") or os.path.join(args.build, "tests", "fault_victim")
     for p in (ls, victim):
         if not os.access(p, os.X_OK):
@@ -193,7 +193,7 @@ class Daemon:
 def churn(args):
     """loopstalld --match following args.procs short-lived copies of the
     fault victim, each living 0.5-2 s with one 100 ms stall."""
-    daemon = os.environ.get("LOOPSTALLD") or os.path.join(args.build, "tools", "loopstalld")
+    daemon = os.environ.get("LOOPSTALLD") or os.path.join(args.build, "daemon", "loopstalld")
     _, victim = paths(args)
     if not os.access(daemon, os.X_OK):
         sys.exit(f"load.py: {daemon}: not found (build first, or give --build)")

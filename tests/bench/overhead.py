@@ -39,9 +39,9 @@ a C compiler.
 
 Environment:
   BUILD          build directory (default <repo>/build)
-  LOOPSTALL      default $BUILD/tools/loopstall
-  LOOPSTALLD     default $BUILD/tools/loopstalld (row skipped if absent)
-  DEMO_SERVICE   default $BUILD/tools/loopstall-demo-service
+  LOOPSTALL      default $BUILD/cli/loopstall
+  LOOPSTALLD     default $BUILD/daemon/loopstalld (row skipped if absent)
+  DEMO_SERVICE   default $BUILD/cli/loopstall-demo-service
   LIBPROBE_BENCH default: libprobe_bench under $BUILD, if any
   REDIS_CPU      CPU for redis-server (default 0)
   BENCH_CPU      CPU for redis-benchmark (default: the last CPU)
@@ -534,9 +534,9 @@ class Bench:
         self.children = Children()
         self.tmp = tempfile.mkdtemp(prefix="overhead.")
         self.build = os.path.abspath(env("BUILD", os.path.join(REPO, "build")))
-        self.loopstall = env("LOOPSTALL", os.path.join(self.build, "tools", "loopstall"))
-        self.loopstalld = env("LOOPSTALLD", os.path.join(self.build, "tools", "loopstalld"))
-        self.demo = env("DEMO_SERVICE", os.path.join(self.build, "tools",
+        self.loopstall = env("LOOPSTALL", os.path.join(self.build, "cli", "loopstall"))
+        self.loopstalld = env("LOOPSTALLD", os.path.join(self.build, "daemon", "loopstalld"))
+        self.demo = env("DEMO_SERVICE", os.path.join(self.build, "cli",
                                                      "loopstall-demo-service"))
         self.baseline = os.environ.get("BASELINE_LOOPSTALL")
         if self.baseline and not os.access(self.baseline, os.X_OK):
@@ -1377,7 +1377,7 @@ class Bench:
                 "git_head": git("rev-parse", "--short", "HEAD"),
                 # what the build may hold beyond HEAD
                 "git_dirty": (git("status", "--porcelain", "--untracked-files=no", "--",
-                                  "agent", "tools") or "").split("\n")}
+                                  "agent", "record", "daemon", "cli", "examples") or "").split("\n")}
 
     def run(self):
         a = self.args

@@ -35,7 +35,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "..")
 BUILD = os.environ.get("BUILD", os.path.join(SRC, "build"))
-LOOPSTALL = os.environ.get("LOOPSTALL", os.path.join(BUILD, "tools", "loopstall"))
+LOOPSTALL = os.environ.get("LOOPSTALL", os.path.join(BUILD, "cli", "loopstall"))
 APP = os.path.join(SRC, "tests", "victims", "py_frames_app.py")
 DEFAULT_PYTHONS = ["/root/.pyenv/versions/3.12.1/bin/python3", "/usr/bin/python3.11"]
 BPF_ENABLE_STATS, BPF_STATS_RUN_TIME, NR_BPF = 32, 0, 321

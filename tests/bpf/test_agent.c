@@ -43,15 +43,13 @@ static int on_stall(void *ctx, const struct ls_stall *s)
 	return 0;
 }
 
-static int on_begin(void *ctx, uint32_t pid, uint32_t tid, const char *comm, uint64_t start_ns,
-		    uint64_t elapsed_ns, uint64_t threshold_ns)
+static int on_begin(void *ctx, const struct ls_stall_begin *b)
 {
 	struct seen *seen = ctx;
 
-	(void)pid, (void)comm, (void)start_ns, (void)threshold_ns;
 	if (seen->n_begun < MAX_SEEN) {
-		seen->begun_tid[seen->n_begun] = tid;
-		seen->begun_elapsed[seen->n_begun++] = elapsed_ns;
+		seen->begun_tid[seen->n_begun] = b->tid;
+		seen->begun_elapsed[seen->n_begun++] = b->elapsed_ns;
 	}
 	return 0;
 }

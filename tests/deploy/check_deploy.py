@@ -5,10 +5,10 @@
 Docker and Kubernetes cannot run here, so the example is checked against
 the sources it describes: the YAML parses; the pod shares the host's pid
 namespace; its capabilities are exactly the documented ones, and hold every
-one loopstalld keeps after start-up (tools/loopstalld_caps.c) plus those it
+one loopstalld keeps after start-up (daemon/loopstalld_caps.c) plus those it
 needs to load; the metrics port of the container, of the scrape annotation,
 of the configuration it is given and of the Containerfile's EXPOSE is the
-daemon's default port (agent/src/config.h); the kernel paths it needs are
+daemon's default port (daemon/config.h); the kernel paths it needs are
 mounted from the host; and the configuration it ships is one loopstalld
 reads without an error (run unprivileged, it gets as far as asking for root).
 """
@@ -31,14 +31,14 @@ def read(rel):
 
 
 def default_port():
-    m = re.search(r'#define LS_CONFIG_DEFAULT_ADDR "[^"]*:(\d+)"', read("agent/src/config.h"))
-    assert m, "LS_CONFIG_DEFAULT_ADDR not found in agent/src/config.h"
+    m = re.search(r'#define LS_CONFIG_DEFAULT_ADDR "[^"]*:(\d+)"', read("daemon/config.h"))
+    assert m, "LS_CONFIG_DEFAULT_ADDR not found in daemon/config.h"
     return int(m.group(1))
 
 
 def kept_caps():
-    caps = set(re.findall(r'\{ CAP_(\w+), "CAP_\w+" \}', read("tools/loopstalld_caps.c")))
-    assert caps, "no capability table in tools/loopstalld_caps.c"
+    caps = set(re.findall(r'\{ CAP_(\w+), "CAP_\w+" \}', read("daemon/loopstalld_caps.c")))
+    assert caps, "no capability table in daemon/loopstalld_caps.c"
     return caps
 
 

@@ -5,7 +5,7 @@ ctest passes the paths in the environment:
   LOOPSTALL     the loopstall CLI
   DEMO_SERVICE  loopstall-demo-service
   VICTIMS       the tests/victims directory
-  SCHEMA        tests/schema/records.schema.json
+  SCHEMA        record/records.schema.json
 
 A test is a plain script: `lstest.main(test)` runs it and turns the outcome
 into an exit code: 0 pass, 1 fail, 77 skip (ctest's SKIP_RETURN_CODE). A test

@@ -7,12 +7,18 @@ tests/victims/py_frames_app.py with one interpreter, attached with
   stall's syscall stack holds fetch_user at the time.sleep line, then handler
   at its await line, both "kind": "python", innermost Python frame first;
   the record's task is the coroutine asyncio.run's Task wraps
-  (victim_common's _main), at the line where it awaits the scenario;
+  (victim_common's _main), at the line where it awaits the scenario, and
+  that Task's default name, Task-1;
   `loopstall doctor` names fetch_user (py_frames_app.py:LINE) as Where and
-  the task;
+  the task (Task-1: _main() at ...);
+- named: the same sleep in a Task created with name="fetch-7": the record
+  names "fetch-7" and its coroutine handler (at its await line), and so
+  does doctor;
+- two: Tasks "first" and "second" block in one busy period, second longer
+  (its stack is the stall's): the record never names "first";
 - cpu: crunch() loops in pure Python for 0.4 s: at least 80 % of the
   stall's CPU samples have crunch, at one of its lines, as their innermost
-  Python frame.
+  Python frame, and the record names the Task (Task-1, _main).
 """
 import ast
 import os
@@ -76,9 +82,10 @@ def check_sleep(s, python):
     common = os.path.join(lstest.env_path("VICTIMS"), "victim_common.py")
     with open(common) as f:
         await_line = 1 + [l.strip() for l in f].index("await scenario(args)")
+    # asyncio.run's Task is the process's first: its default name, Task-1
     task = st.get("task")
-    assert task == {"coroutine": "_main", "file": common, "line": await_line}, (
-        f"the stall does not name the task _main ({common}:{await_line}): {task}")
+    want = {"name": "Task-1", "coroutine": "_main", "file": common, "line": await_line}
+    assert task == want, f"the stall does not name the task {want}: {task}"
     out = subprocess.run([lstest.loopstall(), "doctor", run.recorder.out],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
@@ -86,9 +93,50 @@ def check_sleep(s, python):
     want = f"Where: fetch_user ({APP}:{m['sleep']})"
     print(f"  doctor: ...{text[text.find('Where'):][:80]}")
     assert want in text, f"doctor does not say {want!r}:\n{out.stdout}"
-    want = f"In asyncio task _main() at victim_common.py:{await_line}."
+    want = f"In asyncio task Task-1: _main() at victim_common.py:{await_line}."
     assert want in text, f"doctor does not say {want!r}:\n{out.stdout}"
     return st
+
+
+def check_named(s, python):
+    """The stall is in a Task created with name="fetch-7": the record names
+    that Task, and its coroutine handler() where it awaits fetch_user()."""
+    path, m = marks()
+    argv = [python, path, "--wait-signal", "--scenario", "named", "--seconds", "0.3"]
+    run = lstest.record_pid(s, argv)
+    stalls = run.stalls_in(run.scenario_window("named"))
+    assert len(stalls) == 1, "expected one stall:\n" + "\n".join(
+        lstest.brief(x) for x in run.stalls)
+    task = stalls[0].get("task")
+    want = {"name": "fetch-7", "coroutine": "handler", "file": path, "line": m["await"]}
+    print(f"  task: {task}")
+    assert task == want, f"the stall does not name the task {want}: {task}"
+    out = subprocess.run([lstest.loopstall(), "doctor", run.recorder.out],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    want = f"In asyncio task fetch-7: handler() at {APP}:{m['await']}."
+    assert want in " ".join(out.stdout.split()), f"doctor does not say {want!r}:\n{out.stdout}"
+
+
+def check_two(s, python):
+    """Tasks "first" and "second" run fetch_user in one busy period; the
+    stall's stack is second's longer sleep, but the agent saw "first" running
+    when the stall crossed the threshold. The same code in two Tasks: only
+    the coroutine frame's address tells them apart, so the record must not
+    name "first" (it may name "second", or no Task name)."""
+    path, m = marks()
+    argv = [python, path, "--wait-signal", "--scenario", "two", "--seconds", "0.3"]
+    run = lstest.record_pid(s, argv)
+    stalls = run.stalls_in(run.scenario_window("two"))
+    assert len(stalls) == 1, "expected one stall:\n" + "\n".join(
+        lstest.brief(x) for x in run.stalls)
+    st = stalls[0]
+    assert st["syscalls"][0]["max_ms"] >= 250, f"the stack is not second's: {lstest.brief(st)}"
+    task = st.get("task")
+    print(f"  task: {task}")
+    assert task and task["coroutine"] == "fetch_user" and task["line"] == m["sleep"], (
+        f"the stall does not name fetch_user at {path}:{m['sleep']}: {task}")
+    assert task.get("name") in (None, "second"), f"the stall names another Task: {task}"
 
 
 def check_cpu(s, python):
@@ -114,6 +162,10 @@ def check_cpu(s, python):
           + lstest.format_stack(lstest.hottest_cpu_stack(st)[:12]))
     assert in_crunch >= 0.8 * total, (
         f"only {in_crunch} of {total} CPU samples name crunch at one of its lines")
+    # a CPU stall's Task is named from its samples' frames (no blocking stack)
+    task = st.get("task")
+    assert task and task.get("name") == "Task-1" and task.get("coroutine") == "_main", (
+        f"the CPU stall does not name the task Task-1 (_main): {task}")
 
 
 def run(python, check=None):
@@ -125,4 +177,6 @@ def run(python, check=None):
         st = check_sleep(s, python)
         if check:
             check(st)
+        check_named(s, python)
+        check_two(s, python)
         check_cpu(s, python)

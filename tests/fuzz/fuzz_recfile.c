@@ -12,7 +12,7 @@
 #include "aggregate.h"
 #include "doctor_rules.h"
 #include "recfile.h"
-#include "report.h"
+#include "report_render.h"
 #include "report_out.h"
 
 static FILE *devnull;

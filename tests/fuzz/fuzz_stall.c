@@ -17,7 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t threshold = 50000000, dur;
 	struct ls_stall s;
-	char advice[512];
 	cJSON *parsed;
 	char *line;
 	void *rec;
@@ -57,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!strcmp(ls_cause_name(s.cause), "") || (unsigned)s.cause >= LS_CAUSE_COUNT)
 		abort();
-	ls_advice(&s, advice, sizeof(advice));
-	if (strnlen(advice, sizeof(advice)) == sizeof(advice))
+	ls_stall_conclude(&s);
+	if (strnlen(s.advice, sizeof(s.advice)) == sizeof(s.advice))
 		abort();
 	line = ls_json_stall(&s, (int64_t)s.start_ns, (int64_t)s.end_ns);
 	if (line) {
@@ -70,7 +69,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cJSON_Delete(parsed);
 		free(line);
 	}
-	line = ls_json_stall_begin(s.pid, s.tid, s.comm, (int64_t)s.start_ns, dur, threshold);
+	{
+		struct ls_stall_begin b = {
+		    .pid = s.pid,
+		    .tid = s.tid,
+		    .comm = s.comm,
+		    .start_ns = s.start_ns,
+		    .elapsed_ns = dur,
+		    .threshold_ns = threshold,
+		    .began_before_attach = s.began_before_attach,
+		};
+
+		line = ls_json_stall_begin(&b, (int64_t)s.start_ns);
+	}
 	if (line) {
 		parsed = cJSON_Parse(line);
 		if (!parsed || strchr(line, '\n'))

@@ -386,6 +386,111 @@ def pycode():
     write("pycode", files)
 
 
+def pytask():
+    """Memory images of a process running an asyncio Task (fuzz_pytask.c's
+    header first): PyInterpreterState -> sys.modules -> _asyncio ->
+    _current_tasks -> {loop: Task}, per version, and hostile variants.
+    tests/unit/test_pytask.c checks what is read from each."""
+    base = 0x100000
+    t_dict, t_str, t_int, t_module = base + 8, base + 16, base + 24, base + 32
+    # minor: (interp_modules, coro_frame, task_coro, task_name, state_task_type, ascii size)
+    layouts = {10: (856, 16, 160, 168, None, 48), 11: (888, 80, 136, 144, None, 48),
+               12: (944, 72, 136, 144, 24, 40), 13: (7656, 72, 120, 128, 24, 40)}
+
+    def image(minor, name="fetch-7", int_name=None, task_type_name=b"_asyncio.Task\0",
+              split=False, nentries=None, kind=None, modules_type=t_dict, subclass=None):
+        modules_off, coro_frame, task_coro, task_name, state_tt, asz = layouts[minor]
+        mem = bytearray(16384)
+        at = [64]
+
+        def alloc(data):
+            off = at[0]
+            mem[off:off + len(data)] = data
+            at[0] = (off + len(data) + 15) // 16 * 16
+            return base + off
+
+        def pystr(text):
+            if text.isascii():
+                head = struct.pack("<QQQqI", 1, t_str, len(text), -1,
+                                   (1 << 2) | (1 << 5) | (1 << 6))
+                return alloc(head + b"\0" * (asz - len(head)) + text.encode() + b"\0")
+            # compact, 2 bytes a character: the data follows PyCompactUnicodeObject
+            head = struct.pack("<QQQqI", 1, t_str, len(text), -1, (2 << 2) | (1 << 5))
+            compact = asz + (24 if minor < 12 else 16)
+            return alloc(head + b"\0" * (compact - len(head)) + text.encode("utf-16-le") + b"\0\0")
+
+        def pydict(items, general):
+            n = len(items) if nentries is None else nentries
+            k = (0 if general else 1) if kind is None else kind
+            if minor == 10:
+                keys = struct.pack("<qqQqq", 1, 8, 0, 5 - len(items), n) + bytes(range(8))
+                for key, value in items:
+                    keys += struct.pack("<qQQ", 7, key, value)
+            else:
+                keys = struct.pack("<qBBBBIqq", 1, 3, 3, k, 0, 0, 5 - len(items), n)
+                keys += bytes(range(8))
+                for key, value in items:
+                    keys += (struct.pack("<qQQ", 7, key, value) if k == 0
+                             else struct.pack("<QQ", key, value))
+            keys_at = alloc(keys)
+            return alloc(struct.pack("<QQqQQQ", 1, t_dict, len(items), 0, keys_at,
+                                     base + 8 if split else 0))
+
+        tt_name = alloc(task_type_name)
+        # PyTypeObject: tp_name at 24, tp_base at 256
+        task_type = alloc(struct.pack("<QQQQ", 1, 0, 0, tt_name) + b"\0" * 240)
+        obj_type = task_type
+        if subclass is not None:
+            sub_name = alloc(subclass)
+            obj_type = alloc(struct.pack("<QQQQ", 1, 0, 0, sub_name) + b"\0" * 224
+                             + struct.pack("<Q", task_type))
+        frame = alloc(b"\0" * 80)  # 3.10's PyFrameObject; 3.11+ embed it in the coroutine
+        coro = alloc(struct.pack("<QQQ", 1, 0, frame) + b"\0" * 96)
+        if int_name is not None:
+            name_at = alloc(struct.pack("<QQQI", 1, t_int, 1 << 3, int_name) + b"\0" * 4)
+        else:
+            name_at = pystr(name)
+        task = bytearray(176)
+        struct.pack_into("<QQ", task, 0, 1, obj_type)
+        struct.pack_into("<Q", task, task_coro, coro)
+        struct.pack_into("<Q", task, task_name, name_at)
+        task_at = alloc(bytes(task))
+        loop = alloc(struct.pack("<QQ", 1, 0))
+        tasks = pydict([(loop, task_at)], True)
+        md_dict = pydict([(pystr("__name__"), pystr("_asyncio")),
+                          (pystr("_current_tasks"), tasks)], False)
+        state = alloc(struct.pack("<QQQQ", 0, 0, 0, task_type))
+        module = alloc(struct.pack("<QQQQQ", 1, t_module, md_dict, 0, state))
+        modules = pydict([(pystr("sys"), module), (pystr("_asyncio"), module)], False)
+        if modules_type != t_dict:
+            struct.pack_into("<Q", mem, modules - base + 8, modules_type)
+        interp = at[0]
+        struct.pack_into("<Q", mem, interp + modules_off, modules)
+        del mem[interp + modules_off + 8:]
+        return bytes(mem), base + interp, tasks, frame if minor == 10 else coro + coro_frame
+
+    def seed(minor, flags=1, **kw):
+        mem, interp, tasks, frame = image(minor, **kw)
+        return struct.pack("<BQQBQ", minor - 10, interp - base, tasks - base, flags,
+                           frame) + mem
+
+    files = {}
+    for minor in layouts:
+        files[f"named_3{minor}"] = seed(minor)
+    files["number_312"] = seed(12, int_name=7)
+    files["number_313"] = seed(13, int_name=7)
+    files["unicode_name_311"] = seed(11, name="r\u00e9q-\u4e00")
+    files["no_module_type_310"] = seed(10, flags=0)
+    files["other_type_311"] = seed(11, task_type_name=b"MyTask\0")
+    files["subclass_311"] = seed(11, subclass=b"MyTask\0")
+    files["subclass_313"] = seed(13, subclass=b"MyTask\0")
+    files["split_312"] = seed(12, split=True)
+    files["huge_nentries_313"] = seed(13, nentries=1 << 40)
+    files["bad_kind_311"] = seed(11, kind=7)
+    files["modules_not_dict_312"] = seed(12, modules_type=base + 40)
+    write("pytask", files)
+
+
 def cgroup():
     cid = "3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a"
     uid = "1b2c3d4e_5f60_4718_8a9b_0c1d2e3f4a5b"
@@ -418,6 +523,7 @@ def main():
     probe_shm()
     procstat()
     pycode()
+    pytask()
     cgroup()
 
 

@@ -13,7 +13,7 @@ tests/fixtures/record.sh) is rendered as
 
 and compared with tests/golden/. With --update the outputs become the new
 golden files (review the diff before committing them). Either way every
-fixture is validated against tests/schema/records.schema.json, and the
+fixture is validated against record/records.schema.json, and the
 numbers of the outputs (counts, totals, per cause, histogram, worst stalls,
 folded weights, the text headlines) are recomputed from the fixture by
 truth.py, without the C code: an update cannot lock in wrong numbers. Then the contract
@@ -38,7 +38,7 @@ import truth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures")
-SCHEMA = os.path.join(HERE, "..", "schema", "records.schema.json")
+SCHEMA = os.path.join(HERE, "..", "..", "record", "records.schema.json")
 WIDTH = "100"
 
 OUTPUTS = [

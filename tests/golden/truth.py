@@ -5,7 +5,7 @@ itself, without the C code: the golden files are written by that code
 computes. Each function returns a list of problems (empty: all agree).
 
 The rules come from the documented contract (README, docs/records.md, and the
-comment at the top of tools/report_folded.c): a stall's time is its
+comment at the top of cli/report_folded.c): a stall's time is its
 duration; folded stacks weigh each stall's on-CPU time shared over its CPU
 stacks by samples (an "[on-CPU]" frame without samples), each syscall's
 blocked time on its stack (else "[NAME]"), and "[run queue]" and

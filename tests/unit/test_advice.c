@@ -121,6 +121,27 @@ static void test_other_blocking(void **state)
 	assert_lacks(buf, "file");
 }
 
+/*
+ * A lock taken through a file (flock) waits for the lock's holder, not for
+ * the disk: the advice said "Regular-file I/O always blocks" before it
+ * shared the doctor's classes, which call it a lock.
+ */
+static void test_lock_on_a_file(void **state)
+{
+	struct ls_stall s;
+	char buf[512];
+
+	(void)state;
+	stall_init(&s, LS_CAUSE_BLOCKING_SYSCALL, 200 * MS);
+	add_call(&s, 73, "flock", 4, "/var/lock/app.lock", 1, 150 * MS);
+	s.syscalls[0].target_kind = LS_TK_FILE;
+	ls_advice(&s, buf, sizeof(buf));
+	assert_int_equal(ls_stall_wait(&s), LS_WAIT_LOCK);
+	assert_contains(buf, "flock on /var/lock/app.lock (1 call)");
+	assert_contains(buf, "contended locks");
+	assert_lacks(buf, "Regular-file");
+}
+
 static void test_cpu(void **state)
 {
 	struct ls_stall s;
@@ -241,6 +262,7 @@ int main(void)
 	    cmocka_unit_test(test_socket),
 	    cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_other_blocking),
+	    cmocka_unit_test(test_lock_on_a_file),
 	    cmocka_unit_test(test_cpu),
 	    cmocka_unit_test(test_lock),
 	    cmocka_unit_test(test_preempted),

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "aggregate.h"
-#include "report.h"
+#include "report_describe.h"
 
 #define FRAME(sym, mod)                                                                            \
 	"{\"addr\":\"0x1\",\"symbol\":" sym ",\"module\":\"" mod "\",\"file\":null,\"line\":null}"

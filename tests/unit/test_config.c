@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include "cgroup.h"
 #include "config.h"
+#include "size.h"
 
 static struct ls_config *fresh(void)
 {

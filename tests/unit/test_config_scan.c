@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * How loopstalld finds processes to attach (tools/loopstalld_scan.c) on a
+ * How loopstalld finds processes to attach (daemon/loopstalld_scan.c) on a
  * fake /proc: comm always read, the executable only when asked, kernel
  * threads told apart, zombies and vanished processes not attachable; and
  * the match patterns of the configuration applied to what it finds.

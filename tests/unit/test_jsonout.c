@@ -112,6 +112,7 @@ static void test_stall(void **state)
 
 	(void)state;
 	sample_stall(&s);
+	ls_stall_conclude(&s);
 	line = ls_json_stall(&s, UNIX_NS, UNIX_NS + 300000000);
 	o = parse(line);
 
@@ -210,6 +211,15 @@ static void test_frame_kinds_and_task(void **state)
 	has_string(task, "coroutine", "_main");
 	has_string(task, "file", "/srv/main.py");
 	has_int(line, task, "line", 53);
+	/* the Task's name was not read: no name, never an empty one */
+	assert_null(cJSON_GetObjectItemCaseSensitive(task, "name"));
+	cJSON_Delete(o);
+	free(line);
+	snprintf(s.task.name, sizeof(s.task.name), "fetch-7");
+	line = ls_json_stall(&s, UNIX_NS, UNIX_NS);
+	o = parse(line);
+	has_string(field(o, "task"), "name", "fetch-7");
+	has_string(field(o, "task"), "coroutine", "_main");
 	cJSON_Delete(o);
 	free(line);
 	/* no task seen: no field */
@@ -232,6 +242,7 @@ static void test_stall_other_causes(void **state)
 	s.n_syscalls = 0;
 	s.cause = LS_CAUSE_CPU;
 	s.cut_short = true;
+	ls_stall_conclude(&s);
 	line = ls_json_stall(&s, -5, 0);
 	o = parse(line);
 	has_string(o, "cause", "cpu");
@@ -239,6 +250,33 @@ static void test_stall_other_causes(void **state)
 	assert_int_equal(cJSON_GetArraySize(field(o, "syscalls")), 0);
 	assert_non_null(strstr(line, "\"start_unix_ns\":-5,"));
 	assert_non_null(strstr(field(o, "advice")->valuestring, "yield"));
+	cJSON_Delete(o);
+	free(line);
+}
+
+/*
+ * The writer only reads: the advice is the stall's own (the pipeline's last
+ * stage wrote it), never computed while serializing.
+ */
+static void test_stall_advice_is_read(void **state)
+{
+	struct ls_stall s;
+	cJSON *o;
+	char *line;
+
+	(void)state;
+	sample_stall(&s);
+	snprintf(s.advice, sizeof(s.advice), "as concluded");
+	line = ls_json_stall(&s, UNIX_NS, UNIX_NS);
+	o = parse(line);
+	has_string(o, "advice", "as concluded");
+	cJSON_Delete(o);
+	free(line);
+	/* not concluded: nothing made up */
+	s.advice[0] = '\0';
+	line = ls_json_stall(&s, UNIX_NS, UNIX_NS);
+	o = parse(line);
+	has_string(o, "advice", "");
 	cJSON_Delete(o);
 	free(line);
 }
@@ -263,13 +301,18 @@ static void test_strings_escaped(void **state)
 	free(line);
 }
 
+static const struct ls_stall_begin begin_60ms = {
+    .pid = 4242, .tid = 4243, .comm = "node", .elapsed_ns = 60 * MS, .threshold_ns = 50 * MS};
+
 static void test_stall_begin(void **state)
 {
+	struct ls_stall_begin b = begin_60ms;
 	cJSON *o;
 	char *line;
 
 	(void)state;
-	line = ls_json_stall_begin(4242, 4243, "node", UNIX_NS, 60 * MS + 250, 50 * MS);
+	b.elapsed_ns = 60 * MS + 250;
+	line = ls_json_stall_begin(&b, UNIX_NS);
 	o = parse(line);
 	has_string(o, "type", "stall_begin");
 	has_int(line, o, "schema_version", 1);
@@ -279,6 +322,14 @@ static void test_stall_begin(void **state)
 	assert_non_null(strstr(line, "\"start_unix_ns\":" UNIX_NS_TEXT ","));
 	has_number(o, "elapsed_ms", 60.0);
 	has_number(o, "threshold_ms", 50.0);
+	/* written only when true: the period was running at attach */
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "began_before_attach"));
+	cJSON_Delete(o);
+	free(line);
+	b.began_before_attach = true;
+	line = ls_json_stall_begin(&b, UNIX_NS);
+	o = parse(line);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "began_before_attach")));
 	cJSON_Delete(o);
 	free(line);
 }
@@ -305,7 +356,7 @@ static void test_context(void **state)
 	ls_rfc3339_ms(-5, when, sizeof(when));
 	assert_string_equal(when, "1970-01-01T00:00:00.000Z");
 	line = ls_json_add_context(
-	    ls_json_stall_begin(4242, 4243, "node", UNIX_NS, 60 * MS, 50 * MS), &ctx);
+	    ls_json_stall_begin(&begin_60ms, UNIX_NS), &ctx);
 	o = parse(line);
 	has_string(o, "type", "stall_begin");
 	has_int(line, o, "pid", 4242);
@@ -319,7 +370,7 @@ static void test_context(void **state)
 	free(line);
 	/* nothing to add: the line as it was */
 	line = ls_json_add_context(
-	    ls_json_stall_begin(4242, 4243, "node", UNIX_NS, 60 * MS, 50 * MS), &none);
+	    ls_json_stall_begin(&begin_60ms, UNIX_NS), &none);
 	o = parse(line);
 	assert_null(cJSON_GetObjectItemCaseSensitive(o, "time"));
 	cJSON_Delete(o);
@@ -443,6 +494,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_stall_other_causes),
+		cmocka_unit_test(test_stall_advice_is_read),
 		cmocka_unit_test(test_frame_kinds_and_task),
 		cmocka_unit_test(test_strings_escaped),
 		cmocka_unit_test(test_stall_begin),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * loopstalld's totals (tools/loopstalld_stats.c) as /metrics shows them:
+ * loopstalld's totals (daemon/loopstalld_stats.c) as /metrics shows them:
  * stalls by cause, loop counters that stay monotonic when threads exit,
  * vanish or are replaced by a thread reusing their tid, and processes that
  * restart under the same name.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * /proc/PID/stat (tools/procstat.c): kernel threads and zombies told apart
+ * /proc/PID/stat (agent/src/procstat.c): kernel threads and zombies told apart
  * from processes loopstall can trace, whatever the process named itself;
  * and the names in /proc/PID/comm and /proc/PID/task/TID/comm.
  */

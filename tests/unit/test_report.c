@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
-#include "report.h"
+#include "report_render.h"
 #include "report_args.h"
 
 static const char *const lines[] = {

@@ -67,7 +67,7 @@ static void done(struct diag *d)
 	free(d);
 }
 
-static void expect(struct diag *d, enum dr_kind kind, const char *in_remedy,
+static void expect(struct diag *d, enum ls_wait kind, const char *in_remedy,
 		   const char *in_evidence)
 {
 	assert_int_equal(d->v.kind, kind);
@@ -83,14 +83,14 @@ static void test_sleep_by_language(void **state)
 	(void)state;
 	expect(diagnose("python3", "blocking_syscall", 0.5, 300, 0, 0, "clock_nanosleep", "null",
 			NULL),
-	       DR_SLEEP, "await asyncio.sleep", "Blocked in clock_nanosleep for 300.0 ms");
+	       LS_WAIT_SLEEP, "await asyncio.sleep", "Blocked in clock_nanosleep for 300.0 ms");
 	expect(diagnose("node", "blocking_syscall", 0.5, 300, 0, 0, "nanosleep", "null", NULL),
-	       DR_SLEEP, "setTimeout", "Runtime: Node.js, from the process name (node)");
+	       LS_WAIT_SLEEP, "setTimeout", "Runtime: Node.js, from the process name (node)");
 	expect(diagnose("svc", "blocking_syscall", 0.5, 300, 0, 0, "clock_nanosleep", "null", NULL),
-	       DR_SLEEP, "timer watcher (ev_timer_start", "Runtime: C");
+	       LS_WAIT_SLEEP, "timer watcher (ev_timer_start", "Runtime: C");
 	expect(diagnose("redis-server", "blocking_syscall", 0.5, 300, 0, 0, "clock_nanosleep",
 			"null", NULL),
-	       DR_SLEEP, "SLOWLOG GET", NULL);
+	       LS_WAIT_SLEEP, "SLOWLOG GET", NULL);
 }
 
 static void test_io_kinds(void **state)
@@ -98,37 +98,41 @@ static void test_io_kinds(void **state)
 	(void)state;
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "recvfrom",
 			"\"socket:TCP 127.0.0.1:41000->127.0.0.1:8080\"", NULL),
-	       DR_SOCKET, "aiohttp", "on socket:TCP 127.0.0.1:41000->127.0.0.1:8080");
+	       LS_WAIT_SOCKET, "aiohttp", "on socket:TCP 127.0.0.1:41000->127.0.0.1:8080");
 	/* an unresolved fd: the call itself says socket */
 	expect(diagnose("svc", "blocking_syscall", 1, 250, 0, 0, "recvfrom", "null", NULL),
-	       DR_SOCKET, "O_NONBLOCK", NULL);
+	       LS_WAIT_SOCKET, "O_NONBLOCK", NULL);
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "recvfrom",
 			"\"socket:UDP 10.0.0.5:40000->10.0.0.1:53\"", NULL),
-	       DR_DNS, "loop.getaddrinfo", NULL);
+	       LS_WAIT_DNS, "loop.getaddrinfo", NULL);
+	/* a DNS server waiting on its own port 53 is not looking a name up */
+	expect(diagnose("svc", "blocking_syscall", 1, 250, 0, 0, "recvfrom",
+			"\"socket:UDP 10.0.0.1:53\"", NULL),
+	       LS_WAIT_SOCKET, "O_NONBLOCK", NULL);
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "read", "\"/var/log/big.log\"",
 			NULL),
-	       DR_FILE, "aiofiles", NULL);
-	expect(diagnose("node", "blocking_syscall", 1, 250, 0, 0, "fsync", "null", NULL), DR_FILE,
+	       LS_WAIT_FILE, "aiofiles", NULL);
+	expect(diagnose("node", "blocking_syscall", 1, 250, 0, 0, "fsync", "null", NULL), LS_WAIT_FILE,
 	       "fs.promises", NULL);
-	expect(diagnose("svc", "blocking_syscall", 1, 250, 0, 0, "read", "\"pipe\"", NULL), DR_PIPE,
+	expect(diagnose("svc", "blocking_syscall", 1, 250, 0, 0, "read", "\"pipe\"", NULL), LS_WAIT_PIPE,
 	       "uv_pipe_t", NULL);
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "wait4", "null", NULL),
-	       DR_CHILD, "create_subprocess_exec", NULL);
+	       LS_WAIT_CHILD, "create_subprocess_exec", NULL);
 	/* the kind the agent took while the call blocked wins over the look of the path */
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "read",
 			"\"/tmp/in.fifo\",\"target_kind\":\"fifo\"", NULL),
-	       DR_PIPE, "connect_read_pipe", "on the FIFO /tmp/in.fifo");
+	       LS_WAIT_PIPE, "connect_read_pipe", "on the FIFO /tmp/in.fifo");
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "openat",
 			"\"/tmp/in.fifo\",\"target_kind\":\"fifo\"", NULL),
-	       DR_PIPE, "connect_read_pipe", NULL);
+	       LS_WAIT_PIPE, "connect_read_pipe", NULL);
 	expect(diagnose("python3", "blocking_syscall", 1, 250, 0, 0, "recvfrom",
 			"\"dns:udp 127.0.0.53:53\",\"target_kind\":\"socket\"", NULL),
-	       DR_DNS, "loop.getaddrinfo", NULL);
+	       LS_WAIT_DNS, "loop.getaddrinfo", NULL);
 	expect(diagnose("svc", "blocking_syscall", 1, 250, 0, 0, "read",
 			"\"/dev/ttyS0\",\"target_kind\":\"device\"", NULL),
-	       DR_SYSCALL, "worker thread", NULL);
+	       LS_WAIT_DEVICE, "worker thread", NULL);
 	expect(diagnose("svc", "blocking_syscall", 1, 250, 0, 0, "ioctl", "\"anon_inode:foo\"", NULL),
-	       DR_SYSCALL, "worker thread", NULL);
+	       LS_WAIT_SYSCALL, "worker thread", NULL);
 }
 
 static void test_cpu_and_scheduling(void **state)
@@ -136,35 +140,35 @@ static void test_cpu_and_scheduling(void **state)
 	struct diag *d;
 
 	(void)state;
-	expect(diagnose("python3", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), DR_CPU,
+	expect(diagnose("python3", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), LS_WAIT_CPU,
 	       "asyncio.sleep(0)", "On CPU for 280.0 ms of the 300.0 ms.");
-	expect(diagnose("python3", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), DR_CPU,
+	expect(diagnose("python3", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), LS_WAIT_CPU,
 	       "ProcessPoolExecutor", NULL);
-	expect(diagnose("node", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), DR_CPU, "setImmediate",
+	expect(diagnose("node", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), LS_WAIT_CPU, "setImmediate",
 	       NULL);
-	expect(diagnose("node", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), DR_CPU, "worker_threads",
+	expect(diagnose("node", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), LS_WAIT_CPU, "worker_threads",
 	       NULL);
-	expect(diagnose("svc", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), DR_CPU, "ev_idle", NULL);
+	expect(diagnose("svc", "cpu", 280, 0, 20, 0, NULL, NULL, NULL), LS_WAIT_CPU, "ev_idle", NULL);
 	/* a busy machine shows in the run queue */
-	expect(diagnose("svc", "cpu", 200, 0, 100, 0, NULL, NULL, NULL), DR_CPU, "ev_idle",
+	expect(diagnose("svc", "cpu", 200, 0, 100, 0, NULL, NULL, NULL), LS_WAIT_CPU, "ev_idle",
 	       "waiting for a CPU (the machine is busy too)");
-	expect(diagnose("svc", "preempted", 30, 0, 150, 0, NULL, NULL, NULL), DR_PREEMPTED,
+	expect(diagnose("svc", "preempted", 30, 0, 150, 0, NULL, NULL, NULL), LS_WAIT_PREEMPTED,
 	       "cpu.stat", "7 involuntary context switches");
-	expect(diagnose("svc", "page_fault", 1, 200, 0, 200, NULL, NULL, NULL), DR_PAGE_FAULT,
+	expect(diagnose("svc", "page_fault", 1, 200, 0, 200, NULL, NULL, NULL), LS_WAIT_PAGE_FAULT,
 	       "/proc/pressure/memory", "12 major page faults");
 	d = diagnose("svc", "mixed", 100, 90, 80, 0, "clock_nanosleep", "null", NULL);
 	assert_true(d->v.mixed);
-	expect(d, DR_CPU, "ev_idle", "No single cause");
-	expect(diagnose("svc", "unknown", 0, 0, 0, 0, NULL, NULL, NULL), DR_UNKNOWN, "libprobe",
+	expect(d, LS_WAIT_CPU, "ev_idle", "No single cause");
+	expect(diagnose("svc", "unknown", 0, 0, 0, 0, NULL, NULL, NULL), LS_WAIT_UNKNOWN, "libprobe",
 	       NULL);
 }
 
 static void test_lock(void **state)
 {
 	(void)state;
-	expect(diagnose("python3", "lock_wait", 0.4, 300, 0, 0, "futex", "null", NULL), DR_LOCK,
+	expect(diagnose("python3", "lock_wait", 0.4, 300, 0, 0, "futex", "null", NULL), LS_WAIT_LOCK,
 	       "asyncio.Lock", "py-spy dump --pid 9");
-	expect(diagnose("svc", "lock_wait", 0.4, 300, 0, 0, "futex", "null", NULL), DR_LOCK,
+	expect(diagnose("svc", "lock_wait", 0.4, 300, 0, 0, "futex", "null", NULL), LS_WAIT_LOCK,
 	       "pthread_mutex_trylock", "eu-stack -p 9");
 }
 
@@ -176,9 +180,9 @@ static void test_cpu_in_file_io(void **state)
 		"\"file\":null,\"line\":null}";
 
 	(void)state;
-	expect(diagnose("python3", "cpu", 100, 40, 0, 0, "fsync", "null", write_stack), DR_FILE,
+	expect(diagnose("python3", "cpu", 100, 40, 0, 0, "fsync", "null", write_stack), LS_WAIT_FILE,
 	       "aiofiles", "in write(): the kernel copying file data");
-	expect(diagnose("python3", "cpu", 100, 0, 0, 0, NULL, NULL, write_stack), DR_CPU,
+	expect(diagnose("python3", "cpu", 100, 0, 0, 0, NULL, NULL, write_stack), LS_WAIT_CPU,
 	       "asyncio.sleep(0)", NULL);
 }
 
@@ -203,13 +207,54 @@ static void test_libprobe_callback(void **state)
 	assert_string_equal(rec->stalls[0].callback->span, "fetch_user");
 	assert_int_equal(aggregate__new(rec, &agg), 0);
 	doctor_verdict(agg, &agg->culprits[0], &v);
-	assert_int_equal(v.kind, DR_UNKNOWN);
+	assert_int_equal(v.kind, LS_WAIT_UNKNOWN);
 	assert_string_equal(v.title, "A slow callback: on_read");
 	assert_non_null(strstr(v.evidence, "libprobe alone"));
 	assert_non_null(strstr(v.evidence, "ran 248.5 ms, in task segment fetch_user"));
 	assert_non_null(strstr(v.remedy, "loopstall record -p 9"));
 	aggregate__free(agg);
 	recording__free(rec);
+}
+
+/* The asyncio task the stall ran: its name when the record has one, then its coroutine. */
+static void test_asyncio_task(void **state)
+{
+	static const char *const tasks[][2] = {
+	    {"{\"name\":\"fetch-7\",\"coroutine\":\"handler\",\"file\":\"/srv/app.py\","
+	     "\"line\":24}",
+	     " In asyncio task fetch-7: handler() at app.py:24."},
+	    {"{\"coroutine\":\"handler\",\"file\":\"/srv/app.py\",\"line\":24}",
+	     " In asyncio task handler() at app.py:24."},
+	    {"{\"name\":\"Task-3\",\"coroutine\":\"main\",\"file\":null,\"line\":null}",
+	     " In asyncio task Task-3: main()."},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tasks) / sizeof(tasks[0]); i++) {
+		struct recording *rec = recording__new();
+		struct aggregate *agg;
+		struct dr_verdict v;
+		struct rf_error err;
+		char *line = NULL;
+
+		assert_true(asprintf(&line,
+				     "{\"type\":\"stall\",\"schema_version\":1,\"pid\":9,\"tid\":9,"
+				     "\"comm\":\"python3\",\"start_unix_ns\":2000000000,"
+				     "\"duration_ms\":300,\"threshold_ms\":50,\"cause\":\"blocking_syscall\","
+				     "\"on_cpu_ms\":0.1,\"off_cpu_ms\":299.9,\"runqueue_ms\":0,"
+				     "\"syscalls\":[],\"cpu_stacks\":[],\"callback\":null,\"task\":%s}",
+				     tasks[i][0]) > 0);
+		assert_int_equal(recording__add_line(rec, line, strlen(line), 1, &err), 0);
+		free(line);
+		assert_int_equal(aggregate__new(rec, &agg), 0);
+		assert_int_equal(agg->n_culprits, 1);
+		doctor_verdict(agg, &agg->culprits[0], &v);
+		if (!strstr(v.evidence, tasks[i][1]))
+			fail_msg("expected \"%s\" in: %s", tasks[i][1], v.evidence);
+		aggregate__free(agg);
+		recording__free(rec);
+	}
 }
 
 static void test_overview(void **state)
@@ -284,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_cpu_in_file_io),
 		cmocka_unit_test(test_libprobe_callback),
+		cmocka_unit_test(test_asyncio_task),
 		cmocka_unit_test(test_overview),
 		cmocka_unit_test(test_notes),
 		cmocka_unit_test(test_note_unresolved_stack),

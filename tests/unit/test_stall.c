@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "busy_account.h"
 #include "stall.h"
 
 #define MS 1000000ull
@@ -389,6 +390,50 @@ static void test_short_comm(void **state)
 	munmap(map, map_len);
 }
 
+/*
+ * The interval BPF has not settled when a stall in progress is reported
+ * goes where settle() will put it (busy_account.h): into its call's own
+ * slot. The agent once appended a slot of its own, so a loop blocked again
+ * in the read it had blocked in before showed "read" twice.
+ */
+static void test_open_interval_settles_as_bpf_will(void **state)
+{
+	struct lt_busy b;
+	struct ls_stall s;
+	unsigned i;
+
+	(void)state;
+	busy_init(&b, 100 * MS, 0);
+	add_slot(&b, NR_READ, 5, 1, 100 * MS, 100 * MS);
+	/* the same read, blocked again: one call, more time */
+	assert_false(lt_busy_settle(&b, LT_OUT_BLOCKED, NR_READ, 5, 60 * MS, false));
+	assert_int_equal(b.nr_slots, 1);
+	assert_int_equal(b.slots[0].count, 1);
+	assert_int_equal(b.slots[0].total_ns, 160 * MS);
+	/* a new read on the same fd, longer than any before */
+	assert_true(lt_busy_settle(&b, LT_OUT_BLOCKED, NR_READ, 5, 150 * MS, true));
+	assert_int_equal(b.nr_slots, 1);
+	assert_int_equal(b.slots[0].count, 2);
+	assert_int_equal(b.slots[0].max_ns, 150 * MS);
+	assert_int_equal(b.offcpu_ns, 310 * MS);
+	/* preempted: run-queue time, no slot */
+	assert_false(lt_busy_settle(&b, LT_OUT_PREEMPTED, NR_WRITE, 3, 20 * MS, true));
+	assert_int_equal(b.runq_ns, 20 * MS);
+	assert_int_equal(b.nr_slots, 1);
+	from_busy(&s, &b, 400 * MS);
+	assert_int_equal(s.n_syscalls, 1);
+	assert_string_equal(s.syscalls[0].name, "read");
+	assert_int_equal(s.syscalls[0].total_ns, 310 * MS);
+
+	/* a full table: the last slot collects the rest as "other" */
+	busy_init(&b, 0, 0);
+	for (i = 0; i < LT_MAX_SLOTS + 2; i++)
+		lt_busy_settle(&b, LT_OUT_BLOCKED, 100 + i, (int32_t)i, MS, true);
+	assert_int_equal(b.nr_slots, LT_MAX_SLOTS);
+	assert_int_equal(b.slots[LT_MAX_SLOTS - 1].nr, LT_NR_OTHER);
+	assert_int_equal(b.slots[LT_MAX_SLOTS - 1].count, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_record_rejected),
 		cmocka_unit_test(test_short_comm),
+		cmocka_unit_test(test_open_interval_settles_as_bpf_will),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

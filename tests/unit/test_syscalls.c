@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The generated syscall-name table and the lock/sleep predicates built on it. */
+/* The generated syscall-name table (what each call waits for: test_syscall_class.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,37 +34,6 @@ static void test_unknown_numbers(void **state)
 	assert_null(ls_syscall_name((unsigned)-1));
 	/* x86_64 leaves 335..423 unassigned: holes in the table are NULL too */
 	assert_null(ls_syscall_name(400));
-	assert_false(ls_syscall_is_lock_wait(400));
-	assert_false(ls_syscall_is_sleep((unsigned)-1));
-}
-
-static void test_lock_wait(void **state)
-{
-	(void)state;
-	assert_true(ls_syscall_is_lock_wait(SYS_futex));
-	assert_true(ls_syscall_is_lock_wait(SYS_flock));
-	assert_true(ls_syscall_is_lock_wait(SYS_semop));
-	assert_true(ls_syscall_is_lock_wait(SYS_semtimedop));
-	assert_true(ls_syscall_is_lock_wait(SYS_msgrcv));
-#ifdef SYS_futex_waitv
-	assert_true(ls_syscall_is_lock_wait(SYS_futex_waitv));
-#endif
-	assert_false(ls_syscall_is_lock_wait(SYS_read));
-	assert_false(ls_syscall_is_lock_wait(SYS_clock_nanosleep));
-	assert_false(ls_syscall_is_lock_wait(SYS_epoll_wait));
-	assert_false(ls_syscall_is_lock_wait(SYS_fcntl));
-}
-
-static void test_sleep(void **state)
-{
-	(void)state;
-	assert_true(ls_syscall_is_sleep(SYS_nanosleep));
-	assert_true(ls_syscall_is_sleep(SYS_clock_nanosleep));
-	assert_true(ls_syscall_is_sleep(SYS_pause));
-	assert_false(ls_syscall_is_sleep(SYS_futex));
-	assert_false(ls_syscall_is_sleep(SYS_read));
-	assert_false(ls_syscall_is_sleep(SYS_select));
-	assert_false(ls_syscall_is_sleep(SYS_epoll_wait));
 }
 
 int main(void)
@@ -72,8 +41,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_unknown_numbers),
-		cmocka_unit_test(test_lock_wait),
-		cmocka_unit_test(test_sleep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

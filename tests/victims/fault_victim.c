@@ -3,9 +3,9 @@
  * One poll loop, many ways to misbehave, for the fault tests
  * (tests/e2e/test_fault_*.py) and the load benchmarks (tests/bench/). The
  * loop waits 10 ms in poll() per iteration; it prints `ready`, and each mode
- * starts on SIGUSR2 (as the other victims do) and prints `done` before it
- * exits by itself. Times printed are CLOCK_REALTIME ns, comparable with the
- * records' *_unix_ns.
+ * starts on SIGUSR2 (as the other victims do), after one wait at least, and
+ * prints `done` before it exits by itself. Times printed are CLOCK_REALTIME
+ * ns, comparable with the records' *_unix_ns.
  *
  *   block MS                 block MS ms in nanosleep on the loop thread,
  *                            printing `blocking T` and `unblocked T`
@@ -104,11 +104,19 @@ __attribute__((noinline)) static void loop_wait(int ms)
 	__asm__ volatile("" ::: "memory");
 }
 
-/* Idle loop iterations until SIGUSR2 number `until` arrived. */
+/*
+ * Idle loop iterations until SIGUSR2 number `until` arrived: at least one,
+ * even when the signal came first. A test signals as soon as it reads
+ * `ready`, which main prints before the loop's first wait; without a wait
+ * the scenario would run before the loop does, and what a program does
+ * before its loop first waits is its start-up, no loop iteration (after an
+ * exec too: loopstall drops the busy period across it).
+ */
 static void loop_until(int until)
 {
-	while (go < until)
+	do
 		loop_wait(10);
+	while (go < until);
 }
 
 static void loop_for(unsigned n)

@@ -5,9 +5,13 @@
 Scenario `sleep`: handler() awaits fetch_user(), which blocks the loop in
 time.sleep(--seconds). Scenario `cpu`: handler_cpu() runs crunch(), a pure
 Python loop, for --seconds without awaiting. Scenario `naps`: 2 ms sleeps
-for --seconds without awaiting (one stall of many blocks). The lines the tests look for
+for --seconds without awaiting (one stall of many blocks). Scenario `named`:
+`sleep` in a Task of its own, created with name="fetch-7". Scenario `two`:
+Tasks "first" and "second" step in one busy period; each calls fetch_user,
+"first" for --seconds / 2, then "second" for --seconds. The lines the tests look for
 carry a `# mark:` comment; the tests find them by it, so edits stay safe.
 """
+import asyncio
 import time
 
 import victim_common as vc
@@ -44,12 +48,25 @@ async def handler_naps(args):
         time.sleep(0.002)
 
 
+async def handler_named(args):
+    # the loop steps this Task, not the scenario's: the stall is in "fetch-7"
+    return await asyncio.create_task(handler(args), name="fetch-7")
+
+
+async def handler_two(args):
+    # both first steps are ready at once: the loop runs them in one busy period
+    first = asyncio.create_task(fetch_user(args.seconds / 2), name="first")
+    second = asyncio.create_task(fetch_user(args.seconds), name="second")
+    await asyncio.gather(first, second)
+
+
 def main():
     p = vc.parser(__doc__)
-    p.add_argument("--scenario", choices=("sleep", "cpu", "naps"), default="sleep")
+    p.add_argument("--scenario", choices=("sleep", "cpu", "naps", "named", "two"), default="sleep")
     p.add_argument("--seconds", type=float, default=0.3)
     args = p.parse_args()
-    scenarios = {"sleep": handler, "cpu": handler_cpu, "naps": handler_naps}
+    scenarios = {"sleep": handler, "cpu": handler_cpu, "naps": handler_naps,
+                 "named": handler_named, "two": handler_two}
     vc.run(args, args.scenario, scenarios[args.scenario])
 
 
