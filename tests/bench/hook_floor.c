@@ -33,7 +33,8 @@ int main(int argc, char **argv)
 	char *end;
 	int err;
 
-	if (argc > 2 || (argc == 2 && ((tid = strtol(argv[1], &end, 10)) <= 0 || tid > INT_MAX || *end))) {
+	if (argc > 2 ||
+	    (argc == 2 && ((tid = strtol(argv[1], &end, 10)) <= 0 || tid > INT_MAX || *end))) {
 		fprintf(stderr, "usage: hook_floor [TID]\n");
 		return 2;
 	}
