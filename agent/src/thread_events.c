@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -14,9 +13,9 @@ struct thread_ev {
 	uint32_t pid;
 	uint32_t tid;
 	struct bpf_link *switches;
-	struct bpf_link *sample; /* owns sample_fd */
-	int sample_fd;
-	uint64_t sampling_for; /* busy period the sampling event is enabled for, 0: disabled */
+	struct bpf_link *sample; /* open only while sampling (owns its perf event fd) */
+	bool loop;		 /* a loop thread: sampled when a busy period runs long */
+	uint64_t sampling_for;	 /* busy period the sampling event is open for, 0: closed */
 };
 
 struct ls_thread_events {
@@ -81,7 +80,7 @@ int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t 
 	    .config = PERF_COUNT_SW_CONTEXT_SWITCHES,
 	    .sample_period = 1,
 	};
-	struct thread_ev e = {.pid = pid, .tid = tid, .sample_fd = -1};
+	struct thread_ev e = {.pid = pid, .tid = tid};
 	void *grown;
 
 	if (find(te, tid))
@@ -104,31 +103,13 @@ int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t 
 
 int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t tid)
 {
-	/* counts only the thread's own CPU time: an idle loop is never sampled */
-	struct perf_event_attr clock = {
-	    .type = PERF_TYPE_SOFTWARE,
-	    .size = sizeof(clock),
-	    .config = PERF_COUNT_SW_TASK_CLOCK,
-	    .sample_period = te->sample_period_ns,
-	};
-	struct thread_ev *e;
 	int err;
 
 	err = ls_thread_events__watch(te, pid, tid);
 	if (err)
 		return err;
-	e = find(te, tid);
-	if (!te->on_sample || e->sample)
-		return 0;
-	e->sample = ls_thread_event_open(te->on_sample, &clock, tid, &e->sample_fd);
-	if (!e->sample) {
-		/* without it the thread's stalls only lack cpu_stacks */
-		te->errors++;
-		return -errno;
-	}
-	/* libbpf enables the event it attaches to: off until a busy period runs long */
-	if (ioctl(e->sample_fd, PERF_EVENT_IOC_DISABLE, 0))
-		te->errors++;
+	/* its sampling event is opened when a busy period runs long (see sample()) */
+	find(te, tid)->loop = true;
 	return 0;
 }
 
@@ -167,19 +148,43 @@ void ls_thread_events__close_pid(struct ls_thread_events *te, uint32_t pid)
 void ls_thread_events__sample(struct ls_thread_events *te, uint32_t tid, uint64_t busy_start_ns,
 			      bool want)
 {
+	/* counts only the thread's own CPU time: an idle loop is never sampled */
+	struct perf_event_attr clock = {
+	    .type = PERF_TYPE_SOFTWARE,
+	    .size = sizeof(clock),
+	    .config = PERF_COUNT_SW_TASK_CLOCK,
+	    .sample_period = te->sample_period_ns,
+	};
 	struct thread_ev *e = find(te, tid);
-	unsigned long req;
 
-	if (!e || e->sample_fd < 0)
+	if (!e || !e->loop || !te->on_sample)
 		return;
-	if (want ? e->sampling_for == busy_start_ns : !e->sampling_for)
-		return;
-	req = want ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE;
-	if (ioctl(e->sample_fd, req, 0)) {
-		te->errors++;
+	if (!want) {
+		if (e->sample) {
+			bpf_link__destroy(e->sample);
+			e->sample = NULL;
+		}
+		e->sampling_for = 0;
 		return;
 	}
-	e->sampling_for = want ? busy_start_ns : 0;
+	/*
+	 * Opened here rather than kept open disabled: a perf event on a
+	 * thread, even a disabled one, makes each of its context switches
+	 * dearer (~90 ns per switch-in/out pair on the 2-vCPU VM, on top of
+	 * the switch event's own), which a loop that wakes on every request
+	 * pays per iteration; opening one costs tens of microseconds once
+	 * per long busy period. libbpf enables the event it attaches to.
+	 */
+	if (e->sampling_for == busy_start_ns)
+		return;
+	/* one try per busy period: a thread that is gone fails each time */
+	e->sampling_for = busy_start_ns;
+	if (!e->sample) {
+		e->sample = ls_thread_event_open(te->on_sample, &clock, tid, NULL);
+		/* without it the thread's stalls only lack cpu_stacks */
+		if (!e->sample)
+			te->errors++;
+	}
 }
 
 size_t ls_thread_events__count(const struct ls_thread_events *te)

@@ -12,10 +12,10 @@
  *    the BPF program `on_switch`): how a busy period splits into on-CPU,
  *    blocked and preempted time. Opened as soon as the thread is known, since
  *    a loop may block on its very first iteration;
- *  - on loop threads, a task-clock sampling event running `on_sample`, enabled
+ *  - on loop threads, a task-clock sampling event running `on_sample`, open
  *    only while a busy period has run long: an enabled sampling timer is
- *    reprogrammed at every switch of its thread, which costs a loop that
- *    wakes often dearly.
+ *    reprogrammed at every switch of its thread, and even a disabled event
+ *    makes each switch dearer, which costs a loop that wakes often dearly.
  */
 struct ls_thread_events;
 struct bpf_program;
@@ -36,7 +36,7 @@ struct ls_thread_events *ls_thread_events__new(struct bpf_program *on_switch,
 					       uint64_t sample_period_ns);
 /* Follow the context switches of a thread of a target (no-op if already). */
 int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t tid);
-/* The thread turned out to be a loop thread: also open its sampling event. */
+/* The thread turned out to be a loop thread: sample it when a busy period runs long. */
 int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t tid);
 /* Close the events of a thread that exited, or of every thread of a process. */
 void ls_thread_events__close(struct ls_thread_events *te, uint32_t tid);
@@ -49,7 +49,7 @@ void ls_thread_events__sample(struct ls_thread_events *te, uint32_t tid, uint64_
 			      bool want);
 /* Threads currently followed. */
 size_t ls_thread_events__count(const struct ls_thread_events *te);
-/* Events that could not be opened, and failed enable/disable calls. */
+/* Events that could not be opened. */
 uint64_t ls_thread_events__errors(const struct ls_thread_events *te);
 void ls_thread_events__free(struct ls_thread_events *te);
 

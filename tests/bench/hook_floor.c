@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * hook_floor: attaches hook_floor.bpf.c's empty programs (the agent's
- * hooks, doing nothing; the context-switch event on its own thread, as the
- * agent opens one on each thread of its target), prints "hook_floor:
- * attached" on stderr and waits for SIGINT or SIGTERM. bystander.sh --floor
- * runs it in the agent's place. Needs root.
+ * hook_floor [TID]: attaches hook_floor.bpf.c's empty programs (the
+ * agent's hooks, doing nothing; the context-switch event on thread TID, by
+ * default its own, as the agent opens one on each thread of its target),
+ * prints "hook_floor: attached" on stderr and waits for SIGINT or SIGTERM.
+ * bystander.sh --floor runs it in the agent's place; overhead.py's wakeups
+ * section on a traced loop's thread (what the mechanism alone costs it).
+ * Needs root.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "hook_floor.h"
@@ -21,17 +25,24 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct hook_floor_set *fs;
 	struct sigaction sa;
+	long tid = 0;
+	char *end;
 	int err;
 
+	if (argc > 2 ||
+	    (argc == 2 && ((tid = strtol(argv[1], &end, 10)) <= 0 || tid > INT_MAX || *end))) {
+		fprintf(stderr, "usage: hook_floor [TID]\n");
+		return 2;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	err = hook_floor_set__new(0, LT_WAIT_ALL, &fs);
+	err = hook_floor_set__new((pid_t)tid, LT_WAIT_ALL, &fs);
 	if (err) {
 		fprintf(stderr, "hook_floor: cannot attach the empty programs: %s\n",
 			strerror(-err));

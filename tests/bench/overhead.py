@@ -17,8 +17,12 @@ Sections (all by default):
   hooks      one more run each with loopstall and bpftrace attached and
              kernel.bpf_stats_enabled=1: runs and ns per BPF program.
   wakeups    wakeup_cost.c: a traced loop that blocks on every iteration,
-             with and without the agent; and what a per-thread task-clock
-             sampling event (the agent's CPU sampler) alone costs it.
+             with and without the agent (interleaved rounds, an A/A row);
+             and what a per-thread task-clock sampling event (the agent's
+             CPU sampler) alone costs it.
+  single     redis-benchmark -c 1 -t get (one wake-up per request), side by
+             side: two redis-servers, two clients at once, the agent on one
+             (alternating by round); interleaved rounds, an A/A row.
   bystander  untraced processes, agent on/off: bystander_toggle (the agent
              library loaded and freed every second, 20 rounds; an A/A run;
              empty programs on the same hooks), then tests/bench/bystander.sh
@@ -51,6 +55,9 @@ Environment:
   QUIET_TIMEOUT  give up waiting for a quiet machine after this (default 900)
   LOOPSTALL_BASE another loopstall build to compare in section agentcpu
   OUT            JSON results (default overhead.json)
+  BASELINE_LOOPSTALL  another build's loopstall (e.g. main's): the wakeups
+                 and single sections add its rows, measured in the same
+                 interleaved rounds, for a before/after from one run
 """
 import argparse
 import json
@@ -83,6 +90,9 @@ TARGET_ERROR_MS = 1.0
 TARGET_ATTACH_MS = 200.0
 TARGET_CPU_STALL_MS = 15.0
 TARGET_BLOCK_STALL_MS = 5.0
+# Targets from issue 19: a loop that wakes on every iteration or request.
+TARGET_WAKEUP_RATIO = 0.95
+TARGET_SINGLE_CLIENT_RATIO = 0.98
 
 
 def log(msg):
@@ -402,25 +412,25 @@ def _resp(f):
     raise OSError(f"redis: unexpected reply {line!r}")
 
 
-def redis_benchmark_rates(stdout):
-    """SET and GET rates from redis-benchmark --csv, and their harmonic mean."""
+def redis_benchmark_rates(stdout, tests=("set", "get")):
+    """The tests' rates from redis-benchmark --csv, and their harmonic mean."""
     rates = {}
     for line in stdout.splitlines():
         cols = [c.strip('"') for c in line.split(",")]
-        if len(cols) >= 2 and cols[0] in ("SET", "GET"):
+        if len(cols) >= 2 and cols[0].lower() in tests:
             rates[cols[0].lower()] = float(cols[1])
-    if set(rates) != {"set", "get"}:
+    if set(rates) != set(tests):
         return None
-    # both tests ran the same number of requests: the combined rate is their harmonic mean
-    rates["rps"] = 2 / (1 / rates["set"] + 1 / rates["get"])
+    # every test ran the same number of requests: the combined rate is their harmonic mean
+    rates["rps"] = len(tests) / sum(1 / rates[t] for t in tests)
     return rates
 
 
-def redis_benchmark_pair(servers, cpu, requests, clients):
+def redis_benchmark_pair(servers, cpu, requests, clients, tests=("set", "get")):
     """redis-benchmark against each of `servers` at the same time, both
     clients on `cpu`: one rates dict per server."""
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-n", str(requests), "-c", str(clients),
-            "-P", "1", "-t", "set,get", "--csv"]
+            "-P", "1", "-t", ",".join(tests), "--csv"]
     procs = [subprocess.Popen(argv + ["-p", str(s.port)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True,
                               preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
@@ -428,7 +438,7 @@ def redis_benchmark_pair(servers, cpu, requests, clients):
     out = []
     for p in procs:
         stdout, stderr = p.communicate(timeout=3600)
-        rates = redis_benchmark_rates(stdout)
+        rates = redis_benchmark_rates(stdout, tests)
         if p.returncode or rates is None:
             die(f"redis-benchmark failed ({p.returncode}): {stdout[-500:]} {stderr[-500:]}")
         out.append(rates)
@@ -537,6 +547,9 @@ class Bench:
         self.loopstalld = env("LOOPSTALLD", os.path.join(self.build, "daemon", "loopstalld"))
         self.demo = env("DEMO_SERVICE", os.path.join(self.build, "cli",
                                                      "loopstall-demo-service"))
+        self.baseline = os.environ.get("BASELINE_LOOPSTALL")
+        if self.baseline and not os.access(self.baseline, os.X_OK):
+            die(f"BASELINE_LOOPSTALL={self.baseline}: not an executable")
         self.redis_cpu = int(env("REDIS_CPU", "0"))
         self.bench_cpu = int(env("BENCH_CPU", str(os.cpu_count() - 1)))
         self.settle = float(env("SETTLE", "2"))
@@ -592,7 +605,9 @@ class Bench:
             Tracer("syscall_tp_floor", "control: empty sys_enter_acct probe",
                    ["bpftrace", "-e", "tracepoint:syscalls:sys_enter_acct { @n = count(); }"],
                    r"Attaching \d+ probe", probe=True),
-        ]
+        ] + ([Tracer("baseline", "loopstall record, baseline build",
+                     [self.baseline, "record", "-p", "{pid}", "-o", "/dev/null"], r"recording")]
+             if self.baseline else [])
 
     # ------------------------------------------------------------ service
 
@@ -793,7 +808,7 @@ class Bench:
         path = "/proc/sys/kernel/bpf_stats_enabled"
         self.bpf_stats_old = read_text(path).strip() or "0"
         for t in self.tracers():
-            if t.key not in ("loopstall", "bpftrace") or not t.available:
+            if t.key not in ("loopstall", "baseline", "bpftrace") or not t.available:
                 continue
             wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
             att = Attached(self, t, redis.pid, "stats")
@@ -967,48 +982,194 @@ class Bench:
 
     # ------------------------------------------------------------ wakeups
 
+    def agents(self):
+        """The agents the wakeups and single sections compare with nothing:
+        (key, label, loopstall binary); the baseline build's if given."""
+        out = [("loopstall", "loopstall record", self.loopstall)]
+        if self.baseline:
+            out.append(("baseline", "loopstall record, baseline build", self.baseline))
+        return out
+
     def section_wakeups(self):
         """A traced loop that blocks on every iteration, and what the
         agent's per-thread sampling event alone costs such a loop."""
         a = self.args
         sec = "1c. a traced loop that blocks and wakes on every iteration " \
-              "(wakeup_cost.c, poll ping-pong)"
+              f"(wakeup_cost.c, poll ping-pong), {a.wakeup_rounds} rounds of " \
+              f"{a.wakeup_seconds:g} s"
         helper = self.helper("wakeup_cost")
         cpu = str(self.bench_cpu)
-        runs = {"off": [], "on": []}
+        variants = [("none", "nothing", None), ("none_aa", "nothing (A/A)", None)] + \
+            self.agents()
+        floor = env("HOOK_FLOOR", os.path.join(self.build, "tests", "hook_floor"))
+        if os.access(floor, os.X_OK):
+            # the kernel's mechanism alone: what no BPF code can make cheaper
+            variants.append(("floor", "control: empty programs on the agent's hooks", floor))
+        runs = {k: [] for k, _, _ in variants}
+        log(f"wakeups: {a.wakeup_rounds} rounds of {', '.join(k for k, _, _ in variants)}")
         for r in range(a.wakeup_rounds):
-            for phase in (("off", "on") if r % 2 == 0 else ("on", "off")):
+            # rotated each round: drift of the shared machine cancels
+            order = variants[r % len(variants):] + variants[:r % len(variants)]
+            for key, _, agent in order:
                 wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
+                if key == "floor":
+                    runs[key].append(self.wakeup_floor(helper, cpu, a.wakeup_seconds, agent))
+                    log(f"wakeups: round {r + 1} {key}: {runs[key][-1]}")
+                    continue
                 cmd = [helper, "--cpu", cpu, "loop", str(a.wakeup_seconds)]
-                if phase == "on":
+                if agent:
                     # traced from its first instruction, so every segment is
-                    cmd = [self.loopstall, "record", "-o", "/dev/null", "--"] + cmd
+                    cmd = [agent, "record", "-o", "/dev/null", "--"] + cmd
                 out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
                 m = re.search(r"^loop median_round_trip_ns=(\d+)", out.stdout, re.M)
-                if out.returncode or not m:
-                    die(f"wakeup_cost ({phase}) failed ({out.returncode}): "
+                c = re.search(r"^loop median_cpu_ns=(\d+)", out.stdout, re.M)
+                if out.returncode or not m or not c:
+                    die(f"wakeup_cost ({key}) failed ({out.returncode}): "
                         f"{out.stderr[-500:]}")
-                runs[phase].append(int(m.group(1)))
-                log(f"wakeups: round {r + 1} {phase}: {m.group(1)} ns per round trip")
-        off, on = median(runs["off"]), median(runs["on"])
+                runs[key].append({"round_trip_ns": int(m.group(1)), "cpu_ns": int(c.group(1))})
+                log(f"wakeups: round {r + 1} {key}: {m.group(1)} ns per round trip, "
+                    f"{c.group(1)} ns CPU")
+        res = {"rounds": a.wakeup_rounds, "seconds": a.wakeup_seconds, "configs": {}}
+        base = runs["none"]
+        for key, label, agent in variants:
+            ms = runs[key]
+            # per round, against the same round's untraced run: speed and CPU per iteration
+            speed = [rnd(n["round_trip_ns"] / m["round_trip_ns"], 4) for m, n in zip(ms, base)]
+            cpu_r = [rnd(n["cpu_ns"] / m["cpu_ns"], 4) for m, n in zip(ms, base)]
+            res["configs"][key] = {
+                "label": label, "agent": agent, "runs": ms, "ratio_per_round": speed,
+                "cpu_ratio_per_round": cpu_r, "ratio": rnd(median(speed), 4),
+                "cpu_ratio": rnd(median(cpu_r), 4),
+                "median_round_trip_ns": median([m["round_trip_ns"] for m in ms]),
+                "median_cpu_ns": median([m["cpu_ns"] for m in ms])}
+            if key == "none":
+                continue
+            c = res["configs"][key]
+            b = res["configs"]["none"]
+            target = verdict = ""
+            if key == "loopstall":
+                # both threads run back to back on one CPU: on a CPU of its
+                # own the loop's speed is 1 / CPU per iteration, which other
+                # processes on a shared CPU do not disturb (wall time they do)
+                target = f">= {TARGET_WAKEUP_RATIO} (CPU/iteration)"
+                verdict = verdict_ge(c["cpu_ratio"], TARGET_WAKEUP_RATIO)
+            self.row(sec, label,
+                     f"speed ratio {c['ratio']:.3f} (rounds {min(speed):.3f}..{max(speed):.3f}), "
+                     f"CPU/iteration ratio {c['cpu_ratio']:.3f} "
+                     f"({b['median_cpu_ns']:.0f} -> {c['median_cpu_ns']:.0f} ns)", target, verdict)
         out = subprocess.run([helper, "--cpu", cpu, "perf", str(a.wakeup_segments)],
                              capture_output=True, text=True, timeout=600)
         perf = {k: int(v) for k, v in
                 re.findall(r"^perf (\w+) median_round_trip_ns=(\d+)", out.stdout, re.M)}
-        self.results["wakeups"] = {"round_trip_ns": runs, "median_off_ns": off,
-                                   "median_on_ns": on, "ratio": rnd(off / on, 4),
-                                   "perf_event_round_trip_ns": perf}
-        self.row(sec, "loopstall record on the loop",
-                 f"{off:.0f} -> {on:.0f} ns per iteration (+{on - off:.0f} ns), "
-                 f"rate ratio {off / on:.3f}")
+        res["perf_event_round_trip_ns"] = perf
+        self.results["wakeups"] = res
         if "no_event" in perf:
-            base = perf["no_event"]
+            base_ns = perf["no_event"]
             for k, label in (("disabled", "task-clock event opened, disabled"),
                              ("enabled_1ms_period", "  enabled, 1 ms period (the agent's)"),
                              ("enabled_100ms_period", "  enabled, 100 ms period")):
                 if k in perf:
-                    self.row(sec, label, f"{base} -> {perf[k]} ns per iteration "
-                             f"(+{perf[k] - base} ns), no agent")
+                    self.row(sec, label, f"{base_ns} -> {perf[k]} ns per iteration "
+                             f"(+{perf[k] - base_ns} ns), no agent")
+
+    def wakeup_floor(self, helper, cpu, seconds, floor):
+        """wakeup_cost loop with hook_floor's empty programs and the
+        context-switch event on its loop thread (the agent's also has
+        one on the other thread): medians of the half-second segments
+        measured wholly after the attach."""
+        p = self.children.start([helper, "--cpu", cpu, "loop", str(seconds + 3)],
+                                stdout=subprocess.PIPE)
+        lines = []  # (arrival, round_trip_ns, cpu_ns)
+
+        def read():
+            for raw in p.stdout:
+                m = re.match(rb"loop round_trip_ns=(\d+) cpu_ns=(\d+)", raw)
+                if m:
+                    lines.append((time.monotonic(), int(m.group(1)), int(m.group(2))))
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        err = os.path.join(self.tmp, "hook_floor.err")
+        with open(err, "w") as e:
+            f = self.children.start([floor, str(p.pid)], stderr=e, role="tracer")
+        wait_for(lambda: "attached" in read_text(err), 60, "hook_floor to attach", f, err)
+        attached = time.monotonic()
+        if p.wait(600):
+            die(f"wakeup_cost (floor) failed ({p.returncode})")
+        reader.join(10)
+        self.children.stop(f, signal.SIGTERM)
+        self.children.stop(p)
+        # a line ends the half second before it: keep those that began after the attach
+        kept = [(rt, c) for t, rt, c in lines if t - 0.5 >= attached]
+        if not kept:
+            die("wakeup_cost (floor): no segment measured after hook_floor attached")
+        return {"round_trip_ns": median([k[0] for k in kept]),
+                "cpu_ns": median([k[1] for k in kept]), "segments": len(kept)}
+
+    # ------------------------------------------------------------- single
+
+    def section_single(self, redis):
+        """redis-benchmark -c 1 -t get: every request wakes the loop once.
+        Side by side (as section 1d): two servers on one CPU, both clients
+        at once on another, the agent on one server, which one alternating
+        by round; the agents and nothing (A/A) interleaved in each round."""
+        a = self.args
+        other = Redis(self.children, self.tmp, self.redis_cpu, "redis-single")
+        servers = (redis, other)
+        variants = [Tracer("none_aa", "nothing attached (A/A)")] + [
+            Tracer(key, label, [agent, "record", "-p", "{pid}", "-o", "/dev/null"], r"recording")
+            for key, label, agent in self.agents()]
+        sec = f"1e. one client (redis-benchmark -c 1 -t get), side by side: two redis-servers " \
+              f"on CPU {self.redis_cpu}, {a.single_requests} req each x {a.single_rounds} rounds"
+        log(f"single: {a.single_rounds} rounds of {', '.join(t.key for t in variants)}")
+        runs = {t.key: [] for t in variants}
+        for r in range(a.single_rounds):
+            traced, plain = servers[r % 2], servers[1 - r % 2]
+            order = variants[r % len(variants):] + variants[:r % len(variants)]
+            for t in order:
+                for attempt in range(1, ATTEMPTS_MAX + 1):
+                    wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
+                    att = Attached(self, t, traced.pid, f"s{r}a{attempt}") if t.argv else None
+                    ours = att.prog_ids if att else set()
+                    c0 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
+                    with ForeignWatch(ours) as watch:
+                        rt, rp = redis_benchmark_pair((traced, plain), self.bench_cpu,
+                                                      a.single_requests, 1, ("get",))
+                    c1 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
+                    if att:
+                        if att.proc.poll() is not None:
+                            die(f"{t.label} died during the run:\n{read_text(att.log)[-2000:]}")
+                        att.stop()
+                    if watch.most == 0:
+                        break
+                    log(f"single {t.key} round {r + 1}: foreign BPF tracing programs; "
+                        + ("measuring again" if attempt < ATTEMPTS_MAX else "kept"))
+                cpu_t = (c1[0] - c0[0]) / a.single_requests
+                cpu_p = (c1[1] - c0[1]) / a.single_requests
+                m = {"traced_port": traced.port, "traced_rps": rnd(rt["rps"], 1),
+                     "plain_rps": rnd(rp["rps"], 1), "ratio": rnd(rt["rps"] / rp["rps"], 4),
+                     "cpu_ratio": rnd(cpu_p / cpu_t, 4) if cpu_t else None,
+                     "foreign_tracers": watch.most}
+                log(f"single {t.key:10s} round {r + 1}: {m['traced_rps']:.0f} vs "
+                    f"{m['plain_rps']:.0f} req/s, ratio {m['ratio']}, redis CPU/req "
+                    f"{m['cpu_ratio']}")
+                runs[t.key].append(m)
+        out = {"requests": a.single_requests, "rounds": a.single_rounds, "configs": {}}
+        for t in variants:
+            ms = runs[t.key]
+            ratios = [m["ratio"] for m in ms]
+            cpus = [m["cpu_ratio"] for m in ms if m["cpu_ratio"]]
+            c = {"label": t.label, "argv": t.argv, "ratio": rnd(median(ratios), 4),
+                 "cpu_ratio": rnd(median(cpus), 4) if cpus else None, "rounds": ms}
+            out["configs"][t.key] = c
+            target = verdict = ""
+            if t.key == "loopstall":
+                target = f">= {TARGET_SINGLE_CLIENT_RATIO}"
+                verdict = verdict_ge(c["ratio"], TARGET_SINGLE_CLIENT_RATIO)
+            self.row(sec, t.label,
+                     f"ratio {c['ratio']:.3f} (rounds {min(ratios):.3f}..{max(ratios):.3f}, "
+                     f"redis CPU/req {c['cpu_ratio']:.3f})", target, verdict)
+        self.results["single"] = out
+        self.children.stop(other.proc, signal.SIGTERM)
 
     # ------------------------------------------------------------ latency
 
@@ -1283,12 +1444,14 @@ class Bench:
         t0 = time.monotonic()
         secs = a.sections
         redis = None
-        if {"service", "paired", "hooks", "accuracy"} & secs:
+        if {"service", "paired", "single", "hooks", "accuracy"} & secs:
             redis = Redis(self.children, self.tmp, self.redis_cpu)
         if "service" in secs:
             self.section_service(redis)
         if "paired" in secs:
             self.section_paired(redis)
+        if "single" in secs:
+            self.section_single(redis)
         if "hooks" in secs:
             self.section_hooks(redis)
         if "bystander" in secs:
@@ -1381,8 +1544,8 @@ def sha256_prefix(path):
         return None
 
 
-SECTIONS = ("service", "paired", "hooks", "wakeups", "bystander", "libprobe", "latency", "accuracy",
-            "agentcpu")
+SECTIONS = ("service", "paired", "single", "hooks", "wakeups", "bystander", "libprobe", "latency",
+            "accuracy", "agentcpu")
 
 
 def parse_args():
@@ -1397,9 +1560,13 @@ def parse_args():
     p.add_argument("--stalls", type=int, default=100, help="demo stalls for latency (100)")
     p.add_argument("--injections", type=int, default=20, help="inject.c stalls (20)")
     p.add_argument("--redis-sleeps", type=int, default=10, help="DEBUG SLEEP 0.2 count (10)")
-    p.add_argument("--wakeup-rounds", type=int, default=3,
-                   help="wakeup_cost loop runs with and without the agent (3)")
-    p.add_argument("--wakeup-seconds", type=float, default=3)
+    p.add_argument("--wakeup-rounds", type=int, default=6,
+                   help="interleaved rounds of wakeup_cost loop runs (6)")
+    p.add_argument("--wakeup-seconds", type=float, default=2)
+    p.add_argument("--single-rounds", type=int, default=6,
+                   help="interleaved rounds of the one-client redis runs (6)")
+    p.add_argument("--single-requests", type=int, default=50000,
+                   help="redis-benchmark -n per client there (50000)")
     p.add_argument("--wakeup-segments", type=int, default=30,
                    help="100 ms segments per state in wakeup_cost perf (30)")
     p.add_argument("--bystander-rounds", type=int, default=5)
@@ -1433,12 +1600,13 @@ def parse_args():
         a.rounds, a.requests, a.stalls, a.injections, a.redis_sleeps = 1, 20000, 10, 6, 3
         a.bystander_rounds, a.bystander_seconds, a.libprobe_rounds = 1, 1, 1
         a.toggle_rounds, a.paired_rounds, a.paired_requests = 2, 2, 10000
-        a.wakeup_rounds, a.wakeup_seconds, a.wakeup_segments = 1, 1, 5
+        a.wakeup_rounds, a.wakeup_seconds, a.wakeup_segments = 2, 1, 5
+        a.single_rounds, a.single_requests = 2, 10000
         a.cost_rounds, a.cost_stalls = 1, 2
     for name in ("rounds", "requests", "clients", "stalls", "injections", "redis_sleeps",
                  "bystander_rounds", "toggle_rounds", "paired_rounds", "paired_requests",
                  "libprobe_rounds", "wakeup_rounds",
-                 "wakeup_segments", "cost_rounds", "cost_stalls"):
+                 "wakeup_segments", "single_rounds", "single_requests", "cost_rounds", "cost_stalls"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} wants a positive number")
     a.out = env("OUT", "overhead.json")

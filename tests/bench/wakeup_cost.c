@@ -7,9 +7,11 @@
  * so every round trip is one iteration of that loop and two context switches.
  *
  *   wakeup_cost [--cpu N] loop SECONDS
- *	prints "loop round_trip_ns=M" for each half second, then
- *	"loop median_round_trip_ns=M"; overhead.py runs it with and without
- *	`loopstall record -p` on it.
+ *	prints "loop round_trip_ns=M cpu_ns=C" for each half second, then
+ *	"loop median_round_trip_ns=M" and "loop median_cpu_ns=C" (CPU time of
+ *	the process per round trip: what other processes on a shared machine
+ *	take from the CPU does not count in it); overhead.py runs it with and
+ *	without `loopstall record -- ` on it.
  *
  *   wakeup_cost [--cpu N] perf SEGMENTS
  *	no agent: the loop thread opens a task-clock sampling perf event on
@@ -67,6 +69,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time of both threads: other processes on the CPU do not count in it */
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void *pong(void *arg)
 {
 	char c;
@@ -79,11 +90,14 @@ static void *pong(void *arg)
 	return NULL;
 }
 
-/* One loop iteration per round trip: wait in poll(), read, send the next. */
-static double round_trips(uint64_t length_ns)
+/*
+ * One loop iteration per round trip: wait in poll(), read, send the next.
+ * Returns wall ns per round trip; *cpu_per: CPU ns of the process per round trip.
+ */
+static double round_trips(uint64_t length_ns, double *cpu_per)
 {
 	struct pollfd pfd = {.fd = back[0], .events = POLLIN};
-	uint64_t start = now_ns(), n = 0;
+	uint64_t start = now_ns(), n = 0, cpu0 = process_cpu_ns();
 	char c = 'x';
 
 	do {
@@ -97,6 +111,8 @@ static double round_trips(uint64_t length_ns)
 		}
 		n += BATCH;
 	} while (now_ns() - start < length_ns);
+	if (cpu_per)
+		*cpu_per = (double)(process_cpu_ns() - cpu0) / (double)n;
 	return (double)(now_ns() - start) / (double)n;
 }
 
@@ -151,7 +167,7 @@ static void run_perf(int segments)
 			if (st != ST_DISABLED && ioctl(fd, PERF_EVENT_IOC_ENABLE, 0))
 				die("PERF_EVENT_IOC_ENABLE");
 		}
-		v[st][n[st]++] = round_trips(SEGMENT_NS);
+		v[st][n[st]++] = round_trips(SEGMENT_NS, NULL);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -164,20 +180,24 @@ static void run_perf(int segments)
 static void run_loop(double seconds)
 {
 	int segments = (int)(seconds * 1e9 / (double)LOOP_SEGMENT_NS), n = 0;
-	double *v;
+	double *v, *c;
 
 	if (segments < 1)
 		segments = 1;
 	v = calloc((size_t)segments, sizeof(double));
-	if (!v)
+	c = calloc((size_t)segments, sizeof(double));
+	if (!v || !c)
 		die("calloc");
 	while (n < segments) {
-		v[n] = round_trips(LOOP_SEGMENT_NS);
-		printf("loop round_trip_ns=%.0f\n", v[n++]);
+		v[n] = round_trips(LOOP_SEGMENT_NS, &c[n]);
+		printf("loop round_trip_ns=%.0f cpu_ns=%.0f\n", v[n], c[n]);
+		n++;
 		fflush(stdout);
 	}
 	printf("loop median_round_trip_ns=%.0f\n", median(v, n));
+	printf("loop median_cpu_ns=%.0f\n", median(c, n));
 	free(v);
+	free(c);
 }
 
 int main(int argc, char **argv)
