@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "funcache.h"
+#include "grow.h"
 
 /*
  * What one function may hold: DWARF comes from the target's files (a
@@ -71,6 +72,7 @@ void *ls_rangemap__find(const struct ls_rangemap *m, uint64_t key, uint64_t off)
 
 int ls_rangemap__add(struct ls_rangemap *m, uint64_t key, uint64_t lo, uint64_t hi, void *value)
 {
+	void *grown;
 	size_t i;
 
 	if (lo >= hi)
@@ -79,15 +81,10 @@ int ls_rangemap__add(struct ls_rangemap *m, uint64_t key, uint64_t lo, uint64_t 
 	if ((i && m->v[i - 1].key == key && m->v[i - 1].hi > lo) ||
 	    (i < m->n && m->v[i].key == key && m->v[i].lo < hi))
 		return -EEXIST;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 256;
-		struct range *grown = realloc(m->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		m->v = grown;
-		m->cap = cap;
-	}
+	grown = ls_grow(m->v, &m->cap, m->n + 1, sizeof(*m->v), 256);
+	if (!grown)
+		return -ENOMEM;
+	m->v = grown;
 	memmove(&m->v[i + 1], &m->v[i], (m->n - i) * sizeof(*m->v));
 	m->v[i] = (struct range){.key = key, .lo = lo, .hi = hi, .value = value};
 	m->n++;
@@ -113,22 +110,37 @@ void ls_func__free(struct ls_func *f)
 	free(f);
 }
 
+/*
+ * One of a function's arrays grown for one more entry, of at most max: the
+ * array (moved or not), or NULL with *err (-E2BIG at max, -ENOMEM).
+ */
+static void *room(void *items, size_t *cap, unsigned n, unsigned max, size_t size, size_t first,
+		  int *err)
+{
+	void *grown;
+
+	if (n >= max) {
+		*err = -E2BIG;
+		return NULL;
+	}
+	grown = ls_grow(items, cap, (size_t)n + 1, size, first);
+	if (!grown)
+		*err = -ENOMEM;
+	return grown;
+}
+
 int ls_func__add_inst(struct ls_func *f, int parent, const char *symbol, const char *call_file,
 		      int call_line)
 {
+	void *grown;
+	int err;
+
 	if (parent < -1 || parent >= (int)f->n_inst)
 		return -EINVAL;
-	if (f->n_inst == MAX_INSTANCES)
-		return -E2BIG;
-	if (f->n_inst == f->cap_inst) {
-		unsigned cap = f->cap_inst ? 2 * f->cap_inst : 16;
-		struct ls_inl *grown = realloc(f->inst, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		f->inst = grown;
-		f->cap_inst = cap;
-	}
+	grown = room(f->inst, &f->cap_inst, f->n_inst, MAX_INSTANCES, sizeof(*f->inst), 16, &err);
+	if (!grown)
+		return err;
+	f->inst = grown;
 	f->inst[f->n_inst] = (struct ls_inl){
 	    .parent = parent, .symbol = symbol, .call_file = call_file, .call_line = call_line};
 	return (int)f->n_inst++;
@@ -137,6 +149,8 @@ int ls_func__add_inst(struct ls_func *f, int parent, const char *symbol, const c
 int ls_func__add_range(struct ls_func *f, unsigned inst, uint64_t lo, uint64_t hi)
 {
 	struct ls_inl *in;
+	void *grown;
+	int err;
 
 	if (inst >= f->n_inst || lo >= hi)
 		return -EINVAL;
@@ -144,17 +158,11 @@ int ls_func__add_range(struct ls_func *f, unsigned inst, uint64_t lo, uint64_t h
 	in = &f->inst[inst];
 	if (in->n_ranges && in->range0 + in->n_ranges != f->n_ranges)
 		return -EINVAL;
-	if (f->n_ranges == MAX_RANGES)
-		return -E2BIG;
-	if (f->n_ranges == f->cap_ranges) {
-		unsigned cap = f->cap_ranges ? 2 * f->cap_ranges : 16;
-		struct ls_inl_range *grown = realloc(f->ranges, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		f->ranges = grown;
-		f->cap_ranges = cap;
-	}
+	grown = room(f->ranges, &f->cap_ranges, f->n_ranges, MAX_RANGES, sizeof(*f->ranges), 16,
+		     &err);
+	if (!grown)
+		return err;
+	f->ranges = grown;
 	if (!in->n_ranges)
 		in->range0 = f->n_ranges;
 	in->n_ranges++;
@@ -199,19 +207,15 @@ unsigned ls_func__chain(const struct ls_func *f, uint64_t off, unsigned *chain, 
 int ls_func__add_row(struct ls_func *f, uint64_t addr, const char *file, int line,
 		     bool end_sequence)
 {
+	void *grown;
+	int err;
+
 	if (f->n_rows && addr < f->rows[f->n_rows - 1].addr)
 		return -EINVAL;
-	if (f->n_rows == MAX_ROWS)
-		return -E2BIG;
-	if (f->n_rows == f->cap_rows) {
-		unsigned cap = f->cap_rows ? 2 * f->cap_rows : 64;
-		struct ls_line_row *grown = realloc(f->rows, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		f->rows = grown;
-		f->cap_rows = cap;
-	}
+	grown = room(f->rows, &f->cap_rows, f->n_rows, MAX_ROWS, sizeof(*f->rows), 64, &err);
+	if (!grown)
+		return err;
+	f->rows = grown;
 	f->rows[f->n_rows++] = (struct ls_line_row){
 	    .addr = addr, .file = file, .line = line, .end_sequence = end_sequence};
 	return 0;

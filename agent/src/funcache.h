@@ -58,11 +58,14 @@ struct ls_func {
 	const char *symbol;
 	bool lines; /* rows hold the line table's answers for it */
 	struct ls_line_row *rows;
-	unsigned n_rows, cap_rows;
+	unsigned n_rows;
+	size_t cap_rows;
 	struct ls_inl *inst;
-	unsigned n_inst, cap_inst;
+	unsigned n_inst;
+	size_t cap_inst;
 	struct ls_inl_range *ranges;
-	unsigned n_ranges, cap_ranges;
+	unsigned n_ranges;
+	size_t cap_ranges;
 };
 
 struct ls_func *ls_func__new(const char *symbol);
