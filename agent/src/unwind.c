@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include "demangle.h"
 #include "funcache.h"
 #include "perfmap.h"
@@ -1440,6 +1441,31 @@ void ls_unwinder__free(struct ls_unwinder *u)
 	free(u);
 }
 
+/*
+ * Is addr code of module mod: inside one of its executable PT_LOAD
+ * segments? libdwfl can answer a module for an address that is none of its
+ * code: CPython's -X perf trampolines, anonymous memory mapped after a
+ * library, were named `_contextvars` or `_asyncio` here (1 of 3 attaches),
+ * and an `_asyncio` frame reads as a Task step to the attach-time judge.
+ */
+static bool module_code(Dwfl_Module *mod, Dwarf_Addr addr)
+{
+	GElf_Phdr mem, *ph;
+	Dwarf_Addr bias;
+	size_t n, i;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+
+	if (!elf || elf_getphdrnum(elf, &n))
+		return false;
+	for (i = 0; i < n; i++) {
+		ph = gelf_getphdr(elf, (int)i, &mem);
+		if (ph && ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+		    addr - bias >= ph->p_vaddr && addr - bias < ph->p_vaddr + ph->p_memsz)
+			return true;
+	}
+	return false;
+}
+
 int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
 		       struct ls_stack *stack)
 {
@@ -1455,9 +1481,13 @@ int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pc
 		uint64_t pc = pcs->pc[i];
 		Dwarf_Addr lookup = pcs->activation[i] || !pc ? pc : pc - 1;
 		Dwfl_Module *mod = p ? dwfl_addrmodule(p->dwfl, lookup) : NULL;
-		const char *name = mod ? dwfl_module_addrname(mod, lookup) : NULL;
+		const char *name;
 
 		frames[i].addr = pc;
+		/* a JIT's code: unnamed here, neither module nor symbol */
+		if (mod && !module_code(mod, lookup))
+			mod = NULL;
+		name = mod ? dwfl_module_addrname(mod, lookup) : NULL;
 		if (mod) {
 			frames[i].module =
 			    intern(u, dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
