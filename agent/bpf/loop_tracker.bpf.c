@@ -725,12 +725,7 @@ static __always_inline bool loop_gone_at_exit(struct lt_thread *t, struct task_s
 }
 
 /* The wait calls by enum lt_wait: bit i of waits_seen is wait_nrs[i]'s. */
-static const __u32 wait_nrs[LT_WAIT_COUNT] = {
-    [LT_WAIT_EPOLL_WAIT] = NR_EPOLL_WAIT,   [LT_WAIT_EPOLL_PWAIT] = NR_EPOLL_PWAIT,
-    [LT_WAIT_EPOLL_PWAIT2] = NR_EPOLL_PWAIT2, [LT_WAIT_POLL] = NR_POLL,
-    [LT_WAIT_PPOLL] = NR_PPOLL,		    [LT_WAIT_SELECT] = NR_SELECT,
-    [LT_WAIT_PSELECT6] = NR_PSELECT6,	    [LT_WAIT_IO_URING_ENTER] = NR_IO_URING_ENTER,
-};
+static const __u32 wait_nrs[LT_WAIT_COUNT] = LT_WAIT_NRS;
 
 static __always_inline __u32 wait_bit(long nr)
 {

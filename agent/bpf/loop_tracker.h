@@ -46,6 +46,17 @@ enum lt_wait {
 	LT_WAIT_COUNT,
 };
 #define LT_WAIT_ALL ((1u << LT_WAIT_COUNT) - 1)
+/*
+ * The syscall of each enum lt_wait, as an array initializer for both sides:
+ * x86-64 numbers, since BPF includes no libc header (test_waitplan holds
+ * them to <sys/syscall.h>).
+ */
+#define LT_WAIT_NRS                                                                                \
+	{                                                                                          \
+		[LT_WAIT_EPOLL_WAIT] = 232, [LT_WAIT_EPOLL_PWAIT] = 281,                           \
+		[LT_WAIT_EPOLL_PWAIT2] = 441, [LT_WAIT_POLL] = 7, [LT_WAIT_PPOLL] = 271,           \
+		[LT_WAIT_SELECT] = 23, [LT_WAIT_PSELECT6] = 270, [LT_WAIT_IO_URING_ENTER] = 426,   \
+	}
 
 /* targets map value flags */
 #define LT_TARGET_FOLLOW_FORKS 0x1u

@@ -7,7 +7,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <stdarg.h>
@@ -27,6 +26,7 @@
 #include "loop_tracker.skel.h"
 #include "probe_shm.h"
 #include "stack_collector.h"
+#include "procstat.h"
 #include "stall_pipeline.h"
 #include "syscalls.h"
 #include "target_store.h"
@@ -99,21 +99,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	(void)level;
 	return vfprintf(stderr, fmt, args);
-}
-
-static void thread_comm(uint32_t pid, uint32_t tid, char comm[16])
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
-	comm[0] = '\0';
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, 16, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
 }
 
 /* Hand a loop thread's `live` entry back to BPF (its thread entry is deleted). */
@@ -646,27 +631,14 @@ static int thread_schedstat(uint32_t pid, uint32_t tid, struct schedstat *st)
 	return 0;
 }
 
-/* Major faults of a thread so far: field 12 of /proc/PID/task/TID/stat, after its (comm). */
+/* Major faults of a thread so far, 0 when unreadable. */
 static uint64_t thread_majflt(uint32_t pid, uint32_t tid)
 {
-	unsigned long long majflt = 0;
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	struct ls_procstat st;
+	char task[32];
 
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %llu", &majflt) != 1)
-		return 0;
-	return majflt;
+	snprintf(task, sizeof(task), "/proc/%u/task", pid);
+	return ls_procstat_read(task, (pid_t)tid, &st) ? 0 : st.majflt;
 }
 
 /*
@@ -977,7 +949,7 @@ int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool fol
 		if (name)
 			snprintf(a->summary.comm, sizeof(a->summary.comm), "%s", name);
 		else
-			thread_comm((uint32_t)pid, (uint32_t)pid, a->summary.comm);
+			ls_proc_comm("/proc", pid, pid, a->summary.comm);
 	}
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.targets), &key, &t, BPF_ANY))
 		return -errno;
@@ -1078,7 +1050,7 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 		/* as BPF's settle() will account it: into the call's own slot */
 		lt_busy_settle(&busy, t->out_kind, t->out_nr, t->out_fd, off, t->out_newcall);
 	}
-	thread_comm(t->pid, t->tid, comm);
+	ls_proc_comm("/proc", (pid_t)t->pid, (pid_t)t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
 	s->began_before_attach = t->flags & LT_THR_BEFORE_ATTACH;
 	if (t->out_ns && t->out_kind == LT_OUT_BLOCKED) {
@@ -1138,7 +1110,7 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 		lt->begun_start_ns = start;
 		/* while the thread is still in the stall: its asyncio Task is running */
 		ls_unwinder__python_snapshot(a->unwinder, (pid_t)pid, (pid_t)tid, start);
-		thread_comm(pid, tid, comm);
+		ls_proc_comm("/proc", (pid_t)pid, (pid_t)tid, comm);
 		if (a->ops.stall_begin) {
 			struct ls_stall_begin b = {
 			    .pid = pid,
@@ -1465,7 +1437,7 @@ int ls_agent__finish(struct ls_agent *a, const struct ls_run_summary **sum)
 			if (open_ns > t.max_busy_ns)
 				t.max_busy_ns = open_ns;
 		}
-		thread_comm(t.pid, t.tid, comm);
+		ls_proc_comm("/proc", (pid_t)t.pid, (pid_t)t.tid, comm);
 		ls_thread_stats_from_bpf(&stats, &t);
 		ts = ls_summary_update(&a->summary, &stats, comm, now, false);
 		if (!ts)

@@ -65,6 +65,11 @@ int ls_procstat_parse(const char *line, struct ls_procstat *st)
 		return -EINVAL;
 	st->ppid = (pid_t)v[0];
 	st->flags = (uint32_t)v[5];
+	/* minflt cminflt majflt, when the line goes on */
+	for (i = 0; i < 3; i++)
+		if (field(&p, false, &v[i]))
+			return 0;
+	st->majflt = (uint64_t)v[2];
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct ls_procstat {
 	char state;    /* R, S, D, Z, X, ... */
 	pid_t ppid;
 	uint32_t flags; /* PF_* */
+	uint64_t majflt; /* major faults so far (0 when the line stops before them) */
 };
 
 /*
@@ -26,7 +27,10 @@ struct ls_procstat {
  * Pure; -EINVAL when the line does not have that shape.
  */
 int ls_procstat_parse(const char *line, struct ls_procstat *st);
-/* Read and parse PROC_ROOT/PID/stat: -ESRCH when the process is gone. */
+/*
+ * Read and parse PROC_ROOT/PID/stat: -ESRCH when the process is gone. A
+ * thread's: PROC_ROOT "/proc/PID/task", PID its tid.
+ */
 int ls_procstat_read(const char *proc_root, pid_t pid, struct ls_procstat *st);
 /*
  * A process's name (PROC_ROOT/PID/comm), or with TID > 0 one of its threads'

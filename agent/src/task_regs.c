@@ -218,16 +218,6 @@ cleanup:
 	return err;
 }
 
-/* x86-64 numbers of the calls whose fds live in the caller's memory */
-#define NR_POLL 7
-#define NR_SELECT 23
-#define NR_PSELECT6 270
-#define NR_PPOLL 271
-#define NR_EPOLL_WAIT 232
-#define NR_EPOLL_PWAIT 281
-#define NR_IO_URING_ENTER 426
-#define NR_EPOLL_PWAIT2 441
-
 static bool read_remote(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = {.iov_base = buf, .iov_len = len};
@@ -295,22 +285,22 @@ int ls_capture_blocked(const struct lt_stack_rec *rec, struct lt_capture *cap)
 		cap->fds[i] = -1;
 	/* arguments: rdi r[5], rsi r[4], rdx r[1] */
 	switch (rec->nr) {
-	case NR_POLL:
-	case NR_PPOLL:
+	case SYS_poll:
+	case SYS_ppoll:
 		cap->flags |= LT_CAP_FDS;
 		poll_fds(pid, r[5], r[4], cap);
 		fd = cap->fds[0];
 		break;
-	case NR_SELECT:
-	case NR_PSELECT6:
+	case SYS_select:
+	case SYS_pselect6:
 		cap->flags |= LT_CAP_FDS;
 		select_fds(pid, r[5], r[4] ? r[4] : r[1], cap);
 		fd = cap->fds[0];
 		break;
-	case NR_EPOLL_WAIT:
-	case NR_EPOLL_PWAIT:
-	case NR_EPOLL_PWAIT2:
-	case NR_IO_URING_ENTER:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+	case SYS_io_uring_enter:
 		fd = (int32_t)r[5];
 		break;
 	default:

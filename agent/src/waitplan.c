@@ -3,21 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include "syscalls.h"
 #include "waitplan.h"
 
-/* by enum lt_wait; the BPF side has the same numbers (it cannot include libc's) */
-static const long waits[LT_WAIT_COUNT] = {
-    [LT_WAIT_EPOLL_WAIT] = SYS_epoll_wait,
-    [LT_WAIT_EPOLL_PWAIT] = SYS_epoll_pwait,
-    [LT_WAIT_EPOLL_PWAIT2] = SYS_epoll_pwait2,
-    [LT_WAIT_POLL] = SYS_poll,
-    [LT_WAIT_PPOLL] = SYS_ppoll,
-    [LT_WAIT_SELECT] = SYS_select,
-    [LT_WAIT_PSELECT6] = SYS_pselect6,
-    [LT_WAIT_IO_URING_ENTER] = SYS_io_uring_enter,
-};
+static const long waits[LT_WAIT_COUNT] = LT_WAIT_NRS;
 
 #define IORING_ENTER_GETEVENTS 1u
 

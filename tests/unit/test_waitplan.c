@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <cmocka.h>
 #include "waitplan.h"
 
@@ -67,6 +68,15 @@ static void test_select_and_io_uring(void **state)
 	assert_int_equal(wait, LT_WAIT_IO_URING_ENTER);
 	args[2] = 0x100000000ull; /* min_complete is 32 bits: this is 0 */
 	assert_false(ls_wait_is_loop(426, args, &wait));
+	/* LT_WAIT_NRS, shared with BPF, holds libc's numbers */
+	assert_int_equal(ls_wait_index(SYS_epoll_wait), LT_WAIT_EPOLL_WAIT);
+	assert_int_equal(ls_wait_index(SYS_epoll_pwait), LT_WAIT_EPOLL_PWAIT);
+	assert_int_equal(ls_wait_index(SYS_epoll_pwait2), LT_WAIT_EPOLL_PWAIT2);
+	assert_int_equal(ls_wait_index(SYS_poll), LT_WAIT_POLL);
+	assert_int_equal(ls_wait_index(SYS_ppoll), LT_WAIT_PPOLL);
+	assert_int_equal(ls_wait_index(SYS_select), LT_WAIT_SELECT);
+	assert_int_equal(ls_wait_index(SYS_pselect6), LT_WAIT_PSELECT6);
+	assert_int_equal(ls_wait_index(SYS_io_uring_enter), LT_WAIT_IO_URING_ENTER);
 	assert_int_equal(ls_wait_index(232), LT_WAIT_EPOLL_WAIT);
 	assert_int_equal(ls_wait_index(441), LT_WAIT_EPOLL_PWAIT2);
 	assert_int_equal(ls_wait_index(0), -1);
