@@ -211,8 +211,8 @@ struct lt_thread {
 };
 
 /* lt_thread flags */
-#define LT_THR_SWITCHES 0x2u  /* its context-switch event has fired: its blocks are seen */
-#define LT_THR_LOOP_GONE 0x4u /* the running busy period outlived the loop's wait (site_gone) */
+#define LT_THR_SWITCHES 0x2u	  /* its context-switch event has fired: its blocks are seen */
+#define LT_THR_LOOP_GONE 0x4u	  /* the running busy period outlived the loop's wait (site_gone) */
 #define LT_THR_BEFORE_ATTACH 0x8u /* the running busy period began before attach (inflight.c) */
 /* A confirmed site gives way to another wait that returns this many times in a row. */
 #define LT_SITE_RELEARN 16

@@ -22,8 +22,8 @@
 /* One record per thread of the process, written to the iterator's file. */
 struct tr_task {
 	__u32 tid;
-	__u32 state; /* TR_* */
-	__s64 nr;    /* orig_ax: the syscall it entered, -1 outside one */
+	__u32 state;	      /* TR_* */
+	__s64 nr;	      /* orig_ax: the syscall it entered, -1 outside one */
 	__u64 regs[TR_NREGS]; /* DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 };
 

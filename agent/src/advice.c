@@ -57,10 +57,11 @@ static void blocking_advice(const struct ls_stall *s, enum ls_wait kind, char *b
 			 u->name, remedy);
 		return;
 	case LS_WAIT_DNS:
-		snprintf(buf, len,
-			 "The loop thread waited %.1f ms in %s for a DNS answer (%s): a name lookup "
-			 "(getaddrinfo) ran on the loop. %s",
-			 ms(u->total_ns), u->name, what, remedy);
+		snprintf(
+		    buf, len,
+		    "The loop thread waited %.1f ms in %s for a DNS answer (%s): a name lookup "
+		    "(getaddrinfo) ran on the loop. %s",
+		    ms(u->total_ns), u->name, what, remedy);
 		return;
 	case LS_WAIT_SOCKET:
 		snprintf(buf, len, "The loop thread blocked %.1f ms in %s on %s: network I/O. %s",
@@ -82,8 +83,8 @@ static void blocking_advice(const struct ls_stall *s, enum ls_wait kind, char *b
 		waited_for(buf, len, u, "the device ", "the device's driver", remedy);
 		return;
 	case LS_WAIT_EVENT:
-		waited_for(buf, len, u, "",
-			   "an event another thread, a timer or a signal delivers", remedy);
+		waited_for(buf, len, u, "", "an event another thread, a timer or a signal delivers",
+			   remedy);
 		return;
 	default:
 		break;
@@ -135,10 +136,11 @@ void ls_advice(const struct ls_stall *s, char *buf, size_t len)
 		}
 		break;
 	case LS_CAUSE_CPU:
-		snprintf(buf, len,
-			 "The loop thread computed for %.1f ms of a %.1f ms stall without yielding. "
-			 "%s",
-			 ms(s->on_cpu_ns), dur, remedy);
+		snprintf(
+		    buf, len,
+		    "The loop thread computed for %.1f ms of a %.1f ms stall without yielding. "
+		    "%s",
+		    ms(s->on_cpu_ns), dur, remedy);
 		return;
 	case LS_CAUSE_LOCK_WAIT:
 		snprintf(buf, len,
@@ -147,10 +149,11 @@ void ls_advice(const struct ls_stall *s, char *buf, size_t len)
 			 s->n_syscalls ? s->syscalls[0].name : "futex", remedy);
 		return;
 	case LS_CAUSE_PREEMPTED:
-		snprintf(buf, len,
-			 "The loop thread was runnable but waited %.1f ms for a CPU (%u involuntary "
-			 "switches). %s",
-			 ms(s->runq_ns), s->nivcsw, remedy);
+		snprintf(
+		    buf, len,
+		    "The loop thread was runnable but waited %.1f ms for a CPU (%u involuntary "
+		    "switches). %s",
+		    ms(s->runq_ns), s->nivcsw, remedy);
 		return;
 	case LS_CAUSE_PAGE_FAULT:
 		snprintf(buf, len,

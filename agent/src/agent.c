@@ -693,7 +693,8 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 	}
 	if (bpf_map_update_elem(threads_fd, &rec->tid, t, BPF_NOEXIST)) {
 		if (slot != LT_SLOT_NONE)
-			bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot, BPF_ANY);
+			bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot,
+					    BPF_ANY);
 		goto cleanup;
 	}
 	if (slot != LT_SLOT_NONE) {
@@ -738,7 +739,8 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 		a->next_scan_ns = now + target_threshold(a, (pid_t)rec->pid);
 	if (a->opts.verbose)
 		fprintf(stderr, "loopstall: pid %u tid %u: blocked in a callback at attach (%s)\n",
-			rec->pid, rec->tid, ls_syscall_name(rec->nr) ? ls_syscall_name(rec->nr) : "?");
+			rec->pid, rec->tid,
+			ls_syscall_name(rec->nr) ? ls_syscall_name(rec->nr) : "?");
 cleanup:
 	free(t);
 	return err;
@@ -884,8 +886,8 @@ static int scan_on_worker(struct ls_unwinder *u, void *ctx)
 	struct inflight_scan *sc = ctx;
 
 	ls_unwinder__refresh(u, sc->pid);
-	return ls_inflight_scan(sc->task_regs, u, sc->pid, sc->only_tid, sc->stack_bytes, keep_found,
-				keep_running, sc);
+	return ls_inflight_scan(sc->task_regs, u, sc->pid, sc->only_tid, sc->stack_bytes,
+				keep_found, keep_running, sc);
 }
 
 /* Threads of pid blocked inside a callback now: each is a stall already running. */
@@ -899,8 +901,9 @@ static void find_inflight(struct ls_agent *a, pid_t pid, pid_t only_tid)
 		err = ls_task_regs__new(&a->task_regs);
 		if (err) {
 			if (a->opts.verbose)
-				fprintf(stderr, "loopstall: no task iterator (%s): stalls running at "
-						"attach are seen from their end only\n",
+				fprintf(stderr,
+					"loopstall: no task iterator (%s): stalls running at "
+					"attach are seen from their end only\n",
 					strerror(-err));
 			return;
 		}
@@ -923,8 +926,8 @@ static void find_inflight(struct ls_agent *a, pid_t pid, pid_t only_tid)
 		err = probe_running(a, sc->running[i]);
 	free(sc);
 	if (err && a->opts.verbose)
-		fprintf(stderr, "loopstall: pid %d: looking for stalls running at attach: %s\n", pid,
-			strerror(-err));
+		fprintf(stderr, "loopstall: pid %d: looking for stalls running at attach: %s\n",
+			pid, strerror(-err));
 }
 
 int ls_agent__add_target(struct ls_agent *a, pid_t pid, pid_t only_tid, bool follow_forks,

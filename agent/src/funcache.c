@@ -158,8 +158,8 @@ int ls_func__add_range(struct ls_func *f, unsigned inst, uint64_t lo, uint64_t h
 	in = &f->inst[inst];
 	if (in->n_ranges && in->range0 + in->n_ranges != f->n_ranges)
 		return -EINVAL;
-	grown = room(f->ranges, &f->cap_ranges, f->n_ranges, MAX_RANGES, sizeof(*f->ranges), 16,
-		     &err);
+	grown =
+	    room(f->ranges, &f->cap_ranges, f->n_ranges, MAX_RANGES, sizeof(*f->ranges), 16, &err);
 	if (!grown)
 		return err;
 	f->ranges = grown;

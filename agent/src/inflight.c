@@ -8,24 +8,24 @@
  * the frame the wait was made from.
  */
 static const char *const dispatchers[] = {
-    "ev_invoke_pending",		       /* libev */
-    "uv__io_poll",			       /* libuv: I/O watchers */
-    "uv__run_timers",			       /* libuv */
-    "uv__run_idle",			       /* libuv */
-    "uv__run_prepare",			       /* libuv */
-    "uv__run_check",			       /* libuv: setImmediate */
-    "uv__run_pending",			       /* libuv */
-    "uv__run_closing_handles",		       /* libuv */
-    "g_main_dispatch",			       /* GLib */
-    "event_process_active",		       /* libevent */
-    "event_process_active_single_queue",       /* libevent */
-    "aeProcessEvents",			       /* Redis */
-    "task_step",			       /* CPython's C asyncio.Task */
-    "task_step_impl",			       /* CPython's C asyncio.Task */
-    "task_wakeup",			       /* CPython's C asyncio.Task */
-    "context_run",			       /* CPython: Handle._run's Context.run */
-    "Builtins_JSEntry",			       /* V8: native code calls JavaScript */
-    "Builtins_JSEntryTrampoline",	       /* V8 */
+    "ev_invoke_pending",		 /* libev */
+    "uv__io_poll",			 /* libuv: I/O watchers */
+    "uv__run_timers",			 /* libuv */
+    "uv__run_idle",			 /* libuv */
+    "uv__run_prepare",			 /* libuv */
+    "uv__run_check",			 /* libuv: setImmediate */
+    "uv__run_pending",			 /* libuv */
+    "uv__run_closing_handles",		 /* libuv */
+    "g_main_dispatch",			 /* GLib */
+    "event_process_active",		 /* libevent */
+    "event_process_active_single_queue", /* libevent */
+    "aeProcessEvents",			 /* Redis */
+    "task_step",			 /* CPython's C asyncio.Task */
+    "task_step_impl",			 /* CPython's C asyncio.Task */
+    "task_wakeup",			 /* CPython's C asyncio.Task */
+    "context_run",			 /* CPython: Handle._run's Context.run */
+    "Builtins_JSEntry",			 /* V8: native code calls JavaScript */
+    "Builtins_JSEntryTrampoline",	 /* V8 */
 };
 
 /*
@@ -35,11 +35,11 @@ static const char *const dispatchers[] = {
  * nothing (the loop's own wait is made from inside them too).
  */
 static const char *const run_loops[] = {
-    "ev_run",		/* libev */
-    "uv_run",		/* libuv */
-    "aeMain",		/* Redis (aeProcessEvents is static: unnamed in a stripped server) */
-    "g_main_loop_run",	/* GLib */
-    "event_base_loop",	/* libevent */
+    "ev_run",	       /* libev */
+    "uv_run",	       /* libuv */
+    "aeMain",	       /* Redis (aeProcessEvents is static: unnamed in a stripped server) */
+    "g_main_loop_run", /* GLib */
+    "event_base_loop", /* libevent */
 };
 
 static const char *base_name(const char *path)
@@ -115,7 +115,8 @@ static bool runs_loop(const struct ls_frame *f)
 static bool same_function(const struct ls_frame *a, const struct ls_frame *b)
 {
 	return a->symbol && b->symbol && !strcmp(a->symbol, b->symbol) &&
-	       (a->module == b->module || (a->module && b->module && !strcmp(a->module, b->module)));
+	       (a->module == b->module ||
+		(a->module && b->module && !strcmp(a->module, b->module)));
 }
 
 bool ls_inflight_in_callback(const struct ls_frame *frames, unsigned n, bool loop_wait)

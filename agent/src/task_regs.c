@@ -205,7 +205,8 @@ int ls_inflight_scan(struct ls_task_regs *tr, struct ls_unwinder *u, pid_t pid, 
 		args[3] = t->regs[10];
 		args[4] = t->regs[8];
 		args[5] = t->regs[9];
-		if (ls_inflight_in_callback(stack.frames, stack.n, ls_wait_is_loop(t->nr, args, &wait)))
+		if (ls_inflight_in_callback(stack.frames, stack.n,
+					    ls_wait_is_loop(t->nr, args, &wait)))
 			err = found(ctx, rec, size);
 		free(stack.frames);
 		stack.frames = NULL;

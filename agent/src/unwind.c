@@ -1489,8 +1489,8 @@ int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pc
 			mod = NULL;
 		name = mod ? dwfl_module_addrname(mod, lookup) : NULL;
 		if (mod) {
-			frames[i].module =
-			    intern(u, dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+			frames[i].module = intern(
+			    u, dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 			frames[i].symbol = intern_symbol(u, name);
 		}
 	}

@@ -15,24 +15,38 @@
 #define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-#define F(sym, mod) {.symbol = (sym), .module = (mod)}
-#define INL(sym, mod) {.symbol = (sym), .module = (mod), .inlined = true}
-#define JS(sym) {.symbol = (sym), .module = "/tmp/perf-1.map", .kind = LS_FRAME_JS}
+#define F(sym, mod)                                                                                \
+	{                                                                                          \
+		.symbol = (sym), .module = (mod)                                                   \
+	}
+#define INL(sym, mod)                                                                              \
+	{                                                                                          \
+		.symbol = (sym), .module = (mod), .inlined = true                                  \
+	}
+#define JS(sym)                                                                                    \
+	{                                                                                          \
+		.symbol = (sym), .module = "/tmp/perf-1.map", .kind = LS_FRAME_JS                  \
+	}
 
 /* libev, epoll backend: the loop's own wait, backend function inlined into ev_run */
 static const struct ls_frame libev_wait[] = {
     F("epoll_wait", LIBC), INL("epoll_poll", "/usr/lib/libev.so.4"),
     F("ev_run", "/usr/lib/libev.so.4"), F("main", "/srv/app"), F("__libc_start_main", LIBC)};
 /* a callback's poll (the stack of tests/victims/libev_nested.c) */
-static const struct ls_frame libev_nested_poll[] = {
-    F("__poll", LIBC),		      F("poll_unrelated_pipe", "/srv/app"),
-    F("on_work", "/srv/app"),	      F("ev_invoke_pending", "/usr/lib/libev.so.4"),
-    F("ev_run", "/usr/lib/libev.so.4"), F("main", "/srv/app")};
+static const struct ls_frame libev_nested_poll[] = {F("__poll", LIBC),
+						    F("poll_unrelated_pipe", "/srv/app"),
+						    F("on_work", "/srv/app"),
+						    F("ev_invoke_pending", "/usr/lib/libev.so.4"),
+						    F("ev_run", "/usr/lib/libev.so.4"),
+						    F("main", "/srv/app")};
 /* Node's main loop waiting */
 static const struct ls_frame node_wait[] = {
-    F("epoll_pwait", LIBC),	     F("uv__io_poll", "/usr/bin/node"),
-    F("uv_run", "/usr/bin/node"),    F("node::SpinEventLoop(node::Environment*)", "/usr/bin/node"),
-    F("node::Start(int, char**)", "/usr/bin/node"), F("main", "/usr/bin/node")};
+    F("epoll_pwait", LIBC),
+    F("uv__io_poll", "/usr/bin/node"),
+    F("uv_run", "/usr/bin/node"),
+    F("node::SpinEventLoop(node::Environment*)", "/usr/bin/node"),
+    F("node::Start(int, char**)", "/usr/bin/node"),
+    F("main", "/usr/bin/node")};
 /* child_process.execSync: a nested libuv loop under JavaScript under the main loop's timer */
 static const struct ls_frame node_exec_sync[] = {
     F("epoll_pwait", LIBC),
@@ -47,43 +61,46 @@ static const struct ls_frame node_exec_sync[] = {
     F("main", "/usr/bin/node")};
 /* the same as the unwinder gives it: it stops at the V8 builtin that called the binding */
 static const struct ls_frame node_exec_sync_cut[] = {
-    F("epoll_pwait", LIBC),
-    F("uv__io_poll", "/usr/bin/node"),
-    F("uv_run", "/usr/bin/node"),
+    F("epoll_pwait", LIBC), F("uv__io_poll", "/usr/bin/node"), F("uv_run", "/usr/bin/node"),
     F("node::SyncProcessRunner::TryInitializeAndRunLoop(v8::Local<v8::Value>)", "/usr/bin/node"),
     F("node::SyncProcessRunner::Spawn(v8::FunctionCallbackInfo<v8::Value> const&)",
       "/usr/bin/node")};
 /* a home-made loop that runs itself again from a handler */
 static const struct ls_frame recursive_loop[] = {
-    F("epoll_wait", LIBC), F("my_loop_run", "/srv/app"), F("handler", "/srv/app"),
+    F("epoll_wait", LIBC),	  F("my_loop_run", "/srv/app"), F("handler", "/srv/app"),
     F("my_dispatch", "/srv/app"), F("my_loop_run", "/srv/app"), F("main", "/srv/app")};
 /* Debian's stripped python3.11: time.sleep in a coroutine, the Task step in _asyncio's .so */
 static const struct ls_frame stripped_python_sleep[] = {
     F("clock_nanosleep", LIBC),
     {.addr = 0x5d64b4, .module = "/usr/bin/python3.11"},
     {.addr = 0x4f1a20, .module = "/usr/bin/python3.11"},
-    {.addr = 0x7f3a1c2d5e10, .module = "/usr/lib/python3.11/lib-dynload/_asyncio.cpython-311-x86_64-linux-gnu.so"},
+    {.addr = 0x7f3a1c2d5e10,
+     .module = "/usr/lib/python3.11/lib-dynload/_asyncio.cpython-311-x86_64-linux-gnu.so"},
     {.addr = 0x4f1a20, .module = "/usr/bin/python3.11"},
     F("main", "/usr/bin/python3.11")};
 /* CPython's selector waiting (asyncio's loop itself) */
-static const struct ls_frame python_wait[] = {
-    F("epoll_wait", LIBC),
-    F("select_epoll_poll_impl", "/usr/bin/python3.12"),
-    F("_PyEval_EvalFrameDefault", "/usr/bin/python3.12"),
-    F("PyEval_EvalCode", "/usr/bin/python3.12"),
-    F("Py_RunMain", "/usr/bin/python3.12"),
-    F("main", "/usr/bin/python3.12")};
+static const struct ls_frame python_wait[] = {F("epoll_wait", LIBC),
+					      F("select_epoll_poll_impl", "/usr/bin/python3.12"),
+					      F("_PyEval_EvalFrameDefault", "/usr/bin/python3.12"),
+					      F("PyEval_EvalCode", "/usr/bin/python3.12"),
+					      F("Py_RunMain", "/usr/bin/python3.12"),
+					      F("main", "/usr/bin/python3.12")};
 /* Redis's loop: aeApiPoll inlined into aeProcessEvents, which also dispatches */
 static const struct ls_frame redis_wait[] = {
     F("epoll_wait", LIBC), INL("aeApiPoll", "/usr/bin/redis-server"),
     F("aeProcessEvents", "/usr/bin/redis-server"), F("aeMain", "/usr/bin/redis-server"),
     F("main", "/usr/bin/redis-server")};
 /* Redis's beforeSleep flushing the AOF: inside the busy period */
-static const struct ls_frame redis_fsync[] = {
-    F("fdatasync", LIBC), F("flushAppendOnlyFile", "/usr/bin/redis-server"),
-    F("beforeSleep", "/usr/bin/redis-server"), F("aeProcessEvents", "/usr/bin/redis-server"),
-    F("aeMain", "/usr/bin/redis-server"), F("main", "/usr/bin/redis-server")};
-#define PY(sym, path) {.symbol = (sym), .file = (path), .kind = LS_FRAME_PYTHON}
+static const struct ls_frame redis_fsync[] = {F("fdatasync", LIBC),
+					      F("flushAppendOnlyFile", "/usr/bin/redis-server"),
+					      F("beforeSleep", "/usr/bin/redis-server"),
+					      F("aeProcessEvents", "/usr/bin/redis-server"),
+					      F("aeMain", "/usr/bin/redis-server"),
+					      F("main", "/usr/bin/redis-server")};
+#define PY(sym, path)                                                                              \
+	{                                                                                          \
+		.symbol = (sym), .file = (path), .kind = LS_FRAME_PYTHON                           \
+	}
 /* a sample of a call_soon callback computing, with the interpreter's frames (no C Task) */
 static const struct ls_frame python_callback_cpu[] = {
     PY("crunch", "/srv/app.py"),
@@ -103,7 +120,8 @@ static const struct ls_frame python_select[] = {
     F("main", "/usr/bin/python3.11")};
 /* a pure-Python Task's step (asyncio.tasks._PyTask) */
 static const struct ls_frame python_pytask[] = {
-    PY("crunch", "/srv/app.py"), PY("Task.__step_run_and_handle_result", "/usr/lib/python3.12/asyncio/tasks.py"),
+    PY("crunch", "/srv/app.py"),
+    PY("Task.__step_run_and_handle_result", "/usr/lib/python3.12/asyncio/tasks.py"),
     PY("Task.__step", "/usr/lib/python3.12/asyncio/tasks.py")};
 /* a function named like asyncio's, in the user's own file, proves nothing */
 static const struct ls_frame python_lookalike[] = {
@@ -111,20 +129,26 @@ static const struct ls_frame python_lookalike[] = {
 
 /* DEBUG SLEEP in a stripped redis-server: the static functions between have no name */
 static const struct ls_frame redis_debug_sleep[] = {
-    F("clock_nanosleep", LIBC),	F("__nanosleep", LIBC),
-    F("debugCommand", "/usr/bin/redis-server"), F("call", "/usr/bin/redis-server"),
-    F("processCommand", "/usr/bin/redis-server"), F("readQueryFromClient", "/usr/bin/redis-server"),
+    F("clock_nanosleep", LIBC),
+    F("__nanosleep", LIBC),
+    F("debugCommand", "/usr/bin/redis-server"),
+    F("call", "/usr/bin/redis-server"),
+    F("processCommand", "/usr/bin/redis-server"),
+    F("readQueryFromClient", "/usr/bin/redis-server"),
     {.addr = 0x5a0011, .module = "/usr/bin/redis-server"},
     {.addr = 0x4c0c2e, .module = "/usr/bin/redis-server"},
-    F("aeMain", "/usr/bin/redis-server"), F("main", "/usr/bin/redis-server")};
+    F("aeMain", "/usr/bin/redis-server"),
+    F("main", "/usr/bin/redis-server")};
 /* the same server idle: its wait made from the unnamed aeProcessEvents, in aeMain */
 static const struct ls_frame stripped_redis_wait[] = {
-    F("epoll_wait", LIBC), {.addr = 0x4c0b10, .module = "/usr/bin/redis-server"},
-    F("aeMain", "/usr/bin/redis-server"), F("main", "/usr/bin/redis-server")};
+    F("epoll_wait", LIBC),
+    {.addr = 0x4c0b10, .module = "/usr/bin/redis-server"},
+    F("aeMain", "/usr/bin/redis-server"),
+    F("main", "/usr/bin/redis-server")};
 
 /* a worker thread's sleep: no loop anywhere */
-static const struct ls_frame worker_sleep[] = {
-    F("clock_nanosleep", LIBC), F("worker", "/srv/app"), F("start_thread", LIBC)};
+static const struct ls_frame worker_sleep[] = {F("clock_nanosleep", LIBC), F("worker", "/srv/app"),
+					       F("start_thread", LIBC)};
 
 static void test_loop_waits_are_not_callbacks(void **state)
 {
@@ -150,7 +174,8 @@ static void test_waits_inside_callbacks(void **state)
 static void test_other_calls(void **state)
 {
 	(void)state;
-	assert_true(ls_inflight_in_callback(stripped_python_sleep, N(stripped_python_sleep), false));
+	assert_true(
+	    ls_inflight_in_callback(stripped_python_sleep, N(stripped_python_sleep), false));
 	/* not a wait: the dispatcher that made the loop's wait counts too */
 	assert_true(ls_inflight_in_callback(redis_fsync, N(redis_fsync), false));
 	assert_false(ls_inflight_in_callback(worker_sleep, N(worker_sleep), false));
@@ -173,7 +198,8 @@ static void test_python_frames(void **state)
 
 static void test_degenerate_stacks(void **state)
 {
-	static const struct ls_frame only_libc[] = {F("epoll_wait", LIBC), F("__libc_start_main", LIBC)};
+	static const struct ls_frame only_libc[] = {F("epoll_wait", LIBC),
+						    F("__libc_start_main", LIBC)};
 	static const struct ls_frame unnamed[] = {{.addr = 1}, {.addr = 2}, {.addr = 1}};
 
 	(void)state;

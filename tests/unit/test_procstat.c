@@ -56,8 +56,10 @@ static void test_user_processes(void **state)
 	assert_false(ls_procstat_dead(&st));
 	assert_int_equal(st.majflt, 0);
 	/* minflt cminflt majflt follow flags */
-	assert_int_equal(ls_procstat_parse("1234 (redis-server) S 1 1234 1234 0 -1 4194560 211 3 17 0 12 7\n",
-					   &st), 0);
+	assert_int_equal(
+	    ls_procstat_parse("1234 (redis-server) S 1 1234 1234 0 -1 4194560 211 3 17 0 12 7\n",
+			      &st),
+	    0);
 	assert_int_equal(st.majflt, 17);
 	/* on a terminal tpgid is a pid; the line may end right after flags */
 	assert_int_equal(ls_procstat_parse("7 (bash) R 6 7 7 34816 7 4194304", &st), 0);
