@@ -43,10 +43,12 @@ int ls_unwinder__symbolize(struct ls_unwinder *u, pid_t pid, const struct ls_pcs
 			   struct ls_stack *stack);
 /*
  * Name pcs the cheap way: each frame's function from the symbol table and
- * its module, no DWARF: no inlined frames, no file or line, and JIT code
+ * its module, no DWARF: no inlined frames, no file or line. A frame is a
+ * module's only inside that module's executable segments; JIT code stays
  * unnamed (the perf map is left alone: it is read when a stall needs it,
- * after the JIT wrote what the stall ran). What the attach-time judge needs (inflight.h), at a tenth
- * of the cost of a first ls_unwinder__symbolize in a large binary.
+ * after the JIT wrote what the stall ran). What the attach-time judge
+ * needs (inflight.h), at a tenth of the cost of a first
+ * ls_unwinder__symbolize in a large binary.
  */
 int ls_unwinder__names(struct ls_unwinder *u, pid_t pid, const struct ls_pcs *pcs,
 		       struct ls_stack *stack);
