@@ -77,8 +77,6 @@ static bool dispatches(const struct ls_frame *f)
 	const char *m;
 	size_t i;
 
-	if (f->kind == LS_FRAME_JS)
-		return true;
 	if (f->kind == LS_FRAME_PYTHON)
 		return asyncio_runs_callback(f);
 	/* a stripped CPython names no static function: its _asyncio module's code is a Task step */

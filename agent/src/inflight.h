@@ -23,15 +23,16 @@
  * apart by its caller.
  *
  * True when, outside the frame that made the call, the stack runs a loop's
- * dispatcher (libev's ev_invoke_pending, libuv's uv__io_poll and
+ * dispatcher: libev's ev_invoke_pending, libuv's uv__io_poll and
  * uv__run_*, GLib's g_main_dispatch, libevent's event_process_active,
- * Redis's aeProcessEvents, CPython's asyncio task step and Context.run, V8
- * entering JavaScript), a JavaScript frame or a V8 binding called from
- * JavaScript; for a call no loop waits in (a sleep, a read, a lock), also
- * a loop's run function (ev_run, uv_run, Redis's aeMain...): the loop
- * waits in its wait call only, so anything else below it is busy time; or, for a wait, when the
- * function that made it is on the stack twice (a loop run from inside
- * itself). Pure, for unit tests.
+ * Redis's aeProcessEvents, CPython's asyncio Task step, Context.run and
+ * the Python frames Handle._run and Task.__step, V8 entering JavaScript or
+ * a V8 binding called from JavaScript (JIT frames are unnamed at attach:
+ * the perf map is not read then). For a call no loop waits in (a sleep, a
+ * read, a lock), also a loop's run function (ev_run, uv_run, Redis's
+ * aeMain...): a loop waits in its wait call only, so anything else below
+ * it is busy time. For a wait, also when the function that made it is on
+ * the stack twice (a loop run from inside itself). Pure, for unit tests.
  */
 bool ls_inflight_in_callback(const struct ls_frame *frames, unsigned n, bool loop_wait);
 
