@@ -83,9 +83,13 @@ def test():
             assert own and own[0]["kind"] == "js", (
                 f"the interpreted {nodefifo.FUNCTION} is not named in the stack:\n"
                 + lstest.format_stack(stack))
-            n = lstest.metric(lstest.scrape(d), "loopstall_stalls_total", target="web",
-                              cause="blocking_syscall", container_id=cid, pod_uid="")
-            assert n and n >= 1, f"no stall counted with the container's id: {n}"
+            # the exposition is republished 20 ms after a stall: the record can come first
+            n = lstest.wait_for(
+                "a stall counted with the container's id",
+                lambda: lstest.metric(lstest.scrape(d), "loopstall_stalls_total", target="web",
+                                      cause="blocking_syscall", container_id=cid,
+                                      pod_uid="") or 0, 5)
+            assert n >= 1, f"no stall counted with the container's id: {n}"
             print(f"  stall {lstest.brief(st)} in container {cid[:12]}, JS frame {own[0]['symbol']}")
     finally:
         shutil.rmtree(keep, ignore_errors=True)
