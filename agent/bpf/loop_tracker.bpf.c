@@ -129,6 +129,17 @@ static __always_inline void live_set(struct lt_thread *t, __u64 start_ns)
 	live[slot].loop_gone = 0;
 }
 
+/* User space reopened the thread's context-switch event: what it saw says nothing now. */
+static __always_inline void switches_resync(struct lt_thread *t)
+{
+	__u32 slot = t->live_slot;
+
+	if (slot < LT_MAX_THREADS && live[slot].resync) {
+		live[slot].resync = 0;
+		t->flags &= ~LT_THR_SWITCHES;
+	}
+}
+
 /* The running busy period outlived the loop: user space announces no stall for it. */
 static __always_inline void loop_gone_mark(struct lt_thread *t)
 {
@@ -181,6 +192,7 @@ static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 
 		live[slot].iterations = 0;
 		live[slot].pid = tgid;
 		live[slot].tid = tid;
+		live[slot].resync = 0;
 	}
 	t->live_slot = slot;
 	/* user space opens the thread's context-switch and CPU-sampling perf events */
@@ -821,8 +833,10 @@ static __always_inline int wait_exit(__u32 nr)
 		/*
 		 * No switch-out ended the period, but the thread did block:
 		 * before its context-switch event was open (a thread just
-		 * created), the block may have been in the wait itself.
+		 * created, or one whose event was reopened), the block may have
+		 * been in the wait itself.
 		 */
+		switches_resync(t);
 		if (!(t->flags & LT_THR_SWITCHES) && task->nvcsw != t->nvcsw_start)
 			busy_drop(t);
 		else

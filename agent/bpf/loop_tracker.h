@@ -272,7 +272,14 @@ struct lt_live {
 	__u32 pid;
 	__u32 tid;	 /* 0: the entry is free */
 	__u32 loop_gone; /* the loop's own wait is gone: the period is no loop stall */
-	__u32 pad;
+	/*
+	 * Set by user space when it closed and reopened the thread's
+	 * context-switch event (thread_events.h: it retired a thread that had
+	 * just become a loop thread): switches in between went unseen. The
+	 * thread's next wait return treats its period as one whose blocks may
+	 * be missing, and clears it.
+	 */
+	__u32 resync;
 };
 
 /*

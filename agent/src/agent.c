@@ -59,6 +59,7 @@ struct ls_agent {
 	int cb_err; /* first error a callback returned */
 	uint64_t decode_errors;
 	uint64_t next_scan_ns; /* when a busy period may next cross a line */
+	uint64_t next_threads_ns; /* when threads_check next looks at the targets' threads */
 	unsigned samples_read; /* CPU samples the last ring read handled */
 	struct target *targets;
 	size_t n_targets, cap_targets;
@@ -109,6 +110,7 @@ static void live_release(struct ls_agent *a, uint32_t tid, uint32_t slot)
 		return;
 	a->skel->bss->live[slot].tid = 0;
 	a->skel->bss->live[slot].start_ns = 0;
+	a->skel->bss->live[slot].resync = 0;
 	bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot, BPF_ANY);
 }
 
@@ -704,6 +706,7 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 		live->pid = rec->pid;
 		live->tid = rec->tid;
 		live->loop_gone = 0;
+		live->resync = 0;
 		live->start_ns = now;
 	}
 	/* the block's stack and target, taken at attach, are this period's */
@@ -1166,6 +1169,52 @@ static void check_targets(struct ls_agent *a)
 		relearn_waits(a);
 }
 
+/*
+ * thread_events.h retired the context-switch event of tid, a thread that is
+ * no loop thread as far as the records read say. If BPF knows it as one
+ * already (its record is still in the ring), the event is reopened, and BPF
+ * is told its blocks while it was closed went unseen (`resync`).
+ */
+static bool retired_loop_thread(void *ctx, uint32_t pid, uint32_t tid)
+{
+	struct ls_agent *a = ctx;
+	struct lt_thread t;
+
+	(void)pid;
+	if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.threads), &tid, &t))
+		return false;
+	if (t.live_slot < LT_MAX_THREADS)
+		a->skel->bss->live[t.live_slot].resync = 1;
+	return true;
+}
+
+static void rescan_thread(void *ctx, uint32_t pid, uint32_t tid)
+{
+	struct ls_agent *a = ctx;
+
+	ls_waitcalls__scan(a->waits, (pid_t)pid, tid);
+}
+
+/* How often threads_check runs. */
+#define THREADS_CHECK_NS 1000000000ull
+
+/*
+ * Once a second: threads followed long enough without running a loop lose
+ * their context-switch event (thread_events.h), and those that did are read
+ * from /proc for a wait call no loop uses yet, which their event would have
+ * noted (a thread that starts a loop in another call later: the next pass
+ * finds it blocked there, and the call gets hooked).
+ */
+static void threads_check(struct ls_agent *a, uint64_t now)
+{
+	if (now < a->next_threads_ns)
+		return;
+	a->next_threads_ns = now + THREADS_CHECK_NS;
+	ls_thread_events__retire(a->thread_events, now, retired_loop_thread, a);
+	if (ls_waitcalls__hooked(a->waits) != LT_WAIT_ALL)
+		ls_thread_events__each_retired(a->thread_events, rescan_thread, a);
+}
+
 /* How long CPU samples may gather in the ring before the agent reads them. */
 #define SAMPLE_GATHER_NS 4000000ull
 
@@ -1227,6 +1276,7 @@ int ls_agent__poll(struct ls_agent *a, int timeout_ms)
 			return err;
 	}
 	check_targets(a);
+	threads_check(a, now);
 	attach_probes_expire(a, now);
 	ls_waitcalls__apply(a->waits, now, !ls_agent__alive(a));
 	ls_probe_set__poll(a->probes, now);

@@ -6,14 +6,16 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "grow.h"
 #include "thread_events.h"
 
 struct thread_ev {
 	uint32_t pid;
 	uint32_t tid;
-	struct bpf_link *switches;
-	struct bpf_link *sample; /* open only while sampling (owns its perf event fd) */
+	struct bpf_link *switches; /* NULL once retired */
+	struct bpf_link *sample;   /* open only while sampling (owns its perf event fd) */
+	uint64_t since_ns;	   /* when its switches were first followed */
 	bool loop;		 /* a loop thread: sampled when a busy period runs long */
 	uint64_t sampling_for;	 /* busy period the sampling event is open for, 0: closed */
 };
@@ -71,15 +73,25 @@ static struct thread_ev *find(struct ls_thread_events *te, uint32_t tid)
 	return NULL;
 }
 
-int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t tid)
+/* Its context switches, from now on (the BPF program decides what to keep). */
+static struct bpf_link *open_switches(struct ls_thread_events *te, uint32_t tid)
 {
-	/* every switch-out: the BPF program decides what to keep */
 	struct perf_event_attr sw = {
 	    .type = PERF_TYPE_SOFTWARE,
 	    .size = sizeof(sw),
 	    .config = PERF_COUNT_SW_CONTEXT_SWITCHES,
 	    .sample_period = 1,
 	};
+	struct bpf_link *link = ls_thread_event_open(te->on_switch, &sw, tid, NULL);
+
+	/* the thread may be gone already */
+	if (!link)
+		te->errors++;
+	return link;
+}
+
+int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t tid)
+{
 	struct thread_ev e = {.pid = pid, .tid = tid};
 	void *grown;
 
@@ -91,26 +103,70 @@ int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t 
 		return -ENOMEM;
 	}
 	te->ev = grown;
-	e.switches = ls_thread_event_open(te->on_switch, &sw, tid, NULL);
-	if (!e.switches) {
-		/* the thread may be gone already */
-		te->errors++;
+	e.switches = open_switches(te, tid);
+	if (!e.switches)
 		return -errno;
-	}
+	e.since_ns = ls_now_ns();
 	te->ev[te->n++] = e;
 	return 0;
 }
 
 int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t tid)
 {
+	struct thread_ev *e;
 	int err;
 
 	err = ls_thread_events__watch(te, pid, tid);
 	if (err)
 		return err;
+	e = find(te, tid);
+	if (!e->switches) {
+		/* retired before it ran a loop: its switches matter again */
+		e->switches = open_switches(te, tid);
+		if (!e->switches)
+			return -errno;
+	}
 	/* its sampling event is opened when a busy period runs long (see sample()) */
-	find(te, tid)->loop = true;
+	e->loop = true;
 	return 0;
+}
+
+size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
+				ls_thread_retired_fn recheck, void *ctx)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < te->n; i++) {
+		struct thread_ev *e = &te->ev[i];
+
+		if (!e->switches || e->loop || e->tid == e->pid ||
+		    now_ns - e->since_ns < LS_THREAD_PROBATION_NS)
+			continue;
+		bpf_link__destroy(e->switches);
+		e->switches = NULL;
+		/*
+		 * Asked after closing: a thread that becomes a loop thread from
+		 * now on gets its event back when its record is read; one that
+		 * became one before is found here.
+		 */
+		if (recheck && recheck(ctx, e->pid, e->tid)) {
+			e->switches = open_switches(te, e->tid);
+			e->loop = true;
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
+void ls_thread_events__each_retired(const struct ls_thread_events *te,
+				    void (*fn)(void *ctx, uint32_t pid, uint32_t tid), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < te->n; i++)
+		if (!te->ev[i].switches)
+			fn(ctx, te->ev[i].pid, te->ev[i].tid);
 }
 
 static void close_at(struct ls_thread_events *te, size_t i)
@@ -189,7 +245,11 @@ void ls_thread_events__sample(struct ls_thread_events *te, uint32_t tid, uint64_
 
 size_t ls_thread_events__count(const struct ls_thread_events *te)
 {
-	return te->n;
+	size_t i, n = 0;
+
+	for (i = 0; i < te->n; i++)
+		n += te->ev[i].switches != NULL;
+	return n;
 }
 
 uint64_t ls_thread_events__errors(const struct ls_thread_events *te)

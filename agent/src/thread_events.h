@@ -8,7 +8,7 @@
 /*
  * Perf events on the threads of traced processes, each opened on one thread
  * alone so nothing else on the machine pays for them:
- *  - on every thread of a target, its context switches (each switch-out runs
+ *  - on threads of a target, their context switches (each switch-out runs
  *    the BPF program `on_switch`): how a busy period splits into on-CPU,
  *    blocked and preempted time. Opened as soon as the thread is known, since
  *    a loop may block on its very first iteration;
@@ -16,7 +16,21 @@
  *    only while a busy period has run long: an enabled sampling timer is
  *    reprogrammed at every switch of its thread, and even a disabled event
  *    makes each switch dearer, which costs a loop that wakes often dearly.
+ *
+ * A context-switch event makes every switch of its thread dearer too (~350 ns
+ * per switch-out/in pair on the 2-vCPU VM, program or not), and a thread that
+ * is no loop thread gains nothing from it once it is known not to run a loop:
+ * a worker that wakes the loop on every request made that loop pay twice. So
+ * a thread that is neither a loop thread nor its process's main thread
+ * (where loops usually run) loses its event after LS_THREAD_PROBATION_NS
+ * (ls_thread_events__retire); should it start a loop later, its first return
+ * from the loop's wait makes it a loop thread and the event comes back
+ * (ls_thread_events__loop). What its event also did, noting a wait call no
+ * loop used yet that it blocks in, the agent does by reading /proc
+ * (ls_thread_events__each_retired).
  */
+#define LS_THREAD_PROBATION_NS 2000000000ull
+
 struct ls_thread_events;
 struct bpf_program;
 struct bpf_link;
@@ -34,9 +48,16 @@ struct bpf_link *ls_thread_event_open(struct bpf_program *prog, struct perf_even
 struct ls_thread_events *ls_thread_events__new(struct bpf_program *on_switch,
 					       struct bpf_program *on_sample,
 					       uint64_t sample_period_ns);
-/* Follow the context switches of a thread of a target (no-op if already). */
+/*
+ * Follow the context switches of a thread of a target (no-op if it is known
+ * already, its event retired or not).
+ */
 int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t tid);
-/* The thread turned out to be a loop thread: sample it when a busy period runs long. */
+/*
+ * The thread turned out to be a loop thread: its context switches are
+ * followed (again, if its event was retired) and it is sampled when a busy
+ * period runs long.
+ */
 int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t tid);
 /* Close the events of a thread that exited, or of every thread of a process. */
 void ls_thread_events__close(struct ls_thread_events *te, uint32_t tid);
@@ -47,7 +68,24 @@ void ls_thread_events__close_pid(struct ls_thread_events *te, uint32_t pid);
  */
 void ls_thread_events__sample(struct ls_thread_events *te, uint32_t tid, uint64_t busy_start_ns,
 			      bool want);
-/* Threads currently followed. */
+/*
+ * Called for a thread whose context-switch event was just closed: true if
+ * the thread is a loop thread after all (BPF met it at a return from its
+ * loop's wait whose record is not read yet). Its event is then reopened at
+ * once; the switches missed in between are the caller's to account for.
+ */
+typedef bool (*ls_thread_retired_fn)(void *ctx, uint32_t pid, uint32_t tid);
+/*
+ * Close the context-switch events of the threads followed for at least
+ * LS_THREAD_PROBATION_NS that are neither loop threads nor their process's
+ * main thread. Returns how many were closed and stay so.
+ */
+size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
+				ls_thread_retired_fn recheck, void *ctx);
+/* fn for each thread of a target whose event was retired, while it lives. */
+void ls_thread_events__each_retired(const struct ls_thread_events *te,
+				    void (*fn)(void *ctx, uint32_t pid, uint32_t tid), void *ctx);
+/* Threads whose context switches are followed now. */
 size_t ls_thread_events__count(const struct ls_thread_events *te);
 /* Events that could not be opened. */
 uint64_t ls_thread_events__errors(const struct ls_thread_events *te);
