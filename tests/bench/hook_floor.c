@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * hook_floor [TID]: attaches hook_floor.bpf.c's empty programs (the
- * agent's hooks, doing nothing; the context-switch event on thread TID, by
- * default its own, as the agent opens one on each thread of its target),
+ * hook_floor [--no-switches | TID]: attaches hook_floor.bpf.c's empty
+ * programs (the agent's hooks, doing nothing; the context-switch event on
+ * thread TID, by default its own, as the agent opens one on each loop
+ * thread of its target; with --no-switches none: what a hook on the wait
+ * calls' return alone costs, whatever a program does there),
  * prints "hook_floor: attached" on stderr and waits for SIGINT or SIGTERM.
  * bystander.sh --floor runs it in the agent's place; overhead.py's wakeups
  * section on a traced loop's thread (what the mechanism alone costs it).
@@ -33,9 +35,11 @@ int main(int argc, char **argv)
 	char *end;
 	int err;
 
-	if (argc > 2 ||
-	    (argc == 2 && ((tid = strtol(argv[1], &end, 10)) <= 0 || tid > INT_MAX || *end))) {
-		fprintf(stderr, "usage: hook_floor [TID]\n");
+	if (argc == 2 && !strcmp(argv[1], "--no-switches"))
+		tid = -1;
+	else if (argc > 2 ||
+		 (argc == 2 && ((tid = strtol(argv[1], &end, 10)) <= 0 || tid > INT_MAX || *end))) {
+		fprintf(stderr, "usage: hook_floor [--no-switches | TID]\n");
 		return 2;
 	}
 	memset(&sa, 0, sizeof(sa));

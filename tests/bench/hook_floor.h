@@ -16,7 +16,8 @@ struct hook_floor_set;
 /*
  * Attach the wait calls in `waits` (1 << enum lt_wait, as the agent hooks
  * those its target's loops use; LT_WAIT_ALL for all), fork and exit, and the
- * switch event on thread `tid` (0: the caller). 0 or -errno.
+ * switch event on thread `tid` (0: the caller; -1: none, the hooks alone).
+ * 0 or -errno.
  */
 int hook_floor_set__new(pid_t tid, uint32_t waits, struct hook_floor_set **out);
 void hook_floor_set__free(struct hook_floor_set *fs);

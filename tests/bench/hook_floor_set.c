@@ -51,6 +51,11 @@ int hook_floor_set__new(pid_t tid, uint32_t waits, struct hook_floor_set **out)
 	err = hook_floor__attach(fs->skel);
 	if (err)
 		goto cleanup;
+	if (tid < 0) {
+		/* the wait calls' hooks alone */
+		*out = fs;
+		return 0;
+	}
 	fd = syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;

@@ -92,6 +92,8 @@ TARGET_CPU_STALL_MS = 15.0
 TARGET_BLOCK_STALL_MS = 5.0
 # Targets from issue 19: a loop that wakes on every iteration or request.
 TARGET_WAKEUP_RATIO = 0.95
+# seconds of each wakeups run before its measured segments (see section_wakeups)
+WAKEUP_WARMUP_S = 3
 TARGET_SINGLE_CLIENT_RATIO = 0.98
 
 
@@ -996,7 +998,7 @@ class Bench:
         a = self.args
         sec = "1c. a traced loop that blocks and wakes on every iteration " \
               f"(wakeup_cost.c, poll ping-pong), {a.wakeup_rounds} rounds of " \
-              f"{a.wakeup_seconds:g} s"
+              f"{a.wakeup_seconds:g} s after {WAKEUP_WARMUP_S} s"
         helper = self.helper("wakeup_cost")
         cpu = str(self.bench_cpu)
         variants = [("none", "nothing", None), ("none_aa", "nothing (A/A)", None)] + \
@@ -1004,7 +1006,12 @@ class Bench:
         floor = env("HOOK_FLOOR", os.path.join(self.build, "tests", "hook_floor"))
         if os.access(floor, os.X_OK):
             # the kernel's mechanism alone: what no BPF code can make cheaper
-            variants.append(("floor", "control: empty programs on the agent's hooks", floor))
+            variants.append(("floor", "control: empty programs on the agent's hooks "
+                             "(the wait calls', the loop thread's switch event)", floor))
+            # what any hook on the wait call's return costs (a syscall
+            # tracepoint puts every syscall of every task on the slow path)
+            variants.append(("floor_tp", "control: an empty program on the wait calls' "
+                             "return alone", floor))
         runs = {k: [] for k, _, _ in variants}
         log(f"wakeups: {a.wakeup_rounds} rounds of {', '.join(k for k, _, _ in variants)}")
         for r in range(a.wakeup_rounds):
@@ -1012,23 +1019,31 @@ class Bench:
             order = variants[r % len(variants):] + variants[:r % len(variants)]
             for key, _, agent in order:
                 wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
-                if key == "floor":
-                    runs[key].append(self.wakeup_floor(helper, cpu, a.wakeup_seconds, agent))
+                if key.startswith("floor"):
+                    runs[key].append(self.wakeup_floor(
+                        helper, cpu, a.wakeup_seconds, agent,
+                        ["--no-switches"] if key == "floor_tp" else None))
                     log(f"wakeups: round {r + 1} {key}: {runs[key][-1]}")
                     continue
-                cmd = [helper, "--cpu", cpu, "loop", str(a.wakeup_seconds)]
+                cmd = [helper, "--cpu", cpu, "loop", str(a.wakeup_seconds + WAKEUP_WARMUP_S)]
                 if agent:
                     # traced from its first instruction, so every segment is
                     cmd = [agent, "record", "-o", "/dev/null", "--"] + cmd
                 out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-                m = re.search(r"^loop median_round_trip_ns=(\d+)", out.stdout, re.M)
-                c = re.search(r"^loop median_cpu_ns=(\d+)", out.stdout, re.M)
-                if out.returncode or not m or not c:
+                segs = [(int(m), int(c)) for m, c in
+                        re.findall(r"^loop round_trip_ns=(\d+) cpu_ns=(\d+)", out.stdout, re.M)]
+                # the steady state: the agent follows every thread of a new
+                # target for its first seconds (thread_events.h), untraced runs
+                # are cut the same way; segments are half a second
+                segs = segs[int(WAKEUP_WARMUP_S * 2):]
+                if out.returncode or not segs:
                     die(f"wakeup_cost ({key}) failed ({out.returncode}): "
                         f"{out.stderr[-500:]}")
-                runs[key].append({"round_trip_ns": int(m.group(1)), "cpu_ns": int(c.group(1))})
-                log(f"wakeups: round {r + 1} {key}: {m.group(1)} ns per round trip, "
-                    f"{c.group(1)} ns CPU")
+                runs[key].append({"round_trip_ns": median([x[0] for x in segs]),
+                                  "cpu_ns": median([x[1] for x in segs]),
+                                  "segments": len(segs)})
+                log(f"wakeups: round {r + 1} {key}: {runs[key][-1]['round_trip_ns']} ns per "
+                    f"round trip, {runs[key][-1]['cpu_ns']} ns CPU")
         res = {"rounds": a.wakeup_rounds, "seconds": a.wakeup_seconds, "configs": {}}
         base = runs["none"]
         for key, label, agent in variants:
@@ -1072,11 +1087,12 @@ class Bench:
                     self.row(sec, label, f"{base_ns} -> {perf[k]} ns per iteration "
                              f"(+{perf[k] - base_ns} ns), no agent")
 
-    def wakeup_floor(self, helper, cpu, seconds, floor):
+    def wakeup_floor(self, helper, cpu, seconds, floor, floor_args=None):
         """wakeup_cost loop with hook_floor's empty programs and the
-        context-switch event on its loop thread (the agent's also has
-        one on the other thread): medians of the half-second segments
-        measured wholly after the attach."""
+        context-switch event on its loop thread, as the agent has in the
+        steady state (floor_args ["--no-switches"]: the hooks alone):
+        medians of the half-second segments measured wholly after the
+        attach."""
         p = self.children.start([helper, "--cpu", cpu, "loop", str(seconds + 3)],
                                 stdout=subprocess.PIPE)
         lines = []  # (arrival, round_trip_ns, cpu_ns)
@@ -1090,7 +1106,8 @@ class Bench:
         reader.start()
         err = os.path.join(self.tmp, "hook_floor.err")
         with open(err, "w") as e:
-            f = self.children.start([floor, str(p.pid)], stderr=e, role="tracer")
+            f = self.children.start([floor] + (floor_args or [str(p.pid)]), stderr=e,
+                                    role="tracer")
         wait_for(lambda: "attached" in read_text(err), 60, "hook_floor to attach", f, err)
         attached = time.monotonic()
         if p.wait(600):
