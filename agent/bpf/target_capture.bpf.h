@@ -298,17 +298,22 @@ static __always_inline void cap_sockaddr(struct lt_capture *c, struct pt_regs *r
 	c->flags |= LT_CAP_SOCKADDR;
 }
 
-/* The first pollfds of poll/ppoll(fds, nfds, ...); returns the first fd to describe. */
-static __always_inline __s32 cap_pollfds(struct lt_capture *c, struct pt_regs *regs)
+/*
+ * The first pollfds of poll/ppoll(fds = base, nfds = n, ...); returns the
+ * first fd to describe. A global function, as cap_fdset: its loop's
+ * outcomes would multiply the states of everything after it.
+ */
+__noinline int cap_pollfds(struct lt_capture *c, __u64 base, __u64 n)
 {
 	struct {
 		__s32 fd;
 		__s16 events, revents;
 	} pfd;
-	__u64 base = BPF_CORE_READ(regs, di), n = BPF_CORE_READ(regs, si);
 	__s32 first = -1;
 	__u32 i, k = 0;
 
+	if (!c)
+		return -1;
 	c->flags |= LT_CAP_FDS;
 	c->nfds = n > 0xffffffffull ? 0xffffffffu : (__u32)n;
 	/* the entry is reused: fds not found now must not read as an earlier call's */
@@ -348,34 +353,119 @@ static __always_inline __u32 bit_index(__u64 bit)
 	return popcount(bit - 1);
 }
 
-/* select/pselect6(nfds, readfds, writefds, ...): the fds set, readfds first. */
+struct fdset_walk {
+	__u64 set, nfds;
+	__u32 words, k, total;
+	__s32 fds[LT_CAP_FDS_MAX];
+};
+
+/* One 64-bit word of an fd_set: its fds, up to LT_CAP_FDS_MAX in all. 0 to go on, 1 when done. */
+static long fdset_word(__u32 i, void *ctx)
+{
+	struct fdset_walk *w = ctx;
+	__u64 word;
+	__u32 j, k;
+
+	if (i >= w->words || i >= CAP_FDSET_WORDS ||
+	    bpf_probe_read_user(&word, sizeof(word), (void *)(w->set + i * 8)))
+		return 1;
+	/* bits past nfds are not waited on */
+	if (i == w->words - 1 && w->nfds % 64)
+		word &= (1ull << (w->nfds % 64)) - 1;
+	w->total += popcount(word);
+	for (j = 0; j < LT_CAP_FDS_MAX && word; j++) {
+		k = w->k;
+		if (k >= LT_CAP_FDS_MAX)
+			break;
+		/* or clang drops the mask the check made redundant, and the verifier needs it */
+		barrier_var(k);
+		k &= LT_CAP_FDS_MAX - 1;
+		w->fds[k] = (__s32)(i * 64 + bit_index(word & -word));
+		w->k = k + 1;
+		word &= word - 1;
+	}
+	return 0;
+}
+
+/*
+ * select/pselect6(nfds, readfds, writefds, ...): the fds set, readfds first.
+ * A global function, and its words a bpf_loop: open-coded, the two nested
+ * loops took the verifier 160,000 instructions (~50 ms of every attach).
+ */
 __noinline int cap_fdset(struct lt_capture *c, __u64 nfds, __u64 set)
 {
-	__u64 word;
-	__u32 i, j, k = 0, total = 0, words;
+	struct fdset_walk w = {.set = set, .nfds = nfds};
+	__u32 i;
 
-	/* a global function, as cap_dentries */
 	if (!c)
 		return -1;
 	c->flags |= LT_CAP_FDS;
 	for (i = 0; i < LT_CAP_FDS_MAX; i++)
-		c->fds[i] = -1;
-	words = nfds >= CAP_FDSET_WORDS * 64 ? CAP_FDSET_WORDS : (__u32)((nfds + 63) / 64);
-	for (i = 0; set && i < CAP_FDSET_WORDS; i++) {
-		if (i >= words || bpf_probe_read_user(&word, sizeof(word), (void *)(set + i * 8)))
-			break;
-		/* bits past nfds are not waited on */
-		if (i == words - 1 && nfds % 64)
-			word &= (1ull << (nfds % 64)) - 1;
-		total += popcount(word);
-		for (j = 0; j < LT_CAP_FDS_MAX && word && k < LT_CAP_FDS_MAX; j++) {
-			c->fds[k++ & (LT_CAP_FDS_MAX - 1)] =
-			    (__s32)(i * 64 + bit_index(word & -word));
-			word &= word - 1;
+		w.fds[i] = -1;
+	w.words = nfds >= CAP_FDSET_WORDS * 64 ? CAP_FDSET_WORDS : (__u32)((nfds + 63) / 64);
+	if (set)
+		bpf_loop(CAP_FDSET_WORDS, fdset_word, &w, 0);
+	for (i = 0; i < LT_CAP_FDS_MAX; i++)
+		c->fds[i] = w.fds[i];
+	c->nfds = w.total;
+	return w.k ? w.fds[0] : -1;
+}
+
+/*
+ * What file descriptor dfd of the current task is (syscall nr blocked on
+ * it): a socket's addresses, an anonymous inode's name, a file's path.
+ * reuse/reuse_len: the flags and path length the entry held for the same
+ * call earlier in this busy period (0: none), kept when the file is the
+ * same. A global function: checked once, not after each way the calls
+ * before it found dfd (those multiplied the verifier's work by ten).
+ */
+__noinline int cap_file(struct lt_capture *c, __s32 dfd, __u32 nr, __u32 reuse, __u32 reuse_len)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct inode *inode;
+	struct file *file;
+	__u32 kind, dev;
+	__u64 ino;
+	long n;
+
+	if (!c || !regs)
+		return 0;
+	file = fd_file(task, dfd);
+	if (!file)
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	ino = BPF_CORE_READ(inode, i_ino);
+	dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	c->flags |= LT_CAP_FILE;
+	c->mode = BPF_CORE_READ(inode, i_mode);
+	c->magic = (__u32)BPF_CORE_READ(inode, i_sb, s_magic);
+	kind = c->mode & CAP_S_IFMT;
+	if (kind == CAP_S_IFSOCK) {
+		cap_socket(c, file);
+		if (nr == CAP_NR_CONNECT)
+			cap_sockaddr(c, regs);
+	} else if (c->magic == CAP_ANON_INODE_FS_MAGIC) {
+		/* eventfd, timerfd, signalfd, epoll, io_uring share one inode: the dentry names it
+		 */
+		n = bpf_probe_read_kernel_str(c->path, 32,
+					      BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		if (n > 0) {
+			c->flags |= LT_CAP_ANON;
+			c->path_len = (__u16)n;
+		}
+	} else if (kind == CAP_S_IFREG || kind == CAP_S_IFIFO || kind == CAP_S_IFDIR ||
+		   kind == CAP_S_IFCHR || kind == CAP_S_IFBLK) {
+		if ((reuse & LT_CAP_DENTRIES) && c->ino == ino && c->dev == dev) {
+			c->flags |= reuse & (LT_CAP_DENTRIES | LT_CAP_CUT);
+			c->path_len = reuse_len;
+		} else {
+			cap_dentries(c, file, task);
 		}
 	}
-	c->nfds = total;
-	return k ? c->fds[0] : -1;
+	c->ino = ino;
+	c->dev = dev;
+	return 0;
 }
 
 /*
@@ -387,15 +477,11 @@ static __always_inline void target_capture(struct lt_thread *t, struct task_stru
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct lt_target_rec *r = pending_target(t->tid);
-	__u32 old, old_len, kind, at;
-	struct inode *inode;
+	__u32 old, old_len, at;
 	struct lt_capture *c;
-	struct file *file;
 	__s32 dfd = fd;
 	bool same;
 	long n;
-	__u64 ino;
-	__u32 dev;
 
 	if (!r || !regs)
 		return;
@@ -420,7 +506,7 @@ static __always_inline void target_capture(struct lt_thread *t, struct task_stru
 	switch (nr) {
 	case CAP_NR_POLL:
 	case CAP_NR_PPOLL:
-		dfd = cap_pollfds(c, regs);
+		dfd = cap_pollfds(c, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
 		break;
 	case CAP_NR_SELECT:
 	case CAP_NR_PSELECT6:
@@ -451,40 +537,7 @@ static __always_inline void target_capture(struct lt_thread *t, struct task_stru
 		}
 		return;
 	}
-	file = fd_file(task, dfd);
-	if (!file)
-		return;
-	inode = BPF_CORE_READ(file, f_inode);
-	ino = BPF_CORE_READ(inode, i_ino);
-	dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	c->flags |= LT_CAP_FILE;
-	c->mode = BPF_CORE_READ(inode, i_mode);
-	c->magic = (__u32)BPF_CORE_READ(inode, i_sb, s_magic);
-	kind = c->mode & CAP_S_IFMT;
-	if (kind == CAP_S_IFSOCK) {
-		cap_socket(c, file);
-		if (nr == CAP_NR_CONNECT)
-			cap_sockaddr(c, regs);
-	} else if (c->magic == CAP_ANON_INODE_FS_MAGIC) {
-		/* eventfd, timerfd, signalfd, epoll, io_uring share one inode: the dentry names it
-		 */
-		n = bpf_probe_read_kernel_str(c->path, 32,
-					      BPF_CORE_READ(file, f_path.dentry, d_name.name));
-		if (n > 0) {
-			c->flags |= LT_CAP_ANON;
-			c->path_len = (__u16)n;
-		}
-	} else if (kind == CAP_S_IFREG || kind == CAP_S_IFIFO || kind == CAP_S_IFDIR ||
-		   kind == CAP_S_IFCHR || kind == CAP_S_IFBLK) {
-		if (same && (old & LT_CAP_DENTRIES) && c->ino == ino && c->dev == dev) {
-			c->flags |= old & (LT_CAP_DENTRIES | LT_CAP_CUT);
-			c->path_len = old_len;
-		} else {
-			cap_dentries(c, file, task);
-		}
-	}
-	c->ino = ino;
-	c->dev = dev;
+	cap_file(c, dfd, nr, same ? old : 0, old_len);
 }
 
 /* The block settled in t's slot is its longest yet (settle): send what it waited on. */
