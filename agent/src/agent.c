@@ -498,12 +498,8 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		goto cleanup;
 	}
 	{
-		struct bpf_program *const waits[LT_WAIT_COUNT] = LS_WAIT_PROGRAMS(a->skel);
-		int i;
-
 		/* the wait calls are hooked by waitcalls.c, only those some loop uses */
-		for (i = 0; i < LT_WAIT_COUNT; i++)
-			bpf_program__set_autoattach(waits[i], false);
+		bpf_program__set_autoattach(a->skel->progs.exit_wait, false);
 		err = loop_tracker__load(a->skel);
 		if (err)
 			goto cleanup;
@@ -514,7 +510,8 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 			if (err)
 				goto cleanup;
 		}
-		a->waits = ls_waitcalls__new(waits, &a->skel->bss->waits_seen, opts->all_waits);
+		a->waits = ls_waitcalls__new(a->skel->progs.exit_wait, &a->skel->bss->waits_seen,
+					     opts->all_waits);
 		if (!a->waits) {
 			err = -ENOMEM;
 			goto cleanup;

@@ -12,11 +12,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "syscalls.h"
 #include "waitcalls.h"
 #include "worker.h"
 
 struct ls_waitcalls {
-	struct bpf_program *progs[LT_WAIT_COUNT];
+	struct bpf_program *prog;
 	struct bpf_link *links[LT_WAIT_COUNT]; /* hooked */
 	volatile uint32_t *bpf_seen;
 	struct ls_wait_plan plan;
@@ -57,16 +58,27 @@ static void *reap(void *arg)
 	return NULL;
 }
 
-struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *const progs[LT_WAIT_COUNT],
-				       volatile uint32_t *seen, bool all)
+struct bpf_link *ls_waitcalls_attach(struct bpf_program *prog, int i)
+{
+	static const uint32_t nrs[LT_WAIT_COUNT] = LT_WAIT_NRS;
+	const char *name;
+	char tp[64];
+
+	if (i < 0 || i >= LT_WAIT_COUNT || !(name = ls_syscall_name(nrs[i]))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	snprintf(tp, sizeof(tp), "sys_exit_%s", name);
+	return bpf_program__attach_tracepoint(prog, "syscalls", tp);
+}
+
+struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *prog, volatile uint32_t *seen, bool all)
 {
 	struct ls_waitcalls *w = calloc(1, sizeof(*w));
-	int i;
 
 	if (!w)
 		return NULL;
-	for (i = 0; i < LT_WAIT_COUNT; i++)
-		w->progs[i] = progs[i];
+	w->prog = prog;
 	w->bpf_seen = seen;
 	w->plan.all = all;
 	pthread_mutex_init(&w->mu, NULL);
@@ -148,7 +160,7 @@ int ls_waitcalls__apply(struct ls_waitcalls *w, uint64_t now_ns, bool idle)
 		uint32_t bit = 1u << i;
 
 		if ((want & bit) && !w->links[i] && !(dying & bit)) {
-			w->links[i] = bpf_program__attach(w->progs[i]);
+			w->links[i] = ls_waitcalls_attach(w->prog, i);
 			if (!w->links[i] && !err)
 				err = -errno;
 		} else if (!(want & bit) && w->links[i]) {

@@ -17,24 +17,13 @@ struct ls_waitcalls;
 struct bpf_program;
 
 /*
- * The wait calls' programs of a skeleton, in enum lt_wait order: the
- * agent's, and the benchmarks' empty ones on the same hooks (same names).
+ * prog: the program to run at the exit of each wait call hooked (the
+ * agent's exit_wait, or the benchmarks' empty one); seen: BPF's waits_seen.
  */
-#define LS_WAIT_PROGRAMS(skel)                                                                     \
-	{                                                                                          \
-		[LT_WAIT_EPOLL_WAIT] = (skel)->progs.exit_epoll_wait,                              \
-		[LT_WAIT_EPOLL_PWAIT] = (skel)->progs.exit_epoll_pwait,                            \
-		[LT_WAIT_EPOLL_PWAIT2] = (skel)->progs.exit_epoll_pwait2,                          \
-		[LT_WAIT_POLL] = (skel)->progs.exit_poll,                                          \
-		[LT_WAIT_PPOLL] = (skel)->progs.exit_ppoll,                                        \
-		[LT_WAIT_SELECT] = (skel)->progs.exit_select,                                      \
-		[LT_WAIT_PSELECT6] = (skel)->progs.exit_pselect6,                                  \
-		[LT_WAIT_IO_URING_ENTER] = (skel)->progs.exit_io_uring_enter,                      \
-	}
-
-/* progs[i]: the program of wait call i (enum lt_wait); seen: BPF's waits_seen. */
-struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *const progs[LT_WAIT_COUNT],
-				       volatile uint32_t *seen, bool all);
+struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *prog, volatile uint32_t *seen,
+				       bool all);
+/* Attach prog to the exit tracepoint of wait call i (enum lt_wait). NULL and errno on failure. */
+struct bpf_link *ls_waitcalls_attach(struct bpf_program *prog, int i);
 /*
  * Read where thread tid of pid is now: a call it waits in is kept hooked.
  * Returns true when its call could not be read (it was running).

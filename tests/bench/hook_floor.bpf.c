@@ -14,21 +14,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define EMPTY_SYSCALL(name)                                                                        \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
-	int exit_##name(void *ctx)                                                                 \
-	{                                                                                          \
-		return 0;                                                                          \
-	}
-
-EMPTY_SYSCALL(epoll_wait)
-EMPTY_SYSCALL(epoll_pwait)
-EMPTY_SYSCALL(epoll_pwait2)
-EMPTY_SYSCALL(poll)
-EMPTY_SYSCALL(ppoll)
-EMPTY_SYSCALL(select)
-EMPTY_SYSCALL(pselect6)
-EMPTY_SYSCALL(io_uring_enter)
+/* attached to each wait call's exit tracepoint, as the agent's exit_wait */
+SEC("tracepoint")
+int exit_wait(void *ctx)
+{
+	return 0;
+}
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)

@@ -13,6 +13,7 @@
 
 struct hook_floor_set {
 	struct hook_floor *skel;
+	struct bpf_link *waits[LT_WAIT_COUNT];
 	struct bpf_link *switches; /* owns the perf event fd */
 };
 
@@ -25,7 +26,7 @@ int hook_floor_set__new(pid_t tid, uint32_t waits, struct hook_floor_set **out)
 	    .sample_period = 1,
 	};
 	struct hook_floor_set *fs;
-	int fd, err;
+	int fd, err, i;
 
 	err = ls_tracefs_ensure();
 	if (err)
@@ -38,19 +39,23 @@ int hook_floor_set__new(pid_t tid, uint32_t waits, struct hook_floor_set **out)
 		err = -errno;
 		goto cleanup;
 	}
-	{
-		struct bpf_program *const progs[LT_WAIT_COUNT] = LS_WAIT_PROGRAMS(fs->skel);
-		int i;
-
-		for (i = 0; i < LT_WAIT_COUNT; i++)
-			bpf_program__set_autoattach(progs[i], waits & (1u << i));
-	}
+	bpf_program__set_autoattach(fs->skel->progs.exit_wait, false);
 	err = hook_floor__load(fs->skel);
 	if (err)
 		goto cleanup;
 	err = hook_floor__attach(fs->skel);
 	if (err)
 		goto cleanup;
+	/* the wait calls asked for, as waitcalls.c hooks those its loops use */
+	for (i = 0; i < LT_WAIT_COUNT; i++) {
+		if (!(waits & (1u << i)))
+			continue;
+		fs->waits[i] = ls_waitcalls_attach(fs->skel->progs.exit_wait, i);
+		if (!fs->waits[i]) {
+			err = -errno;
+			goto cleanup;
+		}
+	}
 	if (tid < 0) {
 		/* the wait calls' hooks alone */
 		*out = fs;
@@ -76,9 +81,13 @@ cleanup:
 
 void hook_floor_set__free(struct hook_floor_set *fs)
 {
+	int i;
+
 	if (!fs)
 		return;
 	bpf_link__destroy(fs->switches);
+	for (i = 0; i < LT_WAIT_COUNT; i++)
+		bpf_link__destroy(fs->waits[i]);
 	hook_floor__destroy(fs->skel);
 	free(fs);
 }
