@@ -18,6 +18,8 @@ NESTED = [
     ("sock_timeout", {"poll", "ppoll"}, "socket"),
     ("subprocess", {"poll", "ppoll"}, "pipe"),
     ("select_pipe", {"select", "pselect6"}, "pipe"),
+    # the fd_set's later words (cap_fdset's bpf_loop): readfds' fd 200 first
+    ("select_high_fd", {"select", "pselect6"}, "pipe"),
 ]
 
 

@@ -13,6 +13,9 @@ call as its top syscall.
   subprocess    subprocess.run(["sleep", S], capture_output=True): poll on
                 the child's pipes
   select_pipe   select.select on a pipe a thread writes to after --ms
+  select_high_fd  the same with the pipe's read end at fd 200, in the fd_set's
+                fourth 64-bit word, and a socket at fd 130 (third word) on
+                the write side: the pipe, the first fd read, is the target
   executor      the same sleep handed to run_in_executor (the right way: no stall)
   idle          nothing (control: no stall)
   exit_free     builds --objects objects before the loop starts, returns from
@@ -73,6 +76,27 @@ async def select_pipe(args):
     os.close(w)
 
 
+async def select_high_fd(args):
+    r, w = os.pipe()
+    os.dup2(r, 200)
+    os.close(r)
+    a, b = socket.socketpair()
+    os.dup2(a.fileno(), 130)
+    # a full socket buffer: fd 130 is not writable, so select waits for the pipe
+    a.setblocking(False)
+    try:
+        while True:
+            a.send(b"x" * 65536)
+    except BlockingIOError:
+        pass
+    threading.Timer(args.ms / 1000.0, lambda: os.write(w, b"x")).start()
+    select.select([200], [130], [], 5)  # BLOCKS THE EVENT LOOP
+    for fd in (200, 130, w):
+        os.close(fd)
+    a.close()
+    b.close()
+
+
 async def executor(args):
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, time.sleep, args.ms / 1000.0)
@@ -90,6 +114,7 @@ SCENARIOS = {
     "sock_timeout": sock_timeout,
     "subprocess": run_subprocess,
     "select_pipe": select_pipe,
+    "select_high_fd": select_high_fd,
     "executor": executor,
     "idle": idle,
     "exit_free": exit_free,
