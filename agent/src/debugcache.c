@@ -27,8 +27,8 @@
 
 #define DEFAULT_DIR "/var/cache/loopstall/debuginfo"
 #define DEFAULT_MAX (512ull << 20)
-/* build-ids noted and not stored yet: a run's first stalls touch a handful of modules */
-#define MAX_PENDING 32
+/* build-ids noted and not stored yet (some only for their symbols: they wait for a stall) */
+#define MAX_PENDING 256
 /* files looked at when making room: a cache of build-ids stays far below */
 #define MAX_ENTRIES 4096
 /* a temporary file this old is a crashed writer's */
@@ -40,6 +40,9 @@
 #define HOST_DATA ELFDATA2MSB
 #endif
 
+/* "HEX.debug" */
+typedef char cache_name[2 * LS_DEBUGCACHE_ID_MAX + sizeof(".debug")];
+
 struct pending {
 	unsigned char id[LS_DEBUGCACHE_ID_MAX];
 	size_t len;
@@ -47,9 +50,9 @@ struct pending {
 
 struct ls_debugcache {
 	char *dir;
-	int dirfd;	 /* -1 until the directory exists */
+	int dirfd; /* -1 until the directory exists */
 	uint64_t max;
-	bool write_off;	 /* a write failed for good (read-only, full, not ours) */
+	bool write_off; /* a write failed for good (read-only, full, not ours) */
 	struct pending pending[MAX_PENDING];
 	unsigned n_pending;
 	struct ls_debugcache_stats stats;
@@ -218,10 +221,9 @@ static bool has_id(Elf *elf, const unsigned char *id, size_t len)
 	return n > 0 && (size_t)n == len && !memcmp(bits, id, len);
 }
 
-int ls_debugcache__open(struct ls_debugcache *c, const unsigned char *id, size_t len,
-			char **path)
+int ls_debugcache__open(struct ls_debugcache *c, const unsigned char *id, size_t len, char **path)
 {
-	char name[2 * LS_DEBUGCACHE_ID_MAX + sizeof(".debug")];
+	cache_name name;
 	struct stat st;
 	Elf *elf;
 	bool ok;
@@ -329,7 +331,7 @@ static int make_room(struct ls_debugcache *c, uint64_t incoming)
 {
 	struct ls_debugcache_entry *e = NULL;
 	struct timespec now;
-	char (*names)[2 * LS_DEBUGCACHE_ID_MAX + sizeof(".debug")] = NULL;
+	cache_name *names = NULL;
 	struct dirent *d;
 	size_t n = 0, i;
 	int fd, err = 0;
@@ -386,8 +388,8 @@ cleanup:
 
 struct layout {
 	size_t shnum, phnum;
-	Elf64_Shdr *sh;	  /* the copy's section headers */
-	Elf_Data **data;  /* each section's contents (NULL: none in the file) */
+	Elf64_Shdr *sh;	 /* the copy's section headers */
+	Elf_Data **data; /* each section's contents (NULL: none in the file) */
 	uint64_t shoff, size;
 };
 
@@ -487,7 +489,8 @@ static void pending_drop(struct ls_debugcache *c, const unsigned char *id, size_
 
 int ls_debugcache__store(struct ls_debugcache *c, const unsigned char *id, size_t len, Elf *elf)
 {
-	char name[2 * LS_DEBUGCACHE_ID_MAX + sizeof(".debug")], tmp[sizeof(name) + 32];
+	cache_name name;
+	char tmp[sizeof(name) + 32];
 	struct layout l = {0};
 	int fd = -1, err;
 
@@ -528,7 +531,8 @@ cleanup:
 	free(l.data);
 	if (err) {
 		c->stats.failed++;
-		/* the disk or the directory says no: no more tries this run (a file too big is no reason) */
+		/* the disk or the directory says no: no more tries this run (too big is no reason)
+		 */
 		if (err != -EFBIG && err != -ENOTSUP && err != -EINVAL && err != -ENOMEM)
 			c->write_off = true;
 		return err;

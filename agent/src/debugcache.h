@@ -47,8 +47,7 @@ void ls_debugcache__free(struct ls_debugcache *c);
  * The cached debug file of build-id id: an open fd (and its path in
  * *path, malloc'd), or -1 when there is none that passes the checks.
  */
-int ls_debugcache__open(struct ls_debugcache *c, const unsigned char *id, size_t len,
-			char **path);
+int ls_debugcache__open(struct ls_debugcache *c, const unsigned char *id, size_t len, char **path);
 /*
  * libdwfl found the debug file of build-id id elsewhere (fd, path): note
  * it for ls_debugcache__store when it is worth caching (compressed

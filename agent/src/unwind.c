@@ -262,8 +262,8 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
  * build-id under /usr/lib/debug, .gnu_debuglink), noted for the cache.
  * *userdata is the unwinder (proc_build sets it).
  */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
-			  Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file,
 			  GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
 	struct ls_unwinder *u = *userdata;
@@ -281,8 +281,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		if (fd >= 0)
 			return fd;
 	}
-	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-					  debuglink_file, debuglink_crc, debuginfo_file_name);
+	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					  debuglink_crc, debuginfo_file_name);
 	if (own && fd >= 0)
 		ls_debugcache__note(u->dcache, id, (size_t)len, fd, *debuginfo_file_name);
 	return fd;

@@ -37,7 +37,7 @@ static void test_names(void **state)
 	assert_int_equal(ls_debugcache_name(big, sizeof(big), out, sizeof(out)), -EINVAL);
 	assert_false(ls_debugcache_is_name(".00ab7fff.debug.12.tmp"));
 	assert_false(ls_debugcache_is_name("00ab7ff.debug"));  /* odd length */
-	assert_false(ls_debugcache_is_name("00AB7FFF.debug"));  /* not ours: lower case only */
+	assert_false(ls_debugcache_is_name("00AB7FFF.debug")); /* not ours: lower case only */
 	assert_false(ls_debugcache_is_name("00ab7fff.debugx"));
 	assert_false(ls_debugcache_is_name(".debug"));
 }
@@ -52,7 +52,7 @@ static void test_trust(void **state)
 	st.st_size = 4096;
 	assert_true(ls_debugcache_file_ok(&st, 0, 1 << 20));
 	assert_false(ls_debugcache_file_ok(&st, 1000, 1 << 20)); /* someone else's */
-	assert_false(ls_debugcache_file_ok(&st, 0, 1024));	  /* over the cap */
+	assert_false(ls_debugcache_file_ok(&st, 0, 1024));	 /* over the cap */
 	st.st_mode = S_IFREG | 0664;
 	assert_false(ls_debugcache_file_ok(&st, 0, 1 << 20));
 	st.st_mode = S_IFREG | 0646;
