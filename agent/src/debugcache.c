@@ -23,7 +23,6 @@
 #include <elfutils/libdwelf.h>
 #include <gelf.h>
 #include "debugcache.h"
-#include "size.h"
 
 #define DEFAULT_DIR "/var/cache/loopstall/debuginfo"
 #define DEFAULT_MAX (512ull << 20)
@@ -177,22 +176,40 @@ static int dir_open(struct ls_debugcache *c, bool make)
 struct ls_debugcache *ls_debugcache__new(void)
 {
 	const char *dir = getenv("LOOPSTALL_DEBUG_CACHE");
-	const char *max = getenv("LOOPSTALL_DEBUG_CACHE_MAX");
+	const char *mb = getenv("LOOPSTALL_DEBUG_CACHE_MB");
 	struct ls_debugcache *c;
 
 	if (dir && (!*dir || !strcmp(dir, "off")))
 		return NULL;
 	/* a relative directory would follow the agent's working directory */
-	if (dir && dir[0] != '/')
+	if (dir && dir[0] != '/') {
+		fprintf(stderr,
+			"loopstall: LOOPSTALL_DEBUG_CACHE=%s: not an absolute path; "
+			"debug info is not cached\n",
+			dir);
 		return NULL;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->dir = strdup(dir ? dir : DEFAULT_DIR);
 	c->dirfd = -1;
 	c->max = DEFAULT_MAX;
-	if (max && ls_parse_size(max, &c->max))
-		c->max = DEFAULT_MAX;
+	if (mb && *mb) {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(mb, &end, 10);
+		/* a typo keeps the default rather than a cache of 0 bytes */
+		if (!errno && !*end && mb[0] != '-' && n <= (UINT64_MAX >> 20))
+			c->max = (uint64_t)n << 20;
+		else
+			fprintf(stderr,
+				"loopstall: LOOPSTALL_DEBUG_CACHE_MB=%s: not a number of MiB; "
+				"the cache keeps %llu\n",
+				mb, DEFAULT_MAX >> 20);
+	}
 	if (!c->dir) {
 		free(c);
 		return NULL;

@@ -26,8 +26,8 @@
  * the build-id it is named by. Only debug files that are root's and under
  * /usr/lib/debug are copied there: a file an unprivileged user could
  * write would otherwise name every later run's frames of that build-id.
- * The cache holds at most $LOOPSTALL_DEBUG_CACHE_MAX bytes (default
- * 512M, K/M/G suffixes); the files used least recently go first (a hit
+ * The cache holds at most $LOOPSTALL_DEBUG_CACHE_MB MiB (default 512; 0
+ * keeps none); the files used least recently go first (a hit
  * touches its file's mtime). A read-only or full disk only means no new
  * files: lookups go on, nothing is printed.
  */

@@ -217,15 +217,15 @@ static void test_round_trip(void **state)
 	assert_true(stats.rejected >= 3);
 	ls_debugcache__free(c);
 
-	/* a cap smaller than the file: not stored, and the cache goes on */
-	setenv("LOOPSTALL_DEBUG_CACHE_MAX", "4K", 1);
+	/* a cap smaller than the file (0 MiB): not stored, and the cache goes on */
+	setenv("LOOPSTALL_DEBUG_CACHE_MB", "0", 1);
 	c = ls_debugcache__new();
 	assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), -EFBIG);
 	ls_debugcache__stats(c, &stats);
 	assert_int_equal(stats.failed, 1);
 	assert_int_equal(stats.stored, 0);
 	ls_debugcache__free(c);
-	unsetenv("LOOPSTALL_DEBUG_CACHE_MAX");
+	unsetenv("LOOPSTALL_DEBUG_CACHE_MB");
 
 	/* "off": no cache at all, and every call takes it */
 	setenv("LOOPSTALL_DEBUG_CACHE", "off", 1);
