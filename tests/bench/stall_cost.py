@@ -22,8 +22,8 @@ for each case:
   the agent, inflating Debian's compressed debug files.
 
 The other cases share one debug-info cache, filled by an untimed py-cpu run
-of the first binary before the rounds (agents that have no such cache
-ignore the variable).
+of each binary before the rounds (agents that have no such cache ignore
+the variable).
 
 The victim starts first; `loopstall record -p PID -o FILE` attaches to it.
 The agent's CPU time is the sum of its threads' run time
@@ -258,8 +258,10 @@ def measure(bins, cases, rounds, stalls):
     results = {label: {c: [] for c in cases} for label, _ in bins}
     with tempfile.TemporaryDirectory(prefix="stall-cost-") as tmp:
         # every round then finds the debug-info cache as a machine that ran the agent before
-        res = run_case(bins[0][1], "py-cpu", 1, tmp)
-        log(f"warm-up py-cpu {bins[0][0]}: first stall {res['stalls_ms'][0]:.1f} ms")
+        # (each build: one without the cache leaves it empty)
+        for label, b in {b: (label, b) for label, b in bins}.values():
+            res = run_case(b, "py-cpu", 1, tmp)
+            log(f"warm-up py-cpu {label}: first stall {res['stalls_ms'][0]:.1f} ms")
         for r in range(rounds):
             for c in cases:
                 for label, b in (bins if r % 2 == 0 else bins[::-1]):
