@@ -10,10 +10,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <elfutils/libdw.h>
@@ -226,6 +228,55 @@ static void test_round_trip(void **state)
 	assert_int_equal(stats.stored, 0);
 	ls_debugcache__free(c);
 	unsetenv("LOOPSTALL_DEBUG_CACHE_MB");
+
+	/* a full cache (1 MiB): the least recently used file goes, and a crashed writer's leftover
+	 */
+	{
+		struct stat st;
+		uint64_t x, cap = 1 << 20, s1, s2;
+		struct timespec times[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
+		char old[600], young[600], stale[600], fresh[600];
+
+		assert_int_equal(truncate(file, 0), 0);
+		unlink(file);
+		c = ls_debugcache__new();
+		assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), 0);
+		assert_int_equal(stat(file, &st), 0);
+		x = (uint64_t)st.st_size;
+		assert_true(x < cap / 2);
+		unlink(file);
+		/* the young one and the new file fit; with the old one too they would not */
+		s2 = (cap - x) / 2;
+		s1 = cap - x - s2 + 1;
+		snprintf(old, sizeof(old), "%s/aaaa.debug", dir);
+		snprintf(young, sizeof(young), "%s/bbbb.debug", dir);
+		snprintf(stale, sizeof(stale), "%s/.aaaa.debug.1.tmp", dir);
+		snprintf(fresh, sizeof(fresh), "%s/.bbbb.debug.2.tmp", dir);
+		fd = open(old, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_int_equal(ftruncate(fd, (off_t)s1), 0);
+		assert_int_equal(futimens(fd, times), 0);
+		close(fd);
+		fd = open(young, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_int_equal(ftruncate(fd, (off_t)s2), 0);
+		close(fd);
+		fd = open(stale, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_int_equal(futimens(fd, times), 0);
+		close(fd);
+		close(open(fresh, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+		setenv("LOOPSTALL_DEBUG_CACHE_MB", "1", 1);
+		ls_debugcache__free(c);
+		c = ls_debugcache__new();
+		assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), 0);
+		assert_int_equal(access(file, F_OK), 0);
+		assert_int_equal(access(young, F_OK), 0);
+		assert_int_equal(access(old, F_OK), -1);
+		assert_int_equal(access(stale, F_OK), -1);
+		assert_int_equal(access(fresh, F_OK), 0); /* maybe another agent's write going on */
+		unlink(young);
+		unlink(fresh);
+		ls_debugcache__free(c);
+		unsetenv("LOOPSTALL_DEBUG_CACHE_MB");
+	}
 
 	/* "off": no cache at all, and every call takes it */
 	setenv("LOOPSTALL_DEBUG_CACHE", "off", 1);
