@@ -1440,6 +1440,8 @@ int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats)
 	stats->unwind_ns = us.unwind_ns;
 	stats->symbolized = us.symbolized;
 	stats->symbolize_ns = us.symbolize_ns;
+	stats->debuginfo_cached = us.debuginfo_cached;
+	stats->debuginfo_stored = us.debuginfo_stored;
 	return 0;
 }
 

@@ -89,6 +89,8 @@ struct ls_stack_stats {
 	uint64_t unwind_ns;
 	uint64_t symbolized;
 	uint64_t symbolize_ns;
+	uint64_t debuginfo_cached; /* debug files from the debug-info cache (debugcache.h) */
+	uint64_t debuginfo_stored;
 };
 
 int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats);

@@ -5,12 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include "demangle.h"
 #include "finisher.h"
 #include "worker.h"
 
 enum job_kind { JOB_STALL, JOB_PREPARE, JOB_CALL };
+
+/*
+ * Idle work (ls_unwinder__idle: writing python3's inflated debug info
+ * costs ~40 ms) waits until no job came for this long: right after a
+ * stall the service catches up, and more stalls may follow.
+ */
+#define IDLE_AFTER_S 1
 
 struct job {
 	struct job *next;
@@ -39,6 +47,8 @@ struct ls_finisher {
 	 */
 	bool held;
 	bool stop;
+	bool idle_work; /* a job was done since ls_unwinder__idle last had nothing to do */
+	struct timespec last_job; /* CLOCK_MONOTONIC, when the last job was done */
 	int efd;
 	bool signalled; /* efd was written since it was last read */
 	struct ls_unwind_stats stats;
@@ -90,8 +100,28 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
-		while (!f->stop && (f->held || !(j = first_pending(f))))
+		while (!f->stop && (f->held || !(j = first_pending(f)))) {
+			/* nothing queued: what stalls left for later, one piece at a time */
+			if (!f->held && f->idle_work) {
+				struct timespec now, at = f->last_job;
+				bool more;
+
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				at.tv_sec += IDLE_AFTER_S;
+				if (now.tv_sec < at.tv_sec ||
+				    (now.tv_sec == at.tv_sec && now.tv_nsec < at.tv_nsec)) {
+					pthread_cond_timedwait(&f->work, &f->lock, &at);
+					continue;
+				}
+				pthread_mutex_unlock(&f->lock);
+				more = ls_unwinder__idle(f->unwinder);
+				pthread_mutex_lock(&f->lock);
+				f->idle_work = more;
+				ls_unwinder__stats(f->unwinder, &f->stats);
+				continue;
+			}
 			pthread_cond_wait(&f->work, &f->lock);
+		}
 		if (f->stop)
 			break;
 		/* the job stays queued (and owned by the list) while it is resolved unlocked */
@@ -108,6 +138,8 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&f->lock);
 		j->done = true;
 		f->pending--;
+		f->idle_work = true;
+		clock_gettime(CLOCK_MONOTONIC, &f->last_job);
 		if (j->kind == JOB_STALL)
 			f->held = true;
 		ls_unwinder__stats(f->unwinder, &f->stats);
@@ -127,6 +159,7 @@ static void *worker(void *arg)
 struct ls_finisher *ls_finisher__new(struct ls_unwinder *u)
 {
 	struct ls_finisher *f = calloc(1, sizeof(*f));
+	pthread_condattr_t attr;
 
 	if (!f)
 		return NULL;
@@ -136,7 +169,11 @@ struct ls_finisher *ls_finisher__new(struct ls_unwinder *u)
 	if (f->efd < 0)
 		goto fail;
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->work, NULL);
+	/* the idle wait's deadline is on the monotonic clock */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->work, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&f->idle, NULL);
 	if (pthread_create(&f->thread, NULL, worker, f)) {
 		close(f->efd);
@@ -278,6 +315,9 @@ void ls_finisher__free(struct ls_finisher *f)
 		return;
 	ls_worker_stop(&f->lock, &f->work, &f->stop);
 	pthread_join(f->thread, NULL);
+	/* a run that ends after its first stall still leaves the next one its debug info */
+	while (ls_unwinder__idle(f->unwinder))
+		;
 	while ((j = f->head)) {
 		f->head = j->next;
 		ls_taken__free(j->taken);

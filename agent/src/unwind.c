@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include "debugcache.h"
 #include "demangle.h"
 #include "funcache.h"
 #include "perfmap.h"
@@ -111,6 +112,7 @@ struct ls_unwinder {
 	uint64_t lent; /* addresses named with another process's module */
 	struct donor donors[MAX_DONORS];
 	unsigned n_donors;
+	struct ls_debugcache *dcache; /* NULL: off */
 };
 
 /* find_elf has no context argument: the process whose modules are loaded. */
@@ -254,9 +256,41 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 	return fd;
 }
 
+/*
+ * A module's separate debug file: the inflated copy in the debug-info
+ * cache when there is one (debugcache.h), else where libdwfl looks (by
+ * build-id under /usr/lib/debug, .gnu_debuglink), noted for the cache.
+ * *userdata is the unwinder (proc_build sets it).
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	struct ls_unwinder *u = *userdata;
+	const char *mainfile = NULL;
+	const unsigned char *id;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &id, &vaddr), fd;
+	bool own;
+
+	/* libdwfl asks again for the dwz file a debug file names: that one is not cached */
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
+	own = u && u->dcache && len > 0 && file_name && mainfile && !strcmp(file_name, mainfile);
+	if (own) {
+		fd = ls_debugcache__open(u->dcache, id, (size_t)len, debuginfo_file_name);
+		if (fd >= 0)
+			return fd;
+	}
+	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					  debuglink_crc, debuginfo_file_name);
+	if (own && fd >= 0)
+		ls_debugcache__note(u->dcache, id, (size_t)len, fd, *debuginfo_file_name);
+	return fd;
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
     .find_elf = find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = find_debuginfo,
     .debuginfo_path = &debuginfo_path,
 };
 
@@ -347,6 +381,14 @@ static void proc_reset(struct ls_unwinder *u, struct proc *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static int set_userdata(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+			void *arg)
+{
+	(void)mod, (void)name, (void)start;
+	*userdata = arg;
+	return DWARF_CB_OK;
+}
+
 static int proc_build(struct ls_unwinder *u, struct proc *p, pid_t pid, uint64_t hash)
 {
 	Dwfl *dwfl = dwfl_begin(&proc_callbacks);
@@ -359,6 +401,8 @@ static int proc_build(struct ls_unwinder *u, struct proc *p, pid_t pid, uint64_t
 		dwfl_end(dwfl);
 		return -ESRCH;
 	}
+	/* find_debuginfo's context */
+	dwfl_getmodules(dwfl, set_userdata, u, 0);
 	if (!dwfl_attach_state(dwfl, NULL, pid, &thread_callbacks, u)) {
 		dwfl_end(dwfl);
 		return -EINVAL;
@@ -492,7 +536,12 @@ int ls_unwinder__unwind(struct ls_unwinder *u, const struct lt_stack_rec *rec, s
 
 void ls_unwinder__stats(const struct ls_unwinder *u, struct ls_unwind_stats *stats)
 {
+	struct ls_debugcache_stats dc;
+
 	*stats = u->stats;
+	ls_debugcache__stats(u->dcache, &dc);
+	stats->debuginfo_cached = dc.hits;
+	stats->debuginfo_stored = dc.stored;
 }
 
 static const char *die_name(Dwarf_Die *die)
@@ -1294,6 +1343,7 @@ struct ls_unwinder *ls_unwinder__new(void)
 		ls_unwinder__free(u);
 		return NULL;
 	}
+	u->dcache = ls_debugcache__new();
 	if (mode && !strcmp(mode, "full"))
 		u->mode = SYM_FULL;
 	else if (mode && !strcmp(mode, "check"))
@@ -1321,6 +1371,35 @@ void ls_unwinder__thread_done(void)
 	}
 	sigaltstack(&guard_saved, NULL);
 	guard_installed = false;
+}
+
+bool ls_unwinder__idle(struct ls_unwinder *u)
+{
+	unsigned char id[LS_DEBUGCACHE_ID_MAX];
+	unsigned i, k;
+	size_t len;
+
+	/*
+	 * A noted debug file is copied from a module whose DWARF libdw read
+	 * (inflated) already: a donor. The others wait for a stall that needs them.
+	 */
+	for (i = 0; (len = ls_debugcache__pending(u->dcache, i, id)); i++) {
+		uint64_t key = fnv1a(id, len, FNV_SEED);
+
+		if (module_poisoned(u, key))
+			continue;
+		for (k = 0; k < u->n_donors; k++) {
+			Dwarf_Addr bias;
+			Dwarf *dw;
+
+			if (u->donors[k].key != key)
+				continue;
+			dw = dwfl_module_getdwarf(u->donors[k].mod, &bias);
+			ls_debugcache__store(u->dcache, id, len, dw ? dwarf_getelf(dw) : NULL);
+			return true;
+		}
+	}
+	return false;
 }
 
 void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid)
@@ -1421,6 +1500,7 @@ void ls_unwinder__free(struct ls_unwinder *u)
 	for (i = 0; i < MAX_PROCS; i++)
 		proc_reset(u, &u->procs[i]);
 	ls_pyframes__free(u->py);
+	ls_debugcache__free(u->dcache);
 	for (i = 0; i < u->strs_cap; i++)
 		free(u->strs[i]);
 	free(u->strs);

@@ -18,7 +18,8 @@
  * module build-id: each address's frames, and per function what names any
  * other address in it (funcache.h). LOOPSTALL_SYMBOLIZE=full in the
  * environment names every address with libdw alone; =check does both and
- * prints how many addresses differ when the unwinder is freed.
+ * prints how many addresses differ when the unwinder is freed. Separate
+ * debug files come inflated from the debug-info cache (debugcache.h).
  */
 struct ls_unwinder;
 
@@ -65,11 +66,19 @@ struct ls_unwind_stats {
 	uint64_t unwind_ns;
 	uint64_t symbolized; /* stacks */
 	uint64_t symbolize_ns;
+	uint64_t debuginfo_cached; /* debug files opened from the debug-info cache */
+	uint64_t debuginfo_stored; /* ... and written to it (debugcache.h) */
 };
 
 /* The calling thread symbolizes no more: its own signal stack goes back. */
 void ls_unwinder__thread_done(void);
 void ls_unwinder__stats(const struct ls_unwinder *u, struct ls_unwind_stats *stats);
+/*
+ * Work for when no stall waits: copy one debug file a stall inflated into
+ * the debug-info cache (debugcache.h). Returns true when it did some (call
+ * again), false when nothing is left to do now.
+ */
+bool ls_unwinder__idle(struct ls_unwinder *u);
 /* Load what symbolizing process pid needs while it is alive (it may be killed mid-stall). */
 void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid);
 /* Check process pid's mappings again on next use (an exec, a dlopen may have changed them). */

@@ -34,7 +34,8 @@ Sections (all by default):
              redis DEBUG SLEEP stalls: reported vs Redis's LATENCY monitor.
   agentcpu   the agent's own CPU (tests/bench/stall_cost.py): to attach, per
              300 ms CPU stall and per blocking stall, Python and the demo
-             service, loopstalld's second process; this build twice (A/A)
+             service, loopstalld's second process, a first stall with an
+             empty debug-info cache; this build twice (A/A)
              and $LOOPSTALL_BASE (the build before) when set, interleaved.
 
 Prints a table and writes everything to $OUT (default overhead.json).
@@ -1401,12 +1402,14 @@ class Bench:
         base = os.environ.get("LOOPSTALL_BASE")
         if base:
             bins.insert(0, ("before", base))
-        cases = ["py-cpu", "py-sleep", "demo-cpu", "daemon-py-cpu"]
+        cases = ["py-cpu", "py-sleep", "demo-cpu", "daemon-py-cpu", "py-cpu-cold"]
         res = stall_cost.measure(bins, cases, a.cost_rounds, a.cost_stalls)
         self.results["agentcpu"] = res
         rows = (("py-cpu", "attach", "attach, before the first stall", TARGET_ATTACH_MS),
                 ("py-cpu", "each later stall", "python CPU stall", TARGET_CPU_STALL_MS),
                 ("py-cpu", "first stall", "python CPU stall, the first (debug info)", None),
+                ("py-cpu-cold", "first stall", "python CPU stall, the first, empty debug cache",
+                 None),
                 ("py-sleep", "each later stall", "python blocking stall", TARGET_BLOCK_STALL_MS),
                 ("py-sleep", "first stall", "python blocking stall, the first", None),
                 ("demo-cpu", "each later stall", "demo service CPU stall", TARGET_CPU_STALL_MS),

@@ -16,7 +16,14 @@ for each case:
   --scenarios cpu (--cpu-ms 300) or sleep (--sleep-ms 300), --stalls times;
 - daemon-py-cpu: loopstalld (next to the given loopstall) attached to two
   py-cpu victims at once: the first one's stalls, then the second one's,
-  whose libraries the daemon has symbolized already for the first.
+  whose libraries the daemon has symbolized already for the first;
+- py-cpu-cold: py-cpu with an empty debug-info cache (each run its own
+  $LOOPSTALL_DEBUG_CACHE): the first stall as on a machine that never ran
+  the agent, inflating Debian's compressed debug files.
+
+The other cases share one debug-info cache, filled by an untimed py-cpu run
+of each binary before the rounds (agents that have no such cache ignore
+the variable).
 
 The victim starts first; `loopstall record -p PID -o FILE` attaches to it.
 The agent's CPU time is the sum of its threads' run time
@@ -47,7 +54,7 @@ SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.environ.get("BUILD", os.path.join(SRC, "build"))
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 STALL_MS = 300
-CASES = ("py-cpu", "py-sleep", "demo-cpu", "demo-sleep", "daemon-py-cpu")
+CASES = ("py-cpu", "py-sleep", "demo-cpu", "demo-sleep", "daemon-py-cpu", "py-cpu-cold")
 
 
 def log(msg):
@@ -117,6 +124,10 @@ def run_case(loopstall, case, stalls, tmp):
     """One recorder on one victim: {attach_ms, idle_ms_per_s, stalls_ms: [...]}."""
     out = os.path.join(tmp, "out.jsonl")
     err = os.path.join(tmp, "err.txt")
+    env = dict(os.environ, LOOPSTALL_DEBUG_CACHE=os.path.join(tmp, "debuginfo"))
+    if case.endswith("-cold"):
+        env["LOOPSTALL_DEBUG_CACHE"] = tempfile.mkdtemp(prefix="cold-", dir=tmp)
+        case = case[:-len("-cold")]
     victim = subprocess.Popen(victim_argv(case, loopstall, stalls), stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     rec = None
@@ -128,7 +139,7 @@ def run_case(loopstall, case, stalls, tmp):
             time.sleep(0.3)
         with open(err, "w") as ef:
             rec = subprocess.Popen([loopstall, "record", "-p", str(victim.pid), "-o", out],
-                                   stdout=subprocess.DEVNULL, stderr=ef)
+                                   stdout=subprocess.DEVNULL, stderr=ef, env=env)
         wait_for(lambda: "recording pid" in open(err).read(), 30, "the recorder to attach")
         time.sleep(1.0)
         attach = agent_cpu_ns(rec.pid)
@@ -187,7 +198,9 @@ def daemon_case(loopstall, stalls, tmp):
         with open(err, "w") as ef:
             d = subprocess.Popen([daemon, "-p", str(victims[0].pid), "-p", str(victims[1].pid),
                                   "--metrics-addr", "off", "--output", outdir],
-                                 stdout=subprocess.DEVNULL, stderr=ef)
+                                 stdout=subprocess.DEVNULL, stderr=ef,
+                                 env=dict(os.environ,
+                                          LOOPSTALL_DEBUG_CACHE=os.path.join(tmp, "debuginfo")))
         wait_for(lambda: open(err).read().count("attached to pid") >= 2, 30,
                  "the daemon to attach")
         time.sleep(1.0)
@@ -244,6 +257,11 @@ def measure(bins, cases, rounds, stalls):
     Returns {label: {case: [one result per round]}}."""
     results = {label: {c: [] for c in cases} for label, _ in bins}
     with tempfile.TemporaryDirectory(prefix="stall-cost-") as tmp:
+        # every round then finds the debug-info cache as a machine that ran the agent before
+        # (each build: one without the cache leaves it empty)
+        for label, b in {b: (label, b) for label, b in bins}.values():
+            res = run_case(b, "py-cpu", 1, tmp)
+            log(f"warm-up py-cpu {label}: first stall {res['stalls_ms'][0]:.1f} ms")
         for r in range(rounds):
             for c in cases:
                 for label, b in (bins if r % 2 == 0 else bins[::-1]):

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef LOOPSTALL_DEBUGCACHE_H
+#define LOOPSTALL_DEBUGCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <libelf.h>
+
+/*
+ * Separate debug info kept decompressed on disk, one file per build-id.
+ *
+ * Debian's /usr/lib/debug files have their .debug_* sections
+ * zlib-compressed; libdw inflates every one of them the first time a
+ * stack needs the module's DWARF (python3.11's 11 MB file is 24 MB
+ * inflated: ~150 ms of CPU, most of a run's first stall). Once a run has
+ * inflated a file, the idle finisher writes the sections as libdw holds
+ * them into DIR/BUILDID.debug, and the next run's libdwfl opens that file
+ * instead (mapped: no inflating, no copy).
+ *
+ * DIR is $LOOPSTALL_DEBUG_CACHE, else /var/cache/loopstall/debuginfo
+ * ("off": no cache). It must be the agent's own (its owner, not writable
+ * by group or others), and so must each file in it, which must also carry
+ * the build-id it is named by. Only debug files that are root's and under
+ * /usr/lib/debug are copied there: a file an unprivileged user could
+ * write would otherwise name every later run's frames of that build-id.
+ * The cache holds at most $LOOPSTALL_DEBUG_CACHE_MB MiB (default 512; 0
+ * keeps none); the files used least recently go first (a hit
+ * touches its file's mtime). A read-only or full disk only means no new
+ * files: lookups go on, nothing is printed.
+ */
+struct ls_debugcache;
+
+struct ls_debugcache_stats {
+	uint64_t hits;	   /* debug files opened from the cache */
+	uint64_t stored;   /* files written */
+	uint64_t rejected; /* cached files refused (owner, mode, size, build-id) */
+	uint64_t failed;   /* writes that failed (disk full, read-only...) */
+};
+
+/* The cache the environment asks for; NULL when it is off (every call takes NULL). */
+struct ls_debugcache *ls_debugcache__new(void);
+void ls_debugcache__free(struct ls_debugcache *c);
+/*
+ * The cached debug file of build-id id: an open fd (and its path in
+ * *path, malloc'd), or -1 when there is none that passes the checks.
+ */
+int ls_debugcache__open(struct ls_debugcache *c, const unsigned char *id, size_t len, char **path);
+/*
+ * libdwfl found the debug file of build-id id elsewhere (fd, path): note
+ * it for ls_debugcache__store when it is worth caching (compressed
+ * sections) and may be (root's, under /usr/lib/debug).
+ */
+void ls_debugcache__note(struct ls_debugcache *c, const unsigned char *id, size_t len, int fd,
+			 const char *path);
+/* The i-th noted build-id not stored yet (copied to id, max 64 bytes): its length, or 0. */
+size_t ls_debugcache__pending(struct ls_debugcache *c, unsigned i, unsigned char *id);
+/*
+ * Write elf (the noted debug file as libdw holds it, sections inflated)
+ * as build-id id's cached file, and forget the note (also when elf is
+ * NULL: the module is gone). Returns 0 or -errno.
+ */
+int ls_debugcache__store(struct ls_debugcache *c, const unsigned char *id, size_t len, Elf *elf);
+void ls_debugcache__stats(const struct ls_debugcache *c, struct ls_debugcache_stats *stats);
+
+/* Pure parts, for unit tests. */
+#define LS_DEBUGCACHE_ID_MAX 64
+/* "HEX.debug" into out: 0, or -EINVAL (empty or too long an id, out too small). */
+int ls_debugcache_name(const unsigned char *id, size_t len, char *out, size_t out_len);
+/* Is name one of the cache's files ("HEX.debug")? */
+bool ls_debugcache_is_name(const char *name);
+/* A cached file anyone may trust: a regular file of uid's, not writable by others, <= max bytes. */
+bool ls_debugcache_file_ok(const struct stat *st, uid_t uid, uint64_t max);
+/* The cache directory: a directory of uid's, not writable by group or others. */
+bool ls_debugcache_dir_ok(const struct stat *st, uid_t uid);
+/* A debug file worth copying: root's, regular, not writable by others, under /usr/lib/debug. */
+bool ls_debugcache_source_ok(const struct stat *st, const char *real_path);
+
+struct ls_debugcache_entry {
+	uint64_t size;
+	int64_t mtime_ns;
+	bool evict; /* out */
+};
+/*
+ * Make room for `incoming` bytes under `cap`: marks the entries to delete,
+ * least recently used (oldest mtime) first, and returns how many; -1 when
+ * incoming alone exceeds cap (then nothing is marked: store nothing).
+ */
+int ls_debugcache_evict(struct ls_debugcache_entry *e, size_t n, uint64_t cap, uint64_t incoming);
+
+#endif

@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The debug-info cache (agent/src/debugcache.h): Debian's python3 keeps its
+DWARF zlib-compressed in /usr/lib/debug; the first run inflates it (libdw)
+and leaves an inflated copy named by its build-id in $LOOPSTALL_DEBUG_CACHE;
+the next run opens that copy instead and names the same stack, frame for
+frame (symbol, file, line, inlined), as the run that read the original. The
+copy is the agent's own file (root's, not writable by others), an ELF with
+no compressed section left. A file there that carries another build-id, or
+that others may write, is not used (and the first one is replaced by a good
+copy); LOOPSTALL_SYMBOLIZE=check holds the per-function caches to libdw on
+every run.
+"""
+import os
+import re
+import shutil
+import stat
+import subprocess
+
+import lstest
+import test_stack_symbol_cache as symcheck
+
+FROM_CACHE_RE = re.compile(r"debug info: (\d+) files from the cache, (\d+) stored in it")
+
+
+def build_id(path):
+    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True).stdout
+    m = re.search(r"Build ID: ([0-9a-f]+)", out)
+    return m.group(1) if m else None
+
+
+def compressed_sections(path):
+    """Names of the file's sections flagged SHF_COMPRESSED (readelf's 'C')."""
+    out = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True).stdout
+    names = []
+    for line in out.splitlines():
+        m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S*)\s+\d+\s+\d+\s+\d+",
+                     line)
+        if m and "C" in m.group(2):
+            names.append(m.group(1))
+    return names
+
+
+def sleep_run(s, what):
+    """One run of the Python sleep stall: (its stack as comparable frames, cache counts)."""
+    argv = lstest.victim("py_frames_app.py") + ["--scenario", "sleep", "--seconds", "0.2",
+                                               "--wait-signal"]
+    run = lstest.record_pid(s, argv, opts=["-v"])
+    stalls = run.stalls_in(run.scenario_window("sleep"))
+    assert len(stalls) == 1, "\n".join(lstest.brief(x) for x in run.stalls)
+    stack = lstest.syscall_stack(stalls[0], "clock_nanosleep")
+    lstest.frames_in_order(stack, ["clock_nanosleep", "_PyEval_EvalFrameDefault"],
+                           f"{what}: sleep stack")
+    err = run.recorder.text("stderr")
+    symcheck.check_counts(err, what, 10)
+    m = FROM_CACHE_RE.search(err)
+    assert m, f"{what}: no debug info line in the agent's stderr:\n{err}"
+    frames = [(f["kind"], f["symbol"], f["module"], f["file"], f["line"], f.get("inlined"))
+              for f in stack if f["kind"] == "native"]
+    print(f"  {what}: {len(frames)} native frames, {m.group(1)} debug files from the cache")
+    return frames, int(m.group(1)), stack
+
+
+def same_stack(first, other, what):
+    assert first[0] == other[0], (
+        f"{what}: the stack differs from the run that read /usr/lib/debug:\n"
+        f"that run:\n{lstest.format_stack(first[2])}\nthis run:\n{lstest.format_stack(other[2])}")
+
+
+def test():
+    lstest.require_root()
+    python = os.path.realpath(lstest.PYTHON)
+    bid = build_id(python)
+    source = bid and f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"
+    if not source or not os.path.exists(source):
+        lstest.skip(f"no debug file for {python} (python3.11-dbg) in /usr/lib/debug")
+    if not compressed_sections(source):
+        lstest.skip(f"{source} has no compressed section: nothing to cache")
+    os.environ["LOOPSTALL_SYMBOLIZE"] = "check"
+    with lstest.Session() as s:
+        cache = os.path.join(s.dir, "debuginfo")
+        os.environ["LOOPSTALL_DEBUG_CACHE"] = cache
+        cached = os.path.join(cache, f"{bid}.debug")
+
+        first = sleep_run(s, "empty cache")
+        assert first[1] == 0, f"an empty cache gave {first[1]} files"
+        assert os.path.exists(cached), (
+            f"no {cached} after the first run: {os.listdir(cache) if os.path.isdir(cache) else '-'}")
+        st = os.stat(cached)
+        assert st.st_uid == 0 and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH), oct(st.st_mode)
+        assert not os.stat(cache).st_mode & 0o077, f"{cache} is open to others"
+        assert build_id(cached) == bid, f"{cached} carries build-id {build_id(cached)}"
+        left = compressed_sections(cached)
+        assert not left, f"{cached} still has compressed sections: {left}"
+
+        hit = sleep_run(s, "filled cache")
+        assert hit[1] >= 1, "the second run read no debug file from the cache"
+        same_stack(first, hit, "filled cache")
+
+        # another module's file under python's name: refused by its build-id
+        other = [f for f in os.listdir(cache) if f.endswith(".debug") and f != f"{bid}.debug"]
+        foreign = os.path.join(cache, other[0]) if other else lstest.loopstall()
+        shutil.copyfile(foreign, cached)
+        os.chmod(cached, 0o644)
+        wrong = sleep_run(s, "foreign file")
+        assert wrong[1] == hit[1] - 1, (
+            f"a file of another build-id was used: {wrong[1]} files from the cache, "
+            f"{hit[1]} before")
+        same_stack(first, wrong, "foreign file")
+        assert build_id(cached) == bid, "the refused file was not replaced by python's"
+
+        # a good copy that others may write is no better
+        os.chmod(cached, 0o666)
+        open_to_all = sleep_run(s, "writable file")
+        assert open_to_all[1] == hit[1] - 1, "a file writable by others was used"
+        same_stack(first, open_to_all, "writable file")
+
+
+if __name__ == "__main__":
+    lstest.main(test)

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The debug-info cache (debugcache.h): its names, what it trusts, what it
+ * evicts; and a round trip on this test's own executable, built with
+ * compressed debug sections (-gz): libdw inflates them, the cache writes
+ * that, and the copy reads back with the same DWARF bytes, uncompressed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <gelf.h>
+#include "debugcache.h"
+
+static void test_names(void **state)
+{
+	const unsigned char id[] = {0x00, 0xab, 0x7f, 0xff};
+	unsigned char big[LS_DEBUGCACHE_ID_MAX + 1] = {0};
+	char out[2 * LS_DEBUGCACHE_ID_MAX + 8];
+
+	(void)state;
+	assert_int_equal(ls_debugcache_name(id, sizeof(id), out, sizeof(out)), 0);
+	assert_string_equal(out, "00ab7fff.debug");
+	assert_true(ls_debugcache_is_name(out));
+	/* too short a buffer, no id, too long an id */
+	assert_int_equal(ls_debugcache_name(id, sizeof(id), out, 14), -EINVAL);
+	assert_int_equal(ls_debugcache_name(id, 0, out, sizeof(out)), -EINVAL);
+	assert_int_equal(ls_debugcache_name(big, sizeof(big), out, sizeof(out)), -EINVAL);
+	assert_false(ls_debugcache_is_name(".00ab7fff.debug.12.tmp"));
+	assert_false(ls_debugcache_is_name("00ab7ff.debug"));  /* odd length */
+	assert_false(ls_debugcache_is_name("00AB7FFF.debug")); /* not ours: lower case only */
+	assert_false(ls_debugcache_is_name("00ab7fff.debugx"));
+	assert_false(ls_debugcache_is_name(".debug"));
+}
+
+static void test_trust(void **state)
+{
+	struct stat st = {0};
+
+	(void)state;
+	st.st_mode = S_IFREG | 0644;
+	st.st_uid = 0;
+	st.st_size = 4096;
+	assert_true(ls_debugcache_file_ok(&st, 0, 1 << 20));
+	assert_false(ls_debugcache_file_ok(&st, 1000, 1 << 20)); /* someone else's */
+	assert_false(ls_debugcache_file_ok(&st, 0, 1024));	 /* over the cap */
+	st.st_mode = S_IFREG | 0664;
+	assert_false(ls_debugcache_file_ok(&st, 0, 1 << 20));
+	st.st_mode = S_IFREG | 0646;
+	assert_false(ls_debugcache_file_ok(&st, 0, 1 << 20));
+	st.st_mode = S_IFLNK | 0644;
+	assert_false(ls_debugcache_file_ok(&st, 0, 1 << 20));
+	st.st_mode = S_IFREG | 0644;
+	st.st_size = 10; /* not even an ELF header */
+	assert_false(ls_debugcache_file_ok(&st, 0, 1 << 20));
+
+	st.st_mode = S_IFDIR | 0700;
+	assert_true(ls_debugcache_dir_ok(&st, 0));
+	assert_false(ls_debugcache_dir_ok(&st, 1000));
+	st.st_mode = S_IFDIR | 01777; /* /tmp-like: anyone could swap files in */
+	assert_false(ls_debugcache_dir_ok(&st, 0));
+	st.st_mode = S_IFREG | 0700;
+	assert_false(ls_debugcache_dir_ok(&st, 0));
+
+	st.st_mode = S_IFREG | 0644;
+	st.st_uid = 0;
+	assert_true(ls_debugcache_source_ok(&st, "/usr/lib/debug/.build-id/c5/61.debug"));
+	assert_false(ls_debugcache_source_ok(&st, "/home/u/app/.debug/app.debug"));
+	assert_false(ls_debugcache_source_ok(&st, "/usr/lib/debugx/a.debug"));
+	assert_false(ls_debugcache_source_ok(&st, NULL));
+	st.st_uid = 1000;
+	assert_false(ls_debugcache_source_ok(&st, "/usr/lib/debug/a.debug"));
+	st.st_uid = 0;
+	st.st_mode = S_IFREG | 0666;
+	assert_false(ls_debugcache_source_ok(&st, "/usr/lib/debug/a.debug"));
+}
+
+static void test_evict(void **state)
+{
+	struct ls_debugcache_entry e[3] = {
+	    {.size = 10, .mtime_ns = 3}, {.size = 20, .mtime_ns = 1}, {.size = 30, .mtime_ns = 2}};
+
+	(void)state;
+	/* fits: nothing goes */
+	assert_int_equal(ls_debugcache_evict(e, 3, 60, 0), 0);
+	assert_false(e[0].evict || e[1].evict || e[2].evict);
+	/* 15 more: the least recently used one goes, and it is enough */
+	assert_int_equal(ls_debugcache_evict(e, 3, 60, 15), 1);
+	assert_true(e[1].evict);
+	assert_false(e[0].evict || e[2].evict);
+	/* 50 more: oldest first until it fits, the newest stays */
+	assert_int_equal(ls_debugcache_evict(e, 3, 60, 50), 2);
+	assert_true(e[1].evict && e[2].evict);
+	assert_false(e[0].evict);
+	/* a file bigger than the whole cache: stored never, nothing evicted for it */
+	assert_int_equal(ls_debugcache_evict(e, 3, 60, 61), -1);
+	assert_int_equal(ls_debugcache_evict(NULL, 0, 60, 60), 0);
+}
+
+static char dir[] = "/tmp/test_debugcache.XXXXXX";
+
+/* The section named name in elf, and its data (libdw's: inflated). */
+static Elf_Data *section(Elf *elf, const char *name, GElf_Shdr *shdr)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	assert_int_equal(elf_getshdrstrndx(elf, &shstrndx), 0);
+	while ((scn = elf_nextscn(elf, scn))) {
+		gelf_getshdr(scn, shdr);
+		if (!strcmp(elf_strptr(elf, shstrndx, shdr->sh_name), name))
+			return elf_getdata(scn, NULL);
+	}
+	return NULL;
+}
+
+static void test_round_trip(void **state)
+{
+	struct ls_debugcache_stats stats;
+	struct ls_debugcache *c;
+	unsigned char id[LS_DEBUGCACHE_ID_MAX], other[LS_DEBUGCACHE_ID_MAX];
+	const void *bits;
+	GElf_Shdr sh, sh2;
+	Elf_Data *d, *d2;
+	char *path = NULL, name[256], file[512];
+	int exe, fd;
+	ssize_t len;
+	Elf *elf, *copy;
+	Dwarf *dw;
+
+	(void)state;
+	elf_version(EV_CURRENT);
+	assert_non_null(mkdtemp(dir));
+	setenv("LOOPSTALL_DEBUG_CACHE", dir, 1);
+	c = ls_debugcache__new();
+	assert_non_null(c);
+
+	exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	assert_true(exe >= 0);
+	elf = elf_begin(exe, ELF_C_READ_MMAP, NULL);
+	assert_non_null(elf);
+	len = dwelf_elf_gnu_build_id(elf, &bits);
+	assert_true(len > 0 && len <= LS_DEBUGCACHE_ID_MAX);
+	memcpy(id, bits, (size_t)len);
+	/* built with -gz: the test is about inflated sections */
+	assert_non_null(section(elf, ".debug_info", &sh));
+	assert_true(sh.sh_flags & SHF_COMPRESSED);
+	/* not under /usr/lib/debug: never noted for copying */
+	ls_debugcache__note(c, id, (size_t)len, exe, "/proc/self/exe");
+	assert_int_equal(ls_debugcache__pending(c, 0, other), 0);
+
+	/* nothing cached yet */
+	assert_int_equal(ls_debugcache__open(c, id, (size_t)len, &path), -1);
+	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	assert_non_null(dw);
+	assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), 0);
+
+	fd = ls_debugcache__open(c, id, (size_t)len, &path);
+	assert_true(fd >= 0);
+	assert_non_null(path);
+	assert_int_equal(ls_debugcache_name(id, (size_t)len, name, sizeof(name)), 0);
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	assert_string_equal(path, file);
+	copy = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	assert_non_null(copy);
+	/* the copy's .debug_info: not compressed, libdw's inflated bytes */
+	d = section(elf, ".debug_info", &sh);
+	d2 = section(copy, ".debug_info", &sh2);
+	assert_non_null(d);
+	assert_non_null(d2);
+	assert_false(sh.sh_flags & SHF_COMPRESSED);
+	assert_false(sh2.sh_flags & SHF_COMPRESSED);
+	assert_int_equal(d->d_size, d2->d_size);
+	assert_memory_equal(d->d_buf, d2->d_buf, d->d_size);
+	/* and libdw reads DWARF from it */
+	{
+		Dwarf *dw2 = dwarf_begin_elf(copy, DWARF_C_READ, NULL);
+		Dwarf_Off off = 0, next;
+		size_t hsize;
+
+		assert_non_null(dw2);
+		assert_int_equal(dwarf_nextcu(dw2, off, &next, &hsize, NULL, NULL, NULL), 0);
+		dwarf_end(dw2);
+	}
+	elf_end(copy);
+	close(fd);
+	free(path);
+
+	/* another build-id's name on this file: refused */
+	memcpy(other, id, (size_t)len);
+	other[0] ^= 1;
+	assert_int_equal(ls_debugcache_name(other, (size_t)len, name, sizeof(name)), 0);
+	snprintf(path = malloc(512), 512, "%s/%s", dir, name);
+	assert_int_equal(link(file, path), 0);
+	free(path);
+	assert_int_equal(ls_debugcache__open(c, other, (size_t)len, &path), -1);
+	assert_null(path);
+	/* writable by others: refused */
+	assert_int_equal(chmod(file, 0666), 0);
+	assert_int_equal(ls_debugcache__open(c, id, (size_t)len, &path), -1);
+	assert_int_equal(chmod(file, 0644), 0);
+	/* cut short: refused */
+	assert_int_equal(truncate(file, 200), 0);
+	assert_int_equal(ls_debugcache__open(c, id, (size_t)len, &path), -1);
+	ls_debugcache__stats(c, &stats);
+	assert_int_equal(stats.hits, 1);
+	assert_int_equal(stats.stored, 1);
+	assert_true(stats.rejected >= 3);
+	ls_debugcache__free(c);
+
+	/* a cap smaller than the file (0 MiB): not stored, and the cache goes on */
+	setenv("LOOPSTALL_DEBUG_CACHE_MB", "0", 1);
+	c = ls_debugcache__new();
+	assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), -EFBIG);
+	ls_debugcache__stats(c, &stats);
+	assert_int_equal(stats.failed, 1);
+	assert_int_equal(stats.stored, 0);
+	ls_debugcache__free(c);
+	unsetenv("LOOPSTALL_DEBUG_CACHE_MB");
+
+	/* a full cache (1 MiB): the least recently used file goes, and a crashed writer's leftover
+	 */
+	{
+		struct stat st;
+		uint64_t x, cap = 1 << 20, s1, s2;
+		struct timespec times[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
+		char old[600], young[600], stale[600], fresh[600];
+
+		assert_int_equal(truncate(file, 0), 0);
+		unlink(file);
+		c = ls_debugcache__new();
+		assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), 0);
+		assert_int_equal(stat(file, &st), 0);
+		x = (uint64_t)st.st_size;
+		assert_true(x < cap / 2);
+		unlink(file);
+		/* the young one and the new file fit; with the old one too they would not */
+		s2 = (cap - x) / 2;
+		s1 = cap - x - s2 + 1;
+		snprintf(old, sizeof(old), "%s/aaaa.debug", dir);
+		snprintf(young, sizeof(young), "%s/bbbb.debug", dir);
+		snprintf(stale, sizeof(stale), "%s/.aaaa.debug.1.tmp", dir);
+		snprintf(fresh, sizeof(fresh), "%s/.bbbb.debug.2.tmp", dir);
+		fd = open(old, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_int_equal(ftruncate(fd, (off_t)s1), 0);
+		assert_int_equal(futimens(fd, times), 0);
+		close(fd);
+		fd = open(young, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_int_equal(ftruncate(fd, (off_t)s2), 0);
+		close(fd);
+		fd = open(stale, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_int_equal(futimens(fd, times), 0);
+		close(fd);
+		close(open(fresh, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+		setenv("LOOPSTALL_DEBUG_CACHE_MB", "1", 1);
+		ls_debugcache__free(c);
+		c = ls_debugcache__new();
+		assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), 0);
+		assert_int_equal(access(file, F_OK), 0);
+		assert_int_equal(access(young, F_OK), 0);
+		assert_int_equal(access(old, F_OK), -1);
+		assert_int_equal(access(stale, F_OK), -1);
+		assert_int_equal(access(fresh, F_OK), 0); /* maybe another agent's write going on */
+		unlink(young);
+		unlink(fresh);
+		ls_debugcache__free(c);
+		unsetenv("LOOPSTALL_DEBUG_CACHE_MB");
+	}
+
+	/* "off": no cache at all, and every call takes it */
+	setenv("LOOPSTALL_DEBUG_CACHE", "off", 1);
+	assert_null(ls_debugcache__new());
+	assert_int_equal(ls_debugcache__open(NULL, id, (size_t)len, &path), -1);
+
+	dwarf_end(dw);
+	elf_end(elf);
+	close(exe);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	unlink(file);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_trust),
+	    cmocka_unit_test(test_evict),
+	    cmocka_unit_test(test_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
