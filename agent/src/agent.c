@@ -1185,6 +1185,12 @@ static bool retired_loop_thread(void *ctx, uint32_t pid, uint32_t tid)
 	return true;
 }
 
+static bool idle_loop_thread(void *ctx, uint32_t pid, uint32_t tid)
+{
+	(void)ctx;
+	return ls_waitcalls_waiting((pid_t)pid, tid);
+}
+
 static void rescan_thread(void *ctx, uint32_t pid, uint32_t tid)
 {
 	struct ls_agent *a = ctx;
@@ -1196,18 +1202,24 @@ static void rescan_thread(void *ctx, uint32_t pid, uint32_t tid)
 #define THREADS_CHECK_NS 1000000000ull
 
 /*
- * Once a second: threads followed long enough without running a loop lose
- * their context-switch event (thread_events.h), and those that did are read
+ * Once a second: threads followed long enough without running a loop (nor
+ * sitting in a loop's wait call) lose their context-switch event
+ * (thread_events.h), and those that did are read
  * from /proc for a wait call no loop uses yet, which their event would have
  * noted (a thread that starts a loop in another call later: the next pass
  * finds it blocked there, and the call gets hooked).
  */
 static void threads_check(struct ls_agent *a, uint64_t now)
 {
+	static const struct ls_thread_retire_ops retire = {
+	    .idle = idle_loop_thread,
+	    .known = retired_loop_thread,
+	};
+
 	if (now < a->next_threads_ns)
 		return;
 	a->next_threads_ns = now + THREADS_CHECK_NS;
-	ls_thread_events__retire(a->thread_events, now, retired_loop_thread, a);
+	ls_thread_events__retire(a->thread_events, now, &retire, a);
 	if (ls_waitcalls__hooked(a->waits) != LT_WAIT_ALL)
 		ls_thread_events__each_retired(a->thread_events, rescan_thread, a);
 }

@@ -132,7 +132,7 @@ int ls_thread_events__loop(struct ls_thread_events *te, uint32_t pid, uint32_t t
 }
 
 size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
-				ls_thread_retired_fn recheck, void *ctx)
+				const struct ls_thread_retire_ops *ops, void *ctx)
 {
 	size_t i, n = 0;
 
@@ -142,6 +142,8 @@ size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
 		if (!e->switches || e->loop || e->tid == e->pid ||
 		    now_ns - e->since_ns < LS_THREAD_PROBATION_NS)
 			continue;
+		if (ops->idle && ops->idle(ctx, e->pid, e->tid))
+			continue;
 		bpf_link__destroy(e->switches);
 		e->switches = NULL;
 		/*
@@ -149,7 +151,7 @@ size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
 		 * now on gets its event back when its record is read; one that
 		 * became one before is found here.
 		 */
-		if (recheck && recheck(ctx, e->pid, e->tid)) {
+		if (ops->known && ops->known(ctx, e->pid, e->tid)) {
 			e->switches = open_switches(te, e->tid);
 			e->loop = true;
 			continue;

@@ -69,19 +69,28 @@ void ls_thread_events__close_pid(struct ls_thread_events *te, uint32_t pid);
 void ls_thread_events__sample(struct ls_thread_events *te, uint32_t tid, uint64_t busy_start_ns,
 			      bool want);
 /*
- * Called for a thread whose context-switch event was just closed: true if
- * the thread is a loop thread after all (BPF met it at a return from its
- * loop's wait whose record is not read yet). Its event is then reopened at
- * once; the switches missed in between are the caller's to account for.
+ * What ls_thread_events__retire asks of its caller about a thread:
+ *  - idle: before closing its event, true to keep it for now (a thread
+ *    blocked in a loop's wait call is an idle loop that has not returned
+ *    from its wait since the agent came: its first callback must be seen
+ *    whole when it wakes);
+ *  - known: after closing it, true if the thread is a loop thread after all
+ *    (BPF met it at a return from its loop's wait whose record is not read
+ *    yet). Its event is then reopened at once; the switches missed in
+ *    between are the caller's to account for.
  */
-typedef bool (*ls_thread_retired_fn)(void *ctx, uint32_t pid, uint32_t tid);
+struct ls_thread_retire_ops {
+	bool (*idle)(void *ctx, uint32_t pid, uint32_t tid);
+	bool (*known)(void *ctx, uint32_t pid, uint32_t tid);
+};
 /*
  * Close the context-switch events of the threads followed for at least
  * LS_THREAD_PROBATION_NS that are neither loop threads nor their process's
- * main thread. Returns how many were closed and stay so.
+ * main thread, nor idle loops (ops->idle). Returns how many were closed
+ * and stay so.
  */
 size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
-				ls_thread_retired_fn recheck, void *ctx);
+				const struct ls_thread_retire_ops *ops, void *ctx);
 /* fn for each thread of a target whose event was retired, while it lives. */
 void ls_thread_events__each_retired(const struct ls_thread_events *te,
 				    void (*fn)(void *ctx, uint32_t pid, uint32_t tid), void *ctx);

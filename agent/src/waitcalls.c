@@ -86,31 +86,52 @@ struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *prog, volatile uint32
 	return w;
 }
 
-bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid, uint32_t tid)
+/* Where thread tid of pid is now (waitplan.h); *gone when it has no /proc entry. */
+static enum ls_thread_state thread_state(pid_t pid, uint32_t tid, int *wait, bool *gone)
 {
 	char path[64], line[256];
 	ssize_t n;
-	int fd, wait;
+	int fd;
 
+	*gone = false;
 	snprintf(path, sizeof(path), "/proc/%d/task/%u/syscall", pid, tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false; /* gone: nothing to learn from it */
+	if (fd < 0) {
+		*gone = true;
+		return LS_THREAD_BLOCKED;
+	}
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (n <= 0)
-		return true;
+		return LS_THREAD_RUNNING;
 	line[n] = '\0';
-	switch (ls_wait_parse_proc(line, &wait)) {
+	return ls_wait_parse_proc(line, wait);
+}
+
+bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid, uint32_t tid)
+{
+	bool gone;
+	int wait;
+
+	switch (thread_state(pid, tid, &wait, &gone)) {
 	case LS_THREAD_WAITING:
 		w->plan.seen |= 1u << wait;
 		return false;
 	case LS_THREAD_BLOCKED:
+		/* gone: nothing to learn from it */
 		return false;
 	case LS_THREAD_RUNNING:
 		break;
 	}
 	return true;
+}
+
+bool ls_waitcalls_waiting(pid_t pid, uint32_t tid)
+{
+	bool gone;
+	int wait;
+
+	return thread_state(pid, tid, &wait, &gone) == LS_THREAD_WAITING && !gone;
 }
 
 void ls_waitcalls__forget(struct ls_waitcalls *w, uint64_t now_ns)

@@ -29,6 +29,8 @@ struct bpf_link *ls_waitcalls_attach(struct bpf_program *prog, int i);
  * Returns true when its call could not be read (it was running).
  */
 bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid, uint32_t tid);
+/* Is thread tid of pid blocked in a loop's wait call now (an idle loop, likely)? */
+bool ls_waitcalls_waiting(pid_t pid, uint32_t tid);
 /*
  * A target went: what was seen may be its calls alone. What is hooked stays
  * so for a learning window while the remaining loops show theirs (scan the

@@ -12,9 +12,11 @@ file descriptors, which are the hooked wait calls' tracepoints plus one per
 followed thread, come down to the hooked calls plus the one loop thread.
 
 Those threads can still start loops later, and their stalls must be as
-complete as any: a thread that starts an asyncio loop (epoll_wait, hooked
-already) gets its event back at its first iteration, so its sleeps are named
-as clock_nanosleep; a thread that starts a loop in poll(2), a call no loop
+complete as any: an asyncio loop that sat idle in epoll_wait in a thread of
+its own since before the attach keeps its event, so the sleep in the first
+callback it gets is named as clock_nanosleep; a thread that starts an
+asyncio loop (epoll_wait, hooked already) gets its event back at its first
+iteration, so its sleeps are named as clock_nanosleep; a thread that starts a loop in poll(2), a call no loop
 used, is found by reading /proc (its closed event no longer notes the call),
 poll gets hooked, and its stalls are reported too."""
 import os
@@ -57,9 +59,10 @@ def test():
         hooked = hooked_calls(rec)
         fds = perf_event_fds(rec.pid)
         assert hooked == ["epoll_wait"], f"hooked while idle: {hooked}"
-        # 7 threads: main (the loop), 4 workers, 2 parked; only main keeps its event
-        assert fds == len(hooked) + 1, (
-            f"{fds} perf events open, expected {len(hooked)} hooked call(s) + 1 loop thread")
+        # 8 threads: main (the loop), 4 workers, 2 parked, the idle loop; main
+        # and the idle loop keep their events
+        assert fds == len(hooked) + 2, (
+            f"{fds} perf events open, expected {len(hooked)} hooked call(s) + 2 loop threads")
         target.signal(signal.SIGUSR2)
         assert target.wait(60) == 0, target.text("stderr")
         run = s.finish(rec, target)
@@ -67,7 +70,16 @@ def test():
         lstest.check_records(run)
         (aio,) = tid_of(target, "asyncio thread ")
         (poller,) = tid_of(target, "poll thread ")
+        (idle,) = tid_of(target, "idle loop thread ")
         workers = tid_of(target, "workers ")
+
+        stalls = [x for x in run.stalls if x["tid"] == idle]
+        assert len(stalls) == 1, (
+            f"{len(stalls)} stalls on the idle loop's thread {idle}, expected 1: "
+            + "; ".join(lstest.brief(x) for x in run.stalls))
+        lstest.assert_close(stalls[0]["duration_ms"], 300, 0.2, "stall of the idle loop")
+        assert stalls[0]["syscalls"] and stalls[0]["syscalls"][0]["name"] == "clock_nanosleep", (
+            "the idle loop's event was retired: " + lstest.brief(stalls[0]))
 
         stalls = [x for x in run.stalls if x["tid"] == aio]
         assert len(stalls) == 3, (
@@ -91,7 +103,7 @@ def test():
             assert x["syscalls"] and x["syscalls"][0]["name"] == "clock_nanosleep", (
                 lstest.brief(x))
 
-        others = [x for x in run.stalls if x["tid"] not in (aio, poller)]
+        others = [x for x in run.stalls if x["tid"] not in (aio, poller, idle)]
         assert not others, "stalls elsewhere: " + "; ".join(lstest.brief(x) for x in others)
         assert run.summary, "no summary"
         assert not [t for t in run.summary["threads"] if t["tid"] in workers], (
