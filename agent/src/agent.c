@@ -58,9 +58,9 @@ struct ls_agent {
 	struct ring_buffer *rb;
 	int cb_err; /* first error a callback returned */
 	uint64_t decode_errors;
-	uint64_t next_scan_ns; /* when a busy period may next cross a line */
+	uint64_t next_scan_ns;	  /* when a busy period may next cross a line */
 	uint64_t next_threads_ns; /* when threads_check next looks at the targets' threads */
-	unsigned samples_read; /* CPU samples the last ring read handled */
+	unsigned samples_read;	  /* CPU samples the last ring read handled */
 	struct target *targets;
 	size_t n_targets, cap_targets;
 	struct ls_threads *threads; /* the loop threads, by tid (threads.h) */

@@ -24,8 +24,8 @@ struct job {
 	struct job *next;
 	enum job_kind kind;
 	bool done;
-	pid_t pid;		/* JOB_PREPARE */
-	ls_finisher_fn fn;	/* JOB_CALL */
+	pid_t pid;	   /* JOB_PREPARE */
+	ls_finisher_fn fn; /* JOB_CALL */
 	void *ctx;
 	int ret;
 	struct ls_taken *taken; /* JOB_STALL, may be NULL */

@@ -11,13 +11,13 @@
 /*
  * The last stages of the stall pipeline (stall_pipeline.h) on a thread of
  * its own, in the order stalls were handed in: unwinds and symbolizes their
- * stacks, names their callbacks, concludes their advice. Symbolizing can take a while (the first stack that
- * needs a module's DWARF makes libdw read and decompress it: ~100 ms for
- * libc's); done on the thread that reads the ring buffer, it would hold up
- * the scan that reports stalls in progress. It owns the unwinder: nothing
- * else may use it while the finisher lives. With nothing to do, it copies
- * the debug files stalls inflated into the debug-info cache
- * (ls_unwinder__idle), and finishes that when freed.
+ * stacks, names their callbacks, concludes their advice. Symbolizing can
+ * take a while (the first stack that needs a module's DWARF makes libdw read
+ * and decompress it: ~100 ms for libc's); done on the thread that reads the
+ * ring buffer, it would hold up the scan that reports stalls in progress. It
+ * owns the unwinder: nothing else may use it while the finisher lives. With
+ * nothing to do, it copies the debug files stalls inflated into the
+ * debug-info cache (ls_unwinder__idle), and finishes that when freed.
  */
 struct ls_finisher;
 

@@ -17,7 +17,7 @@ struct ls_procstat {
 	char comm[64]; /* kernel threads' names can be longer than a comm's 15 bytes */
 	char state;    /* R, S, D, Z, X, ... */
 	pid_t ppid;
-	uint32_t flags; /* PF_* */
+	uint32_t flags;	 /* PF_* */
 	uint64_t majflt; /* major faults so far (0 when the line stops before them) */
 };
 

@@ -169,7 +169,8 @@ static bool same_functions(const struct ls_stack *a, const struct ls_stack *b)
 		if (a->frames[i].symbol != b->frames[i].symbol ||
 		    a->frames[i].module != b->frames[i].module ||
 		    a->frames[i].kind != b->frames[i].kind ||
-		    (a->frames[i].kind == LS_FRAME_PYTHON && a->frames[i].file != b->frames[i].file) ||
+		    (a->frames[i].kind == LS_FRAME_PYTHON &&
+		     a->frames[i].file != b->frames[i].file) ||
 		    (!a->frames[i].symbol && a->frames[i].addr != b->frames[i].addr))
 			return false;
 	return true;
@@ -297,7 +298,7 @@ static void name_task(struct ls_unwinder *u, struct ls_stall *s)
 {
 	const struct ls_stack *cpu = s->n_cpu_stacks ? &s->cpu_stacks[0].stack : NULL;
 	const struct ls_stack *sys = s->n_syscalls ? &s->syscalls[0].stack : NULL;
-	const struct ls_stack *order[2] = { sys, cpu };
+	const struct ls_stack *order[2] = {sys, cpu};
 	const struct ls_frame *f = NULL;
 	unsigned i;
 
