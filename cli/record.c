@@ -53,7 +53,7 @@ static int write_line(struct recorder *r, char *line)
 {
 	int err;
 
-	struct ls_lines lines = { 0 };
+	struct ls_lines lines = {0};
 	size_t i;
 
 	if (!line)
@@ -79,7 +79,7 @@ static int write_line(struct recorder *r, char *line)
 /* Add when (time_unix_ns) and where pid runs to line. */
 static char *with_context(struct recorder *r, char *line, uint32_t pid, int64_t time_unix_ns)
 {
-	struct ls_json_context ctx = { .time_unix_ns = time_unix_ns };
+	struct ls_json_context ctx = {.time_unix_ns = time_unix_ns};
 
 	if (pid) {
 		if (r->cg_pid != (pid_t)pid) {
@@ -380,11 +380,11 @@ int cmd_record(int argc, char **argv)
 	if (!err)
 		err = ls_agent__finish(agent, &sum);
 	if (!err)
-		err = write_line(&rec, with_context(&rec,
-						    ls_json_summary(sum,
-								    ls_mono_to_unix_ns(sum->start_ns),
-								    ls_mono_to_unix_ns(sum->end_ns)),
-						    0, ls_mono_to_unix_ns(sum->end_ns)));
+		err = write_line(
+		    &rec, with_context(&rec,
+				       ls_json_summary(sum, ls_mono_to_unix_ns(sum->start_ns),
+						       ls_mono_to_unix_ns(sum->end_ns)),
+				       0, ls_mono_to_unix_ns(sum->end_ns)));
 	if (err) {
 		cli_error("writing %s: %s", rec.out_name, strerror(-err));
 		goto cleanup;

@@ -20,8 +20,7 @@ struct bpf_program;
  * prog: the program to run at the exit of each wait call hooked (the
  * agent's exit_wait, or the benchmarks' empty one); seen: BPF's waits_seen.
  */
-struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *prog, volatile uint32_t *seen,
-				       bool all);
+struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *prog, volatile uint32_t *seen, bool all);
 /* Attach prog to the exit tracepoint of wait call i (enum lt_wait). NULL and errno on failure. */
 struct bpf_link *ls_waitcalls_attach(struct bpf_program *prog, int i);
 /*
