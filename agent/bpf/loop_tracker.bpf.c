@@ -869,11 +869,6 @@ int exit_wait(struct trace_event_raw_sys_exit *ctx)
 }
 
 /*
- * At a switch-out inside a busy period: note when and why (preempted, or
- * blocked in which call, with its stack). Runs in the loop thread's context,
- * from its own context-switch perf event, before the switch.
- */
-/*
  * A block inside a busy period, at its switch-out: the thread's stack and
  * Python frames (its memory is the current one only now) and what the call
  * waits on. A global function, like site_decide(): the verifier checks it
@@ -904,6 +899,11 @@ __noinline int block_capture(struct lt_thread *t, __u32 nr, __s32 fd, __u64 now)
 	return 0;
 }
 
+/*
+ * At a switch-out inside a busy period: note when and why (preempted, or
+ * blocked in which call, with its stack). Runs in the loop thread's context,
+ * from its own context-switch perf event, before the switch.
+ */
 SEC("perf_event")
 int cpu_switch(struct bpf_perf_event_data *ctx)
 {

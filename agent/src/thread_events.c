@@ -25,7 +25,6 @@ struct ls_thread_events {
 	uint64_t sample_period_ns;
 	struct thread_ev *ev;
 	size_t n, cap;
-	uint64_t errors;
 };
 
 struct ls_thread_events *ls_thread_events__new(struct bpf_program *on_switch,
@@ -82,12 +81,8 @@ static struct bpf_link *open_switches(struct ls_thread_events *te, uint32_t tid)
 	    .config = PERF_COUNT_SW_CONTEXT_SWITCHES,
 	    .sample_period = 1,
 	};
-	struct bpf_link *link = ls_thread_event_open(te->on_switch, &sw, tid, NULL);
-
-	/* the thread may be gone already */
-	if (!link)
-		te->errors++;
-	return link;
+	/* NULL when the thread is gone already */
+	return ls_thread_event_open(te->on_switch, &sw, tid, NULL);
 }
 
 int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t tid)
@@ -98,10 +93,8 @@ int ls_thread_events__watch(struct ls_thread_events *te, uint32_t pid, uint32_t 
 	if (find(te, tid))
 		return 0;
 	grown = ls_grow(te->ev, &te->cap, te->n + 1, sizeof(*te->ev), 8);
-	if (!grown) {
-		te->errors++;
+	if (!grown)
 		return -ENOMEM;
-	}
 	te->ev = grown;
 	e.switches = open_switches(te, tid);
 	if (!e.switches)
@@ -238,25 +231,9 @@ void ls_thread_events__sample(struct ls_thread_events *te, uint32_t tid, uint64_
 	/* one try per busy period: a thread that is gone fails each time */
 	e->sampling_for = busy_start_ns;
 	if (!e->sample) {
+		/* NULL: the thread's stalls only lack cpu_stacks */
 		e->sample = ls_thread_event_open(te->on_sample, &clock, tid, NULL);
-		/* without it the thread's stalls only lack cpu_stacks */
-		if (!e->sample)
-			te->errors++;
 	}
-}
-
-size_t ls_thread_events__count(const struct ls_thread_events *te)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < te->n; i++)
-		n += te->ev[i].switches != NULL;
-	return n;
-}
-
-uint64_t ls_thread_events__errors(const struct ls_thread_events *te)
-{
-	return te->errors;
 }
 
 void ls_thread_events__free(struct ls_thread_events *te)

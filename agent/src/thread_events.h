@@ -94,10 +94,6 @@ size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
 /* fn for each thread of a target whose event was retired, while it lives. */
 void ls_thread_events__each_retired(const struct ls_thread_events *te,
 				    void (*fn)(void *ctx, uint32_t pid, uint32_t tid), void *ctx);
-/* Threads whose context switches are followed now. */
-size_t ls_thread_events__count(const struct ls_thread_events *te);
-/* Events that could not be opened. */
-uint64_t ls_thread_events__errors(const struct ls_thread_events *te);
 void ls_thread_events__free(struct ls_thread_events *te);
 
 #endif

@@ -86,20 +86,17 @@ struct ls_waitcalls *ls_waitcalls__new(struct bpf_program *prog, volatile uint32
 	return w;
 }
 
-/* Where thread tid of pid is now (waitplan.h); *gone when it has no /proc entry. */
-static enum ls_thread_state thread_state(pid_t pid, uint32_t tid, int *wait, bool *gone)
+/* Where thread tid of pid is now (waitplan.h); one that is gone reads as blocked. */
+static enum ls_thread_state thread_state(pid_t pid, uint32_t tid, int *wait)
 {
 	char path[64], line[256];
 	ssize_t n;
 	int fd;
 
-	*gone = false;
 	snprintf(path, sizeof(path), "/proc/%d/task/%u/syscall", pid, tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*gone = true;
+	if (fd < 0)
 		return LS_THREAD_BLOCKED;
-	}
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (n <= 0)
@@ -110,15 +107,14 @@ static enum ls_thread_state thread_state(pid_t pid, uint32_t tid, int *wait, boo
 
 bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid, uint32_t tid)
 {
-	bool gone;
 	int wait;
 
-	switch (thread_state(pid, tid, &wait, &gone)) {
+	switch (thread_state(pid, tid, &wait)) {
 	case LS_THREAD_WAITING:
 		w->plan.seen |= 1u << wait;
 		return false;
 	case LS_THREAD_BLOCKED:
-		/* gone: nothing to learn from it */
+		/* or gone: nothing to learn from it */
 		return false;
 	case LS_THREAD_RUNNING:
 		break;
@@ -128,10 +124,9 @@ bool ls_waitcalls__scan(struct ls_waitcalls *w, pid_t pid, uint32_t tid)
 
 bool ls_waitcalls_waiting(pid_t pid, uint32_t tid)
 {
-	bool gone;
 	int wait;
 
-	return thread_state(pid, tid, &wait, &gone) == LS_THREAD_WAITING && !gone;
+	return thread_state(pid, tid, &wait) == LS_THREAD_WAITING;
 }
 
 void ls_waitcalls__forget(struct ls_waitcalls *w, uint64_t now_ns)
