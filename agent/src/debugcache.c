@@ -79,23 +79,29 @@ bool ls_debugcache_is_name(const char *name)
 	return n >= 2 && n % 2 == 0 && n <= 2 * LS_DEBUGCACHE_ID_MAX && !strcmp(name + n, ".debug");
 }
 
+/* uid's, and nobody else may write it: what every file and directory here must be. */
+static bool owned(const struct stat *st, uid_t uid)
+{
+	return st->st_uid == uid && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
 bool ls_debugcache_file_ok(const struct stat *st, uid_t uid, uint64_t max)
 {
-	return S_ISREG(st->st_mode) && st->st_uid == uid && !(st->st_mode & (S_IWGRP | S_IWOTH)) &&
-	       st->st_size >= (off_t)sizeof(Elf64_Ehdr) && (uint64_t)st->st_size <= max;
+	return S_ISREG(st->st_mode) && owned(st, uid) && st->st_size >= (off_t)sizeof(Elf64_Ehdr) &&
+	       (uint64_t)st->st_size <= max;
 }
 
 bool ls_debugcache_dir_ok(const struct stat *st, uid_t uid)
 {
-	return S_ISDIR(st->st_mode) && st->st_uid == uid && !(st->st_mode & (S_IWGRP | S_IWOTH));
+	return S_ISDIR(st->st_mode) && owned(st, uid);
 }
 
 bool ls_debugcache_source_ok(const struct stat *st, const char *real_path)
 {
 	static const char top[] = "/usr/lib/debug/";
 
-	return S_ISREG(st->st_mode) && st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH)) &&
-	       real_path && !strncmp(real_path, top, sizeof(top) - 1);
+	return S_ISREG(st->st_mode) && owned(st, 0) && real_path &&
+	       !strncmp(real_path, top, sizeof(top) - 1);
 }
 
 static int by_age(const void *a, const void *b, void *arg)
