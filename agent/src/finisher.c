@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "demangle.h"
 #include "finisher.h"
 #include "worker.h"
@@ -18,7 +19,7 @@ enum job_kind { JOB_STALL, JOB_PREPARE, JOB_CALL };
  * costs ~40 ms) waits until no job came for this long: right after a
  * stall the service catches up, and more stalls may follow.
  */
-#define IDLE_AFTER_S 1
+#define IDLE_AFTER_NS 1000000000ull
 
 struct job {
 	struct job *next;
@@ -47,8 +48,8 @@ struct ls_finisher {
 	 */
 	bool held;
 	bool stop;
-	bool idle_work; /* a job was done since ls_unwinder__idle last had nothing to do */
-	struct timespec last_job; /* CLOCK_MONOTONIC, when the last job was done */
+	bool idle_work;	      /* a job was done since ls_unwinder__idle last had nothing to do */
+	uint64_t last_job_ns; /* ls_now_ns() when the last job was done */
 	int efd;
 	bool signalled; /* efd was written since it was last read */
 	struct ls_unwind_stats stats;
@@ -103,13 +104,14 @@ static void *worker(void *arg)
 		while (!f->stop && (f->held || !(j = first_pending(f)))) {
 			/* nothing queued: what stalls left for later, one piece at a time */
 			if (!f->held && f->idle_work) {
-				struct timespec now, at = f->last_job;
+				uint64_t due = f->last_job_ns + IDLE_AFTER_NS;
 				bool more;
 
-				clock_gettime(CLOCK_MONOTONIC, &now);
-				at.tv_sec += IDLE_AFTER_S;
-				if (now.tv_sec < at.tv_sec ||
-				    (now.tv_sec == at.tv_sec && now.tv_nsec < at.tv_nsec)) {
+				if (ls_now_ns() < due) {
+					struct timespec at = {
+					    .tv_sec = (time_t)(due / 1000000000ull),
+					    .tv_nsec = (long)(due % 1000000000ull)};
+
 					pthread_cond_timedwait(&f->work, &f->lock, &at);
 					continue;
 				}
@@ -139,7 +141,7 @@ static void *worker(void *arg)
 		j->done = true;
 		f->pending--;
 		f->idle_work = true;
-		clock_gettime(CLOCK_MONOTONIC, &f->last_job);
+		f->last_job_ns = ls_now_ns();
 		if (j->kind == JOB_STALL)
 			f->held = true;
 		ls_unwinder__stats(f->unwinder, &f->stats);
