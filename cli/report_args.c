@@ -25,10 +25,10 @@ static int parse_int(const char *text, int lo, int hi, int *out)
 static int parse_format(const char *text, enum report_format *out)
 {
 	static const char *const names[] = {
-		[REPORT_TEXT] = "text",
-		[REPORT_JSON] = "json",
-		[REPORT_FOLDED] = "folded",
-		[REPORT_MARKDOWN] = "markdown",
+	    [REPORT_TEXT] = "text",
+	    [REPORT_JSON] = "json",
+	    [REPORT_FOLDED] = "folded",
+	    [REPORT_MARKDOWN] = "markdown",
 	};
 	size_t i;
 
@@ -49,21 +49,22 @@ int report_args_parse(int argc, char **argv, bool doctor, struct report_args *ar
 		      size_t err_len)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "top", required_argument, NULL, 'n' },
-		{ "width", required_argument, NULL, 'w' },
-		{ "color", required_argument, NULL, 'c' },
-		{ "colour", required_argument, NULL, 'c' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "target", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"format", required_argument, NULL, 'f'},
+	    {"top", required_argument, NULL, 'n'},
+	    {"width", required_argument, NULL, 'w'},
+	    {"color", required_argument, NULL, 'c'},
+	    {"colour", required_argument, NULL, 'c'},
+	    {"since", required_argument, NULL, 'S'},
+	    {"until", required_argument, NULL, 'U'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"target", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct rf_filter filter;
 	struct timespec now;
-	int c, color, pid, i;
+	int c, color, i;
+	pid_t pid;
 
 	memset(args, 0, sizeof(*args));
 	args->top = doctor ? DOCTOR_DEFAULT_TOP : REPORT_DEFAULT_TOP;
@@ -77,15 +78,14 @@ int report_args_parse(int argc, char **argv, bool doctor, struct report_args *ar
 			args->until = optarg;
 			break;
 		case 'p':
-			if (parse_int(optarg, 1, 1 << 22, &pid)) {
-				snprintf(err, err_len, "invalid --pid '%s' (a process id)", optarg);
+			if (args_id("--pid", optarg, &pid, err, err_len))
 				return -EINVAL;
-			}
 			args->pid = (uint32_t)pid;
 			break;
 		case 'T':
 			if (!*optarg) {
-				snprintf(err, err_len, "empty --target (a target's name, or its comm)");
+				snprintf(err, err_len,
+					 "empty --target (a target's name, or its comm)");
 				return -EINVAL;
 			}
 			args->target = optarg;
@@ -97,28 +97,30 @@ int report_args_parse(int argc, char **argv, bool doctor, struct report_args *ar
 			}
 			if (parse_format(optarg, &args->format)) {
 				snprintf(err, err_len,
-					 "unknown format '%s' (text, json, folded or markdown)", optarg);
+					 "unknown format '%s' (text, json, folded or markdown)",
+					 optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'n':
 			if (parse_int(optarg, 1, 100000, &args->top)) {
-				snprintf(err, err_len, "invalid --top '%s' (a number from 1)", optarg);
+				snprintf(err, err_len, "invalid --top '%s' (a number from 1)",
+					 optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'w':
 			if (parse_int(optarg, OUT_MIN_WIDTH, OUT_MAX_WIDTH, &args->width)) {
-				snprintf(err, err_len, "invalid --width '%s' (%d to %d columns)", optarg,
-					 OUT_MIN_WIDTH, OUT_MAX_WIDTH);
+				snprintf(err, err_len, "invalid --width '%s' (%d to %d columns)",
+					 optarg, OUT_MIN_WIDTH, OUT_MAX_WIDTH);
 				return -EINVAL;
 			}
 			break;
 		case 'c':
 			color = out_parse_color(optarg);
 			if (color < 0) {
-				snprintf(err, err_len, "invalid --color '%s' (auto, always or never)",
-					 optarg);
+				snprintf(err, err_len,
+					 "invalid --color '%s' (auto, always or never)", optarg);
 				return -EINVAL;
 			}
 			args->color = (enum out_color)color;
@@ -154,9 +156,10 @@ static int parse_bound(const char *option, const char *text, int64_t now_unix_ns
 {
 	if (!text || !report_parse_when(text, now_unix_ns, out))
 		return 0;
-	snprintf(err, err_len,
-		 "invalid --%s '%s' (a duration ago like 5m or 2h, an RFC 3339 time, or a unix time)",
-		 option, text);
+	snprintf(
+	    err, err_len,
+	    "invalid --%s '%s' (a duration ago like 5m or 2h, an RFC 3339 time, or a unix time)",
+	    option, text);
 	return -EINVAL;
 }
 
