@@ -741,6 +741,40 @@ class Bench:
 
     # -------------------------------------------------------------- paired
 
+    def pair_round(self, section, t, traced, plain, r, requests, clients, per,
+                   tests=("set", "get")):
+        """One round of sections 1d and 1e: tracer t on the traced server,
+        both servers' clients at once; measured again (up to ATTEMPTS_MAX)
+        while someone else's BPF tracer was loaded. Rates, their ratio and
+        the plain/traced ratio of redis CPU per request (per: the requests
+        one server served)."""
+        for attempt in range(1, ATTEMPTS_MAX + 1):
+            wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
+            att = Attached(self, t, traced.pid, f"{section[0]}{r}a{attempt}") if t.argv else None
+            ours = att.prog_ids if att else set()
+            c0 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
+            with ForeignWatch(ours) as watch:
+                rt, rp = redis_benchmark_pair((traced, plain), self.bench_cpu, requests, clients,
+                                              tests)
+            c1 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
+            if att:
+                if att.proc.poll() is not None:
+                    die(f"{t.label} died during the run:\n{read_text(att.log)[-2000:]}")
+                att.stop()
+            if watch.most == 0:
+                break
+            log(f"{section} {t.key} round {r + 1}: foreign BPF tracing programs; "
+                + ("measuring again" if attempt < ATTEMPTS_MAX else "kept"))
+        cpu_t = (c1[0] - c0[0]) / per
+        cpu_p = (c1[1] - c0[1]) / per
+        m = {"traced_port": traced.port, "traced_rps": rnd(rt["rps"], 1),
+             "plain_rps": rnd(rp["rps"], 1), "ratio": rnd(rt["rps"] / rp["rps"], 4),
+             "cpu_ratio": rnd(cpu_p / cpu_t, 4) if cpu_t else None,
+             "foreign_tracers": watch.most}
+        log(f"{section} {t.key:10s} round {r + 1}: {m['traced_rps']:.0f} vs "
+            f"{m['plain_rps']:.0f} req/s, ratio {m['ratio']}, redis CPU/req {m['cpu_ratio']}")
+        return m
+
     def section_paired(self, redis):
         """Two redis-servers on one CPU, two clients at once on another; the
         tool attached to one server, which one alternating by round. Both
@@ -758,32 +792,8 @@ class Bench:
             rounds = []
             for r in range(a.paired_rounds):
                 traced, plain = servers[r % 2], servers[1 - r % 2]
-                for attempt in range(1, ATTEMPTS_MAX + 1):
-                    wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
-                    att = Attached(self, t, traced.pid, f"p{r}a{attempt}") if t.argv else None
-                    ours = att.prog_ids if att else set()
-                    c0 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
-                    with ForeignWatch(ours) as watch:
-                        rt, rp = redis_benchmark_pair((traced, plain), self.bench_cpu,
-                                                      a.paired_requests, a.clients)
-                    c1 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
-                    if att:
-                        if att.proc.poll() is not None:
-                            die(f"{t.label} died during the run:\n{read_text(att.log)[-2000:]}")
-                        att.stop()
-                    if watch.most == 0:
-                        break
-                    log(f"paired {t.key} round {r + 1}: foreign BPF tracing programs; "
-                        + ("measuring again" if attempt < ATTEMPTS_MAX else "kept"))
-                cpu_t = (c1[0] - c0[0]) / (2 * a.paired_requests)
-                cpu_p = (c1[1] - c0[1]) / (2 * a.paired_requests)
-                m = {"traced_port": traced.port, "traced_rps": rnd(rt["rps"], 1),
-                     "plain_rps": rnd(rp["rps"], 1), "ratio": rnd(rt["rps"] / rp["rps"], 4),
-                     "cpu_ratio": rnd(cpu_p / cpu_t, 4) if cpu_t else None,
-                     "foreign_tracers": watch.most}
-                log(f"paired {t.key:10s} round {r + 1}: {m['traced_rps']:.0f} vs "
-                    f"{m['plain_rps']:.0f} req/s, ratio {m['ratio']}, redis CPU/req "
-                    f"{m['cpu_ratio']}")
+                m = self.pair_round("paired", t, traced, plain, r, a.paired_requests,
+                                    a.clients, 2 * a.paired_requests)
                 rounds.append(m)
             ratios = [m["ratio"] for m in rounds]
             cpus = [m["cpu_ratio"] for m in rounds if m["cpu_ratio"]]
@@ -1144,32 +1154,8 @@ class Bench:
             traced, plain = servers[r % 2], servers[1 - r % 2]
             order = variants[r % len(variants):] + variants[:r % len(variants)]
             for t in order:
-                for attempt in range(1, ATTEMPTS_MAX + 1):
-                    wait_no_foreign(set(), int(env("QUIET_TIMEOUT", "900")))
-                    att = Attached(self, t, traced.pid, f"s{r}a{attempt}") if t.argv else None
-                    ours = att.prog_ids if att else set()
-                    c0 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
-                    with ForeignWatch(ours) as watch:
-                        rt, rp = redis_benchmark_pair((traced, plain), self.bench_cpu,
-                                                      a.single_requests, 1, ("get",))
-                    c1 = (proc_cpu_s(traced.pid), proc_cpu_s(plain.pid))
-                    if att:
-                        if att.proc.poll() is not None:
-                            die(f"{t.label} died during the run:\n{read_text(att.log)[-2000:]}")
-                        att.stop()
-                    if watch.most == 0:
-                        break
-                    log(f"single {t.key} round {r + 1}: foreign BPF tracing programs; "
-                        + ("measuring again" if attempt < ATTEMPTS_MAX else "kept"))
-                cpu_t = (c1[0] - c0[0]) / a.single_requests
-                cpu_p = (c1[1] - c0[1]) / a.single_requests
-                m = {"traced_port": traced.port, "traced_rps": rnd(rt["rps"], 1),
-                     "plain_rps": rnd(rp["rps"], 1), "ratio": rnd(rt["rps"] / rp["rps"], 4),
-                     "cpu_ratio": rnd(cpu_p / cpu_t, 4) if cpu_t else None,
-                     "foreign_tracers": watch.most}
-                log(f"single {t.key:10s} round {r + 1}: {m['traced_rps']:.0f} vs "
-                    f"{m['plain_rps']:.0f} req/s, ratio {m['ratio']}, redis CPU/req "
-                    f"{m['cpu_ratio']}")
+                m = self.pair_round("single", t, traced, plain, r, a.single_requests, 1,
+                                    a.single_requests, ("get",))
                 runs[t.key].append(m)
         out = {"requests": a.single_requests, "rounds": a.single_rounds, "configs": {}}
         for t in variants:
