@@ -403,6 +403,13 @@ def assert_close(value, expected, rel, what):
         f"{what} = {value:.1f}, expected {expected} ±{rel * 100:.0f}% ({lo:.1f}..{hi:.1f})")
 
 
+def hooked_lines(rec):
+    """What `loopstall record -v` said it hooked, each time that changed:
+    "epoll_wait,poll", ..., "none"."""
+    return [line.split(": ", 2)[2] for _, line in rec.lines["stderr"]
+            if line.startswith("loopstall: wait calls hooked: ")]
+
+
 def brief(stall):
     """One line about a stall, for messages."""
     sc = stall["syscalls"][0]["name"] if stall["syscalls"] else "-"

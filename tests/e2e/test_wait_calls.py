@@ -17,18 +17,14 @@ import lstest
 ALL = "epoll_wait,epoll_pwait,epoll_pwait2,poll,ppoll,select,pselect6,io_uring_enter"
 
 
-def hooked_lines(rec):
-    return [line.split(": ", 2)[2] for _, line in rec.lines["stderr"]
-            if line.startswith("loopstall: wait calls hooked: ")]
-
-
 def test_follows_new_wait_call(extra=()):
     with lstest.Session() as s:
         lstest.require_root()
         target = s.start(lstest.victim("py_poll_thread.py") + ["--wait-signal", *extra])
         rec = s.record(["-p", str(target.pid)], ["-v", "--threshold", "150ms"])
         got = rec.wait_line("stderr", lambda l: l == "loopstall: wait calls hooked: epoll_wait", 15)
-        assert got, f"the recorder ended before it hooked epoll_wait alone: {hooked_lines(rec)}"
+        assert got, ("the recorder ended before it hooked epoll_wait alone: "
+                     f"{lstest.hooked_lines(rec)}")
         target.signal(signal.SIGUSR2)
         assert target.wait(60) == 0, target.text("stderr")
         run = s.finish(rec, target)
@@ -37,9 +33,10 @@ def test_follows_new_wait_call(extra=()):
         got = target.wait_line("stdout", lambda l: l.startswith("poll thread "), 1)
         assert got, f"the victim never said which thread polls:\n{target.text('stdout')}"
         tid = int(got[1].split()[2])
-        assert "epoll_wait,poll" in hooked_lines(rec), (
-            f"poll never hooked; hooked: {hooked_lines(rec)}")
-        assert hooked_lines(rec)[-1] == "none", f"left hooked: {hooked_lines(rec)}"
+        assert "epoll_wait,poll" in lstest.hooked_lines(rec), (
+            f"poll never hooked; hooked: {lstest.hooked_lines(rec)}")
+        hooked = lstest.hooked_lines(rec)
+        assert hooked[-1] == "none", f"left hooked: {hooked}"
         stalls = [x for x in run.stalls if x["tid"] == tid]
         assert len(stalls) == 5, (
             f"{len(stalls)} stalls on the poll thread {tid}, expected 5: "
@@ -57,12 +54,13 @@ def test_all_waits():
         target = s.start(lstest.victim("py_poll_thread.py") + ["--wait-signal"])
         rec = s.record(["-p", str(target.pid)], ["-v", "--all-waits"])
         got = rec.wait_line("stderr", lambda l: l == f"loopstall: wait calls hooked: {ALL}", 15)
-        assert got, f"the recorder ended before it hooked every wait call: {hooked_lines(rec)}"
+        assert got, ("the recorder ended before it hooked every wait call: "
+                     f"{lstest.hooked_lines(rec)}")
         target.signal(signal.SIGUSR2)
         assert target.wait(60) == 0, target.text("stderr")
         s.finish(rec, target)
         # every call from the start until the target is gone, then none
-        assert hooked_lines(rec) == [ALL, "none"], f"hooked: {hooked_lines(rec)}"
+        assert lstest.hooked_lines(rec) == [ALL, "none"], f"hooked: {lstest.hooked_lines(rec)}"
 
 
 def test():

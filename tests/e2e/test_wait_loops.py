@@ -23,17 +23,12 @@ CALLS = {"io_uring": "io_uring_enter", "select": "select", "ppoll": "ppoll",
          "epoll_pwait2": "epoll_pwait2"}
 
 
-def hooked(rec):
-    return [line.split(": ", 2)[2] for _, line in rec.lines["stderr"]
-            if line.startswith("loopstall: wait calls hooked: ")]
-
-
 def run_case(s, mode, scenario, linger_ms=500):
     argv = [lstest.env_path("VICTIM_WAIT_LOOP"), mode, scenario, "--linger-ms", str(linger_ms)]
     run = lstest.record_pid(s, argv, opts=["-v"], name=f"wait_loop {mode} {scenario}")
-    calls = [c for line in hooked(run.recorder) for c in line.split(",")]
+    calls = [c for line in lstest.hooked_lines(run.recorder) for c in line.split(",")]
     assert CALLS[mode] in calls, (
-        f"{mode}: {CALLS[mode]} never hooked; hooked: {hooked(run.recorder)}")
+        f"{mode}: {CALLS[mode]} never hooked; hooked: {lstest.hooked_lines(run.recorder)}")
     loop = run.thread(run.target.pid)
     # 10 ms waits: ~100 a second, over the linger (and 1 s more when idle)
     want = (linger_ms + (1000 if scenario == "idle" else 0)) / 10 * 0.5

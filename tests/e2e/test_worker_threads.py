@@ -37,8 +37,7 @@ def perf_event_fds(pid):
 
 
 def hooked_calls(rec):
-    lines = [line.split(": ", 2)[2] for _, line in rec.lines["stderr"]
-             if line.startswith("loopstall: wait calls hooked: ")]
+    lines = lstest.hooked_lines(rec)
     assert lines, "the recorder never said which wait calls it hooked"
     return [] if lines[-1] == "none" else lines[-1].split(",")
 
@@ -90,9 +89,8 @@ def test():
             assert x["syscalls"] and x["syscalls"][0]["name"] == "clock_nanosleep", (
                 "its context-switch event was not reopened: " + lstest.brief(x))
 
-        assert any("poll" in line.split(": ", 2)[2].split(",")
-                   for _, line in rec.lines["stderr"]
-                   if line.startswith("loopstall: wait calls hooked: ")), "poll never hooked"
+        assert any("poll" in line.split(",") for line in lstest.hooked_lines(rec)), (
+            "poll never hooked")
         stalls = [x for x in run.stalls if x["tid"] == poller]
         # six stalls, 0.5 s apart; finding poll from /proc takes up to ~1.5 s
         assert 3 <= len(stalls) <= 6, (
