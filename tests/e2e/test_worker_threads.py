@@ -9,16 +9,18 @@ its very first iteration), and closes the event of each thread that is
 neither a loop thread nor the main thread once it has been known for two
 seconds (thread_events.h). Checked from outside: the recorder's perf event
 file descriptors, which are the hooked wait calls' tracepoints plus one per
-followed thread, come down to the hooked calls plus the one loop thread.
+followed thread, come down to the hooked calls plus the two loop threads
+(main's, and an idle loop's: a thread blocked in a loop's wait call keeps
+its event).
 
 Those threads can still start loops later, and their stalls must be as
-complete as any: an asyncio loop that sat idle in epoll_wait in a thread of
-its own since before the attach keeps its event, so the sleep in the first
-callback it gets is named as clock_nanosleep; a thread that starts an
-asyncio loop (epoll_wait, hooked already) gets its event back at its first
-iteration, so its sleeps are named as clock_nanosleep; a thread that starts a loop in poll(2), a call no loop
-used, is found by reading /proc (its closed event no longer notes the call),
-poll gets hooked, and its stalls are reported too."""
+complete as any: the idle loop's first callback in a while blocks in a
+sleep, named as clock_nanosleep; a thread that starts an asyncio loop
+(epoll_wait, hooked already) gets its event back at its first iteration,
+so its sleeps are named as clock_nanosleep; a thread that starts a loop in
+poll(2), a call no loop used, is found by reading /proc (its closed event
+no longer notes the call), poll gets hooked, and its stalls are reported
+too."""
 import os
 import signal
 import time
