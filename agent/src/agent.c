@@ -167,6 +167,25 @@ static int deliver_finished(struct ls_agent *a, bool wait)
 }
 
 /*
+ * ls_finisher__call's drain: a stall the worker finished before the call
+ * holds it until handed over. True when one was.
+ */
+static bool drain_finished(void *ctx)
+{
+	struct ls_agent *a = ctx;
+	struct ls_stall s;
+	int err;
+
+	if (!ls_finisher__next(a->finisher, &s, false))
+		return false;
+	err = hand_over(a, &s);
+	ls_finisher__release(a->finisher);
+	if (err && !a->cb_err)
+		a->cb_err = err;
+	return true;
+}
+
+/*
  * The wait calls' programs let only processes whose tgid_filter byte is
  * set look any further (LT_TGID_FILTER). Set before the pid goes into
  * `targets`; cleared once no target left shares the byte. A child that BPF
@@ -831,7 +850,7 @@ static int on_attach_sample(struct ls_agent *a, const void *data, size_t size)
 		}
 	if (!a->finisher)
 		return 0;
-	in_callback = ls_finisher__call(a->finisher, judge_on_worker, &j);
+	in_callback = ls_finisher__call(a->finisher, judge_on_worker, &j, drain_finished, a);
 	if (in_callback <= 0)
 		return 0;
 	/* the collector takes it as the period's first CPU sample */
@@ -916,7 +935,7 @@ static void find_inflight(struct ls_agent *a, pid_t pid, pid_t only_tid)
 	sc->only_tid = only_tid;
 	/* with --no-stacks too: the stack is judged, not reported */
 	sc->stack_bytes = a->skel->rodata->stack_bytes ? a->skel->rodata->stack_bytes : 16384;
-	err = ls_finisher__call(a->finisher, scan_on_worker, sc);
+	err = ls_finisher__call(a->finisher, scan_on_worker, sc, drain_finished, a);
 	for (i = 0; i < sc->n; i++) {
 		if (!err)
 			err = seed_inflight(a, sc->found[i], sc->sizes[i]);

@@ -223,9 +223,11 @@ int ls_finisher__prepare(struct ls_finisher *f, pid_t pid)
 	return submit(f, j);
 }
 
-int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx)
+int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx,
+		      ls_finisher_drain_fn drain, void *drain_ctx)
 {
 	struct job *j = calloc(1, sizeof(*j));
+	bool took = true;
 	int ret;
 
 	if (!j)
@@ -235,8 +237,17 @@ int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx)
 	j->ctx = ctx;
 	submit(f, j);
 	pthread_mutex_lock(&f->lock);
-	while (!j->done)
+	while (!j->done) {
+		/* a stall done before the call waits for its reader: the caller */
+		if (f->held && took) {
+			pthread_mutex_unlock(&f->lock);
+			took = drain(drain_ctx);
+			pthread_mutex_lock(&f->lock);
+			continue;
+		}
 		pthread_cond_wait(&f->idle, &f->lock);
+		took = true;
+	}
 	ret = j->ret;
 	/* the caller owns a done call: take it out of the list wherever it is */
 	{

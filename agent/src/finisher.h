@@ -30,10 +30,16 @@ int ls_finisher__prepare(struct ls_finisher *f, pid_t pid);
  * Run fn with the unwinder on the worker, after the jobs queued before it,
  * and wait for it: what else needs the unwinder (the attach-time look at
  * blocked threads) shares its caches. Returns what fn returned, or -ENOMEM.
- * Not while a stall taken with __next is held: the worker waits for its release.
+ * A stall done before it holds the worker until the caller takes and
+ * releases it (__next, __release): meanwhile the call runs drain(ctx),
+ * which must do that and return whether it took one. Not while a stall
+ * taken with __next is held: drain finds nothing then, and the call waits
+ * for a release that does not come.
  */
 typedef int (*ls_finisher_fn)(struct ls_unwinder *u, void *ctx);
-int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx);
+typedef bool (*ls_finisher_drain_fn)(void *ctx);
+int ls_finisher__call(struct ls_finisher *f, ls_finisher_fn fn, void *ctx,
+		      ls_finisher_drain_fn drain, void *drain_ctx);
 /* Readable (an eventfd) when a stall is done. */
 int ls_finisher__fd(const struct ls_finisher *f);
 /*
