@@ -193,6 +193,7 @@ static __always_inline struct lt_thread *thread_get_or_create(__u32 tgid, __u32 
 		live[slot].pid = tgid;
 		live[slot].tid = tid;
 		live[slot].resync = 0;
+		live[slot].lean = 0;
 	}
 	t->live_slot = slot;
 	/* user space opens the thread's context-switch and CPU-sampling perf events */
@@ -457,6 +458,8 @@ static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 		flags |= LT_STALL_LOOP_GONE;
 	if (t->flags & LT_THR_BEFORE_ATTACH)
 		flags |= LT_STALL_BEFORE_ATTACH;
+	if (t->flags & LT_THR_UNSEEN)
+		flags |= LT_STALL_PART_UNSEEN;
 	/*
 	 * What ran after the loop was closed is no iteration of it: not in the
 	 * counters; at exit it is sent, marked, so that readers can tell.
@@ -479,6 +482,87 @@ static __always_inline void busy_end(struct lt_thread *t, struct lt_target *tg,
 		emit_stall(t, task, now, flags);
 	}
 	busy_drop(t);
+}
+
+/*
+ * What the kernel may lag in updating a running task's CPU time
+ * (se.sum_exec_runtime is brought up to date at ticks and switches): two
+ * ticks at HZ=250.
+ */
+#define LEAN_SLACK_NS 8000000ull
+
+/*
+ * How long the busy period that began at start_ns ran, up to a block the
+ * agent did not see that ended it (the loop's wait, while the thread ran
+ * lean): its CPU time until it blocked, and its run-queue wait if it was
+ * preempted. `cpu_now`: the task's CPU time at that block.
+ */
+static __always_inline __u64 unseen_length(struct lt_thread *t, struct task_struct *task,
+					   __u64 cpu_now)
+{
+	__u64 len = cpu_now > t->cur.exec_start ? cpu_now - t->cur.exec_start : 0;
+
+	if (task->nivcsw != t->nivcsw_start && bpf_core_field_exists(task->sched_info.run_delay))
+		len += task->sched_info.run_delay - t->cur.run_delay_start;
+	return len;
+}
+
+/*
+ * End, at `end`, a busy period whose end the agent did not see. A length
+ * that reaches the threshold is never reported from an estimate: user space
+ * follows a lean thread again long before (lean_follow_ns), so it means the
+ * agent fell behind; the period is dropped instead.
+ */
+static __always_inline void unseen_end_at(struct lt_thread *t, struct lt_target *tg,
+					  struct task_struct *task, __u64 len)
+{
+	if (len >= tg->threshold_ns)
+		busy_drop(t);
+	else
+		busy_end(t, tg, task, t->cur.start_ns + len, 0);
+}
+
+/*
+ * A return from the loop's wait ends a busy period that began while the
+ * thread ran lean (LT_THR_UNSEEN), and no switch-out ended it first. If the
+ * thread never blocked, the period ends now, exactly. Otherwise the wait
+ * may have blocked unseen (the loop was idle, the period ended then) or
+ * returned at once after a block inside the period:
+ * - followed again since follow_ns (every later switch-out is seen): the
+ *   period's time must be its CPU, its run-queue wait, the blocks seen and
+ *   at most the window before follow_ns. More than that is the wait having
+ *   blocked before the agent followed the thread: the period ended then.
+ * - never followed: the period never ran long (user space follows a lean
+ *   thread whose period does), so it ended at the thread's last block,
+ *   which was in the wait: the CPU time up to that block, and the run-queue
+ *   wait if it was preempted. A block inside such a period shortens it by
+ *   at most the follow line (lean_follow_ns); the period is counted, its
+ *   length is that estimate.
+ */
+static __always_inline void unseen_end(struct lt_thread *t, struct lt_target *tg,
+				       struct task_struct *task, __u64 now)
+{
+	__u64 start = t->cur.start_ns, len, bound;
+
+	if (task->nvcsw == t->nvcsw_start) {
+		busy_end(t, tg, task, now, 0);
+		return;
+	}
+	if (t->follow_ns > start) {
+		bound = task->se.sum_exec_runtime - t->cur.exec_start + t->cur.offcpu_ns +
+			(t->follow_ns - start) + LEAN_SLACK_NS;
+		if (bpf_core_field_exists(task->sched_info.run_delay))
+			bound += task->sched_info.run_delay - t->cur.run_delay_start;
+		if (now - start <= bound) {
+			busy_end(t, tg, task, now, 0);
+			return;
+		}
+	}
+	/* prev_sum_exec_runtime: the CPU time at the last switch-in, the end of that block */
+	len = unseen_length(t, task, task->se.prev_sum_exec_runtime);
+	if (len > now - start)
+		len = now - start;
+	unseen_end_at(t, tg, task, len);
 }
 
 static __always_inline struct lt_target *traced(__u32 tgid, __u32 tid)
@@ -837,7 +921,9 @@ static __always_inline int wait_exit(__u32 nr)
 		 * been in the wait itself.
 		 */
 		switches_resync(t);
-		if (!(t->flags & LT_THR_SWITCHES) && task->nvcsw != t->nvcsw_start)
+		if (t->flags & LT_THR_UNSEEN)
+			unseen_end(t, tg, task, now);
+		else if (!(t->flags & LT_THR_SWITCHES) && task->nvcsw != t->nvcsw_start)
 			busy_drop(t);
 		else
 			busy_end(t, tg, task, now, 0);
@@ -849,6 +935,13 @@ static __always_inline int wait_exit(__u32 nr)
 	t->cur.start_ns = now;
 	live_set(t, now);
 	t->nvcsw_start = task->nvcsw;
+	t->nivcsw_start = task->nivcsw;
+	/* its context-switch event is closed: this period's blocks go unseen */
+	t->follow_ns = 0;
+	if (t->live_slot < LT_MAX_THREADS && live[t->live_slot].lean)
+		t->flags |= LT_THR_UNSEEN;
+	else
+		t->flags &= ~LT_THR_UNSEEN;
 	t->cur.maj_flt_start = task->maj_flt;
 	t->cur.exec_start = task->se.sum_exec_runtime;
 	if (bpf_core_field_exists(task->sched_info.run_delay))
@@ -1012,6 +1105,122 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	r->blocked_ns = 0;
 	r->time_ns = now;
 	send_stack(r);
+	return 0;
+}
+
+/* The thread follow_seed looks at: set by user space before each read of its iterator. */
+__u32 follow_tid;
+
+#define ENOSYS 38
+
+/*
+ * User space just reopened the context-switch event of a lean loop thread
+ * whose busy period runs long (thread_events.h): from now on its switch-outs
+ * are seen, but the thread may be blocked in a call it entered before, and
+ * no switch-out of that call will come. A task iterator, run once from the
+ * agent, reads the thread as the switch-out would have:
+ * - blocked in the loop's own wait: the loop is idle, the period ended when
+ *   it blocked there (its length from the CPU time, frozen since);
+ * - blocked in any other call: that block is pending, from its switch-out
+ *   (the last arrival plus the CPU time of the slice that followed) to the
+ *   next arrival, settled as any other; user space takes its stack and
+ *   target from the registers written out here;
+ * - running: nothing is pending.
+ * The thread may wake while this runs: its switch-in count is read around
+ * the reads, and a change leaves the block unseen (in the kernel's totals).
+ */
+SEC("iter/task")
+int follow_seed(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct lt_follow_rec rec = {};
+	__u64 now, pcount, arrival, cpu, prev;
+	struct lt_target *tg;
+	struct pt_regs *regs;
+	struct lt_thread *t;
+	__u32 tid;
+	long nr;
+
+	if (!task || task->pid != follow_tid)
+		return 0;
+	tid = task->pid;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		return 0;
+	rec.tid = tid;
+	rec.fd = -1;
+	rec.nr = LT_NR_NONE;
+	rec.busy_start_ns = t->cur.start_ns;
+	now = bpf_ktime_get_ns();
+	/* its event is open again: a block wait_exit did not see from now on was none */
+	t->flags |= LT_THR_SWITCHES;
+	if (!t->cur.start_ns || !(t->flags & LT_THR_UNSEEN) || t->follow_ns)
+		goto out;
+	t->follow_ns = now;
+	if (task->__state == TASK_RUNNING || task->on_cpu ||
+	    !bpf_core_field_exists(task->sched_info.pcount)) {
+		rec.state = LT_FOLLOW_RUNNING;
+		goto out;
+	}
+	pcount = task->sched_info.pcount;
+	arrival = task->sched_info.last_arrival;
+	cpu = task->se.sum_exec_runtime;
+	prev = task->se.prev_sum_exec_runtime;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		goto out;
+	/* inside a syscall the entry code leaves -ENOSYS in ax until it returns */
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr < 0 || nr >= 1024 || BPF_CORE_READ(regs, ax) != (__u64)-ENOSYS)
+		nr = LT_NR_NONE;
+	rec.nr = (__u32)nr;
+	if (rec.nr != LT_NR_NONE && lt_syscall_takes_fd(rec.nr))
+		rec.fd = (__s32)BPF_CORE_READ(regs, di);
+	rec.regs[0] = BPF_CORE_READ(regs, ax);
+	rec.regs[1] = BPF_CORE_READ(regs, dx);
+	rec.regs[2] = BPF_CORE_READ(regs, cx);
+	rec.regs[3] = BPF_CORE_READ(regs, bx);
+	rec.regs[4] = BPF_CORE_READ(regs, si);
+	rec.regs[5] = BPF_CORE_READ(regs, di);
+	rec.regs[6] = BPF_CORE_READ(regs, bp);
+	rec.regs[7] = BPF_CORE_READ(regs, sp);
+	rec.regs[8] = BPF_CORE_READ(regs, r8);
+	rec.regs[9] = BPF_CORE_READ(regs, r9);
+	rec.regs[10] = BPF_CORE_READ(regs, r10);
+	rec.regs[11] = BPF_CORE_READ(regs, r11);
+	rec.regs[12] = BPF_CORE_READ(regs, r12);
+	rec.regs[13] = BPF_CORE_READ(regs, r13);
+	rec.regs[14] = BPF_CORE_READ(regs, r14);
+	rec.regs[15] = BPF_CORE_READ(regs, r15);
+	rec.regs[16] = BPF_CORE_READ(regs, ip);
+	/* it ran meanwhile: what was read may mix two states */
+	if (task->sched_info.pcount != pcount) {
+		rec.state = LT_FOLLOW_RUNNING;
+		goto out;
+	}
+	if (rec.nr != LT_NR_NONE && is_loop_wait(rec.nr, task) &&
+	    site_classify(&t->site, rec.nr, task, false, true) != LT_SITE_NESTED) {
+		rec.state = LT_FOLLOW_IDLE;
+		tg = traced(t->pid, tid);
+		if (tg)
+			unseen_end_at(t, tg, task, unseen_length(t, task, cpu));
+		else
+			busy_drop(t);
+		goto out;
+	}
+	rec.state = LT_FOLLOW_BLOCKED;
+	t->out_rq = arrival + (cpu > prev ? cpu - prev : 0);
+	t->out_exec = cpu;
+	t->out_pcount = pcount;
+	t->out_kind = LT_OUT_BLOCKED;
+	t->out_nr = rec.nr;
+	t->out_fd = rec.fd;
+	t->out_newcall = 1;
+	t->cur.nvcsw++;
+	/* last: settle() looks at out_ns first */
+	t->out_ns = now;
+out:
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
 

@@ -110,6 +110,12 @@ enum lt_record_type {
  * lower bound.
  */
 #define LT_STALL_BEFORE_ATTACH 0x8u
+/*
+ * The period began while the loop ran lean (its context-switch event closed,
+ * lt_live.lean): blocks in its first milliseconds, before the agent followed
+ * the thread again, are in the kernel's totals only, not in the slots.
+ */
+#define LT_STALL_PART_UNSEEN 0x10u
 
 struct lt_target {
 	__u64 threshold_ns; /* a busy period this long is a stall */
@@ -203,6 +209,13 @@ struct lt_thread {
 	__u32 live_slot;     /* its entry in `live`, LT_SLOT_NONE if none was free */
 	__u32 out_newcall;   /* the pending block is a call's first (see call_witness) */
 	__u64 nvcsw_start;   /* the task's voluntary switches when the busy period began */
+	__u64 nivcsw_start;  /* and its involuntary ones (preemptions) */
+	/*
+	 * A busy period that began while the thread's context-switch event was
+	 * closed (LT_THR_UNSEEN): when its switches began to be followed
+	 * again (follow_seed), 0 while they are not.
+	 */
+	__u64 follow_ns;
 	__u64 call_witness;  /* of the last block in a syscall (see call_witness) */
 	__u64 call_busy;     /* the busy period that block was in */
 	struct lt_site site; /* where the loop itself waits */
@@ -214,6 +227,11 @@ struct lt_thread {
 #define LT_THR_SWITCHES 0x2u	  /* its context-switch event has fired: its blocks are seen */
 #define LT_THR_LOOP_GONE 0x4u	  /* the running busy period outlived the loop's wait (site_gone) */
 #define LT_THR_BEFORE_ATTACH 0x8u /* the running busy period began before attach (inflight.c) */
+/*
+ * The running busy period began while the thread's context-switch event was
+ * closed (lt_live.lean): its blocks before follow_ns were not seen one by one.
+ */
+#define LT_THR_UNSEEN 0x10u
 /* A confirmed site gives way to another wait that returns this many times in a row. */
 #define LT_SITE_RELEARN 16
 
@@ -280,6 +298,15 @@ struct lt_live {
 	 * be missing, and clears it.
 	 */
 	__u32 resync;
+	/*
+	 * Set by user space while the thread's context-switch event is closed
+	 * because the loop iterates fast and briefly (thread_events.h, "lean"):
+	 * each busy period is timed from the task's own CPU and scheduling
+	 * counters at the next return from the wait, until a period runs long
+	 * and user space follows the thread again (follow_seed).
+	 */
+	__u32 lean;
+	__u32 pad;
 };
 
 /*
@@ -406,6 +433,27 @@ struct lt_stack_rec {
 	__u64 regs[LT_NREGS]; /* DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 	struct lt_py_stack py;
 	__u8 data[LT_STACK_MAX];
+};
+
+/*
+ * What follow_seed found when user space began to follow a lean loop
+ * thread again in the middle of a busy period (written to the iterator's
+ * file, one record at most).
+ */
+enum lt_follow_state {
+	LT_FOLLOW_NONE = 0,    /* no busy period of its ran unseen: nothing to do */
+	LT_FOLLOW_RUNNING = 1, /* on a CPU or runnable: its blocks from now on are seen */
+	LT_FOLLOW_IDLE = 2,    /* blocked in the loop's own wait: the period ended when it blocked */
+	LT_FOLLOW_BLOCKED = 3, /* blocked inside the period (nr, fd): that block is pending */
+};
+
+struct lt_follow_rec {
+	__u32 tid;
+	__u32 state; /* enum lt_follow_state */
+	__u32 nr;    /* LT_FOLLOW_BLOCKED: the syscall (LT_NR_NONE outside one) */
+	__s32 fd;
+	__u64 busy_start_ns;
+	__u64 regs[LT_NREGS]; /* LT_FOLLOW_BLOCKED: its saved user registers (for its stack) */
 };
 
 struct lt_fork_rec {

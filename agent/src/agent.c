@@ -60,6 +60,7 @@ struct ls_agent {
 	uint64_t decode_errors;
 	uint64_t next_scan_ns;	  /* when a busy period may next cross a line */
 	uint64_t next_threads_ns; /* when threads_check next looks at the targets' threads */
+	bool no_lean;		  /* loop threads keep their switch event (lean.h): unsupported or off */
 	unsigned samples_read;	  /* CPU samples the last ring read handled */
 	struct target *targets;
 	size_t n_targets, cap_targets;
@@ -111,6 +112,7 @@ static void live_release(struct ls_agent *a, uint32_t tid, uint32_t slot)
 	a->skel->bss->live[slot].tid = 0;
 	a->skel->bss->live[slot].start_ns = 0;
 	a->skel->bss->live[slot].resync = 0;
+	a->skel->bss->live[slot].lean = 0;
 	bpf_map_update_elem(bpf_map__fd(a->skel->maps.free_slots), NULL, &slot, BPF_ANY);
 }
 
@@ -427,6 +429,40 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* What follow_seed says of thread tid, read through a task iterator on it alone. */
+static int follow_read(struct ls_agent *a, uint32_t tid, struct lt_follow_rec *rec)
+{
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info info = {0};
+	struct bpf_link *link;
+	int fd, err = 0;
+	ssize_t got;
+
+	info.task.tid = tid;
+	opts.link_info = &info;
+	opts.link_info_len = sizeof(info);
+	a->skel->bss->follow_tid = tid;
+	link = bpf_program__attach_iter(a->skel->progs.follow_seed, &opts);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	do
+		got = read(fd, rec, sizeof(*rec));
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		err = -errno;
+	else if (got != sizeof(*rec))
+		err = -ESRCH; /* the thread is gone */
+	close(fd);
+cleanup:
+	bpf_link__destroy(link);
+	return err;
+}
+
 int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *ops, void *ctx,
 		  struct ls_agent **out)
 {
@@ -519,6 +555,8 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 	{
 		/* the wait calls are hooked by waitcalls.c, only those some loop uses */
 		bpf_program__set_autoattach(a->skel->progs.exit_wait, false);
+		/* run from follow_thread(), one thread at a time */
+		bpf_program__set_autoattach(a->skel->progs.follow_seed, false);
 		err = loop_tracker__load(a->skel);
 		if (err)
 			goto cleanup;
@@ -545,6 +583,21 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 					BPF_ANY)) {
 			err = -errno;
 			goto cleanup;
+		}
+	}
+	{
+		const char *lean = getenv("LOOPSTALL_LEAN");
+
+		struct lt_follow_rec probe;
+
+		/* for comparisons: every loop thread followed all the time */
+		a->no_lean = lean && !strcmp(lean, "0");
+		/* a kernel that cannot run follow_seed on one thread: none runs lean */
+		if (!a->no_lean && follow_read(a, (uint32_t)syscall(SYS_gettid), &probe) != -ESRCH) {
+			a->no_lean = true;
+			if (opts->verbose)
+				fprintf(stderr, "loopstall: no task iterator on one thread: loop "
+						"threads keep their context-switch event\n");
 		}
 	}
 	a->thread_events = ls_thread_events__new(a->skel->progs.cpu_switch,
@@ -723,6 +776,7 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 		live->tid = rec->tid;
 		live->loop_gone = 0;
 		live->resync = 0;
+		live->lean = 0;
 		live->start_ns = now;
 	}
 	/* the block's stack and target, taken at attach, are this period's */
@@ -1086,6 +1140,76 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 }
 
 /*
+ * A lean loop thread's busy period reached the follow line: open its
+ * context-switch event again and have BPF read the block it is in
+ * (follow_seed). A block inside the period gets its stack and target
+ * here, from the registers BPF wrote out and the thread's memory, as at
+ * attach: it will not switch out again before it ends.
+ */
+static void follow_thread(struct ls_agent *a, struct ls_thread *lt, uint64_t now)
+{
+	struct lt_follow_rec f;
+	struct lt_stack_rec *rec;
+	uint32_t stack_bytes;
+	int err;
+
+	err = ls_thread_events__follow(a->thread_events, lt->tid);
+	lt->lean.lean = false;
+	lt->lean.long_ns = now;
+	if (lt->slot < LT_MAX_THREADS)
+		a->skel->bss->live[lt->slot].lean = 0;
+	if (err <= 0)
+		return;
+	err = follow_read(a, lt->tid, &f);
+	if (err) {
+		/* no way to read a thread in its period: no thread runs lean from now on */
+		if (err != -ESRCH && !a->no_lean) {
+			a->no_lean = true;
+			if (a->opts.verbose)
+				fprintf(stderr, "loopstall: following a lean loop thread failed (%s): "
+					"loop threads keep their context-switch event\n",
+					strerror(-err));
+		}
+		return;
+	}
+	if (f.state != LT_FOLLOW_BLOCKED || !a->collector)
+		return;
+	stack_bytes = a->skel->rodata->stack_bytes;
+	rec = malloc(sizeof(*rec));
+	if (!rec)
+		return;
+	memset(rec, 0, offsetof(struct lt_stack_rec, data));
+	rec->type = LT_REC_STACK;
+	rec->pid = lt->pid;
+	rec->tid = lt->tid;
+	rec->nr = f.nr;
+	rec->fd = f.fd;
+	rec->busy_start_ns = f.busy_start_ns;
+	rec->time_ns = now;
+	memcpy(rec->regs, f.regs, sizeof(rec->regs));
+	rec->py.status = LT_PY_NONE;
+	rec->size = (uint32_t)ls_read_user_stack((pid_t)lt->pid, f.regs[7], rec->data,
+						 stack_bytes < LT_STACK_MAX ? stack_bytes
+									    : LT_STACK_MAX);
+	if (rec->size)
+		ls_collector__add(a->collector, rec, offsetof(struct lt_stack_rec, data) + rec->size);
+	if (f.nr != LT_NR_NONE) {
+		struct lt_target_rec target = {
+		    .type = LT_REC_TARGET,
+		    .pid = lt->pid,
+		    .tid = lt->tid,
+		    .nr = f.nr,
+		    .fd = f.fd,
+		    .busy_start_ns = f.busy_start_ns,
+		};
+
+		if (!ls_capture_blocked(rec, &target.cap))
+			ls_target_store__add(a->target_store, &target, sizeof(target));
+	}
+	free(rec);
+}
+
+/*
  * Announce busy periods that crossed the threshold and are still running;
  * sample the stacks of those that run long. Sets next_scan_ns to the
  * earliest time a busy period can cross the sampling line or the threshold:
@@ -1096,7 +1220,7 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 {
 	const volatile struct lt_live *live = a->skel->bss->live;
 	uint64_t sample_after = a->skel->rodata->sample_after_ns;
-	uint64_t busy, start, iterations, thr, next = now + sample_after;
+	uint64_t busy, start, iterations, thr, follow, next = now + sample_after;
 	struct ls_thread *lt;
 	uint32_t pid, tid;
 	int64_t slot = -1;
@@ -1113,6 +1237,16 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 			continue;
 		busy = start && now > start ? now - start : 0;
 		thr = target_threshold(a, pid);
+		lt = ls_threads__find(a->threads, tid);
+		if (lt && lt->lean.lean) {
+			follow = ls_lean_follow_ns(thr);
+			if (busy >= follow)
+				follow_thread(a, lt, now);
+			else if (start && start + follow < next)
+				next = start + follow;
+		} else if (lt) {
+			ls_lean_busy(&lt->lean, now, busy, thr);
+		}
 		ls_thread_events__sample(a->thread_events, tid, start, busy >= sample_after);
 		if (start && busy < sample_after && start + sample_after < next)
 			next = start + sample_after;
@@ -1217,6 +1351,40 @@ static void rescan_thread(void *ctx, uint32_t pid, uint32_t tid)
 	ls_waitcalls__scan(a->waits, (pid_t)pid, tid);
 }
 
+/*
+ * Loop threads that iterate fast and briefly lose their context-switch
+ * event (lean.h): BPF is told first (lt_live.lean) so that the periods
+ * from now on are timed from the task's counters, and `resync` after, for
+ * the period running while the event closed.
+ */
+static void lean_check(struct ls_agent *a, uint64_t now)
+{
+	volatile struct lt_live *live = a->skel->bss->live;
+	uint64_t start, busy;
+	struct ls_thread *lt;
+	int64_t slot = -1;
+	uint32_t tid;
+
+	while ((slot = ls_threads__next_slot(a->threads, slot)) >= 0) {
+		tid = live[slot].tid;
+		start = live[slot].start_ns;
+		lt = tid ? ls_threads__find(a->threads, tid) : NULL;
+		if (!lt || lt->lean.lean)
+			continue;
+		busy = start && now > start ? now - start : 0;
+		if (!ls_lean_due(&lt->lean, now, live[slot].iterations, busy,
+				 target_threshold(a, live[slot].pid)))
+			continue;
+		live[slot].lean = 1;
+		if (ls_thread_events__lean(a->thread_events, tid)) {
+			live[slot].lean = 0;
+			continue;
+		}
+		live[slot].resync = 1;
+		lt->lean.lean = true;
+	}
+}
+
 /* How often threads_check runs. */
 #define THREADS_CHECK_NS 1000000000ull
 
@@ -1239,6 +1407,8 @@ static void threads_check(struct ls_agent *a, uint64_t now)
 		return;
 	a->next_threads_ns = now + THREADS_CHECK_NS;
 	ls_thread_events__retire(a->thread_events, now, &retire, a);
+	if (!a->no_lean)
+		lean_check(a, now);
 	if (ls_waitcalls__hooked(a->waits) != LT_WAIT_ALL)
 		ls_thread_events__each_retired(a->thread_events, rescan_thread, a);
 }

@@ -10,12 +10,13 @@ _Static_assert(sizeof(struct lt_busy) == 64 + LT_MAX_SLOTS * 32, "lt_busy layout
 _Static_assert(sizeof(struct lt_stall_rec) == 64 + sizeof(struct lt_busy), "lt_stall_rec layout");
 _Static_assert(sizeof(struct lt_target) == 16, "lt_target layout");
 _Static_assert(sizeof(struct lt_fork_rec) == 16, "lt_fork_rec layout");
+_Static_assert(sizeof(struct lt_follow_rec) == 24 + LT_NREGS * 8, "lt_follow_rec layout");
 _Static_assert(sizeof(struct lt_site) == 88, "lt_site layout");
-_Static_assert(sizeof(struct lt_thread) == 536 + LT_HIST_BUCKETS * 4, "lt_thread layout");
+_Static_assert(sizeof(struct lt_thread) == 552 + LT_HIST_BUCKETS * 4, "lt_thread layout");
 _Static_assert(sizeof(struct lt_thread_exit_rec) == 32 + sizeof(struct lt_thread),
 	       "lt_thread_exit_rec layout");
 _Static_assert(sizeof(struct lt_thread_new_rec) == 16, "lt_thread_new_rec layout");
-_Static_assert(sizeof(struct lt_live) == 32, "lt_live layout");
+_Static_assert(sizeof(struct lt_live) == 40, "lt_live layout");
 _Static_assert(sizeof(struct lt_stack_rec) == 184 + sizeof(struct lt_py_stack) + LT_STACK_MAX,
 	       "lt_stack_rec layout");
 

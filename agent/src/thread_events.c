@@ -17,6 +17,7 @@ struct thread_ev {
 	struct bpf_link *sample;   /* open only while sampling (owns its perf event fd) */
 	uint64_t since_ns;	   /* when its switches were first followed */
 	bool loop;		   /* a loop thread: sampled when a busy period runs long */
+	bool lean;		   /* a loop thread whose event is closed (ls_thread_events__lean) */
 	uint64_t sampling_for;	   /* busy period the sampling event is open for, 0: closed */
 };
 
@@ -154,13 +155,39 @@ size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
 	return n;
 }
 
+int ls_thread_events__lean(struct ls_thread_events *te, uint32_t tid)
+{
+	struct thread_ev *e = find(te, tid);
+
+	if (!e || !e->loop || !e->switches)
+		return -ENOENT;
+	bpf_link__destroy(e->switches);
+	e->switches = NULL;
+	e->lean = true;
+	return 0;
+}
+
+int ls_thread_events__follow(struct ls_thread_events *te, uint32_t tid)
+{
+	struct thread_ev *e = find(te, tid);
+
+	if (!e || !e->lean)
+		return 0;
+	e->switches = open_switches(te, tid);
+	if (!e->switches)
+		return -errno;
+	e->lean = false;
+	return 1;
+}
+
 void ls_thread_events__each_retired(const struct ls_thread_events *te,
 				    void (*fn)(void *ctx, uint32_t pid, uint32_t tid), void *ctx)
 {
 	size_t i;
 
+	/* a lean loop thread hooked its wait already */
 	for (i = 0; i < te->n; i++)
-		if (!te->ev[i].switches)
+		if (!te->ev[i].switches && !te->ev[i].lean)
 			fn(ctx, te->ev[i].pid, te->ev[i].tid);
 }
 

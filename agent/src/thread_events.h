@@ -91,6 +91,18 @@ struct ls_thread_retire_ops {
  */
 size_t ls_thread_events__retire(struct ls_thread_events *te, uint64_t now_ns,
 				const struct ls_thread_retire_ops *ops, void *ctx);
+/*
+ * A loop that iterates fast and briefly pays its own context-switch event
+ * at every wake-up (~400 ns, a fifth of an iteration that does little) and
+ * gains nothing from it while no busy period runs long. Such a loop thread
+ * runs "lean": its event is closed (__lean), BPF times each busy period
+ * from the task's own counters (lt_live.lean), and when a period runs long
+ * the agent follows the thread again (__follow) and reads the block it is
+ * in (follow_seed in loop_tracker.bpf.c). 0 or -ENOENT (no such loop thread).
+ */
+int ls_thread_events__lean(struct ls_thread_events *te, uint32_t tid);
+/* Reopen a lean thread's event: 1 if it was lean, 0 if not, -errno (gone). */
+int ls_thread_events__follow(struct ls_thread_events *te, uint32_t tid);
 /* fn for each thread of a target whose event was retired, while it lives. */
 void ls_thread_events__each_retired(const struct ls_thread_events *te,
 				    void (*fn)(void *ctx, uint32_t pid, uint32_t tid), void *ctx);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "lean.h"
 #include "loop_tracker.h"
 #include "thread_stats.h"
 
@@ -32,6 +33,7 @@ struct ls_thread {
 	 * before it finished an iteration.
 	 */
 	uint64_t inflight_start_ns;
+	struct ls_lean lean; /* whether its context-switch event is closed (lean.h) */
 };
 
 struct ls_threads;
