@@ -1193,6 +1193,7 @@ int follow_seed(struct bpf_iter__task *ctx)
 	rec.regs[14] = BPF_CORE_READ(regs, r14);
 	rec.regs[15] = BPF_CORE_READ(regs, r15);
 	rec.regs[16] = BPF_CORE_READ(regs, ip);
+	rec.fsbase = BPF_CORE_READ(task, thread.fsbase);
 	/* it ran meanwhile: what was read may mix two states */
 	if (task->sched_info.pcount != pcount) {
 		rec.state = LT_FOLLOW_RUNNING;

@@ -453,6 +453,7 @@ struct lt_follow_rec {
 	__u32 nr;    /* LT_FOLLOW_BLOCKED: the syscall (LT_NR_NONE outside one) */
 	__s32 fd;
 	__u64 busy_start_ns;
+	__u64 fsbase;	      /* LT_FOLLOW_BLOCKED: its fs base (CPython's thread id) */
 	__u64 regs[LT_NREGS]; /* LT_FOLLOW_BLOCKED: its saved user registers (for its stack) */
 };
 

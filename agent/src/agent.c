@@ -27,6 +27,7 @@
 #include "probe_shm.h"
 #include "stack_collector.h"
 #include "procstat.h"
+#include "pywalk.h"
 #include "stall_pipeline.h"
 #include "syscalls.h"
 #include "target_store.h"
@@ -1139,6 +1140,14 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 	s->cut_short = true;
 }
 
+/* ls_py_read_fn over process *ctx's memory */
+static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	pid_t pid = *(pid_t *)ctx;
+
+	return ls_read_user_stack(pid, addr, buf, len) == len ? 0 : -EFAULT;
+}
+
 /*
  * A lean loop thread's busy period reached the follow line: open its
  * context-switch event again and have BPF read the block it is in
@@ -1188,6 +1197,15 @@ static void follow_thread(struct ls_agent *a, struct ls_thread *lt, uint64_t now
 	rec->time_ns = now;
 	memcpy(rec->regs, f.regs, sizeof(rec->regs));
 	rec->py.status = LT_PY_NONE;
+	{
+		/* its Python frames, as BPF would have read them at the switch-out */
+		__u32 key = lt->pid;
+		struct lt_py_proc pp;
+		pid_t pid = (pid_t)lt->pid;
+
+		if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.py_procs), &key, &pp))
+			ls_py_walk(&pp, read_target, &pid, f.fsbase, &rec->py);
+	}
 	rec->size = (uint32_t)ls_read_user_stack((pid_t)lt->pid, f.regs[7], rec->data,
 						 stack_bytes < LT_STACK_MAX ? stack_bytes
 									    : LT_STACK_MAX);

@@ -10,7 +10,7 @@ _Static_assert(sizeof(struct lt_busy) == 64 + LT_MAX_SLOTS * 32, "lt_busy layout
 _Static_assert(sizeof(struct lt_stall_rec) == 64 + sizeof(struct lt_busy), "lt_stall_rec layout");
 _Static_assert(sizeof(struct lt_target) == 16, "lt_target layout");
 _Static_assert(sizeof(struct lt_fork_rec) == 16, "lt_fork_rec layout");
-_Static_assert(sizeof(struct lt_follow_rec) == 24 + LT_NREGS * 8, "lt_follow_rec layout");
+_Static_assert(sizeof(struct lt_follow_rec) == 32 + LT_NREGS * 8, "lt_follow_rec layout");
 _Static_assert(sizeof(struct lt_site) == 88, "lt_site layout");
 _Static_assert(sizeof(struct lt_thread) == 552 + LT_HIST_BUCKETS * 4, "lt_thread layout");
 _Static_assert(sizeof(struct lt_thread_exit_rec) == 32 + sizeof(struct lt_thread),

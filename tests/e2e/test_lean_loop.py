@@ -17,8 +17,9 @@ thread retired as no loop). Then, each step starting lean:
  - idle: the loop waits 500 ms in epoll_wait with nothing to do: no stall
    (a follow that took the idle wait for a block would report one);
  - sleep: one 300 ms stall, blocked in clock_nanosleep for nearly all of
-   it, with the sleep's stack: the block was in progress when the agent
-   followed the thread, and no switch-out of it was ever seen;
+   it, with the sleep's stack down to the Python callback that slept: the
+   block was in progress when the agent followed the thread, and no
+   switch-out of it was ever seen;
  - cpu: one 300 ms stall, on the CPU;
  - sleeps: one 300 ms stall made of 30 sleeps of 10 ms, every one counted
    (the first one in progress at the follow, the others seen).
@@ -90,6 +91,10 @@ def test():
         print("  clock_nanosleep stack:\n" + lstest.format_stack(stack))
         assert any((f.get("module") or "").split("/")[-1].startswith("libc") for f in stack), (
             "the sleep's stack does not reach the C library")
+        # its Python frames, read from the blocked thread's memory
+        assert any((f.get("file") or "").endswith("py_fast_loop.py")
+                   and f.get("symbol") == "main.<locals>.answer" for f in stack), (
+            "the sleep's stack has no Python frame of the callback that slept")
 
         st = step_stall(run, "cpu")
         lstest.assert_close(st["duration_ms"], 300, 0.1, "cpu stall duration_ms")
