@@ -1154,9 +1154,22 @@ int follow_seed(struct bpf_iter__task *ctx)
 	now = bpf_ktime_get_ns();
 	/* its event is open again: a block wait_exit did not see from now on was none */
 	t->flags |= LT_THR_SWITCHES;
+	/*
+	 * A period that began before the event closed (user space set
+	 * `resync` then) is as unseen from the close on as one that began
+	 * lean: it is judged the same way from here.
+	 */
+	if (t->cur.start_ns && t->live_slot < LT_MAX_THREADS && live[t->live_slot].resync) {
+		live[t->live_slot].resync = 0;
+		t->flags |= LT_THR_UNSEEN;
+		t->follow_ns = 0;
+	}
 	if (!t->cur.start_ns || !(t->flags & LT_THR_UNSEEN) || t->follow_ns)
 		goto out;
 	t->follow_ns = now;
+	/* a block seen before the event closed is still pending: settle() ends it */
+	if (t->out_ns)
+		goto out;
 	if (task->__state == TASK_RUNNING || task->on_cpu ||
 	    !bpf_core_field_exists(task->sched_info.pcount)) {
 		rec.state = LT_FOLLOW_RUNNING;

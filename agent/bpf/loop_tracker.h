@@ -441,7 +441,7 @@ struct lt_stack_rec {
  * file, one record at most).
  */
 enum lt_follow_state {
-	LT_FOLLOW_NONE = 0,    /* no busy period of its ran unseen: nothing to do */
+	LT_FOLLOW_NONE = 0,    /* nothing to add: no period runs unseen, or its block was seen */
 	LT_FOLLOW_RUNNING = 1, /* on a CPU or runnable: its blocks from now on are seen */
 	LT_FOLLOW_IDLE = 2,    /* blocked in the loop's own wait: the period ended when it blocked */
 	LT_FOLLOW_BLOCKED = 3, /* blocked inside the period (nr, fd): that block is pending */
