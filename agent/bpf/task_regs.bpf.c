@@ -34,6 +34,7 @@ int task_regs(struct bpf_iter__task *ctx)
 	rec.tid = task->pid;
 	rec.state = task->__state == TASK_RUNNING || task->on_cpu ? TR_RUNNING : TR_BLOCKED;
 	rec.nr = BPF_CORE_READ(regs, orig_ax);
+	rec.fsbase = BPF_CORE_READ(task, thread.fsbase);
 	rec.regs[0] = BPF_CORE_READ(regs, ax);
 	rec.regs[1] = BPF_CORE_READ(regs, dx);
 	rec.regs[2] = BPF_CORE_READ(regs, cx);

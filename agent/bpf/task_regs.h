@@ -24,6 +24,7 @@ struct tr_task {
 	__u32 tid;
 	__u32 state;	      /* TR_* */
 	__s64 nr;	      /* orig_ax: the syscall it entered, -1 outside one */
+	__u64 fsbase;	      /* its fs base: pthread_self(), CPython's id of the thread */
 	__u64 regs[TR_NREGS]; /* DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 };
 

@@ -1130,6 +1130,7 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 	ls_proc_comm("/proc", (pid_t)t->pid, (pid_t)t->tid, comm);
 	ls_stall_from_busy(s, &busy, t->pid, t->tid, comm, now, threshold_ns, 0);
 	s->began_before_attach = t->flags & LT_THR_BEFORE_ATTACH;
+	s->part_unseen = t->flags & LT_THR_UNSEEN;
 	if (t->out_ns && t->out_kind == LT_OUT_BLOCKED) {
 		take_pending_stack(a, t, off);
 		take_pending_target(a, t);

@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include "pycode.h"
 #include "pyframes.h"
+#include "pywalk.h"
 #include "pytask.h"
 
 #define MAX_PROCS 64
@@ -147,6 +148,19 @@ static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
 		return -EFAULT;
 	return 0;
+}
+
+void ls_pyframes__walk(struct ls_pyframes *py, pid_t pid, uint64_t fsbase, struct lt_py_stack *out)
+{
+	struct lt_py_proc pp;
+	__u32 key = (__u32)pid;
+
+	out->n = 0;
+	out->status = LT_PY_NONE;
+	/* the layout attach wrote for BPF is the one to walk with */
+	if (!py || py->map_fd < 0 || bpf_map_lookup_elem(py->map_fd, &key, &pp))
+		return;
+	ls_py_walk(&pp, read_mem, &pid, fsbase, out);
 }
 
 /* What attach learns from the interpreter's ELF file. */

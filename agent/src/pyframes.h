@@ -38,6 +38,12 @@ void ls_pyframes__forget(struct ls_pyframes *py, pid_t pid);
  */
 void ls_pyframes__warm(struct ls_pyframes *py, pid_t pid, const struct lt_py_stack *ps);
 /*
+ * The Python frames of a thread of pid that is blocked now, whose fs base
+ * is fsbase, read from its memory (pywalk.h): for a block whose switch-out
+ * BPF did not see. status LT_PY_NONE when pid runs no CPython known here.
+ */
+void ls_pyframes__walk(struct ls_pyframes *py, pid_t pid, uint64_t fsbase, struct lt_py_stack *out);
+/*
  * Put the Python frames of ps into stack (symbolized native frames,
  * innermost first; frames is replaced by a larger array). 0 or -ENOMEM.
  */

@@ -136,6 +136,13 @@ void ls_stall_from_busy(struct ls_stall *s, const struct lt_busy *busy, uint32_t
  * HZ=100 it can lag 10 ms at each end of the period.
  */
 #define EXEC_SLACK_NS (20ull * 1000 * 1000)
+/*
+ * A period whose first milliseconds went unseen (part_unseen): blocks there
+ * are missing from the switch-by-switch split by design, so on-CPU time is
+ * the kernel's as soon as the split exceeds it by more than the kernel's
+ * lag at the period's end (a tick at HZ=250, with margin).
+ */
+#define EXEC_SLACK_UNSEEN_NS (5ull * 1000 * 1000)
 
 /*
  * Per-call blocked time runs from switch-out to switch-in, so it includes
@@ -172,7 +179,7 @@ void ls_stall_apply_kernel_times(struct ls_stall *s, uint64_t exec_ns, uint64_t 
 	on = s->on_cpu_ns;
 	/* switches we saw are exact; more on-CPU time than the kernel counted means one was missed
 	 */
-	if (on > exec_ns + EXEC_SLACK_NS + dur / 50)
+	if (on > exec_ns + (s->part_unseen ? EXEC_SLACK_UNSEEN_NS : EXEC_SLACK_NS + dur / 50))
 		on = exec_ns;
 	if (on > dur - runq)
 		on = dur - runq;
@@ -199,6 +206,7 @@ int ls_stall_from_record(struct ls_stall *s, const void *data, size_t size, uint
 	s->cut_short = rec->flags & LT_STALL_CUT_SHORT;
 	s->loop_gone = rec->flags & LT_STALL_LOOP_GONE;
 	s->began_before_attach = rec->flags & LT_STALL_BEFORE_ATTACH;
+	s->part_unseen = rec->flags & LT_STALL_PART_UNSEEN;
 	if (rec->flags & LT_STALL_KERNEL_TIMES)
 		ls_stall_apply_kernel_times(s, rec->exec_ns, rec->run_delay_ns);
 	return 0;

@@ -79,7 +79,7 @@ struct ls_syscall_use {
 	int nr; /* -1: calls that did not fit the per-stall table */
 	int fd; /* -1 when the call takes no fd */
 	const char *name;
-	char target[LS_TARGET_MAX]; /* what the fd is; empty when unknown */
+	char target[LS_TARGET_MAX];	 /* what the fd is; empty when unknown */
 	enum ls_target_kind target_kind; /* what kind of thing target is */
 	uint32_t count;
 	uint64_t total_ns;
@@ -114,6 +114,12 @@ struct ls_stall {
 	 * attach time and the duration a lower bound ("began_before_attach").
 	 */
 	bool began_before_attach;
+	/*
+	 * The period began while its loop ran lean (LT_STALL_PART_UNSEEN): the
+	 * switches of its first milliseconds were not seen, so the kernel's CPU
+	 * time decides the split with no more slack than its own lag.
+	 */
+	bool part_unseen;
 	unsigned n_syscalls;
 	struct ls_syscall_use syscalls[LS_STALL_SYSCALLS];
 	/* hottest first; stacks are valid only during the stall callback */

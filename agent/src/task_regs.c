@@ -29,7 +29,7 @@
 /* Threads read at the most per process: a record each (~160 bytes) */
 #define MAX_TASKS 65536
 
-_Static_assert(sizeof(struct tr_task) == 16 + 8 * TR_NREGS, "tr_task layout");
+_Static_assert(sizeof(struct tr_task) == 24 + 8 * TR_NREGS, "tr_task layout");
 
 struct ls_task_regs {
 	struct task_regs *skel;
@@ -144,8 +144,8 @@ size_t ls_read_user_stack(pid_t pid, uint64_t sp, void *buf, size_t max)
 }
 
 /* A blocked thread's call as BPF's stack record: registers, the syscall, the top of its stack. */
-static size_t blocked_record(pid_t pid, const struct tr_task *t, uint32_t stack_bytes,
-			     struct lt_stack_rec *rec)
+static size_t blocked_record(struct ls_unwinder *u, pid_t pid, const struct tr_task *t,
+			     uint32_t stack_bytes, struct lt_stack_rec *rec)
 {
 	memset(rec, 0, offsetof(struct lt_stack_rec, data));
 	rec->type = LT_REC_STACK;
@@ -154,7 +154,8 @@ static size_t blocked_record(pid_t pid, const struct tr_task *t, uint32_t stack_
 	rec->nr = (__u32)t->nr;
 	rec->fd = lt_syscall_takes_fd(rec->nr) ? (__s32)t->regs[5] : -1;
 	memcpy(rec->regs, t->regs, sizeof(rec->regs));
-	rec->py.status = LT_PY_NONE;
+	/* its Python frames hold still while it is blocked, as its stack does */
+	ls_unwinder__python_walk(u, pid, t->fsbase, &rec->py);
 	rec->size = (__u32)ls_read_user_stack(pid, t->regs[7], rec->data, stack_bytes);
 	return offsetof(struct lt_stack_rec, data) + rec->size;
 }
@@ -194,11 +195,15 @@ int ls_inflight_scan(struct ls_task_regs *tr, struct ls_unwinder *u, pid_t pid, 
 		/* one blocked in a fault has no call to name */
 		if (t->nr < 0 || t->nr >= 1024)
 			continue;
-		size = blocked_record(pid, t, stack_bytes, rec);
+		size = blocked_record(u, pid, t, stack_bytes, rec);
 		if (!rec->size || ls_unwinder__unwind(u, rec, size, pcs))
 			continue;
 		if (ls_unwinder__names(u, pid, pcs, &stack))
 			continue;
+		/* asyncio's Handle._run is a Python frame: a stripped CPython names no Context.run
+		 */
+		if (rec->py.status == LT_PY_OK || rec->py.status == LT_PY_TRUNCATED)
+			ls_unwinder__python(u, pid, &rec->py, &stack);
 		args[0] = t->regs[5];
 		args[1] = t->regs[4];
 		args[2] = t->regs[1];

@@ -49,7 +49,7 @@ int ls_capture_blocked(const struct lt_stack_rec *rec, struct lt_capture *cap);
  * The threads of process pid (only_tid: that one) blocked inside a loop's
  * callback now (inflight.h): for each, found() gets a stack record of the
  * call it blocks in (type LT_REC_STACK; registers, up to stack_bytes of its
- * stack, nr and fd; no Python frames), as BPF would have sent it. Returns 0
+ * stack, nr and fd, its Python frames), as BPF would have sent it. Returns 0
  * or -errno; found() returning non-zero stops the scan.
  */
 typedef int (*ls_inflight_found_fn)(void *ctx, struct lt_stack_rec *rec, size_t size);

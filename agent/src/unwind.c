@@ -1447,6 +1447,15 @@ int ls_unwinder__python(struct ls_unwinder *u, pid_t pid, const struct lt_py_sta
 	return err;
 }
 
+void ls_unwinder__python_walk(struct ls_unwinder *u, pid_t pid, uint64_t fsbase,
+			      struct lt_py_stack *out)
+{
+	out->n = 0;
+	out->status = LT_PY_NONE;
+	if (u && u->py)
+		ls_pyframes__walk(u->py, pid, fsbase, out);
+}
+
 void ls_unwinder__python_warm(struct ls_unwinder *u, const struct lt_stack_rec *rec)
 {
 	if (u && u->py)

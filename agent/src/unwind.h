@@ -93,6 +93,9 @@ int ls_unwinder__set_python(struct ls_unwinder *u, int py_procs_fd);
 void ls_unwinder__attach_python(struct ls_unwinder *u, pid_t pid);
 int ls_unwinder__python(struct ls_unwinder *u, pid_t pid, const struct lt_py_stack *ps,
 			struct ls_stack *stack);
+/* ls_pyframes__walk(): the Python frames of a blocked thread, read from its memory. */
+void ls_unwinder__python_walk(struct ls_unwinder *u, pid_t pid, uint64_t fsbase,
+			      struct lt_py_stack *out);
 /* A stack record arrived: read its Python code objects while the process runs (any thread). */
 void ls_unwinder__python_warm(struct ls_unwinder *u, const struct lt_stack_rec *rec);
 /* The frame of the asyncio task's coroutine in a stack ls_unwinder__python filled, or NULL. */

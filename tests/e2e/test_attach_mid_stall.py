@@ -12,7 +12,11 @@ loop answers again, says began_before_attach, with a duration that is the
 part after attach (a lower bound) and the call it blocked in.
 
   python (Debian's stripped python3.11 and one with symbols): time.sleep(2)
-    in a coroutine, clock_nanosleep
+    in a coroutine, clock_nanosleep, its stack down to the coroutine's
+    Python frame (read from the blocked thread's memory); and Debian's
+    python3.11 blocked in a plain call_soon callback (time.sleep itself),
+    where no native frame has a name that says "callback": its Python frame
+    Handle._run does
   node: child_process.execSync('sleep 2'), a nested libuv loop's epoll_pwait
   CPU stalls: a coroutine computing 2 s without awaiting (both pythons), a
     libev callback computing 2 s (the demo service): a thread on a CPU at
@@ -129,6 +133,15 @@ def test():
         argv = [py, sleep, "--wait-signal", "--seconds", str(STALL_MS / 1000)]
         run, t_attach = attach_mid(argv, "py_sleep_coroutine", "sleep")
         check_stall(run, t_attach, py, {"clock_nanosleep"})
+        stack = lstest.syscall_stack(run.stalls[0], "clock_nanosleep")
+        assert any(f.get("symbol") == "wrong_way" and (f.get("file") or "").endswith(
+            "py_sleep_coroutine.py") for f in stack), (
+            f"{py}: the blocked call's stack has no Python frame of the coroutine:\n"
+            + lstest.format_stack(stack))
+    argv = [lstest.PYTHON, sleep, "--wait-signal", "--callback", "--seconds",
+            str(STALL_MS / 1000)]
+    run, t_attach = attach_mid(argv, "py_sleep_coroutine", "sleep")
+    check_stall(run, t_attach, "call_soon(time.sleep)", {"clock_nanosleep"})
     node = lstest.victim("node_exec_sync.js")
     run, t_attach = attach_mid(node + ["--wait-signal", "--ms", str(STALL_MS)], "node_exec_sync",
                                "exec")

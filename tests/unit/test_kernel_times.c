@@ -245,12 +245,45 @@ static void test_blocked_parts_within_off_cpu(void **state)
 	assert_true(in_syscalls + s.fault_ns <= s.off_cpu_ns);
 }
 
+/*
+ * A period that began while its loop ran lean (part_unseen): the sleeps of
+ * its first milliseconds were never switch pairs. 10 ms of them is within
+ * the ordinary slack but not within the lean one: it counts as blocked.
+ */
+static void test_part_unseen_slack(void **state)
+{
+	struct lt_busy b;
+	struct ls_stall s;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	b.offcpu_ns = 290 * MS;
+	add_slot(&b, NR_CLOCK_NANOSLEEP, 290 * MS);
+	stall(&s, &b, 300 * MS);
+	ls_stall_apply_kernel_times(&s, 1 * MS, 0);
+	assert_int_equal(s.on_cpu_ns, 10 * MS);
+
+	stall(&s, &b, 300 * MS);
+	s.part_unseen = true;
+	ls_stall_apply_kernel_times(&s, 1 * MS, 0);
+	assert_int_equal(s.on_cpu_ns, 1 * MS);
+	assert_int_equal(s.off_cpu_ns, 299 * MS);
+	assert_split_adds_up(&s);
+
+	/* within the kernel's own lag, the pairs stand */
+	stall(&s, &b, 300 * MS);
+	s.part_unseen = true;
+	ls_stall_apply_kernel_times(&s, 6 * MS, 0);
+	assert_int_equal(s.on_cpu_ns, 10 * MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_missed_switch),
 	    cmocka_unit_test(test_pairs_kept_within_slack),
 	    cmocka_unit_test(test_slack_edge),
+	    cmocka_unit_test(test_part_unseen_slack),
 	    cmocka_unit_test(test_run_delay_is_runqueue),
 	    cmocka_unit_test(test_clamped),
 	    cmocka_unit_test(test_empty_period),

@@ -12,7 +12,7 @@ begin` and `scenario STEP end`:
    epoll_wait with nothing to do, which is no stall;
  - "sleep": one callback blocks in time.sleep(--seconds);
  - "cpu": one callback computes for --seconds;
- - "sleeps": one callback sleeps --seconds in 30 steps.
+ - "sleeps": one callback sleeps --seconds in 15 steps.
 After the last step the victim prints `done` and exits.
 """
 import asyncio
@@ -48,8 +48,8 @@ def compute(seconds):
 
 
 def sleeps(seconds):
-    for _ in range(30):
-        time.sleep(seconds / 30)
+    for _ in range(15):
+        time.sleep(seconds / 15)
 
 
 ACTIONS = {"sleep": time.sleep, "cpu": compute, "sleeps": sleeps}

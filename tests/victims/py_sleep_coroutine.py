@@ -4,8 +4,11 @@
 
 The sleep blocks the loop thread in clock_nanosleep, so the heartbeat stops
 for --seconds: loopstall must report one stall of that length with cause
-blocking_syscall and clock_nanosleep as its first syscall.
+blocking_syscall and clock_nanosleep as its first syscall. With
+--callback the sleep is a plain callback instead (loop.call_soon(time.sleep,
+...)): no coroutine, no Task on the stack, only asyncio's Handle._run.
 """
+import asyncio
 import time
 
 import victim_common as vc
@@ -15,10 +18,20 @@ async def wrong_way(args):
     time.sleep(args.seconds)  # BLOCKS THE EVENT LOOP
 
 
+async def in_callback(args):
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    loop.call_soon(time.sleep, args.seconds)  # BLOCKS THE EVENT LOOP
+    loop.call_soon(done.set_result, None)
+    await done
+
+
 def main():
     p = vc.parser(__doc__)
     p.add_argument("--seconds", type=float, default=1.0)
-    vc.run(p.parse_args(), "sleep", wrong_way)
+    p.add_argument("--callback", action="store_true")
+    args = p.parse_args()
+    vc.run(args, "sleep", in_callback if args.callback else wrong_way)
 
 
 if __name__ == "__main__":
