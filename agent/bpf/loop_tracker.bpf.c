@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "loop_tracker.h"
+#include "user_regs.bpf.h"
 #include "busy_account.h"
 #include "pyframes.bpf.h"
 
@@ -211,23 +212,7 @@ static __always_inline void copy_user_stack(struct lt_stack_rec *r, struct task_
 	r->size = 0;
 	if (!regs)
 		return;
-	r->regs[0] = BPF_CORE_READ(regs, ax);
-	r->regs[1] = BPF_CORE_READ(regs, dx);
-	r->regs[2] = BPF_CORE_READ(regs, cx);
-	r->regs[3] = BPF_CORE_READ(regs, bx);
-	r->regs[4] = BPF_CORE_READ(regs, si);
-	r->regs[5] = BPF_CORE_READ(regs, di);
-	r->regs[6] = BPF_CORE_READ(regs, bp);
-	r->regs[7] = BPF_CORE_READ(regs, sp);
-	r->regs[8] = BPF_CORE_READ(regs, r8);
-	r->regs[9] = BPF_CORE_READ(regs, r9);
-	r->regs[10] = BPF_CORE_READ(regs, r10);
-	r->regs[11] = BPF_CORE_READ(regs, r11);
-	r->regs[12] = BPF_CORE_READ(regs, r12);
-	r->regs[13] = BPF_CORE_READ(regs, r13);
-	r->regs[14] = BPF_CORE_READ(regs, r14);
-	r->regs[15] = BPF_CORE_READ(regs, r15);
-	r->regs[16] = BPF_CORE_READ(regs, ip);
+	user_regs_read(regs, r->regs);
 	sp = r->regs[7];
 	/*
 	 * One 8 KiB read fails whole when less than that lies above sp (a
@@ -1189,23 +1174,7 @@ int follow_seed(struct bpf_iter__task *ctx)
 	rec.nr = (__u32)nr;
 	if (rec.nr != LT_NR_NONE && lt_syscall_takes_fd(rec.nr))
 		rec.fd = (__s32)BPF_CORE_READ(regs, di);
-	rec.regs[0] = BPF_CORE_READ(regs, ax);
-	rec.regs[1] = BPF_CORE_READ(regs, dx);
-	rec.regs[2] = BPF_CORE_READ(regs, cx);
-	rec.regs[3] = BPF_CORE_READ(regs, bx);
-	rec.regs[4] = BPF_CORE_READ(regs, si);
-	rec.regs[5] = BPF_CORE_READ(regs, di);
-	rec.regs[6] = BPF_CORE_READ(regs, bp);
-	rec.regs[7] = BPF_CORE_READ(regs, sp);
-	rec.regs[8] = BPF_CORE_READ(regs, r8);
-	rec.regs[9] = BPF_CORE_READ(regs, r9);
-	rec.regs[10] = BPF_CORE_READ(regs, r10);
-	rec.regs[11] = BPF_CORE_READ(regs, r11);
-	rec.regs[12] = BPF_CORE_READ(regs, r12);
-	rec.regs[13] = BPF_CORE_READ(regs, r13);
-	rec.regs[14] = BPF_CORE_READ(regs, r14);
-	rec.regs[15] = BPF_CORE_READ(regs, r15);
-	rec.regs[16] = BPF_CORE_READ(regs, ip);
+	user_regs_read(regs, rec.regs);
 	rec.fsbase = BPF_CORE_READ(task, thread.fsbase);
 	/* it ran meanwhile: what was read may mix two states */
 	if (task->sched_info.pcount != pcount) {

@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "task_regs.h"
+#include "user_regs.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -35,23 +36,7 @@ int task_regs(struct bpf_iter__task *ctx)
 	rec.state = task->__state == TASK_RUNNING || task->on_cpu ? TR_RUNNING : TR_BLOCKED;
 	rec.nr = BPF_CORE_READ(regs, orig_ax);
 	rec.fsbase = BPF_CORE_READ(task, thread.fsbase);
-	rec.regs[0] = BPF_CORE_READ(regs, ax);
-	rec.regs[1] = BPF_CORE_READ(regs, dx);
-	rec.regs[2] = BPF_CORE_READ(regs, cx);
-	rec.regs[3] = BPF_CORE_READ(regs, bx);
-	rec.regs[4] = BPF_CORE_READ(regs, si);
-	rec.regs[5] = BPF_CORE_READ(regs, di);
-	rec.regs[6] = BPF_CORE_READ(regs, bp);
-	rec.regs[7] = BPF_CORE_READ(regs, sp);
-	rec.regs[8] = BPF_CORE_READ(regs, r8);
-	rec.regs[9] = BPF_CORE_READ(regs, r9);
-	rec.regs[10] = BPF_CORE_READ(regs, r10);
-	rec.regs[11] = BPF_CORE_READ(regs, r11);
-	rec.regs[12] = BPF_CORE_READ(regs, r12);
-	rec.regs[13] = BPF_CORE_READ(regs, r13);
-	rec.regs[14] = BPF_CORE_READ(regs, r14);
-	rec.regs[15] = BPF_CORE_READ(regs, r15);
-	rec.regs[16] = BPF_CORE_READ(regs, ip);
+	user_regs_read(regs, rec.regs);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

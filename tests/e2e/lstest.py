@@ -403,6 +403,18 @@ def assert_close(value, expected, rel, what):
         f"{what} = {value:.1f}, expected {expected} ±{rel * 100:.0f}% ({lo:.1f}..{hi:.1f})")
 
 
+def perf_event_fds(pid):
+    """How many perf events process pid holds open: the recorder's hooked
+    wait calls' tracepoints and its per-thread events."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]"
+        except OSError:
+            pass  # closed meanwhile
+    return n
+
+
 def hooked_lines(rec):
     """What `loopstall record -v` said it hooked, each time that changed:
     "epoll_wait,poll", ..., "none"."""

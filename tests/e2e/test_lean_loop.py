@@ -26,21 +26,10 @@ thread retired as no loop). Then, each step starting lean:
    late by more than 20 ms, when it is in the blocked total only), the
    others are seen one by one.
 """
-import os
 import signal
 import time
 
 import lstest
-
-
-def perf_event_fds(pid):
-    n = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            n += os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]"
-        except OSError:
-            pass  # closed meanwhile
-    return n
 
 
 def wait_lean(rec, timeout=8.0):
@@ -49,7 +38,7 @@ def wait_lean(rec, timeout=8.0):
     while True:
         lines = lstest.hooked_lines(rec)
         hooked = 0 if not lines or lines[-1] == "none" else len(lines[-1].split(","))
-        fds = perf_event_fds(rec.pid)
+        fds = lstest.perf_event_fds(rec.pid)
         if hooked and fds == hooked:
             return
         assert time.monotonic() < deadline, (

@@ -21,21 +21,10 @@ so its sleeps are named as clock_nanosleep; a thread that starts a loop in
 poll(2), a call no loop used, is found by reading /proc (its closed event
 no longer notes the call), poll gets hooked, and its stalls are reported
 too."""
-import os
 import signal
 import time
 
 import lstest
-
-
-def perf_event_fds(pid):
-    n = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            n += os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]"
-        except OSError:
-            pass  # closed meanwhile
-    return n
 
 
 def hooked_calls(rec):
@@ -58,7 +47,7 @@ def test():
         # two seconds of probation, then the once-a-second check, with margin
         time.sleep(4.5)
         hooked = hooked_calls(rec)
-        fds = perf_event_fds(rec.pid)
+        fds = lstest.perf_event_fds(rec.pid)
         assert hooked == ["epoll_wait"], f"hooked while idle: {hooked}"
         # 8 threads: main (the loop), 4 workers, 2 parked, the idle loop; main
         # and the idle loop keep their events
