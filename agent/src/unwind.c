@@ -27,6 +27,7 @@
 #include "debugcache.h"
 #include "demangle.h"
 #include "funcache.h"
+#include "funstore.h"
 #include "perfmap.h"
 #include "pyframes.h"
 #include "unwind.h"
@@ -38,6 +39,8 @@
 #define MAX_POISONED 64
 /* Modules with a build-id whose DWARF one process's Dwfl has read, lent to the others. */
 #define MAX_DONORS 64
+/* Modules whose store (funstore.h) was looked for: beyond, the others go without */
+#define MAX_STORES 256
 
 struct proc {
 	pid_t pid;
@@ -70,6 +73,19 @@ struct donor {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Addr low;
+};
+
+/*
+ * A module's store: what the caches learned of it in earlier runs
+ * (funstore.h), read before its first address is named, written again by
+ * the idle finisher once this run learned more.
+ */
+struct store {
+	uint64_t key;
+	unsigned char id[LS_DEBUGCACHE_ID_MAX];
+	size_t id_len; /* 0: no build-id, nothing stored */
+	uint32_t n_symtab;
+	bool dirty;
 };
 
 /* Symbolized frames of one code address, cached by (module build-id, offset). */
@@ -113,6 +129,9 @@ struct ls_unwinder {
 	struct donor donors[MAX_DONORS];
 	unsigned n_donors;
 	struct ls_debugcache *dcache; /* NULL: off */
+	struct store stores[MAX_STORES];
+	unsigned n_stores;
+	uint64_t stores_read, stores_refused, stores_written;
 };
 
 /* find_elf has no context argument: the process whose modules are loaded. */
@@ -740,6 +759,103 @@ static bool module_poisoned(struct ls_unwinder *u, uint64_t key)
 	return false;
 }
 
+static struct store *store_find(struct ls_unwinder *u, uint64_t key)
+{
+	unsigned i;
+
+	for (i = 0; i < u->n_stores; i++)
+		if (u->stores[i].key == key)
+			return &u->stores[i];
+	return NULL;
+}
+
+static void store_learned(struct ls_unwinder *u, uint64_t key)
+{
+	struct store *s = store_find(u, key);
+
+	if (s && s->id_len)
+		s->dirty = true;
+}
+
+static int list_func(struct ls_unwinder *u, struct ls_func *f);
+
+static const char *intern_cb(void *ctx, const char *s);
+
+static int adopt_func(void *ctx, struct ls_func *f)
+{
+	return list_func(ctx, f);
+}
+
+/*
+ * Before naming the first address of module key: what earlier runs
+ * learned of it. The size of its symbol table is part of its identity
+ * here (the same build-id names more with its debug file than without);
+ * reading it loads the table, which naming needs anyway.
+ */
+static void store_load(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key)
+{
+	const struct ls_funstore_sink sink = {.intern = intern_cb, .adopt = adopt_func, .ctx = u};
+	const unsigned char *bits;
+	struct store *s;
+	GElf_Addr vaddr;
+	size_t size;
+	void *buf;
+	int len, n, err;
+
+	if (!u->dcache || u->mode == SYM_FULL || store_find(u, key) || u->n_stores == MAX_STORES)
+		return;
+	s = &u->stores[u->n_stores++];
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len <= 0 || len > LS_DEBUGCACHE_ID_MAX)
+		return;
+	memcpy(s->id, bits, (size_t)len);
+	s->id_len = (size_t)len;
+	n = dwfl_module_getsymtab(mod);
+	s->n_symtab = n > 0 ? (uint32_t)n : 0;
+	err = ls_debugcache__read(u->dcache, s->id, s->id_len, ".funcs", &buf, &size);
+	if (err == -ENOENT)
+		return;
+	if (!err)
+		err = ls_funstore_decode(buf, size, s->id, s->id_len, s->n_symtab, key,
+					 u->elf_syms, u->funcs, &sink);
+	free(buf);
+	if (err) {
+		/* refused (foreign, corrupt, not ours): this run's own replaces it */
+		u->stores_refused++;
+		s->dirty = true;
+		return;
+	}
+	u->stores_read++;
+}
+
+/* One module's store written again, when it learned more: false when none did. */
+static bool store_write(struct ls_unwinder *u)
+{
+	unsigned i;
+
+	for (i = 0; i < u->n_stores; i++) {
+		struct store *s = &u->stores[i];
+		size_t len;
+		void *buf;
+
+		if (!s->dirty)
+			continue;
+		s->dirty = false;
+		if (module_poisoned(u, s->key))
+			continue;
+		if (!ls_funstore_encode(u->elf_syms, u->funcs, s->key, s->id, s->id_len,
+					s->n_symtab, &buf, &len)) {
+			u->stores_written +=
+			    !ls_debugcache__write(u->dcache, s->id, s->id_len, ".funcs", buf, len);
+			free(buf);
+		}
+		return true;
+	}
+	return false;
+}
+
 static int list_func(struct ls_unwinder *u, struct ls_func *f)
 {
 	if (u->funcs_n == u->funcs_cap) {
@@ -940,6 +1056,7 @@ static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf
 		ls_func__free(f);
 		return NULL;
 	}
+	store_learned(u, key);
 	/* module-relative offsets: the same library anywhere in any process */
 	adj = bias - low;
 	if (walk_inlines(u, f, &cudie, &sub, -1, 0, adj))
@@ -1035,9 +1152,9 @@ static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, D
 	}
 	name = intern_symbol(u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
 	/* the ranges never overlap: sized symbols only, each one once */
-	if (name && u->mode != SYM_FULL && sym.st_size && off < sym.st_size)
-		ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size,
-				 (void *)name);
+	if (name && u->mode != SYM_FULL && sym.st_size && off < sym.st_size &&
+	    !ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size, (void *)name))
+		store_learned(u, key);
 	return name;
 }
 
@@ -1106,6 +1223,7 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 	sigjmp_buf jb;
 
 	memset(frames, 0, sizeof(frames));
+	store_load(u, mod, e->module_key);
 	elf_sym = elf_symbol(u, mod, lookup, own, own_lookup, e->module_key, e->offset);
 	if (!module_poisoned(u, e->module_key)) {
 		guard_install();
@@ -1399,7 +1517,7 @@ bool ls_unwinder__idle(struct ls_unwinder *u)
 			return true;
 		}
 	}
-	return false;
+	return store_write(u);
 }
 
 void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid)
@@ -1513,6 +1631,11 @@ void ls_unwinder__free(struct ls_unwinder *u)
 			" differ, %" PRIu64 " named by the cache alone, %" PRIu64
 			" with another process's module\n",
 			u->checked, u->check_differ, u->check_more, u->lent);
+	if (u->mode == SYM_CHECK && u->dcache)
+		fprintf(stderr,
+			"loopstall: symbol store: %" PRIu64 " modules read, %" PRIu64
+			" refused, %" PRIu64 " written\n",
+			u->stores_read, u->stores_refused, u->stores_written);
 	for (i = 0; i < u->funcs_n; i++)
 		ls_func__free(u->func_list[i]);
 	free(u->func_list);
