@@ -166,10 +166,16 @@ struct franges {
 	unsigned func; /* index in the function ptrix */
 };
 
-struct collect {
-	struct ptrix strs, funcs;
+/* One map's functions, each once, with the ranges that lead to it. */
+struct flist {
+	struct ptrix funcs;
 	struct franges *fr;
 	size_t n_fr, cap_fr;
+};
+
+struct collect {
+	struct ptrix strs;
+	struct flist lists[2], *cur; /* funcs, bare */
 	size_t n_syms;
 	int err;
 };
@@ -196,19 +202,20 @@ static int collect_sym(void *ctx, uint64_t lo, uint64_t hi, void *value)
 static int collect_func(void *ctx, uint64_t lo, uint64_t hi, void *value)
 {
 	struct collect *c = ctx;
+	struct flist *l = c->cur;
 	const struct ls_func *f = value;
-	long idx = ptrix_get(&c->funcs, f);
+	long idx = ptrix_get(&l->funcs, f);
 	struct franges *grown;
 	unsigned i;
 
 	if (idx < 0)
 		return c->err = (int)idx;
-	grown = ls_grow(c->fr, &c->cap_fr, c->n_fr + 1, sizeof(*c->fr), 256);
+	grown = ls_grow(l->fr, &l->cap_fr, l->n_fr + 1, sizeof(*l->fr), 256);
 	if (!grown)
 		return c->err = -ENOMEM;
-	c->fr = grown;
-	c->fr[c->n_fr++] = (struct franges){.lo = lo, .hi = hi, .func = (unsigned)idx};
-	if ((size_t)idx != c->funcs.n)
+	l->fr = grown;
+	l->fr[l->n_fr++] = (struct franges){.lo = lo, .hi = hi, .func = (unsigned)idx};
+	if ((size_t)idx != l->funcs.n)
 		return 0;
 	/* first seen: its strings */
 	str_ref(c, f->symbol);
@@ -286,15 +293,29 @@ static void emit_func(struct wbuf *w, struct collect *c, const struct ls_func *f
 	}
 }
 
-int ls_funstore_encode(const struct ls_rangemap *elf_syms, const struct ls_rangemap *funcs,
-		       uint64_t key, const unsigned char *id, size_t id_len, uint32_t n_symtab,
-		       void **buf, size_t *len)
+static void emit_list(struct wbuf *w, struct collect *c, struct flist *l)
+{
+	size_t i, j;
+
+	qsort(l->fr, l->n_fr, sizeof(*l->fr), by_func);
+	put_u32(w, (uint32_t)l->funcs.n);
+	for (i = 0, j = 0; i < l->funcs.n; i++) {
+		size_t first = j;
+
+		while (j < l->n_fr && l->fr[j].func == i + 1)
+			j++;
+		emit_func(w, c, l->funcs.order[i], &l->fr[first], j - first);
+	}
+}
+
+int ls_funstore_encode(const struct ls_funstore_maps *maps, uint64_t key, const unsigned char *id,
+		       size_t id_len, uint32_t n_symtab, void **buf, size_t *len)
 {
 	struct collect c = {0};
 	struct wbuf w = {0};
 	struct header h = {0};
 	struct emit e = {.w = &w, .c = &c};
-	size_t i, j;
+	size_t i;
 	int err;
 
 	*buf = NULL;
@@ -302,12 +323,16 @@ int ls_funstore_encode(const struct ls_rangemap *elf_syms, const struct ls_range
 	if (!id_len || id_len > MAX_ID)
 		return -EINVAL;
 	/* the strings and functions first: the tables come before what refers to them */
-	if (!ls_rangemap__each(elf_syms, key, collect_sym, &c))
-		ls_rangemap__each(funcs, key, collect_func, &c);
+	ls_rangemap__each(maps->elf_syms, key, collect_sym, &c);
+	c.cur = &c.lists[0];
+	if (!c.err)
+		ls_rangemap__each(maps->funcs, key, collect_func, &c);
+	c.cur = &c.lists[1];
+	if (!c.err)
+		ls_rangemap__each(maps->bare, key, collect_func, &c);
 	err = c.err;
 	if (err)
 		goto cleanup;
-	qsort(c.fr, c.n_fr, sizeof(*c.fr), by_func);
 	put(&w, &h, sizeof(h));
 	put(&w, id, id_len);
 	put_u32(&w, (uint32_t)c.strs.n);
@@ -319,15 +344,9 @@ int ls_funstore_encode(const struct ls_rangemap *elf_syms, const struct ls_range
 		put(&w, s, n + 1);
 	}
 	put_u32(&w, (uint32_t)c.n_syms);
-	ls_rangemap__each(elf_syms, key, emit_sym, &e);
-	put_u32(&w, (uint32_t)c.funcs.n);
-	for (i = 0, j = 0; i < c.funcs.n; i++) {
-		size_t first = j;
-
-		while (j < c.n_fr && c.fr[j].func == i + 1)
-			j++;
-		emit_func(&w, &c, c.funcs.order[i], &c.fr[first], j - first);
-	}
+	ls_rangemap__each(maps->elf_syms, key, emit_sym, &e);
+	emit_list(&w, &c, &c.lists[0]);
+	emit_list(&w, &c, &c.lists[1]);
 	err = w.err ? w.err : c.err;
 	if (err)
 		goto cleanup;
@@ -343,9 +362,11 @@ int ls_funstore_encode(const struct ls_rangemap *elf_syms, const struct ls_range
 	w.p = NULL;
 cleanup:
 	free(w.p);
-	free(c.fr);
+	for (i = 0; i < 2; i++) {
+		free(c.lists[i].fr);
+		ptrix_free(&c.lists[i].funcs);
+	}
 	ptrix_free(&c.strs);
-	ptrix_free(&c.funcs);
 	return err;
 }
 
@@ -522,21 +543,44 @@ static int merge_one(void *ctx, uint64_t lo, uint64_t hi, void *value)
 	return err == -EEXIST ? 0 : err;
 }
 
+/* One list of functions into tf; each one made goes to made[] (room for the bytes left). */
+static int read_list(struct rbuf *r, struct strings *s, struct ls_rangemap *tf,
+		     struct ls_func **made, size_t *n_made, size_t cap)
+{
+	/* a symbol, a flag and three counts */
+	uint32_t n = get_count(r, 17), i;
+	int err;
+
+	for (i = 0; i < n && !r->bad; i++) {
+		const char *sym = string(s, get_u32(r));
+
+		if (r->bad || s->bad || *n_made == cap)
+			return -EINVAL;
+		made[*n_made] = ls_func__new(sym);
+		if (!made[*n_made])
+			return -ENOMEM;
+		if ((err = read_func(r, s, made[(*n_made)++], tf)))
+			return err;
+	}
+	return r->bad ? -EINVAL : 0;
+}
+
 int ls_funstore_decode(const void *buf, size_t len, const unsigned char *id, size_t id_len,
-		       uint32_t n_symtab, uint64_t key, struct ls_rangemap *elf_syms,
-		       struct ls_rangemap *funcs, const struct ls_funstore_sink *sink)
+		       uint32_t n_symtab, uint64_t key, const struct ls_funstore_maps *maps,
+		       const struct ls_funstore_sink *sink)
 {
 	struct rbuf r = {.p = buf, .left = len};
 	struct strings s = {.sink = sink};
 	struct ls_rangemap *ts = ls_rangemap__new(), *tf = ls_rangemap__new();
+	struct ls_rangemap *tb = ls_rangemap__new();
 	struct ls_func **made = NULL;
-	uint32_t n_syms, n_funcs = 0, i;
-	size_t n_made = 0;
+	uint32_t n_syms, i;
+	size_t n_made = 0, cap;
 	struct header h;
 	struct merge m;
 	int err = -EINVAL;
 
-	if (!ts || !tf) {
+	if (!ts || !tf || !tb) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -566,27 +610,19 @@ int ls_funstore_decode(const void *buf, size_t len, const unsigned char *id, siz
 		}
 		err = -EINVAL;
 	}
-	/* a symbol, a flag and three counts */
-	n_funcs = get_count(&r, 17);
-	made = calloc(n_funcs ? n_funcs : 1, sizeof(*made));
+	if (r.bad)
+		goto cleanup;
+	/* no more functions than the bytes left could describe (17 bytes at least each) */
+	cap = r.left / 17 + 1;
+	made = calloc(cap, sizeof(*made));
 	if (!made) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (i = 0; i < n_funcs && !r.bad; i++) {
-		const char *sym = string(&s, get_u32(&r));
-
-		if (r.bad || s.bad)
-			goto cleanup;
-		made[n_made] = ls_func__new(sym);
-		if (!made[n_made]) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-		if ((err = read_func(&r, &s, made[n_made++], tf)))
-			goto cleanup;
-		err = -EINVAL;
-	}
+	if ((err = read_list(&r, &s, tf, made, &n_made, cap)) ||
+	    (err = read_list(&r, &s, tb, made, &n_made, cap)))
+		goto cleanup;
+	err = -EINVAL;
 	if (r.bad || s.bad || r.left)
 		goto cleanup;
 	/* whole and sound: the functions are the caller's, then the ranges its maps' */
@@ -594,11 +630,14 @@ int ls_funstore_decode(const void *buf, size_t len, const unsigned char *id, siz
 		if ((err = sink->adopt(sink->ctx, made[n_made - 1])))
 			goto cleanup;
 	}
-	m = (struct merge){.to = elf_syms, .key = key};
+	m = (struct merge){.to = maps->elf_syms, .key = key};
 	err = ls_rangemap__each(ts, 0, merge_one, &m);
-	m.to = funcs;
+	m.to = maps->funcs;
 	if (!err)
 		err = ls_rangemap__each(tf, 0, merge_one, &m);
+	m.to = maps->bare;
+	if (!err)
+		err = ls_rangemap__each(tb, 0, merge_one, &m);
 cleanup:
 	for (i = 0; i < n_made; i++)
 		ls_func__free(made[i]);
@@ -607,5 +646,6 @@ cleanup:
 	free(s.interned);
 	ls_rangemap__free(ts);
 	ls_rangemap__free(tf);
+	ls_rangemap__free(tb);
 	return err;
 }

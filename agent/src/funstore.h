@@ -25,16 +25,26 @@
 
 #define LS_FUNSTORE_MAX (64u << 20)
 
+/* The maps a module's store fills, keyed by module (the values as unwind.c keeps them). */
+struct ls_funstore_maps {
+	struct ls_rangemap *elf_syms; /* ELF symbols' ranges: the symbol (a string) */
+	struct ls_rangemap *funcs;    /* functions' ranges: struct ls_func */
+	/*
+	 * Single addresses DWARF names no function for (libdw gave up on the
+	 * unit, or has no unit there): a struct ls_func with no symbol and
+	 * the address's line as its one row, so they need no DWARF either.
+	 */
+	struct ls_rangemap *bare;
+};
+
 /*
  * Everything the maps hold for module `key` into *buf (malloc'd, *len
- * bytes): elf_syms' values are symbol strings, funcs' are struct ls_func.
- * n_symtab: the size of the module's symbol table, which a reader must
- * find again (the same build-id with or without its debug file names
- * different symbols). 0 or -errno (-E2BIG past LS_FUNSTORE_MAX).
+ * bytes). n_symtab: the size of the module's symbol table, which a
+ * reader must find again (the same build-id with or without its debug
+ * file names different symbols). 0 or -errno (-E2BIG past LS_FUNSTORE_MAX).
  */
-int ls_funstore_encode(const struct ls_rangemap *elf_syms, const struct ls_rangemap *funcs,
-		       uint64_t key, const unsigned char *id, size_t id_len, uint32_t n_symtab,
-		       void **buf, size_t *len);
+int ls_funstore_encode(const struct ls_funstore_maps *maps, uint64_t key, const unsigned char *id,
+		       size_t id_len, uint32_t n_symtab, void **buf, size_t *len);
 
 struct ls_funstore_sink {
 	/* a string of the buffer, made to live as long as the maps (interned) */
@@ -51,8 +61,8 @@ struct ls_funstore_sink {
  * (foreign, truncated, corrupt: nothing added), -ENOMEM.
  */
 int ls_funstore_decode(const void *buf, size_t len, const unsigned char *id, size_t id_len,
-		       uint32_t n_symtab, uint64_t key, struct ls_rangemap *elf_syms,
-		       struct ls_rangemap *funcs, const struct ls_funstore_sink *sink);
+		       uint32_t n_symtab, uint64_t key, const struct ls_funstore_maps *maps,
+		       const struct ls_funstore_sink *sink);
 
 /* The body's checksum, as the header carries it (for tests that write their own bodies). */
 uint64_t ls_funstore_body_hash(const void *body, size_t len);

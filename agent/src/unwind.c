@@ -122,6 +122,8 @@ struct ls_unwinder {
 	enum sym_mode mode;
 	struct ls_rangemap *elf_syms; /* value: interned symbol */
 	struct ls_rangemap *funcs;    /* value: struct ls_func */
+	struct ls_rangemap *bare;     /* single addresses with no DWARF function (funstore.h) */
+	size_t n_bare;
 	struct ls_func **func_list;   /* every ls_func built, to free */
 	size_t funcs_n, funcs_cap;
 	uint64_t checked, check_differ, check_more; /* SYM_CHECK */
@@ -795,6 +797,8 @@ static int adopt_func(void *ctx, struct ls_func *f)
 static void store_load(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key)
 {
 	const struct ls_funstore_sink sink = {.intern = intern_cb, .adopt = adopt_func, .ctx = u};
+	const struct ls_funstore_maps maps = {
+	    .elf_syms = u->elf_syms, .funcs = u->funcs, .bare = u->bare};
 	const unsigned char *bits;
 	struct store *s;
 	GElf_Addr vaddr;
@@ -818,8 +822,8 @@ static void store_load(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key)
 	if (err == -ENOENT)
 		return;
 	if (!err)
-		err = ls_funstore_decode(buf, size, s->id, s->id_len, s->n_symtab, key,
-					 u->elf_syms, u->funcs, &sink);
+		err = ls_funstore_decode(buf, size, s->id, s->id_len, s->n_symtab, key, &maps,
+					 &sink);
 	free(buf);
 	if (err) {
 		/* refused (foreign, corrupt, not ours): this run's own replaces it */
@@ -833,6 +837,8 @@ static void store_load(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key)
 /* One module's store written again, when it learned more: false when none did. */
 static bool store_write(struct ls_unwinder *u)
 {
+	const struct ls_funstore_maps maps = {
+	    .elf_syms = u->elf_syms, .funcs = u->funcs, .bare = u->bare};
 	unsigned i;
 
 	for (i = 0; i < u->n_stores; i++) {
@@ -845,8 +851,7 @@ static bool store_write(struct ls_unwinder *u)
 		s->dirty = false;
 		if (module_poisoned(u, s->key))
 			continue;
-		if (!ls_funstore_encode(u->elf_syms, u->funcs, s->key, s->id, s->id_len,
-					s->n_symtab, &buf, &len)) {
+		if (!ls_funstore_encode(&maps, s->key, s->id, s->id_len, s->n_symtab, &buf, &len)) {
 			u->stores_written +=
 			    !ls_debugcache__write(u->dcache, s->id, s->id_len, ".funcs", buf, len);
 			free(buf);
@@ -1010,6 +1015,37 @@ static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dw
  * The function (DWARF subprogram) around lookup with its inlined
  * instances, indexed by its address ranges; NULL when DWARF has none.
  */
+/* Most addresses the store keeps with no function (funstore.h); past them, libdw again. */
+#define MAX_BARE 65536
+
+/*
+ * An address DWARF names no function for (dwarf_getscopes gave up on its
+ * unit, or no unit covers it): noted with its line, so that a later run
+ * (the store) does not walk the unit again to learn the same. Only where
+ * the module has DWARF: without, the walk costs nothing.
+ */
+static void bare_learn(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key, uint64_t rel,
+		       const char *file, int line)
+{
+	struct ls_func *b;
+	Dwarf_Addr bias;
+
+	if (u->n_bare >= MAX_BARE || !dwfl_module_getdwarf(mod, &bias))
+		return;
+	b = ls_func__new(NULL);
+	if (!b)
+		return;
+	if (ls_func__add_row(b, rel, file, line, false) || list_func(u, b)) {
+		ls_func__free(b);
+		return;
+	}
+	b->lines = true;
+	if (!ls_rangemap__add(u->bare, key, rel, rel + 1, b)) {
+		u->n_bare++;
+		store_learned(u, key);
+	}
+}
+
 static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
 				  uint64_t key, uint64_t rel)
 {
@@ -1228,14 +1264,20 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 	if (!module_poisoned(u, e->module_key)) {
 		guard_install();
 		if (!sigsetjmp(jb, 1)) {
-			struct ls_func *fn = NULL;
+			struct ls_func *fn = NULL, *bare = NULL;
 			const char *f = NULL;
 			int l = 0;
 
 			dwarf_guard = &jb;
-			if (u->mode != SYM_FULL)
+			if (u->mode != SYM_FULL) {
 				fn = ls_rangemap__find(u->funcs, e->module_key, e->offset);
-			if (fn && fn->lines) {
+				bare = fn ? NULL : ls_rangemap__find(u->bare, e->module_key, e->offset);
+			}
+			if (bare) {
+				/* DWARF named no function here before: its line alone */
+				f = bare->rows[0].file;
+				l = bare->rows[0].line;
+			} else if (fn && fn->lines) {
 				/* a function seen before: no DWARF read at all */
 				const struct ls_line_row *row = ls_func__line(fn, e->offset);
 
@@ -1249,10 +1291,12 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 			if (u->mode == SYM_FULL) {
 				n = dwarf_frames(u, mod, lookup, f, l, frames);
 			} else {
-				if (!fn)
+				if (!fn && !bare)
 					fn = func_build(u, mod, lookup, e->module_key, e->offset);
-				n = fn ? func_frames(u, fn, e->offset, f, l, frames)
-				       : dwarf_frames(u, mod, lookup, f, l, frames);
+				if (fn)
+					n = func_frames(u, fn, e->offset, f, l, frames);
+				else if (!bare && !(n = dwarf_frames(u, mod, lookup, f, l, frames)))
+					bare_learn(u, mod, e->module_key, e->offset, f, l);
 				if (u->mode == SYM_CHECK) {
 					const char *lf;
 					unsigned nf;
@@ -1457,7 +1501,8 @@ struct ls_unwinder *ls_unwinder__new(void)
 		return NULL;
 	u->elf_syms = ls_rangemap__new();
 	u->funcs = ls_rangemap__new();
-	if (!u->elf_syms || !u->funcs) {
+	u->bare = ls_rangemap__new();
+	if (!u->elf_syms || !u->funcs || !u->bare) {
 		ls_unwinder__free(u);
 		return NULL;
 	}
@@ -1640,6 +1685,7 @@ void ls_unwinder__free(struct ls_unwinder *u)
 		ls_func__free(u->func_list[i]);
 	free(u->func_list);
 	ls_rangemap__free(u->funcs);
+	ls_rangemap__free(u->bare);
 	ls_rangemap__free(u->elf_syms);
 	free(u);
 }

@@ -24,7 +24,8 @@ static const unsigned char other_id[] = {0x93, 0xac, 0x61, 0xec, 0x5a, 0x8f};
 
 /* What the symbolizer keeps: two maps and the functions they point to. */
 struct caches {
-	struct ls_rangemap *syms, *funcs;
+	struct ls_rangemap *syms, *funcs, *bare;
+	struct ls_funstore_maps maps;
 	struct ls_func *owned[64];
 	unsigned n_owned;
 	char *strs[256];
@@ -56,8 +57,11 @@ static struct caches *caches_new(void)
 	assert_non_null(c);
 	c->syms = ls_rangemap__new();
 	c->funcs = ls_rangemap__new();
+	c->bare = ls_rangemap__new();
 	assert_non_null(c->syms);
 	assert_non_null(c->funcs);
+	assert_non_null(c->bare);
+	c->maps = (struct ls_funstore_maps){.elf_syms = c->syms, .funcs = c->funcs, .bare = c->bare};
 	return c;
 }
 
@@ -71,6 +75,7 @@ static void caches_free(struct caches *c)
 		free(c->strs[i]);
 	ls_rangemap__free(c->syms);
 	ls_rangemap__free(c->funcs);
+	ls_rangemap__free(c->bare);
 	free(c);
 }
 
@@ -79,14 +84,14 @@ static int decode(struct caches *c, const void *buf, size_t len, const unsigned 
 {
 	struct ls_funstore_sink sink = {.intern = test_intern, .adopt = test_adopt, .ctx = c};
 
-	return ls_funstore_decode(buf, len, bid, bid_len, n_symtab, KEY, c->syms, c->funcs,
-				  &sink);
+	return ls_funstore_decode(buf, len, bid, bid_len, n_symtab, KEY, &c->maps, &sink);
 }
 
 /*
  * Module KEY as a run learned it: two ELF symbols; eval() with an inlined
  * call holding an inlined call, in two ranges (a cold part far away),
- * with its line rows; and a function with no rows. Module OTHER has one
+ * with its line rows; a function with no rows; two addresses DWARF names
+ * no function for (one with a line, one without). Module OTHER has one
  * symbol that must not travel with KEY's.
  */
 static struct caches *learned(void)
@@ -94,12 +99,23 @@ static struct caches *learned(void)
 	struct caches *c = caches_new();
 	struct ls_func *eval = ls_func__new("_PyEval_EvalFrameDefault");
 	struct ls_func *small = ls_func__new("small");
+	struct ls_func *bare = ls_func__new(NULL), *bare2 = ls_func__new(NULL);
 	int a, b;
 
 	assert_non_null(eval);
 	assert_non_null(small);
+	assert_non_null(bare);
+	assert_non_null(bare2);
 	c->owned[c->n_owned++] = eval;
 	c->owned[c->n_owned++] = small;
+	c->owned[c->n_owned++] = bare;
+	c->owned[c->n_owned++] = bare2;
+	assert_int_equal(ls_func__add_row(bare, 0x5004, "Modules/timemodule.c", 2044, false), 0);
+	bare->lines = true;
+	assert_int_equal(ls_rangemap__add(c->bare, KEY, 0x5004, 0x5005, bare), 0);
+	assert_int_equal(ls_func__add_row(bare2, 0x5010, NULL, 0, false), 0);
+	bare2->lines = true;
+	assert_int_equal(ls_rangemap__add(c->bare, KEY, 0x5010, 0x5011, bare2), 0);
 	assert_int_equal(ls_rangemap__add(c->syms, KEY, 0x1000, 0x3000, "_PyEval_EvalFrameDefault"),
 			 0);
 	assert_int_equal(ls_rangemap__add(c->syms, KEY, 0x3000, 0x3010, "small"), 0);
@@ -128,7 +144,7 @@ static void *encoded(size_t *len)
 	struct caches *c = learned();
 	void *buf;
 
-	assert_int_equal(ls_funstore_encode(c->syms, c->funcs, KEY, id, sizeof(id), 40000, &buf, len),
+	assert_int_equal(ls_funstore_encode(&c->maps, KEY, id, sizeof(id), 40000, &buf, len),
 			 0);
 	caches_free(c);
 	return buf;
@@ -191,7 +207,22 @@ static void round_trip_names_every_address_the_same(void **state)
 		assert_ptr_equal(ls_rangemap__find(back->funcs, KEY, 0x9004), f);
 	}
 	/* one function made per function stored, each once */
-	assert_int_equal(back->n_owned, 2);
+	assert_int_equal(back->n_owned, 4);
+	/* the addresses with no function, each with its line (or none) */
+	{
+		const struct ls_func *b = ls_rangemap__find(back->bare, KEY, 0x5004);
+
+		assert_non_null(b);
+		assert_null(b->symbol);
+		assert_int_equal(b->n_rows, 1);
+		assert_string_equal(b->rows[0].file, "Modules/timemodule.c");
+		assert_int_equal(b->rows[0].line, 2044);
+		assert_null(ls_rangemap__find(back->bare, KEY, 0x5005));
+		b = ls_rangemap__find(back->bare, KEY, 0x5010);
+		assert_non_null(b);
+		assert_null(b->rows[0].file);
+		assert_null(ls_rangemap__find(back->funcs, KEY, 0x5004));
+	}
 	/* another module's ranges stay out */
 	assert_null(ls_rangemap__find(back->syms, OTHER, 0x1500));
 	assert_null(ls_rangemap__find(back->funcs, OTHER, 0x1500));
@@ -206,6 +237,7 @@ static void nothing_added(struct caches *c)
 	assert_null(ls_rangemap__find(c->syms, KEY, 0x3000));
 	assert_null(ls_rangemap__find(c->funcs, KEY, 0x1000));
 	assert_null(ls_rangemap__find(c->funcs, KEY, 0x3000));
+	assert_null(ls_rangemap__find(c->bare, KEY, 0x5004));
 	assert_int_equal(c->n_owned, 0);
 }
 
@@ -315,6 +347,7 @@ static struct w one_func(uint32_t n_strs, uint32_t sym, int32_t parent, uint64_t
 		u64(&w, 0x1000);
 		u64(&w, 0x2000);
 	}
+	u32(&w, 0); /* no bare addresses */
 	return w;
 }
 
@@ -365,6 +398,7 @@ static void hand_made_lies_are_refused(void **state)
 	u64(&overlap, 0x1800);
 	u64(&overlap, 0x2800);
 	u32(&overlap, 1);
+	u32(&overlap, 0);
 	u32(&overlap, 0);
 	{
 		struct caches *c = caches_new();
