@@ -29,7 +29,9 @@
  * The cache holds at most $LOOPSTALL_DEBUG_CACHE_MB MiB (default 512; 0
  * keeps none); the files used least recently go first (a hit
  * touches its file's mtime). A read-only or full disk only means no new
- * files: lookups go on, nothing is printed.
+ * files: lookups go on, nothing is printed. The symbolizer's store of
+ * each module (BUILDID.funcs, funstore.h) lives here too, under the same
+ * rules and cap.
  */
 struct ls_debugcache;
 
