@@ -640,20 +640,24 @@ int ls_debugcache__write(struct ls_debugcache *c, const unsigned char *id, size_
 	err = dir_open(c, true);
 	if (!err)
 		err = make_room(c, size);
+	if (err)
+		goto cleanup;
 	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
-	fd = err ? -1 : openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 && !err)
+	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
 		err = -errno;
-	if (fd >= 0) {
-		err = write_all(fd, buf, size, 0);
-		if (close(fd) && !err)
-			err = -errno;
+		goto cleanup;
 	}
+	err = write_all(fd, buf, size, 0);
+	if (close(fd) && !err)
+		err = -errno;
+	/* readers see the whole file or none */
 	if (!err && renameat(c->dirfd, tmp, c->dirfd, name))
 		err = -errno;
+	if (err)
+		unlinkat(c->dirfd, tmp, 0);
+cleanup:
 	if (err) {
-		if (fd >= 0)
-			unlinkat(c->dirfd, tmp, 0);
 		c->stats.failed++;
 		/* as __store: the disk or the directory says no, no more tries this run */
 		if (err != -EFBIG && err != -ENOMEM)

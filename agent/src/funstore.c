@@ -522,7 +522,7 @@ static int read_func(struct rbuf *r, struct strings *s, struct ls_func *f, struc
 
 		if (r->bad)
 			return -EINVAL;
-		/* in the store the functions' ranges never overlap: a file where they do is wrong */
+		/* stored functions never overlap: a file where they do is wrong */
 		if ((err = ls_rangemap__add(tf, 0, lo, hi, f)))
 			return err == -ENOMEM ? err : -EINVAL;
 	}

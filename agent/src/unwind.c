@@ -822,8 +822,8 @@ static void store_load(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key)
 	if (err == -ENOENT)
 		return;
 	if (!err)
-		err = ls_funstore_decode(buf, size, s->id, s->id_len, s->n_symtab, key, &maps,
-					 &sink);
+		err =
+		    ls_funstore_decode(buf, size, s->id, s->id_len, s->n_symtab, key, &maps, &sink);
 	free(buf);
 	if (err) {
 		/* refused (foreign, corrupt, not ours): this run's own replaces it */
@@ -1271,7 +1271,8 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 			dwarf_guard = &jb;
 			if (u->mode != SYM_FULL) {
 				fn = ls_rangemap__find(u->funcs, e->module_key, e->offset);
-				bare = fn ? NULL : ls_rangemap__find(u->bare, e->module_key, e->offset);
+				bare = fn ? NULL
+					  : ls_rangemap__find(u->bare, e->module_key, e->offset);
 			}
 			if (bare) {
 				/* DWARF named no function here before: its line alone */

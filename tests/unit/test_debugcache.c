@@ -46,7 +46,8 @@ static void test_names(void **state)
 	assert_int_equal(ls_debugcache_name_as(id, sizeof(id), ".funcs", out, sizeof(out)), 0);
 	assert_string_equal(out, "00ab7fff.funcs");
 	assert_true(ls_debugcache_is_name(out));
-	assert_int_equal(ls_debugcache_name_as(id, sizeof(id), ".other", out, sizeof(out)), -EINVAL);
+	assert_int_equal(ls_debugcache_name_as(id, sizeof(id), ".other", out, sizeof(out)),
+			 -EINVAL);
 	assert_false(ls_debugcache_is_name("00ab7fff.other"));
 	assert_false(ls_debugcache_is_name(".00ab7fff.funcs.12.tmp"));
 }
@@ -343,10 +344,8 @@ static void test_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_other_files),
-	    cmocka_unit_test(test_trust),
-	    cmocka_unit_test(test_evict),
+	    cmocka_unit_test(test_names),      cmocka_unit_test(test_other_files),
+	    cmocka_unit_test(test_trust),      cmocka_unit_test(test_evict),
 	    cmocka_unit_test(test_round_trip),
 	};
 

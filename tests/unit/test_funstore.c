@@ -61,7 +61,8 @@ static struct caches *caches_new(void)
 	assert_non_null(c->syms);
 	assert_non_null(c->funcs);
 	assert_non_null(c->bare);
-	c->maps = (struct ls_funstore_maps){.elf_syms = c->syms, .funcs = c->funcs, .bare = c->bare};
+	c->maps =
+	    (struct ls_funstore_maps){.elf_syms = c->syms, .funcs = c->funcs, .bare = c->bare};
 	return c;
 }
 
@@ -144,8 +145,7 @@ static void *encoded(size_t *len)
 	struct caches *c = learned();
 	void *buf;
 
-	assert_int_equal(ls_funstore_encode(&c->maps, KEY, id, sizeof(id), 40000, &buf, len),
-			 0);
+	assert_int_equal(ls_funstore_encode(&c->maps, KEY, id, sizeof(id), 40000, &buf, len), 0);
 	caches_free(c);
 	return buf;
 }
@@ -153,7 +153,8 @@ static void *encoded(size_t *len)
 /* Everything an address is named by: symbol, instance chain, line. */
 static void same_naming(struct caches *x, struct caches *y, uint64_t off)
 {
-	const char *sx = ls_rangemap__find(x->syms, KEY, off), *sy = ls_rangemap__find(y->syms, KEY, off);
+	const char *sx = ls_rangemap__find(x->syms, KEY, off),
+		   *sy = ls_rangemap__find(y->syms, KEY, off);
 	const struct ls_func *fx = ls_rangemap__find(x->funcs, KEY, off);
 	const struct ls_func *fy = ls_rangemap__find(y->funcs, KEY, off);
 	unsigned cx[16], cy[16], nx, ny, i;
