@@ -30,6 +30,7 @@
 #include "funstore.h"
 #include "perfmap.h"
 #include "pyframes.h"
+#include "symindex.h"
 #include "unwind.h"
 
 #define MAX_PROCS 16
@@ -88,6 +89,12 @@ struct store {
 	bool dirty;
 };
 
+/* A module's symbols by address (symindex.h), as long as its Dwfl lives (names point into it). */
+struct symidx {
+	Dwfl_Module *mod;
+	struct ls_symindex *x; /* NULL: it could not be built, libdwfl alone */
+};
+
 /* Symbolized frames of one code address, cached by (module build-id, offset). */
 struct sym_entry {
 	uint64_t module_key;
@@ -133,6 +140,8 @@ struct ls_unwinder {
 	struct ls_debugcache *dcache; /* NULL: off */
 	struct store stores[MAX_STORES];
 	unsigned n_stores;
+	struct symidx symidx[MAX_DONORS];
+	unsigned n_symidx;
 	uint64_t stores_read, stores_refused, stores_written;
 };
 
@@ -379,10 +388,31 @@ static uint64_t maps_hash(pid_t pid, int *err)
 	return h;
 }
 
-/* A Dwfl ends: its modules lend nothing any more. */
+/* A module of a Dwfl that ends: its symbol index goes (its names are the module's). */
+static int symidx_drop(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+		       void *arg)
+{
+	struct ls_unwinder *u = arg;
+	unsigned i;
+
+	(void)userdata, (void)name, (void)start;
+	for (i = 0; i < u->n_symidx; i++) {
+		if (u->symidx[i].mod == mod) {
+			ls_symindex__free(u->symidx[i].x);
+			u->symidx[i] = u->symidx[--u->n_symidx];
+			break;
+		}
+	}
+	return DWARF_CB_OK;
+}
+
+/* A Dwfl ends: its modules lend nothing any more, and their symbol indexes go. */
 static void donors_drop(struct ls_unwinder *u, Dwfl *dwfl)
 {
 	unsigned i = 0;
+
+	if (u->n_symidx)
+		dwfl_getmodules(dwfl, symidx_drop, u, 0);
 
 	while (i < u->n_donors) {
 		if (u->donors[i].dwfl == dwfl)
@@ -1158,14 +1188,58 @@ static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Add
  * The ELF symbol around lookup, from the range the last lookup in that
  * function found. Not inlined: its locals would live across resolve's sigsetjmp.
  */
+/*
+ * The symbols of mod that dwfl_module_addrinfo weighs, sorted: built at
+ * the first function of the module the caches do not know (one pass over
+ * the table, as one addrinfo call costs), then each new function is a
+ * binary search instead of a scan.
+ */
+static const struct ls_symindex *symindex_get(struct ls_unwinder *u, Dwfl_Module *mod)
+{
+	struct ls_symindex *x;
+	unsigned i;
+	int n, k;
+
+	for (i = 0; i < u->n_symidx; i++)
+		if (u->symidx[i].mod == mod)
+			return u->symidx[i].x;
+	if (u->n_symidx == MAX_DONORS)
+		return NULL;
+	x = ls_symindex__new();
+	n = dwfl_module_getsymtab(mod);
+	for (k = 1; x && k < n; k++) {
+		GElf_Sym sym;
+		GElf_Addr value;
+		const char *name =
+		    dwfl_module_getsym_info(mod, k, &sym, &value, NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+
+		/* what addrinfo passes over, it never names */
+		if (!name || !name[0] || sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||
+		    type == STT_FILE || type == STT_TLS)
+			continue;
+		if (ls_symindex__add(x, value, sym.st_size, name)) {
+			ls_symindex__free(x);
+			x = NULL;
+		}
+	}
+	if (x && ls_symindex__seal(x)) {
+		ls_symindex__free(x);
+		x = NULL;
+	}
+	u->symidx[u->n_symidx++] = (struct symidx){.mod = mod, .x = x};
+	return x;
+}
+
 static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, Dwfl_Module *mod,
 							Dwarf_Addr lookup, Dwfl_Module *own,
 							Dwarf_Addr own_lookup, uint64_t key,
 							uint64_t rel)
 {
 	const char *cached = NULL, *name;
-	GElf_Off off;
-	GElf_Sym sym;
+	struct ls_symindex_hit hit;
+	GElf_Off off, off2;
+	GElf_Sym sym, sym2;
 
 	if (u->mode != SYM_FULL) {
 		cached = ls_rangemap__find(u->elf_syms, key, rel);
@@ -1186,7 +1260,27 @@ static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, D
 		}
 		return name;
 	}
-	name = intern_symbol(u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
+	if (u->mode != SYM_FULL && ls_symindex__find(symindex_get(u, mod), lookup, &hit)) {
+		name = intern_symbol(u, hit.name);
+		off = lookup - hit.value;
+		sym.st_size = hit.size;
+		if (u->mode == SYM_CHECK) {
+			const char *libdw = intern_symbol(
+			    u, dwfl_module_addrinfo(own, own_lookup, &off2, &sym2, NULL, NULL, NULL));
+
+			u->checked++;
+			if (libdw != name || off2 != off || sym2.st_size != sym.st_size) {
+				u->check_differ++;
+				fprintf(stderr,
+					"loopstall: symbol check: +0x%" PRIx64
+					": ELF symbol %s, indexed %s\n",
+					rel, libdw ? libdw : "(none)", name);
+			}
+		}
+	} else {
+		name = intern_symbol(
+		    u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
+	}
 	/* the ranges never overlap: sized symbols only, each one once */
 	if (name && u->mode != SYM_FULL && sym.st_size && off < sym.st_size &&
 	    !ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size, (void *)name))
@@ -1663,6 +1757,8 @@ void ls_unwinder__free(struct ls_unwinder *u)
 		return;
 	for (i = 0; i < MAX_PROCS; i++)
 		proc_reset(u, &u->procs[i]);
+	for (i = 0; i < u->n_symidx; i++)
+		ls_symindex__free(u->symidx[i].x);
 	ls_pyframes__free(u->py);
 	ls_debugcache__free(u->dcache);
 	for (i = 0; i < u->strs_cap; i++)
