@@ -1041,10 +1041,6 @@ static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dw
 	return 0;
 }
 
-/*
- * The function (DWARF subprogram) around lookup with its inlined
- * instances, indexed by its address ranges; NULL when DWARF has none.
- */
 /* Most addresses the store keeps with no function (funstore.h); past them, libdw again. */
 #define MAX_BARE 65536
 
@@ -1076,6 +1072,10 @@ static void bare_learn(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key, ui
 	}
 }
 
+/*
+ * The function (DWARF subprogram) around lookup with its inlined
+ * instances, indexed by its address ranges; NULL when DWARF has none.
+ */
 static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
 				  uint64_t key, uint64_t rel)
 {
@@ -1185,10 +1185,6 @@ static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Add
 }
 
 /*
- * The ELF symbol around lookup, from the range the last lookup in that
- * function found. Not inlined: its locals would live across resolve's sigsetjmp.
- */
-/*
  * The symbols of mod that dwfl_module_addrinfo weighs, sorted: built at
  * the first function of the module the caches do not know (one pass over
  * the table, as one addrinfo call costs), then each new function is a
@@ -1231,6 +1227,10 @@ static const struct ls_symindex *symindex_get(struct ls_unwinder *u, Dwfl_Module
 	return x;
 }
 
+/*
+ * The ELF symbol around lookup, from the range the last lookup in that
+ * function found. Not inlined: its locals would live across resolve's sigsetjmp.
+ */
 static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, Dwfl_Module *mod,
 							Dwarf_Addr lookup, Dwfl_Module *own,
 							Dwarf_Addr own_lookup, uint64_t key,
