@@ -78,9 +78,9 @@ int ls_rangemap__each(const struct ls_rangemap *m, uint64_t key,
 
 	if (!m)
 		return 0;
+	/* upper(key, 0) is past the key's range starting at 0, if any: its first */
 	for (i = upper(m, key, 0); i > 0 && m->v[i - 1].key == key; i--)
 		;
-	/* upper(key, 0) is past a range starting at 0: step back to the key's first */
 	for (; i < m->n && m->v[i].key == key; i++)
 		if ((err = fn(ctx, m->v[i].lo, m->v[i].hi, m->v[i].value)))
 			return err;
