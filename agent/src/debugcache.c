@@ -57,26 +57,39 @@ struct ls_debugcache {
 	struct ls_debugcache_stats stats;
 };
 
-int ls_debugcache_name(const unsigned char *id, size_t len, char *out, size_t out_len)
+static bool known_suffix(const char *suffix)
+{
+	return !strcmp(suffix, ".debug") || !strcmp(suffix, ".funcs");
+}
+
+int ls_debugcache_name_as(const unsigned char *id, size_t len, const char *suffix, char *out,
+			  size_t out_len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
-	if (!len || len > LS_DEBUGCACHE_ID_MAX || out_len < 2 * len + sizeof(".debug"))
+	/* every suffix is as long as ".debug": one name size for all */
+	if (!len || len > LS_DEBUGCACHE_ID_MAX || !known_suffix(suffix) ||
+	    out_len < 2 * len + sizeof(".debug"))
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
 		out[2 * i] = hex[id[i] >> 4];
 		out[2 * i + 1] = hex[id[i] & 15];
 	}
-	memcpy(out + 2 * len, ".debug", sizeof(".debug"));
+	memcpy(out + 2 * len, suffix, sizeof(".debug"));
 	return 0;
+}
+
+int ls_debugcache_name(const unsigned char *id, size_t len, char *out, size_t out_len)
+{
+	return ls_debugcache_name_as(id, len, ".debug", out, out_len);
 }
 
 bool ls_debugcache_is_name(const char *name)
 {
 	size_t n = strspn(name, "0123456789abcdef");
 
-	return n >= 2 && n % 2 == 0 && n <= 2 * LS_DEBUGCACHE_ID_MAX && !strcmp(name + n, ".debug");
+	return n >= 2 && n % 2 == 0 && n <= 2 * LS_DEBUGCACHE_ID_MAX && known_suffix(name + n);
 }
 
 /* uid's, and nobody else may write it: what every file and directory here must be. */
@@ -562,6 +575,95 @@ cleanup:
 	}
 	c->stats.stored++;
 	return 0;
+}
+
+int ls_debugcache__read(struct ls_debugcache *c, const unsigned char *id, size_t len,
+			const char *suffix, void **buf, size_t *size)
+{
+	cache_name name;
+	struct stat st;
+	size_t got = 0;
+	char *data;
+	int fd, err = 0;
+
+	*buf = NULL;
+	*size = 0;
+	if (!c || ls_debugcache_name_as(id, len, suffix, name, sizeof(name)) || dir_open(c, false))
+		return -ENOENT;
+	fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !owned(&st, geteuid()) ||
+	    (uint64_t)st.st_size > c->max) {
+		close(fd);
+		return -EPERM;
+	}
+	data = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!data) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		got += (size_t)n;
+	}
+	if (!err)
+		futimens(fd, NULL);
+	close(fd);
+	if (err) {
+		free(data);
+		return err;
+	}
+	*buf = data;
+	*size = got;
+	return 0;
+}
+
+int ls_debugcache__write(struct ls_debugcache *c, const unsigned char *id, size_t len,
+			 const char *suffix, const void *buf, size_t size)
+{
+	cache_name name;
+	char tmp[sizeof(name) + 32];
+	int fd, err;
+
+	if (!c)
+		return -EINVAL;
+	if (c->write_off)
+		return -EROFS;
+	if (ls_debugcache_name_as(id, len, suffix, name, sizeof(name)))
+		return -EINVAL;
+	err = dir_open(c, true);
+	if (!err)
+		err = make_room(c, size);
+	if (err)
+		goto cleanup;
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = write_all(fd, buf, size, 0);
+	if (close(fd) && !err)
+		err = -errno;
+	/* readers see the whole file or none */
+	if (!err && renameat(c->dirfd, tmp, c->dirfd, name))
+		err = -errno;
+	if (err)
+		unlinkat(c->dirfd, tmp, 0);
+cleanup:
+	if (err) {
+		c->stats.failed++;
+		/* as __store: the disk or the directory says no, no more tries this run */
+		if (err != -EFBIG && err != -ENOMEM)
+			c->write_off = true;
+	}
+	return err;
 }
 
 void ls_debugcache__stats(const struct ls_debugcache *c, struct ls_debugcache_stats *stats)

@@ -29,7 +29,9 @@
  * The cache holds at most $LOOPSTALL_DEBUG_CACHE_MB MiB (default 512; 0
  * keeps none); the files used least recently go first (a hit
  * touches its file's mtime). A read-only or full disk only means no new
- * files: lookups go on, nothing is printed.
+ * files: lookups go on, nothing is printed. The symbolizer's store of
+ * each module (BUILDID.funcs, funstore.h) lives here too, under the same
+ * rules and cap.
  */
 struct ls_debugcache;
 
@@ -63,13 +65,27 @@ size_t ls_debugcache__pending(struct ls_debugcache *c, unsigned i, unsigned char
  * NULL: the module is gone). Returns 0 or -errno.
  */
 int ls_debugcache__store(struct ls_debugcache *c, const unsigned char *id, size_t len, Elf *elf);
+/*
+ * Other files of a build-id, kept beside its debug file as HEX.SUFFIX
+ * (suffix ".funcs": funstore.h): the same owner and mode checks, the same
+ * size cap and eviction. __read: the whole file into *buf (malloc'd;
+ * its mtime touched as a hit's), 0, -ENOENT or -EPERM (refused);
+ * __write replaces it at once (a rename). Both -errno otherwise.
+ */
+int ls_debugcache__read(struct ls_debugcache *c, const unsigned char *id, size_t len,
+			const char *suffix, void **buf, size_t *size);
+int ls_debugcache__write(struct ls_debugcache *c, const unsigned char *id, size_t len,
+			 const char *suffix, const void *buf, size_t size);
 void ls_debugcache__stats(const struct ls_debugcache *c, struct ls_debugcache_stats *stats);
 
 /* Pure parts, for unit tests. */
 #define LS_DEBUGCACHE_ID_MAX 64
 /* "HEX.debug" into out: 0, or -EINVAL (empty or too long an id, out too small). */
 int ls_debugcache_name(const unsigned char *id, size_t len, char *out, size_t out_len);
-/* Is name one of the cache's files ("HEX.debug")? */
+/* "HEX.SUFFIX", suffix ".debug" or ".funcs" (else -EINVAL) */
+int ls_debugcache_name_as(const unsigned char *id, size_t len, const char *suffix, char *out,
+			  size_t out_len);
+/* Is name one of the cache's files ("HEX.debug", "HEX.funcs")? */
 bool ls_debugcache_is_name(const char *name);
 /* A cached file anyone may trust: a regular file of uid's, not writable by others, <= max bytes. */
 bool ls_debugcache_file_ok(const struct stat *st, uid_t uid, uint64_t max);

@@ -70,6 +70,23 @@ void *ls_rangemap__find(const struct ls_rangemap *m, uint64_t key, uint64_t off)
 	return m->v[i - 1].value;
 }
 
+int ls_rangemap__each(const struct ls_rangemap *m, uint64_t key,
+		      int (*fn)(void *ctx, uint64_t lo, uint64_t hi, void *value), void *ctx)
+{
+	size_t i;
+	int err;
+
+	if (!m)
+		return 0;
+	/* upper(key, 0) is past the key's range starting at 0, if any: its first */
+	for (i = upper(m, key, 0); i > 0 && m->v[i - 1].key == key; i--)
+		;
+	for (; i < m->n && m->v[i].key == key; i++)
+		if ((err = fn(ctx, m->v[i].lo, m->v[i].hi, m->v[i].value)))
+			return err;
+	return 0;
+}
+
 int ls_rangemap__add(struct ls_rangemap *m, uint64_t key, uint64_t lo, uint64_t hi, void *value)
 {
 	void *grown;

@@ -24,6 +24,12 @@ void ls_rangemap__free(struct ls_rangemap *m);
 int ls_rangemap__add(struct ls_rangemap *m, uint64_t key, uint64_t lo, uint64_t hi, void *value);
 /* The value of the range of `key` that holds off, or NULL. */
 void *ls_rangemap__find(const struct ls_rangemap *m, uint64_t key, uint64_t off);
+/*
+ * Call fn on each range of `key`, by address; stops at the first non-zero
+ * return, which it returns (0 when all were seen). fn must not add ranges.
+ */
+int ls_rangemap__each(const struct ls_rangemap *m, uint64_t key,
+		      int (*fn)(void *ctx, uint64_t lo, uint64_t hi, void *value), void *ctx);
 
 /* One inlined instance in a function, as DWARF's concrete tree nests them. */
 struct ls_inl {

@@ -27,8 +27,10 @@
 #include "debugcache.h"
 #include "demangle.h"
 #include "funcache.h"
+#include "funstore.h"
 #include "perfmap.h"
 #include "pyframes.h"
+#include "symindex.h"
 #include "unwind.h"
 
 #define MAX_PROCS 16
@@ -38,6 +40,8 @@
 #define MAX_POISONED 64
 /* Modules with a build-id whose DWARF one process's Dwfl has read, lent to the others. */
 #define MAX_DONORS 64
+/* Modules whose store (funstore.h) was looked for: beyond, the others go without */
+#define MAX_STORES 256
 
 struct proc {
 	pid_t pid;
@@ -70,6 +74,25 @@ struct donor {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Addr low;
+};
+
+/*
+ * A module's store: what the caches learned of it in earlier runs
+ * (funstore.h), read before its first address is named, written again by
+ * the idle finisher once this run learned more.
+ */
+struct store {
+	uint64_t key;
+	unsigned char id[LS_DEBUGCACHE_ID_MAX];
+	size_t id_len; /* 0: no build-id, nothing stored */
+	uint32_t n_symtab;
+	bool dirty;
+};
+
+/* A module's symbols by address (symindex.h), as long as its Dwfl lives (names point into it). */
+struct symidx {
+	Dwfl_Module *mod;
+	struct ls_symindex *x; /* NULL: it could not be built, libdwfl alone */
 };
 
 /* Symbolized frames of one code address, cached by (module build-id, offset). */
@@ -106,6 +129,8 @@ struct ls_unwinder {
 	enum sym_mode mode;
 	struct ls_rangemap *elf_syms; /* value: interned symbol */
 	struct ls_rangemap *funcs;    /* value: struct ls_func */
+	struct ls_rangemap *bare;     /* single addresses with no DWARF function (funstore.h) */
+	size_t n_bare;
 	struct ls_func **func_list;   /* every ls_func built, to free */
 	size_t funcs_n, funcs_cap;
 	uint64_t checked, check_differ, check_more; /* SYM_CHECK */
@@ -113,6 +138,11 @@ struct ls_unwinder {
 	struct donor donors[MAX_DONORS];
 	unsigned n_donors;
 	struct ls_debugcache *dcache; /* NULL: off */
+	struct store stores[MAX_STORES];
+	unsigned n_stores;
+	struct symidx symidx[MAX_DONORS];
+	unsigned n_symidx;
+	uint64_t stores_read, stores_refused, stores_written;
 };
 
 /* find_elf has no context argument: the process whose modules are loaded. */
@@ -358,10 +388,31 @@ static uint64_t maps_hash(pid_t pid, int *err)
 	return h;
 }
 
-/* A Dwfl ends: its modules lend nothing any more. */
+/* A module of a Dwfl that ends: its symbol index goes (its names are the module's). */
+static int symidx_drop(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+		       void *arg)
+{
+	struct ls_unwinder *u = arg;
+	unsigned i;
+
+	(void)userdata, (void)name, (void)start;
+	for (i = 0; i < u->n_symidx; i++) {
+		if (u->symidx[i].mod == mod) {
+			ls_symindex__free(u->symidx[i].x);
+			u->symidx[i] = u->symidx[--u->n_symidx];
+			break;
+		}
+	}
+	return DWARF_CB_OK;
+}
+
+/* A Dwfl ends: its modules lend nothing any more, and their symbol indexes go. */
 static void donors_drop(struct ls_unwinder *u, Dwfl *dwfl)
 {
 	unsigned i = 0;
+
+	if (u->n_symidx)
+		dwfl_getmodules(dwfl, symidx_drop, u, 0);
 
 	while (i < u->n_donors) {
 		if (u->donors[i].dwfl == dwfl)
@@ -740,6 +791,106 @@ static bool module_poisoned(struct ls_unwinder *u, uint64_t key)
 	return false;
 }
 
+static struct store *store_find(struct ls_unwinder *u, uint64_t key)
+{
+	unsigned i;
+
+	for (i = 0; i < u->n_stores; i++)
+		if (u->stores[i].key == key)
+			return &u->stores[i];
+	return NULL;
+}
+
+static void store_learned(struct ls_unwinder *u, uint64_t key)
+{
+	struct store *s = store_find(u, key);
+
+	if (s && s->id_len)
+		s->dirty = true;
+}
+
+static int list_func(struct ls_unwinder *u, struct ls_func *f);
+
+static const char *intern_cb(void *ctx, const char *s);
+
+static int adopt_func(void *ctx, struct ls_func *f)
+{
+	return list_func(ctx, f);
+}
+
+/*
+ * Before naming the first address of module key: what earlier runs
+ * learned of it. The size of its symbol table is part of its identity
+ * here (the same build-id names more with its debug file than without);
+ * reading it loads the table, which naming needs anyway.
+ */
+static void store_load(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key)
+{
+	const struct ls_funstore_sink sink = {.intern = intern_cb, .adopt = adopt_func, .ctx = u};
+	const struct ls_funstore_maps maps = {
+	    .elf_syms = u->elf_syms, .funcs = u->funcs, .bare = u->bare};
+	const unsigned char *bits;
+	struct store *s;
+	GElf_Addr vaddr;
+	size_t size;
+	void *buf;
+	int len, n, err;
+
+	if (!u->dcache || u->mode == SYM_FULL || store_find(u, key) || u->n_stores == MAX_STORES)
+		return;
+	s = &u->stores[u->n_stores++];
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len <= 0 || len > LS_DEBUGCACHE_ID_MAX)
+		return;
+	memcpy(s->id, bits, (size_t)len);
+	s->id_len = (size_t)len;
+	n = dwfl_module_getsymtab(mod);
+	s->n_symtab = n > 0 ? (uint32_t)n : 0;
+	err = ls_debugcache__read(u->dcache, s->id, s->id_len, ".funcs", &buf, &size);
+	if (err == -ENOENT)
+		return;
+	if (!err)
+		err =
+		    ls_funstore_decode(buf, size, s->id, s->id_len, s->n_symtab, key, &maps, &sink);
+	free(buf);
+	if (err) {
+		/* refused (foreign, corrupt, not ours): this run's own replaces it */
+		u->stores_refused++;
+		s->dirty = true;
+		return;
+	}
+	u->stores_read++;
+}
+
+/* One module's store written again, when it learned more: false when none did. */
+static bool store_write(struct ls_unwinder *u)
+{
+	const struct ls_funstore_maps maps = {
+	    .elf_syms = u->elf_syms, .funcs = u->funcs, .bare = u->bare};
+	unsigned i;
+
+	for (i = 0; i < u->n_stores; i++) {
+		struct store *s = &u->stores[i];
+		size_t len;
+		void *buf;
+
+		if (!s->dirty)
+			continue;
+		s->dirty = false;
+		if (module_poisoned(u, s->key))
+			continue;
+		if (!ls_funstore_encode(&maps, s->key, s->id, s->id_len, s->n_symtab, &buf, &len)) {
+			u->stores_written +=
+			    !ls_debugcache__write(u->dcache, s->id, s->id_len, ".funcs", buf, len);
+			free(buf);
+		}
+		return true;
+	}
+	return false;
+}
+
 static int list_func(struct ls_unwinder *u, struct ls_func *f)
 {
 	if (u->funcs_n == u->funcs_cap) {
@@ -890,6 +1041,95 @@ static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dw
 	return 0;
 }
 
+/* Most addresses the store keeps with no function (funstore.h); past them, libdw again. */
+#define MAX_BARE 65536
+
+/*
+ * An address DWARF names no function for (dwarf_getscopes gave up on its
+ * unit, or no unit covers it): noted with its line, so that a later run
+ * (the store) does not walk the unit again to learn the same. Only where
+ * the module has DWARF: without, the walk costs nothing.
+ */
+static void bare_learn(struct ls_unwinder *u, Dwfl_Module *mod, uint64_t key, uint64_t rel,
+		       const char *file, int line)
+{
+	struct ls_func *b;
+	Dwarf_Addr bias;
+
+	if (u->n_bare >= MAX_BARE || !dwfl_module_getdwarf(mod, &bias))
+		return;
+	b = ls_func__new(NULL);
+	if (!b)
+		return;
+	if (ls_func__add_row(b, rel, file, line, false) || list_func(u, b)) {
+		ls_func__free(b);
+		return;
+	}
+	b->lines = true;
+	if (!ls_rangemap__add(u->bare, key, rel, rel + 1, b)) {
+		u->n_bare++;
+		store_learned(u, key);
+	}
+}
+
+/*
+ * The innermost subprogram on the path of DIEs holding pc under die, in
+ * one pass that enters only what holds pc, as dwarf_getscopes descends
+ * (the same DIEs matched, walked through, or ignored; the first holder in
+ * DIE order wins). dwarf_getscopes then looks for an inlined instance's
+ * abstract origin (another walk of the whole unit) and dwarf_getscopes_die
+ * walks the unit again for the instance's parents: ~0.5 ms a function in
+ * python3's largest units. 1: *sub set; 0: none holds pc; -1: what this
+ * walk does not follow (an imported unit, an address libdw cannot read,
+ * depth), libdw's own walk decides.
+ */
+static int holder_sub(Dwarf_Die *die, Dwarf_Addr pc, Dwarf_Die *sub, unsigned depth)
+{
+	Dwarf_Die child;
+	int found = 0, r;
+
+	if (depth >= 64)
+		return -1;
+	if (dwarf_child(die, &child))
+		return 0;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_with_stmt:
+		case DW_TAG_catch_block:
+		case DW_TAG_try_block:
+		case DW_TAG_entry_point:
+		case DW_TAG_module:
+			r = dwarf_haspc(&child, pc);
+			if (r < 0)
+				return -1;
+			if (!r)
+				continue;
+			if (dwarf_tag(&child) == DW_TAG_subprogram) {
+				*sub = child;
+				found = 1;
+			}
+			r = holder_sub(&child, pc, sub, depth + 1);
+			return r < 0 ? -1 : (found || r);
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+			/* no addresses of their own, but they own functions */
+			r = holder_sub(&child, pc, sub, depth + 1);
+			if (r)
+				return r;
+			break;
+		case DW_TAG_imported_unit:
+			return -1;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return 0;
+}
+
 /*
  * The function (DWARF subprogram) around lookup with its inlined
  * instances, indexed by its address ranges; NULL when DWARF has none.
@@ -908,29 +1148,33 @@ static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf
 	cu = dwfl_module_addrdie(mod, lookup, &bias);
 	if (!cu)
 		return NULL;
-	/* the concrete subprogram: as dwarf_frames finds it */
-	nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
-	for (i = 0; i < nscopes && !found; i++) {
-		int tag = dwarf_tag(&scopes[i]);
+	found = holder_sub(cu, lookup - bias, &sub, 0);
+	if (found < 0) {
+		/* the concrete subprogram as dwarf_frames finds it */
+		found = 0;
+		nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
+		for (i = 0; i < nscopes && !found; i++) {
+			int tag = dwarf_tag(&scopes[i]);
 
-		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
-			inner = scopes[i];
-			found = 1;
+			if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+				inner = scopes[i];
+				found = 1;
+			}
 		}
-	}
-	free(scopes);
-	scopes = NULL;
-	if (!found)
-		return NULL;
-	found = 0;
-	nscopes = dwarf_getscopes_die(&inner, &scopes);
-	for (i = 0; i < nscopes && !found; i++) {
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
-			sub = scopes[i];
-			found = 1;
+		free(scopes);
+		scopes = NULL;
+		if (!found)
+			return NULL;
+		found = 0;
+		nscopes = dwarf_getscopes_die(&inner, &scopes);
+		for (i = 0; i < nscopes && !found; i++) {
+			if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram) {
+				sub = scopes[i];
+				found = 1;
+			}
 		}
+		free(scopes);
 	}
-	free(scopes);
 	if (!found || !dwarf_diecu(&sub, &cudie, NULL, NULL))
 		return NULL;
 	f = ls_func__new(intern_symbol(u, die_name(&sub)));
@@ -940,6 +1184,7 @@ static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf
 		ls_func__free(f);
 		return NULL;
 	}
+	store_learned(u, key);
 	/* module-relative offsets: the same library anywhere in any process */
 	adj = bias - low;
 	if (walk_inlines(u, f, &cudie, &sub, -1, 0, adj))
@@ -1002,6 +1247,49 @@ static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Add
 }
 
 /*
+ * The symbols of mod that dwfl_module_addrinfo weighs, sorted: built at
+ * the first function of the module the caches do not know (one pass over
+ * the table, as one addrinfo call costs), then each new function is a
+ * binary search instead of a scan.
+ */
+static const struct ls_symindex *symindex_get(struct ls_unwinder *u, Dwfl_Module *mod)
+{
+	struct ls_symindex *x;
+	unsigned i;
+	int n, k;
+
+	for (i = 0; i < u->n_symidx; i++)
+		if (u->symidx[i].mod == mod)
+			return u->symidx[i].x;
+	if (u->n_symidx == MAX_DONORS)
+		return NULL;
+	x = ls_symindex__new();
+	n = dwfl_module_getsymtab(mod);
+	for (k = 1; x && k < n; k++) {
+		GElf_Sym sym;
+		GElf_Addr value;
+		const char *name =
+		    dwfl_module_getsym_info(mod, k, &sym, &value, NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+
+		/* what addrinfo passes over, it never names */
+		if (!name || !name[0] || sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||
+		    type == STT_FILE || type == STT_TLS)
+			continue;
+		if (ls_symindex__add(x, value, sym.st_size, name)) {
+			ls_symindex__free(x);
+			x = NULL;
+		}
+	}
+	if (x && ls_symindex__seal(x)) {
+		ls_symindex__free(x);
+		x = NULL;
+	}
+	u->symidx[u->n_symidx++] = (struct symidx){.mod = mod, .x = x};
+	return x;
+}
+
+/*
  * The ELF symbol around lookup, from the range the last lookup in that
  * function found. Not inlined: its locals would live across resolve's sigsetjmp.
  */
@@ -1011,8 +1299,9 @@ static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, D
 							uint64_t rel)
 {
 	const char *cached = NULL, *name;
-	GElf_Off off;
-	GElf_Sym sym;
+	struct ls_symindex_hit hit;
+	GElf_Off off, off2;
+	GElf_Sym sym, sym2;
 
 	if (u->mode != SYM_FULL) {
 		cached = ls_rangemap__find(u->elf_syms, key, rel);
@@ -1033,11 +1322,31 @@ static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, D
 		}
 		return name;
 	}
-	name = intern_symbol(u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
+	if (u->mode != SYM_FULL && ls_symindex__find(symindex_get(u, mod), lookup, &hit)) {
+		name = intern_symbol(u, hit.name);
+		off = lookup - hit.value;
+		sym.st_size = hit.size;
+		if (u->mode == SYM_CHECK) {
+			const char *libdw = intern_symbol(
+			    u, dwfl_module_addrinfo(own, own_lookup, &off2, &sym2, NULL, NULL, NULL));
+
+			u->checked++;
+			if (libdw != name || off2 != off || sym2.st_size != sym.st_size) {
+				u->check_differ++;
+				fprintf(stderr,
+					"loopstall: symbol check: +0x%" PRIx64
+					": ELF symbol %s, indexed %s\n",
+					rel, libdw ? libdw : "(none)", name);
+			}
+		}
+	} else {
+		name = intern_symbol(
+		    u, dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL));
+	}
 	/* the ranges never overlap: sized symbols only, each one once */
-	if (name && u->mode != SYM_FULL && sym.st_size && off < sym.st_size)
-		ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size,
-				 (void *)name);
+	if (name && u->mode != SYM_FULL && sym.st_size && off < sym.st_size &&
+	    !ls_rangemap__add(u->elf_syms, key, rel - off, rel - off + sym.st_size, (void *)name))
+		store_learned(u, key);
 	return name;
 }
 
@@ -1106,18 +1415,26 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 	sigjmp_buf jb;
 
 	memset(frames, 0, sizeof(frames));
+	store_load(u, mod, e->module_key);
 	elf_sym = elf_symbol(u, mod, lookup, own, own_lookup, e->module_key, e->offset);
 	if (!module_poisoned(u, e->module_key)) {
 		guard_install();
 		if (!sigsetjmp(jb, 1)) {
-			struct ls_func *fn = NULL;
+			struct ls_func *fn = NULL, *bare = NULL;
 			const char *f = NULL;
 			int l = 0;
 
 			dwarf_guard = &jb;
-			if (u->mode != SYM_FULL)
+			if (u->mode != SYM_FULL) {
 				fn = ls_rangemap__find(u->funcs, e->module_key, e->offset);
-			if (fn && fn->lines) {
+				bare = fn ? NULL
+					  : ls_rangemap__find(u->bare, e->module_key, e->offset);
+			}
+			if (bare) {
+				/* DWARF named no function here before: its line alone */
+				f = bare->rows[0].file;
+				l = bare->rows[0].line;
+			} else if (fn && fn->lines) {
 				/* a function seen before: no DWARF read at all */
 				const struct ls_line_row *row = ls_func__line(fn, e->offset);
 
@@ -1131,10 +1448,12 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 			if (u->mode == SYM_FULL) {
 				n = dwarf_frames(u, mod, lookup, f, l, frames);
 			} else {
-				if (!fn)
+				if (!fn && !bare)
 					fn = func_build(u, mod, lookup, e->module_key, e->offset);
-				n = fn ? func_frames(u, fn, e->offset, f, l, frames)
-				       : dwarf_frames(u, mod, lookup, f, l, frames);
+				if (fn)
+					n = func_frames(u, fn, e->offset, f, l, frames);
+				else if (!bare && !(n = dwarf_frames(u, mod, lookup, f, l, frames)))
+					bare_learn(u, mod, e->module_key, e->offset, f, l);
 				if (u->mode == SYM_CHECK) {
 					const char *lf;
 					unsigned nf;
@@ -1339,7 +1658,8 @@ struct ls_unwinder *ls_unwinder__new(void)
 		return NULL;
 	u->elf_syms = ls_rangemap__new();
 	u->funcs = ls_rangemap__new();
-	if (!u->elf_syms || !u->funcs) {
+	u->bare = ls_rangemap__new();
+	if (!u->elf_syms || !u->funcs || !u->bare) {
 		ls_unwinder__free(u);
 		return NULL;
 	}
@@ -1399,7 +1719,7 @@ bool ls_unwinder__idle(struct ls_unwinder *u)
 			return true;
 		}
 	}
-	return false;
+	return store_write(u);
 }
 
 void ls_unwinder__prepare(struct ls_unwinder *u, pid_t pid)
@@ -1508,6 +1828,8 @@ void ls_unwinder__free(struct ls_unwinder *u)
 		return;
 	for (i = 0; i < MAX_PROCS; i++)
 		proc_reset(u, &u->procs[i]);
+	for (i = 0; i < u->n_symidx; i++)
+		ls_symindex__free(u->symidx[i].x);
 	ls_pyframes__free(u->py);
 	ls_debugcache__free(u->dcache);
 	for (i = 0; i < u->strs_cap; i++)
@@ -1522,10 +1844,16 @@ void ls_unwinder__free(struct ls_unwinder *u)
 			" differ, %" PRIu64 " named by the cache alone, %" PRIu64
 			" with another process's module\n",
 			u->checked, u->check_differ, u->check_more, u->lent);
+	if (u->mode == SYM_CHECK && u->dcache)
+		fprintf(stderr,
+			"loopstall: symbol store: %" PRIu64 " modules read, %" PRIu64
+			" refused, %" PRIu64 " written\n",
+			u->stores_read, u->stores_refused, u->stores_written);
 	for (i = 0; i < u->funcs_n; i++)
 		ls_func__free(u->func_list[i]);
 	free(u->func_list);
 	ls_rangemap__free(u->funcs);
+	ls_rangemap__free(u->bare);
 	ls_rangemap__free(u->elf_syms);
 	free(u);
 }

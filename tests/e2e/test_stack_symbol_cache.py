@@ -61,6 +61,9 @@ def python_cpu(s, python, what, python_names=True):
 def test():
     os.environ["LOOPSTALL_SYMBOLIZE"] = "check"
     with lstest.Session() as s:
+        # empty: what a run names it learns from DWARF, not from an earlier run's
+        # store (agent/src/funstore.h; test_stack_symbol_store's business)
+        os.environ["LOOPSTALL_DEBUG_CACHE"] = os.path.join(s.dir, "debuginfo")
         python_cpu(s, lstest.require_python_with_symbols(), "python with symbols")
         if os.access("/usr/bin/python3", os.X_OK):
             # its Python frames' names are the Python frame tests' business (test_py_frames_debian)

@@ -42,6 +42,55 @@ static void test_names(void **state)
 	assert_false(ls_debugcache_is_name("00AB7FFF.debug")); /* not ours: lower case only */
 	assert_false(ls_debugcache_is_name("00ab7fff.debugx"));
 	assert_false(ls_debugcache_is_name(".debug"));
+	/* a module's symbolizer store lives beside its debug file, counted with it */
+	assert_int_equal(ls_debugcache_name_as(id, sizeof(id), ".funcs", out, sizeof(out)), 0);
+	assert_string_equal(out, "00ab7fff.funcs");
+	assert_true(ls_debugcache_is_name(out));
+	assert_int_equal(ls_debugcache_name_as(id, sizeof(id), ".other", out, sizeof(out)),
+			 -EINVAL);
+	assert_false(ls_debugcache_is_name("00ab7fff.other"));
+	assert_false(ls_debugcache_is_name(".00ab7fff.funcs.12.tmp"));
+}
+
+/* Another file of a build-id: written whole, read back, refused when others may write it. */
+static void test_other_files(void **state)
+{
+	static char where[] = "/tmp/test_debugcache_files.XXXXXX";
+	const unsigned char id[] = {0x01, 0x02, 0x03, 0x04};
+	const char data[] = "what the symbolizer learned";
+	struct ls_debugcache *c;
+	char file[256];
+	size_t size;
+	void *buf;
+
+	(void)state;
+	assert_non_null(mkdtemp(where));
+	snprintf(file, sizeof(file), "%s/cache", where);
+	/* made on the first write, the agent's alone */
+	setenv("LOOPSTALL_DEBUG_CACHE", file, 1);
+	c = ls_debugcache__new();
+	assert_non_null(c);
+	assert_int_equal(ls_debugcache__read(c, id, sizeof(id), ".funcs", &buf, &size), -ENOENT);
+	assert_int_equal(ls_debugcache__write(c, id, sizeof(id), ".funcs", data, sizeof(data)), 0);
+	assert_int_equal(ls_debugcache__read(c, id, sizeof(id), ".funcs", &buf, &size), 0);
+	assert_int_equal(size, sizeof(data));
+	assert_memory_equal(buf, data, sizeof(data));
+	free(buf);
+	snprintf(file, sizeof(file), "%s/cache/01020304.funcs", where);
+	assert_int_equal(chmod(file, 0666), 0);
+	assert_int_equal(ls_debugcache__read(c, id, sizeof(id), ".funcs", &buf, &size), -EPERM);
+	assert_null(buf);
+	/* a write replaces the file (a rename): the new one is the agent's mode */
+	assert_int_equal(ls_debugcache__write(c, id, sizeof(id), ".funcs", "x", 1), 0);
+	assert_int_equal(ls_debugcache__read(c, id, sizeof(id), ".funcs", &buf, &size), 0);
+	assert_int_equal(size, 1);
+	free(buf);
+	ls_debugcache__free(c);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/cache", where);
+	rmdir(file);
+	rmdir(where);
+	unsetenv("LOOPSTALL_DEBUG_CACHE");
 }
 
 static void test_trust(void **state)
@@ -295,9 +344,8 @@ static void test_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_trust),
-	    cmocka_unit_test(test_evict),
+	    cmocka_unit_test(test_names),      cmocka_unit_test(test_other_files),
+	    cmocka_unit_test(test_trust),      cmocka_unit_test(test_evict),
 	    cmocka_unit_test(test_round_trip),
 	};
 

@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The symbolizer's store (agent/src/funstore.h): what a run learned of a
+module (its ELF symbols' ranges, its functions' inlined calls and line
+rows) is left in $LOOPSTALL_DEBUG_CACHE as BUILDID.funcs, and the next
+run names the module's addresses from it before reading any DWARF: the
+same stack, frame for frame (symbol, file, line, inlined), as the run
+that read the DWARF. LOOPSTALL_SYMBOLIZE=check names every address with
+libdw as well and counts where the two differ (none may).
+
+A store altered on disk (one letter of a name), or another module's store under
+python's name, is refused (the run names its frames with libdw, the same
+frames) and replaced by a good one, which the run after reads again.
+"""
+import os
+import re
+import shutil
+
+import lstest
+import test_stack_symbol_cache as symcheck
+from test_stack_debug_cache import build_id
+
+STORE_RE = re.compile(r"symbol store: (\d+) modules read, (\d+) refused, (\d+) written")
+
+
+def sleep_run(s, what):
+    """One run of the Python sleep stall: (comparable native frames, read, refused, written)."""
+    argv = lstest.victim("py_frames_app.py") + ["--scenario", "sleep", "--seconds", "0.2",
+                                               "--wait-signal"]
+    run = lstest.record_pid(s, argv, opts=["-v"])
+    stalls = run.stalls_in(run.scenario_window("sleep"))
+    assert len(stalls) == 1, "\n".join(lstest.brief(x) for x in run.stalls)
+    stack = lstest.syscall_stack(stalls[0], "clock_nanosleep")
+    lstest.frames_in_order(stack, ["clock_nanosleep", "_PyEval_EvalFrameDefault"],
+                           f"{what}: sleep stack")
+    err = run.recorder.text("stderr")
+    symcheck.check_counts(err, what, 10)
+    m = STORE_RE.search(err)
+    assert m, f"{what}: no symbol store line in the agent's stderr:\n{err}"
+    read, refused, written = (int(x) for x in m.groups())
+    print(f"  {what}: stores {read} read, {refused} refused, {written} written")
+    frames = [(f["symbol"], f["module"], f["file"], f["line"], f.get("inlined"))
+              for f in stack if f["kind"] == "native"]
+    return frames, read, refused, written, stack
+
+
+def same_stack(first, other, what):
+    assert first[0] == other[0], (
+        f"{what}: the stack differs from the run that read the DWARF:\n"
+        f"that run:\n{lstest.format_stack(first[4])}\nthis run:\n{lstest.format_stack(other[4])}")
+
+
+def test():
+    lstest.require_root()
+    python = os.path.realpath(lstest.PYTHON)
+    bid = build_id(python)
+    if not bid:
+        lstest.skip(f"{python} has no build-id: nothing to key a store by")
+    os.environ["LOOPSTALL_SYMBOLIZE"] = "check"
+    with lstest.Session() as s:
+        cache = os.path.join(s.dir, "debuginfo")
+        os.environ["LOOPSTALL_DEBUG_CACHE"] = cache
+        store = os.path.join(cache, f"{bid}.funcs")
+
+        first = sleep_run(s, "no store")
+        assert first[1] == 0 and first[3] >= 1, f"first run: {first[1:4]}"
+        assert os.path.exists(store), (
+            f"no {store} after the first run: {os.listdir(cache) if os.path.isdir(cache) else '-'}")
+        st = os.stat(store)
+        assert st.st_uid == os.geteuid() and not st.st_mode & 0o022, oct(st.st_mode)
+
+        again = sleep_run(s, "store written")
+        assert again[1] >= 1 and again[2] == 0, f"the store was not read: {again[1:4]}"
+        same_stack(first, again, "store read")
+
+        # one letter of a name in python's store: only its checksum tells
+        with open(store, "r+b") as f:
+            data = f.read()
+            at = data.find(b"_PyEval_EvalFrameDefault")
+            assert at > 0, "python's store does not name _PyEval_EvalFrameDefault"
+            f.seek(at + 4)
+            f.write(b"X")
+        altered = sleep_run(s, "altered store")
+        assert altered[2] >= 1, f"an altered store was not refused: {altered[1:4]}"
+        same_stack(first, altered, "altered store")
+        healed = sleep_run(s, "after the altered store")
+        assert healed[2] == 0 and healed[1] >= 1, f"the altered store was not replaced: {healed[1:4]}"
+        same_stack(first, healed, "after the altered store")
+
+        # another module's store under python's name
+        others = [f for f in os.listdir(cache) if f.endswith(".funcs") and f != f"{bid}.funcs"]
+        assert others, f"only python's store in {cache}: {os.listdir(cache)}"
+        shutil.copyfile(os.path.join(cache, others[0]), store)
+        os.chmod(store, 0o644)
+        foreign = sleep_run(s, "foreign store")
+        assert foreign[2] >= 1, f"another module's store was taken: {foreign[1:4]}"
+        same_stack(first, foreign, "foreign store")
+        with open(store, "rb") as f, open(os.path.join(cache, others[0]), "rb") as g:
+            assert f.read() != g.read(), "the foreign store was not replaced"
+
+
+if __name__ == "__main__":
+    lstest.main(test)
