@@ -205,11 +205,11 @@ struct lt_thread {
 	__u32 out_kind;	  /* LT_OUT_* */
 	__u32 out_nr;	  /* syscall it blocked in */
 	__s32 out_fd;
-	__u32 flags;	     /* LT_THR_* */
-	__u32 live_slot;     /* its entry in `live`, LT_SLOT_NONE if none was free */
-	__u32 out_newcall;   /* the pending block is a call's first (see call_witness) */
-	__u64 nvcsw_start;   /* the task's voluntary switches when the busy period began */
-	__u64 nivcsw_start;  /* and its involuntary ones (preemptions) */
+	__u32 flags;	    /* LT_THR_* */
+	__u32 live_slot;    /* its entry in `live`, LT_SLOT_NONE if none was free */
+	__u32 out_newcall;  /* the pending block is a call's first (see call_witness) */
+	__u64 nvcsw_start;  /* the task's voluntary switches when the busy period began */
+	__u64 nivcsw_start; /* and its involuntary ones (preemptions) */
 	/*
 	 * A busy period that began while the thread's context-switch event was
 	 * closed (LT_THR_UNSEEN): when its switches began to be followed
@@ -443,7 +443,7 @@ struct lt_stack_rec {
 enum lt_follow_state {
 	LT_FOLLOW_NONE = 0,    /* nothing to add: no period runs unseen, or its block was seen */
 	LT_FOLLOW_RUNNING = 1, /* on a CPU or runnable: its blocks from now on are seen */
-	LT_FOLLOW_IDLE = 2,    /* blocked in the loop's own wait: the period ended when it blocked */
+	LT_FOLLOW_IDLE = 2, /* blocked in the loop's own wait: the period ended when it blocked */
 	LT_FOLLOW_BLOCKED = 3, /* blocked inside the period (nr, fd): that block is pending */
 };
 

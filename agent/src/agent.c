@@ -61,8 +61,8 @@ struct ls_agent {
 	uint64_t decode_errors;
 	uint64_t next_scan_ns;	  /* when a busy period may next cross a line */
 	uint64_t next_threads_ns; /* when threads_check next looks at the targets' threads */
-	bool no_lean;		  /* loop threads keep their switch event (lean.h): unsupported or off */
-	unsigned samples_read;	  /* CPU samples the last ring read handled */
+	bool no_lean; /* loop threads keep their switch event (lean.h): unsupported or off */
+	unsigned samples_read; /* CPU samples the last ring read handled */
 	struct target *targets;
 	size_t n_targets, cap_targets;
 	struct ls_threads *threads; /* the loop threads, by tid (threads.h) */
@@ -594,7 +594,8 @@ int ls_agent__new(const struct ls_agent_opts *opts, const struct ls_agent_ops *o
 		/* for comparisons: every loop thread followed all the time */
 		a->no_lean = lean && !strcmp(lean, "0");
 		/* a kernel that cannot run follow_seed on one thread: none runs lean */
-		if (!a->no_lean && follow_read(a, (uint32_t)syscall(SYS_gettid), &probe) != -ESRCH) {
+		if (!a->no_lean &&
+		    follow_read(a, (uint32_t)syscall(SYS_gettid), &probe) != -ESRCH) {
 			a->no_lean = true;
 			if (opts->verbose)
 				fprintf(stderr, "loopstall: no task iterator on one thread: loop "
@@ -1176,7 +1177,8 @@ static void follow_thread(struct ls_agent *a, struct ls_thread *lt, uint64_t now
 		if (err != -ESRCH && !a->no_lean) {
 			a->no_lean = true;
 			if (a->opts.verbose)
-				fprintf(stderr, "loopstall: following a lean loop thread failed (%s): "
+				fprintf(stderr,
+					"loopstall: following a lean loop thread failed (%s): "
 					"loop threads keep their context-switch event\n",
 					strerror(-err));
 		}
@@ -1207,11 +1209,12 @@ static void follow_thread(struct ls_agent *a, struct ls_thread *lt, uint64_t now
 		if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.py_procs), &key, &pp))
 			ls_py_walk(&pp, read_target, &pid, f.fsbase, &rec->py);
 	}
-	rec->size = (uint32_t)ls_read_user_stack((pid_t)lt->pid, f.regs[7], rec->data,
-						 stack_bytes < LT_STACK_MAX ? stack_bytes
-									    : LT_STACK_MAX);
+	rec->size =
+	    (uint32_t)ls_read_user_stack((pid_t)lt->pid, f.regs[7], rec->data,
+					 stack_bytes < LT_STACK_MAX ? stack_bytes : LT_STACK_MAX);
 	if (rec->size)
-		ls_collector__add(a->collector, rec, offsetof(struct lt_stack_rec, data) + rec->size);
+		ls_collector__add(a->collector, rec,
+				  offsetof(struct lt_stack_rec, data) + rec->size);
 	if (f.nr != LT_NR_NONE) {
 		struct lt_target_rec target = {
 		    .type = LT_REC_TARGET,

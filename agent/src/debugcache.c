@@ -523,12 +523,54 @@ static void pending_drop(struct ls_debugcache *c, const unsigned char *id, size_
 		*p = c->pending[--c->n_pending];
 }
 
+/*
+ * Write `name` in the cache, `size` bytes that fill() writes to fd: room made
+ * first (least recently used out), then a temporary file renamed over it,
+ * so that readers see the whole file or none.
+ */
+static int write_atomically(struct ls_debugcache *c, const char *name, uint64_t size,
+			    int (*fill)(int fd, void *arg), void *arg)
+{
+	char tmp[sizeof(cache_name) + 32];
+	int fd, err;
+
+	err = dir_open(c, true);
+	if (!err)
+		err = make_room(c, size);
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	err = fill(fd, arg);
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && renameat(c->dirfd, tmp, c->dirfd, name))
+		err = -errno;
+	if (err)
+		unlinkat(c->dirfd, tmp, 0);
+	return err;
+}
+
+struct copy_arg {
+	Elf *elf;
+	const struct layout *l;
+};
+
+static int fill_copy(int fd, void *arg)
+{
+	const struct copy_arg *a = arg;
+
+	return write_copy(fd, a->elf, a->l);
+}
+
 int ls_debugcache__store(struct ls_debugcache *c, const unsigned char *id, size_t len, Elf *elf)
 {
 	cache_name name;
-	char tmp[sizeof(name) + 32];
 	struct layout l = {0};
-	int fd = -1, err;
+	struct copy_arg arg = {.elf = elf, .l = &l};
+	int err;
 
 	if (!c)
 		return -EINVAL;
@@ -540,29 +582,7 @@ int ls_debugcache__store(struct ls_debugcache *c, const unsigned char *id, size_
 		return -EINVAL;
 	err = layout(elf, &l, c->max);
 	if (!err)
-		err = dir_open(c, true);
-	if (!err)
-		err = make_room(c, l.size);
-	if (err)
-		goto cleanup;
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
-	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	err = write_copy(fd, elf, &l);
-	if (!err && close(fd))
-		err = -errno;
-	fd = -1;
-	/* readers see the whole file or none: a rename replaces it at once */
-	if (!err && renameat(c->dirfd, tmp, c->dirfd, name))
-		err = -errno;
-	if (err)
-		unlinkat(c->dirfd, tmp, 0);
-cleanup:
-	if (fd >= 0)
-		close(fd);
+		err = write_atomically(c, name, l.size, fill_copy, &arg);
 	free(l.sh);
 	free(l.data);
 	if (err) {
@@ -624,12 +644,24 @@ int ls_debugcache__read(struct ls_debugcache *c, const unsigned char *id, size_t
 	return 0;
 }
 
+struct buf_arg {
+	const void *buf;
+	size_t size;
+};
+
+static int fill_buf(int fd, void *arg)
+{
+	const struct buf_arg *a = arg;
+
+	return write_all(fd, a->buf, a->size, 0);
+}
+
 int ls_debugcache__write(struct ls_debugcache *c, const unsigned char *id, size_t len,
 			 const char *suffix, const void *buf, size_t size)
 {
+	struct buf_arg arg = {.buf = buf, .size = size};
 	cache_name name;
-	char tmp[sizeof(name) + 32];
-	int fd, err;
+	int err;
 
 	if (!c)
 		return -EINVAL;
@@ -637,26 +669,7 @@ int ls_debugcache__write(struct ls_debugcache *c, const unsigned char *id, size_
 		return -EROFS;
 	if (ls_debugcache_name_as(id, len, suffix, name, sizeof(name)))
 		return -EINVAL;
-	err = dir_open(c, true);
-	if (!err)
-		err = make_room(c, size);
-	if (err)
-		goto cleanup;
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
-	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	err = write_all(fd, buf, size, 0);
-	if (close(fd) && !err)
-		err = -errno;
-	/* readers see the whole file or none */
-	if (!err && renameat(c->dirfd, tmp, c->dirfd, name))
-		err = -errno;
-	if (err)
-		unlinkat(c->dirfd, tmp, 0);
-cleanup:
+	err = write_atomically(c, name, size, fill_buf, &arg);
 	if (err) {
 		c->stats.failed++;
 		/* as __store: the disk or the directory says no, no more tries this run */

@@ -17,8 +17,8 @@ struct thread_ev {
 	struct bpf_link *sample;   /* open only while sampling (owns its perf event fd) */
 	uint64_t since_ns;	   /* when its switches were first followed */
 	bool loop;		   /* a loop thread: sampled when a busy period runs long */
-	bool lean;		   /* a loop thread whose event is closed (ls_thread_events__lean) */
-	uint64_t sampling_for;	   /* busy period the sampling event is open for, 0: closed */
+	bool lean;	       /* a loop thread whose event is closed (ls_thread_events__lean) */
+	uint64_t sampling_for; /* busy period the sampling event is open for, 0: closed */
 };
 
 struct ls_thread_events {

@@ -131,7 +131,7 @@ struct ls_unwinder {
 	struct ls_rangemap *funcs;    /* value: struct ls_func */
 	struct ls_rangemap *bare;     /* single addresses with no DWARF function (funstore.h) */
 	size_t n_bare;
-	struct ls_func **func_list;   /* every ls_func built, to free */
+	struct ls_func **func_list; /* every ls_func built, to free */
 	size_t funcs_n, funcs_cap;
 	uint64_t checked, check_differ, check_more; /* SYM_CHECK */
 	uint64_t lent; /* addresses named with another process's module */
@@ -1268,8 +1268,7 @@ static const struct ls_symindex *symindex_get(struct ls_unwinder *u, Dwfl_Module
 	for (k = 1; x && k < n; k++) {
 		GElf_Sym sym;
 		GElf_Addr value;
-		const char *name =
-		    dwfl_module_getsym_info(mod, k, &sym, &value, NULL, NULL, NULL);
+		const char *name = dwfl_module_getsym_info(mod, k, &sym, &value, NULL, NULL, NULL);
 		int type = GELF_ST_TYPE(sym.st_info);
 
 		/* what addrinfo passes over, it never names */
@@ -1327,8 +1326,9 @@ static __attribute__((noinline)) const char *elf_symbol(struct ls_unwinder *u, D
 		off = lookup - hit.value;
 		sym.st_size = hit.size;
 		if (u->mode == SYM_CHECK) {
-			const char *libdw = intern_symbol(
-			    u, dwfl_module_addrinfo(own, own_lookup, &off2, &sym2, NULL, NULL, NULL));
+			const char *libdw =
+			    intern_symbol(u, dwfl_module_addrinfo(own, own_lookup, &off2, &sym2,
+								  NULL, NULL, NULL));
 
 			u->checked++;
 			if (libdw != name || off2 != off || sym2.st_size != sym.st_size) {

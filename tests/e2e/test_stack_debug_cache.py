@@ -41,8 +41,9 @@ def compressed_sections(path):
     return names
 
 
-def sleep_run(s, what):
-    """One run of the Python sleep stall: (its stack as comparable frames, cache counts)."""
+def sleep_stall(s, what):
+    """One run of the Python sleep stall under `record -v`, its symbolizer
+    checked: (the sleep's stack, the agent's stderr)."""
     argv = lstest.victim("py_frames_app.py") + ["--scenario", "sleep", "--seconds", "0.2",
                                                "--wait-signal"]
     run = lstest.record_pid(s, argv, opts=["-v"])
@@ -53,6 +54,12 @@ def sleep_run(s, what):
                            f"{what}: sleep stack")
     err = run.recorder.text("stderr")
     symcheck.check_counts(err, what, 10)
+    return stack, err
+
+
+def sleep_run(s, what):
+    """One run of the Python sleep stall: (its stack as comparable frames, cache counts)."""
+    stack, err = sleep_stall(s, what)
     m = FROM_CACHE_RE.search(err)
     assert m, f"{what}: no debug info line in the agent's stderr:\n{err}"
     frames = [(f["kind"], f["symbol"], f["module"], f["file"], f["line"], f.get("inlined"))

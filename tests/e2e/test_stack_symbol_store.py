@@ -17,24 +17,14 @@ import re
 import shutil
 
 import lstest
-import test_stack_symbol_cache as symcheck
-from test_stack_debug_cache import build_id
+from test_stack_debug_cache import build_id, sleep_stall
 
 STORE_RE = re.compile(r"symbol store: (\d+) modules read, (\d+) refused, (\d+) written")
 
 
 def sleep_run(s, what):
     """One run of the Python sleep stall: (comparable native frames, read, refused, written)."""
-    argv = lstest.victim("py_frames_app.py") + ["--scenario", "sleep", "--seconds", "0.2",
-                                               "--wait-signal"]
-    run = lstest.record_pid(s, argv, opts=["-v"])
-    stalls = run.stalls_in(run.scenario_window("sleep"))
-    assert len(stalls) == 1, "\n".join(lstest.brief(x) for x in run.stalls)
-    stack = lstest.syscall_stack(stalls[0], "clock_nanosleep")
-    lstest.frames_in_order(stack, ["clock_nanosleep", "_PyEval_EvalFrameDefault"],
-                           f"{what}: sleep stack")
-    err = run.recorder.text("stderr")
-    symcheck.check_counts(err, what, 10)
+    stack, err = sleep_stall(s, what)
     m = STORE_RE.search(err)
     assert m, f"{what}: no symbol store line in the agent's stderr:\n{err}"
     read, refused, written = (int(x) for x in m.groups())
