@@ -297,7 +297,9 @@ static void emit_list(struct wbuf *w, struct collect *c, struct flist *l)
 {
 	size_t i, j;
 
-	qsort(l->fr, l->n_fr, sizeof(*l->fr), by_func);
+	/* no ranges: fr may be NULL, which qsort must not be given even for none */
+	if (l->n_fr)
+		qsort(l->fr, l->n_fr, sizeof(*l->fr), by_func);
 	put_u32(w, (uint32_t)l->funcs.n);
 	for (i = 0, j = 0; i < l->funcs.n; i++) {
 		size_t first = j;
