@@ -47,8 +47,8 @@ static enum agg_lang frame_lang(const struct rf_frame *f)
 
 	if (starts(mod, "libpython") || starts(mod, "python"))
 		return AGG_LANG_PYTHON;
-	if (starts(f->symbol, "_Py") || (starts(f->symbol, "Py") && f->symbol[2] >= 'A' &&
-					 f->symbol[2] <= 'Z'))
+	if (starts(f->symbol, "_Py") ||
+	    (starts(f->symbol, "Py") && f->symbol[2] >= 'A' && f->symbol[2] <= 'Z'))
 		return AGG_LANG_PYTHON;
 	if (!strcmp(mod, "node") || starts(mod, "libnode") || starts(f->symbol, "Builtins_") ||
 	    (f->symbol && (strstr(f->symbol, "v8::") || strstr(f->symbol, "node::"))))
@@ -128,10 +128,9 @@ const struct rf_stack *agg_stall_stack(const struct rf_stall *s)
 /* The C runtime: a call site is where the program called into it. */
 static bool runtime_module(const char *module)
 {
-	static const char *const libs[] = { "libc.so",	   "libc-",	 "ld-linux", "ld-",
-					    "libpthread",  "libm.so",	 "librt",    "libdl",
-					    "libstdc++",   "libgcc_s",	 "[vdso",    "linux-vdso",
-					    "libresolv", NULL };
+	static const char *const libs[] = {
+	    "libc.so", "libc-",	    "ld-linux", "ld-",	 "libpthread", "libm.so",   "librt",
+	    "libdl",   "libstdc++", "libgcc_s", "[vdso", "linux-vdso", "libresolv", NULL};
 	const char *base = agg_basename(module);
 	size_t i;
 
@@ -147,13 +146,11 @@ static bool runtime_module(const char *module)
  */
 bool agg_interpreter_frame(const struct rf_frame *f)
 {
-	static const char *const generic[] = { "_PyEval_",	"PyEval_",	   "PyObject_",
-					       "_PyObject_",	"PyIter_",	   "_PyFunction_",
-					       "_PyVectorcall", "method_vectorcall", "cfunction_",
-					       "vectorcall_",	"slot_tp_",	   "_Py_",
-					       "Py_RunMain",	"Py_BytesMain",	   "pymain_",
-					       "run_eval_code", "run_mod",	   "_PyRun_",
-					       "PyRun_",	NULL };
+	static const char *const generic[] = {
+	    "_PyEval_",	     "PyEval_",	      "PyObject_",	   "_PyObject_",   "PyIter_",
+	    "_PyFunction_",  "_PyVectorcall", "method_vectorcall", "cfunction_",   "vectorcall_",
+	    "slot_tp_",	     "_Py_",	      "Py_RunMain",	   "Py_BytesMain", "pymain_",
+	    "run_eval_code", "run_mod",	      "_PyRun_",	   "PyRun_",	   NULL};
 	size_t i;
 
 	if (frame_lang(f) != AGG_LANG_PYTHON)
@@ -307,7 +304,7 @@ static void sb_add_target(struct sbuf *b, const char *target)
 static char *culprit_key(const struct rf_stall *s, const struct rf_stack *st)
 {
 	const struct rf_frame *site;
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	char name[256];
 	size_t i;
 
@@ -467,14 +464,14 @@ static int causes_build(struct aggregate *agg)
 
 static double scale_edge(size_t i)
 {
-	static const double steps[] = { 1, 2, 5 };
+	static const double steps[] = {1, 2, 5};
 
 	return steps[i % 3] * pow(10.0, (double)(i / 3) - 3.0);
 }
 
 static int buckets_build(struct aggregate *agg)
 {
-	unsigned counts[SCALE_EDGES] = { 0 };
+	unsigned counts[SCALE_EDGES] = {0};
 	size_t i, b, first = SCALE_EDGES, last = 0;
 
 	for (i = 0; i < agg->rec->n_stalls; i++) {
@@ -544,7 +541,7 @@ static int fold_add(struct folder *fo, char *frames, double ms)
 /* "comm;outermost;...;innermost", or "comm;[pseudo]" for time without a stack. */
 static char *fold_frames(const char *comm, const struct rf_stack *st, const char *pseudo)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	char name[256];
 	size_t i, n;
 
@@ -589,7 +586,7 @@ static int fold_stall(struct folder *fo, const struct rf_stall *s)
 		if (s->cpu_stacks[i].stack.n)
 			err = fold_add(fo, fold_frames(s->comm, &s->cpu_stacks[i].stack, NULL),
 				       s->on_cpu_ms * (double)s->cpu_stacks[i].samples /
-					       (double)samples);
+					   (double)samples);
 	if (!samples && !err)
 		err = fold_add(fo, fold_frames(s->comm, NULL, "on-CPU"), s->on_cpu_ms);
 	for (i = 0; i < s->n_syscalls && !err; i++) {
@@ -607,12 +604,13 @@ static int fold_stall(struct folder *fo, const struct rf_stall *s)
 
 static int folded_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct agg_folded *)a)->frames, ((const struct agg_folded *)b)->frames);
+	return strcmp(((const struct agg_folded *)a)->frames,
+		      ((const struct agg_folded *)b)->frames);
 }
 
 static int folded_build(struct aggregate *agg)
 {
-	struct folder fo = { .agg = agg };
+	struct folder fo = {.agg = agg};
 	size_t i;
 	int err;
 
@@ -651,7 +649,8 @@ int aggregate__new(const struct recording *rec, struct aggregate **out)
 		agg->cut_short += s->cut_short;
 		if (s->duration_ms > agg->longest_ms)
 			agg->longest_ms = s->duration_ms;
-		if (!agg->start_unix_ns || (s->start_unix_ns && s->start_unix_ns < agg->start_unix_ns))
+		if (!agg->start_unix_ns ||
+		    (s->start_unix_ns && s->start_unix_ns < agg->start_unix_ns))
 			agg->start_unix_ns = s->start_unix_ns;
 	}
 	qsort(agg->by_duration, rec->n_stalls, sizeof(*agg->by_duration), by_duration_cmp);

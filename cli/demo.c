@@ -204,8 +204,9 @@ int cmd_demo(int argc, char **argv)
 	}
 	close(fd);
 
-	printf("Recording the libev demo service: a callback that sleeps 300 ms, one that "
-	       "computes for 200 ms,\nand a 300 ms sleep handed to a thread pool (the right way).\n");
+	printf(
+	    "Recording the libev demo service: a callback that sleeps 300 ms, one that "
+	    "computes for 200 ms,\nand a 300 ms sleep handed to a thread pool (the right way).\n");
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {

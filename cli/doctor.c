@@ -51,7 +51,8 @@ static void diagnose(const struct aggregate *agg, int top, struct out *o)
 	}
 	if (agg->n_culprits > (size_t)top) {
 		out_blank(o);
-		out_line(o, "%zu more culprit(s) not shown (--top N).", agg->n_culprits - (size_t)top);
+		out_line(o, "%zu more culprit(s) not shown (--top N).",
+			 agg->n_culprits - (size_t)top);
 	}
 	for (idx = 0; doctor_note(agg, idx, line, sizeof(line)); idx++) {
 		if (!idx)

@@ -107,9 +107,9 @@ static const char *wrapped_call(const char *symbol)
  */
 static bool cpu_in_file_io(const struct agg_culprit *c)
 {
-	static const char *const io[] = { "write",   "read",   "pwrite64", "pread64", "pwrite",
-					   "pread",   "writev", "readv",	  "fsync",   "fdatasync",
-					   "sendfile", "copy_file_range", NULL };
+	static const char *const io[] = {
+	    "write", "read",  "pwrite64",  "pread64",  "pwrite",	  "pread", "writev",
+	    "readv", "fsync", "fdatasync", "sendfile", "copy_file_range", NULL};
 	const struct rf_stall *s = c->worst;
 	size_t i;
 
@@ -228,24 +228,28 @@ static void detail(struct text *t, enum ls_wait kind, bool mixed, const struct a
 	char a[32], b[32], d[32], e[32];
 
 	if (mixed)
-		add(t, "No single cause: %s on CPU, %s blocked, %s waiting for a CPU%s%s; the "
-		       "largest part decides. ",
+		add(t,
+		    "No single cause: %s on CPU, %s blocked, %s waiting for a CPU%s%s; the "
+		    "largest part decides. ",
 		    out_ms(c->on_cpu_ms, a, sizeof(a)), out_ms(c->off_cpu_ms, b, sizeof(b)),
-		    out_ms(c->runqueue_ms, d, sizeof(d)), c->fault_ms > 0 ? ", in page faults " : "",
+		    out_ms(c->runqueue_ms, d, sizeof(d)),
+		    c->fault_ms > 0 ? ", in page faults " : "",
 		    c->fault_ms > 0 ? out_ms(c->fault_ms, e, sizeof(e)) : "");
 	switch (kind) {
 	case LS_WAIT_CPU:
 		add(t, "On CPU for %s of the %s", out_ms(c->on_cpu_ms, a, sizeof(a)),
 		    out_ms(c->total_ms, b, sizeof(b)));
 		if (c->runqueue_ms > NOTABLE_RUNQ * c->total_ms)
-			add(t, ", and %s more runnable but waiting for a CPU (the machine is busy "
-			       "too)",
+			add(t,
+			    ", and %s more runnable but waiting for a CPU (the machine is busy "
+			    "too)",
 			    out_ms(c->runqueue_ms, d, sizeof(d)));
 		add(t, ".");
 		break;
 	case LS_WAIT_PREEMPTED:
-		add(t, "Runnable but waiting for a CPU for %s of the %s, %llu involuntary context "
-		       "switches.",
+		add(t,
+		    "Runnable but waiting for a CPU for %s of the %s, %llu involuntary context "
+		    "switches.",
 		    out_ms(c->runqueue_ms, a, sizeof(a)), out_ms(c->total_ms, b, sizeof(b)),
 		    (unsigned long long)c->involuntary_switches);
 		break;
@@ -274,14 +278,15 @@ static void detail(struct text *t, enum ls_wait kind, bool mixed, const struct a
 		}
 		if (!u)
 			break;
-		add(t, "Blocked in %s for %s of the %s", u->name, out_ms(c->syscall_ms, a, sizeof(a)),
-		    out_ms(c->total_ms, b, sizeof(b)));
+		add(t, "Blocked in %s for %s of the %s", u->name,
+		    out_ms(c->syscall_ms, a, sizeof(a)), out_ms(c->total_ms, b, sizeof(b)));
 		if (u->target)
 			add(t, ", on %s%s", target_noun(u), u->target);
 		if (kind == LS_WAIT_LOCK)
-			add(t, ": a lock (mutex, condition variable, semaphore) that another thread "
-			       "held. The recording does not name that thread; `%s %u` during a stall "
-			       "shows what every thread is doing",
+			add(t,
+			    ": a lock (mutex, condition variable, semaphore) that another thread "
+			    "held. The recording does not name that thread; `%s %u` during a stall "
+			    "shows what every thread is doing",
 			    c->lang == AGG_LANG_PYTHON ? "py-spy dump --pid" : "eu-stack -p",
 			    c->worst->pid);
 		add(t, ".");
@@ -299,10 +304,9 @@ static const char *program_hint(const char *comm)
 	return "";
 }
 
-void doctor_verdict(const struct aggregate *agg, const struct agg_culprit *c,
-		    struct dr_verdict *v)
+void doctor_verdict(const struct aggregate *agg, const struct agg_culprit *c, struct dr_verdict *v)
 {
-	struct text t = { .buf = v->evidence, .len = sizeof(v->evidence) };
+	struct text t = {.buf = v->evidence, .len = sizeof(v->evidence)};
 	const struct rf_callback *cb = c->worst->callback;
 	char a[32], b[32], at[32], frame[512], name[160];
 
@@ -340,23 +344,25 @@ void doctor_verdict(const struct aggregate *agg, const struct agg_culprit *c,
 	if (has_frames(c->worst))
 		add(&t, " Runtime: %s, from the stack.", agg_lang_name(c->lang));
 	else
-		add(&t, " Runtime: %s, from the process name (%s).", agg_lang_name(c->lang), c->comm);
+		add(&t, " Runtime: %s, from the process name (%s).", agg_lang_name(c->lang),
+		    c->comm);
 	snprintf(v->remedy, sizeof(v->remedy), "%s%s", remedy(v->kind, c->lang),
 		 program_hint(c->comm));
 	/* a named callback is the lead to follow when the kernel side is missing */
 	if (v->kind == LS_WAIT_UNKNOWN && cb && cb->symbol) {
 		snprintf(v->title, sizeof(v->title), "A slow callback: %s", cb->symbol);
-		snprintf(v->remedy, sizeof(v->remedy),
-			 "Record it with `loopstall record -p %u` (as root) to learn whether %s "
-			 "computed, slept or waited in a syscall, and where. Until then, look in %s "
-			 "for blocking calls and long loops.",
-			 c->worst->pid, cb->symbol, cb->symbol);
+		snprintf(
+		    v->remedy, sizeof(v->remedy),
+		    "Record it with `loopstall record -p %u` (as root) to learn whether %s "
+		    "computed, slept or waited in a syscall, and where. Until then, look in %s "
+		    "for blocking calls and long loops.",
+		    c->worst->pid, cb->symbol, cb->symbol);
 	}
 }
 
 void doctor_overview(const struct aggregate *agg, char *buf, size_t len)
 {
-	struct text t = { .buf = buf, .len = len };
+	struct text t = {.buf = buf, .len = len};
 	const struct rf_summary *sum = &agg->rec->summary;
 	char a[32], b[32], c[32];
 	double gap_max = 0;
@@ -436,11 +442,12 @@ bool doctor_note(const struct aggregate *agg, unsigned idx, char *buf, size_t le
 		double busy = busy_outside_stalls(agg, th);
 
 		if (busy > SATURATED_BUSY && n++ == idx) {
-			snprintf(buf, len,
-				 "Loop thread %u (%s) was busy %.0f %% of the time outside its stalls: "
-				 "it is close to saturation, and latency grows quickly with more load. "
-				 "Spread the work over more loops (processes or threads).",
-				 th->tid, th->comm, 100.0 * busy);
+			snprintf(
+			    buf, len,
+			    "Loop thread %u (%s) was busy %.0f %% of the time outside its stalls: "
+			    "it is close to saturation, and latency grows quickly with more load. "
+			    "Spread the work over more loops (processes or threads).",
+			    th->tid, th->comm, 100.0 * busy);
 			return true;
 		}
 	}

@@ -36,19 +36,19 @@ static int parse_stack_bytes(const char *text, uint32_t *out)
 int record_args_parse(int argc, char **argv, struct record_args *args, char *err, size_t err_len)
 {
 	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "tid", required_argument, NULL, 't' },
-		{ "threshold", required_argument, NULL, 'T' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "stack-bytes", required_argument, NULL, 'S' },
-		{ "no-stacks", no_argument, NULL, 'N' },
-		{ "all-waits", no_argument, NULL, 'W' },
-		{ "ring-size", required_argument, NULL, 'R' },
-		{ "max-line", required_argument, NULL, 'L' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"pid", required_argument, NULL, 'p'},
+	    {"tid", required_argument, NULL, 't'},
+	    {"threshold", required_argument, NULL, 'T'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"stack-bytes", required_argument, NULL, 'S'},
+	    {"no-stacks", no_argument, NULL, 'N'},
+	    {"all-waits", no_argument, NULL, 'W'},
+	    {"ring-size", required_argument, NULL, 'R'},
+	    {"max-line", required_argument, NULL, 'L'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char shown[128];
 	int c;
@@ -81,7 +81,8 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 		case 'S':
 			if (parse_stack_bytes(optarg, &args->stack_bytes)) {
 				snprintf(err, err_len,
-					 "invalid --stack-bytes '%s' (a multiple of 512 from 512 to 32k)",
+					 "invalid --stack-bytes '%s' (a multiple of 512 from 512 "
+					 "to 32k)",
 					 P(optarg));
 				return -EINVAL;
 			}
@@ -102,11 +103,12 @@ int record_args_parse(int argc, char **argv, struct record_args *args, char *err
 			}
 			break;
 		case 'L':
-			if (ls_parse_size(optarg, &args->max_line) || args->max_line < LS_BOUND_MIN ||
-			    args->max_line > (64ull << 20)) {
-				snprintf(err, err_len,
-					 "invalid --max-line '%s' (a size from 1K to 64M, e.g. 16K)",
-					 P(optarg));
+			if (ls_parse_size(optarg, &args->max_line) ||
+			    args->max_line < LS_BOUND_MIN || args->max_line > (64ull << 20)) {
+				snprintf(
+				    err, err_len,
+				    "invalid --max-line '%s' (a size from 1K to 64M, e.g. 16K)",
+				    P(optarg));
 				return -EINVAL;
 			}
 			break;
