@@ -27,7 +27,6 @@
 #include "probe_shm.h"
 #include "stack_collector.h"
 #include "procstat.h"
-#include "pywalk.h"
 #include "stall_pipeline.h"
 #include "syscalls.h"
 #include "target_store.h"
@@ -443,14 +442,9 @@ static int follow_read(struct ls_agent *a, uint32_t tid, struct lt_follow_rec *r
 	opts.link_info = &info;
 	opts.link_info_len = sizeof(info);
 	a->skel->bss->follow_tid = tid;
-	link = bpf_program__attach_iter(a->skel->progs.follow_seed, &opts);
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
+	fd = ls_iter_open(a->skel->progs.follow_seed, &opts, &link);
+	if (fd < 0)
+		return fd;
 	do
 		got = read(fd, rec, sizeof(*rec));
 	while (got < 0 && errno == EINTR);
@@ -459,7 +453,6 @@ static int follow_read(struct ls_agent *a, uint32_t tid, struct lt_follow_rec *r
 	else if (got != sizeof(*rec))
 		err = -ESRCH; /* the thread is gone */
 	close(fd);
-cleanup:
 	bpf_link__destroy(link);
 	return err;
 }
@@ -715,6 +708,26 @@ static uint64_t thread_majflt(uint32_t pid, uint32_t tid)
 }
 
 /*
+ * What the call of stack record rec, a thread blocked in it that BPF did not
+ * see switch out, waits on: read from /proc and its memory now, for the
+ * busy period rec belongs to.
+ */
+static void blocked_target(struct ls_agent *a, const struct lt_stack_rec *rec)
+{
+	struct lt_target_rec target = {
+	    .type = LT_REC_TARGET,
+	    .pid = rec->pid,
+	    .tid = rec->tid,
+	    .nr = rec->nr,
+	    .fd = rec->fd,
+	    .busy_start_ns = rec->busy_start_ns,
+	};
+
+	if (rec->nr != LT_NR_NONE && !ls_capture_blocked(rec, &target.cap))
+		ls_target_store__add(a->target_store, &target, sizeof(target));
+}
+
+/*
  * A thread found blocked inside a callback at attach (inflight.h): make it
  * a loop thread now, as BPF would at its first wait, with a busy period
  * running since now and the block it is in pending, so that stall_begin
@@ -789,19 +802,8 @@ static int seed_inflight(struct ls_agent *a, struct lt_stack_rec *rec, size_t si
 		rec->time_ns = now;
 	if (a->collector)
 		ls_collector__add(a->collector, rec, size);
-	if (!running) {
-		struct lt_target_rec target = {
-		    .type = LT_REC_TARGET,
-		    .pid = rec->pid,
-		    .tid = rec->tid,
-		    .nr = rec->nr,
-		    .fd = rec->fd,
-		    .busy_start_ns = now,
-		};
-
-		if (!ls_capture_blocked(rec, &target.cap))
-			ls_target_store__add(a->target_store, &target, sizeof(target));
-	}
+	if (!running)
+		blocked_target(a, rec);
 	announce.pid = rec->pid;
 	announce.tid = rec->tid;
 	announce.slot = slot;
@@ -1142,34 +1144,28 @@ static void stall_in_progress(struct ls_agent *a, struct ls_stall *s, const stru
 	s->cut_short = true;
 }
 
-/* ls_py_read_fn over process *ctx's memory */
-static int read_target(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-	pid_t pid = *(pid_t *)ctx;
-
-	return ls_read_user_stack(pid, addr, buf, len) == len ? 0 : -EFAULT;
-}
-
 /*
  * A lean loop thread's busy period reached the follow line: open its
  * context-switch event again and have BPF read the block it is in
- * (follow_seed). A block inside the period gets its stack and target
- * here, from the registers BPF wrote out and the thread's memory, as at
- * attach: it will not switch out again before it ends.
+ * (follow_seed). A block inside the period gets its stack, Python frames
+ * and target here, from the registers BPF wrote out and the thread's
+ * memory, as at attach: it will not switch out again before it ends.
  */
 static void follow_thread(struct ls_agent *a, struct ls_thread *lt, uint64_t now)
 {
 	struct lt_follow_rec f;
 	struct lt_stack_rec *rec;
-	uint32_t stack_bytes;
+	size_t size;
 	int err;
 
 	err = ls_thread_events__follow(a->thread_events, lt->tid);
-	lt->lean.lean = false;
+	/* its event could not be opened (the thread is going): still lean, tried again */
+	if (err < 0)
+		return;
 	lt->lean.long_ns = now;
 	if (lt->slot < LT_MAX_THREADS)
 		a->skel->bss->live[lt->slot].lean = 0;
-	if (err <= 0)
+	if (!err)
 		return;
 	err = follow_read(a, lt->tid, &f);
 	if (err) {
@@ -1184,50 +1180,18 @@ static void follow_thread(struct ls_agent *a, struct ls_thread *lt, uint64_t now
 		}
 		return;
 	}
-	if (f.state != LT_FOLLOW_BLOCKED || !a->collector)
+	if (f.state != LT_FOLLOW_BLOCKED)
 		return;
-	stack_bytes = a->skel->rodata->stack_bytes;
 	rec = malloc(sizeof(*rec));
 	if (!rec)
 		return;
-	memset(rec, 0, offsetof(struct lt_stack_rec, data));
-	rec->type = LT_REC_STACK;
-	rec->pid = lt->pid;
-	rec->tid = lt->tid;
-	rec->nr = f.nr;
-	rec->fd = f.fd;
+	size = ls_blocked_record(a->unwinder, (pid_t)lt->pid, lt->tid, f.nr, f.regs, f.fsbase,
+				 a->collector ? a->skel->rodata->stack_bytes : 0, rec);
 	rec->busy_start_ns = f.busy_start_ns;
 	rec->time_ns = now;
-	memcpy(rec->regs, f.regs, sizeof(rec->regs));
-	rec->py.status = LT_PY_NONE;
-	{
-		/* its Python frames, as BPF would have read them at the switch-out */
-		__u32 key = lt->pid;
-		struct lt_py_proc pp;
-		pid_t pid = (pid_t)lt->pid;
-
-		if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.py_procs), &key, &pp))
-			ls_py_walk(&pp, read_target, &pid, f.fsbase, &rec->py);
-	}
-	rec->size =
-	    (uint32_t)ls_read_user_stack((pid_t)lt->pid, f.regs[7], rec->data,
-					 stack_bytes < LT_STACK_MAX ? stack_bytes : LT_STACK_MAX);
-	if (rec->size)
-		ls_collector__add(a->collector, rec,
-				  offsetof(struct lt_stack_rec, data) + rec->size);
-	if (f.nr != LT_NR_NONE) {
-		struct lt_target_rec target = {
-		    .type = LT_REC_TARGET,
-		    .pid = lt->pid,
-		    .tid = lt->tid,
-		    .nr = f.nr,
-		    .fd = f.fd,
-		    .busy_start_ns = f.busy_start_ns,
-		};
-
-		if (!ls_capture_blocked(rec, &target.cap))
-			ls_target_store__add(a->target_store, &target, sizeof(target));
-	}
+	if (a->collector && rec->size)
+		ls_collector__add(a->collector, rec, size);
+	blocked_target(a, rec);
 	free(rec);
 }
 
@@ -1260,7 +1224,7 @@ static int scan_in_progress(struct ls_agent *a, uint64_t now)
 		busy = start && now > start ? now - start : 0;
 		thr = target_threshold(a, pid);
 		lt = ls_threads__find(a->threads, tid);
-		if (lt && lt->lean.lean) {
+		if (lt && live[slot].lean) {
 			follow = ls_lean_follow_ns(thr);
 			if (busy >= follow)
 				follow_thread(a, lt, now);
@@ -1391,7 +1355,7 @@ static void lean_check(struct ls_agent *a, uint64_t now)
 		tid = live[slot].tid;
 		start = live[slot].start_ns;
 		lt = tid ? ls_threads__find(a->threads, tid) : NULL;
-		if (!lt || lt->lean.lean)
+		if (!lt || live[slot].lean)
 			continue;
 		busy = start && now > start ? now - start : 0;
 		if (!ls_lean_due(&lt->lean, now, live[slot].iterations, busy,
@@ -1403,7 +1367,6 @@ static void lean_check(struct ls_agent *a, uint64_t now)
 			continue;
 		}
 		live[slot].resync = 1;
-		lt->lean.lean = true;
 	}
 }
 

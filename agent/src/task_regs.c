@@ -61,6 +61,24 @@ void ls_task_regs__free(struct ls_task_regs *tr)
 	free(tr);
 }
 
+int ls_iter_open(struct bpf_program *prog, const struct bpf_iter_attach_opts *opts,
+		 struct bpf_link **link)
+{
+	int fd, err;
+
+	*link = bpf_program__attach_iter(prog, opts);
+	if (!*link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(*link));
+	if (fd < 0) {
+		err = -errno;
+		bpf_link__destroy(*link);
+		*link = NULL;
+		return err;
+	}
+	return fd;
+}
+
 int ls_task_regs__read(struct ls_task_regs *tr, pid_t pid, struct tr_task **out, size_t *n)
 {
 	struct tr_task *tasks = NULL, *grown;
@@ -72,14 +90,9 @@ int ls_task_regs__read(struct ls_task_regs *tr, pid_t pid, struct tr_task **out,
 	*out = NULL;
 	*n = 0;
 	tr->skel->bss->tgid = (__u32)pid;
-	link = bpf_program__attach_iter(tr->skel->progs.task_regs, NULL);
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
+	fd = ls_iter_open(tr->skel->progs.task_regs, NULL, &link);
+	if (fd < 0)
+		return fd;
 	for (;;) {
 		if (have == cap) {
 			if (cap == MAX_TASKS)
@@ -143,20 +156,22 @@ size_t ls_read_user_stack(pid_t pid, uint64_t sp, void *buf, size_t max)
 	return done;
 }
 
-/* A blocked thread's call as BPF's stack record: registers, the syscall, the top of its stack. */
-static size_t blocked_record(struct ls_unwinder *u, pid_t pid, const struct tr_task *t,
-			     uint32_t stack_bytes, struct lt_stack_rec *rec)
+size_t ls_blocked_record(struct ls_unwinder *u, pid_t pid, uint32_t tid, uint32_t nr,
+			 const __u64 *regs, uint64_t fsbase, uint32_t stack_bytes,
+			 struct lt_stack_rec *rec)
 {
 	memset(rec, 0, offsetof(struct lt_stack_rec, data));
 	rec->type = LT_REC_STACK;
 	rec->pid = (__u32)pid;
-	rec->tid = t->tid;
-	rec->nr = (__u32)t->nr;
-	rec->fd = lt_syscall_takes_fd(rec->nr) ? (__s32)t->regs[5] : -1;
-	memcpy(rec->regs, t->regs, sizeof(rec->regs));
+	rec->tid = tid;
+	rec->nr = nr;
+	rec->fd = lt_syscall_takes_fd(nr) ? (__s32)regs[5] : -1;
+	memcpy(rec->regs, regs, sizeof(rec->regs));
 	/* its Python frames hold still while it is blocked, as its stack does */
-	ls_unwinder__python_walk(u, pid, t->fsbase, &rec->py);
-	rec->size = (__u32)ls_read_user_stack(pid, t->regs[7], rec->data, stack_bytes);
+	ls_unwinder__python_walk(u, pid, fsbase, &rec->py);
+	if (stack_bytes > LT_STACK_MAX)
+		stack_bytes = LT_STACK_MAX;
+	rec->size = (__u32)ls_read_user_stack(pid, regs[7], rec->data, stack_bytes);
 	return offsetof(struct lt_stack_rec, data) + rec->size;
 }
 
@@ -195,7 +210,8 @@ int ls_inflight_scan(struct ls_task_regs *tr, struct ls_unwinder *u, pid_t pid, 
 		/* one blocked in a fault has no call to name */
 		if (t->nr < 0 || t->nr >= 1024)
 			continue;
-		size = blocked_record(u, pid, t, stack_bytes, rec);
+		size = ls_blocked_record(u, pid, t->tid, (uint32_t)t->nr, t->regs, t->fsbase,
+					 stack_bytes, rec);
 		if (!rec->size || ls_unwinder__unwind(u, rec, size, pcs))
 			continue;
 		if (ls_unwinder__names(u, pid, pcs, &stack))

@@ -18,6 +18,17 @@ struct ls_task_regs;
 /* Loads the iterator. Returns 0 or -errno (a kernel without task iterators). */
 int ls_task_regs__new(struct ls_task_regs **out);
 void ls_task_regs__free(struct ls_task_regs *tr);
+
+struct bpf_program;
+struct bpf_link;
+struct bpf_iter_attach_opts;
+/*
+ * Attach task iterator prog (opts: which tasks, NULL: all) and open one
+ * read of it: the fd to read() and close, or -errno; *link, to destroy
+ * after, is NULL on failure.
+ */
+int ls_iter_open(struct bpf_program *prog, const struct bpf_iter_attach_opts *opts,
+		 struct bpf_link **link);
 /*
  * Every thread of process pid: *out (malloc'd, the caller frees it) holds
  * *n records. Returns 0 or -errno.
@@ -35,6 +46,16 @@ size_t ls_read_user_stack(pid_t pid, uint64_t sp, void *buf, size_t max);
 struct ls_unwinder;
 struct lt_stack_rec;
 struct lt_capture;
+
+/*
+ * A blocked thread's call as BPF's stack record (LT_REC_STACK): its saved
+ * user registers (regs, LT_NREGS of them), syscall nr and the fd it names,
+ * its Python frames (from its fs base), up to stack_bytes of its stack.
+ * Its memory holds still while it stays blocked. Returns the record's size.
+ */
+size_t ls_blocked_record(struct ls_unwinder *u, pid_t pid, uint32_t tid, uint32_t nr,
+			 const __u64 *regs, uint64_t fsbase, uint32_t stack_bytes,
+			 struct lt_stack_rec *rec);
 
 /*
  * What the blocked call of stack record rec (from ls_inflight_scan) waits
