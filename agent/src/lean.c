@@ -22,8 +22,6 @@ bool ls_lean_due(struct ls_lean *l, uint64_t now_ns, uint64_t iterations, uint64
 	uint64_t span, done;
 
 	ls_lean_busy(l, now_ns, busy_ns, threshold_ns);
-	if (l->lean)
-		return false;
 	if (!l->mark_ns || now_ns < l->mark_ns || iterations < l->mark_iterations) {
 		l->mark_ns = now_ns;
 		l->mark_iterations = iterations;

@@ -26,7 +26,6 @@ struct ls_lean {
 	uint64_t mark_ns; /* start of the window being measured, 0: none yet */
 	uint64_t mark_iterations;
 	uint64_t long_ns; /* when a busy period last reached the follow line, 0: never */
-	bool lean;	  /* its context-switch event is closed now */
 };
 
 /*
@@ -44,6 +43,8 @@ void ls_lean_busy(struct ls_lean *l, uint64_t now_ns, uint64_t busy_ns, uint64_t
 /*
  * Once a window has passed since the mark (the first call sets it): should
  * the thread, followed now, go lean? `iterations`: its count in `live`.
+ * Whether it is lean now is BPF's `live[slot].lean`, which only the agent
+ * writes: the caller asks this of followed threads only.
  */
 bool ls_lean_due(struct ls_lean *l, uint64_t now_ns, uint64_t iterations, uint64_t busy_ns,
 		 uint64_t threshold_ns);

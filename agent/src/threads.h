@@ -33,7 +33,7 @@ struct ls_thread {
 	 * before it finished an iteration.
 	 */
 	uint64_t inflight_start_ns;
-	struct ls_lean lean; /* whether its context-switch event is closed (lean.h) */
+	struct ls_lean lean; /* its pace, which says when it may run lean (lean.h) */
 };
 
 struct ls_threads;
