@@ -62,16 +62,26 @@ def sleep_run(s, what):
     stack, err = sleep_stall(s, what)
     m = FROM_CACHE_RE.search(err)
     assert m, f"{what}: no debug info line in the agent's stderr:\n{err}"
-    frames = [(f["kind"], f["symbol"], f["module"], f["file"], f["line"], f.get("inlined"))
-              for f in stack if f["kind"] == "native"]
+    frames = native_frames(stack)
     print(f"  {what}: {len(frames)} native frames, {m.group(1)} debug files from the cache")
     return frames, int(m.group(1)), stack
 
 
+def native_frames(stack):
+    """A stack's native frames as the symbolizer named them, to compare runs."""
+    return [(f["symbol"], f["module"], f["file"], f["line"], f.get("inlined"))
+            for f in stack if f["kind"] == "native"]
+
+
+def same_native_stack(first, other, what, first_run):
+    """Two runs' stacks (as records hold them) name every native frame alike."""
+    assert native_frames(first) == native_frames(other), (
+        f"{what}: the stack differs from {first_run}:\n"
+        f"that run:\n{lstest.format_stack(first)}\nthis run:\n{lstest.format_stack(other)}")
+
+
 def same_stack(first, other, what):
-    assert first[0] == other[0], (
-        f"{what}: the stack differs from the run that read /usr/lib/debug:\n"
-        f"that run:\n{lstest.format_stack(first[2])}\nthis run:\n{lstest.format_stack(other[2])}")
+    same_native_stack(first[2], other[2], what, "the run that read /usr/lib/debug")
 
 
 def test():

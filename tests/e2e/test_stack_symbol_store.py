@@ -17,7 +17,7 @@ import re
 import shutil
 
 import lstest
-from test_stack_debug_cache import build_id, sleep_stall
+from test_stack_debug_cache import build_id, native_frames, same_native_stack, sleep_stall
 
 STORE_RE = re.compile(r"symbol store: (\d+) modules read, (\d+) refused, (\d+) written")
 
@@ -29,15 +29,11 @@ def sleep_run(s, what):
     assert m, f"{what}: no symbol store line in the agent's stderr:\n{err}"
     read, refused, written = (int(x) for x in m.groups())
     print(f"  {what}: stores {read} read, {refused} refused, {written} written")
-    frames = [(f["symbol"], f["module"], f["file"], f["line"], f.get("inlined"))
-              for f in stack if f["kind"] == "native"]
-    return frames, read, refused, written, stack
+    return native_frames(stack), read, refused, written, stack
 
 
 def same_stack(first, other, what):
-    assert first[0] == other[0], (
-        f"{what}: the stack differs from the run that read the DWARF:\n"
-        f"that run:\n{lstest.format_stack(first[4])}\nthis run:\n{lstest.format_stack(other[4])}")
+    same_native_stack(first[4], other[4], what, "the run that read the DWARF")
 
 
 def test():
