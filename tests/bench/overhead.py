@@ -1023,6 +1023,10 @@ class Bench:
             # tracepoint puts every syscall of every task on the slow path)
             variants.append(("floor_tp", "control: an empty program on the wait calls' "
                              "return alone", floor))
+            # of that, what the slow path every syscall takes costs by itself:
+            # the loop waits in poll, the program is on epoll_wait's exit
+            variants.append(("floor_slow", "control: an empty program on a wait call the "
+                             "loop never makes (the syscall slow path alone)", floor))
         runs = {k: [] for k, _, _ in variants}
         log(f"wakeups: {a.wakeup_rounds} rounds of {', '.join(k for k, _, _ in variants)}")
         for r in range(a.wakeup_rounds):
@@ -1033,7 +1037,8 @@ class Bench:
                 if key.startswith("floor"):
                     runs[key].append(self.wakeup_floor(
                         helper, cpu, a.wakeup_seconds, agent,
-                        ["--no-switches"] if key == "floor_tp" else None))
+                        {"floor_tp": ["--no-switches"],
+                         "floor_slow": ["--slow-path-only"]}.get(key)))
                     log(f"wakeups: round {r + 1} {key}: {runs[key][-1]}")
                     continue
                 cmd = [helper, "--cpu", cpu, "loop", str(a.wakeup_seconds + WAKEUP_WARMUP_S)]
@@ -1101,7 +1106,8 @@ class Bench:
     def wakeup_floor(self, helper, cpu, seconds, floor, floor_args=None):
         """wakeup_cost loop with hook_floor's empty programs and the
         context-switch event on its loop thread, as the agent has in the
-        steady state (floor_args ["--no-switches"]: the hooks alone):
+        steady state (floor_args ["--no-switches"]: the hooks alone;
+        ["--slow-path-only"]: a hook on a call the loop never makes):
         medians of the half-second segments measured wholly after the
         attach."""
         p = self.children.start([helper, "--cpu", cpu, "loop", str(seconds + 3)],
