@@ -375,7 +375,8 @@ static int write_atomically(struct ls_debugcache *c, const char *name, uint64_t 
 		err = make_room(c, size);
 	if (err)
 		return err;
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	/* the thread's id: loopstalld's unwinders may write the same name at once */
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)gettid());
 	fd = openat(c->dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
@@ -487,8 +488,11 @@ int ls_debugcache__inflate_fd(struct ls_debugcache *c, const unsigned char *id, 
 		} else {
 			c->stats.failed++;
 			out = -1;
-			/* the disk or the directory says no: no more tries this run */
-			if (err != -EFBIG && err != -EINVAL && err != -ENOMEM)
+			/*
+			 * the disk or the directory says no: no more tries this run (a
+			 * file system with no fallocate still takes the .funcs stores)
+			 */
+			if (err != -EFBIG && err != -EINVAL && err != -ENOMEM && err != -EOPNOTSUPP)
 				c->write_off = true;
 		}
 	}
