@@ -2,13 +2,10 @@
 /*
  * Inflated copies of compressed debug files, by build-id (debugcache.h).
  *
- * The copy is written from the Elf libdw already inflated, not from the
- * file again: storing costs the write, not a second inflate. Its section
- * headers and contents are libdw's view of the file (a compressed section
- * inflated, its SHF_COMPRESSED flag gone); the program headers are kept as
- * they are, as in any separate debug file, whose PT_LOAD segments describe
- * the stripped program and not this file (libdwfl reads only their
- * addresses).
+ * The copy is made once, when libdwfl first asks for the file: inflated
+ * by inflate.c straight into the cache file (a shared mapping of it), and
+ * libdwfl is handed that file. libdw then inflates nothing, in this run or
+ * the next ones.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,43 +14,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <elfutils/libdwelf.h>
 #include <gelf.h>
 #include "debugcache.h"
+#include "inflate.h"
 
 #define DEFAULT_DIR "/var/cache/loopstall/debuginfo"
 #define DEFAULT_MAX (512ull << 20)
-/* build-ids noted and not stored yet (some only for their symbols: they wait for a stall) */
-#define MAX_PENDING 256
+/* where Debian installs debug files by build-id (in libdwfl's default debuginfo path) */
+#define BUILD_ID_DIR "/usr/lib/debug/.build-id"
 /* files looked at when making room: a cache of build-ids stays far below */
 #define MAX_ENTRIES 4096
 /* a temporary file this old is a crashed writer's */
 #define STALE_TMP_NS (3600ull * 1000000000ull)
 
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_DATA ELFDATA2LSB
-#else
-#define HOST_DATA ELFDATA2MSB
-#endif
-
 /* "HEX.debug" */
 typedef char cache_name[2 * LS_DEBUGCACHE_ID_MAX + sizeof(".debug")];
-
-struct pending {
-	unsigned char id[LS_DEBUGCACHE_ID_MAX];
-	size_t len;
-};
 
 struct ls_debugcache {
 	char *dir;
 	int dirfd; /* -1 until the directory exists */
 	uint64_t max;
 	bool write_off; /* a write failed for good (read-only, full, not ours) */
-	struct pending pending[MAX_PENDING];
-	unsigned n_pending;
 	struct ls_debugcache_stats stats;
 };
 
@@ -289,74 +275,6 @@ int ls_debugcache__open(struct ls_debugcache *c, const unsigned char *id, size_t
 	return fd;
 }
 
-static struct pending *pending_find(struct ls_debugcache *c, const unsigned char *id, size_t len)
-{
-	unsigned i;
-
-	for (i = 0; i < c->n_pending; i++)
-		if (c->pending[i].len == len && !memcmp(c->pending[i].id, id, len))
-			return &c->pending[i];
-	return NULL;
-}
-
-/*
- * Compressed sections libdw inflates, and nothing a copy elsewhere would
- * break: GNU-style .zdebug sections keep their name when inflated (libdw
- * would inflate the copy again), and a dwz file named relative to the
- * debug file would not be found from the cache.
- */
-static bool worth_copying(int fd)
-{
-	bool compressed = false, breaks = false;
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (!elf || elf_kind(elf) != ELF_K_ELF || gelf_getclass(elf) != ELFCLASS64 ||
-	    elf_getshdrstrndx(elf, &shstrndx)) {
-		elf_end(elf);
-		return false;
-	}
-	while (!breaks && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr mem, *sh = gelf_getshdr(scn, &mem);
-		const char *name = sh ? elf_strptr(elf, shstrndx, sh->sh_name) : NULL;
-
-		if (!name) {
-			breaks = true;
-			break;
-		}
-		compressed |= (sh->sh_flags & SHF_COMPRESSED) != 0;
-		breaks = !strncmp(name, ".zdebug", 7) || !strcmp(name, ".gnu_debugaltlink");
-	}
-	elf_end(elf);
-	return compressed && !breaks;
-}
-
-void ls_debugcache__note(struct ls_debugcache *c, const unsigned char *id, size_t len, int fd,
-			 const char *path)
-{
-	char real[PATH_MAX];
-	struct stat st;
-
-	if (!c || c->write_off || !len || len > LS_DEBUGCACHE_ID_MAX || fd < 0 || !path ||
-	    c->n_pending == MAX_PENDING || pending_find(c, id, len))
-		return;
-	if (fstat(fd, &st) || !realpath(path, real) || !ls_debugcache_source_ok(&st, real) ||
-	    !worth_copying(fd))
-		return;
-	memcpy(c->pending[c->n_pending].id, id, len);
-	c->pending[c->n_pending].len = len;
-	c->n_pending++;
-}
-
-size_t ls_debugcache__pending(struct ls_debugcache *c, unsigned i, unsigned char *id)
-{
-	if (!c || i >= c->n_pending)
-		return 0;
-	memcpy(id, c->pending[i].id, c->pending[i].len);
-	return c->pending[i].len;
-}
-
 static int64_t mtime_ns(const struct stat *st)
 {
 	return (int64_t)st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec;
@@ -422,60 +340,6 @@ cleanup:
 	return err;
 }
 
-struct layout {
-	size_t shnum, phnum;
-	Elf64_Shdr *sh;	 /* the copy's section headers */
-	Elf_Data **data; /* each section's contents (NULL: none in the file) */
-	uint64_t shoff, size;
-};
-
-/* Where each section goes in the copy: in order, each at its alignment; the headers last. */
-static int layout(Elf *elf, struct layout *l, uint64_t max)
-{
-	Elf64_Ehdr *eh = elf64_getehdr(elf);
-	uint64_t off = sizeof(Elf64_Ehdr);
-	size_t i;
-
-	if (!eh || eh->e_ident[EI_DATA] != HOST_DATA || elf_getshdrnum(elf, &l->shnum) ||
-	    elf_getphdrnum(elf, &l->phnum) || l->shnum < 2)
-		return -ENOTSUP;
-	off += l->phnum * sizeof(Elf64_Phdr);
-	l->sh = calloc(l->shnum, sizeof(*l->sh));
-	l->data = calloc(l->shnum, sizeof(*l->data));
-	if (!l->sh || !l->data)
-		return -ENOMEM;
-	for (i = 0; i < l->shnum; i++) {
-		Elf_Scn *scn = elf_getscn(elf, i);
-		Elf64_Shdr *sh = scn ? elf64_getshdr(scn) : NULL;
-		uint64_t align;
-		Elf_Data *d;
-
-		if (!sh)
-			return -EINVAL;
-		l->sh[i] = *sh;
-		if (i == 0 || sh->sh_type == SHT_NOBITS) {
-			if (i)
-				l->sh[i].sh_offset = off;
-			continue;
-		}
-		/* the data as libdw sees it: inflated where it inflated it, in one piece */
-		d = elf_getdata(scn, NULL);
-		if (!d || d->d_size != sh->sh_size || (d->d_size && !d->d_buf) ||
-		    elf_getdata(scn, d))
-			return -EINVAL;
-		align = sh->sh_addralign > 1 && sh->sh_addralign <= 4096 ? sh->sh_addralign : 1;
-		off = (off + align - 1) & ~(align - 1);
-		l->sh[i].sh_offset = off;
-		l->data[i] = d;
-		off += d->d_size;
-		if (off > max)
-			return -EFBIG;
-	}
-	l->shoff = (off + 7) & ~7ull;
-	l->size = l->shoff + l->shnum * sizeof(Elf64_Shdr);
-	return l->size > max ? -EFBIG : 0;
-}
-
 static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const char *p = buf;
@@ -494,42 +358,14 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static int write_copy(int fd, Elf *elf, const struct layout *l)
-{
-	Elf64_Ehdr eh = *elf64_getehdr(elf);
-	Elf64_Phdr *ph = l->phnum ? elf64_getphdr(elf) : NULL;
-	size_t i;
-	int err;
-
-	if (l->phnum && !ph)
-		return -EINVAL;
-	eh.e_phoff = l->phnum ? sizeof(Elf64_Ehdr) : 0;
-	eh.e_shoff = l->shoff;
-	if ((err = write_all(fd, &eh, sizeof(eh), 0)) ||
-	    (l->phnum && (err = write_all(fd, ph, l->phnum * sizeof(*ph), eh.e_phoff))))
-		return err;
-	for (i = 1; i < l->shnum; i++)
-		if (l->data[i] && (err = write_all(fd, l->data[i]->d_buf, l->data[i]->d_size,
-						   l->sh[i].sh_offset)))
-			return err;
-	return write_all(fd, l->sh, l->shnum * sizeof(*l->sh), l->shoff);
-}
-
-static void pending_drop(struct ls_debugcache *c, const unsigned char *id, size_t len)
-{
-	struct pending *p = pending_find(c, id, len);
-
-	if (p)
-		*p = c->pending[--c->n_pending];
-}
-
 /*
  * Write `name` in the cache, `size` bytes that fill() writes to fd: room made
  * first (least recently used out), then a temporary file renamed over it,
- * so that readers see the whole file or none.
+ * so that readers see the whole file or none. With keep, the file stays
+ * open (read-write) in *keep for the caller.
  */
 static int write_atomically(struct ls_debugcache *c, const char *name, uint64_t size,
-			    int (*fill)(int fd, void *arg), void *arg)
+			    int (*fill)(int fd, void *arg), void *arg, int *keep)
 {
 	char tmp[sizeof(cache_name) + 32];
 	int fd, err;
@@ -539,62 +375,135 @@ static int write_atomically(struct ls_debugcache *c, const char *name, uint64_t 
 		err = make_room(c, size);
 	if (err)
 		return err;
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
-	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* the thread's id: loopstalld's unwinders may write the same name at once */
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)gettid());
+	fd = openat(c->dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	err = fill(fd, arg);
-	if (close(fd) && !err)
-		err = -errno;
 	if (!err && renameat(c->dirfd, tmp, c->dirfd, name))
 		err = -errno;
 	if (err)
 		unlinkat(c->dirfd, tmp, 0);
+	if (!err && keep) {
+		*keep = fd;
+		return 0;
+	}
+	if (close(fd) && !err)
+		err = -errno;
 	return err;
 }
 
-struct copy_arg {
-	Elf *elf;
-	const struct layout *l;
+struct inflate_arg {
+	const struct ls_inflate_plan *plan;
+	const void *src;
+	size_t size;
 };
 
-static int fill_copy(int fd, void *arg)
+/*
+ * The inflated copy written into fd through a shared mapping: no buffer,
+ * no second copy. The blocks are reserved first (fallocate) so that a full
+ * disk is an error here and not a SIGBUS on a page of the mapping.
+ */
+static int fill_inflated(int fd, void *arg)
 {
-	const struct copy_arg *a = arg;
-
-	return write_copy(fd, a->elf, a->l);
-}
-
-int ls_debugcache__store(struct ls_debugcache *c, const unsigned char *id, size_t len, Elf *elf)
-{
-	cache_name name;
-	struct layout l = {0};
-	struct copy_arg arg = {.elf = elf, .l = &l};
+	const struct inflate_arg *a = arg;
+	void *dst;
 	int err;
 
-	if (!c)
-		return -EINVAL;
-	pending_drop(c, id, len);
-	if (!elf || c->write_off)
-		return -ENOENT;
-	if (ls_debugcache_name(id, len, name, sizeof(name)) || gelf_getclass(elf) != ELFCLASS64 ||
-	    !has_id(elf, id, len))
-		return -EINVAL;
-	err = layout(elf, &l, c->max);
-	if (!err)
-		err = write_atomically(c, name, l.size, fill_copy, &arg);
-	free(l.sh);
-	free(l.data);
+	if (fallocate(fd, 0, 0, (off_t)a->plan->size))
+		return -errno;
+	dst = mmap(NULL, a->plan->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (dst == MAP_FAILED)
+		return -errno;
+	err = ls_inflate_write(a->plan, a->src, a->size, dst);
+	munmap(dst, a->plan->size);
+	return err;
+}
+
+/* The copy in an anonymous memory file, when the cache is off, may not take it or cannot. */
+static int inflate_to_memory(struct inflate_arg *a)
+{
+	int fd = memfd_create("loopstall-debuginfo", MFD_CLOEXEC), err;
+
+	if (fd < 0)
+		return -1;
+	err = fill_inflated(fd, a);
 	if (err) {
-		c->stats.failed++;
-		/* the disk or the directory says no: no more tries this run (too big is no reason)
-		 */
-		if (err != -EFBIG && err != -ENOTSUP && err != -EINVAL && err != -ENOMEM)
-			c->write_off = true;
-		return err;
+		close(fd);
+		return -1;
 	}
-	c->stats.stored++;
-	return 0;
+	return fd;
+}
+
+/* Is fd (at path) a file the cache may keep a copy of (root's, under /usr/lib/debug)? */
+static bool cacheable(const struct stat *st, const char *path)
+{
+	char real[PATH_MAX];
+
+	return path && realpath(path, real) && ls_debugcache_source_ok(st, real);
+}
+
+/* Does the file fd carry build-id id? */
+static bool fd_has_id(int fd, const unsigned char *id, size_t len)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	bool ok = elf && elf_kind(elf) == ELF_K_ELF && has_id(elf, id, len);
+
+	elf_end(elf);
+	return ok;
+}
+
+int ls_debugcache__inflate_fd(struct ls_debugcache *c, const unsigned char *id, size_t len, int fd,
+			      const char *path, char **cached)
+{
+	struct ls_inflate_plan plan;
+	struct inflate_arg arg = {.plan = &plan};
+	cache_name name;
+	struct stat st;
+	void *src;
+	int out = -1, err = 0;
+
+	*cached = NULL;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size < (off_t)sizeof(Elf64_Ehdr) || (uint64_t)st.st_size > LS_INFLATE_MAX ||
+	    !fd_has_id(fd, id, len))
+		return -1;
+	src = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (src == MAP_FAILED)
+		return -1;
+	arg.src = src;
+	arg.size = (size_t)st.st_size;
+	if (ls_inflate_plan(src, arg.size, LS_INFLATE_MAX, &plan)) {
+		munmap(src, arg.size);
+		return -1;
+	}
+	if (c && !c->write_off && plan.size <= c->max &&
+	    !ls_debugcache_name(id, len, name, sizeof(name)) && cacheable(&st, path)) {
+		err = write_atomically(c, name, plan.size, fill_inflated, &arg, &out);
+		if (!err && asprintf(cached, "%s/%s", c->dir, name) < 0)
+			*cached = NULL;
+		if (!err) {
+			c->stats.stored++;
+		} else {
+			c->stats.failed++;
+			out = -1;
+			/*
+			 * the disk or the directory says no: no more tries this run (a
+			 * file system with no fallocate still takes the .funcs stores)
+			 */
+			if (err != -EFBIG && err != -EINVAL && err != -ENOMEM && err != -EOPNOTSUPP)
+				c->write_off = true;
+		}
+	}
+	/* a stream that does not inflate fails in memory too: left to libdw */
+	if (out < 0 && err != -EINVAL)
+		out = inflate_to_memory(&arg);
+	if (out >= 0 && c)
+		c->stats.inflated++;
+	ls_inflate_plan_free(&plan);
+	munmap(src, arg.size);
+	return out;
 }
 
 int ls_debugcache__read(struct ls_debugcache *c, const unsigned char *id, size_t len,
@@ -669,10 +578,10 @@ int ls_debugcache__write(struct ls_debugcache *c, const unsigned char *id, size_
 		return -EROFS;
 	if (ls_debugcache_name_as(id, len, suffix, name, sizeof(name)))
 		return -EINVAL;
-	err = write_atomically(c, name, size, fill_buf, &arg);
+	err = write_atomically(c, name, size, fill_buf, &arg, NULL);
 	if (err) {
 		c->stats.failed++;
-		/* as __store: the disk or the directory says no, no more tries this run */
+		/* as __inflate: the disk or the directory says no, no more tries this run */
 		if (err != -EFBIG && err != -ENOMEM)
 			c->write_off = true;
 	}
@@ -685,4 +594,27 @@ void ls_debugcache__stats(const struct ls_debugcache *c, struct ls_debugcache_st
 		*stats = c->stats;
 	else
 		memset(stats, 0, sizeof(*stats));
+}
+
+int ls_debugcache__inflate(struct ls_debugcache *c, const unsigned char *id, size_t len,
+			   char **path)
+{
+	char where[sizeof(BUILD_ID_DIR) + sizeof(cache_name) + 8], *cached = NULL;
+	cache_name hex;
+	int fd, copy;
+
+	*path = NULL;
+	/* BUILD_ID_DIR/ab/cdef....debug, as libdwfl's own lookup by build-id names it */
+	if (len < 2 || ls_debugcache_name(id, len, hex, sizeof(hex)))
+		return -1;
+	snprintf(where, sizeof(where), "%s/%.2s/%s", BUILD_ID_DIR, hex, hex + 2);
+	fd = open(where, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	copy = ls_debugcache__inflate_fd(c, id, len, fd, where, &cached);
+	close(fd);
+	if (copy < 0)
+		return -1;
+	*path = cached ? cached : strdup(where);
+	return copy;
 }

@@ -13,12 +13,17 @@
  * Separate debug info kept decompressed on disk, one file per build-id.
  *
  * Debian's /usr/lib/debug files have their .debug_* sections
- * zlib-compressed; libdw inflates every one of them the first time a
- * stack needs the module's DWARF (python3.11's 11 MB file is 24 MB
- * inflated: ~150 ms of CPU, most of a run's first stall). Once a run has
- * inflated a file, the idle finisher writes the sections as libdw holds
- * them into DIR/BUILDID.debug, and the next run's libdwfl opens that file
- * instead (mapped: no inflating, no copy).
+ * zlib-compressed; libdw would inflate every one of them (zlib) the first
+ * time a stack needs the module's DWARF (python3.11's 11 MB file is 24 MB
+ * inflated: ~150 ms of CPU, most of a run's first stall). Instead, when
+ * libdwfl finds such a file, the agent inflates it itself, once, with
+ * libdeflate (inflate.h: twice zlib's speed, the location lists and
+ * macros the agent never reads left out) into DIR/BUILDID.debug, and hands
+ * libdwfl that file; later runs open it (mapped: no inflating, no copy).
+ * When the cache is off, may not keep the file (see below) or cannot write
+ * it, the copy goes to an anonymous memory file (memfd) for this run only.
+ * A file inflate.h refuses (zstd, .zdebug, a dwz link, anything malformed)
+ * is left to libdw as it is: not cached.
  *
  * DIR is $LOOPSTALL_DEBUG_CACHE, else /var/cache/loopstall/debuginfo
  * ("off": no cache). It must be the agent's own (its owner, not writable
@@ -38,6 +43,7 @@ struct ls_debugcache;
 struct ls_debugcache_stats {
 	uint64_t hits;	   /* debug files opened from the cache */
 	uint64_t stored;   /* files written */
+	uint64_t inflated; /* debug files the agent inflated (into the cache or memory) */
 	uint64_t rejected; /* cached files refused (owner, mode, size, build-id) */
 	uint64_t failed;   /* writes that failed (disk full, read-only...) */
 };
@@ -51,20 +57,23 @@ void ls_debugcache__free(struct ls_debugcache *c);
  */
 int ls_debugcache__open(struct ls_debugcache *c, const unsigned char *id, size_t len, char **path);
 /*
- * libdwfl found the debug file of build-id id elsewhere (fd, path): note
- * it for ls_debugcache__store when it is worth caching (compressed
- * sections) and may be (root's, under /usr/lib/debug).
+ * The debug file of build-id id under /usr/lib/debug/.build-id, inflated
+ * (inflate.h): an fd to hand libdwfl, its path in *path (malloc'd), or -1
+ * (no such file, nothing compressed, or refused: libdwfl looks itself and
+ * libdw inflates as it always did). The lookup is the agent's own because
+ * libdwfl's (dwfl_standard_find_debuginfo) keeps the Elf it opened by
+ * build-id for the module, whatever fd the callback then returns.
  */
-void ls_debugcache__note(struct ls_debugcache *c, const unsigned char *id, size_t len, int fd,
-			 const char *path);
-/* The i-th noted build-id not stored yet (copied to id, max 64 bytes): its length, or 0. */
-size_t ls_debugcache__pending(struct ls_debugcache *c, unsigned i, unsigned char *id);
+int ls_debugcache__inflate(struct ls_debugcache *c, const unsigned char *id, size_t len,
+			   char **path);
 /*
- * Write elf (the noted debug file as libdw holds it, sections inflated)
- * as build-id id's cached file, and forget the note (also when elf is
- * NULL: the module is gone). Returns 0 or -errno.
+ * The same for the debug file fd (at path) of build-id id: the copy is the
+ * cache's when the file may be cached (root's, under /usr/lib/debug) and
+ * the cache takes it (*cached: its path, malloc'd), else in memory
+ * (*cached NULL). c may be NULL (no cache).
  */
-int ls_debugcache__store(struct ls_debugcache *c, const unsigned char *id, size_t len, Elf *elf);
+int ls_debugcache__inflate_fd(struct ls_debugcache *c, const unsigned char *id, size_t len, int fd,
+			      const char *path, char **cached);
 /*
  * Other files of a build-id, kept beside its debug file as HEX.SUFFIX
  * (suffix ".funcs": funstore.h): the same owner and mode checks, the same
@@ -91,7 +100,7 @@ bool ls_debugcache_is_name(const char *name);
 bool ls_debugcache_file_ok(const struct stat *st, uid_t uid, uint64_t max);
 /* The cache directory: a directory of uid's, not writable by group or others. */
 bool ls_debugcache_dir_ok(const struct stat *st, uid_t uid);
-/* A debug file worth copying: root's, regular, not writable by others, under /usr/lib/debug. */
+/* A debug file the cache may copy: root's, regular, not writable by others, in /usr/lib/debug */
 bool ls_debugcache_source_ok(const struct stat *st, const char *real_path);
 
 struct ls_debugcache_entry {

@@ -15,9 +15,9 @@
 enum job_kind { JOB_STALL, JOB_PREPARE, JOB_CALL };
 
 /*
- * Idle work (ls_unwinder__idle: writing python3's inflated debug info
- * costs ~40 ms) waits until no job came for this long: right after a
- * stall the service catches up, and more stalls may follow.
+ * Idle work (ls_unwinder__idle: writing the modules' symbolizer stores)
+ * waits until no job came for this long: right after a stall the service
+ * catches up, and more stalls may follow.
  */
 #define IDLE_AFTER_NS 1000000000ull
 

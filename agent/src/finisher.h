@@ -16,7 +16,7 @@
  * and decompress it: ~100 ms for libc's); done on the thread that reads the
  * ring buffer, it would hold up the scan that reports stalls in progress. It
  * owns the unwinder: nothing else may use it while the finisher lives. With
- * nothing to do, it copies the debug files stalls inflated into the
+ * nothing to do, it writes the modules' symbolizer stores into the
  * debug-info cache (ls_unwinder__idle), and finishes that when freed.
  */
 struct ls_finisher;

@@ -288,9 +288,10 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 
 /*
  * A module's separate debug file: the inflated copy in the debug-info
- * cache when there is one (debugcache.h), else where libdwfl looks (by
- * build-id under /usr/lib/debug, .gnu_debuglink), noted for the cache.
- * *userdata is the unwinder (proc_build sets it).
+ * cache when there is one (debugcache.h); else its file by build-id under
+ * /usr/lib/debug inflated by the agent (into the cache or memory) when its
+ * sections are compressed, so that libdw inflates nothing; else where
+ * libdwfl looks (.gnu_debuglink...). *userdata is the unwinder (proc_build sets it).
  */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink_file,
@@ -301,21 +302,19 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	const unsigned char *id;
 	GElf_Addr vaddr;
 	int len = dwfl_module_build_id(mod, &id, &vaddr), fd;
-	bool own;
 
 	/* libdwfl asks again for the dwz file a debug file names: that one is not cached */
 	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
-	own = u && u->dcache && len > 0 && file_name && mainfile && !strcmp(file_name, mainfile);
-	if (own) {
+	if (u && len > 0 && file_name && mainfile && !strcmp(file_name, mainfile)) {
 		fd = ls_debugcache__open(u->dcache, id, (size_t)len, debuginfo_file_name);
+		if (fd < 0)
+			fd =
+			    ls_debugcache__inflate(u->dcache, id, (size_t)len, debuginfo_file_name);
 		if (fd >= 0)
 			return fd;
 	}
-	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
-					  debuglink_crc, debuginfo_file_name);
-	if (own && fd >= 0)
-		ls_debugcache__note(u->dcache, id, (size_t)len, fd, *debuginfo_file_name);
-	return fd;
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
 }
 
 static const Dwfl_Callbacks proc_callbacks = {
@@ -1695,30 +1694,6 @@ void ls_unwinder__thread_done(void)
 
 bool ls_unwinder__idle(struct ls_unwinder *u)
 {
-	unsigned char id[LS_DEBUGCACHE_ID_MAX];
-	unsigned i, k;
-	size_t len;
-
-	/*
-	 * A noted debug file is copied from a module whose DWARF libdw read
-	 * (inflated) already: a donor. The others wait for a stall that needs them.
-	 */
-	for (i = 0; (len = ls_debugcache__pending(u->dcache, i, id)); i++) {
-		uint64_t key = fnv1a(id, len, FNV_SEED);
-
-		if (module_poisoned(u, key))
-			continue;
-		for (k = 0; k < u->n_donors; k++) {
-			Dwarf_Addr bias;
-			Dwarf *dw;
-
-			if (u->donors[k].key != key)
-				continue;
-			dw = dwfl_module_getdwarf(u->donors[k].mod, &bias);
-			ls_debugcache__store(u->dcache, id, len, dw ? dwarf_getelf(dw) : NULL);
-			return true;
-		}
-	}
 	return store_write(u);
 }
 

@@ -74,9 +74,9 @@ struct ls_unwind_stats {
 void ls_unwinder__thread_done(void);
 void ls_unwinder__stats(const struct ls_unwinder *u, struct ls_unwind_stats *stats);
 /*
- * Work for when no stall waits: copy one debug file a stall inflated into
- * the debug-info cache (debugcache.h). Returns true when it did some (call
- * again), false when nothing is left to do now.
+ * Work for when no stall waits: write one module's symbolizer store
+ * (funstore.h) into the debug-info cache. Returns true when it did some
+ * (call again), false when nothing is left to do now.
  */
 bool ls_unwinder__idle(struct ls_unwinder *u);
 /* Load what symbolizing process pid needs while it is alive (it may be killed mid-stall). */

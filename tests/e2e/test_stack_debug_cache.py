@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """The debug-info cache (agent/src/debugcache.h): Debian's python3 keeps its
-DWARF zlib-compressed in /usr/lib/debug; the first run inflates it (libdw)
-and leaves an inflated copy named by its build-id in $LOOPSTALL_DEBUG_CACHE;
-the next run opens that copy instead and names the same stack, frame for
-frame (symbol, file, line, inlined), as the run that read the original. The
-copy is the agent's own file (root's, not writable by others), an ELF with
-no compressed section left. A file there that carries another build-id, or
+DWARF zlib-compressed in /usr/lib/debug; the first run inflates it itself
+(agent/src/inflate.h, libdeflate) into an inflated copy named by its
+build-id in $LOOPSTALL_DEBUG_CACHE, the location lists left out; the next
+run opens that copy. The copy is the agent's own file (root's, not writable
+by others), an ELF with no compressed section left, each section it keeps
+byte for byte what binutils' objcopy --decompress-debug-sections makes of
+the original. Every run names the same stack, frame for frame (symbol,
+file, line, inlined): the first, the next, one that reads objcopy's whole
+inflated file (location lists too) from the cache, and one with the cache
+off (the copy in memory). A file there that carries another build-id, or
 that others may write, is not used (and the first one is replaced by a good
 copy); LOOPSTALL_SYMBOLIZE=check holds the per-function caches to libdw on
 every run.
@@ -15,6 +19,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 
 import lstest
@@ -39,6 +44,40 @@ def compressed_sections(path):
         if m and "C" in m.group(2):
             names.append(m.group(1))
     return names
+
+
+def sections(path):
+    """{name: (sh_type, sh_flags, bytes or None for NOBITS)} of an ELF64 little-endian file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+    hdrs = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    strtab = hdrs[shstrndx]
+    out = {}
+    for name, typ, flags, _, off, size, *_ in hdrs[1:]:
+        at = strtab[4] + name
+        key = data[at:data.index(b"\0", at)].decode()
+        out[key] = (typ, flags, None if typ == 8 else data[off:off + size])
+    return out
+
+
+def same_bytes_as_objcopy(cached, inflated):
+    """The agent's copy against objcopy's inflating of the same file: every
+    DWARF section it keeps, the same bytes; the location lists left out
+    (NOBITS). (objcopy may lay out its own string and symbol tables anew.)"""
+    ours, theirs = sections(cached), sections(inflated)
+    assert set(ours) == set(theirs), f"sections differ: {set(ours) ^ set(theirs)}"
+    kept = 0
+    for name, (typ, flags, data) in theirs.items():
+        if not name.startswith(".debug_"):
+            continue
+        if name in (".debug_loc", ".debug_loclists"):
+            assert ours[name][0] == 8, f"{cached}: {name} is kept (type {ours[name][0]})"
+            continue
+        assert ours[name][2] == data, f"{cached}: {name} differs from objcopy's"
+        kept += 1
+    assert kept >= 5, f"only {kept} debug sections compared"
 
 
 def sleep_stall(s, what):
@@ -109,10 +148,30 @@ def test():
         assert build_id(cached) == bid, f"{cached} carries build-id {build_id(cached)}"
         left = compressed_sections(cached)
         assert not left, f"{cached} still has compressed sections: {left}"
+        reference = os.path.join(s.dir, "objcopy.debug")
+        subprocess.run(["objcopy", "--decompress-debug-sections", source, reference], check=True)
+        same_bytes_as_objcopy(cached, reference)
 
         hit = sleep_run(s, "filled cache")
         assert hit[1] >= 1, "the second run read no debug file from the cache"
         same_stack(first, hit, "filled cache")
+
+        # binutils' inflating of the whole file (location lists too) in its place: the same stack
+        mine = os.path.join(s.dir, "agent.debug")
+        shutil.copyfile(cached, mine)
+        shutil.copyfile(reference, cached)
+        os.chmod(cached, 0o644)
+        whole = sleep_run(s, "objcopy's copy")
+        assert whole[1] == hit[1], "objcopy's copy was not read from the cache"
+        same_stack(first, whole, "objcopy's copy")
+        shutil.copyfile(mine, cached)
+
+        # no cache: the copy made in memory, the same stack
+        os.environ["LOOPSTALL_DEBUG_CACHE"] = "off"
+        off = sleep_run(s, "cache off")
+        assert off[1] == 0, f"the cache is off, yet {off[1]} files came from it"
+        same_stack(first, off, "cache off")
+        os.environ["LOOPSTALL_DEBUG_CACHE"] = cache
 
         # another module's file under python's name: refused by its build-id
         other = [f for f in os.listdir(cache) if f.endswith(".debug") and f != f"{bid}.debug"]

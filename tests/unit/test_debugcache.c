@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The debug-info cache (debugcache.h): its names, what it trusts, what it
- * evicts; and a round trip on this test's own executable, built with
- * compressed debug sections (-gz): libdw inflates them, the cache writes
- * that, and the copy reads back with the same DWARF bytes, uncompressed.
+ * evicts; and the inflated copies of this test's own executable, built
+ * with compressed debug sections (-gz), and of python3.11's debug file
+ * when python3.11-dbg is there: the same bytes as libelf inflates, none
+ * compressed, DWARF libdw reads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -174,19 +175,83 @@ static Elf_Data *section(Elf *elf, const char *name, GElf_Shdr *shdr)
 	return NULL;
 }
 
+/*
+ * Every section of the copy against libelf's own inflating of the
+ * original (elf_compress, as dwarf_begin_elf does): the same bytes, none
+ * compressed; location lists left out. Returns how many it inflated.
+ */
+static unsigned same_as_libelf(Elf *orig, Elf *copy)
+{
+	size_t n, n2, i, shstrndx;
+	unsigned inflated = 0;
+
+	assert_int_equal(elf_getshdrnum(orig, &n), 0);
+	assert_int_equal(elf_getshdrnum(copy, &n2), 0);
+	assert_int_equal(n, n2);
+	assert_int_equal(elf_getshdrstrndx(orig, &shstrndx), 0);
+	for (i = 1; i < n; i++) {
+		Elf_Scn *a = elf_getscn(orig, i), *b = elf_getscn(copy, i);
+		GElf_Shdr sa, sb;
+		Elf_Data *da, *db;
+		const char *name;
+
+		gelf_getshdr(a, &sa);
+		gelf_getshdr(b, &sb);
+		name = elf_strptr(orig, shstrndx, sa.sh_name);
+		assert_false(sb.sh_flags & SHF_COMPRESSED);
+		if (sa.sh_type == SHT_NOBITS)
+			continue;
+		if (sa.sh_flags & SHF_COMPRESSED) {
+			assert_int_equal(elf_compress(a, 0, 0), 1);
+			gelf_getshdr(a, &sa);
+			inflated++;
+		}
+		if (!strcmp(name, ".debug_loclists") || !strcmp(name, ".debug_loc")) {
+			assert_int_equal(sb.sh_type, SHT_NOBITS);
+			continue;
+		}
+		da = elf_getdata(a, NULL);
+		db = elf_getdata(b, NULL);
+		assert_non_null(da);
+		assert_non_null(db);
+		assert_int_equal(sa.sh_size, sb.sh_size);
+		assert_int_equal(da->d_size, db->d_size);
+		if (da->d_size)
+			assert_memory_equal(da->d_buf, db->d_buf, da->d_size);
+	}
+	return inflated;
+}
+
+/* The first CU of the copy's DWARF, read by libdw: it is DWARF libdw takes. */
+static void reads_dwarf(Elf *copy)
+{
+	Dwarf *dw = dwarf_begin_elf(copy, DWARF_C_READ, NULL);
+	Dwarf_Off next;
+	size_t hsize;
+
+	assert_non_null(dw);
+	assert_int_equal(dwarf_nextcu(dw, 0, &next, &hsize, NULL, NULL, NULL), 0);
+	dwarf_end(dw);
+}
+
+/*
+ * This test's own executable, built with compressed debug sections (-gz):
+ * not under /usr/lib/debug, so its copy is made in memory; then the
+ * cache's checks on a file named by a build-id.
+ */
 static void test_round_trip(void **state)
 {
 	struct ls_debugcache_stats stats;
 	struct ls_debugcache *c;
 	unsigned char id[LS_DEBUGCACHE_ID_MAX], other[LS_DEBUGCACHE_ID_MAX];
 	const void *bits;
-	GElf_Shdr sh, sh2;
-	Elf_Data *d, *d2;
+	GElf_Shdr sh;
 	char *path = NULL, name[256], file[512];
 	int exe, fd;
 	ssize_t len;
 	Elf *elf, *copy;
-	Dwarf *dw;
+	struct stat st;
+	void *img;
 
 	(void)state;
 	elf_version(EV_CURRENT);
@@ -197,7 +262,7 @@ static void test_round_trip(void **state)
 
 	exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	assert_true(exe >= 0);
-	elf = elf_begin(exe, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(exe, ELF_C_READ, NULL);
 	assert_non_null(elf);
 	len = dwelf_elf_gnu_build_id(elf, &bits);
 	assert_true(len > 0 && len <= LS_DEBUGCACHE_ID_MAX);
@@ -205,50 +270,46 @@ static void test_round_trip(void **state)
 	/* built with -gz: the test is about inflated sections */
 	assert_non_null(section(elf, ".debug_info", &sh));
 	assert_true(sh.sh_flags & SHF_COMPRESSED);
-	/* not under /usr/lib/debug: never noted for copying */
-	ls_debugcache__note(c, id, (size_t)len, exe, "/proc/self/exe");
-	assert_int_equal(ls_debugcache__pending(c, 0, other), 0);
 
-	/* nothing cached yet */
-	assert_int_equal(ls_debugcache__open(c, id, (size_t)len, &path), -1);
-	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	assert_non_null(dw);
-	assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), 0);
-
-	fd = ls_debugcache__open(c, id, (size_t)len, &path);
-	assert_true(fd >= 0);
-	assert_non_null(path);
-	assert_int_equal(ls_debugcache_name(id, (size_t)len, name, sizeof(name)), 0);
-	snprintf(file, sizeof(file), "%s/%s", dir, name);
-	assert_string_equal(path, file);
-	copy = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	assert_non_null(copy);
-	/* the copy's .debug_info: not compressed, libdw's inflated bytes */
-	d = section(elf, ".debug_info", &sh);
-	d2 = section(copy, ".debug_info", &sh2);
-	assert_non_null(d);
-	assert_non_null(d2);
-	assert_false(sh.sh_flags & SHF_COMPRESSED);
-	assert_false(sh2.sh_flags & SHF_COMPRESSED);
-	assert_int_equal(d->d_size, d2->d_size);
-	assert_memory_equal(d->d_buf, d2->d_buf, d->d_size);
-	/* and libdw reads DWARF from it */
-	{
-		Dwarf *dw2 = dwarf_begin_elf(copy, DWARF_C_READ, NULL);
-		Dwarf_Off off = 0, next;
-		size_t hsize;
-
-		assert_non_null(dw2);
-		assert_int_equal(dwarf_nextcu(dw2, off, &next, &hsize, NULL, NULL, NULL), 0);
-		dwarf_end(dw2);
-	}
-	elf_end(copy);
-	close(fd);
-	free(path);
-
-	/* another build-id's name on this file: refused */
+	/* not the build-id's file: refused */
 	memcpy(other, id, (size_t)len);
 	other[0] ^= 1;
+	assert_int_equal(
+	    ls_debugcache__inflate_fd(c, other, (size_t)len, exe, "/proc/self/exe", &path), -1);
+	/* not under /usr/lib/debug: inflated in memory, nothing in the cache */
+	fd = ls_debugcache__inflate_fd(c, id, (size_t)len, exe, "/proc/self/exe", &path);
+	assert_true(fd >= 0);
+	assert_null(path);
+	assert_int_equal(ls_debugcache_name(id, (size_t)len, name, sizeof(name)), 0);
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	assert_int_equal(access(file, F_OK), -1);
+	copy = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	assert_non_null(copy);
+	assert_true(same_as_libelf(elf, copy) >= 3);
+	reads_dwarf(copy);
+	elf_end(copy);
+	close(fd);
+	/* no cache at all: the same, in memory */
+	fd = ls_debugcache__inflate_fd(NULL, id, (size_t)len, exe, "/proc/self/exe", &path);
+	assert_true(fd >= 0);
+	close(fd);
+	ls_debugcache__stats(c, &stats);
+	assert_int_equal(stats.inflated, 1);
+	assert_int_equal(stats.stored, 0);
+
+	/* a file named by the build-id, the agent's own: opened */
+	assert_int_equal(fstat(exe, &st), 0);
+	img = malloc((size_t)st.st_size);
+	assert_int_equal(pread(exe, img, (size_t)st.st_size, 0), st.st_size);
+	assert_int_equal(
+	    ls_debugcache__write(c, id, (size_t)len, ".debug", img, (size_t)st.st_size), 0);
+	free(img);
+	fd = ls_debugcache__open(c, id, (size_t)len, &path);
+	assert_true(fd >= 0);
+	assert_string_equal(path, file);
+	close(fd);
+	free(path);
+	/* another build-id's name on this file: refused */
 	assert_int_equal(ls_debugcache_name(other, (size_t)len, name, sizeof(name)), 0);
 	snprintf(path = malloc(512), 512, "%s/%s", dir, name);
 	assert_int_equal(link(file, path), 0);
@@ -264,35 +325,17 @@ static void test_round_trip(void **state)
 	assert_int_equal(ls_debugcache__open(c, id, (size_t)len, &path), -1);
 	ls_debugcache__stats(c, &stats);
 	assert_int_equal(stats.hits, 1);
-	assert_int_equal(stats.stored, 1);
 	assert_true(stats.rejected >= 3);
 	ls_debugcache__free(c);
-
-	/* a cap smaller than the file (0 MiB): not stored, and the cache goes on */
-	setenv("LOOPSTALL_DEBUG_CACHE_MB", "0", 1);
-	c = ls_debugcache__new();
-	assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), -EFBIG);
-	ls_debugcache__stats(c, &stats);
-	assert_int_equal(stats.failed, 1);
-	assert_int_equal(stats.stored, 0);
-	ls_debugcache__free(c);
-	unsetenv("LOOPSTALL_DEBUG_CACHE_MB");
 
 	/* a full cache (1 MiB): the least recently used file goes, and a crashed writer's leftover
 	 */
 	{
-		struct stat st;
-		uint64_t x, cap = 1 << 20, s1, s2;
+		uint64_t cap = 1 << 20, x = cap / 4, s1, s2;
 		struct timespec times[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
 		char old[600], young[600], stale[600], fresh[600];
+		void *buf = calloc(1, x);
 
-		assert_int_equal(truncate(file, 0), 0);
-		unlink(file);
-		c = ls_debugcache__new();
-		assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), 0);
-		assert_int_equal(stat(file, &st), 0);
-		x = (uint64_t)st.st_size;
-		assert_true(x < cap / 2);
 		unlink(file);
 		/* the young one and the new file fit; with the old one too they would not */
 		s2 = (cap - x) / 2;
@@ -313,9 +356,8 @@ static void test_round_trip(void **state)
 		close(fd);
 		close(open(fresh, O_WRONLY | O_CREAT | O_TRUNC, 0644));
 		setenv("LOOPSTALL_DEBUG_CACHE_MB", "1", 1);
-		ls_debugcache__free(c);
 		c = ls_debugcache__new();
-		assert_int_equal(ls_debugcache__store(c, id, (size_t)len, elf), 0);
+		assert_int_equal(ls_debugcache__write(c, id, (size_t)len, ".debug", buf, x), 0);
 		assert_int_equal(access(file, F_OK), 0);
 		assert_int_equal(access(young, F_OK), 0);
 		assert_int_equal(access(old, F_OK), -1);
@@ -325,6 +367,7 @@ static void test_round_trip(void **state)
 		unlink(fresh);
 		ls_debugcache__free(c);
 		unsetenv("LOOPSTALL_DEBUG_CACHE_MB");
+		free(buf);
 	}
 
 	/* "off": no cache at all, and every call takes it */
@@ -332,13 +375,88 @@ static void test_round_trip(void **state)
 	assert_null(ls_debugcache__new());
 	assert_int_equal(ls_debugcache__open(NULL, id, (size_t)len, &path), -1);
 
-	dwarf_end(dw);
 	elf_end(elf);
 	close(exe);
 	unlink(file);
 	snprintf(file, sizeof(file), "%s/%s", dir, name);
 	unlink(file);
 	rmdir(dir);
+	unsetenv("LOOPSTALL_DEBUG_CACHE");
+}
+
+/*
+ * python3.11's debug file (python3.11-dbg), Debian's compressed one, root's
+ * under /usr/lib/debug: inflated once, into the cache, where the next
+ * lookup finds it; over the cache's cap it goes to memory instead.
+ */
+static void test_cache_copy(void **state)
+{
+	static char where[] = "/tmp/test_debugcache_py.XXXXXX";
+	unsigned char id[LS_DEBUGCACHE_ID_MAX];
+	struct ls_debugcache_stats stats;
+	struct ls_debugcache *c;
+	char *path, name[256], file[512], src[512];
+	const void *bits;
+	ssize_t len;
+	int py, fd, orig;
+	Elf *elf, *copy;
+
+	(void)state;
+	elf_version(EV_CURRENT);
+	py = open("/usr/bin/python3.11", O_RDONLY | O_CLOEXEC);
+	if (py < 0)
+		skip();
+	elf = elf_begin(py, ELF_C_READ_MMAP, NULL);
+	len = elf ? dwelf_elf_gnu_build_id(elf, &bits) : -1;
+	assert_true(len > 1 && len <= LS_DEBUGCACHE_ID_MAX);
+	memcpy(id, bits, (size_t)len);
+	elf_end(elf);
+	close(py);
+	assert_int_equal(ls_debugcache_name(id, (size_t)len, name, sizeof(name)), 0);
+	snprintf(src, sizeof(src), "/usr/lib/debug/.build-id/%.2s/%s", name, name + 2);
+	orig = open(src, O_RDONLY | O_CLOEXEC);
+	if (orig < 0)
+		skip(); /* no python3.11-dbg */
+
+	assert_non_null(mkdtemp(where));
+	setenv("LOOPSTALL_DEBUG_CACHE", where, 1);
+	c = ls_debugcache__new();
+	fd = ls_debugcache__inflate(c, id, (size_t)len, &path);
+	assert_true(fd >= 0);
+	snprintf(file, sizeof(file), "%s/%s", where, name);
+	assert_string_equal(path, file);
+	free(path);
+	elf = elf_begin(orig, ELF_C_READ, NULL);
+	copy = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	assert_true(same_as_libelf(elf, copy) >= 5);
+	reads_dwarf(copy);
+	elf_end(copy);
+	elf_end(elf);
+	close(fd);
+	ls_debugcache__stats(c, &stats);
+	assert_int_equal(stats.stored, 1);
+	/* the next run's lookup: the copy */
+	fd = ls_debugcache__open(c, id, (size_t)len, &path);
+	assert_true(fd >= 0);
+	close(fd);
+	free(path);
+	ls_debugcache__free(c);
+	unlink(file);
+
+	/* a cache of 1 MiB cannot take it: in memory, this run only */
+	setenv("LOOPSTALL_DEBUG_CACHE_MB", "1", 1);
+	c = ls_debugcache__new();
+	fd = ls_debugcache__inflate(c, id, (size_t)len, &path);
+	assert_true(fd >= 0);
+	assert_string_equal(path, src);
+	assert_int_equal(access(file, F_OK), -1);
+	close(fd);
+	free(path);
+	ls_debugcache__free(c);
+	unsetenv("LOOPSTALL_DEBUG_CACHE_MB");
+	unsetenv("LOOPSTALL_DEBUG_CACHE");
+	close(orig);
+	rmdir(where);
 }
 
 int main(void)
@@ -346,7 +464,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),      cmocka_unit_test(test_other_files),
 	    cmocka_unit_test(test_trust),      cmocka_unit_test(test_evict),
-	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_round_trip), cmocka_unit_test(test_cache_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
