@@ -11,6 +11,7 @@ import os
 import struct
 import subprocess
 import tempfile
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -506,6 +507,47 @@ def cgroup():
     })
 
 
+def inflate():
+    """ELF64 files as Debian's debug files are: zlib-compressed .debug_*
+    sections (an Elf64_Chdr before each stream), one plain, one left out."""
+    def elf(sections, chdr_size=None, stream=None, shoff_pad=0):
+        names = b"\0" + b"".join(n.encode() + b"\0" for n, _, _ in sections) + b".shstrtab\0"
+        body, shdrs, off, name_off = b"", [], 64, 1
+        for name, data, compressed in sections:
+            flags = 0x800 if compressed else 0
+            if compressed:
+                z = stream if stream is not None else zlib.compress(data)
+                size = chdr_size if chdr_size is not None else len(data)
+                data = struct.pack("<IIQQ", 1, 0, size, 1) + z
+            shdrs.append(struct.pack("<IIQQQQIIQQ", name_off, 1, flags, 0, off + len(body),
+                                     len(data), 0, 0, 1, 0))
+            name_off += len(name) + 1
+            body += data
+        shdrs.append(struct.pack("<IIQQQQIIQQ", name_off, 3, 0, 0, off + len(body),
+                                 len(names), 0, 0, 1, 0))
+        body += names
+        body += b"\0" * ((-len(body)) % 8 + shoff_pad)
+        shoff = off + len(body)
+        n = len(shdrs) + 1
+        eh = (b"\x7fELF\x02\x01\x01" + b"\0" * 9 +
+              struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, 0, shoff, 0, 64, 0, 0, 64, n, n - 1))
+        return eh + body + b"\0" * 64 + b"".join(shdrs)
+
+    info = bytes(range(256)) * 16
+    line = b"line table " * 50
+    write("inflate", {
+        "debug": elf([(".debug_info", info, True), (".debug_line", line, True),
+                      (".debug_str", b"main\0busy\0", False),
+                      (".debug_loclists", b"\x01\x02" * 100, True)]),
+        "one": elf([(".debug_abbrev", b"\x01\x11\x01" * 10, True)]),
+        "lying_size": elf([(".debug_info", info, True)], chdr_size=len(info) + 1),
+        "short_size": elf([(".debug_info", info, True)], chdr_size=len(info) - 1),
+        "bad_stream": elf([(".debug_info", info, True)], stream=b"\x78\x9c" + b"\xff" * 40),
+        "zdebug": elf([(".zdebug_info", info, True)]),
+        "plain": elf([(".debug_str", b"x\0", False)]),
+    })
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--unwind-replay", help="fuzz_unwind_replay, to write raw unwind seeds")
@@ -525,6 +567,7 @@ def main():
     pycode()
     pytask()
     cgroup()
+    inflate()
 
 
 if __name__ == "__main__":
