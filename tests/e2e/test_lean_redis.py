@@ -29,7 +29,8 @@ import time
 
 import lstest
 from test_lean_loop import wait_lean
-from test_redis import LUA_SPIN, Redis, account, latency_ms, schedstat, wait_for_redis
+from test_redis import (LUA_SPIN, Redis, account, command_stall, during, latency_ms,
+                        schedstat, wait_for_redis)
 
 
 def test():
@@ -77,24 +78,9 @@ def test():
         lstest.show(run)
         lstest.check_records(run)
 
-        def during(name):
-            lo, hi = windows[name]
-            return [x for x in run.stalls
-                    if lo <= (x["start_unix_ns"] + x["end_unix_ns"]) // 2 <= hi]
-
         for name in ("sleep", "lua"):
             assert own[name], f"{name}: Redis's latency monitor saw no slow command"
-            got = during(name)
-            assert len(got) == 1, (
-                f"{name}: expected one stall, got:\n" + "\n".join(lstest.brief(x) for x in got))
-            st = got[0]
-            assert st["tid"] == server.pid, f"{name}: not on Redis's main thread: {lstest.brief(st)}"
-            err = st["duration_ms"] - own[name]
-            print(f"  {name}: stall {st['duration_ms']:.3f} ms, Redis {own[name]} ms,"
-                  f" difference {err:+.3f} ms")
-            assert -0.5 <= err <= 3.0, (
-                f"{name}: stall of {st['duration_ms']:.3f} ms, Redis's LATENCY says {own[name]}"
-                f" ms (whole ms, the command alone): {lstest.brief(st)}")
+            st = command_stall(run, windows[name], name, own[name], server.pid)
             if name == "sleep":
                 assert st["cause"] == "blocking_syscall", lstest.brief(st)
                 sc = st["syscalls"][0]
@@ -108,7 +94,8 @@ def test():
             else:
                 lstest.check_cause(st, lua_account)
 
-        others = [x for x in run.stalls if x not in during("sleep") + during("lua")]
+        others = [x for x in run.stalls
+                  if x not in during(run, windows["sleep"]) + during(run, windows["lua"])]
         wrong = [x for x in others if x["runqueue_ms"] < 0.5 * x["duration_ms"]]
         assert not wrong, "stalls the main thread's counters do not explain: " + "; ".join(
             lstest.brief(x) for x in wrong)

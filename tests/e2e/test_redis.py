@@ -103,6 +103,31 @@ def latency_ms(r, event):
     return None
 
 
+def during(run, window):
+    """The stalls whose middle falls in window (sending a command, reading
+    its reply): commands follow each other closely."""
+    lo, hi = window
+    return [x for x in run.stalls if lo <= (x["start_unix_ns"] + x["end_unix_ns"]) // 2 <= hi]
+
+
+def command_stall(run, window, name, want_ms, tid):
+    """The one stall a command made on thread tid, as long as Redis's own
+    LATENCY account of it (want_ms, whole ms, the command alone): the stall,
+    the whole iteration, may be up to 3 ms longer, never shorter."""
+    got = during(run, window)
+    assert len(got) == 1, (
+        f"{name}: expected one stall, got:\n" + "\n".join(lstest.brief(x) for x in got))
+    st = got[0]
+    assert st["tid"] == tid, f"{name}: not on Redis's main thread: {lstest.brief(st)}"
+    err = st["duration_ms"] - want_ms
+    print(f"  {name}: stall {st['duration_ms']:.3f} ms, Redis {want_ms} ms,"
+          f" difference {err:+.3f} ms")
+    assert -0.5 <= err <= 3.0, (
+        f"{name}: stall of {st['duration_ms']:.3f} ms, Redis's LATENCY says {want_ms} ms"
+        f" (whole ms, the command alone): {lstest.brief(st)}")
+    return st
+
+
 def wait_for_redis(port):
     def ping():
         try:
@@ -157,31 +182,15 @@ def test():
         lstest.show(run)
         lstest.check_records(run)
 
-
-        def during(name):
-            # the commands follow each other closely: the stall whose middle
-            # falls between sending the command and reading its reply
-            lo, hi = windows[name]
-            return [x for x in run.stalls
-                    if lo <= (x["start_unix_ns"] + x["end_unix_ns"]) // 2 <= hi]
         for name, want_ms in (("sleep", sleep_ms), ("lua", lua_ms)):
-            got = during(name)
-            assert len(got) == 1, (
-                f"{name}: expected one stall, got:\n" + "\n".join(lstest.brief(x) for x in got))
-            st = got[0]
-            assert st["tid"] == server.pid, f"{name}: not on Redis's main thread: {lstest.brief(st)}"
-            err = st["duration_ms"] - want_ms
-            print(f"  {name}: stall {st['duration_ms']:.3f} ms, Redis {want_ms} ms,"
-                  f" difference {err:+.3f} ms")
-            assert -0.5 <= err <= 3.0, (
-                f"{name}: stall of {st['duration_ms']:.3f} ms, Redis's LATENCY says {want_ms} ms"
-                f" (whole ms, the command alone): {lstest.brief(st)}")
+            st = command_stall(run, windows[name], name, want_ms, server.pid)
             if name == "sleep":
                 assert st["cause"] == "blocking_syscall", lstest.brief(st)
                 assert st["syscalls"][0]["name"] == "clock_nanosleep", lstest.brief(st)
             else:
                 lstest.check_cause(st, lua_account)
-        others = [x for x in run.stalls if x not in during("sleep") + during("lua")]
+        others = [x for x in run.stalls
+                  if x not in during(run, windows["sleep"]) + during(run, windows["lua"])]
         assert not others, "stalls outside the two commands: " + "; ".join(
             lstest.brief(x) for x in others)
 

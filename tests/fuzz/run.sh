@@ -30,7 +30,7 @@ if [ ${#names[@]} -eq 0 ]; then
 	for d in tests/fuzz/corpus/*/; do names+=("$(basename "$d")"); done
 fi
 
-CC=clang cmake -S "$SRC" -B "$BUILD" -DLOOPSTALL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+CC=clang CXX=clang++ cmake -S "$SRC" -B "$BUILD" -DLOOPSTALL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 targets=()
 for n in "${names[@]}"; do targets+=("fuzz_$n"); done
 cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]}" >/dev/null
