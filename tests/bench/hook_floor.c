@@ -45,8 +45,8 @@ int main(int argc, char **argv)
 	} else if (argc == 2 && !strcmp(argv[1], "--slow-path-only")) {
 		tid = -1;
 		waits = 1u << LT_WAIT_EPOLL_WAIT;
-	} else if (argc > 2 ||
-		 (argc == 2 && ((tid = strtol(argv[1], &end, 10)) <= 0 || tid > INT_MAX || *end))) {
+	} else if (argc > 2 || (argc == 2 && ((tid = strtol(argv[1], &end, 10)) <= 0 ||
+					      tid > INT_MAX || *end))) {
 		fprintf(stderr, "usage: hook_floor [--no-switches | --slow-path-only | TID]\n");
 		return 2;
 	}
