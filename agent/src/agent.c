@@ -1628,6 +1628,7 @@ int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats)
 	stats->symbolize_ns = us.symbolize_ns;
 	stats->debuginfo_cached = us.debuginfo_cached;
 	stats->debuginfo_stored = us.debuginfo_stored;
+	stats->debuginfo_inflated = us.debuginfo_inflated;
 	return 0;
 }
 

@@ -91,6 +91,7 @@ struct ls_stack_stats {
 	uint64_t symbolize_ns;
 	uint64_t debuginfo_cached; /* debug files from the debug-info cache (debugcache.h) */
 	uint64_t debuginfo_stored;
+	uint64_t debuginfo_inflated; /* compressed debug files the agent inflated (inflate.h) */
 };
 
 int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats);

@@ -307,9 +307,11 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
 	if (u && len > 0 && file_name && mainfile && !strcmp(file_name, mainfile)) {
 		fd = ls_debugcache__open(u->dcache, id, (size_t)len, debuginfo_file_name);
-		if (fd < 0)
-			fd =
-			    ls_debugcache__inflate(u->dcache, id, (size_t)len, debuginfo_file_name);
+		if (fd < 0) {
+			fd = ls_debugcache__inflate(u->dcache, id, (size_t)len,
+						    debuginfo_file_name);
+			u->stats.debuginfo_inflated += fd >= 0;
+		}
 		if (fd >= 0)
 			return fd;
 	}

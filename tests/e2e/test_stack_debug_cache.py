@@ -25,7 +25,8 @@ import subprocess
 import lstest
 import test_stack_symbol_cache as symcheck
 
-FROM_CACHE_RE = re.compile(r"debug info: (\d+) files from the cache, (\d+) stored in it")
+FROM_CACHE_RE = re.compile(
+    r"debug info: (\d+) files from the cache, (\d+) stored in it, (\d+) inflated by the agent")
 
 
 def build_id(path):
@@ -102,8 +103,9 @@ def sleep_run(s, what):
     m = FROM_CACHE_RE.search(err)
     assert m, f"{what}: no debug info line in the agent's stderr:\n{err}"
     frames = native_frames(stack)
-    print(f"  {what}: {len(frames)} native frames, {m.group(1)} debug files from the cache")
-    return frames, int(m.group(1)), stack
+    print(f"  {what}: {len(frames)} native frames, {m.group(1)} debug files from the cache,"
+          f" {m.group(3)} inflated by the agent")
+    return frames, int(m.group(1)), stack, int(m.group(3))
 
 
 def native_frames(stack):
@@ -140,6 +142,7 @@ def test():
 
         first = sleep_run(s, "empty cache")
         assert first[1] == 0, f"an empty cache gave {first[1]} files"
+        assert first[3] >= 1, "the agent inflated no debug file itself: libdw did"
         assert os.path.exists(cached), (
             f"no {cached} after the first run: {os.listdir(cache) if os.path.isdir(cache) else '-'}")
         st = os.stat(cached)
@@ -154,6 +157,7 @@ def test():
 
         hit = sleep_run(s, "filled cache")
         assert hit[1] >= 1, "the second run read no debug file from the cache"
+        assert hit[3] == 0, f"a filled cache, yet the agent inflated {hit[3]} files"
         same_stack(first, hit, "filled cache")
 
         # binutils' inflating of the whole file (location lists too) in its place: the same stack
@@ -170,6 +174,8 @@ def test():
         os.environ["LOOPSTALL_DEBUG_CACHE"] = "off"
         off = sleep_run(s, "cache off")
         assert off[1] == 0, f"the cache is off, yet {off[1]} files came from it"
+        # the copy in memory, not libdw's own inflating
+        assert off[3] >= 1, "with the cache off the agent inflated no debug file itself"
         same_stack(first, off, "cache off")
         os.environ["LOOPSTALL_DEBUG_CACHE"] = cache
 
