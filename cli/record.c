@@ -130,11 +130,12 @@ static void print_stack_costs(struct ls_agent *agent)
 	    (unsigned long long)st.copies, avg_us(st.copy_ns, st.copies),
 	    (unsigned long long)st.unwound, avg_us(st.unwind_ns, st.unwound),
 	    (unsigned long long)st.symbolized, avg_us(st.symbolize_ns, st.symbolized));
-	fprintf(stderr,
-		"loopstall: debug info: %llu files from the cache, %llu stored in it, %llu inflated "
-		"by the agent\n",
-		(unsigned long long)st.debuginfo_cached, (unsigned long long)st.debuginfo_stored,
-		(unsigned long long)st.debuginfo_inflated);
+	fprintf(
+	    stderr,
+	    "loopstall: debug info: %llu files from the cache, %llu stored in it, %llu inflated "
+	    "by the agent\n",
+	    (unsigned long long)st.debuginfo_cached, (unsigned long long)st.debuginfo_stored,
+	    (unsigned long long)st.debuginfo_inflated);
 }
 
 static void usage(FILE *f)

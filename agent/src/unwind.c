@@ -308,8 +308,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	if (u && len > 0 && file_name && mainfile && !strcmp(file_name, mainfile)) {
 		fd = ls_debugcache__open(u->dcache, id, (size_t)len, debuginfo_file_name);
 		if (fd < 0) {
-			fd = ls_debugcache__inflate(u->dcache, id, (size_t)len,
-						    debuginfo_file_name);
+			fd =
+			    ls_debugcache__inflate(u->dcache, id, (size_t)len, debuginfo_file_name);
 			u->stats.debuginfo_inflated += fd >= 0;
 		}
 		if (fd >= 0)
