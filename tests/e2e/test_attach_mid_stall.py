@@ -34,7 +34,7 @@ import threading
 import time
 
 import lstest
-from test_redis import Redis, wait_for_redis
+from test_redis import Redis, start_redis
 
 STALL_MS = 2000
 ATTACH_AFTER_S = 0.4
@@ -83,12 +83,9 @@ def check_stall(run, t_attach, name, calls, causes=("blocking_syscall",), iterat
     assert run.thread(run.target.pid)["iterations"] > iterations, f"{name}: {run.summary}"
 
 
-def redis_mid_sleep(s, port):
+def redis_mid_sleep(s):
     """Attach while redis-server runs DEBUG SLEEP 2 for a client; returns the Run."""
-    server = s.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                      "--enable-debug-command", "yes", "--save", "", "--appendonly", "no"],
-                     name="redis-server", ready=False)
-    wait_for_redis(port)
+    server, port = start_redis(s)
     rec = s.record(["-p", str(server.pid)])
     time.sleep(0.3)
     # the control: idle until now
@@ -157,7 +154,7 @@ def test():
                                 str(STALL_MS), "--wait-signal"], "loopstall-demo-service", "cpu")
     check_stall(run, t_attach, "libev cpu", None, cpu)
     with lstest.Session() as s:
-        first, run, idle_until, t_attach = redis_mid_sleep(s, lstest.free_port())
+        first, run, idle_until, t_attach = redis_mid_sleep(s)
         lstest.show(run)
         # the recorder attached to the idle server saw no stall until the sleep
         assert not [st for st in first.stalls if st["start_unix_ns"] < idle_until], (

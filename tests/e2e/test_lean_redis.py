@@ -30,18 +30,13 @@ import time
 import lstest
 from test_lean_loop import wait_lean
 from test_redis import (LUA_SPIN, Redis, account, command_stall, during, latency_ms,
-                        schedstat, wait_for_redis)
+                        schedstat, start_redis, stop_recording)
 
 
 def test():
     lstest.require_root()
-    port = lstest.free_port()
     with lstest.Session() as s:
-        server = s.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                          "--enable-debug-command", "yes", "--save", "", "--appendonly", "no",
-                          "--latency-monitor-threshold", "50", "--dir", s.dir],
-                         name="redis-server", ready=False)
-        wait_for_redis(port)
+        server, port = start_redis(s)
         rec = s.record(["-p", str(server.pid)], ["-v", "--threshold", "50ms"])
         load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-c", "10", "-t", "get",
                                  "-n", "1000000000", "-q"],
@@ -71,12 +66,7 @@ def test():
         finally:
             load.terminate()
             load.wait(10)
-        rec.signal(2)
-        rc = rec.wait(20)
-        assert rc == 0, f"loopstall record exited with {rc}:\n{rec.text('stderr')}"
-        run = lstest.Run(lstest.read_records(rec.out), rec, server)
-        lstest.show(run)
-        lstest.check_records(run)
+        run = stop_recording(s, rec, server)
 
         for name in ("sleep", "lua"):
             assert own[name], f"{name}: Redis's latency monitor saw no slow command"

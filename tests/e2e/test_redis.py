@@ -141,15 +141,31 @@ def wait_for_redis(port):
     lstest.wait_for("redis-server answering PING", ping, 10)
 
 
+def start_redis(s):
+    """A redis-server of session s on a free port, DEBUG allowed, its latency
+    monitor on at 50 ms, answering: (the process, its port)."""
+    port = lstest.free_port()
+    server = s.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                      "--enable-debug-command", "yes", "--save", "", "--appendonly", "no",
+                      "--latency-monitor-threshold", "50", "--dir", s.dir],
+                     name="redis-server", ready=False)
+    wait_for_redis(port)
+    return server, port
+
+
+def stop_recording(s, rec, server):
+    """Ctrl-C to the recorder; its records, checked and shown."""
+    rec.signal(2)
+    run = s.finish(rec, server, 20)
+    lstest.show(run)
+    lstest.check_records(run)
+    return run
+
+
 def test():
     lstest.require_root()
-    port = lstest.free_port()
     with lstest.Session() as s:
-        server = s.start(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                          "--enable-debug-command", "yes", "--save", "", "--appendonly", "no",
-                          "--latency-monitor-threshold", "50", "--dir", s.dir],
-                         name="redis-server", ready=False)
-        wait_for_redis(port)
+        server, port = start_redis(s)
         rec = s.record(["-p", str(server.pid)])
         r = Redis(port)
         r.call("LATENCY", "RESET")
@@ -175,12 +191,7 @@ def test():
               f" ({spins} TIME calls); main thread over the EVAL: {lua_account}")
         r.close()
         time.sleep(0.2)
-        rec.signal(2)
-        rc = rec.wait(20)
-        assert rc == 0, f"loopstall record exited with {rc}:\n{rec.text('stderr')}"
-        run = lstest.Run(lstest.read_records(rec.out), rec, server)
-        lstest.show(run)
-        lstest.check_records(run)
+        run = stop_recording(s, rec, server)
 
         for name, want_ms in (("sleep", sleep_ms), ("lua", lua_ms)):
             st = command_stall(run, windows[name], name, want_ms, server.pid)
