@@ -21,6 +21,7 @@ import shutil
 import stat
 import struct
 import subprocess
+from types import SimpleNamespace
 
 import lstest
 import test_stack_symbol_cache as symcheck
@@ -98,14 +99,15 @@ def sleep_stall(s, what):
 
 
 def sleep_run(s, what):
-    """One run of the Python sleep stall: (its stack as comparable frames, cache counts)."""
+    """One run of the Python sleep stall: its stack, and how many debug files
+    came from the cache (.cached) and the agent inflated (.inflated)."""
     stack, err = sleep_stall(s, what)
     m = FROM_CACHE_RE.search(err)
     assert m, f"{what}: no debug info line in the agent's stderr:\n{err}"
-    frames = native_frames(stack)
-    print(f"  {what}: {len(frames)} native frames, {m.group(1)} debug files from the cache,"
-          f" {m.group(3)} inflated by the agent")
-    return frames, int(m.group(1)), stack, int(m.group(3))
+    run = SimpleNamespace(stack=stack, cached=int(m.group(1)), inflated=int(m.group(3)))
+    print(f"  {what}: {len(native_frames(stack))} native frames, {run.cached} debug files"
+          f" from the cache, {run.inflated} inflated by the agent")
+    return run
 
 
 def native_frames(stack):
@@ -122,7 +124,7 @@ def same_native_stack(first, other, what, first_run):
 
 
 def same_stack(first, other, what):
-    same_native_stack(first[2], other[2], what, "the run that read /usr/lib/debug")
+    same_native_stack(first.stack, other.stack, what, "the run that read /usr/lib/debug")
 
 
 def test():
@@ -141,8 +143,8 @@ def test():
         cached = os.path.join(cache, f"{bid}.debug")
 
         first = sleep_run(s, "empty cache")
-        assert first[1] == 0, f"an empty cache gave {first[1]} files"
-        assert first[3] >= 1, "the agent inflated no debug file itself: libdw did"
+        assert first.cached == 0, f"an empty cache gave {first.cached} files"
+        assert first.inflated >= 1, "the agent inflated no debug file itself: libdw did"
         assert os.path.exists(cached), (
             f"no {cached} after the first run: {os.listdir(cache) if os.path.isdir(cache) else '-'}")
         st = os.stat(cached)
@@ -156,8 +158,8 @@ def test():
         same_bytes_as_objcopy(cached, reference)
 
         hit = sleep_run(s, "filled cache")
-        assert hit[1] >= 1, "the second run read no debug file from the cache"
-        assert hit[3] == 0, f"a filled cache, yet the agent inflated {hit[3]} files"
+        assert hit.cached >= 1, "the second run read no debug file from the cache"
+        assert hit.inflated == 0, f"a filled cache, yet the agent inflated {hit.inflated} files"
         same_stack(first, hit, "filled cache")
 
         # binutils' inflating of the whole file (location lists too) in its place: the same stack
@@ -166,16 +168,16 @@ def test():
         shutil.copyfile(reference, cached)
         os.chmod(cached, 0o644)
         whole = sleep_run(s, "objcopy's copy")
-        assert whole[1] == hit[1], "objcopy's copy was not read from the cache"
+        assert whole.cached == hit.cached, "objcopy's copy was not read from the cache"
         same_stack(first, whole, "objcopy's copy")
         shutil.copyfile(mine, cached)
 
         # no cache: the copy made in memory, the same stack
         os.environ["LOOPSTALL_DEBUG_CACHE"] = "off"
         off = sleep_run(s, "cache off")
-        assert off[1] == 0, f"the cache is off, yet {off[1]} files came from it"
+        assert off.cached == 0, f"the cache is off, yet {off.cached} files came from it"
         # the copy in memory, not libdw's own inflating
-        assert off[3] >= 1, "with the cache off the agent inflated no debug file itself"
+        assert off.inflated >= 1, "with the cache off the agent inflated no debug file itself"
         same_stack(first, off, "cache off")
         os.environ["LOOPSTALL_DEBUG_CACHE"] = cache
 
@@ -185,16 +187,16 @@ def test():
         shutil.copyfile(foreign, cached)
         os.chmod(cached, 0o644)
         wrong = sleep_run(s, "foreign file")
-        assert wrong[1] == hit[1] - 1, (
-            f"a file of another build-id was used: {wrong[1]} files from the cache, "
-            f"{hit[1]} before")
+        assert wrong.cached == hit.cached - 1, (
+            f"a file of another build-id was used: {wrong.cached} files from the cache, "
+            f"{hit.cached} before")
         same_stack(first, wrong, "foreign file")
         assert build_id(cached) == bid, "the refused file was not replaced by python's"
 
         # a good copy that others may write is no better
         os.chmod(cached, 0o666)
         open_to_all = sleep_run(s, "writable file")
-        assert open_to_all[1] == hit[1] - 1, "a file writable by others was used"
+        assert open_to_all.cached == hit.cached - 1, "a file writable by others was used"
         same_stack(first, open_to_all, "writable file")
 
 

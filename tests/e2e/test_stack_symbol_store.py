@@ -15,25 +15,32 @@ frames) and replaced by a good one, which the run after reads again.
 import os
 import re
 import shutil
+from types import SimpleNamespace
 
 import lstest
-from test_stack_debug_cache import build_id, native_frames, same_native_stack, sleep_stall
+from test_stack_debug_cache import build_id, same_native_stack, sleep_stall
 
 STORE_RE = re.compile(r"symbol store: (\d+) modules read, (\d+) refused, (\d+) written")
 
 
 def sleep_run(s, what):
-    """One run of the Python sleep stall: (comparable native frames, read, refused, written)."""
+    """One run of the Python sleep stall: its stack, and the symbol stores
+    it read, refused and wrote."""
     stack, err = sleep_stall(s, what)
     m = STORE_RE.search(err)
     assert m, f"{what}: no symbol store line in the agent's stderr:\n{err}"
-    read, refused, written = (int(x) for x in m.groups())
-    print(f"  {what}: stores {read} read, {refused} refused, {written} written")
-    return native_frames(stack), read, refused, written, stack
+    run = SimpleNamespace(stack=stack, **{k: int(v) for k, v in
+                                          zip(("read", "refused", "written"), m.groups())})
+    print(f"  {what}: stores {counts(run)}")
+    return run
+
+
+def counts(run):
+    return f"{run.read} read, {run.refused} refused, {run.written} written"
 
 
 def same_stack(first, other, what):
-    same_native_stack(first[4], other[4], what, "the run that read the DWARF")
+    same_native_stack(first.stack, other.stack, what, "the run that read the DWARF")
 
 
 def test():
@@ -49,14 +56,14 @@ def test():
         store = os.path.join(cache, f"{bid}.funcs")
 
         first = sleep_run(s, "no store")
-        assert first[1] == 0 and first[3] >= 1, f"first run: {first[1:4]}"
+        assert first.read == 0 and first.written >= 1, f"first run: {counts(first)}"
         assert os.path.exists(store), (
             f"no {store} after the first run: {os.listdir(cache) if os.path.isdir(cache) else '-'}")
         st = os.stat(store)
         assert st.st_uid == os.geteuid() and not st.st_mode & 0o022, oct(st.st_mode)
 
         again = sleep_run(s, "store written")
-        assert again[1] >= 1 and again[2] == 0, f"the store was not read: {again[1:4]}"
+        assert again.read >= 1 and again.refused == 0, f"the store was not read: {counts(again)}"
         same_stack(first, again, "store read")
 
         # one letter of a name in python's store: only its checksum tells
@@ -67,10 +74,11 @@ def test():
             f.seek(at + 4)
             f.write(b"X")
         altered = sleep_run(s, "altered store")
-        assert altered[2] >= 1, f"an altered store was not refused: {altered[1:4]}"
+        assert altered.refused >= 1, f"an altered store was not refused: {counts(altered)}"
         same_stack(first, altered, "altered store")
         healed = sleep_run(s, "after the altered store")
-        assert healed[2] == 0 and healed[1] >= 1, f"the altered store was not replaced: {healed[1:4]}"
+        assert healed.refused == 0 and healed.read >= 1, (
+            f"the altered store was not replaced: {counts(healed)}")
         same_stack(first, healed, "after the altered store")
 
         # another module's store under python's name
@@ -79,7 +87,7 @@ def test():
         shutil.copyfile(os.path.join(cache, others[0]), store)
         os.chmod(store, 0o644)
         foreign = sleep_run(s, "foreign store")
-        assert foreign[2] >= 1, f"another module's store was taken: {foreign[1:4]}"
+        assert foreign.refused >= 1, f"another module's store was taken: {counts(foreign)}"
         same_stack(first, foreign, "foreign store")
         with open(store, "rb") as f, open(os.path.join(cache, others[0]), "rb") as g:
             assert f.read() != g.read(), "the foreign store was not replaced"
