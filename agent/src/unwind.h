@@ -66,8 +66,8 @@ struct ls_unwind_stats {
 	uint64_t unwind_ns;
 	uint64_t symbolized; /* stacks */
 	uint64_t symbolize_ns;
-	uint64_t debuginfo_cached; /* debug files opened from the debug-info cache */
-	uint64_t debuginfo_stored; /* ... and written to it (debugcache.h) */
+	uint64_t debuginfo_cached;   /* debug files opened from the debug-info cache */
+	uint64_t debuginfo_stored;   /* ... and written to it (debugcache.h) */
 	uint64_t debuginfo_inflated; /* compressed debug files the agent inflated itself */
 };
 
