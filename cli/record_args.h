@@ -13,8 +13,8 @@
 #define LS_STACK_BYTES_MAX 32768u
 
 struct record_args {
-	pid_t pid;	      /* -p; 0 when a command is given */
-	pid_t tid;	      /* -t; 0: every thread */
+	pid_t pid; /* -p; 0 when a command is given */
+	pid_t tid; /* -t; 0: every thread */
 	uint64_t threshold_ns;
 	uint64_t duration_ns; /* 0: until the target exits or a signal */
 	const char *output;   /* NULL: stdout */
@@ -23,7 +23,7 @@ struct record_args {
 	uint64_t max_line;    /* --max-line: bounded record lines; 0: as long as they are */
 	bool no_stacks;
 	bool all_waits; /* hook every wait call, not only those the target's loops use */
-	char **command;	      /* after "--"; NULL with -p */
+	char **command; /* after "--"; NULL with -p */
 	bool verbose;
 	bool help;
 };

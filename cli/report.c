@@ -9,32 +9,33 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: loopstall report FILE... [--format text|json|folded|markdown] [--top N]\n"
-		"                        [--since WHEN] [--until WHEN] [--pid PID] [--target NAME]\n"
-		"                        [--width N] [--color auto|always|never]\n"
-		"Summarizes a recording from 'loopstall record' (FILE '-' reads stdin):\n"
-		"time recorded, loop threads and their heartbeat gaps, stalls by cause and\n"
-		"duration, the top culprits by call site and the worst stalls with their stacks.\n"
-		"Several FILEs (a rotated set: stalls.jsonl*) read as one history; a history of\n"
-		"several processes gets a section per process (json: an array of reports).\n"
-		"      --since WHEN   stalls that began at or after WHEN: a duration ago (5m,\n"
-		"                     2h, 1d), an RFC 3339 time (2026-12-07T18:20:00Z) or a\n"
-		"                     unix time (s, or ms/us/ns by size)\n"
-		"      --until WHEN   ... and before WHEN; the time recorded is cut to the window\n"
-		"                     (heartbeat percentiles stay the whole recording's)\n"
-		"  -p, --pid PID      that process only\n"
-		"      --target NAME  records whose target (loopstalld) or comm is NAME\n"
-		"  -f, --format FMT   text (default), json (the aggregate as one object),\n"
-		"                     folded (for flamegraph.pl), markdown (for tickets)\n"
-		"  -n, --top N        culprits and worst stalls to show (default %d)\n"
-		"      --width N      columns of text (default: the terminal's, $COLUMNS or 100)\n"
-		"      --color WHEN   auto (default: on a terminal, unless NO_COLOR is set)\n"
-		"folded: 'comm;outermost;...;innermost MS' lines, weighted in milliseconds of\n"
-		"stall time: a CPU stack gets its share (by samples) of the stall's on-CPU time,\n"
-		"a syscall's stack its blocked time; time without a stack shows as [on-CPU],\n"
-		"[SYSCALL], [run queue] or [page fault]. flamegraph.pl --countname=ms reads it.\n",
-		REPORT_DEFAULT_TOP);
+	fprintf(
+	    f,
+	    "usage: loopstall report FILE... [--format text|json|folded|markdown] [--top N]\n"
+	    "                        [--since WHEN] [--until WHEN] [--pid PID] [--target NAME]\n"
+	    "                        [--width N] [--color auto|always|never]\n"
+	    "Summarizes a recording from 'loopstall record' (FILE '-' reads stdin):\n"
+	    "time recorded, loop threads and their heartbeat gaps, stalls by cause and\n"
+	    "duration, the top culprits by call site and the worst stalls with their stacks.\n"
+	    "Several FILEs (a rotated set: stalls.jsonl*) read as one history; a history of\n"
+	    "several processes gets a section per process (json: an array of reports).\n"
+	    "      --since WHEN   stalls that began at or after WHEN: a duration ago (5m,\n"
+	    "                     2h, 1d), an RFC 3339 time (2026-12-07T18:20:00Z) or a\n"
+	    "                     unix time (s, or ms/us/ns by size)\n"
+	    "      --until WHEN   ... and before WHEN; the time recorded is cut to the window\n"
+	    "                     (heartbeat percentiles stay the whole recording's)\n"
+	    "  -p, --pid PID      that process only\n"
+	    "      --target NAME  records whose target (loopstalld) or comm is NAME\n"
+	    "  -f, --format FMT   text (default), json (the aggregate as one object),\n"
+	    "                     folded (for flamegraph.pl), markdown (for tickets)\n"
+	    "  -n, --top N        culprits and worst stalls to show (default %d)\n"
+	    "      --width N      columns of text (default: the terminal's, $COLUMNS or 100)\n"
+	    "      --color WHEN   auto (default: on a terminal, unless NO_COLOR is set)\n"
+	    "folded: 'comm;outermost;...;innermost MS' lines, weighted in milliseconds of\n"
+	    "stall time: a CPU stack gets its share (by samples) of the stall's on-CPU time,\n"
+	    "a syscall's stack its blocked time; time without a stack shows as [on-CPU],\n"
+	    "[SYSCALL], [run queue] or [page fault]. flamegraph.pl --countname=ms reads it.\n",
+	    REPORT_DEFAULT_TOP);
 }
 
 static int render(const struct report_args *args, const struct aggregate *agg)

@@ -14,7 +14,8 @@ const char *report_frame(const struct rf_frame *f, char *buf, size_t len)
 	else if (f->file)
 		snprintf(buf, len, "%s (%s)", name, agg_basename(f->file));
 	else
-		snprintf(buf, len, "%s (%s)", name, f->module ? agg_basename(f->module) : "[unknown]");
+		snprintf(buf, len, "%s (%s)", name,
+			 f->module ? agg_basename(f->module) : "[unknown]");
 	return buf;
 }
 
@@ -75,7 +76,8 @@ const char *report_callback(const struct rf_callback *cb, char *buf, size_t len)
 	size_t used;
 
 	snprintf(buf, len, "%s (%s watcher, started %s before the stall ended, %s%s",
-		 cb->symbol ? cb->symbol : "?", cb->watcher, out_ms(cb->started_ms_ago, a, sizeof(a)),
+		 cb->symbol ? cb->symbol : "?", cb->watcher,
+		 out_ms(cb->started_ms_ago, a, sizeof(a)),
 		 cb->duration_ms >= 0 ? "ran " : "still running",
 		 cb->duration_ms >= 0 ? out_ms(cb->duration_ms, b, sizeof(b)) : "");
 	used = strlen(buf);
@@ -121,7 +123,8 @@ const char *report_offset(const struct aggregate *agg, const struct rf_stall *s,
 			  size_t len)
 {
 	if (agg->start_unix_ns && s->start_unix_ns >= agg->start_unix_ns)
-		snprintf(buf, len, "+%.2f s", (double)(s->start_unix_ns - agg->start_unix_ns) / 1e9);
+		snprintf(buf, len, "+%.2f s",
+			 (double)(s->start_unix_ns - agg->start_unix_ns) / 1e9);
 	else
 		snprintf(buf, len, "+?");
 	return buf;

@@ -56,7 +56,8 @@ static void header(const struct aggregate *agg, FILE *f)
 	else
 		fprintf(f, "- **Stalls:** none over %g ms\n", agg->threshold_ms);
 	if (rec->n_summaries)
-		fprintf(f, "- **Events lost:** %llu\n", (unsigned long long)rec->summary.lost_events);
+		fprintf(f, "- **Events lost:** %llu\n",
+			(unsigned long long)rec->summary.lost_events);
 	else
 		fputs("- **Note:** no summary record (the recorder did not finish)\n", f);
 	if (agg->cut_short)
@@ -71,10 +72,11 @@ static void threads(const struct aggregate *agg, FILE *f)
 
 	if (!sum->n_threads)
 		return;
-	fputs("\n## Loop threads\n\n"
-	      "| tid | comm | iterations | busy | stalls | gap p50 | gap p90 | gap p99 | gap max |\n"
-	      "|---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
-	      f);
+	fputs(
+	    "\n## Loop threads\n\n"
+	    "| tid | comm | iterations | busy | stalls | gap p50 | gap p90 | gap p99 | gap max |\n"
+	    "|---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
+	    f);
 	for (i = 0; i < sum->n_threads; i++) {
 		const struct rf_thread *t = &sum->threads[i];
 
@@ -94,7 +96,8 @@ static void causes(const struct aggregate *agg, FILE *f)
 	char a[32], b[32];
 	size_t i;
 
-	fputs("\n## Stalls by cause\n\n| cause | stalls | total | max |\n|---|---:|---:|---:|\n", f);
+	fputs("\n## Stalls by cause\n\n| cause | stalls | total | max |\n|---|---:|---:|---:|\n",
+	      f);
 	for (i = 0; i < agg->n_causes; i++) {
 		const struct agg_cause *c = &agg->causes[i];
 
@@ -140,7 +143,8 @@ static void culprits(const struct aggregate *agg, int top, FILE *f)
 		const struct agg_culprit *c = &agg->culprits[i];
 
 		fprintf(f, "| %zu | %u | %s | %s | %s | ", i + 1, c->stalls,
-			out_ms(c->total_ms, a, sizeof(a)), out_ms(c->max_ms, b, sizeof(b)), c->cause);
+			out_ms(c->total_ms, a, sizeof(a)), out_ms(c->max_ms, b, sizeof(b)),
+			c->cause);
 		cell(f, report_where(c, where, sizeof(where)));
 		fputs(" |\n", f);
 	}
@@ -179,7 +183,8 @@ static void worst_stall(const struct aggregate *agg, const struct rf_stall *s, s
 		out_ms(s->off_cpu_ms, b, sizeof(b)), out_ms(s->runqueue_ms, c, sizeof(c)));
 	if (s->major_faults)
 		fprintf(f, "- %llu major page faults, %s blocked in them\n",
-			(unsigned long long)s->major_faults, out_ms(s->fault_blocked_ms, a, sizeof(a)));
+			(unsigned long long)s->major_faults,
+			out_ms(s->fault_blocked_ms, a, sizeof(a)));
 	if (s->callback) {
 		fputs("- callback ", f);
 		cell(f, report_callback(s->callback, cb, sizeof(cb)));
@@ -205,8 +210,8 @@ static void worst_stall(const struct aggregate *agg, const struct rf_stall *s, s
 			PLURAL(s->n_syscalls - parts.syscalls_shown),
 			out_ms(parts.syscalls_rest_ms, a, sizeof(a)));
 	if (parts.cpu) {
-		fprintf(f, "- on CPU: %llu of %llu samples\n", (unsigned long long)parts.cpu->samples,
-			(unsigned long long)parts.samples);
+		fprintf(f, "- on CPU: %llu of %llu samples\n",
+			(unsigned long long)parts.cpu->samples, (unsigned long long)parts.samples);
 		stack(&parts.cpu->stack, f);
 		if (parts.cpu_rest)
 			fprintf(f, "- %zu more CPU stack%s (%llu sample%s)\n", parts.cpu_rest,
