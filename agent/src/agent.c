@@ -1629,6 +1629,8 @@ int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats)
 	stats->debuginfo_cached = us.debuginfo_cached;
 	stats->debuginfo_stored = us.debuginfo_stored;
 	stats->debuginfo_inflated = us.debuginfo_inflated;
+	stats->lines_read = us.lines_read;
+	stats->lines_libdw = us.lines_libdw;
 	return 0;
 }
 

@@ -28,6 +28,8 @@
 #include "demangle.h"
 #include "funcache.h"
 #include "funstore.h"
+#include "linetab.h"
+#include "linetab_dw.h"
 #include "perfmap.h"
 #include "pyframes.h"
 #include "symindex.h"
@@ -608,15 +610,19 @@ static const char *die_name(Dwarf_Die *die)
 	return name;
 }
 
-static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inlined)
+/* The file DW_AT_call_file names: from lt (unit_lines) when the unit's files are there. */
+static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inlined, struct ls_linetab *lt)
 {
 	Dwarf_Attribute attr;
 	Dwarf_Files *files;
 	Dwarf_Word idx;
 	size_t nfiles;
 
-	if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &attr), &idx) ||
-	    dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
+	if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &attr), &idx))
+		return NULL;
+	if (lt)
+		return ls_linetab__file(lt, idx);
+	if (dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
 		return NULL;
 	return dwarf_filesrc(files, idx, NULL, NULL);
 }
@@ -773,7 +779,7 @@ static unsigned dwarf_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr
 		n++;
 		if (tag == DW_TAG_subprogram)
 			break;
-		file = call_file(cu, &scopes[i]);
+		file = call_file(cu, &scopes[i], NULL);
 		lineno = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &call_line)
 			     ? 0
 			     : (int)call_line;
@@ -917,7 +923,7 @@ static bool has_pc_attrs(Dwarf_Die *die)
  * addresses are entered: dwarf_getscopes prunes the others too.
  */
 static int walk_inlines(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dwarf_Die *die,
-			int parent, unsigned depth, uint64_t adj)
+			int parent, unsigned depth, uint64_t adj, struct ls_linetab *lt)
 {
 	Dwarf_Die child;
 	int err = 0;
@@ -936,7 +942,7 @@ static int walk_inlines(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu,
 
 			me = ls_func__add_inst(
 			    f, parent, intern_symbol(u, die_name(&child)),
-			    intern(u, call_file(cu, &child)),
+			    intern(u, call_file(cu, &child, lt)),
 			    dwarf_formudata(dwarf_attr(&child, DW_AT_call_line, &attr), &line)
 				? 0
 				: (int)line);
@@ -951,7 +957,7 @@ static int walk_inlines(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu,
 			     has_pc_attrs(&child))) {
 			continue;
 		}
-		err = walk_inlines(u, f, cu, &child, me, depth + 1, adj);
+		err = walk_inlines(u, f, cu, &child, me, depth + 1, adj, lt);
 	} while (!err && dwarf_siblingof(&child, &child) == 0);
 	return err;
 }
@@ -998,6 +1004,51 @@ static int by_first(const void *a, const void *b)
  * below an address in a range is always among them, so ls_func__line
  * finds what dwarf_getsrc_die finds in the whole table.
  */
+/*
+ * The rows and files of the function's unit read from .debug_line itself
+ * (linetab.h), without libdw decoding the unit's whole program: NULL when
+ * the unit is one to leave to libdw.
+ */
+static struct ls_linetab *unit_lines(struct ls_unwinder *u, Dwarf_Die *cu, Dwarf_Die *sub)
+{
+	struct ls_linetab_range ranges[64];
+	Dwarf_Addr base, start, end;
+	struct ls_linetab *lt = NULL;
+	ptrdiff_t off = 0;
+	size_t n = 0;
+
+	while ((off = dwarf_ranges(sub, off, &base, &start, &end)) > 0) {
+		if (start >= end)
+			continue;
+		if (n == sizeof(ranges) / sizeof(ranges[0]))
+			return NULL;
+		ranges[n++] = (struct ls_linetab_range){.lo = start, .hi = end};
+	}
+	if (n && !ls_linetab__unit(cu, ranges, n, &lt))
+		u->stats.lines_read++;
+	else
+		u->stats.lines_libdw++;
+	return lt;
+}
+
+/* The function's rows from lt (unit_lines): what func_rows takes from libdw. */
+static int linetab_rows(struct ls_unwinder *u, struct ls_func *f, struct ls_linetab *lt,
+			uint64_t adj)
+{
+	size_t i, n = ls_linetab__nrows(lt);
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		struct ls_linetab_row row;
+
+		err = ls_linetab__row(lt, i, &row);
+		if (!err)
+			err = ls_func__add_row(f, row.addr + adj, intern(u, row.file), row.line,
+					       row.end_sequence);
+	}
+	return err;
+}
+
 static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dwarf_Die *sub,
 		     uint64_t adj)
 {
@@ -1140,7 +1191,8 @@ static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf
 {
 	Dwarf_Die *cu, *scopes = NULL, inner, sub, cudie;
 	Dwarf_Addr bias = 0, base, start, end, low = lookup - rel;
-	int nscopes, i, found = 0;
+	int nscopes, i, found = 0, err;
+	struct ls_linetab *lt;
 	ptrdiff_t off = 0;
 	struct ls_func *f;
 	bool holds = false;
@@ -1188,10 +1240,16 @@ static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf
 	store_learned(u, key);
 	/* module-relative offsets: the same library anywhere in any process */
 	adj = bias - low;
-	if (walk_inlines(u, f, &cudie, &sub, -1, 0, adj))
-		return NULL;
 	/* the unit libdwfl looks the line up in: the one its address index names */
-	f->lines = !func_rows(u, f, cu, &sub, adj);
+	lt = unit_lines(u, cu, &sub);
+	/* its files name the call sites when the function's DIE is in that unit too */
+	err = walk_inlines(u, f, &cudie, &sub, -1, 0, adj,
+			   lt && dwarf_dieoffset(cu) == dwarf_dieoffset(&cudie) ? lt : NULL);
+	if (!err)
+		f->lines = lt ? !linetab_rows(u, f, lt, adj) : !func_rows(u, f, cu, &sub, adj);
+	ls_linetab__free(lt);
+	if (err)
+		return NULL;
 	while ((off = dwarf_ranges(&sub, off, &base, &start, &end)) > 0) {
 		if (start >= end)
 			continue;
@@ -1430,13 +1488,16 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 				fn = ls_rangemap__find(u->funcs, e->module_key, e->offset);
 				bare = fn ? NULL
 					  : ls_rangemap__find(u->bare, e->module_key, e->offset);
+				/* a new function: its rows give the line, as for one seen before */
+				if (!fn && !bare)
+					fn = func_build(u, mod, lookup, e->module_key, e->offset);
 			}
 			if (bare) {
 				/* DWARF named no function here before: its line alone */
 				f = bare->rows[0].file;
 				l = bare->rows[0].line;
 			} else if (fn && fn->lines) {
-				/* a function seen before: no DWARF read at all */
+				/* the function's own rows: no search of its unit's whole table */
 				const struct ls_line_row *row = ls_func__line(fn, e->offset);
 
 				f = row ? row->file : NULL;
@@ -1449,8 +1510,6 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 			if (u->mode == SYM_FULL) {
 				n = dwarf_frames(u, mod, lookup, f, l, frames);
 			} else {
-				if (!fn && !bare)
-					fn = func_build(u, mod, lookup, e->module_key, e->offset);
 				if (fn)
 					n = func_frames(u, fn, e->offset, f, l, frames);
 				else if (!bare && !(n = dwarf_frames(u, mod, lookup, f, l, frames)))
