@@ -143,9 +143,12 @@ static const char *sec_str(const uint8_t *sec, size_t size, uint64_t off)
 
 struct file {
 	const char *name;
-	uint64_t dir;
+	uint64_t dir; /* NO_DIR: the name as it is */
 	char *path; /* dir/name, composed when a row first needs it */
 };
+
+/* libdw's placeholder for file 0 before DWARF 5 ("???"): never joined to a directory */
+#define NO_DIR UINT64_MAX
 
 struct table {
 	const char **dirs;
@@ -188,7 +191,7 @@ static const char *file_path(struct table *t, uint64_t i, int *err)
 	if (i >= t->nfiles)
 		return NULL;
 	f = &t->files[i];
-	dir = t->dirs[f->dir];
+	dir = f->dir == NO_DIR ? NULL : t->dirs[f->dir];
 	/* an absolute name, or no directory (no DW_AT_comp_dir before DWARF 5): as it is */
 	if (f->name[0] == '/' || !dir)
 		return f->name;
@@ -423,7 +426,7 @@ static int read_header(const struct ls_linetab_src *src, uint64_t offset, const 
 		return -ENOMEM;
 	t->cap_files = 1;
 	t->nfiles = 1;
-	t->files[0] = (struct file){.name = "???", .dir = 0};
+	t->files[0] = (struct file){.name = "???", .dir = NO_DIR};
 	if (h->version < 5) {
 		err = v4_entries(&c, comp_dir, t);
 	} else {
