@@ -66,7 +66,7 @@ static uint64_t get_n(struct cur *c, unsigned n)
 	return v;
 }
 
-static uint64_t uleb(struct cur *c)
+static uint64_t uleb_long(struct cur *c)
 {
 	uint64_t v = 0;
 	unsigned shift = 0;
@@ -89,6 +89,14 @@ static uint64_t uleb(struct cur *c)
 			break;
 	}
 	return c->bad ? 0 : v;
+}
+
+/* Most operands are one byte: that case inline. */
+static inline uint64_t uleb(struct cur *c)
+{
+	if (c->p < c->end && !(*c->p & 0x80))
+		return *c->p++;
+	return uleb_long(c);
 }
 
 static int64_t sleb(struct cur *c)
@@ -215,6 +223,9 @@ struct header {
 	int line_base;
 	uint8_t default_is_stmt;
 	const uint8_t *std_len; /* std_len[op] for 1 <= op < opcode_base */
+	/* special opcodes, precomputed: no division per row */
+	int dline[256];
+	unsigned dadv[256];
 	const uint8_t *program, *end;
 };
 
@@ -379,6 +390,7 @@ static int read_header(const struct ls_linetab_src *src, uint64_t offset, const 
 	struct cur c;
 	uint64_t unit_length, header_length;
 	const uint8_t *header_end;
+	unsigned op;
 	int err;
 
 	if (!src->line || offset >= src->line_size)
@@ -439,6 +451,11 @@ static int read_header(const struct ls_linetab_src *src, uint64_t offset, const 
 	if (c.p != header_end)
 		return -EINVAL;
 	h->program = header_end;
+	if (h->line_range)
+		for (op = h->opcode_base; op < 256; op++) {
+			h->dline[op] = h->line_base + (int)((op - h->opcode_base) % h->line_range);
+			h->dadv[op] = (op - h->opcode_base) / h->line_range;
+		}
 	return 0;
 }
 
@@ -472,25 +489,46 @@ struct walk {
 	size_t n;
 	struct row pred[MAX_RANGES]; /* per range: the last row at or below lo */
 	bool has_pred[MAX_RANGES];
-	struct row first, last; /* of the whole table */
+	struct row first; /* of the whole table, in libdw's order */
+	uint64_t last_addr; /* and its last row: what libdw marks an end of sequence */
+	size_t last_seq;
+	bool last_end;
 	size_t nrows;
 	struct row *rows; /* those inside some range (lo, hi - 1] */
 	size_t nkept, cap;
 	uint64_t lo_min, hi_max;
 };
 
-static int keep(struct walk *w, const struct row *r)
+static int keep_in(struct walk *w, const struct row *r);
+
+/*
+ * One row of the program. Most are nowhere near the ranges: for them,
+ * only the table's first and last rows are followed (the order's first
+ * key is the address; rows come in program order, so a later row ties
+ * ahead only by ending a sequence).
+ */
+static inline int keep(struct walk *w, const struct row *r)
+{
+	if (!w->nrows++ || r->addr < w->first.addr ||
+	    (r->addr == w->first.addr && r->end_sequence && !w->first.end_sequence))
+		w->first = *r;
+	if (r->addr > w->last_addr || (r->addr == w->last_addr && (!r->end_sequence || w->last_end)) ||
+	    w->nrows == 1) {
+		w->last_addr = r->addr;
+		w->last_seq = r->seq;
+		w->last_end = r->end_sequence;
+	}
+	if (r->addr > w->hi_max - 1)
+		return 0;
+	return keep_in(w, r);
+}
+
+/* A row at or below some range's end: a range's predecessor, or inside one. */
+static int keep_in(struct walk *w, const struct row *r)
 {
 	size_t i;
 	bool in = false;
 
-	if (!w->nrows || before(r, &w->first))
-		w->first = *r;
-	if (!w->nrows || before(&w->last, r))
-		w->last = *r;
-	w->nrows++;
-	if (r->addr > w->hi_max - 1)
-		return 0;
 	for (i = 0; i < w->n; i++) {
 		const struct ls_linetab_range *g = &w->ranges[i];
 
@@ -547,10 +585,14 @@ static int run(const struct header *h, struct table *t, unsigned address_size, s
 		if (op >= h->opcode_base) {
 			if (!h->line_range)
 				return -EINVAL;
-			line += h->line_base + (int)((op - h->opcode_base) % h->line_range);
-			adv = (op - h->opcode_base) / h->line_range;
-			addr += h->min_inst * ((op_index + adv) / h->max_ops);
-			op_index = (op_index + adv) % h->max_ops;
+			line += h->dline[op];
+			adv = h->dadv[op];
+			if (h->max_ops == 1) {
+				addr += h->min_inst * adv;
+			} else {
+				addr += h->min_inst * ((op_index + adv) / h->max_ops);
+				op_index = (op_index + adv) % h->max_ops;
+			}
 			EMIT(false);
 		} else if (op == 0) {
 			unsigned len, sub;
@@ -734,7 +776,7 @@ int ls_linetab__read(const struct ls_linetab_src *src, uint64_t offset, const ch
 			w->rows[kept++] = w->rows[i];
 	lt->rows = w->rows;
 	lt->n = kept;
-	lt->last_seq = w->last.seq;
+	lt->last_seq = w->last_seq;
 	w->rows = NULL;
 	*out = lt;
 	lt = NULL;
