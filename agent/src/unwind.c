@@ -33,6 +33,7 @@
 #include "perfmap.h"
 #include "pyframes.h"
 #include "symindex.h"
+#include "symraw_dw.h"
 #include "unwind.h"
 
 #define MAX_PROCS 16
@@ -1315,7 +1316,6 @@ static const struct ls_symindex *symindex_get(struct ls_unwinder *u, Dwfl_Module
 {
 	struct ls_symindex *x;
 	unsigned i;
-	int n, k;
 
 	for (i = 0; i < u->n_symidx; i++)
 		if (u->symidx[i].mod == mod)
@@ -1323,23 +1323,8 @@ static const struct ls_symindex *symindex_get(struct ls_unwinder *u, Dwfl_Module
 	if (u->n_symidx == MAX_DONORS)
 		return NULL;
 	x = ls_symindex__new();
-	n = dwfl_module_getsymtab(mod);
-	for (k = 1; x && k < n; k++) {
-		GElf_Sym sym;
-		GElf_Addr value;
-		const char *name = dwfl_module_getsym_info(mod, k, &sym, &value, NULL, NULL, NULL);
-		int type = GELF_ST_TYPE(sym.st_info);
-
-		/* what addrinfo passes over, it never names */
-		if (!name || !name[0] || sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||
-		    type == STT_FILE || type == STT_TLS)
-			continue;
-		if (ls_symindex__add(x, value, sym.st_size, name)) {
-			ls_symindex__free(x);
-			x = NULL;
-		}
-	}
-	if (x && ls_symindex__seal(x)) {
+	/* the table read raw where that gives libdwfl's symbols (symraw_dw.h) */
+	if (x && (ls_symraw__index(mod, x) || ls_symindex__seal(x))) {
 		ls_symindex__free(x);
 		x = NULL;
 	}
