@@ -142,7 +142,7 @@ int ls_symraw__module(Dwfl_Module *mod, ls_symraw_add_fn add, void *ctx)
 	t.syms = syms->d_buf;
 	/* gelf_getsymshndx refuses entries past the data */
 	t.n = (size_t)n < syms->d_size / sizeof(Elf64_Sym) ? (size_t)n
-							    : syms->d_size / sizeof(Elf64_Sym);
+							   : syms->d_size / sizeof(Elf64_Sym);
 	if (xndx) {
 		t.xndx = xndx->d_buf;
 		t.n_xndx = xndx->d_size / sizeof(uint32_t);

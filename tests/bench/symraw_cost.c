@@ -3,10 +3,11 @@
  * What building a module's symbol index costs the agent (unwind.c
  * symindex_get), both ways: dwfl_module_getsym_info per symbol (the loop
  * it falls back to) and the raw table read (symraw_dw.h), each followed by
- * the index's sort; and each way's walk alone (a counting callback, the
- * first pass over the table's pages of the round going to the way that walks first). Timed in this thread's CPU time, after libdwfl loaded
- * the table (timed apart: both ways pay it), on a fresh Dwfl per round,
- * the two ways in alternating order; medians.
+ * the index's sort; and each way's walk alone (a counting callback; the
+ * round's first touch of the table's pages goes to the way that walks
+ * first). Timed in this thread's CPU time, after libdwfl loaded the table
+ * (timed apart: both ways pay it), on a fresh Dwfl per round, the two ways
+ * in alternating order; medians.
  *
  *     build/tests/symraw_cost [FILE [ROUNDS]]
  *
