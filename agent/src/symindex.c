@@ -52,39 +52,53 @@ int ls_symindex__add(struct ls_symindex *x, uint64_t value, uint64_t size, const
 /*
  * By value, least significant byte first (stable, so the order of equal
  * values is the table's). qsort's ~16 indirect compares per symbol cost
- * ~3 ms for python3's 40,000; a byte all values share (a module's
- * addresses share their high bytes) is skipped. -ENOMEM.
+ * ~3 ms for python3's 40,000. Only the bytes that differ somewhere are
+ * sorted on (a module's addresses share their high bytes), their counts
+ * taken in one pass: counting a shared byte increments one counter n
+ * times in a row, each increment waiting for the last (~0.1 ms a byte
+ * for python3). -ENOMEM.
  */
 static int sort_by_value(struct ls_symindex *x)
 {
+	size_t(*count)[256], i;
 	struct sym *tmp, *from = x->v, *to;
-	unsigned byte;
+	unsigned byte, shift[8], nb = 0, j;
+	uint64_t differ = 0;
 
-	if (x->n < 2)
+	for (i = 1; i < x->n; i++)
+		differ |= x->v[i].value ^ x->v[0].value;
+	for (byte = 0; byte < 8; byte++)
+		if ((differ >> byte * 8) & 0xff)
+			shift[nb++] = byte * 8;
+	if (!nb)
 		return 0;
+	count = calloc(nb, sizeof(*count));
 	tmp = malloc(x->n * sizeof(*tmp));
-	if (!tmp)
+	if (!count || !tmp) {
+		free(count);
+		free(tmp);
 		return -ENOMEM;
+	}
+	for (i = 0; i < x->n; i++)
+		for (j = 0; j < nb; j++)
+			count[j][(x->v[i].value >> shift[j]) & 0xff]++;
 	to = tmp;
-	for (byte = 0; byte < 8; byte++) {
-		size_t count[256] = {0}, pos[256], i, at = 0;
-		unsigned shift = byte * 8, b;
+	for (j = 0; j < nb; j++) {
+		size_t pos[256], at = 0;
+		unsigned b;
 
-		for (i = 0; i < x->n; i++)
-			count[(from[i].value >> shift) & 0xff]++;
-		if (count[(from[0].value >> shift) & 0xff] == x->n)
-			continue;
 		for (b = 0; b < 256; b++) {
 			pos[b] = at;
-			at += count[b];
+			at += count[j][b];
 		}
 		for (i = 0; i < x->n; i++)
-			to[pos[(from[i].value >> shift) & 0xff]++] = from[i];
+			to[pos[(from[i].value >> shift[j]) & 0xff]++] = from[i];
 		to = from;
 		from = from == x->v ? tmp : x->v;
 	}
 	if (from != x->v)
 		memcpy(x->v, from, x->n * sizeof(*x->v));
+	free(count);
 	free(tmp);
 	return 0;
 }

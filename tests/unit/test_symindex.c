@@ -141,12 +141,34 @@ static void sealed_means_sorted_and_closed(void **state)
 	ls_symindex__free(x);
 }
 
+/* Many symbols, added out of order, their values differing in low and high bytes: each found. */
+static void sorts_every_differing_byte(void **state)
+{
+	struct ls_symindex *x = ls_symindex__new();
+	struct ls_symindex_hit hit;
+	uint64_t i, n = 5000;
+
+	(void)state;
+	assert_non_null(x);
+	/* 7 is prime to n: i * 7 % n visits every slot once, out of order */
+	for (i = 0; i < n; i++)
+		assert_int_equal(ls_symindex__add(x, BASE + (i * 7 % n) * 0x1000123ull, 0x10, "f"),
+				 0);
+	assert_int_equal(ls_symindex__seal(x), 0);
+	for (i = 0; i < n; i++) {
+		assert_true(ls_symindex__find(x, BASE + i * 0x1000123ull + 0x8, &hit));
+		assert_int_equal(hit.value, BASE + i * 0x1000123ull);
+	}
+	ls_symindex__free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(names_the_one_holder),
 	    cmocka_unit_test(finds_a_holder_below_smaller_symbols),
 	    cmocka_unit_test(gives_order_dependent_answers_back),
+	    cmocka_unit_test(sorts_every_differing_byte),
 	    cmocka_unit_test(gives_up_past_its_steps),
 	    cmocka_unit_test(sealed_means_sorted_and_closed),
 	};
