@@ -101,6 +101,38 @@ static bool machine_plain(Elf *elf)
 	       eh.e_ident[EI_CLASS] == ELFCLASS64;
 }
 
+/*
+ * Whether libdwfl's table is this one: a corrupt string table makes it
+ * fall back to .dynsym found through PT_DYNAMIC, though the file has a
+ * .symtab. Its first, middle and last entries are these entries, their
+ * names these very bytes (or past them, for both).
+ */
+static bool same_table(Dwfl_Module *mod, const Elf_Data *syms, const Elf_Data *str, int n)
+{
+	int at[3] = {1, n / 2, n - 1}, i;
+
+	for (i = 0; i < 3; i++) {
+		const Elf64_Sym *raw;
+		GElf_Sym sym = {0};
+		GElf_Addr value;
+		const char *name;
+
+		if (at[i] < 1 || (size_t)at[i] >= syms->d_size / sizeof(Elf64_Sym))
+			return false;
+		raw = (const Elf64_Sym *)syms->d_buf + at[i];
+		name = dwfl_module_getsym_info(mod, at[i], &sym, &value, NULL, NULL, NULL);
+		/* libdwfl refuses a name past its string table, having read the entry */
+		if (name ? name != (const char *)str->d_buf + raw->st_name
+			 : raw->st_name < str->d_size)
+			return false;
+		if (sym.st_name != raw->st_name || sym.st_info != raw->st_info ||
+		    sym.st_shndx != raw->st_shndx || sym.st_value != raw->st_value ||
+		    sym.st_size != raw->st_size)
+			return false;
+	}
+	return true;
+}
+
 int ls_symraw__module(Dwfl_Module *mod, ls_symraw_add_fn add, void *ctx)
 {
 	struct ls_symraw_table t = {0};
@@ -127,8 +159,10 @@ int ls_symraw__module(Dwfl_Module *mod, ls_symraw_add_fn add, void *ctx)
 	str = section_data(elf_getscn(elf, shdr.sh_link), ELF_T_BYTE);
 	if (xndxscn)
 		xndx = section_data(xndxscn, ELF_T_WORD);
+	/* libdwfl counts the entries the section header says */
 	if (!syms || !str || (xndxscn && !xndx) || !str->d_size ||
-	    ((const char *)str->d_buf)[str->d_size - 1])
+	    ((const char *)str->d_buf)[str->d_size - 1] ||
+	    (uint64_t)n != shdr.sh_size / shdr.sh_entsize || !same_table(mod, syms, str, n))
 		return -ENOTSUP;
 	alloc = malloc(shnum ? shnum : 1);
 	if (!alloc)
