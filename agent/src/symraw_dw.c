@@ -13,7 +13,7 @@ int ls_symraw__module_each(Dwfl_Module *mod, ls_symraw_add_fn add, void *ctx)
 	int n = dwfl_module_getsymtab(mod), k, err;
 
 	for (k = 1; k < n; k++) {
-		GElf_Sym sym;
+		GElf_Sym sym = {0};
 		GElf_Addr value;
 		const char *name = dwfl_module_getsym_info(mod, k, &sym, &value, NULL, NULL, NULL);
 		int type = GELF_ST_TYPE(sym.st_info);

@@ -15,10 +15,13 @@
  * took its symbols from (not .dynsym, not a .gnu_debugdata table beside
  * it), a 64-bit ET_EXEC/ET_DYN module of a machine whose symbol values
  * libdwfl neither masks nor resolves (x86-64, AArch64), sections not left
- * compressed. -ENOTSUP there, having added nothing; else 0 or add's error.
+ * compressed, names ending inside the string table, and the table's count
+ * and three of its entries libdwfl's own. Elsewhere -ENOTSUP, having added
+ * nothing; else 0 or add's error.
  *
  * ls_symraw__module_each asks dwfl_module_getsym_info symbol by symbol:
- * any module, ~20x slower. 0 or add's error.
+ * any module, ~5x slower (python3.11's table: 0.68 ms, against 0.13).
+ * 0 or add's error.
  */
 int ls_symraw__module(Dwfl_Module *mod, ls_symraw_add_fn add, void *ctx);
 int ls_symraw__module_each(Dwfl_Module *mod, ls_symraw_add_fn add, void *ctx);
