@@ -34,6 +34,14 @@ void ls_aranges__free(struct ls_aranges *x);
 size_t ls_aranges__units(const struct ls_aranges *x, const uint64_t **units);
 size_t ls_aranges__entries(const struct ls_aranges *x);
 
+/*
+ * dies[k]: the unit DIE offset of each of __units, from the unit headers
+ * of .debug_info (info, size bytes) read as libdw reads them; a unit
+ * offset that does not start a unit refuses. 0 or -EINVAL.
+ */
+int ls_aranges__unit_dies(const struct ls_aranges *x, const void *info, size_t size,
+			  uint64_t abbrev_size, bool msb, uint64_t *dies);
+
 enum ls_aranges_answer {
 	LS_ARANGES_ASK,	 /* libdwfl's answer is not certain here: ask it */
 	LS_ARANGES_NONE, /* libdwfl finds no unit */

@@ -71,72 +71,55 @@ int ls_cuindex__last_from_index(const struct ls_cuindex *c)
 	return c ? c->last_from_index : 0;
 }
 
-/* The bytes of the one uncompressed .debug_aranges (libdw inflated it in place). */
-static int aranges_bytes(Elf *elf, Elf_Data **out, bool *msb)
+/* The named sections' bytes, each uncompressed (libdw inflated them in place) and once. */
+static int sections(Elf *elf, const char *const *names, Elf_Data **data, unsigned n, bool *msb)
 {
 	Elf_Scn *scn = NULL;
-	Elf_Data *data = NULL;
 	size_t shstrndx;
 	GElf_Ehdr eh;
+	unsigned i;
 
 	if (!gelf_getehdr(elf, &eh) || eh.e_type == ET_REL || elf_getshdrstrndx(elf, &shstrndx))
 		return -EINVAL;
 	*msb = eh.e_ident[EI_DATA] == ELFDATA2MSB;
+	memset(data, 0, n * sizeof(*data));
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		const char *name;
 
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
-		    strcmp(name, ".debug_aranges"))
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
 			continue;
-		if (data || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
+		for (i = 0; i < n && strcmp(name, names[i]); i++)
+			;
+		if (i == n)
+			continue;
+		if (data[i] || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
 			return -EINVAL;
-		data = elf_getdata(scn, NULL);
-		if (!data || (!data->d_buf && data->d_size))
+		data[i] = elf_getdata(scn, NULL);
+		if (!data[i] || (!data[i]->d_buf && data[i]->d_size))
 			return -EINVAL;
 	}
-	*out = data;
-	return data ? 0 : -ENOENT;
-}
-
-/*
- * Each unit the sets name must start a unit of .debug_info, as libdw
- * reads them (it takes an offset inside a unit for that unit, and fails
- * the whole table on one past them): then the unit DIE follows its header.
- */
-static int unit_dies(Dwarf *dw, const uint64_t *units, size_t n, uint64_t *dies)
-{
-	Dwarf_Off off = 0, next;
-	size_t hsize, k = 0;
-
-	while (k < n && dwarf_next_unit(dw, off, &next, &hsize, NULL, NULL, NULL, NULL, NULL,
-					NULL) == 0) {
-		if (units[k] < off || next <= off)
-			return -EINVAL;
-		if (units[k] == off) {
-			/* libdwfl takes a unit DIE this close to the end for the end of the section */
-			if (off + hsize + 4 >= next)
-				return -EINVAL;
-			dies[k++] = off + hsize;
-		}
-		off = next;
-	}
-	return k == n ? 0 : -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!data[i])
+			return -ENOENT;
+	return 0;
 }
 
 static void build(struct mod_index *m)
 {
+	static const char *const names[] = {".debug_aranges", ".debug_info", ".debug_abbrev"};
+	Elf_Data *data[3];
 	const uint64_t *units;
-	Elf_Data *data;
 	size_t n;
 	bool msb;
 
-	if (!m->dw || aranges_bytes(dwarf_getelf(m->dw), &data, &msb) ||
-	    ls_aranges__parse(data->d_buf, data->d_size, msb, &m->x))
+	if (!m->dw || sections(dwarf_getelf(m->dw), names, data, 3, &msb) ||
+	    ls_aranges__parse(data[0]->d_buf, data[0]->d_size, msb, &m->x))
 		return;
 	n = ls_aranges__units(m->x, &units);
 	m->dies = malloc((n ? n : 1) * sizeof(*m->dies));
-	if (!m->dies || unit_dies(m->dw, units, n, m->dies)) {
+	if (!m->dies || ls_aranges__unit_dies(m->x, data[1]->d_buf, data[1]->d_size,
+					      data[2]->d_size, msb, m->dies)) {
 		mod_index_free(m);
 		m->x = NULL;
 		m->dies = NULL;

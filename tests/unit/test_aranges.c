@@ -398,6 +398,89 @@ static void terminator_must_end_the_set(void **state)
 	refuses(&s, s.n);
 }
 
+/* A unit header of .debug_info (DIEs left zero), pos at its end; its first DIE's offset. */
+static size_t unit(struct sec *s, bool dwarf64, unsigned version, unsigned type, uint64_t abbrev,
+		   size_t dies)
+{
+	size_t at, die;
+	unsigned w = dwarf64 ? 8 : 4;
+
+	if (dwarf64)
+		put(s, 0xffffffff, 4);
+	at = s->n;
+	put(s, 0, w);
+	put(s, version, 2);
+	if (version >= 5) {
+		put(s, type, 1);
+		put(s, 8, 1);
+		put(s, abbrev, w);
+		if (type == 4 || type == 5)
+			put(s, 0x1234, 8);
+	} else {
+		put(s, abbrev, w);
+		put(s, 8, 1);
+	}
+	die = s->n;
+	put(s, 0, dies);
+	s->n = at;
+	put(s, die + dies - at - w, w);
+	s->n = die + dies;
+	return die;
+}
+
+static struct ls_aranges *naming(const uint64_t *units, size_t n)
+{
+	struct sec s = {0};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t pairs[1][2] = {{0x1000 * (i + 1), 0x10}};
+
+		one_set(&s, units[i], (const uint64_t(*)[2])pairs, 1);
+	}
+	return parsed(&s);
+}
+
+/* Unit DIEs after DWARF 4, 5, skeleton and DWARF64 headers; offsets that start no unit refuse. */
+static void unit_dies_as_libdw_reads_them(void **state)
+{
+	struct sec info = {0};
+	uint64_t u[4], dies[4], d[4];
+	struct ls_aranges *x;
+
+	(void)state;
+	u[0] = info.n, d[0] = unit(&info, false, 4, 0, 0, 16);
+	u[1] = info.n, d[1] = unit(&info, false, 5, 1, 0x40, 16);
+	u[2] = info.n, d[2] = unit(&info, false, 5, 4, 0, 16);
+	u[3] = info.n, d[3] = unit(&info, true, 5, 1, 0, 16);
+	assert_int_equal(d[0] - u[0], 11);
+	assert_int_equal(d[1] - u[1], 12);
+	assert_int_equal(d[2] - u[2], 20);
+	assert_int_equal(d[3] - u[3], 24);
+	x = naming(u, 4);
+	assert_int_equal(ls_aranges__unit_dies(x, info.b, info.n, 0x100, false, dies), 0);
+	assert_memory_equal(dies, d, sizeof(d));
+	/* an abbreviation table past .debug_abbrev: libdw fails the unit */
+	assert_int_equal(ls_aranges__unit_dies(x, info.b, info.n, 0x3f, false, dies), -EINVAL);
+	/* the section cut inside the last unit */
+	assert_int_equal(ls_aranges__unit_dies(x, info.b, info.n - 1, 0x100, false, dies), -EINVAL);
+	ls_aranges__free(x);
+	/* inside a unit, and past them all */
+	u[1] += 1;
+	x = naming(u, 2);
+	assert_int_equal(ls_aranges__unit_dies(x, info.b, info.n, 0x100, false, dies), -EINVAL);
+	ls_aranges__free(x);
+	u[1] = info.n;
+	x = naming(u, 2);
+	assert_int_equal(ls_aranges__unit_dies(x, info.b, info.n, 0x100, false, dies), -EINVAL);
+	ls_aranges__free(x);
+	/* a version libdw does not read ends the chain there */
+	info.b[u[0] + 4] = 6;
+	x = naming(u, 1);
+	assert_int_equal(ls_aranges__unit_dies(x, info.b, info.n, 0x100, false, dies), -EINVAL);
+	ls_aranges__free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +495,7 @@ int main(void)
 		cmocka_unit_test(truncated_anywhere),
 		cmocka_unit_test(bad_headers_refused),
 		cmocka_unit_test(terminator_must_end_the_set),
+		cmocka_unit_test(unit_dies_as_libdw_reads_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
