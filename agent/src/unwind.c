@@ -739,12 +739,12 @@ static void guard_install(void)
 static unsigned dwarf_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
 			     const char *file, int lineno, struct ls_frame *frames)
 {
-	Dwarf_Die *cu, *scopes = NULL;
+	Dwarf_Die *cu, *scopes = NULL, cumem;
 	Dwarf_Addr bias = 0;
 	int nscopes = 0, i;
 	unsigned n = 0;
 
-	cu = dwfl_module_addrdie(mod, lookup, &bias);
+	cu = ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cumem);
 	if (cu)
 		nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
 	/*
@@ -1298,10 +1298,16 @@ static unsigned func_frames(struct ls_unwinder *u, const struct ls_func *fn, uin
 static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
 			      int *lineno)
 {
-	Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
+	Dwfl_Line *line = NULL;
 	const char *f = NULL;
+	Dwarf_Addr bias;
+	Dwarf_Die cu;
 
 	*lineno = 0;
+	/* where the index is sure no unit holds it, libdwfl would build its table to say so */
+	if (ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cu) ||
+	    !ls_cuindex__last_from_index(u->cuidx))
+		line = dwfl_module_getsrc(mod, lookup);
 	if (line)
 		f = dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
 	if (!f)
