@@ -73,8 +73,7 @@ static int add(struct ls_aranges *x, uint64_t addr, uint64_t len)
 	if (!grown)
 		return -ENOMEM;
 	x->e = grown;
-	x->e[x->n++] = (struct ent){
-		.addr = addr, .len = len, .k = (uint32_t)(x->n_units - 1)};
+	x->e[x->n++] = (struct ent){.addr = addr, .len = len, .k = (uint32_t)(x->n_units - 1)};
 	return 0;
 }
 

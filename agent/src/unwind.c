@@ -739,12 +739,14 @@ static void guard_install(void)
 static unsigned dwarf_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
 			     const char *file, int lineno, struct ls_frame *frames)
 {
+	/* SYM_CHECK's reference is libdwfl's own unit */
+	struct ls_cuindex *units = u->mode == SYM_CHECK ? NULL : u->cuidx;
 	Dwarf_Die *cu, *scopes = NULL, cumem;
 	Dwarf_Addr bias = 0;
 	int nscopes = 0, i;
 	unsigned n = 0;
 
-	cu = ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cumem);
+	cu = ls_cuindex__addrdie(units, mod, lookup, &bias, &cumem);
 	if (cu)
 		nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
 	/*
@@ -1304,8 +1306,11 @@ static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Add
 	Dwarf_Die cu;
 
 	*lineno = 0;
-	/* where the index is sure no unit holds it, libdwfl would build its table to say so */
-	if (ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cu) ||
+	/*
+	 * where the index is sure no unit holds it, libdwfl would build its
+	 * table to say so (SYM_CHECK's reference is libdwfl's own)
+	 */
+	if (u->mode == SYM_CHECK || ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cu) ||
 	    !ls_cuindex__last_from_index(u->cuidx))
 		line = dwfl_module_getsrc(mod, lookup);
 	if (line)

@@ -484,18 +484,18 @@ static void unit_dies_as_libdw_reads_them(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(gaps_belong_to_the_unit_before),
-		cmocka_unit_test(last_run_ends_at_last_entry),
-		cmocka_unit_test(sorts_what_it_reads),
-		cmocka_unit_test(reads_dwarf64_addr4_msb),
-		cmocka_unit_test(equal_addresses_of_two_units_ask),
-		cmocka_unit_test(unsure_last_end_asks),
-		cmocka_unit_test(wrapping_end),
-		cmocka_unit_test(empty_section_has_no_unit),
-		cmocka_unit_test(truncated_anywhere),
-		cmocka_unit_test(bad_headers_refused),
-		cmocka_unit_test(terminator_must_end_the_set),
-		cmocka_unit_test(unit_dies_as_libdw_reads_them),
+	    cmocka_unit_test(gaps_belong_to_the_unit_before),
+	    cmocka_unit_test(last_run_ends_at_last_entry),
+	    cmocka_unit_test(sorts_what_it_reads),
+	    cmocka_unit_test(reads_dwarf64_addr4_msb),
+	    cmocka_unit_test(equal_addresses_of_two_units_ask),
+	    cmocka_unit_test(unsure_last_end_asks),
+	    cmocka_unit_test(wrapping_end),
+	    cmocka_unit_test(empty_section_has_no_unit),
+	    cmocka_unit_test(truncated_anywhere),
+	    cmocka_unit_test(bad_headers_refused),
+	    cmocka_unit_test(terminator_must_end_the_set),
+	    cmocka_unit_test(unit_dies_as_libdw_reads_them),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,10 +29,10 @@
 static char *debuginfo_path = "/usr/lib/debug";
 
 static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = &debuginfo_path,
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
 };
 
 static Dwfl_Module *report(Dwfl **dwfl, const char *path)
@@ -144,8 +144,9 @@ static void compare_module(Dwfl_Module *mod, const char *what)
 	compare_at(c, mod, bias, &t);
 	compare_at(c, mod, 0, &t);
 	compare_at(c, mod, ~0ull, &t);
-	print_message("%s: %zu aranges, %zu addresses, %zu named by the index (%zu units, %zu none)\n",
-		      what, n, t.asked, t.by_index, t.units, t.none);
+	print_message(
+	    "%s: %zu aranges, %zu addresses, %zu named by the index (%zu units, %zu none)\n", what,
+	    n, t.asked, t.by_index, t.units, t.none);
 	/* an index that refuses is no index: nearly every address is its own */
 	assert_true(t.by_index * 100 >= t.asked * 99);
 	assert_true(t.none >= 5);
@@ -166,8 +167,7 @@ static void python_debug_file(void **state)
 static void libc_debug_file(void **state)
 {
 	Dwfl *dwfl;
-	Dwfl_Module *mod =
-		with_debug_file(&dwfl, "/lib/x86_64-linux-gnu/libc.so.6", "libc6-dbg");
+	Dwfl_Module *mod = with_debug_file(&dwfl, "/lib/x86_64-linux-gnu/libc.so.6", "libc6-dbg");
 
 	(void)state;
 	compare_module(mod, "libc.so.6");
@@ -249,7 +249,8 @@ static void first_call_cost(void **state)
 		/* the address: libdw's table of a Dwfl not timed */
 		mod = with_debug_file(&dwfl, "/usr/bin/python3.11", "python3.11-dbg");
 		assert_int_equal(dwarf_getaranges(dwfl_module_getdwarf(mod, &bias), &ar, &n), 0);
-		assert_int_equal(dwarf_getarangeinfo(dwarf_onearange(ar, n / 2), &a, &len, &off), 0);
+		assert_int_equal(dwarf_getarangeinfo(dwarf_onearange(ar, n / 2), &a, &len, &off),
+				 0);
 		dwfl_end(dwfl);
 
 		mod = with_debug_file(&dwfl, "/usr/bin/python3.11", "python3.11-dbg");
@@ -276,11 +277,9 @@ static void first_call_cost(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(own_dwarf),
-		cmocka_unit_test(python_debug_file),
-		cmocka_unit_test(libc_debug_file),
-		cmocka_unit_test(drop_forgets_the_module),
-		cmocka_unit_test(first_call_cost),
+	    cmocka_unit_test(own_dwarf),       cmocka_unit_test(python_debug_file),
+	    cmocka_unit_test(libc_debug_file), cmocka_unit_test(drop_forgets_the_module),
+	    cmocka_unit_test(first_call_cost),
 	};
 
 	elf_version(EV_CURRENT);
