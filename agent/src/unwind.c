@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include "cuindex.h"
 #include "debugcache.h"
 #include "demangle.h"
 #include "funcache.h"
@@ -145,6 +146,7 @@ struct ls_unwinder {
 	unsigned n_stores;
 	struct symidx symidx[MAX_DONORS];
 	unsigned n_symidx;
+	struct ls_cuindex *cuidx; /* modules' .debug_aranges (NULL: libdwfl's) */
 	uint64_t stores_read, stores_refused, stores_written;
 };
 
@@ -392,7 +394,7 @@ static uint64_t maps_hash(pid_t pid, int *err)
 	return h;
 }
 
-/* A module of a Dwfl that ends: its symbol index goes (its names are the module's). */
+/* A module of a Dwfl that ends: its symbol and unit indexes go (its names are the module's). */
 static int symidx_drop(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
 		       void *arg)
 {
@@ -400,6 +402,7 @@ static int symidx_drop(Dwfl_Module *mod, void **userdata, const char *name, Dwar
 	unsigned i;
 
 	(void)userdata, (void)name, (void)start;
+	ls_cuindex__drop(u->cuidx, mod);
 	for (i = 0; i < u->n_symidx; i++) {
 		if (u->symidx[i].mod == mod) {
 			ls_symindex__free(u->symidx[i].x);
@@ -415,7 +418,7 @@ static void donors_drop(struct ls_unwinder *u, Dwfl *dwfl)
 {
 	unsigned i = 0;
 
-	if (u->n_symidx)
+	if (u->n_symidx || ls_cuindex__count(u->cuidx))
 		dwfl_getmodules(dwfl, symidx_drop, u, 0);
 
 	while (i < u->n_donors) {
@@ -737,12 +740,14 @@ static void guard_install(void)
 static unsigned dwarf_frames(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
 			     const char *file, int lineno, struct ls_frame *frames)
 {
-	Dwarf_Die *cu, *scopes = NULL;
+	/* SYM_CHECK's reference is libdwfl's own unit */
+	struct ls_cuindex *units = u->mode == SYM_CHECK ? NULL : u->cuidx;
+	Dwarf_Die *cu, *scopes = NULL, cumem;
 	Dwarf_Addr bias = 0;
 	int nscopes = 0, i;
 	unsigned n = 0;
 
-	cu = dwfl_module_addrdie(mod, lookup, &bias);
+	cu = ls_cuindex__addrdie(units, mod, lookup, &bias, &cumem);
 	if (cu)
 		nscopes = dwarf_getscopes(cu, lookup - bias, &scopes);
 	/*
@@ -1190,7 +1195,7 @@ static int holder_sub(Dwarf_Die *die, Dwarf_Addr pc, Dwarf_Die *sub, unsigned de
 static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
 				  uint64_t key, uint64_t rel)
 {
-	Dwarf_Die *cu, *scopes = NULL, inner, sub, cudie;
+	Dwarf_Die *cu, *scopes = NULL, inner, sub, cudie, cumem;
 	Dwarf_Addr bias = 0, base, start, end, low = lookup - rel;
 	int nscopes, i, found = 0, err;
 	struct ls_linetab *lt;
@@ -1199,7 +1204,8 @@ static struct ls_func *func_build(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf
 	bool holds = false;
 	uint64_t adj;
 
-	cu = dwfl_module_addrdie(mod, lookup, &bias);
+	/* libdwfl's unit, from the module's aranges without its first-call table */
+	cu = ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cumem);
 	if (!cu)
 		return NULL;
 	found = holder_sub(cu, lookup - bias, &sub, 0);
@@ -1295,10 +1301,19 @@ static unsigned func_frames(struct ls_unwinder *u, const struct ls_func *fn, uin
 static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
 			      int *lineno)
 {
-	Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
+	Dwfl_Line *line = NULL;
 	const char *f = NULL;
+	Dwarf_Addr bias;
+	Dwarf_Die cu;
 
 	*lineno = 0;
+	/*
+	 * where the index is sure no unit holds it, libdwfl would build its
+	 * table to say so (SYM_CHECK's reference is libdwfl's own)
+	 */
+	if (u->mode == SYM_CHECK || ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cu) ||
+	    !ls_cuindex__last_from_index(u->cuidx))
+		line = dwfl_module_getsrc(mod, lookup);
 	if (line)
 		f = dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
 	if (!f)
@@ -1709,6 +1724,7 @@ struct ls_unwinder *ls_unwinder__new(void)
 		return NULL;
 	}
 	u->dcache = ls_debugcache__new();
+	u->cuidx = ls_cuindex__new();
 	if (mode && !strcmp(mode, "full"))
 		u->mode = SYM_FULL;
 	else if (mode && !strcmp(mode, "check"))
@@ -1851,6 +1867,7 @@ void ls_unwinder__free(struct ls_unwinder *u)
 		proc_reset(u, &u->procs[i]);
 	for (i = 0; i < u->n_symidx; i++)
 		ls_symindex__free(u->symidx[i].x);
+	ls_cuindex__free(u->cuidx);
 	ls_pyframes__free(u->py);
 	ls_debugcache__free(u->dcache);
 	for (i = 0; i < u->strs_cap; i++)
