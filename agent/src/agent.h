@@ -92,8 +92,8 @@ struct ls_stack_stats {
 	uint64_t debuginfo_cached; /* debug files from the debug-info cache (debugcache.h) */
 	uint64_t debuginfo_stored;
 	uint64_t debuginfo_inflated; /* compressed debug files the agent inflated (inflate.h) */
-	uint64_t lines_read;	     /* functions whose line rows the agent read (linetab.h) */
-	uint64_t lines_libdw;	     /* ... that libdw read instead */
+	uint64_t lines_read;	     /* line lookups the agent read itself (linetab.h) */
+	uint64_t lines_libdw;	     /* ... left to libdw */
 };
 
 int ls_agent__stack_stats(struct ls_agent *a, struct ls_stack_stats *stats);

@@ -1298,22 +1298,62 @@ static unsigned func_frames(struct ls_unwinder *u, const struct ls_func *fn, uin
 }
 
 /* The line libdwfl gives lookup: its file (interned) and number. */
+/*
+ * The line of an address no function was built for, from the unit's own
+ * program (linetab.h): what dwfl_module_getsrc answers (the last row at or
+ * below it, unless that row ends a sequence) without libdw decoding the
+ * whole unit and libdwfl indexing it. -EINVAL: a unit left to libdw.
+ */
+static int unit_line(struct ls_unwinder *u, Dwarf_Die *cu, Dwarf_Addr addr, const char **file,
+		     int *lineno)
+{
+	struct ls_linetab_range r = {addr, addr + 1};
+	struct ls_linetab_row row;
+	struct ls_linetab *lt;
+	int err;
+
+	if (addr == UINT64_MAX)
+		return -EINVAL;
+	err = ls_linetab__unit(cu, &r, 1, &lt);
+	if (err == -EINVAL) {
+		u->stats.lines_libdw++;
+		return err;
+	}
+	u->stats.lines_read++;
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	/* the first row of [addr, addr + 1) is the last at or below addr */
+	err = ls_linetab__row(lt, 0, &row);
+	if (!err && row.addr <= addr && !row.end_sequence) {
+		*file = intern(u, row.file);
+		*lineno = row.line;
+	}
+	ls_linetab__free(lt);
+	return err;
+}
+
+/*
+ * The line libdwfl gives lookup: its file (interned) and number. reference:
+ * SYM_CHECK's, from libdwfl's own unit and line (SYM_FULL is libdwfl's too).
+ */
 static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
-			      int *lineno)
+			      int *lineno, bool reference)
 {
 	Dwfl_Line *line = NULL;
 	const char *f = NULL;
 	Dwarf_Addr bias;
-	Dwarf_Die cu;
+	Dwarf_Die cumem, *cu = NULL;
 
 	*lineno = 0;
-	/*
-	 * where the index is sure no unit holds it, libdwfl would build its
-	 * table to say so (SYM_CHECK's reference is libdwfl's own)
-	 */
-	if (u->mode == SYM_CHECK || ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cu) ||
-	    !ls_cuindex__last_from_index(u->cuidx))
-		line = dwfl_module_getsrc(mod, lookup);
+	if (!reference && u->mode != SYM_FULL) {
+		cu = ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cumem);
+		/* where the index is sure no unit holds it, libdwfl would build its table to say so */
+		if (!cu && ls_cuindex__last_from_index(u->cuidx))
+			return NULL;
+		if (cu && unit_line(u, cu, lookup - bias, &f, lineno) != -EINVAL)
+			return f;
+	}
+	line = dwfl_module_getsrc(mod, lookup);
 	if (line)
 		f = dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
 	if (!f)
@@ -1503,7 +1543,7 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 				f = row ? row->file : NULL;
 				l = row ? row->line : 0;
 			} else {
-				f = libdw_line(u, mod, lookup, &l);
+				f = libdw_line(u, mod, lookup, &l, false);
 			}
 			file = f;
 			lineno = l;
@@ -1520,7 +1560,7 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 					int ll;
 
 					memset(full, 0, sizeof(full));
-					lf = libdw_line(u, own, own_lookup, &ll);
+					lf = libdw_line(u, own, own_lookup, &ll, true);
 					nf = dwarf_frames(u, own, own_lookup, lf, ll, full);
 					check_line(u, e->offset, lf, ll, f, l);
 					check_frames(u, e->offset, full, nf, frames, n);
