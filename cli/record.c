@@ -136,7 +136,8 @@ static void print_stack_costs(struct ls_agent *agent)
 	    "by the agent\n",
 	    (unsigned long long)st.debuginfo_cached, (unsigned long long)st.debuginfo_stored,
 	    (unsigned long long)st.debuginfo_inflated);
-	fprintf(stderr, "loopstall: line tables: %llu lookups read by the agent, %llu left to libdw\n",
+	fprintf(stderr,
+		"loopstall: line tables: %llu lookups read by the agent, %llu left to libdw\n",
 		(unsigned long long)st.lines_read, (unsigned long long)st.lines_libdw);
 }
 

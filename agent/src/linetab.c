@@ -152,7 +152,7 @@ static const char *sec_str(const uint8_t *sec, size_t size, uint64_t off)
 struct file {
 	const char *name;
 	uint64_t dir; /* NO_DIR: the name as it is */
-	char *path; /* dir/name, composed when a row first needs it */
+	char *path;   /* dir/name, composed when a row first needs it */
 };
 
 /* libdw's placeholder for file 0 before DWARF 5 ("???"): never joined to a directory */
@@ -334,7 +334,8 @@ static int v5_entries(struct cur *c, const struct ls_linetab_src *src, unsigned 
 		if (!files) {
 			t->dirs[t->ndirs++] = path;
 		} else if (i == 0) {
-			/* entry 0 takes the place of libdw's "???" (files count from 0 in DWARF 5) */
+			/* entry 0 takes the place of libdw's "???" (files count from 0 in DWARF 5)
+			 */
 			if (dir >= t->ndirs)
 				return -EINVAL;
 			t->files[0] = (struct file){.name = path, .dir = dir};
@@ -536,7 +537,7 @@ struct walk {
 	size_t n;
 	struct row pred[MAX_RANGES]; /* per range: the last row at or below lo */
 	bool has_pred[MAX_RANGES];
-	struct row first; /* of the whole table, in libdw's order */
+	struct row first;   /* of the whole table, in libdw's order */
 	uint64_t last_addr; /* and its last row: what libdw marks an end of sequence */
 	size_t last_seq;
 	bool last_end;
@@ -559,8 +560,8 @@ static inline int keep(struct walk *w, const struct row *r)
 	if (!w->nrows++ || r->addr < w->first.addr ||
 	    (r->addr == w->first.addr && r->end_sequence && !w->first.end_sequence))
 		w->first = *r;
-	if (r->addr > w->last_addr || (r->addr == w->last_addr && (!r->end_sequence || w->last_end)) ||
-	    w->nrows == 1) {
+	if (r->addr > w->last_addr ||
+	    (r->addr == w->last_addr && (!r->end_sequence || w->last_end)) || w->nrows == 1) {
 		w->last_addr = r->addr;
 		w->last_seq = r->seq;
 		w->last_end = r->end_sequence;
@@ -580,7 +581,8 @@ static int keep_in(struct walk *w, const struct row *r)
 		const struct ls_linetab_range *g = &w->ranges[i];
 
 		if (r->addr <= g->lo) {
-			/* rows come in program order: a later one wins a tie unless it ends a sequence */
+			/* rows come in program order: a later one wins a tie unless it ends a
+			 * sequence */
 			if (!w->has_pred[i] || before(&w->pred[i], r)) {
 				w->pred[i] = *r;
 				w->has_pred[i] = true;

@@ -17,8 +17,8 @@ static bool raw_section(Elf *elf, size_t shstrndx, const char *name, const uint8
 		const char *sname;
 		Elf_Data *data;
 
-		if (!gelf_getshdr(scn, &shdr) || !(sname = elf_strptr(elf, shstrndx, shdr.sh_name)) ||
-		    strcmp(sname, name))
+		if (!gelf_getshdr(scn, &shdr) ||
+		    !(sname = elf_strptr(elf, shstrndx, shdr.sh_name)) || strcmp(sname, name))
 			continue;
 		/* libdw inflates the sections it reads in place (elf_compress): until then, no */
 		if (shdr.sh_type == SHT_NOBITS || (shdr.sh_flags & SHF_COMPRESSED))

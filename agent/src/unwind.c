@@ -1347,7 +1347,7 @@ static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Add
 	*lineno = 0;
 	if (!reference && u->mode != SYM_FULL) {
 		cu = ls_cuindex__addrdie(u->cuidx, mod, lookup, &bias, &cumem);
-		/* where the index is sure no unit holds it, libdwfl would build its table to say so */
+		/* the index is sure no unit holds it: libdwfl would build its table to say so */
 		if (!cu && ls_cuindex__last_from_index(u->cuidx))
 			return NULL;
 		if (cu && unit_line(u, cu, lookup - bias, &f, lineno) != -EINVAL)

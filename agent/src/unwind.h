@@ -69,7 +69,7 @@ struct ls_unwind_stats {
 	uint64_t debuginfo_cached;   /* debug files opened from the debug-info cache */
 	uint64_t debuginfo_stored;   /* ... and written to it (debugcache.h) */
 	uint64_t debuginfo_inflated; /* compressed debug files the agent inflated itself */
-	uint64_t lines_read;	     /* line lookups (a function's rows, an address's line) the agent read (linetab.h) */
+	uint64_t lines_read;	     /* line lookups the agent read itself (linetab.h) */
 	uint64_t lines_libdw;	     /* ... left to libdw (a unit the reader does not take) */
 };
 

@@ -116,9 +116,8 @@ static void same_rows(Dwarf_Lines *lines, size_t nlines, struct ls_linetab *lt,
 		    (got.file != want[i].file &&
 		     (!got.file || !want[i].file || strcmp(got.file, want[i].file))))
 			fail_msg("%s: row %zu: %#lx %s:%d%s, libdw %#lx %s:%d%s", where, i,
-				 (unsigned long)got.addr, got.file ? got.file : "(null)",
-				 got.line, got.end_sequence ? " end" : "",
-				 (unsigned long)want[i].addr,
+				 (unsigned long)got.addr, got.file ? got.file : "(null)", got.line,
+				 got.end_sequence ? " end" : "", (unsigned long)want[i].addr,
 				 want[i].file ? want[i].file : "(null)", want[i].line,
 				 want[i].end_sequence ? " end" : "");
 	}
@@ -272,8 +271,8 @@ static struct stats check_file(const char *path)
 		size_t nlines;
 		Dwarf_Die cu;
 
-		if (dwarf_offdie(dw, off + hsize, &cu) && !dwarf_getsrclines(&cu, &lines, &nlines) &&
-		    nlines) {
+		if (dwarf_offdie(dw, off + hsize, &cu) &&
+		    !dwarf_getsrclines(&cu, &lines, &nlines) && nlines) {
 			struct ls_linetab_range whole = {line_addr(lines, 0),
 							 line_addr(lines, nlines - 1) + 1};
 			struct ls_linetab *lt;
@@ -430,12 +429,12 @@ static void v4_unit(struct prog *p, const struct prog *body)
 	hdr_at = p->n;
 	put_n(p, 0, 4);
 	hdr_start = p->n;
-	put8(p, 1);	  /* min_inst_length */
-	put8(p, 1);	  /* max_ops */
-	put8(p, 1);	  /* default_is_stmt */
+	put8(p, 1);    /* min_inst_length */
+	put8(p, 1);    /* max_ops */
+	put8(p, 1);    /* default_is_stmt */
 	put8(p, 0xfb); /* line_base -5 */
-	put8(p, 14);	  /* line_range */
-	put8(p, 13);	  /* opcode_base */
+	put8(p, 14);   /* line_range */
+	put8(p, 13);   /* opcode_base */
 	put(p, std, sizeof(std));
 	put_str(p, "inc");
 	put8(p, 0);
@@ -495,8 +494,8 @@ struct got {
 	size_t n;
 };
 
-static int read_rows(const struct prog *p, const char *comp_dir,
-		     const struct ls_linetab_range *r, size_t n, struct got *g)
+static int read_rows(const struct prog *p, const char *comp_dir, const struct ls_linetab_range *r,
+		     size_t n, struct got *g)
 {
 	struct ls_linetab_src src = {.line = p->b, .line_size = p->n};
 	struct ls_linetab *lt;
@@ -652,7 +651,8 @@ static void test_refused(void **state)
 			err = ls_linetab__read(&src, 0, "/s", 8, &r, 1, &lt);
 			assert_true(err == 0 || err == -EINVAL || err == -ENOENT);
 			if (!err) {
-				/* the header whole: the rows come from the program before the cut */
+				/* the header whole: the rows come from the program before the cut
+				 */
 				assert_true(cut > 45);
 				ls_linetab__free(lt);
 			}
@@ -661,8 +661,8 @@ static void test_refused(void **state)
 	}
 	/* an offset past the section */
 	assert_int_equal(
-	    ls_linetab__read(&(struct ls_linetab_src){.line = unit.b, .line_size = unit.n},
-			     unit.n, "/s", 8, &r, 1, &lt),
+	    ls_linetab__read(&(struct ls_linetab_src){.line = unit.b, .line_size = unit.n}, unit.n,
+			     "/s", 8, &r, 1, &lt),
 	    -EINVAL);
 	/* a version libdw does not read */
 	bad = unit;
@@ -701,8 +701,7 @@ static void test_refused(void **state)
 	assert_int_equal(read_rows(&bad, "/s", &r, 1, &g), -EINVAL);
 	/* ranges: none, empty, too many */
 	assert_int_equal(read_rows(&unit, "/s", &r, 0, &g), -EINVAL);
-	assert_int_equal(read_rows(&unit, "/s", &(struct ls_linetab_range){5, 5}, 1, &g),
-			 -EINVAL);
+	assert_int_equal(read_rows(&unit, "/s", &(struct ls_linetab_range){5, 5}, 1, &g), -EINVAL);
 	{
 		struct ls_linetab_range many[65];
 		size_t i;
@@ -773,7 +772,9 @@ static void test_v5(void **state)
 	put(&p, body.b, body.n);
 	p.b[0] = (uint8_t)(p.n - 4);
 
-	src = (struct ls_linetab_src){.line = p.b, .line_size = p.n, .line_str = (const uint8_t *)strs,
+	src = (struct ls_linetab_src){.line = p.b,
+				      .line_size = p.n,
+				      .line_str = (const uint8_t *)strs,
 				      .line_str_size = sizeof(strs)};
 	assert_int_equal(ls_linetab__read(&src, 0, "/ignored", 8, &r, 1, &lt), 0);
 	assert_int_equal(ls_linetab__nrows(lt), 1);
@@ -797,9 +798,12 @@ static void test_v5(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_own_dwarf),	    cmocka_unit_test(test_older_dwarf),
-	    cmocka_unit_test(test_debian_debug_files), cmocka_unit_test(test_order),
-	    cmocka_unit_test(test_last_row_ends),	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_own_dwarf),
+	    cmocka_unit_test(test_older_dwarf),
+	    cmocka_unit_test(test_debian_debug_files),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_last_row_ends),
+	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_v5),
 	};
 
