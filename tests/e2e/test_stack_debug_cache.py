@@ -13,7 +13,8 @@ inflated file (location lists too) from the cache, and one with the cache
 off (the copy in memory). A file there that carries another build-id, or
 that others may write, is not used (and the first one is replaced by a good
 copy); LOOPSTALL_SYMBOLIZE=check holds the per-function caches to libdw on
-every run.
+every run, and with them the line rows the agent reads from .debug_line
+itself (agent/src/linetab.h) for the functions a run meets first.
 """
 import os
 import re
@@ -28,6 +29,7 @@ import test_stack_symbol_cache as symcheck
 
 FROM_CACHE_RE = re.compile(
     r"debug info: (\d+) files from the cache, (\d+) stored in it, (\d+) inflated by the agent")
+LINES_RE = re.compile(r"line tables: (\d+) lookups read by the agent, (\d+) left to libdw")
 
 
 def build_id(path):
@@ -104,9 +106,13 @@ def sleep_run(s, what):
     stack, err = sleep_stall(s, what)
     m = FROM_CACHE_RE.search(err)
     assert m, f"{what}: no debug info line in the agent's stderr:\n{err}"
-    run = SimpleNamespace(stack=stack, cached=int(m.group(1)), inflated=int(m.group(3)))
+    lines = LINES_RE.search(err)
+    assert lines, f"{what}: no line tables line in the agent's stderr:\n{err}"
+    run = SimpleNamespace(stack=stack, cached=int(m.group(1)), inflated=int(m.group(3)),
+                          lines_read=int(lines.group(1)), lines_libdw=int(lines.group(2)))
     print(f"  {what}: {len(native_frames(stack))} native frames, {run.cached} debug files"
-          f" from the cache, {run.inflated} inflated by the agent")
+          f" from the cache, {run.inflated} inflated by the agent; line tables: "
+          f"{run.lines_read} lookups read by the agent, {run.lines_libdw} left to libdw")
     return run
 
 
@@ -145,6 +151,10 @@ def test():
         first = sleep_run(s, "empty cache")
         assert first.cached == 0, f"an empty cache gave {first.cached} files"
         assert first.inflated >= 1, "the agent inflated no debug file itself: libdw did"
+        # new functions' line rows read from .debug_line by the agent (linetab.h), held to
+        # libdw's by LOOPSTALL_SYMBOLIZE=check; none of Debian's python3 units left to libdw
+        assert first.lines_read >= 1, "the agent read no line table itself: libdw did"
+        assert first.lines_libdw == 0, f"{first.lines_libdw} line lookups left to libdw"
         assert os.path.exists(cached), (
             f"no {cached} after the first run: {os.listdir(cache) if os.path.isdir(cache) else '-'}")
         st = os.stat(cached)
@@ -178,6 +188,7 @@ def test():
         assert off.cached == 0, f"the cache is off, yet {off.cached} files came from it"
         # the copy in memory, not libdw's own inflating
         assert off.inflated >= 1, "with the cache off the agent inflated no debug file itself"
+        assert off.lines_read >= 1, "with the cache off the agent read no line table itself"
         same_stack(first, off, "cache off")
         os.environ["LOOPSTALL_DEBUG_CACHE"] = cache
 
