@@ -49,7 +49,7 @@ struct ls_linetab_range {
 
 struct ls_linetab_row {
 	uint64_t addr;
-	const char *file; /* as dwarf_linesrc's: NULL for a file past the table */
+	const char *file; /* as dwarf_linesrc's (NULL past the table); one pointer per file */
 	int line;
 	bool end_sequence;
 };
@@ -70,7 +70,7 @@ int ls_linetab__read(const struct ls_linetab_src *src, uint64_t offset, const ch
 		     struct ls_linetab **out);
 void ls_linetab__free(struct ls_linetab *t);
 size_t ls_linetab__nrows(const struct ls_linetab *t);
-/* Row i, in libdw's order. -ENOMEM composing its file's name. */
+/* Row i, in libdw's order; its file's name lives as long as t. -ENOMEM composing it. */
 int ls_linetab__row(struct ls_linetab *t, size_t i, struct ls_linetab_row *row);
 /*
  * File i of the unit as dwarf_filesrc names it from dwarf_getsrcfiles

@@ -1041,6 +1041,7 @@ static struct ls_linetab *unit_lines(struct ls_unwinder *u, Dwarf_Die *cu, Dwarf
 static int linetab_rows(struct ls_unwinder *u, struct ls_func *f, struct ls_linetab *lt,
 			uint64_t adj)
 {
+	const char *raw = NULL, *file = NULL;
 	size_t i, n = ls_linetab__nrows(lt);
 	int err = 0;
 
@@ -1048,9 +1049,13 @@ static int linetab_rows(struct ls_unwinder *u, struct ls_func *f, struct ls_line
 		struct ls_linetab_row row;
 
 		err = ls_linetab__row(lt, i, &row);
+		/* a file's name is one string in lt: hashed once per run of rows in it */
+		if (!err && (row.file != raw || !i)) {
+			raw = row.file;
+			file = intern(u, raw);
+		}
 		if (!err)
-			err = ls_func__add_row(f, row.addr + adj, intern(u, row.file), row.line,
-					       row.end_sequence);
+			err = ls_func__add_row(f, row.addr + adj, file, row.line, row.end_sequence);
 	}
 	return err;
 }

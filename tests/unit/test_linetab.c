@@ -107,10 +107,16 @@ static void same_rows(Dwarf_Lines *lines, size_t nlines, struct ls_linetab *lt,
 
 	if (ls_linetab__nrows(lt) != k)
 		fail_msg("%s: %zu rows, libdw's table gives %zu", where, ls_linetab__nrows(lt), k);
+	const char *prev = NULL;
+
 	for (i = 0; i < k; i++) {
 		struct ls_linetab_row got;
 
 		assert_int_equal(ls_linetab__row(lt, i, &got), 0);
+		/* one pointer per file: unwind.c hashes a run of rows' file once */
+		if (i && prev && got.file && prev != got.file && !strcmp(prev, got.file))
+			fail_msg("%s: row %zu: file %s at two addresses", where, i, got.file);
+		prev = got.file;
 		if (got.addr != want[i].addr || got.line != want[i].line ||
 		    got.end_sequence != want[i].end_sequence ||
 		    (got.file != want[i].file &&
