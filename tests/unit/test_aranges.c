@@ -25,8 +25,12 @@ static void put(struct sec *s, uint64_t v, unsigned w)
 	unsigned i;
 
 	assert_true(s->n + w <= sizeof(s->b));
-	for (i = 0; i < w; i++)
-		s->b[s->n + i] = (unsigned char)(v >> (8 * (s->msb ? w - 1 - i : i)));
+	for (i = 0; i < w; i++) {
+		unsigned shift = 8 * (s->msb ? w - 1 - i : i);
+
+		/* wider than v (padding): zeros, not a shift past its 64 bits */
+		s->b[s->n + i] = shift < 64 ? (unsigned char)(v >> shift) : 0;
+	}
 	s->n += w;
 }
 
