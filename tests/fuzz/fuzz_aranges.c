@@ -226,7 +226,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ls_aranges__entries(x) != r.n)
 		abort();
 	nu = ls_aranges__units(x, &units);
-	qsort(r.sets, r.nsets, sizeof(*r.sets), by_u64);
+	if (r.nsets)
+		qsort(r.sets, r.nsets, sizeof(*r.sets), by_u64);
 	for (i = 0, step = 0; i < r.nsets; i++)
 		if (!i || r.sets[i] != r.sets[i - 1])
 			r.sets[step++] = r.sets[i];
@@ -236,20 +237,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* unit DIEs: each after its header, before its unit's end, ascending */
 	dies = calloc(nu ? nu : 1, sizeof(*dies));
 	if (dies && !ls_aranges__unit_dies(x, info, info_size, abbrev_size, msb, dies)) {
-		for (i = 0; i < nu; i++)
-			if (dies[i] <= units[i] || dies[i] + 4 >= info_size ||
+		for (i = 0; i < nu; i++) {
+			uint64_t len, next;
+
+			/* the unit's end, from its length field (libdwfl takes a DIE that close for it) */
+			if (units[i] > info_size || info_size - units[i] < 4)
+				abort();
+			len = get(info + units[i], 4, msb);
+			if (len == 0xffffffff && info_size - units[i] >= 12)
+				next = units[i] + 12 + get(info + units[i] + 4, 8, msb);
+			else
+				next = units[i] + 4 + len;
+			if (dies[i] <= units[i] || dies[i] + 4 >= next || next > info_size ||
 			    (i && dies[i] <= dies[i - 1]))
 				abort();
+		}
 	}
 
 	fwd = malloc((r.n ? r.n : 1) * sizeof(*fwd));
 	rev = malloc((r.n ? r.n : 1) * sizeof(*rev));
 	if (!fwd || !rev)
 		goto out;
-	memcpy(fwd, r.e, r.n * sizeof(*fwd));
-	qsort(fwd, r.n, sizeof(*fwd), by_addr_fwd);
-	memcpy(rev, r.e, r.n * sizeof(*rev));
-	qsort(rev, r.n, sizeof(*rev), by_addr_rev);
+	if (r.n) {
+		memcpy(fwd, r.e, r.n * sizeof(*fwd));
+		qsort(fwd, r.n, sizeof(*fwd), by_addr_fwd);
+		memcpy(rev, r.e, r.n * sizeof(*rev));
+		qsort(rev, r.n, sizeof(*rev), by_addr_rev);
+	}
 	for (i = 1; i < r.n; i++)
 		distinct &= fwd[i].addr != fwd[i - 1].addr;
 	/* around up to 64 entries' starts and ends, and the ends of the address space */

@@ -119,6 +119,39 @@ static void check_files(struct ls_linetab *lt, const struct ls_linetab_row *rows
 	}
 }
 
+/*
+ * Rows of ranges as linetab.h defines them, taken from the whole table's
+ * rows w (read for [0, UINT64_MAX): every row a read may keep, in libdw's
+ * order): per range the last row at or below lo (the first when none is),
+ * then the rows in (lo, hi - 1]; their union in the table's order.
+ */
+static void check_selection(const struct ls_linetab_row *w, size_t nw,
+			    const struct ls_linetab_range *ranges, size_t n,
+			    const struct ls_linetab_row *got, size_t ngot)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < nw; i++) {
+		bool keep = false;
+
+		for (j = 0; j < n && !keep; j++) {
+			const struct ls_linetab_range *g = &ranges[j];
+
+			if (w[i].addr > g->lo)
+				keep = !i || w[i].addr <= g->hi - 1; /* the first: no row below */
+			else
+				keep = i + 1 == nw || w[i + 1].addr > g->lo;
+		}
+		if (!keep)
+			continue;
+		if (k >= ngot || !same_row(&w[i], &got[k]))
+			abort();
+		k++;
+	}
+	if (k != ngot)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ls_linetab_range ranges[65];
@@ -204,6 +237,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seen = calloc(nall, 1);
 	if (!seen)
 		goto out;
+	/* the rows the definition selects from the whole table */
+	{
+		struct ls_linetab_range whole = {0, UINT64_MAX};
+		struct ls_linetab *wt = NULL;
+		struct ls_linetab_row *w;
+		size_t nw;
+
+		if (!ls_linetab__read(&src, offset, comp_dir, asz, &whole, 1, &wt) &&
+		    (w = rows_of(wt, &nw))) {
+			check_selection(w, nw, ranges, n, all, nall);
+			free(w);
+		}
+		ls_linetab__free(wt);
+	}
 	/* the rows of several ranges are the union of each one's rows */
 	for (j = 0; j < n && n > 1; j++) {
 		struct ls_linetab *one = NULL;

@@ -680,6 +680,9 @@ def linetab(build):
     files["many_ranges"] = linetab_seed(0, v4_unit(prog), [(0x401000 + i, 2) for i in range(8)])
     files["too_many_ranges"] = linetab_seed(0, v4_unit(prog), [(0x401000, 1)] * 8)[:1].replace(
         b"\x81", b"\xf1") + linetab_seed(0, v4_unit(prog), [(0x401000, 1)] * 8)[1:]
+    # ranges sharing a predecessor, one inside another: each row once
+    files["overlapping"] = linetab_seed(0, v4_unit(prog2), [(0x400900, 4), (0x400900, 0x800),
+                                                            (0x401004, 2), (0x400804, 0x10)])
     files["empty_range"] = linetab_seed(0, v4_unit(prog), [(0x401000, 0)])
     # real programs: units of this build's own linked binaries and of Debian's
     # python3.11 / libc6 debug files (DWARF 5, compressed), one small unit each
@@ -768,6 +771,9 @@ def aranges():
         "unit_past_info": aranges_seed(aranges_set(0x400, [(0x1000, 0x10)]), info),
         "unit_inside": aranges_seed(aranges_set(0x20, [(0x1000, 0x10)]), info),
         "small_abbrev": aranges_seed(two, info, abbrev=0),
+        # a unit DIE 2 bytes before its unit's end: libdwfl would take it for the end
+        "die_at_end": aranges_seed(aranges_set(0x40, [(0x1000, 0x10)]), info_units([0x40, 14])),
+        "die_before_end": aranges_seed(aranges_set(0x40, [(0x1000, 0x10)]), info_units([0x40, 17])),
         "empty_set": aranges_seed(aranges_set(0, [])),
     }
     # real sections: this build's and Debian's debug files, their first sets
@@ -804,7 +810,7 @@ def symraw(build):
             sym(11, obj, 0, 0x3000, 8), sym(16, fil, 0xfff1, 0, 0), sym(0, sect, 1, 0x1000, 0),
             sym(23, tls, 2, 0x10, 8), sym(11, obj, 0xfff1, 0x42, 0), sym(6, obj, 0xfff2, 0x8, 8),
             sym(1, func, 0xffff, 0x2000, 4), sym(6, func, 9, 0x5000, 4), sym(99, func, 1, 0x10, 1),
-            sym(1, func, 0xff00, 0x6000, 4)]
+            sym(1, func, 0xff00, 0x6000, 4), sym(6, func, 3, 0x7000, 4)]  # just past the sections
     files = {
         "hand": seed(0, syms, strtab, bias=0x7f0000000000),
         "xindex": seed(1, syms, strtab, xndx=[0, 1, 2, 0, 0, 0, 0, 0, 0, 2], bias=0x1000),
