@@ -98,7 +98,8 @@ static bool ref_parse(const uint8_t *p, size_t size, bool msb, struct ref *r, bo
 			if (!a && !l)
 				break;
 			if (r->n == r->cap) {
-				struct ref_ent *g = realloc(r->e, (r->cap = 2 * r->cap + 16) * sizeof(*g));
+				struct ref_ent *g =
+				    realloc(r->e, (r->cap = 2 * r->cap + 16) * sizeof(*g));
 
 				if (!g)
 					return !(*oom = true);
@@ -240,7 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < nu; i++) {
 			uint64_t len, next;
 
-			/* the unit's end, from its length field (libdwfl takes a DIE that close for it) */
+			/* its unit's end, from the length field: no DIE right before it */
 			if (units[i] > info_size || info_size - units[i] < 4)
 				abort();
 			len = get(info + units[i], 4, msb);
@@ -272,8 +273,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	step = r.n / 64 + 1;
 	for (i = 0; i < r.n; i += step) {
 		const struct ref_ent *e = &fwd[i];
-		uint64_t q[] = {e->addr - 1, e->addr, e->addr + 1, e->addr + e->len - 1,
-				e->addr + e->len, e->addr + e->len + 1};
+		uint64_t q[] = {e->addr - 1,	      e->addr,		e->addr + 1,
+				e->addr + e->len - 1, e->addr + e->len, e->addr + e->len + 1};
 		size_t j;
 
 		for (j = 0; j < sizeof(q) / sizeof(*q); j++)

@@ -174,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	offset = le(data + 1, 2);
 	ls_size = le(data + 3, 2);
 	s_size = le(data + 5, 2);
-	/* 15: the limit's test, with ranges repeated */
+	/* 15: 65 ranges, one over the limit (those past MAX_N made up) */
 	n = want == 15 ? 65 : want;
 	for (i = 0; i < n && i < MAX_N && size - pos >= 12; i++, pos += 12) {
 		ranges[i].lo = le(data + pos, 8);
@@ -270,7 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		sum += m;
 		for (k = 0; k < m; k++) {
-			/* one range: its predecessor (or the table's first row) first, then inside it */
+			/* one range: its predecessor (or the first row), then rows inside it */
 			if (k && (v[k].addr <= ranges[j].lo || v[k].addr > ranges[j].hi - 1))
 				abort();
 			for (a = 0; a < nall && !same_row(&all[a], &v[k]); a++)

@@ -25,7 +25,7 @@
 
 struct expect {
 	const struct ls_symraw_table *t;
-	size_t next; /* entry to look from for the next symbol */
+	size_t next;	/* entry to look from for the next symbol */
 	int stop_after; /* the walk ends with add's error after this many symbols */
 	int seen;
 };
