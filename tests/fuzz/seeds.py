@@ -728,14 +728,14 @@ def aranges_set(unit, pairs, asz=8, version=2, dwarf64=False, seg=0, extra=b""):
     return struct.pack("<I", len(body)) + body
 
 
-def info_units(sizes, version=5):
+def info_units(sizes, version=5, abbrev_off=0):
     """Unit headers of a .debug_info, each unit padded to its size."""
     out = b""
     for size in sizes:
         if version >= 5:
-            head = struct.pack("<HBBI", 5, 1, 8, 0)
+            head = struct.pack("<HBBI", 5, 1, 8, abbrev_off)
         else:
-            head = struct.pack("<HIB", version, 0, 8)
+            head = struct.pack("<HIB", version, abbrev_off, 8)
         out += struct.pack("<I", size - 4) + head + b"\x01" * (size - 4 - len(head))
     return out
 
@@ -770,7 +770,7 @@ def aranges():
         "truncated": aranges_seed(two[:-9]),
         "unit_past_info": aranges_seed(aranges_set(0x400, [(0x1000, 0x10)]), info),
         "unit_inside": aranges_seed(aranges_set(0x20, [(0x1000, 0x10)]), info),
-        "small_abbrev": aranges_seed(two, info, abbrev=0),
+        "small_abbrev": aranges_seed(two, info_units([0x40, 0x40], abbrev_off=0x10), abbrev=0x0f),
         # a unit DIE 2 bytes before its unit's end: libdwfl would take it for the end
         "die_at_end": aranges_seed(aranges_set(0x40, [(0x1000, 0x10)]), info_units([0x40, 14])),
         "die_before_end": aranges_seed(aranges_set(0x40, [(0x1000, 0x10)]), info_units([0x40, 17])),
@@ -791,7 +791,16 @@ def aranges():
             sec += data
         files[f"{name}_first_sets"] = aranges_seed(sec, secs[".debug_info"][0][:8 << 10],
                                                    abbrev=len(secs[".debug_abbrev"][0]))
-        # the same sets naming the units of the info bytes kept (the first few)
+        # a set with the unit it names, when that unit is small
+        info_sec = secs[".debug_info"][0]
+        for _, data in sets:
+            unit, = struct.unpack_from("<I", data, 6)
+            size = 4 + struct.unpack_from("<I", info_sec, unit)[0]
+            if size < 16 << 10 and len(data) >= 48:
+                files[f"{name}_set_and_unit"] = aranges_seed(
+                    data[:6] + b"\0\0\0\0" + data[10:],
+                    info_sec[unit:unit + size], abbrev=len(secs[".debug_abbrev"][0]))
+                break
         files[f"{name}_sets_alone"] = aranges_seed(sets[-1][1] + sets[len(sets) // 2][1])
     write("aranges", files)
 
