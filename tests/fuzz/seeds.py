@@ -3,6 +3,10 @@
 """Writes the seed corpora of the fuzz harnesses (tests/fuzz/corpus/NAME/).
 
 Run once after changing a harness's input format; the files are committed.
+The linetab, aranges and symraw seeds take real sections from BUILD's binaries
+(--build, build/ by default) and Debian's python3.11-dbg and libc6-dbg debug
+files, where they are: the "self" seeds change with each build (commit them
+only when they should).
 The unwind seeds in the raw form come from the harness itself:
     seeds.py --unwind-replay BUILD/tests/fuzz/fuzz_unwind_replay
 """
@@ -703,9 +707,11 @@ def linetab(build):
         if ".debug_line" not in secs:
             continue
         line_str = secs.get(".debug_line_str", (b"",))[0]
-        if len(line_str) > 24 << 10:
+        # each seed < 64 KiB: the whole string section (the header's offsets into it) and a unit
+        room = min(30 << 10, (62 << 10) - len(line_str))
+        if room < 4 << 10:
             continue
-        units = dwarf_units(secs[".debug_line"][0], 30 << 10)
+        units = dwarf_units(secs[".debug_line"][0], room)
         picked = [u for u in units if len(seq_starts(u[1])) >= 2][:2]
         for i, (off, unit) in enumerate(picked):
             starts = seq_starts(unit)
