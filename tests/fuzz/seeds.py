@@ -3,6 +3,10 @@
 """Writes the seed corpora of the fuzz harnesses (tests/fuzz/corpus/NAME/).
 
 Run once after changing a harness's input format; the files are committed.
+The linetab, aranges and symraw seeds take real sections from BUILD's binaries
+(--build, build/ by default) and Debian's python3.11-dbg and libc6-dbg debug
+files, where they are: the "self" seeds change with each build (commit them
+only when they should).
 The unwind seeds in the raw form come from the harness itself:
     seeds.py --unwind-replay BUILD/tests/fuzz/fuzz_unwind_replay
 """
@@ -248,7 +252,7 @@ def unwind(replay):
 
 
 def config():
-    with open(os.path.join(HERE, "..", "..", "tools", "loopstalld.conf"), "rb") as f:
+    with open(os.path.join(HERE, "..", "..", "daemon", "loopstalld.conf"), "rb") as f:
         shipped = f.read()
     write("config", {
         "shipped": shipped,
@@ -548,27 +552,319 @@ def inflate():
     })
 
 
+def elf_sections(path):
+    """{name: bytes} of an ELF64 little-endian file's sections, the
+    SHF_COMPRESSED ones (Debian's debug files) inflated."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, 0x3a)
+    hdrs = [struct.unpack_from("<IIQQQQIIQQ", elf, shoff + i * shentsize) for i in range(shnum)]
+    names = hdrs[shstrndx]
+    out = {}
+    for h in hdrs:
+        name = elf[names[4] + h[0]:elf.index(b"\0", names[4] + h[0])].decode()
+        data = b"" if h[1] == 8 else elf[h[4]:h[4] + h[5]]
+        if h[2] & 0x800:
+            data = zlib.decompress(data[24:])
+        out[name] = (data, h)
+    return out
+
+
+def debug_file(binary):
+    """The /usr/lib/debug file of an installed binary (by its build id), or None."""
+    try:
+        notes = subprocess.run(["readelf", "-n", binary], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    for line in notes.splitlines():
+        if "Build ID:" in line:
+            bid = line.split()[-1]
+            path = f"/usr/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"
+            return path if os.path.exists(path) else None
+    return None
+
+
+def dwarf_units(sec, limit):
+    """The (offset, bytes) of each unit of a .debug_line/.debug_aranges shorter than limit."""
+    pos, out = 0, []
+    while pos + 4 <= len(sec):
+        length, = struct.unpack_from("<I", sec, pos)
+        size = 12 + struct.unpack_from("<Q", sec, pos + 4)[0] if length == 0xffffffff else 4 + length
+        if size <= limit:
+            out.append((pos, sec[pos:pos + size]))
+        pos += size
+    return out
+
+
+def seq_starts(unit):
+    """DW_LNE_set_address operands in a line program (a crude scan: seeds, not truth)."""
+    out, at = [], unit.find(b"\x00\x09\x02")
+    while at >= 0 and len(out) < 16:
+        out.append(struct.unpack_from("<Q", unit, at + 3)[0])
+        at = unit.find(b"\x00\x09\x02", at + 11)
+    return out
+
+
+def linetab_seed(flags, unit, ranges, line_str=b"", strs=b"", offset=0, comp_dir=True):
+    """fuzz_linetab.c's input: flags (bits 0-3), the ranges, the sections."""
+    head = bytes([(flags | (1 if comp_dir else 0) | (2 if line_str else 0) | (4 if strs else 0))
+                  | (len(ranges) << 4)])
+    head += struct.pack("<HHH", offset, len(line_str), len(strs))
+    head += b"".join(struct.pack("<QI", lo, n) for lo, n in ranges)
+    return head + line_str + strs + unit
+
+
+def v4_unit(program, files=(("a.c", 1),), dirs=("/src",), version=4, dwarf64=False,
+            opcode_base=13, line_base=-5, line_range=14):
+    """A hand-made DWARF 2-4 line program."""
+    std = bytes([0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1][:opcode_base - 1]).ljust(opcode_base - 1, b"\1")
+    tabs = b"".join(d.encode() + b"\0" for d in dirs) + b"\0"
+    tabs += b"".join(f.encode() + b"\0" + bytes([d, 0, 0]) for f, d in files) + b"\0"
+    fields = bytes([1]) + (bytes([1]) if version >= 4 else b"") + struct.pack(
+        "<BbBB", 1, line_base, line_range, opcode_base) + std + tabs
+    off = struct.pack("<Q", len(fields)) if dwarf64 else struct.pack("<I", len(fields))
+    body = struct.pack("<H", version) + off + fields + program
+    if dwarf64:
+        return b"\xff\xff\xff\xff" + struct.pack("<Q", len(body)) + body
+    return struct.pack("<I", len(body)) + body
+
+
+def v5_unit(program, line_str_offs=(0, 5), dwarf64=False, asz=8):
+    """A hand-made DWARF 5 line program: one directory, one file, both DW_FORM_line_strp."""
+    o = "<Q" if dwarf64 else "<I"
+    dirs = bytes([1, 1, 0x1f]) + bytes([1]) + struct.pack(o, line_str_offs[0])
+    files = bytes([2, 1, 0x1f, 2, 0x0b]) + bytes([2]) + struct.pack(o, line_str_offs[1]) + b"\0" \
+        + struct.pack(o, line_str_offs[1]) + b"\0"
+    fields = struct.pack("<BBBbBB", 1, 1, 1, -5, 14, 13) + bytes([0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1])
+    fields += dirs + files
+    body = struct.pack("<HBB", 5, asz, 0) + struct.pack(o, len(fields)) + fields + program
+    if dwarf64:
+        return b"\xff\xff\xff\xff" + struct.pack("<Q", len(body)) + body
+    return struct.pack("<I", len(body)) + body
+
+
+def line_program(base, steps=8):
+    p = b"\x00\x09\x02" + struct.pack("<Q", base)  # DW_LNE_set_address
+    for i in range(steps):
+        p += bytes([0x20 + i])  # special opcodes: address and line advance together
+    p += b"\x02\x05\x03\x7e\x01"  # advance_pc 5, advance_line -2, copy
+    p += b"\x04\x02\x01"  # set_file 2, copy
+    p += b"\x00\x01\x01"  # end_sequence
+    return p
+
+
+def linetab(build):
+    files = {}
+    prog = line_program(0x401000)
+    prog2 = line_program(0x400800, 4) + line_program(0x401000, 3)  # two sequences, out of order
+    r = [(0x401004, 0x10)]
+    files["v4"] = linetab_seed(0, v4_unit(prog), r)
+    files["v3"] = linetab_seed(0, v4_unit(prog, version=3), r)
+    files["v2_no_comp_dir"] = linetab_seed(0, v4_unit(prog, version=2), r, comp_dir=False)
+    files["v4_dwarf64"] = linetab_seed(0, v4_unit(prog, dwarf64=True), r)
+    files["v4_two_seqs"] = linetab_seed(0, v4_unit(prog2, files=(("a.c", 1), ("/abs/b.h", 0))),
+                                        [(0x400800, 8), (0x401008, 0x20), (0x300000, 1)])
+    files["v4_asz4"] = linetab_seed(8, v4_unit(b"\x00\x05\x02" + struct.pack("<I", 0x1000) +
+                                               b"\x13\x14\x00\x01\x01"), [(0x1000, 2)])
+    files["v4_opcode_base_10"] = linetab_seed(0, v4_unit(prog, opcode_base=10), r)
+    files["v4_define_file"] = linetab_seed(0, v4_unit(b"\x00\x07\x03x.c\x00\x01\x00\x00\x04\x02"
+                                                      + prog), r)
+    files["v4_truncated"] = linetab_seed(0, v4_unit(prog)[:-7], r)
+    files["v4_bad_dir"] = linetab_seed(0, v4_unit(prog, files=(("a.c", 9),)), r)
+    ls = b"/src\0a.c\0"
+    files["v5"] = linetab_seed(0, v5_unit(prog), r, line_str=ls)
+    files["v5_dwarf64"] = linetab_seed(0, v5_unit(prog, dwarf64=True), r, line_str=ls)
+    files["v5_asz_mismatch"] = linetab_seed(8, v5_unit(prog), r, line_str=ls)
+    files["v5_no_line_str"] = linetab_seed(0, v5_unit(prog), r)
+    files["v5_str_past_end"] = linetab_seed(0, v5_unit(prog, (0, 40)), r, line_str=ls)
+    files["v5_unterminated_str"] = linetab_seed(0, v5_unit(prog), r, line_str=b"/src\0a.c")
+    files["second_unit"] = linetab_seed(0, v4_unit(prog) + v4_unit(prog2), r,
+                                        offset=len(v4_unit(prog)))
+    files["many_ranges"] = linetab_seed(0, v4_unit(prog), [(0x401000 + i, 2) for i in range(8)])
+    files["too_many_ranges"] = linetab_seed(0, v4_unit(prog), [(0x401000, 1)] * 8)[:1].replace(
+        b"\x81", b"\xf1") + linetab_seed(0, v4_unit(prog), [(0x401000, 1)] * 8)[1:]
+    # ranges sharing a predecessor, one inside another: each row once
+    files["overlapping"] = linetab_seed(0, v4_unit(prog2), [(0x400900, 4), (0x400900, 0x800),
+                                                            (0x401004, 2), (0x400804, 0x10)])
+    files["empty_range"] = linetab_seed(0, v4_unit(prog), [(0x401000, 0)])
+    # real programs: units of this build's own linked binaries and of Debian's
+    # python3.11 / libc6 debug files (DWARF 5, compressed), one small unit each
+    reals = []
+    for binary in (os.path.join(build, "tests", "unit", f"linetab_fixture_v{v}") for v in (3, 4)):
+        if os.path.exists(binary):
+            reals.append((os.path.basename(binary), binary))
+    replay = os.path.join(build, "tests", "fuzz", "fuzz_linetab_replay")
+    if os.path.exists(replay):
+        reals.append(("self", replay))
+    for name, binary in (("python", "/usr/bin/python3.11"),
+                         ("libc", "/lib/x86_64-linux-gnu/libc.so.6")):
+        dbg = debug_file(binary)
+        if dbg:
+            reals.append((name, dbg))
+    for name, path in reals:
+        secs = elf_sections(path)
+        if ".debug_line" not in secs:
+            continue
+        line_str = secs.get(".debug_line_str", (b"",))[0]
+        # each seed < 64 KiB: the whole string section (the header's offsets into it) and a unit
+        room = min(30 << 10, (62 << 10) - len(line_str))
+        if room < 4 << 10:
+            continue
+        units = dwarf_units(secs[".debug_line"][0], room)
+        picked = [u for u in units if len(seq_starts(u[1])) >= 2][:2]
+        for i, (off, unit) in enumerate(picked):
+            starts = seq_starts(unit)
+            ranges = [(starts[0] + 4, 0x40), (starts[1], 0x10), (starts[-1] + 0x100, 0x1000)]
+            files[f"{name}_{i}"] = linetab_seed(0, unit, ranges, line_str=line_str)
+    write("linetab", files)
+
+
+def aranges_set(unit, pairs, asz=8, version=2, dwarf64=False, seg=0, extra=b""):
+    """One .debug_aranges set (little-endian): header, padding, pairs, (0, 0)."""
+    f = "<Q" if asz == 8 else "<I"
+    head = struct.pack("<H", version) + struct.pack("<Q" if dwarf64 else "<I", unit)
+    head += bytes([asz, seg])
+    lead = 12 if dwarf64 else 4
+    pad = (-(lead + len(head))) % (2 * asz)
+    body = head + b"\0" * pad + b"".join(struct.pack(f, a) + struct.pack(f, n)
+                                         for a, n in list(pairs) + [(0, 0)]) + extra
+    if dwarf64:
+        return b"\xff\xff\xff\xff" + struct.pack("<Q", len(body)) + body
+    return struct.pack("<I", len(body)) + body
+
+
+def info_units(sizes, version=5, abbrev_off=0):
+    """Unit headers of a .debug_info, each unit padded to its size."""
+    out = b""
+    for size in sizes:
+        if version >= 5:
+            head = struct.pack("<HBBI", 5, 1, 8, abbrev_off)
+        else:
+            head = struct.pack("<HIB", version, abbrev_off, 8)
+        out += struct.pack("<I", size - 4) + head + b"\x01" * (size - 4 - len(head))
+    return out
+
+
+def aranges_seed(sec, info=b"", msb=False, abbrev=1 << 20):
+    return bytes([1 if msb else 0]) + struct.pack("<HI", len(info), abbrev) + info + sec
+
+
+def aranges():
+    info = info_units([0x40, 0x40, 0x40])
+    two = aranges_set(0, [(0x1000, 0x100), (0x1200, 0x10)]) + aranges_set(0x40, [(0x1100, 0x80)])
+    files = {
+        "two_units": aranges_seed(two, info),
+        "v4_info": aranges_seed(two, info_units([0x40, 0x40], version=4)),
+        "three_units_unsorted": aranges_seed(
+            aranges_set(0x80, [(0x3000, 0x10)]) + aranges_set(0, [(0x1000, 0x10), (0x1010, 0x10)])
+            + aranges_set(0x40, [(0x2000, 0x10)]), info),
+        "same_start": aranges_seed(aranges_set(0, [(0x1000, 0x10)]) + aranges_set(0x40, [(0x1000, 0x20)]),
+                                   info),
+        "same_unit_twice": aranges_seed(aranges_set(0, [(0x1000, 0x10)]) + aranges_set(0, [(0x1000, 0x10)]),
+                                        info),
+        "last_lengths": aranges_seed(aranges_set(0, [(0x1000, 0x10), (0x2000, 0x10), (0x2000, 0x30)])),
+        "wraps": aranges_seed(aranges_set(0, [(0xfffffffffffffff0, 0x20)]) + aranges_set(0x40, [(0x10, 1)])),
+        "asz4": aranges_seed(aranges_set(0, [(0x1000, 0x10)], asz=4) + aranges_set(0x40, [(0x800, 4)], asz=4),
+                             info),
+        "dwarf64": aranges_seed(aranges_set(0x40, [(0x1000, 0x10)], dwarf64=True), info),
+        "big_endian": aranges_seed(b"\0\0\0\x2c\0\x02\0\0\0\0\x08\0" + b"\0" * 4 +
+                                   struct.pack(">QQ", 0x1000, 0x10) + b"\0" * 16, info, msb=True),
+        "version3": aranges_seed(aranges_set(0, [(0x1000, 0x10)], version=3)),
+        "segment": aranges_seed(aranges_set(0, [(0x1000, 0x10)], seg=8)),
+        "past_terminator": aranges_seed(aranges_set(0, [(0x1000, 0x10)], extra=b"\0" * 16)),
+        "truncated": aranges_seed(two[:-9]),
+        "unit_past_info": aranges_seed(aranges_set(0x400, [(0x1000, 0x10)]), info),
+        "unit_inside": aranges_seed(aranges_set(0x20, [(0x1000, 0x10)]), info),
+        "small_abbrev": aranges_seed(two, info_units([0x40, 0x40], abbrev_off=0x10), abbrev=0x0f),
+        # a unit DIE 2 bytes before its unit's end: libdwfl would take it for the end
+        "die_at_end": aranges_seed(aranges_set(0x40, [(0x1000, 0x10)]), info_units([0x40, 14])),
+        "die_before_end": aranges_seed(aranges_set(0x40, [(0x1000, 0x10)]), info_units([0x40, 17])),
+        "empty_set": aranges_seed(aranges_set(0, [])),
+    }
+    # real sections: this build's and Debian's debug files, their first sets
+    reals = [("python", debug_file("/usr/bin/python3.11")),
+             ("libc", debug_file("/lib/x86_64-linux-gnu/libc.so.6"))]
+    for name, path in reals:
+        if not path:
+            continue
+        secs = elf_sections(path)
+        sets = dwarf_units(secs[".debug_aranges"][0], 1 << 20)
+        sec = b""
+        for _, data in sets:
+            if len(sec) + len(data) > 12 << 10:
+                break
+            sec += data
+        files[f"{name}_first_sets"] = aranges_seed(sec, secs[".debug_info"][0][:8 << 10],
+                                                   abbrev=len(secs[".debug_abbrev"][0]))
+        # a set with the unit it names, when that unit is small
+        info_sec = secs[".debug_info"][0]
+        for _, data in sets:
+            unit, = struct.unpack_from("<I", data, 6)
+            size = 4 + struct.unpack_from("<I", info_sec, unit)[0]
+            if size < 16 << 10 and len(data) >= 48:
+                files[f"{name}_set_and_unit"] = aranges_seed(
+                    data[:6] + b"\0\0\0\0" + data[10:],
+                    info_sec[unit:unit + size], abbrev=len(secs[".debug_abbrev"][0]))
+                break
+        files[f"{name}_sets_alone"] = aranges_seed(sets[-1][1] + sets[len(sets) // 2][1])
+    write("aranges", files)
+
+
+def symraw(build):
+    def sym(name, info, shndx, value, size):
+        return struct.pack("<IBBHQQ", name, info, 0, shndx, value, size)
+
+    def seed(flags, syms, strtab, alloc=b"\0\1\1", xndx=(), bias=0):
+        return bytes([flags, len(alloc)]) + struct.pack("<HHQ", len(strtab), len(xndx), bias) \
+            + alloc + strtab + b"".join(struct.pack("<I", x) for x in xndx) + b"".join(syms)
+
+    strtab = b"\0main\0busy\0data\0file.c\0tls\0"
+    func, obj, sect, fil, tls = 0x12, 0x11, 0x03, 0x04, 0x16
+    syms = [sym(0, 0, 0, 0, 0), sym(1, func, 1, 0x1000, 0x40), sym(6, func, 2, 0x1040, 0x20),
+            sym(11, obj, 0, 0x3000, 8), sym(16, fil, 0xfff1, 0, 0), sym(0, sect, 1, 0x1000, 0),
+            sym(23, tls, 2, 0x10, 8), sym(11, obj, 0xfff1, 0x42, 0), sym(6, obj, 0xfff2, 0x8, 8),
+            sym(1, func, 0xffff, 0x2000, 4), sym(6, func, 9, 0x5000, 4), sym(99, func, 1, 0x10, 1),
+            sym(1, func, 0xff00, 0x6000, 4), sym(6, func, 3, 0x7000, 4)]  # just past the sections
+    files = {
+        "hand": seed(0, syms, strtab, bias=0x7f0000000000),
+        "xindex": seed(1, syms, strtab, xndx=[0, 1, 2, 0, 0, 0, 0, 0, 0, 2], bias=0x1000),
+        "xindex_short": seed(1, syms, strtab, xndx=[0, 1, 2]),
+        "no_nul": seed(2, syms, strtab),
+        "one_fewer": seed(4, syms, strtab, alloc=b""),
+        "stop_early": seed(8 | 0x20, syms, strtab),
+        "no_strtab": seed(0, syms, b""),
+    }
+    # real tables: the first symbols of one of this build's binaries and of python3.11's debug file
+    for name, path in (("self", os.path.join(build, "tests", "fuzz", "fuzz_symraw_replay")),
+                       ("python", debug_file("/usr/bin/python3.11"))):
+        if not path or not os.path.exists(path):
+            continue
+        secs = elf_sections(path)
+        sym_tab, strs = secs[".symtab"][0], secs[".strtab"][0]
+        # in section header order (elf_sections keeps it)
+        alloc = bytes([1 if h[2] & 2 else 0 for _, h in secs.values()])
+        files[name] = seed(0, [sym_tab[i:i + 24] for i in range(0, min(len(sym_tab), 400 * 24), 24)],
+                           strs[:12 << 10], alloc=alloc, bias=0x555555554000)
+    write("symraw", files)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--unwind-replay", help="fuzz_unwind_replay, to write raw unwind seeds")
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "..", "build"),
+                    help="a build directory whose binaries give real DWARF seeds")
+    ap.add_argument("names", nargs="*", help="the corpora to write (all by default)")
     args = ap.parse_args()
-    perfmap()
-    demangle()
-    report_when()
-    procnet()
-    duration()
-    record_args()
-    stall()
-    recfile()
-    unwind(args.unwind_replay)
-    config()
-    probe_shm()
-    procstat()
-    pycode()
-    pytask()
-    cgroup()
-    inflate()
-
+    writers = {"perfmap": perfmap, "demangle": demangle, "report_when": report_when,
+               "procnet": procnet, "duration": duration, "record_args": record_args,
+               "stall": stall, "recfile": recfile, "unwind": lambda: unwind(args.unwind_replay),
+               "config": config, "probe_shm": probe_shm, "procstat": procstat, "pycode": pycode,
+               "pytask": pytask, "cgroup": cgroup, "inflate": inflate,
+               "linetab": lambda: linetab(args.build), "aranges": aranges,
+               "symraw": lambda: symraw(args.build)}
+    for name in args.names or writers:
+        writers[name]()
 
 if __name__ == "__main__":
     main()
