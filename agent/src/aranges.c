@@ -92,25 +92,41 @@ static int add_set(struct ls_aranges *x, uint64_t unit)
 }
 
 /* One set: its header, then (address, length) pairs up to the (0, 0) that ends it. */
-static int parse_set(struct ls_aranges *x, struct reader *r)
+/*
+ * A unit's initial length (DWARF 5, 7.4): 32 bits, or 0xffffffff then 64
+ * (offsets then take 8 bytes); reserved values refused, and the unit must
+ * fit in what is left. *end: where the unit ends.
+ */
+static int initial_length(struct reader *r, size_t *end, unsigned *off_size)
 {
-	size_t hdr = r->pos, end;
-	uint64_t len, version, unit, asz, ssz, addr, alen;
-	unsigned off_size = 4;
+	uint64_t len;
 	int err;
 
+	*off_size = 4;
 	if ((err = take(r, r->size, 4, &len)))
 		return err;
 	if (len == 0xffffffff) {
 		if ((err = take(r, r->size, 8, &len)))
 			return err;
-		off_size = 8;
+		*off_size = 8;
 	} else if (len >= 0xfffffff0) {
 		return -EINVAL;
 	}
 	if (len > r->size - r->pos)
 		return -EINVAL;
-	end = r->pos + len;
+	*end = r->pos + len;
+	return 0;
+}
+
+static int parse_set(struct ls_aranges *x, struct reader *r)
+{
+	size_t hdr = r->pos, end;
+	uint64_t version, unit, asz, ssz, addr, alen;
+	unsigned off_size;
+	int err;
+
+	if ((err = initial_length(r, &end, &off_size)))
+		return err;
 	/* .debug_aranges stayed at version 2 from DWARF 2 to 5; libdw reads no other */
 	if ((err = take(r, end, 2, &version)) || (err = take(r, end, off_size, &unit)) ||
 	    (err = take(r, end, 1, &asz)) || (err = take(r, end, 1, &ssz)))
@@ -329,23 +345,14 @@ size_t ls_aranges__entries(const struct ls_aranges *x)
 /* One unit header of .debug_info at r->pos, as libdw reads it; its first DIE and the next unit. */
 static int unit_header(struct reader *r, uint64_t abbrev_size, uint64_t *die, uint64_t *next)
 {
-	size_t start = r->pos;
-	uint64_t len, version, type = 1, v, type_off;
-	unsigned off_size = 4;
+	size_t start = r->pos, end;
+	uint64_t version, type = 1, v, type_off;
+	unsigned off_size;
 	int err;
 
-	if ((err = take(r, r->size, 4, &len)))
+	if ((err = initial_length(r, &end, &off_size)))
 		return err;
-	if (len == 0xffffffff) {
-		if ((err = take(r, r->size, 8, &len)))
-			return err;
-		off_size = 8;
-	} else if (len >= 0xfffffff0) {
-		return -EINVAL;
-	}
-	if (len > r->size - r->pos)
-		return -EINVAL;
-	*next = r->pos + len;
+	*next = end;
 	if ((err = take(r, *next, 2, &version)))
 		return err;
 	if (version < 2 || version > 5)

@@ -27,30 +27,10 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
 #include <gelf.h>
+#include "cpu_time.h"
 #include "linetab_dw.h"
 
 #define MAX_ROUNDS 100
-
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median_ms(uint64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return (double)v[n / 2] / 1e6;
-}
 
 /* python3.11's debug file by its build-id; NULL when python3.11-dbg is not there. */
 static const char *default_file(void)
@@ -122,9 +102,9 @@ static int one_pass(const char *path, bool ours, struct pass *p)
 				low = 0x1000, high = 0x2000;
 			r.lo = low + (high - low) / 2;
 			r.hi = r.lo + 256;
-			t0 = cpu_ns();
+			t0 = bench_cpu_ns();
 			err = ls_linetab__unit(&cu, &r, 1, &lt);
-			p->ns += cpu_ns() - t0;
+			p->ns += bench_cpu_ns() - t0;
 			if (!err) {
 				p->rows += ls_linetab__nrows(lt);
 				ls_linetab__free(lt);
@@ -133,12 +113,12 @@ static int one_pass(const char *path, bool ours, struct pass *p)
 				p->refused++;
 			}
 		} else {
-			t0 = cpu_ns();
+			t0 = bench_cpu_ns();
 			if (!dwarf_getsrclines(&cu, &lines, &nlines)) {
 				p->rows += nlines;
 				p->units++;
 			}
-			p->ns += cpu_ns() - t0;
+			p->ns += bench_cpu_ns() - t0;
 		}
 	}
 	dwarf_end(dw);
@@ -150,6 +130,7 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 2 ? atoi(argv[2]) : 10, r;
 	uint64_t libdw[MAX_ROUNDS], ours[MAX_ROUNDS];
+	double libdw_ns, ours_ns;
 	struct pass lp, op;
 	const char *path;
 
@@ -181,12 +162,13 @@ int main(int argc, char **argv)
 		libdw[r] = lp.ns;
 		ours[r] = op.ns;
 	}
+	libdw_ns = (double)bench_median(libdw, rounds);
+	ours_ns = (double)bench_median(ours, rounds);
 	printf("%s: %zu units with lines, %zu rows\n", path, lp.units, lp.rows);
 	printf("  dwarf_getsrclines, every unit          %8.2f ms (%.1f ns a row)\n",
-	       median_ms(libdw, rounds), median_ms(libdw, rounds) * 1e6 / (double)lp.rows);
+	       libdw_ns / 1e6, libdw_ns / (double)lp.rows);
 	printf("  linetab, a 256-byte range in each unit %8.2f ms (%.1f ns a row), %zu rows "
 	       "kept, %zu units refused\n",
-	       median_ms(ours, rounds), median_ms(ours, rounds) * 1e6 / (double)lp.rows, op.rows,
-	       op.refused);
+	       ours_ns / 1e6, ours_ns / (double)lp.rows, op.rows, op.refused);
 	return 0;
 }

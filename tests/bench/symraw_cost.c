@@ -20,31 +20,11 @@
 #include <string.h>
 #include <time.h>
 #include <elfutils/libdwfl.h>
+#include "cpu_time.h"
 #include "symindex.h"
 #include "symraw_dw.h"
 
 #define MAX_ROUNDS 1000
-
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return v[n / 2];
-}
 
 static int index_add(void *x, uint64_t value, uint64_t size, const char *name)
 {
@@ -68,16 +48,16 @@ static uint64_t build(Dwfl_Module *mod, bool raw, uint64_t *walk)
 
 	if (!x)
 		return 0;
-	t0 = cpu_ns();
+	t0 = bench_cpu_ns();
 	err = raw ? ls_symraw__module(mod, count, &n) : ls_symraw__module_each(mod, count, &n);
-	*walk = cpu_ns() - t0;
-	t0 = cpu_ns();
+	*walk = bench_cpu_ns() - t0;
+	t0 = bench_cpu_ns();
 	if (!err)
 		err = raw ? ls_symraw__module(mod, index_add, x)
 			  : ls_symraw__module_each(mod, index_add, x);
 	if (!err)
 		err = ls_symindex__seal(x);
-	t = cpu_ns() - t0;
+	t = bench_cpu_ns() - t0;
 	ls_symindex__free(x);
 	if (err) {
 		fprintf(stderr, "symraw_cost: %s: %s\n", raw ? "raw read" : "loop",
@@ -114,9 +94,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		dwfl_report_end(dwfl, NULL, NULL);
-		t0 = cpu_ns();
+		t0 = bench_cpu_ns();
 		n = dwfl_module_getsymtab(mod);
-		load[r] = cpu_ns() - t0;
+		load[r] = bench_cpu_ns() - t0;
 		if (raw_first)
 			raw[r] = build(mod, true, &raw_walk[r]);
 		each[r] = build(mod, false, &each_walk[r]);
@@ -128,10 +108,11 @@ int main(int argc, char **argv)
 	}
 	printf("%s: %d symbols in libdwfl's table, %ld rounds, medians of CPU time\n", file, n,
 	       rounds);
-	printf("  libdwfl loads the table:          %8.3f ms\n", median(load, (int)rounds) / 1e6);
+	printf("  libdwfl loads the table:          %8.3f ms\n",
+	       bench_median(load, (int)rounds) / 1e6);
 	printf("  dwfl_module_getsym_info walk:     %8.3f ms, index %8.3f ms\n",
-	       median(each_walk, (int)rounds) / 1e6, median(each, (int)rounds) / 1e6);
+	       bench_median(each_walk, (int)rounds) / 1e6, bench_median(each, (int)rounds) / 1e6);
 	printf("  raw table walk:                   %8.3f ms, index %8.3f ms\n",
-	       median(raw_walk, (int)rounds) / 1e6, median(raw, (int)rounds) / 1e6);
+	       bench_median(raw_walk, (int)rounds) / 1e6, bench_median(raw, (int)rounds) / 1e6);
 	return 0;
 }
