@@ -8,6 +8,7 @@
 #include <elfutils/libdw.h>
 #include "aranges.h"
 #include "cuindex.h"
+#include "elfsect.h"
 
 /* Modules indexed at once: beyond, libdwfl alone. */
 #define MAX_MODULES 64
@@ -71,49 +72,29 @@ int ls_cuindex__last_from_index(const struct ls_cuindex *c)
 	return c ? c->last_from_index : 0;
 }
 
-/* The named sections' bytes, each uncompressed (libdw inflated them in place) and once. */
-static int sections(Elf *elf, const char *const *names, Elf_Data **data, unsigned n, bool *msb)
+/* The index's three sections, plain and present, of a file not relocatable; its byte order. */
+static int sections(Elf *elf, Elf_Data **data, bool *msb)
 {
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
+	static const char *const names[] = {".debug_aranges", ".debug_info", ".debug_abbrev"};
 	GElf_Ehdr eh;
-	unsigned i;
+	int err;
 
-	if (!gelf_getehdr(elf, &eh) || eh.e_type == ET_REL || elf_getshdrstrndx(elf, &shstrndx))
+	if (!elf || !gelf_getehdr(elf, &eh) || eh.e_type == ET_REL)
 		return -EINVAL;
 	*msb = eh.e_ident[EI_DATA] == ELFDATA2MSB;
-	memset(data, 0, n * sizeof(*data));
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
-			continue;
-		for (i = 0; i < n && strcmp(name, names[i]); i++)
-			;
-		if (i == n)
-			continue;
-		if (data[i] || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
-			return -EINVAL;
-		data[i] = elf_getdata(scn, NULL);
-		if (!data[i] || (!data[i]->d_buf && data[i]->d_size))
-			return -EINVAL;
-	}
-	for (i = 0; i < n; i++)
-		if (!data[i])
-			return -ENOENT;
-	return 0;
+	if ((err = ls_elf_sections(elf, names, 3, data)))
+		return err;
+	return data[0] && data[1] && data[2] ? 0 : -ENOENT;
 }
 
 static void build(struct mod_index *m)
 {
-	static const char *const names[] = {".debug_aranges", ".debug_info", ".debug_abbrev"};
 	Elf_Data *data[3];
 	const uint64_t *units;
 	size_t n;
 	bool msb;
 
-	if (!m->dw || sections(dwarf_getelf(m->dw), names, data, 3, &msb) ||
+	if (!m->dw || sections(dwarf_getelf(m->dw), data, &msb) ||
 	    ls_aranges__parse(data[0]->d_buf, data[0]->d_size, msb, &m->x))
 		return;
 	n = ls_aranges__units(m->x, &units);
