@@ -15,12 +15,13 @@
  * one allocation per row, then sorts it, and libdwfl indexes it again.
  * Debian's python3 is built with LTO: a unit holds 10,000 to 22,000 rows,
  * and the first stall on a fresh machine spent ~18 ms of its ~30 ms there
- * for the ten units its frames fell in. This reader runs the program once
- * and keeps only the rows the function needs, with no allocation per row. (libdw 0.188 decodes the
- * whole program for dwarf_getsrcfiles too: the files DW_AT_call_file
- * names come from the same read.)
+ * for the units its frames fell in. This reader runs the program once and
+ * keeps only the rows the function needs, with no allocation per row.
+ * libdw 0.188 decodes the whole program for dwarf_getsrcfiles too: the
+ * files DW_AT_call_file names come from the same read.
  *
- * The rows are exactly the ones func_rows took from libdw's sorted table:
+ * The rows are exactly the ones unwind.c's func_rows takes from libdw's
+ * sorted table:
  * for each range [lo, hi), from the last row at or below lo (ties going to
  * the later row in libdw's order: by address, an end of sequence before a
  * row at the same address, then program order; the table's first row when
@@ -74,7 +75,8 @@ size_t ls_linetab__nrows(const struct ls_linetab *t);
 int ls_linetab__row(struct ls_linetab *t, size_t i, struct ls_linetab_row *row);
 /*
  * File i of the unit as dwarf_filesrc names it from dwarf_getsrcfiles
- * (DW_AT_call_file's index), or NULL past the table. Lives as long as t.
+ * (DW_AT_call_file's index), or NULL past the table (or out of memory
+ * composing it). Lives as long as t.
  */
 const char *ls_linetab__file(struct ls_linetab *t, uint64_t i);
 

@@ -1004,13 +1004,6 @@ static int by_first(const void *a, const void *b)
 }
 
 /*
- * The rows of the compile unit's line table that answer for any address
- * of the function: per range, from the last row at or below its start to
- * the last row below its end, in the table's order. The last row at or
- * below an address in a range is always among them, so ls_func__line
- * finds what dwarf_getsrc_die finds in the whole table.
- */
-/*
  * The rows and files of the function's unit read from .debug_line itself
  * (linetab.h), without libdw decoding the unit's whole program: NULL when
  * the unit is one to leave to libdw.
@@ -1060,6 +1053,14 @@ static int linetab_rows(struct ls_unwinder *u, struct ls_func *f, struct ls_line
 	return err;
 }
 
+/*
+ * The rows of the compile unit's line table, from libdw, for a unit the
+ * reader above leaves to it, that answer for any address of the function:
+ * per range, from the last row at or below its start to
+ * the last row below its end, in the table's order. The last row at or
+ * below an address in a range is always among them, so ls_func__line
+ * finds what dwarf_getsrc_die finds in the whole table.
+ */
 static int func_rows(struct ls_unwinder *u, struct ls_func *f, Dwarf_Die *cu, Dwarf_Die *sub,
 		     uint64_t adj)
 {
@@ -1302,7 +1303,6 @@ static unsigned func_frames(struct ls_unwinder *u, const struct ls_func *fn, uin
 	return n;
 }
 
-/* The line libdwfl gives lookup: its file (interned) and number. */
 /*
  * The line of an address no function was built for, from the unit's own
  * program (linetab.h): what dwfl_module_getsrc answers (the last row at or
@@ -1338,11 +1338,12 @@ static int unit_line(struct ls_unwinder *u, Dwarf_Die *cu, Dwarf_Addr addr, cons
 }
 
 /*
- * The line libdwfl gives lookup: its file (interned) and number. reference:
- * SYM_CHECK's, from libdwfl's own unit and line (SYM_FULL is libdwfl's too).
+ * The line libdwfl gives lookup: its file (interned) and number, read from
+ * the unit's own program where it can be. reference: SYM_CHECK's, asked of
+ * libdwfl's own unit and line (as SYM_FULL asks).
  */
-static const char *libdw_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
-			      int *lineno, bool reference)
+static const char *address_line(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup,
+				int *lineno, bool reference)
 {
 	Dwfl_Line *line = NULL;
 	const char *f = NULL;
@@ -1548,7 +1549,7 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 				f = row ? row->file : NULL;
 				l = row ? row->line : 0;
 			} else {
-				f = libdw_line(u, mod, lookup, &l, false);
+				f = address_line(u, mod, lookup, &l, false);
 			}
 			file = f;
 			lineno = l;
@@ -1565,7 +1566,7 @@ static int resolve(struct ls_unwinder *u, Dwfl_Module *mod, Dwarf_Addr lookup, D
 					int ll;
 
 					memset(full, 0, sizeof(full));
-					lf = libdw_line(u, own, own_lookup, &ll, true);
+					lf = address_line(u, own, own_lookup, &ll, true);
 					nf = dwarf_frames(u, own, own_lookup, lf, ll, full);
 					check_line(u, e->offset, lf, ll, f, l);
 					check_frames(u, e->offset, full, nf, frames, n);
