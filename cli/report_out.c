@@ -180,7 +180,8 @@ void out_wrap(struct out *o, const char *lead, int indent, const char *text)
 		p += n;
 		cols = out_visible(word);
 		/* the word goes to the next line, unless it is the first of this one */
-		if (len > bare && (used + 1 + cols > (size_t)o->width || len + 1 + take >= sizeof(line))) {
+		if (len > bare &&
+		    (used + 1 + cols > (size_t)o->width || len + 1 + take >= sizeof(line))) {
 			put_line(o, line);
 			snprintf(line, sizeof(line), "%*s", indent, "");
 			len = bare = strlen(line);

@@ -45,7 +45,8 @@ static void header(const struct aggregate *agg, struct out *o)
 			 out_ms(agg->longest_ms, longest, sizeof(longest)));
 		out_wrap(o, "stalls     ", 11, line);
 	} else {
-		out_line(o, "stalls     " OUT_GREEN "none" OUT_RESET " over %g ms", agg->threshold_ms);
+		out_line(o, "stalls     " OUT_GREEN "none" OUT_RESET " over %g ms",
+			 agg->threshold_ms);
 	}
 	if (rec->n_summaries)
 		out_line(o, "events     %s%llu lost%s", rec->summary.lost_events ? OUT_RED : "",
@@ -85,8 +86,8 @@ static void threads(const struct aggregate *agg, struct out *o)
 	for (i = 0; i < sum->n_threads; i++) {
 		const struct rf_thread *t = &sum->threads[i];
 
-		out_line(o, "  %-8u %-16s %10llu %6.1f%% %6llu %10s %10s %10s %10s", t->tid, t->comm,
-			 (unsigned long long)t->iterations, 100.0 * t->busy_ratio,
+		out_line(o, "  %-8u %-16s %10llu %6.1f%% %6llu %10s %10s %10s %10s", t->tid,
+			 t->comm, (unsigned long long)t->iterations, 100.0 * t->busy_ratio,
 			 (unsigned long long)t->stalls, out_ms(t->gap_p50_ms, p50, sizeof(p50)),
 			 out_ms(t->gap_p90_ms, p90, sizeof(p90)),
 			 out_ms(t->gap_p99_ms, p99, sizeof(p99)),
@@ -159,14 +160,15 @@ static void culprits(const struct aggregate *agg, int top, struct out *o)
 		report_where(c, where, sizeof(where));
 		/* a call site too long for the row goes on a line of its own */
 		if (ROW_WIDTH + out_visible(where) <= (size_t)o->width) {
-			out_line(o, "  %3zu %6u %10s %10s  %s%-17s" OUT_RESET " %s", i + 1, c->stalls,
-				 out_ms(c->total_ms, total, sizeof(total)),
-				 out_ms(c->max_ms, max, sizeof(max)), cause_color(c->cause), c->cause,
-				 where);
+			out_line(o, "  %3zu %6u %10s %10s  %s%-17s" OUT_RESET " %s", i + 1,
+				 c->stalls, out_ms(c->total_ms, total, sizeof(total)),
+				 out_ms(c->max_ms, max, sizeof(max)), cause_color(c->cause),
+				 c->cause, where);
 		} else {
 			out_line(o, "  %3zu %6u %10s %10s  %s%s" OUT_RESET, i + 1, c->stalls,
 				 out_ms(c->total_ms, total, sizeof(total)),
-				 out_ms(c->max_ms, max, sizeof(max)), cause_color(c->cause), c->cause);
+				 out_ms(c->max_ms, max, sizeof(max)), cause_color(c->cause),
+				 c->cause);
 			out_line(o, "        %s", where);
 		}
 	}
@@ -180,7 +182,8 @@ static void stack(const struct rf_stack *st, struct out *o)
 	size_t i;
 
 	for (i = 0; i < st->n && i < STACK_FRAMES; i++)
-		out_line(o, "         #%-2zu %s", i, report_frame(&st->frames[i], frame, sizeof(frame)));
+		out_line(o, "         #%-2zu %s", i,
+			 report_frame(&st->frames[i], frame, sizeof(frame)));
 	if (st->n > STACK_FRAMES)
 		out_line(o, "         ... %zu more frame%s", st->n - STACK_FRAMES,
 			 PLURAL(st->n - STACK_FRAMES));
@@ -211,14 +214,16 @@ static void worst_stall(const struct aggregate *agg, const struct rf_stall *s, s
 	for (i = 0; i < parts.syscalls_shown; i++) {
 		const struct rf_syscall *u = &s->syscalls[i];
 
-		out_line(o, "      %s x%llu  %s (max %s)%s%s", u->name, (unsigned long long)u->count,
-			 out_ms(u->total_ms, a, sizeof(a)), out_ms(u->max_ms, b, sizeof(b)),
-			 u->target ? "  on " : "", u->target ? u->target : "");
+		out_line(o, "      %s x%llu  %s (max %s)%s%s", u->name,
+			 (unsigned long long)u->count, out_ms(u->total_ms, a, sizeof(a)),
+			 out_ms(u->max_ms, b, sizeof(b)), u->target ? "  on " : "",
+			 u->target ? u->target : "");
 		if (!i && parts.syscall_stack)
 			stack(&u->stack, o);
 	}
 	if (s->n_syscalls > parts.syscalls_shown)
-		out_line(o, "      ... %zu more syscall%s, %s", s->n_syscalls - parts.syscalls_shown,
+		out_line(o, "      ... %zu more syscall%s, %s",
+			 s->n_syscalls - parts.syscalls_shown,
 			 PLURAL(s->n_syscalls - parts.syscalls_shown),
 			 out_ms(parts.syscalls_rest_ms, a, sizeof(a)));
 	if (parts.cpu) {
@@ -226,8 +231,8 @@ static void worst_stall(const struct aggregate *agg, const struct rf_stall *s, s
 			 (unsigned long long)parts.cpu->samples, (unsigned long long)parts.samples);
 		stack(&parts.cpu->stack, o);
 		if (parts.cpu_rest)
-			out_line(o, "      ... %zu more CPU stack%s (%llu sample%s)", parts.cpu_rest,
-				 PLURAL(parts.cpu_rest),
+			out_line(o, "      ... %zu more CPU stack%s (%llu sample%s)",
+				 parts.cpu_rest, PLURAL(parts.cpu_rest),
 				 (unsigned long long)(parts.samples - parts.cpu->samples),
 				 PLURAL(parts.samples - parts.cpu->samples));
 	}

@@ -10,8 +10,7 @@ struct status_line {
 	int drawn; /* something is on the line */
 };
 
-void status_line_format(char *buf, size_t len, uint64_t elapsed_ns, uint64_t stalls,
-			uint64_t lost)
+void status_line_format(char *buf, size_t len, uint64_t elapsed_ns, uint64_t stalls, uint64_t lost)
 {
 	snprintf(buf, len, "recording %.1f s, %llu stall%s, %llu event%s lost",
 		 (double)elapsed_ns / 1e9, (unsigned long long)stalls, stalls == 1 ? "" : "s",

@@ -245,9 +245,9 @@ static bool module_is(const char *base, const char *const *prefixes)
  */
 static const char *stack_site(const struct ls_stack *st)
 {
-	static const char *const runtime[] = { "libc.so", "libc-", "ld-linux", "[vdso", "linux-vdso",
-					       "libpthread", NULL };
-	static const char *const interp[] = { "python", "libpython", "libnode", "_Py", "Py", NULL };
+	static const char *const runtime[] = {"libc.so",    "libc-",	  "ld-linux", "[vdso",
+					      "linux-vdso", "libpthread", NULL};
+	static const char *const interp[] = {"python", "libpython", "libnode", "_Py", "Py", NULL};
 	unsigned i;
 
 	for (i = 0; i < st->n; i++) {
@@ -257,9 +257,9 @@ static const char *stack_site(const struct ls_stack *st)
 		base = base ? base + 1 : f->module ? f->module : "";
 		if (f->symbol && f->kind != LS_FRAME_NATIVE)
 			return f->symbol;
-		if (f->symbol && f->module && !module_is(base, runtime) && !module_is(base, interp) &&
-		    strcmp(base, "node") && !strstr(f->module, "/lib-dynload/") &&
-		    !module_is(f->symbol, interp + 3))
+		if (f->symbol && f->module && !module_is(base, runtime) &&
+		    !module_is(base, interp) && strcmp(base, "node") &&
+		    !strstr(f->module, "/lib-dynload/") && !module_is(f->symbol, interp + 3))
 			return f->symbol;
 	}
 	for (i = 0; i < st->n; i++) {
